@@ -1,0 +1,121 @@
+"""The ``icop`` command: the local stack, the database, and (as modules land) the product's jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from icop.offline import apply_offline_env
+
+apply_offline_env()
+
+app = typer.Typer(
+    help="ICOP — Intelligent Content Orchestration Platform.\n\n"
+    "Start with `icop stack up`, then `icop db migrate`; `make demo` runs the whole demo.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+stack_app = typer.Typer(help="The embedded local stack (PostgreSQL + pgvector, Temporal, Ray), on loopback.")
+db_app = typer.Typer(help="Database bootstrap and migrations.")
+app.add_typer(stack_app, name="stack")
+app.add_typer(db_app, name="db")
+
+console = Console()
+err = Console(stderr=True)
+
+StateDir = Annotated[
+    Path | None,
+    typer.Option("--state-dir", envvar="ICOP_STATE_DIR", help="Folder for the stack's state (default .icop)."),
+]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _status_table(rows: list) -> Table:  # type: ignore[type-arg]
+    t = Table(title="ICOP stack")
+    for col in ("component", "address", "state", "pid", "detail"):
+        t.add_column(col)
+    for st in rows:
+        state = "[green]healthy[/]" if st.healthy else ("[yellow]unhealthy[/]" if st.running else "[red]stopped[/]")
+        t.add_row(st.name, st.address, state, str(st.pid or "-"), st.detail)
+    return t
+
+
+@stack_app.command("up")
+def stack_up(state_dir: StateDir = None) -> None:
+    """Start every component (idempotent: what already runs is reported, not restarted)."""
+    from .processes import StackError
+    from .stack import LocalStack
+
+    stack = LocalStack.open(state_dir)
+    t0 = time.monotonic()
+    try:
+        with console.status("starting the stack…") as status:
+            results = stack.up(progress=lambda name: status.update(f"starting {name}…"))
+    except StackError as e:
+        _fail(str(e))
+    for r in results:
+        if r.started:
+            console.print(f"[green]started[/] {r.name} at {r.status.address} in {r.seconds:.1f}s")
+        else:
+            console.print(f"[cyan]already running[/] {r.name} at {r.status.address}")
+    console.print(_status_table([r.status for r in results]))
+    console.print(f"stack ready in {time.monotonic() - t0:.1f}s; state in {stack.state_dir}")
+
+
+@stack_app.command("down")
+def stack_down(state_dir: StateDir = None) -> None:
+    """Stop what `icop stack up` started in this state folder, and nothing else."""
+    from .stack import LocalStack
+
+    stopped = LocalStack.open(state_dir).down()
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@stack_app.command("status")
+def stack_status(state_dir: StateDir = None) -> None:
+    """Show each component, its address and its health (exit 1 if any is not healthy)."""
+    from .stack import LocalStack
+
+    rows = LocalStack.open(state_dir).status()
+    console.print(_status_table(rows))
+    if not all(r.healthy for r in rows):
+        raise typer.Exit(1)
+
+
+@db_app.command("migrate")
+def db_migrate(state_dir: StateDir = None) -> None:
+    """Bootstrap roles and pgvector (when a superuser is configured) and apply pending migrations."""
+    from icop.db.migrate import MigrationError, setup_database
+    from icop.settings import load_settings
+
+    settings = load_settings(state_dir)
+    try:
+        applied = asyncio.run(setup_database(settings))
+    except (MigrationError, OSError) as e:
+        _fail(f"{e}. Is the database running (`icop stack status`)?")
+    except Exception as e:  # asyncpg errors: show the server's message
+        _fail(f"migration failed: {e}")
+    if applied:
+        for m in applied:
+            console.print(f"[green]applied[/] {m.version:04d}_{m.name}")
+    else:
+        console.print("database is up to date")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

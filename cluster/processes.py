@@ -1,0 +1,139 @@
+"""Small helpers for starting, watching and stopping the stack's processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import psutil
+
+
+class StackError(RuntimeError):
+    """A stack component could not start or stop; the message names the cause and the fix."""
+
+
+def port_owner(host: str, port: int) -> str | None:
+    """Describe who listens on ``host:port`` (or on all addresses at that port), or None if it is free."""
+    try:
+        conns = psutil.net_connections(kind="inet")
+    except psutil.AccessDenied:  # pragma: no cover - we run as root here
+        conns = []
+    for c in conns:
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port:
+            if c.laddr.ip in (host, "0.0.0.0", "::"):
+                name = "?"
+                if c.pid:
+                    try:
+                        name = psutil.Process(c.pid).name()
+                    except psutil.Error:
+                        pass
+                return f"pid {c.pid} ({name}) on {c.laddr.ip}:{port}"
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            return f"an unknown process ({e.strerror})"
+    return None
+
+
+def require_free(host: str, port: int, what: str, setting: str) -> None:
+    owner = port_owner(host, port)
+    if owner:
+        raise StackError(
+            f"{what} cannot start: port {host}:{port} is taken by {owner}. "
+            f"Stop that process or choose another port with {setting}."
+        )
+
+
+def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()
+
+
+def spawn(
+    argv: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a detached process in its own session (so that stopping it stops its children too)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            list(argv),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        p = psutil.Process(pid)
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def session_members(sid: int) -> list[psutil.Process]:
+    """Every live process in session ``sid`` (a spawned leader and everything it started)."""
+    out = []
+    for p in psutil.process_iter():
+        try:
+            if os.getsid(p.pid) == sid and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return out
+
+
+def stop_session(sid: int, grace: float = 10.0) -> None:
+    """SIGTERM every process of session ``sid``, then SIGKILL what is left after ``grace`` seconds."""
+    procs = session_members(sid)
+    for p in procs:
+        try:
+            p.send_signal(signal.SIGTERM)
+        except psutil.Error:
+            pass
+    _, left = psutil.wait_procs(procs, timeout=grace)
+    for p in left + session_members(sid):
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(session_members(sid), timeout=5)
+
+
+def listening_addresses(pids: Sequence[int]) -> list[tuple[int, str, int]]:
+    """(pid, ip, port) of every listening TCP socket and bound UDP socket held by ``pids``."""
+    wanted = set(pids)
+    out = []
+    for c in psutil.net_connections(kind="inet"):
+        if c.pid in wanted and c.laddr and (c.status == psutil.CONN_LISTEN or c.type == socket.SOCK_DGRAM):
+            out.append((c.pid, c.laddr.ip, c.laddr.port))
+    return out

@@ -1,0 +1,85 @@
+"""A local Ray head node with Serve, kept on loopback and off the network.
+
+Ray rewrites a node address of ``127.0.0.1`` to the machine's interface address, so the head uses
+another loopback alias (``127.0.0.2`` by default). The dashboard is off (its usage probe reaches for
+the cloud metadata address), usage stats are off, and every port is explicit so that several stacks
+(a developer's and a test run's) can share a machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from icop.offline import apply_offline_env
+from icop.settings import Settings
+
+from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
+
+
+def ray_env(settings: Settings, state: Path) -> dict[str, str]:
+    env = apply_offline_env(dict(os.environ))
+    env["HOME"] = str(state)  # Ray writes ~/ray_bootstrap_config.yaml-style files under HOME
+    env["RAY_ADDRESS"] = settings.ray_target
+    return env
+
+
+class RayComponent:
+    name = "ray"
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.root = settings.state_path / "ray"
+        # Unix socket paths are limited to 107 bytes: keep Ray's temp dir short.
+        self.temp_dir = Path("/tmp") / f"icop-ray-{settings.ray_gcs_port}"
+
+    @property
+    def address(self) -> str:
+        return self.s.ray_target
+
+    def start(self) -> int:
+        from .stack import venv_bin
+
+        ip = self.s.ray_node_ip
+        for port, what in ((self.s.ray_gcs_port, "ICOP_RAY_GCS_PORT"), (self.s.ray_client_port, "ICOP_RAY_CLIENT_PORT"),
+                           (self.s.ray_agent_port, "ICOP_RAY_AGENT_PORT"),
+                           (self.s.serve_http_port, "ICOP_SERVE_HTTP_PORT")):  # fmt: skip
+            require_free(ip if port != self.s.serve_http_port else self.s.bind_host, port, "Ray", what)
+        self.root.mkdir(parents=True, exist_ok=True)
+        env = ray_env(self.s, self.root)
+        argv = [
+            venv_bin("ray"), "start", "--head", "--block",
+            f"--node-ip-address={ip}", f"--port={self.s.ray_gcs_port}",
+            f"--num-cpus={self.s.ray_num_cpus}", "--num-gpus=0",
+            "--include-dashboard=false", "--disable-usage-stats",
+            f"--ray-client-server-port={self.s.ray_client_port}",
+            f"--dashboard-agent-listen-port={self.s.ray_agent_port}",
+            f"--min-worker-port={self.s.ray_min_worker_port}",
+            f"--max-worker-port={self.s.ray_max_worker_port}",
+            f"--temp-dir={self.temp_dir}",
+        ]  # fmt: skip
+        proc = spawn(argv, self.root / "ray.log", env=env)
+        if not wait_for_port(ip, self.s.ray_gcs_port, 60, proc):
+            stop_session(proc.pid)
+            raise StackError(f"Ray head did not start; see {self.root / 'ray.log'}")
+        r = subprocess.run(
+            [venv_bin("serve"), "start", f"--address={self.s.ray_target}",
+             f"--http-host={self.s.bind_host}", f"--http-port={self.s.serve_http_port}"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if r.returncode != 0:
+            stop_session(proc.pid)
+            raise StackError(f"Ray Serve did not start: {r.stderr.strip()[-800:]}")
+        return proc.pid
+
+    def stop(self, sid: int) -> None:
+        stop_session(sid, grace=15)
+
+    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+        from .stack import ComponentStatus
+
+        running = alive(sid)
+        healthy = running and wait_for_port(self.s.ray_node_ip, self.s.ray_gcs_port, 2)
+        detail = f"Serve HTTP on {self.s.bind_host}:{self.s.serve_http_port}"
+        return ComponentStatus(self.name, self.address, running, healthy, sid, detail)

@@ -1,0 +1,232 @@
+"""The embedded local stack: PostgreSQL 16 + pgvector, the Temporal dev server and a local Ray head
+with Serve, all on loopback, all state under one folder (``ICOP_STATE_DIR``, default ``.icop``).
+
+Each component records the session id of the process it spawned in ``<state>/stack.json``; ``down``
+stops exactly those sessions and nothing else on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from icop.settings import STACK_ENV, Settings, load_settings
+
+from .processes import StackError, alive, require_free, session_members, spawn, stop_session, wait_for_port
+from .postgres import PostgresComponent
+from .ray_head import RayComponent
+
+STACK_FILE = "stack.json"
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    address: str
+    running: bool
+    healthy: bool
+    pid: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class StartResult:
+    name: str
+    started: bool  # False: it was already running
+    seconds: float
+    status: ComponentStatus
+
+
+class Component(Protocol):
+    name: str
+
+    def start(self) -> int:
+        """Start the component and wait until it is healthy; return its session id."""
+        ...
+
+    def stop(self, sid: int) -> None: ...
+
+    def status(self, sid: int | None) -> ComponentStatus: ...
+
+
+@dataclass
+class StackState:
+    sessions: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> StackState:
+        if not path.is_file():
+            return cls()
+        return cls(**json.loads(path.read_text()))
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+
+def venv_bin(name: str) -> str:
+    """A binary installed in this virtual environment, or on PATH."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise StackError(f"`{name}` is not installed: run `make install` (or `pip install -e .`) first.")
+    return found
+
+
+class TemporalComponent:
+    name = "temporal"
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.dir = settings.state_path / "temporal"
+
+    @property
+    def address(self) -> str:
+        return f"{self.s.bind_host}:{self.s.temporal_port}"
+
+    def start(self) -> int:
+        binary = venv_bin("temporal")
+        require_free(self.s.bind_host, self.s.temporal_port, "Temporal", "ICOP_TEMPORAL_PORT")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            binary, "server", "start-dev",
+            "--ip", self.s.bind_host,
+            "--port", str(self.s.temporal_port),
+            "--db-filename", str(self.dir / "temporal.db"),
+            "--log-level", "warn",
+            "--dynamic-config-value", "frontend.enableServerVersionCheck=false",
+            "--namespace", self.s.temporal_namespace,
+        ]  # fmt: skip
+        if self.s.temporal_ui_port:
+            argv += ["--ui-ip", self.s.bind_host, "--ui-port", str(self.s.temporal_ui_port)]
+            argv += ["--ui-disable-news-fetch"]
+        else:
+            argv += ["--headless"]
+        proc = spawn(argv, self.dir / "temporal.log")
+        if not wait_for_port(self.s.bind_host, self.s.temporal_port, 30, proc) or not self._healthy(20):
+            stop_session(proc.pid)
+            raise StackError(f"Temporal did not become healthy; see {self.dir / 'temporal.log'}")
+        return proc.pid
+
+    def _healthy(self, timeout: float) -> bool:
+        import subprocess
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = subprocess.run(
+                [venv_bin("temporal"), "operator", "cluster", "health", "--address", self.address],
+                capture_output=True,
+                timeout=10,
+            )
+            if r.returncode == 0:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self, sid: int) -> None:
+        stop_session(sid)
+
+    def status(self, sid: int | None) -> ComponentStatus:
+        running = alive(sid)
+        healthy = running and self._healthy(2)
+        return ComponentStatus(self.name, self.address, running, healthy, sid)
+
+
+class LocalStack:
+    """The embedded stack; ``up`` is idempotent, ``down`` stops only what ``up`` started."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.state_dir = settings.state_path
+        self.components: list[Component] = [
+            PostgresComponent(settings),
+            TemporalComponent(settings),
+            RayComponent(settings),
+        ]
+
+    @classmethod
+    def open(cls, state_dir: Path | str | None = None) -> LocalStack:
+        """Load settings for ``state_dir``; on first use, write generated secrets to its ``stack.env``."""
+        settings = load_settings(state_dir)
+        ensure_stack_env(settings.state_path)
+        return cls(load_settings(state_dir))
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / STACK_FILE
+
+    def up(self, progress: callable | None = None) -> list[StartResult]:  # type: ignore[valid-type]
+        state = StackState.load(self.state_file)
+        results = []
+        for comp in self.components:
+            sid = state.sessions.get(comp.name)
+            t0 = time.monotonic()
+            if sid and alive(sid):
+                st = comp.status(sid)
+                if st.healthy:
+                    results.append(StartResult(comp.name, False, 0.0, st))
+                    continue
+                comp.stop(sid)
+            if progress:
+                progress(comp.name)
+            sid = comp.start()
+            state.sessions[comp.name] = sid
+            state.save(self.state_file)
+            results.append(StartResult(comp.name, True, time.monotonic() - t0, comp.status(sid)))
+        return results
+
+    def down(self) -> list[str]:
+        state = StackState.load(self.state_file)
+        stopped = []
+        for comp in reversed(self.components):
+            sid = state.sessions.pop(comp.name, None)
+            if sid and session_members(sid):
+                comp.stop(sid)
+                stopped.append(comp.name)
+            state.save(self.state_file)
+        return stopped
+
+    def status(self) -> list[ComponentStatus]:
+        state = StackState.load(self.state_file)
+        return [c.status(state.sessions.get(c.name)) for c in self.components]
+
+    def pids(self) -> list[int]:
+        """Every live process the stack started (for audits such as the loopback-only test)."""
+        state = StackState.load(self.state_file)
+        return [p.pid for sid in state.sessions.values() for p in session_members(sid)]
+
+
+def ensure_stack_env(state_dir: Path, extra: dict[str, str] | None = None) -> Path:
+    """Create ``<state>/stack.env`` with fresh passwords and keys the first time; never overwrite it.
+
+    ``extra`` adds settings (e.g. a test stack's private ports) to a new file.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(state_dir, 0o755)  # the PostgreSQL OS user must be able to reach its data dir inside
+    path = state_dir / STACK_ENV
+    if path.exists():
+        return path
+    import base64
+
+    values = {
+        "ICOP_PG_SUPERUSER_PASSWORD": secrets.token_urlsafe(24),
+        "ICOP_PG_OWNER_PASSWORD": secrets.token_urlsafe(24),
+        "ICOP_PG_APP_PASSWORD": secrets.token_urlsafe(24),
+        "ICOP_JWT_SECRET": secrets.token_urlsafe(48),
+        "ICOP_VAULT_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        **(extra or {}),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("# Generated by `icop stack up` for the embedded stack. Keep private.\n")
+        for k, v in values.items():
+            f.write(f"{k}={v}\n")
+    return path

@@ -1,0 +1,34 @@
+"""Environment switches that keep third-party libraries from reaching off the machine.
+
+Set for every process of ours (CLI, workers, Ray nodes, tests) before those libraries are imported:
+Ray's usage-stats probe, CrewAI's telemetry and version check, OpenTelemetry exporters and the
+Hugging Face hub would otherwise send traffic to outside addresses.
+"""
+
+from __future__ import annotations
+
+import os
+
+OFFLINE_ENV: dict[str, str] = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "disabled",
+    "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+    "CREWAI_DISABLE_TELEMETRY": "true",
+    "CREWAI_TRACING_ENABLED": "false",
+    "CREWAI_DISABLE_VERSION_CHECK": "true",
+    "OTEL_SDK_DISABLED": "true",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    "NEXT_TELEMETRY_DISABLED": "1",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def apply_offline_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Set the switches (without overriding explicit values) in ``environ`` (default: this process)."""
+    target = os.environ if environ is None else environ
+    for key, value in OFFLINE_ENV.items():
+        target.setdefault(key, value)
+    return dict(target)

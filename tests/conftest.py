@@ -1,0 +1,107 @@
+"""Test fixtures: one private, real stack per test session (own ports, own state dir).
+
+The stack is the same code as `icop stack up`: embedded PostgreSQL 16 + pgvector as its own OS user,
+the Temporal dev server and a local Ray head, all on loopback. Nothing here is faked.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from icop.offline import apply_offline_env
+
+apply_offline_env()
+
+from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402
+from icop.db import create_pool  # noqa: E402
+from icop.db.migrate import setup_database  # noqa: E402
+from icop.settings import Settings, load_settings  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _free_range(size: int) -> int:
+    """A base port with ``size`` free ports above it (for Ray's worker ports)."""
+    for _ in range(200):
+        base = random.randrange(20000, 30000 - size)
+        try:
+            for p in range(base, base + size, 17):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError("no free port range")
+
+
+def private_stack_env(state: Path) -> dict[str, str]:
+    """Fresh loopback ports for a private stack, as the settings it will read from stack.env."""
+    base = _free_range(100)
+    return {
+        "ICOP_PG_PORT": str(_free_port()),
+        "ICOP_TEMPORAL_PORT": str(_free_port()),
+        "ICOP_RAY_GCS_PORT": str(_free_port()),
+        "ICOP_RAY_CLIENT_PORT": str(_free_port()),
+        "ICOP_RAY_AGENT_PORT": str(_free_port()),
+        "ICOP_SERVE_HTTP_PORT": str(_free_port()),
+        "ICOP_RAY_MIN_WORKER_PORT": str(base),
+        "ICOP_RAY_MAX_WORKER_PORT": str(base + 99),
+    }
+
+
+def make_state_dir(prefix: str) -> Path:
+    # Not under pytest's tmp_path: its parents are 0700 and the PostgreSQL OS user must reach the data dir.
+    state = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    os.chmod(state, 0o755)
+    return state
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """The session's private stack, up and migrated."""
+    import asyncio
+
+    state = make_state_dir("icop-test-")
+    ensure_stack_env(state, private_stack_env(state))
+    s = LocalStack.open(state)
+    try:
+        s.up()
+        asyncio.run(setup_database(s.s))
+        yield s
+    finally:
+        s.down()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(stack: LocalStack) -> Settings:
+    return load_settings(stack.state_dir)
+
+
+@pytest.fixture(scope="session")
+async def app_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    """A pool of the application role (owns nothing, NOBYPASSRLS)."""
+    pool = await create_pool(settings.pg_dsn("app"), max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def owner_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection as the owner role, for test set-up and catalog checks only."""
+    conn = await asyncpg.connect(settings.pg_dsn("owner"))
+    yield conn
+    await conn.close()

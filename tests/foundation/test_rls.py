@@ -1,0 +1,155 @@
+"""Row-level security, checked as the application role against the real database."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+
+from icop.db import tenant_tx
+
+
+async def _make_tenant(pool: asyncpg.Pool, name: str) -> uuid.UUID:
+    tid = uuid.uuid4()
+    async with tenant_tx(pool, tid) as conn:
+        await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, $2)", tid, name)
+        await conn.execute(
+            "INSERT INTO users (tenant_id, email, role, password_hash) VALUES ($1, $2, 'admin', 'x')",
+            tid, f"admin-{tid}@example.com",
+        )  # fmt: skip
+    return tid
+
+
+async def test_every_tenant_table_has_forced_rls_and_a_policy(owner_conn: asyncpg.Connection) -> None:
+    rows = await owner_conn.fetch(
+        """
+        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+          AND (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id'
+                       AND NOT a.attisdropped) OR c.relname = 'tenants')
+        """
+    )
+    assert len(rows) >= 12, [r["relname"] for r in rows]
+    missing = [r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"] and r["policies"])]
+    assert missing == [], f"tables with tenant_id but without ENABLE+FORCE RLS and a policy: {missing}"
+    # And every table but the migration ledger is tenant-owned.
+    others = await owner_conn.fetch(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('tenants', 'schema_migrations')
+          AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
+        """
+    )
+    assert [r["relname"] for r in others] == []
+
+
+async def test_app_role_attributes(app_pool: asyncpg.Pool) -> None:
+    async with app_pool.acquire() as conn:
+        role = await conn.fetchrow(
+            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+        )
+        assert not any(role.values())
+        owned = await conn.fetchval(
+            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        )
+        assert owned == 0
+
+
+async def test_tenant_sees_only_its_rows_even_without_where(app_pool: asyncpg.Pool) -> None:
+    a = await _make_tenant(app_pool, "A")
+    b = await _make_tenant(app_pool, "B")
+    async with tenant_tx(app_pool, a) as conn:
+        tenants = await conn.fetch("SELECT id FROM tenants")
+        users = await conn.fetch("SELECT tenant_id FROM users")
+    assert [r["id"] for r in tenants] == [a]
+    assert {r["tenant_id"] for r in users} == {a}
+    async with tenant_tx(app_pool, b) as conn:
+        assert await conn.fetchval("SELECT count(*) FROM users WHERE tenant_id = $1", a) == 0
+
+
+async def test_no_tenant_set_means_no_rows(app_pool: asyncpg.Pool) -> None:
+    await _make_tenant(app_pool, "C")
+    async with app_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM users") == 0
+        assert await conn.fetchval("SELECT count(*) FROM tenants") == 0
+        # After a tenant transaction ends, the setting is gone from the pooled connection.
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(uuid.uuid4()))
+        assert await conn.fetchval("SELECT count(*) FROM users") == 0
+        assert await conn.fetchval("SELECT icop_current_tenant()") is None
+
+
+async def test_cross_tenant_insert_update_delete_refused(app_pool: asyncpg.Pool) -> None:
+    a = await _make_tenant(app_pool, "D")
+    b = await _make_tenant(app_pool, "E")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with tenant_tx(app_pool, a) as conn:
+            await conn.execute(
+                "INSERT INTO users (tenant_id, email, role, password_hash) VALUES ($1, 'x@evil.test', 'admin', 'x')", b
+            )
+    async with tenant_tx(app_pool, a) as conn:
+        assert await conn.execute("UPDATE users SET role = 'viewer' WHERE tenant_id = $1", b) == "UPDATE 0"
+        assert await conn.execute("DELETE FROM users WHERE tenant_id = $1", b) == "DELETE 0"
+        # Moving one's own row into another tenant is refused by WITH CHECK.
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with conn.transaction():
+                await conn.execute("UPDATE users SET tenant_id = $1 WHERE tenant_id = $2", b, a)
+    async with tenant_tx(app_pool, b) as conn:
+        assert await conn.fetchval("SELECT role FROM users WHERE tenant_id = $1", b) == "admin"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ALTER TABLE users DISABLE ROW LEVEL SECURITY",
+        "ALTER TABLE users NO FORCE ROW LEVEL SECURITY",
+        "DROP POLICY tenant_isolation ON users",
+        "SET ROLE icop_owner",
+        "SET ROLE icop_auth",
+        "SET ROLE postgres",
+        "SET SESSION AUTHORIZATION icop_owner",
+        "CREATE TABLE sneaky (id int)",
+        "SELECT * FROM schema_migrations",
+    ],
+)
+async def test_app_role_cannot_escape(app_pool: asyncpg.Pool, statement: str) -> None:
+    async with app_pool.acquire() as conn:
+        with pytest.raises(asyncpg.PostgresError) as info:
+            await conn.execute(statement)
+        assert isinstance(info.value, asyncpg.InsufficientPrivilegeError | asyncpg.UndefinedObjectError), info.value
+
+
+async def test_tenant_tx_rejects_non_uuid(app_pool: asyncpg.Pool) -> None:
+    with pytest.raises(ValueError):
+        async with tenant_tx(app_pool, "' OR 1=1 --"):
+            pass
+
+
+async def test_sign_in_lookup_reveals_only_the_tenant_id(app_pool: asyncpg.Pool) -> None:
+    a = await _make_tenant(app_pool, "F")
+    async with app_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT auth_user_tenant($1)", f"ADMIN-{a}@example.com") == a
+        assert await conn.fetchval("SELECT auth_user_tenant('nobody@example.com')") is None
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await conn.execute("SET ROLE icop_auth")
+
+
+async def test_vector_similarity_uses_hnsw_under_rls(app_pool: asyncpg.Pool) -> None:
+    import numpy as np
+
+    a = await _make_tenant(app_pool, "G")
+    rng = np.random.default_rng(0)
+    async with tenant_tx(app_pool, a) as conn:
+        await conn.executemany(
+            "INSERT INTO subtopics (tenant_id, main_topic, label, embedding) VALUES ($1, 'm', $2, $3)",
+            [(a, f"label {i}", rng.random(384).astype(np.float32)) for i in range(20)],
+        )
+        q = rng.random(384).astype(np.float32)
+        rows = await conn.fetch("SELECT label FROM subtopics ORDER BY embedding <=> $1 LIMIT 3", q)
+        assert len(rows) == 3
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN SELECT id FROM subtopics ORDER BY embedding <=> $1 LIMIT 3", q))
+        assert "subtopics_embedding_hnsw" in plan
