@@ -18,10 +18,38 @@ from icop.settings import Settings
 from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
 
 
-def ray_env(settings: Settings, state: Path) -> dict[str, str]:
+SHIM_SOURCE = Path(__file__).with_name("loopback_bind.c")
+
+
+def loopback_shim(build_dir: Path) -> Path:
+    """Compile (once per source version) the LD_PRELOAD library that keeps wildcard binds on loopback."""
+    import hashlib
+
+    digest = hashlib.sha256(SHIM_SOURCE.read_bytes()).hexdigest()[:12]
+    lib = build_dir / f"libicop_loopback_bind-{digest}.so"
+    if lib.exists():
+        return lib
+    build_dir.mkdir(parents=True, exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    tmp = lib.with_suffix(".tmp")
+    r = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(tmp), str(SHIM_SOURCE), "-ldl"],
+                       capture_output=True, text=True)  # fmt: skip
+    if r.returncode != 0:
+        raise StackError(f"could not build the loopback bind shim with {cc}: {r.stderr.strip()[-400:]}")
+    tmp.rename(lib)
+    return lib
+
+
+def ray_env(settings: Settings, state: Path, node_ip: str | None = None) -> dict[str, str]:
+    """Environment for a Ray node process: offline switches and wildcard binds pinned to the node's IP."""
     env = apply_offline_env(dict(os.environ))
     env["HOME"] = str(state)  # Ray writes ~/ray_bootstrap_config.yaml-style files under HOME
     env["RAY_ADDRESS"] = settings.ray_target
+    env["ICOP_BIND_IP"] = node_ip or settings.ray_node_ip
+    preload = [str(loopback_shim(settings.state_path / "lib"))]
+    if env.get("LD_PRELOAD"):
+        preload.append(env["LD_PRELOAD"])
+    env["LD_PRELOAD"] = ":".join(preload)
     return env
 
 

@@ -34,7 +34,7 @@ def test_no_process_of_the_stack_listens_off_loopback(stack: LocalStack) -> None
     assert len(pids) >= 5  # postgres + its workers, temporal, ray's gcs/raylet/...
     sockets = listening_addresses(pids)
     assert sockets, "expected the stack to listen somewhere"
-    off = [(pid, ip, port, psutil.Process(pid).name()) for pid, ip, port in sockets if not ip.startswith("127.")]
+    off = [(pid, ip, port, psutil.Process(pid).name()) for pid, ip, port in sockets if not is_loopback(ip)]
     assert off == [], f"sockets bound off loopback: {off}"
 
 
@@ -81,6 +81,15 @@ def test_taken_port_gives_a_clear_error(stack: LocalStack) -> None:
     finally:
         run_cli("stack", "down", state=state)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def is_loopback(ip: str) -> bool:
+    import ipaddress
+
+    addr = ipaddress.ip_address(ip)
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    return addr.is_loopback
 
 
 def _safe(p: psutil.Process) -> bool:
