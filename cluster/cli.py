@@ -113,6 +113,22 @@ def db_migrate(state_dir: StateDir = None) -> None:
         console.print("database is up to date")
 
 
+@app.command("demo")
+def demo(state_dir: StateDir = None) -> None:
+    """Run the demo on the embedded default stack (no API keys needed)."""
+    from .demo import run_demo
+    from .processes import StackError
+    from .stack import LocalStack
+
+    console.rule("ICOP demo — embedded stack")
+    try:
+        run_demo(console, str(state_dir) if state_dir else None)
+    except StackError as e:
+        _fail(str(e))
+    console.print(_status_table(LocalStack.open(state_dir).status()))
+    console.print("Stop everything with [bold]icop stack down[/] (or `make stack-down`).")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -101,13 +101,23 @@ def alive(pid: int | None) -> bool:
 
 
 def session_members(sid: int) -> list[psutil.Process]:
-    """Every live process in session ``sid`` (a spawned leader and everything it started)."""
-    out = []
+    """Every live process of session ``sid`` and their descendants (some, like PostgreSQL's
+    background processes, start sessions of their own)."""
+    found: dict[int, psutil.Process] = {}
     for p in psutil.process_iter():
         try:
-            if os.getsid(p.pid) == sid and p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
+            if os.getsid(p.pid) == sid:
+                found[p.pid] = p
+                for child in p.children(recursive=True):
+                    found[child.pid] = child
         except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    out = []
+    for p in found.values():
+        try:
+            if p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except psutil.Error:
             continue
     return out
 
