@@ -57,6 +57,8 @@ def private_stack_env(state: Path) -> dict[str, str]:
         "ICOP_RAY_CLIENT_PORT": str(_free_port()),
         "ICOP_RAY_AGENT_PORT": str(_free_port()),
         "ICOP_SERVE_HTTP_PORT": str(_free_port()),
+        "ICOP_EMULATOR_PORT": str(_free_port()),
+        "ICOP_FAL_EMULATOR_PORT": str(_free_port()),
         "ICOP_RAY_MIN_WORKER_PORT": str(base),
         "ICOP_RAY_MAX_WORKER_PORT": str(base + 99),
     }
@@ -105,3 +107,16 @@ async def owner_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(settings.pg_dsn("owner"))
     yield conn
     await conn.close()
+
+
+@pytest.fixture(scope="session")
+def ray_session(settings: Settings) -> Iterator[None]:
+    """This process as a Ray driver of the session stack's cluster (for Serve deployments)."""
+    import ray
+
+    mine = not ray.is_initialized()
+    if mine:
+        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+    yield
+    if mine:
+        ray.shutdown()

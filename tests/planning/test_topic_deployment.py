@@ -1,0 +1,44 @@
+"""The TopicClusterer Serve deployment on the session's real Ray cluster, labels from the LLM emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from icop.settings import Settings
+from tests.planning.themes import THEMES, candidates
+
+pytestmark = pytest.mark.slow  # a replica loads the model and warms BERTopic (≈ 15-25 s)
+
+
+@pytest.fixture(scope="module")
+def topics_handle(ray_session: None, settings: Settings) -> Iterator[object]:
+    from ray import serve
+
+    from deployments.topics import build_topics_app
+
+    name = f"topics-test-{uuid.uuid4().hex[:8]}"
+    handle = serve.run(build_topics_app(settings), name=name, route_prefix=None)
+    try:
+        yield handle
+    finally:
+        serve.delete(name)
+
+
+async def test_concurrent_requests_through_the_deployment(topics_handle: object) -> None:
+    from deployments.topics import cluster_call
+
+    call = cluster_call(topics_handle)  # type: ignore[arg-type]
+    docs, themes = candidates(12)
+    a, b = await asyncio.gather(
+        call("home coffee", "en", docs, len(THEMES)), call("home coffee", "en", docs[:40], 3)
+    )
+    assert len(a) >= len(THEMES)
+    top = a[: len(THEMES)]
+    covered = [{themes[docs.index(e)] for e in r.examples} for r in top]
+    assert all(len(c) == 1 for c in covered) and len({t for c in covered for t in c}) == len(THEMES)
+    assert all(r.label and len(r.embedding) == 384 for r in top)
+    assert 1 <= len(b)
