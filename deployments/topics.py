@@ -70,6 +70,16 @@ class TopicClustererDeployment:
         return SubtopicReply([asdict(r) for r in results])
 
 
+    def stats(self) -> dict[str, float]:
+        """The replica's resident and peak memory, for benchmarks and capacity planning."""
+        import resource
+
+        import psutil
+
+        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return {"rss_mib": psutil.Process().memory_info().rss / 2**20, "peak_rss_mib": round(peak_kib / 1024, 1)}
+
+
 def build_topics_app(settings: Settings, model_path: str | None = None):  # type: ignore[no-untyped-def]
     return TopicClustererDeployment.bind(settings, model_path)
 

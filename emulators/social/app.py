@@ -1,0 +1,1029 @@
+"""An ASGI emulator of the social platforms' publishing APIs, for tests and the embedded demo.
+
+Speaks, on one port:
+
+* Graph API (any ``/vNN.N`` prefix or none) for Facebook Pages (``POST /{page}/feed``,
+  ``/{page}/photos``), Instagram (``POST /{ig}/media`` with a fetched, JPEG-checked ``image_url``,
+  ``GET /{container}?fields=status_code``, ``POST /{ig}/media_publish``, carousels,
+  ``GET /{ig}/content_publishing_limit``, ``GET /{ig}/media``) and Threads (``POST /{user}/threads``,
+  ``/{user}/threads_publish``, ``GET /{user}/threads_publishing_limit``, ``GET /{user}/threads``),
+  with Graph-style errors ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``.
+* X API v2: ``POST /2/tweets`` (OAuth 2.0 user bearer token, 280 weighted characters, duplicate
+  content refused, monthly cap), ``GET /2/tweets/{id}``, ``GET /2/users/{id}/tweets``,
+  ``GET /2/users/me``, ``POST /2/oauth2/token`` (refresh-token grant, rotated on every use).
+* Admin: ``/_admin/knobs`` (latency, error rate/kind, "post made but response lost"),
+  ``/_admin/posts``, ``/_admin/reset``, ``/_admin/tokens`` (register, expire, revoke),
+  ``/_admin/requests`` (what clients sent), ``/_admin/health``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import random
+import re
+import secrets
+import time
+import warnings
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from .state import Container, Post, SocialState, Token
+
+with warnings.catch_warnings():  # twitter-text-parser imports pkg_resources
+    warnings.simplefilter("ignore")
+    from twitter_text import parse_tweet
+
+_VERSION = re.compile(r"^v\d+(\.\d+)?$")
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+FB_EDGES = {"feed", "photos", "posts"}
+IG_EDGES = {"media", "media_publish", "content_publishing_limit"}
+TH_EDGES = {"threads", "threads_publish", "threads_publishing_limit"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers or {}
+
+
+def graph_error(
+    status: int,
+    message: str,
+    code: int,
+    subcode: int | None = None,
+    type_: str = "OAuthException",
+    **extra: Any,
+) -> ApiError:
+    err: dict[str, Any] = {"message": message, "type": type_, "code": code}
+    if subcode is not None:
+        err["error_subcode"] = subcode
+    err.update(extra)
+    err["fbtrace_id"] = secrets.token_urlsafe(12)
+    return ApiError(status, {"error": err})
+
+
+def x_error(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> ApiError:
+    return ApiError(status, {"title": title, "detail": detail, "type": type_, "status": status, **extra})
+
+
+def graph_time(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+def x_time(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(t * 1000) % 1000:03d}Z"
+
+
+class _Lost(Exception):
+    """The operation was performed; the response must be lost."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__("lost")
+        self.status, self.body = status, body
+
+
+class SocialEmulator:
+    """The ASGI application; ``state`` is public so in-process users can inspect it."""
+
+    def __init__(self, state: SocialState | None = None) -> None:
+        self.state = state or SocialState()
+        self._http: httpx.AsyncClient | None = None
+        self.requests: list[dict[str, Any]] = []
+
+    # ---- ASGI plumbing -------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    if self._http:
+                        await self._http.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        lost: _Lost | None = None
+        try:
+            status, body, headers = await self._handle(request)
+        except ApiError as e:
+            status, body, headers = e.status, e.body, e.headers
+        except _Lost as e:
+            lost = e
+        if lost is not None:
+            await self._lose(lost, scope, receive, send)
+            return
+        await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
+
+    async def _lose(self, lost: _Lost, scope: Scope, receive: Receive, send: Send) -> None:
+        k = self.state.knobs
+        if k.lose_mode == "hang":
+            await asyncio.sleep(k.hang_s)  # the client times out first
+            await JSONResponse(lost.body, status_code=lost.status)(scope, receive, send)
+            return
+        payload = json.dumps(lost.body).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": lost.status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload[: len(payload) // 3], "more_body": True})
+        # Raising mid-body makes the server close the connection: the client sees a broken response.
+        raise ConnectionAbortedError("social emulator: response deliberately lost")
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query_params)
+        if request.method in ("POST", "PUT"):
+            ctype = request.headers.get("content-type", "")
+            if "application/json" in ctype:
+                raw = await request.body()
+                if raw:
+                    data = json.loads(raw)
+                    if isinstance(data, dict):
+                        params.update(data)
+            elif "form" in ctype:
+                form = await request.form()
+                for key, value in form.items():
+                    params[key] = value if isinstance(value, str) else await value.read()
+        return params
+
+    async def _handle(self, request: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
+        segs = [s for s in request.url.path.split("/") if s]
+        if segs and segs[0] == "_admin":
+            return await self._admin(request, segs[1:])
+        if segs and _VERSION.match(segs[0]):
+            segs = segs[1:]
+        params = await self._params(request)
+        platform = self._platform_of(segs)
+        self.requests.append(
+            {"method": request.method, "path": "/" + "/".join(segs), "platform": platform, "at": time.time()}
+        )
+        await self._faults(platform)
+        if segs and segs[0] == "2":
+            return await self._x(request, segs[1:], params)
+        return await self._graph(request, segs, params)
+
+    def _platform_of(self, segs: list[str]) -> str | None:
+        if segs and segs[0] == "2":
+            return "x"
+        if len(segs) >= 2:
+            edge = segs[1]
+            if edge in FB_EDGES:
+                return "facebook"
+            if edge in IG_EDGES:
+                return "instagram"
+            if edge in TH_EDGES:
+                return "threads"
+        if len(segs) == 1:
+            obj = self.state.containers.get(segs[0]) or self.state.posts.get(segs[0])
+            return obj.platform if obj else None
+        return None
+
+    async def _faults(self, platform: str | None) -> None:
+        k = self.state.knobs
+        if k.latency_ms:
+            await asyncio.sleep(k.latency_ms / 1000)
+        if k.platform and platform != k.platform:
+            return
+        fail = False
+        if k.error_next > 0:
+            k.error_next -= 1
+            fail = True
+        elif k.error_rate and random.random() < k.error_rate:
+            fail = True
+        if not fail:
+            return
+        status = k.error_status
+        headers = {"retry-after": str(k.retry_after_s)} if status in (429, 503) else {}
+        if platform == "x":
+            headers["x-rate-limit-reset"] = str(int(time.time()) + k.retry_after_s)
+            titles = {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+            e = x_error(status, titles.get(status, "Error"), titles.get(status, "Error"))
+        else:
+            codes = {
+                429: (4, "(#4) Application request limit reached"),
+                500: (1, "An unknown error has occurred."),
+                503: (2, "An unexpected error has occurred. Please retry your request later."),
+            }
+            code, msg = codes.get(status, (1, "An unknown error has occurred."))
+            e = graph_error(status, msg, code, is_transient=True, type_="OAuthException")
+        e.headers.update(headers)
+        raise e
+
+    def _maybe_lose(self, platform: str, status: int, body: dict[str, Any]) -> None:
+        """Called after a publish was performed: lose the response if the knob says so."""
+        k = self.state.knobs
+        if k.lose_response_next > 0 and (k.platform is None or k.platform == platform):
+            k.lose_response_next -= 1
+            raise _Lost(status, body)
+
+    # ---- tokens --------------------------------------------------------------------------------
+
+    def _token_of(self, request: Request, params: dict[str, Any]) -> str | None:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            return auth[7:].strip()
+        tok = params.get("access_token")
+        return str(tok) if tok else None
+
+    def _graph_auth(
+        self, request: Request, params: dict[str, Any], platform: str, account_id: str | None
+    ) -> Token:
+        raw = self._token_of(request, params)
+        if not raw:
+            raise graph_error(
+                400, "An active access token must be used to query information about the current user.", 2500
+            )
+        tok = self.state.tokens.get(raw)
+        if tok is None or tok.platform not in (platform, "facebook" if platform == "instagram" else platform):
+            raise graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if tok.revoked:
+            raise graph_error(
+                400,
+                "Error validating access token: The user has not authorized application 1234567890.",
+                190,
+                458,
+            )
+        if tok.expires_at is not None and tok.expires_at <= time.time():
+            when = datetime.fromtimestamp(tok.expires_at, UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
+            now = datetime.now(UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
+            raise graph_error(
+                400,
+                f"Error validating access token: Session has expired on {when}. The current time is {now}.",
+                190,
+                463,
+            )
+        if account_id is not None and tok.account_id != account_id:
+            raise graph_error(403, "(#200) Permissions error", 200)
+        return tok
+
+    def _x_auth(self, request: Request) -> Token:
+        raw = self._token_of(request, {})
+        tok = self.state.tokens.get(raw or "")
+        if (
+            tok is None
+            or tok.platform != "x"
+            or tok.revoked
+            or (tok.expires_at is not None and tok.expires_at <= time.time())
+        ):
+            raise x_error(401, "Unauthorized", "Unauthorized")
+        return tok
+
+    # ---- Graph API (Facebook, Instagram, Threads) ----------------------------------------------
+
+    async def _graph(
+        self, request: Request, segs: list[str], p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        m = request.method
+        if segs in (["oauth", "access_token"], ["refresh_access_token"]) and m == "GET":
+            return 200, self._extend_token(request, p), {}
+        if len(segs) == 1 and m == "GET":
+            return 200, self._graph_object(request, segs[0], p), {}
+        if len(segs) != 2:
+            raise graph_error(
+                400, "Unsupported request - method type: " + m.lower(), 100, 33, "GraphMethodException"
+            )
+        acct, edge = segs
+        if edge in FB_EDGES:
+            self._graph_auth(request, p, "facebook", acct)
+            if m == "GET":
+                posts = self.state.posts_of("facebook", acct)[: int(p.get("limit", 25))]
+                return 200, {"data": [self._fb_view(x) for x in posts]}, {}
+            if edge == "feed":
+                if not (p.get("message") or p.get("link")):
+                    raise graph_error(
+                        400, "(#100) Missing message or attachment.", 100, type_="OAuthException"
+                    )
+                post = self._store(
+                    "facebook",
+                    acct,
+                    str(p.get("message", "")),
+                    link=p.get("link"),
+                    post_id=f"{acct}_{self.state.next_id()}",
+                )
+                self._maybe_lose("facebook", 200, {"id": post.id})
+                return 200, {"id": post.id}, {}
+            if edge == "photos":
+                url = p.get("url")
+                if not url:
+                    raise graph_error(400, "(#324) Requires upload file", 324)
+                post = self._store(
+                    "facebook",
+                    acct,
+                    str(p.get("caption") or p.get("message") or ""),
+                    media_urls=[str(url)],
+                    post_id=f"{acct}_{self.state.next_id()}",
+                )
+                body = {"id": self.state.next_id(), "post_id": post.id}
+                self._maybe_lose("facebook", 200, body)
+                return 200, body, {}
+        if edge in IG_EDGES:
+            self._graph_auth(request, p, "instagram", acct)
+            return await self._instagram(m, acct, edge, p)
+        if edge in TH_EDGES:
+            self._graph_auth(request, p, "threads", acct)
+            return await self._threads(m, acct, edge, p)
+        raise graph_error(
+            400, f"(#100) Tried accessing nonexisting field ({edge})", 100, type_="OAuthException"
+        )
+
+    def _extend_token(self, request: Request, p: dict[str, Any]) -> dict[str, Any]:
+        """Long-lived token refresh: ``GET /oauth/access_token?grant_type=fb_exchange_token`` (Facebook
+        Login, Pages and Instagram) and ``GET /refresh_access_token?grant_type=th_refresh_token``
+        (Threads)."""
+        grant = p.get("grant_type")
+        if grant == "fb_exchange_token":
+            raw, platforms = str(p.get("fb_exchange_token", "")), ("facebook", "instagram")
+        elif grant in ("th_refresh_token", "ig_refresh_token"):
+            raw, platforms = str(p.get("access_token", "")), ("threads", "instagram")
+        else:
+            raise graph_error(400, "(#100) Unsupported grant_type", 100)
+        tok = self.state.tokens.get(raw)
+        if tok is None or tok.platform not in platforms:
+            raise graph_error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        self._graph_auth(request, {"access_token": raw}, tok.platform, None)  # expired/revoked → 190
+        new = self.state.new_token()
+        ttl = 60 * 86_400
+        self.state.tokens[new] = Token(new, tok.platform, tok.account_id, time.time() + ttl)
+        return {"access_token": new, "token_type": "bearer", "expires_in": ttl}
+
+    def _graph_object(self, request: Request, obj_id: str, p: dict[str, Any]) -> dict[str, Any]:
+        k = self.state.knobs
+        c = self.state.containers.get(obj_id)
+        if c is not None:
+            self._graph_auth(request, p, c.platform, c.account_id)
+            c.polls += 1
+            if c.published_id:
+                status = "PUBLISHED"
+            elif c.polls <= k.container_in_progress_polls and not c.is_carousel_item:
+                status = "IN_PROGRESS"
+            else:
+                status = "FINISHED"
+            out: dict[str, Any] = {"id": c.id}
+            wanted = str(p.get("fields", "status_code")).split(",")
+            if "status_code" in wanted or c.platform == "instagram":
+                out["status_code"] = status
+            if "status" in wanted or c.platform == "threads":
+                out["status"] = status
+            return out
+        post = self.state.posts.get(obj_id)
+        if post is None:
+            raise graph_error(
+                400,
+                f"Unsupported get request. Object with ID '{obj_id}' does not exist, cannot be loaded due to "
+                "missing "
+                "permissions, or does not support this operation.",
+                100,
+                33,
+                "GraphMethodException",
+            )
+        self._graph_auth(request, p, post.platform, post.account_id)
+        if post.platform == "facebook":
+            return self._fb_view(post)
+        return self._media_view(post)
+
+    def _fb_view(self, post: Post) -> dict[str, Any]:
+        out = {
+            "id": post.id,
+            "message": post.text,
+            "created_time": graph_time(post.created_at),
+            "permalink_url": f"https://www.facebook.com/{post.id}",
+        }
+        if post.link:
+            out["link"] = post.link
+        return out
+
+    def _media_view(self, post: Post) -> dict[str, Any]:
+        key = "caption" if post.platform == "instagram" else "text"
+        host = "www.instagram.com/p" if post.platform == "instagram" else "www.threads.net/post"
+        return {
+            "id": post.id,
+            key: post.text,
+            "timestamp": graph_time(post.created_at),
+            "media_type": post.kind.upper() if post.kind != "post" else "IMAGE",
+            "permalink": f"https://{host}/{post.id}",
+        }
+
+    def _store(
+        self,
+        platform: str,
+        acct: str,
+        text: str,
+        *,
+        media_urls: list[str] | None = None,
+        link: Any = None,
+        post_id: str | None = None,
+        container: str | None = None,
+    ) -> Post:
+        post = Post(
+            id=post_id or self.state.next_id(),
+            platform=platform,
+            account_id=acct,
+            text=text,
+            created_at=time.time(),
+            media_urls=media_urls or [],
+            link=str(link) if link else None,
+            container_id=container,
+        )
+        self.state.posts[post.id] = post
+        return post
+
+    async def _fetch_image(self, url: str, allowed: tuple[str, ...]) -> tuple[str, int, int]:
+        """Fetch ``url`` as the platform would: (format, width, height), or the platform's error."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10, follow_redirects=True, trust_env=False)
+        try:
+            r = await self._http.get(url)
+            r.raise_for_status()
+        except httpx.HTTPError:
+            self.state.fetches.append({"url": url, "format": None})
+            raise graph_error(  # noqa: B904
+                400,
+                "Media download has failed. The media URI doesn't meet our requirements.",
+                9004,
+                2207052,
+                is_transient=False,
+                error_user_title="Media download has failed.",
+                error_user_msg="The media could not be fetched from this URI: " + url,
+            )
+        data = r.content
+        fmt = (
+            "jpeg" if data[:3] == b"\xff\xd8\xff" else "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "other"
+        )
+        self.state.fetches.append({"url": url, "format": fmt})
+        if fmt not in allowed:
+            raise graph_error(
+                400,
+                "Only photo or video can be accepted as media type.",
+                9004,
+                2207052,
+                is_transient=False,
+                error_user_title="Media download has failed.",
+                error_user_msg=f"The media format is not supported ({fmt}). Supported image format: "
+                + "/".join(a.upper() for a in allowed)
+                + ".",
+            )
+        width = height = 0
+        try:
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+        except Exception:  # noqa: BLE001 - a broken image is refused like a wrong format
+            raise graph_error(
+                400, "Only photo or video can be accepted as media type.", 9004, 2207052
+            ) from None
+        return fmt, width, height
+
+    def _check_caption(self, caption: str) -> None:
+        k = self.state.knobs
+        if len(caption) > k.ig_caption_max_chars or len(_HASHTAG.findall(caption)) > k.ig_max_hashtags:
+            raise graph_error(
+                400,
+                "The caption is too long or has too many hashtags.",
+                100,
+                2207010,
+                is_transient=False,
+                error_user_msg=f"Captions may have at most {k.ig_caption_max_chars} characters and "
+                f"{k.ig_max_hashtags} hashtags.",
+            )
+
+    async def _instagram(
+        self, m: str, acct: str, edge: str, p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        k, st = self.state.knobs, self.state
+        if edge == "content_publishing_limit" and m == "GET":
+            used = st.published_in_window("instagram", acct, k.ig_quota_duration_s)
+            return (
+                200,
+                {
+                    "data": [
+                        {
+                            "quota_usage": used,
+                            "config": {
+                                "quota_total": k.ig_quota_total,
+                                "quota_duration": k.ig_quota_duration_s,
+                            },
+                        }
+                    ]
+                },
+                {},
+            )
+        if edge == "media" and m == "GET":
+            posts = [x for x in st.posts_of("instagram", acct) if x.kind == "post"][: int(p.get("limit", 25))]
+            return 200, {"data": [self._media_view(x) for x in posts]}, {}
+        if edge == "media" and m == "POST":
+            media_type = str(p.get("media_type") or "IMAGE").upper()
+            caption = str(p.get("caption", ""))
+            carousel_item = str(p.get("is_carousel_item", "false")).lower() == "true"
+            if media_type not in ("IMAGE", "CAROUSEL"):
+                raise graph_error(
+                    400,
+                    f"(#100) media_type {media_type} is not supported here: feed images and carousels only.",
+                    100,
+                )
+            self._check_caption(caption)
+            c = Container(
+                id=st.next_id(),
+                platform="instagram",
+                account_id=acct,
+                media_type=media_type,
+                caption=caption,
+                is_carousel_item=carousel_item,
+            )
+            if media_type == "CAROUSEL":
+                children = [x for x in str(p.get("children", "")).replace(" ", "").split(",") if x]
+                if not 2 <= len(children) <= 10 or any(
+                    ch not in st.containers
+                    or not st.containers[ch].is_carousel_item
+                    or st.containers[ch].account_id != acct
+                    for ch in children
+                ):
+                    raise graph_error(
+                        400,
+                        "(#100) children must be 2 to 10 carousel item containers of this account",
+                        100,
+                        2207019,
+                    )
+                c.children = children
+            else:
+                url = p.get("image_url")
+                if not url:
+                    raise graph_error(400, "(#100) The parameter image_url is required", 100)
+                _, w, h = await self._fetch_image(str(url), ("jpeg",))
+                ratio = w / h if h else 0
+                if not 0.8 - 1e-3 <= ratio <= 1.91 + 1e-3:
+                    raise graph_error(
+                        400,
+                        f"The submitted image with aspect ratio ('{w}/{h}') cannot be published. "
+                        "Please submit "
+                        "an image with a valid aspect ratio.",
+                        36003,
+                        2207009,
+                        is_transient=False,
+                    )
+                c.image_url = str(url)
+            st.containers[c.id] = c
+            return 200, {"id": c.id}, {}
+        if edge == "media_publish" and m == "POST":
+            found = st.containers.get(str(p.get("creation_id", "")))
+            if (
+                found is None
+                or found.account_id != acct
+                or found.platform != "instagram"
+                or found.is_carousel_item
+            ):
+                raise graph_error(
+                    400, "(#100) Param creation_id is not a valid container of this account", 100
+                )
+            c = found
+            if c.published_id:
+                raise graph_error(400, "The media has already been published.", 9007, 2207008)
+            if c.polls < k.container_in_progress_polls + 1 and c.media_type != "CAROUSEL":
+                raise graph_error(
+                    400,
+                    "Media ID is not available",
+                    9007,
+                    2207027,
+                    is_transient=False,
+                    error_user_msg="The media is not ready for publishing, please wait for a moment",
+                )
+            if st.published_in_window("instagram", acct, k.ig_quota_duration_s) >= k.ig_quota_total:
+                raise graph_error(
+                    400,
+                    "Application request limit reached",
+                    9,
+                    2207042,
+                    is_transient=False,
+                    error_user_msg="You reached maximum number of posts that is allowed to be "
+                    "published by Content Publishing API.",
+                )
+            urls = (
+                [st.containers[ch].image_url or "" for ch in c.children]
+                if c.children
+                else [c.image_url or ""]
+            )
+            post = self._store("instagram", acct, c.caption, media_urls=urls, container=c.id)
+            c.published_id = post.id
+            self._maybe_lose("instagram", 200, {"id": post.id})
+            return 200, {"id": post.id}, {}
+        raise graph_error(
+            400, "Unsupported request - method type: " + m.lower(), 100, 33, "GraphMethodException"
+        )
+
+    async def _threads(
+        self, m: str, acct: str, edge: str, p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        k, st = self.state.knobs, self.state
+        if edge == "threads_publishing_limit" and m == "GET":
+            used = st.published_in_window("threads", acct, k.threads_quota_duration_s)
+            return (
+                200,
+                {
+                    "data": [
+                        {
+                            "quota_usage": used,
+                            "config": {
+                                "quota_total": k.threads_quota_total,
+                                "quota_duration": k.threads_quota_duration_s,
+                            },
+                        }
+                    ]
+                },
+                {},
+            )
+        if edge == "threads" and m == "GET":
+            posts = [x for x in st.posts_of("threads", acct) if x.kind == "post"][: int(p.get("limit", 25))]
+            return 200, {"data": [self._media_view(x) for x in posts]}, {}
+        if edge == "threads" and m == "POST":
+            media_type = str(p.get("media_type") or "TEXT").upper()
+            text = str(p.get("text", ""))
+            if len(text) > k.threads_max_chars:
+                raise graph_error(
+                    400,
+                    f"Param text must be at most {k.threads_max_chars} characters long.",
+                    100,
+                    4279009,
+                    type_="THApiException",
+                )
+            carousel_item = str(p.get("is_carousel_item", "false")).lower() == "true"
+            c = Container(
+                id=st.next_id(),
+                platform="threads",
+                account_id=acct,
+                media_type=media_type,
+                caption=text,
+                is_carousel_item=carousel_item,
+            )
+            if media_type == "IMAGE":
+                url = p.get("image_url")
+                if not url:
+                    raise graph_error(
+                        400, "(#100) The parameter image_url is required", 100, type_="THApiException"
+                    )
+                await self._fetch_image(str(url), ("jpeg", "png"))
+                c.image_url = str(url)
+            elif media_type == "CAROUSEL":
+                children = [x for x in str(p.get("children", "")).replace(" ", "").split(",") if x]
+                if not 2 <= len(children) <= 20 or any(ch not in st.containers for ch in children):
+                    raise graph_error(
+                        400, "(#100) children must be 2 to 20 item containers", 100, type_="THApiException"
+                    )
+                c.children = children
+            elif media_type != "TEXT":
+                raise graph_error(
+                    400, f"(#100) media_type {media_type} is not supported here", 100, type_="THApiException"
+                )
+            st.containers[c.id] = c
+            return 200, {"id": c.id}, {}
+        if edge == "threads_publish" and m == "POST":
+            found = st.containers.get(str(p.get("creation_id", "")))
+            if (
+                found is None
+                or found.account_id != acct
+                or found.platform != "threads"
+                or found.is_carousel_item
+            ):
+                raise graph_error(
+                    400,
+                    "(#100) Param creation_id is not a valid container of this account",
+                    100,
+                    type_="THApiException",
+                )
+            c = found
+            if c.published_id:
+                raise graph_error(
+                    400, "The media has already been published.", 24, 4279008, type_="THApiException"
+                )
+            if st.published_in_window("threads", acct, k.threads_quota_duration_s) >= k.threads_quota_total:
+                raise graph_error(
+                    400,
+                    "Application request limit reached",
+                    4,
+                    2207051,
+                    type_="THApiException",
+                    is_transient=False,
+                )
+            urls = (
+                [st.containers[ch].image_url or "" for ch in c.children]
+                if c.children
+                else ([c.image_url] if c.image_url else [])
+            )
+            post = self._store("threads", acct, c.caption, media_urls=urls, container=c.id)
+            c.published_id = post.id
+            self._maybe_lose("threads", 200, {"id": post.id})
+            return 200, {"id": post.id}, {}
+        raise graph_error(
+            400, "Unsupported request - method type: " + m.lower(), 100, 33, "GraphMethodException"
+        )
+
+    # ---- X API v2 ------------------------------------------------------------------------------
+
+    async def _x(
+        self, request: Request, segs: list[str], p: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        m, st, k = request.method, self.state, self.state.knobs
+        if segs == ["oauth2", "token"] and m == "POST":
+            return self._x_refresh(request, p)
+        if segs == ["media", "upload"] and m == "POST":
+            tok = self._x_auth(request)
+            data = p.get("media")
+            if not isinstance(data, bytes) or not data:
+                raise x_error(
+                    400,
+                    "Invalid Request",
+                    "One or more parameters to your request was invalid.",
+                    "https://api.twitter.com/2/problems/invalid-request",
+                )
+            kinds = {
+                b"\xff\xd8\xff": "image/jpeg",
+                b"\x89PN": "image/png",
+                b"GIF": "image/gif",
+                b"RIF": "image/webp",
+            }
+            image_type = kinds.get(data[:3])
+            if image_type is None:
+                raise x_error(
+                    400,
+                    "Invalid Request",
+                    "media type unrecognized.",
+                    "https://api.twitter.com/2/problems/invalid-request",
+                )
+            media_id = st.next_id()
+            st.x_media[media_id] = tok.account_id
+            return (
+                200,
+                {
+                    "data": {
+                        "id": media_id,
+                        "media_key": f"3_{media_id}",
+                        "size": len(data),
+                        "expires_after_secs": 86_400,
+                        "image": {"image_type": image_type},
+                    }
+                },
+                {},
+            )
+        if segs == ["tweets"] and m == "POST":
+            tok = self._x_auth(request)
+            text = str(p.get("text", ""))
+            media_ids = [str(x) for x in ((p.get("media") or {}).get("media_ids") or [])]
+            if len(media_ids) > 4 or any(st.x_media.get(mid) != tok.account_id for mid in media_ids):
+                raise x_error(
+                    400,
+                    "Invalid Request",
+                    "One or more parameters to your request was invalid.",
+                    "https://api.twitter.com/2/problems/invalid-request",
+                    errors=[
+                        {
+                            "parameters": {"media.media_ids": media_ids},
+                            "message": "Your media IDs are invalid.",
+                        }
+                    ],
+                )
+            weighted = parse_tweet(text).weightedLength
+            if not text.strip() and not p.get("media"):
+                raise x_error(
+                    400,
+                    "Invalid Request",
+                    "One or more parameters to your request was invalid.",
+                    "https://api.twitter.com/2/problems/invalid-request",
+                )
+            if weighted > k.x_max_weighted_chars:
+                raise x_error(
+                    400,
+                    "Invalid Request",
+                    "One or more parameters to your request was invalid.",
+                    "https://api.twitter.com/2/problems/invalid-request",
+                    errors=[{"parameters": {"text": [text]}, "message": "Tweet text is too long."}],
+                )
+            if k.x_monthly_cap:
+                month = (
+                    datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
+                )
+                used = sum(1 for x in st.posts.values() if x.platform == "x" and x.created_at >= month)
+                if used >= k.x_monthly_cap:
+                    raise x_error(
+                        429,
+                        "UsageCapExceeded",
+                        "Usage cap exceeded: Monthly product cap",
+                        "https://api.twitter.com/2/problems/usage-capped",
+                        period="Monthly",
+                        scope="Product",
+                    )
+            if any(x.text == text for x in st.posts_of("x", tok.account_id)[:50]):
+                raise x_error(
+                    403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
+                )
+            post = self._store("x", tok.account_id, text, media_urls=[f"x-media:{mid}" for mid in media_ids])
+            body = {"data": {"id": post.id, "text": text, "edit_history_tweet_ids": [post.id]}}
+            self._maybe_lose("x", 201, body)
+            return 201, body, {}
+        if len(segs) == 2 and segs[0] == "tweets" and m == "GET":
+            self._x_auth(request)
+            hit = st.posts.get(segs[1])
+            if hit is None or hit.platform != "x":
+                return (
+                    200,
+                    {
+                        "errors": [
+                            {
+                                "value": segs[1],
+                                "detail": f"Could not find tweet with id: [{segs[1]}].",
+                                "title": "Not Found Error",
+                                "resource_type": "tweet",
+                                "parameter": "id",
+                                "resource_id": segs[1],
+                                "type": "https://api.twitter.com/2/problems/resource-not-found",
+                            }
+                        ]
+                    },
+                    {},
+                )
+            return 200, {"data": self._x_view(hit)}, {}
+        if segs == ["users", "me"] and m == "GET":
+            tok = self._x_auth(request)
+            return (
+                200,
+                {
+                    "data": {
+                        "id": tok.account_id,
+                        "name": f"user {tok.account_id}",
+                        "username": f"user{tok.account_id}",
+                    }
+                },
+                {},
+            )
+        if len(segs) == 3 and segs[0] == "users" and segs[2] == "tweets" and m == "GET":
+            self._x_auth(request)
+            posts = st.posts_of("x", segs[1])
+            if p.get("start_time"):
+                since = datetime.fromisoformat(str(p["start_time"]).replace("Z", "+00:00")).timestamp()
+                posts = [x for x in posts if x.created_at >= since]
+            posts = posts[: min(int(p.get("max_results", 10)), 100)]
+            meta: dict[str, Any] = {"result_count": len(posts)}
+            if posts:
+                meta.update(newest_id=posts[0].id, oldest_id=posts[-1].id)
+                return 200, {"data": [self._x_view(x) for x in posts], "meta": meta}, {}
+            return 200, {"meta": meta}, {}
+        raise x_error(404, "Not Found", f"no route for {m} /2/{'/'.join(segs)}")
+
+    def _x_view(self, post: Post) -> dict[str, Any]:
+        return {
+            "id": post.id,
+            "text": post.text,
+            "created_at": x_time(post.created_at),
+            "author_id": post.account_id,
+            "edit_history_tweet_ids": [post.id],
+        }
+
+    def _x_refresh(self, request: Request, p: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        st = self.state
+        invalid = ApiError(
+            400, {"error": "invalid_request", "error_description": "Value passed for the token was invalid."}
+        )
+        if p.get("grant_type") != "refresh_token":
+            raise ApiError(
+                400, {"error": "unsupported_grant_type", "error_description": "Grant type is not supported."}
+            )
+        entry = st.x_refresh.get(str(p.get("refresh_token", "")))
+        if entry is None or entry["used"] or entry["revoked"]:
+            raise invalid
+        entry["used"] = True  # rotation: a refresh token works once
+        access, refresh = st.new_token(), st.new_token()
+        ttl = st.knobs.x_access_token_ttl_s
+        st.tokens[access] = Token(access, "x", entry["account_id"], time.time() + ttl, refresh_token=refresh)
+        st.x_refresh[refresh] = {"account_id": entry["account_id"], "used": False, "revoked": False}
+        return (
+            200,
+            {
+                "token_type": "bearer",
+                "expires_in": ttl,
+                "access_token": access,
+                "scope": "tweet.write users.read tweet.read offline.access",
+                "refresh_token": refresh,
+            },
+            {},
+        )
+
+    # ---- admin ---------------------------------------------------------------------------------
+
+    async def _admin(self, request: Request, segs: list[str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        st, m = self.state, request.method
+        body: dict[str, Any] = {}
+        if m == "POST":
+            raw = await request.body()
+            body = json.loads(raw) if raw else {}
+        what = segs[0] if segs else ""
+        if what == "health":
+            return 200, {"ok": True}, {}
+        if what == "reset" and m == "POST":
+            st.reset()
+            self.requests.clear()
+            return 200, {"ok": True}, {}
+        if what == "knobs":
+            if m == "POST":
+                # Aliases shared with the other emulators (emulators/faults.py).
+                if "error_count" in body:
+                    body["error_next"] = body.pop("error_count")
+                if "error_kind" in body:
+                    kind = str(body.pop("error_kind"))
+                    if kind == "late":  # act, then answer too late: the post is made, the answer lost
+                        body.setdefault("lose_mode", "hang")
+                    elif kind.isdigit():
+                        body["error_status"] = int(kind)
+                    else:
+                        return 400, {"error": f"error_kind {kind!r}: use 429, 500, 503 or late"}, {}
+                known = {f.name for f in fields(st.knobs)}
+                unknown = set(body) - known
+                if unknown:
+                    return 400, {"error": f"unknown knobs: {sorted(unknown)}"}, {}
+                for key, value in body.items():
+                    setattr(st.knobs, key, value)
+            return 200, asdict(st.knobs), {}
+        if what == "posts":
+            q = request.query_params
+            posts = [
+                x.public()
+                for x in sorted(st.posts.values(), key=lambda x: x.created_at)
+                if (not q.get("platform") or x.platform == q["platform"])
+                and (not q.get("account_id") or x.account_id == q["account_id"])
+                and x.kind == "post"
+            ]
+            return 200, {"posts": posts}, {}
+        if what == "requests":
+            return 200, {"requests": self.requests, "fetches": st.fetches}, {}
+        if what == "tokens" and m == "POST":
+            return 200, self._admin_tokens(body), {}
+        return 404, {"error": "unknown admin route"}, {}
+
+    def _admin_tokens(self, body: dict[str, Any]) -> dict[str, Any]:
+        st = self.state
+        action = body.get("action", "register")
+        if action == "register":
+            platform = body["platform"]
+            if platform not in ("facebook", "instagram", "threads", "x"):
+                raise ApiError(400, {"error": f"unknown platform {platform}"})
+            token = body.get("token") or st.new_token()
+            expires_in = body.get("expires_in")
+            refresh = body.get("refresh_token")
+            if platform == "x" and refresh is None and body.get("with_refresh", True):
+                refresh = st.new_token()
+            st.tokens[token] = Token(
+                token,
+                platform,
+                str(body["account_id"]),
+                time.time() + float(expires_in) if expires_in is not None else None,
+                refresh_token=refresh,
+            )
+            if refresh:
+                st.x_refresh[refresh] = {
+                    "account_id": str(body["account_id"]),
+                    "used": False,
+                    "revoked": False,
+                }
+            return {"token": token, "refresh_token": refresh}
+        tok = st.tokens.get(str(body.get("token", "")))
+        targets = (
+            [tok]
+            if tok
+            else [
+                t
+                for t in st.tokens.values()
+                if t.platform == body.get("platform") and t.account_id == str(body.get("account_id"))
+            ]
+        )
+        if not targets:
+            raise ApiError(404, {"error": "no such token"})
+        for t in targets:
+            if action == "expire":
+                t.expires_at = time.time() - 1
+            elif action == "revoke":
+                t.revoked = True
+                for r in st.x_refresh.values():  # revoking the grant kills its refresh tokens too
+                    if r["account_id"] == t.account_id and t.platform == "x":
+                        r["revoked"] = True
+            else:
+                raise ApiError(400, {"error": f"unknown action {action}"})
+        return {"ok": True, "tokens": len(targets)}
+
+
+def create_social_app(state: SocialState | None = None) -> SocialEmulator:
+    """The social emulator as an ASGI application."""
+    return SocialEmulator(state)

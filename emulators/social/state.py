@@ -1,0 +1,112 @@
+"""In-memory state of the social emulator: tokens, accounts, containers, posts and the fault knobs."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PLATFORMS = ("facebook", "instagram", "threads", "x")
+
+
+@dataclass
+class Token:
+    token: str
+    platform: str
+    account_id: str
+    expires_at: float | None = None  # epoch seconds; None: never
+    revoked: bool = False
+    refresh_token: str | None = None  # X: the refresh token that goes with this access token
+
+
+@dataclass
+class Container:
+    id: str
+    platform: str  # instagram | threads
+    account_id: str
+    media_type: str
+    caption: str = ""
+    image_url: str | None = None
+    children: list[str] = field(default_factory=list)
+    is_carousel_item: bool = False
+    polls: int = 0
+    published_id: str | None = None
+    created_at: float = field(default_factory=time.time)
+
+
+@dataclass
+class Post:
+    id: str
+    platform: str
+    account_id: str
+    text: str
+    created_at: float
+    media_urls: list[str] = field(default_factory=list)
+    link: str | None = None
+    kind: str = "post"
+    container_id: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Knobs:
+    latency_ms: float = 0.0
+    error_rate: float = 0.0
+    error_status: int = 503  # 429 | 500 | 503
+    error_next: int = 0  # the next N matching requests fail with error_status
+    retry_after_s: int = 30
+    lose_response_next: int = 0  # the next N publish calls are performed, then their response is lost
+    lose_mode: str = "drop"  # drop: connection closed mid-response | hang: no answer for hang_s
+    hang_s: float = 30.0
+    platform: str | None = None  # restrict faults to one platform (None: all)
+    container_in_progress_polls: int = 1  # polls answering IN_PROGRESS before FINISHED
+    ig_quota_total: int = 100
+    ig_quota_duration_s: int = 86_400
+    threads_quota_total: int = 250
+    threads_quota_duration_s: int = 86_400
+    threads_max_chars: int = 500
+    ig_caption_max_chars: int = 2_200
+    ig_max_hashtags: int = 30
+    x_max_weighted_chars: int = 280
+    x_monthly_cap: int = 0  # posts per calendar month over the whole app (0: none)
+    x_access_token_ttl_s: int = 7_200
+
+
+class SocialState:
+    """Everything the emulator knows; reset by ``POST /_admin/reset``."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.tokens: dict[str, Token] = {}
+        self.x_refresh: dict[str, dict[str, Any]] = {}  # refresh token -> {account_id, client_id, used}
+        self.containers: dict[str, Container] = {}
+        self.x_media: dict[str, str] = {}  # uploaded media id -> account id
+        self.posts: dict[str, Post] = {}
+        self.knobs = Knobs()
+        self._ids = itertools.count(17_841_400_000_000_000)
+        self.fetches: list[dict[str, Any]] = []  # image URLs the emulator fetched, and what they were
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+    def new_token(self) -> str:
+        return secrets.token_urlsafe(24)
+
+    def posts_of(self, platform: str, account_id: str) -> list[Post]:
+        return sorted(
+            (p for p in self.posts.values() if p.platform == platform and p.account_id == account_id),
+            key=lambda p: p.created_at,
+            reverse=True,
+        )
+
+    def published_in_window(self, platform: str, account_id: str, window_s: float) -> int:
+        since = time.time() - window_s
+        return sum(
+            1 for p in self.posts_of(platform, account_id) if p.created_at > since and p.kind == "post"
+        )

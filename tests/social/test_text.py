@@ -1,0 +1,130 @@
+"""Platform text: limits, X weighted counting, word and grapheme safety, link cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from icop.settings import Settings
+from icop.social.limits import limits_for
+from icop.social.text import (
+    ELLIPSIS,
+    ArticleText,
+    count_hashtags,
+    fit_text,
+    graphemes,
+    is_within,
+    link_cost,
+    post_cost,
+    render,
+    x_weighted_length,
+)
+
+S = Settings()
+KOREAN = ArticleText(
+    title="서울의 가을 축제 완벽 가이드: 한강부터 경복궁까지 꼭 가봐야 할 명소 총정리",
+    summary=" ".join(
+        [
+            "올해 서울에서 열리는 가을 축제를 한눈에 정리했습니다.",
+            "한강 불꽃축제와 경복궁 야간 개장,그리고 남산 단풍길까지 일정과 교통편을 함께 소개합니다.",
+        ]
+        * 5
+    ),
+    url="https://example.com/articles/seoul-autumn-festival-guide-2026?utm_source=x",
+    hashtags=["서울여행", "가을축제", "#한강", "경복궁"],
+    language="ko",
+)
+
+
+def _words(text: str) -> set[str]:
+    return set(text.replace(ELLIPSIS, " ").split())
+
+
+def test_x_weighted_length_follows_x_rules() -> None:
+    assert x_weighted_length("a" * 10) == 10
+    assert x_weighted_length("한국어") == 6  # Hangul weighs 2
+    assert x_weighted_length("日本語") == 6
+    assert x_weighted_length("see https://example.com/a/very/long/path/that/is/long") == 4 + 23
+    assert x_weighted_length("👩‍👩‍👧‍👦") == 2  # one emoji sequence
+
+
+def test_korean_article_x_text_is_within_280_weighted_and_cut_at_spaces() -> None:
+    lim = limits_for("x", S)
+    r = render(KOREAN, lim)
+    assert r.length <= 280 and x_weighted_length(r.text) == r.length
+    assert r.truncated and ELLIPSIS in r.text
+    assert KOREAN.url in r.text and r.url_in_text  # the link is kept whole
+    source_words = _words(KOREAN.title + " " + KOREAN.summary + " " + KOREAN.url) | {
+        "#서울여행",
+        "#가을축제",
+        "#한강",
+        "#경복궁",
+    }
+    assert _words(r.text) <= source_words, _words(r.text) - source_words  # no word was cut
+    assert r.cost_usd == Decimal("0.2")
+
+
+def test_link_moved_out_of_x_text_is_cheaper() -> None:
+    lim = limits_for("x", S)
+    with_link, without = render(KOREAN, lim, link_in_text=True), render(KOREAN, lim, link_in_text=False)
+    assert "https://" not in without.text and without.length <= 280
+    assert with_link.cost_usd == Decimal(str(S.social_x_cost_create_with_url_usd))
+    assert without.cost_usd == Decimal(str(S.social_x_cost_create_usd))
+    assert link_cost(lim) == Decimal("0.185")
+    assert post_cost("plain", limits_for("facebook", S)) == 0
+
+
+def test_prices_and_limits_come_from_settings_and_account_overrides() -> None:
+    s = S.model_copy(update={"social_x_cost_create_with_url_usd": 0.5, "social_threads_max_chars": 100})
+    assert render(KOREAN, limits_for("x", s)).cost_usd == Decimal("0.5")
+    assert render(KOREAN, limits_for("threads", s)).length <= 100
+    lim = limits_for("threads", s, {"max_chars": 60})
+    assert render(KOREAN, lim).length <= 60
+    with pytest.raises(ValueError):
+        limits_for("x", S, {"no_such_limit": 1})
+
+
+@pytest.mark.parametrize("platform,limit", [("threads", 500), ("instagram", 2200), ("facebook", 63206)])
+def test_meta_platform_limits(platform: str, limit: int) -> None:
+    long = ArticleText(
+        title="Autumn in Seoul",
+        body="word " * 20_000,
+        url="https://example.com/a",
+        hashtags=[f"tag{i}" for i in range(40)],
+    )
+    r = render(long, limits_for(platform, S))  # type: ignore[arg-type]
+    assert len(r.text) <= limit and is_within(r.text, limits_for(platform, S))  # type: ignore[arg-type]
+    if platform == "instagram":
+        assert count_hashtags(r.text) <= 30 and "https://" not in r.text
+    if platform == "threads":
+        assert "https://example.com/a" in r.text
+    if platform == "facebook":
+        assert r.link == "https://example.com/a"
+
+
+def test_instagram_hashtags_in_body_count_toward_30() -> None:
+    body = " ".join(f"#b{i}" for i in range(25))
+    r = render(
+        ArticleText(title="x", body=body, hashtags=[f"t{i}" for i in range(20)]), limits_for("instagram", S)
+    )
+    assert count_hashtags(r.text) == 30
+
+
+def test_never_cuts_inside_a_grapheme_cluster() -> None:
+    family = "👩‍👩‍👧‍👦"
+    accented = "e\u0301"  # e + combining acute
+    text = (family + accented) * 200  # one "word" longer than any limit
+    out, cut = fit_text(text, lambda c: x_weighted_length(c) <= 50)
+    assert cut and out.endswith(ELLIPSIS)
+    body = out[: -len(ELLIPSIS)]
+    assert "".join(graphemes(body)) == body
+    assert all(g in (family, accented) for g in graphemes(body))
+
+
+def test_japanese_without_spaces_cuts_after_punctuation() -> None:
+    ja = ArticleText(
+        title="東京の秋", summary="今年の秋祭りをまとめました。紅葉の名所も紹介します。" * 20, language="ja"
+    )
+    r = render(ja, limits_for("x", S))
+    assert r.length <= 280 and r.text.endswith("。" + ELLIPSIS)
