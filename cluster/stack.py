@@ -20,6 +20,7 @@ from typing import Protocol
 from icop.settings import STACK_ENV, Settings, load_settings
 
 from .processes import StackError, alive, require_free, session_members, spawn, stop_session, wait_for_port
+from .emulators import EmulatorsComponent
 from .postgres import PostgresComponent
 from .ray_head import RayComponent
 
@@ -150,6 +151,7 @@ class LocalStack:
             PostgresComponent(settings),
             TemporalComponent(settings),
             RayComponent(settings),
+            EmulatorsComponent(settings),
         ]
 
     @classmethod

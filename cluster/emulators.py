@@ -1,0 +1,91 @@
+"""The emulators as a stack component: ``python -m emulators`` on loopback, ports from settings.
+
+``provider_env`` gives the ``ICOP_*`` variables that point every connector at these emulators
+(the embedded default); the real services are the same variables with real URLs and keys.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from icop.offline import apply_offline_env
+from icop.settings import Settings
+
+from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
+
+EMULATOR_KEY = "emulator-key"  # any non-empty key works against the emulators
+
+
+def cert_dir(settings: Settings) -> Path:
+    return settings.state_path / "emulators"
+
+
+def provider_env(settings: Settings) -> dict[str, str]:
+    """Settings that point every connector at the emulators of this stack."""
+    root = f"http://{settings.bind_host}:{settings.emulator_port}"
+    return {
+        "ICOP_OPENAI_API_KEY": EMULATOR_KEY,
+        "ICOP_OPENAI_BASE_URL": f"{root}/openai/v1",
+        "ICOP_ANTHROPIC_API_KEY": EMULATOR_KEY,
+        "ICOP_ANTHROPIC_BASE_URL": f"{root}/anthropic/v1",
+        "ICOP_GEMINI_API_KEY": EMULATOR_KEY,
+        "ICOP_GEMINI_BASE_URL": f"{root}/gemini/v1beta/openai",
+        "ICOP_FAL_KEY": EMULATOR_KEY,
+        "ICOP_FAL_HOST": f"{settings.bind_host}:{settings.fal_emulator_port}",
+        "ICOP_FAL_CA_BUNDLE": str(cert_dir(settings) / "ca-bundle.pem"),
+        "ICOP_SHEETS_API_ENDPOINT": root,
+        "ICOP_SHEETS_TOKEN": EMULATOR_KEY,
+    }
+
+
+class EmulatorsComponent:
+    name = "emulators"
+
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.dir = cert_dir(settings)
+
+    @property
+    def address(self) -> str:
+        return f"http://{self.s.bind_host}:{self.s.emulator_port}"
+
+    def start(self) -> int:
+        host = self.s.bind_host
+        require_free(host, self.s.emulator_port, "The emulators", "ICOP_EMULATOR_PORT")
+        require_free(host, self.s.fal_emulator_port, "The fal emulator", "ICOP_FAL_EMULATOR_PORT")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        root = Path(__file__).resolve().parent.parent
+        argv = [
+            sys.executable, "-m", "emulators", "--host", host, "--port", str(self.s.emulator_port),
+            "--fal-port", str(self.s.fal_emulator_port), "--cert-dir", str(self.dir),
+        ]  # fmt: skip
+        proc = spawn(argv, self.dir / "emulators.log", env=apply_offline_env(dict(os.environ)), cwd=root)
+        ok = wait_for_port(host, self.s.emulator_port, 30, proc) and wait_for_port(
+            host, self.s.fal_emulator_port, 10, proc
+        )
+        if not ok or not self._healthy():
+            stop_session(proc.pid)
+            raise StackError(f"The emulators did not start; see {self.dir / 'emulators.log'}")
+        return proc.pid
+
+    def _healthy(self) -> bool:
+        try:
+            with httpx.Client(trust_env=False, timeout=2) as c:
+                return c.get(f"{self.address}/_admin/health").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, sid: int) -> None:
+        stop_session(sid, grace=5)
+
+    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+        from .stack import ComponentStatus
+
+        running = alive(sid)
+        healthy = running and self._healthy()
+        detail = f"fal (TLS) on {self.s.bind_host}:{self.s.fal_emulator_port}"
+        return ComponentStatus(self.name, self.address, running, healthy, sid, detail)

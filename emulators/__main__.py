@@ -1,0 +1,29 @@
+"""``python -m emulators --host 127.0.0.1 --port 58100 --fal-port 58101 --cert-dir DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from pathlib import Path
+
+from .server import serve
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m emulators", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=58100, help="plain HTTP: OpenAI-compatible, Sheets v4, admin")
+    p.add_argument("--fal-port", type=int, default=58101, help="TLS: fal.ai queue protocol (0: off)")
+    p.add_argument(
+        "--cert-dir", type=Path, default=Path(".icop/emulators"), help="where the cert and CA bundle go"
+    )
+    args = p.parse_args()
+    if not args.host.startswith("127.") and args.host != "localhost":
+        p.error("the emulators bind loopback only")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve(args.host, args.port, args.fal_port, args.cert_dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,341 @@
+"""What every emulated endpoint shares: the guard that applies knobs, logs requests, checks keys,
+and renders errors in each real service's documented shape."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .faults import FaultBook
+from .reqlog import Entry, RequestLog
+
+log = logging.getLogger("emulators")
+
+Handler = Callable[[web.Request, Any, Entry], Awaitable[web.StreamResponse]]
+
+_GOOGLE_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_ANTHROPIC_TYPE = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    503: "overloaded_error",
+    529: "overloaded_error",
+}
+_OPENAI_TYPE = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "invalid_request_error",
+    404: "invalid_request_error",
+    429: "requests",
+    500: "server_error",
+    503: "server_error",
+}
+
+
+class EmulatorError(Exception):
+    """Raised by handlers: rendered in the service's error shape."""
+
+    def __init__(self, status: int, message: str, code: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.param = status, message, code, param
+
+
+def error_response(
+    service: str,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    retry_after: float | None = None,
+    extra_headers: dict[str, str] | None = None,
+) -> web.Response:
+    """An error as the real service writes it."""
+    headers = dict(extra_headers or {})
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(retry_after))) if retry_after >= 1 else f"{retry_after:.3f}"
+    body: Any
+    if service in ("gpt", "images"):
+        body = {
+            "error": {
+                "message": message,
+                "type": _OPENAI_TYPE.get(status, "server_error"),
+                "param": param,
+                "code": code,
+            }
+        }
+        headers.setdefault("x-request-id", f"req_{uuid.uuid4().hex}")
+    elif service == "claude":
+        body = {
+            "type": "error",
+            "error": {"type": _ANTHROPIC_TYPE.get(status, "api_error"), "message": message},
+        }
+        headers.setdefault("request-id", f"req_{uuid.uuid4().hex[:24]}")
+    elif service == "gemini":  # the OpenAI-compatible Gemini endpoint answers errors as a one-element list
+        body = [
+            {"error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}}
+        ]
+    elif service == "sheets":
+        body = {
+            "error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}
+        }
+    elif service == "fal":
+        body = {"detail": message}
+        if code:
+            headers["x-fal-error-type"] = code
+        headers.setdefault("x-fal-request-id", str(uuid.uuid4()))
+    else:
+        body = {"error": message}
+    return web.json_response(body, status=status, headers=headers)
+
+
+_FAULT_MESSAGES = {
+    "gpt": {
+        429: "Rate limit reached for requests",
+        500: "The server had an error while processing your request. Sorry about that!",
+        503: "The engine is currently overloaded, please try again later",
+    },
+    "claude": {
+        429: "Number of requests has exceeded your rate limit.",
+        500: "Internal server error",
+        503: "Overloaded",
+    },
+    "gemini": {
+        429: "Resource has been exhausted (e.g. check quota).",
+        500: "An internal error has occurred. "
+        "Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+        503: "The model is overloaded. Please try again later.",
+    },
+    "sheets": {
+        429: "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user' "
+        "of service 'sheets.googleapis.com'.",
+        500: "Internal error encountered.",
+        503: "The service is currently unavailable.",
+    },
+    "fal": {429: "Too many requests", 500: "Internal server error", 503: "Service temporarily unavailable"},
+}
+_FAULT_MESSAGES["images"] = _FAULT_MESSAGES["gpt"]
+
+
+def fault_response(service: str, status: int, retry_after: float) -> web.Response:
+    msg = _FAULT_MESSAGES[service][status]
+    code = {"gpt": "rate_limit_exceeded", "images": "rate_limit_exceeded", "fal": "rate_limited"}.get(service)
+    return error_response(
+        service,
+        status,
+        msg,
+        code=code if status == 429 else None,
+        retry_after=retry_after if status in (429, 503) else None,
+    )
+
+
+def rate_limit_response(service: str, key: str, wait: float, limit: int, model: str) -> web.Response:
+    secs = f"{wait:.3f}s"
+    if service in ("gpt", "images"):
+        return error_response(
+            service,
+            429,
+            f"Rate limit reached for {model or 'requests'} in organization org-emulator on requests per min (RPM): "  # noqa: E501
+            f"Limit {limit}, Used {limit}, Requested 1. Please try again in {secs}. "
+            "Visit https://platform.openai.com/account/rate-limits to learn more.",
+            code="rate_limit_exceeded",
+            retry_after=wait,
+            extra_headers={
+                "x-ratelimit-limit-requests": str(limit),
+                "x-ratelimit-remaining-requests": "0",
+                "x-ratelimit-reset-requests": secs,
+            },
+        )
+    if service == "claude":
+        return error_response(
+            service,
+            429,
+            f"This request would exceed the rate limit for your organization of {limit} requests "
+            "per minute. Please reduce the prompt length or the maximum tokens requested, or try again later.",  # noqa: E501
+            retry_after=wait,
+            extra_headers={
+                "anthropic-ratelimit-requests-limit": str(limit),
+                "anthropic-ratelimit-requests-remaining": "0",
+            },
+        )
+    if service == "sheets":
+        return error_response(
+            service,
+            429,
+            "Quota exceeded for quota metric 'Requests' and limit 'Requests per minute per user' of "
+            f"service 'sheets.googleapis.com' (limit {limit}).",
+            retry_after=wait,
+        )
+    return error_response(service, 429, _FAULT_MESSAGES[service][429], code="rate_limited", retry_after=wait)
+
+
+@dataclass
+class FileStore:
+    """Images the emulators serve by URL (bounded, oldest dropped first)."""
+
+    limit: int = 512
+    files: OrderedDict[str, tuple[str, bytes]] = field(default_factory=OrderedDict)
+
+    def put(self, data: bytes, content_type: str, ext: str) -> str:
+        name = f"{uuid.uuid4().hex}.{ext}"
+        self.files[name] = (content_type, data)
+        while len(self.files) > self.limit:
+            self.files.popitem(last=False)
+        return name
+
+
+class Context:
+    """Shared state of one emulator process."""
+
+    def __init__(self) -> None:
+        self.faults = FaultBook()
+        self.log = RequestLog()
+        self.files = FileStore()
+        self.state: dict[str, Any] = {}
+
+    def guard(
+        self,
+        service: str,
+        key_of: Callable[[web.Request], str | None],
+        handler: Handler,
+        *,
+        allow_anonymous: bool = False,
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """Wrap ``handler`` with the knobs of ``service``: latency, auth, rate limit, injected faults, log."""
+
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            body: Any = None
+            if request.can_read_body:
+                raw = await request.read()
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                    if raw:
+                        entry = self.log.start(service, request.method, request.path_qs, "")
+                        resp = error_response(
+                            service, 400, "We could not parse the JSON body of your request."
+                        )
+                        self.log.finish(entry, resp.status)
+                        return resp
+            key = key_of(request) or ""
+            entry = self.log.start(service, request.method, request.path_qs, key, body)
+            sf = self.faults[service]
+            knobs = sf.knobs
+            try:
+                delay = sf.latency_s()
+                if delay:
+                    await asyncio.sleep(delay)
+                if not key and not allow_anonymous:
+                    resp = _missing_key(service)
+                    self.log.finish(entry, resp.status, "auth")
+                    return resp
+                if key and key in knobs.revoked_keys:
+                    resp = error_response(
+                        service, 401, _invalid_key_message(service, key), code="invalid_api_key"
+                    )
+                    self.log.finish(entry, resp.status, "auth")
+                    return resp
+                limited = sf.rate_limited(key or "anonymous")
+                if limited is not None:
+                    model = body.get("model", "") if isinstance(body, dict) else ""
+                    resp = rate_limit_response(service, key, limited[0], limited[1], model)
+                    self.log.finish(entry, resp.status, "rate_limit")
+                    return resp
+                fault = sf.draw_error()
+                if fault in ("429", "500", "503"):
+                    resp = fault_response(service, int(fault), knobs.retry_after_s)
+                    self.log.finish(entry, resp.status, fault)
+                    return resp
+                if fault == "timeout":  # never act, never answer: the client's timeout fires
+                    entry.fault = "timeout"
+                    await asyncio.sleep(knobs.hang_s)
+                    if request.transport is not None:
+                        request.transport.close()
+                    self.log.finish(entry, 0, "timeout")
+                    return web.Response(status=504)
+                try:
+                    resp = await handler(request, body, entry)
+                except EmulatorError as e:
+                    resp = error_response(service, e.status, e.message, code=e.code, param=e.param)
+                self.log.finish(entry, resp.status, fault)
+                if fault == "late":  # acted (and logged as done); the answer comes after the client gave up
+                    await asyncio.sleep(knobs.late_s)
+                return resp
+            except asyncio.CancelledError:
+                if entry.finished is None:
+                    self.log.finish(entry, 0, entry.fault or "client_gone")
+                raise
+            except ConnectionResetError:  # the client went away mid-stream
+                if entry.finished is None:
+                    self.log.finish(entry, 0, entry.fault or "client_gone")
+                return web.Response(status=499)
+
+        return wrapped
+
+
+def bearer_key(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return (
+        request.headers.get("x-api-key") or request.headers.get("x-goog-api-key") or request.query.get("key")
+    )
+
+
+def fal_key(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("key "):
+        return auth[4:].strip() or None
+    return None
+
+
+def _invalid_key_message(service: str, key: str) -> str:
+    if service in ("gpt", "images"):
+        return f"Incorrect API key provided: {key[:3]}***{key[-4:]}. You can find your API key at https://platform.openai.com/account/api-keys."
+    if service == "claude":
+        return "invalid x-api-key"
+    if service in ("gemini", "sheets"):
+        return "API key not valid. Please pass a valid API key."
+    return "Invalid key"
+
+
+def _missing_key(service: str) -> web.Response:
+    msg = {
+        "gpt": "You didn't provide an API key. You need to provide your API key in an Authorization header using "  # noqa: E501
+        "Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        "claude": "x-api-key header is required",
+        "gemini": "Method doesn't allow unregistered callers (callers without established identity). Please use "  # noqa: E501
+        "API Key or other form of API consumer identity to call this API.",
+        "sheets": "Request is missing required authentication credential. Expected OAuth 2 access token, login "  # noqa: E501
+        "cookie or other valid authentication credential.",
+        "fal": "No authentication credentials provided",
+    }
+    msg["images"] = msg["gpt"]
+    return error_response(service, 401 if service != "gemini" else 403, msg[service])
+
+
+def now() -> int:
+    return int(time.time())

@@ -1,0 +1,133 @@
+"""One process, two sites: plain HTTP (OpenAI-compatible, Sheets, admin) and TLS (fal queue).
+
+Admin API (plain-HTTP site):
+  GET  /_admin/health
+  GET  /_admin/knobs                    every service's knobs
+  POST /_admin/knobs                    {"service": "gpt"|"claude"|"gemini"|"images"|"fal"|"sheets"|"*",
+                                         "knobs": {...}, "replace": false}
+  POST /_admin/reset                    knobs, request log, spreadsheets, fal jobs back to empty
+  GET  /_admin/requests?service=&since= the request log;  DELETE /_admin/requests clears it
+  PUT  /_admin/sheets/{id}              seed a spreadsheet {"sheets": {title: rows}};  GET reads it back
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from . import fal_api, openai_api, sheets_api
+from .core import Context
+from .faults import SERVICES
+from .tls import make_certificate, server_context
+
+log = logging.getLogger("emulators")
+
+
+async def _files(request: web.Request) -> web.StreamResponse:
+    ctx: Context = request.app["ctx"]
+    found = ctx.files.files.get(request.match_info["name"])
+    if found is None:
+        return web.json_response({"error": "not found"}, status=404)
+    return web.Response(body=found[1], content_type=found[0])
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True, "services": list(SERVICES)})
+
+
+async def _get_knobs(request: web.Request) -> web.Response:
+    return web.json_response(request.app["ctx"].faults.snapshot())
+
+
+async def _set_knobs(request: web.Request) -> web.Response:
+    ctx: Context = request.app["ctx"]
+    try:
+        body = await request.json()
+    except json.JSONDecodeError:
+        return web.json_response({"error": "invalid JSON"}, status=400)
+    service = body.get("service", "*")
+    names = list(SERVICES) if service == "*" else [service]
+    if any(n not in SERVICES for n in names):
+        return web.json_response(
+            {"error": f"unknown service {service!r}; known: {list(SERVICES)}"}, status=400
+        )
+    try:
+        for n in names:
+            ctx.faults[n].configure(body.get("knobs") or {}, replace=bool(body.get("replace")))
+    except (ValueError, TypeError) as e:
+        return web.json_response({"error": str(e)}, status=400)
+    return web.json_response({n: ctx.faults.snapshot()[n] for n in names})
+
+
+async def _reset(request: web.Request) -> web.Response:
+    ctx: Context = request.app["ctx"]
+    ctx.faults.reset()
+    ctx.log.clear()
+    ctx.state.clear()
+    return web.json_response({"ok": True})
+
+
+async def _requests(request: web.Request) -> web.Response:
+    ctx: Context = request.app["ctx"]
+    service = request.query.get("service") or None
+    since = int(request.query.get("since", "0"))
+    return web.json_response({"requests": ctx.log.query(service, since), "last_seq": ctx.log.seq})
+
+
+async def _clear_requests(request: web.Request) -> web.Response:
+    request.app["ctx"].log.clear()
+    return web.json_response({"ok": True})
+
+
+def build_http_app(ctx: Context) -> web.Application:
+    app = web.Application(client_max_size=32 * 1024 * 1024)
+    app["ctx"] = ctx
+    app.router.add_get("/_admin/health", _health)
+    app.router.add_get("/_admin/knobs", _get_knobs)
+    app.router.add_post("/_admin/knobs", _set_knobs)
+    app.router.add_post("/_admin/reset", _reset)
+    app.router.add_get("/_admin/requests", _requests)
+    app.router.add_delete("/_admin/requests", _clear_requests)
+    app.router.add_get("/files/{name}", _files)
+    openai_api.add_routes(app, ctx)
+    sheets_api.add_routes(app, ctx)
+    return app
+
+
+def build_tls_app(ctx: Context) -> web.Application:
+    app = web.Application(client_max_size=32 * 1024 * 1024)
+    app["ctx"] = ctx
+    app.router.add_get("/_admin/health", _health)
+    app.router.add_get("/files/{name}", _files)
+    fal_api.add_routes(app, ctx)
+    return app
+
+
+async def serve(host: str, port: int, tls_port: int, cert_dir: Path) -> None:
+    """Run until SIGTERM/SIGINT. The TLS certificate is made fresh at every start."""
+    cert, key, bundle = make_certificate(cert_dir, [host, "localhost"])
+    ctx = Context()
+    runners: list[web.AppRunner] = []
+    sites: list[tuple[web.Application, int, Any]] = [(build_http_app(ctx), port, None)]
+    if tls_port:
+        sites.append((build_tls_app(ctx), tls_port, server_context(cert, key)))
+    for app, p, ssl_ctx in sites:
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await runner.setup()
+        await web.TCPSite(runner, host, p, ssl_context=ssl_ctx, reuse_address=True).start()
+        runners.append(runner)
+    log.info("emulators on http://%s:%d and https://%s:%d (CA bundle %s)", host, port, host, tls_port, bundle)
+    print(f"emulators ready: http://{host}:{port} https://{host}:{tls_port} bundle={bundle}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for runner in runners:
+        await runner.cleanup()

@@ -1,0 +1,245 @@
+"""Google Sheets v4 ``spreadsheets.values.get`` and ``spreadsheets.values.batchUpdate`` over an
+in-memory spreadsheet state that tests seed and read back through ``/_admin/sheets/{id}``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .core import Context, EmulatorError, bearer_key
+from .reqlog import Entry
+
+GRID_ROWS, GRID_COLS = 1000, 26
+_CELL = re.compile(r"^([A-Za-z]*)(\d*)$")
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def col_letters(index: int) -> str:
+    out, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+@dataclass
+class A1:
+    sheet: str
+    r0: int
+    c0: int
+    r1: int  # inclusive
+    c1: int
+
+    def render(self) -> str:
+        title = (
+            self.sheet
+            if re.fullmatch(r"[A-Za-z0-9_]+", self.sheet)
+            else "'" + self.sheet.replace("'", "''") + "'"
+        )
+        a = f"{col_letters(self.c0)}{self.r0 + 1}"
+        b = f"{col_letters(self.c1)}{self.r1 + 1}"
+        return f"{title}!{a}" if a == b else f"{title}!{a}:{b}"
+
+
+class Spreadsheet:
+    def __init__(self, sheets: dict[str, list[list[Any]]] | None = None) -> None:
+        self.sheets: dict[str, list[list[Any]]] = {
+            k: [list(r) for r in v] for k, v in (sheets or {"Sheet1": []}).items()
+        }
+
+    def parse(self, rng: str) -> A1:
+        bad = EmulatorError(400, f"Unable to parse range: {rng}")
+        if "!" in rng:
+            title, _, cells = rng.rpartition("!")
+        elif rng in self.sheets or (rng.startswith("'") and rng.endswith("'")):
+            title, cells = rng, ""
+        else:
+            title, cells = next(iter(self.sheets)), rng
+        if title.startswith("'") and title.endswith("'"):
+            title = title[1:-1].replace("''", "'")
+        if title not in self.sheets:
+            raise bad
+        if not cells:
+            return A1(title, 0, 0, GRID_ROWS - 1, GRID_COLS - 1)
+        first, _, second = cells.partition(":")
+        m1, m2 = _CELL.match(first), _CELL.match(second or first)
+        if not m1 or not m2 or not (m1.group(0) and m2.group(0)):
+            raise bad
+        c0 = col_index(m1.group(1)) if m1.group(1) else 0
+        r0 = int(m1.group(2)) - 1 if m1.group(2) else 0
+        c1 = col_index(m2.group(1)) if m2.group(1) else GRID_COLS - 1
+        r1 = int(m2.group(2)) - 1 if m2.group(2) else GRID_ROWS - 1
+        if min(r0, c0) < 0 or r1 < r0 or c1 < c0:
+            raise bad
+        return A1(title, r0, c0, r1, c1)
+
+    def read(self, a: A1) -> list[list[Any]]:
+        rows = self.sheets[a.sheet]
+        out = []
+        for r in range(a.r0, min(a.r1, len(rows) - 1) + 1):
+            row = rows[r][a.c0 : a.c1 + 1]
+            while row and row[-1] in ("", None):
+                row = row[:-1]
+            out.append(row)
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    def write(self, a: A1, values: list[list[Any]]) -> A1:
+        rows = self.sheets[a.sheet]
+        height = len(values)
+        width = max((len(v) for v in values), default=0)
+        for i, vals in enumerate(values):
+            r = a.r0 + i
+            while len(rows) <= r:
+                rows.append([])
+            row = rows[r]
+            for j, v in enumerate(vals):
+                c = a.c0 + j
+                while len(row) <= c:
+                    row.append("")
+                if v is not None:  # null leaves the cell as it is
+                    row[c] = v
+        return A1(a.sheet, a.r0, a.c0, a.r0 + max(height, 1) - 1, a.c0 + max(width, 1) - 1)
+
+
+def _formatted(v: Any) -> Any:
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _store(ctx: Context) -> dict[str, Spreadsheet]:
+    return ctx.state.setdefault("sheets", {})
+
+
+def _book(ctx: Context, sid: str) -> Spreadsheet:
+    book = _store(ctx).get(sid)
+    if book is None:
+        raise EmulatorError(404, "Requested entity was not found.")
+    return book
+
+
+def _input_value(v: Any, option: str) -> Any:
+    if option == "USER_ENTERED" and isinstance(v, str):
+        try:
+            return int(v) if re.fullmatch(r"-?\d+", v) else float(v) if re.fullmatch(r"-?\d+\.\d+", v) else v
+        except ValueError:
+            return v
+    return v
+
+
+def get_handler(ctx: Context):  # type: ignore[no-untyped-def]
+    async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
+        book = _book(ctx, request.match_info["sid"])
+        a = book.parse(request.match_info["range"])
+        values = book.read(a)
+        if request.query.get("valueRenderOption", "FORMATTED_VALUE") == "FORMATTED_VALUE":
+            values = [[_formatted(v) for v in row] for row in values]
+        major = request.query.get("majorDimension", "ROWS")
+        if major == "COLUMNS":
+            width = max((len(r) for r in values), default=0)
+            values = [[r[c] if c < len(r) else "" for r in values] for c in range(width)]
+        out: dict[str, Any] = {"range": a.render(), "majorDimension": major}
+        if values:
+            out["values"] = values
+        entry.meta.update(spreadsheet=request.match_info["sid"], range=out["range"])
+        return web.json_response(out)
+
+    return handle
+
+
+def batch_update_handler(ctx: Context):  # type: ignore[no-untyped-def]
+    async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
+        sid = request.match_info["sid"]
+        book = _book(ctx, sid)
+        if not isinstance(body, dict):
+            raise EmulatorError(400, "Invalid JSON payload received.")
+        option = body.get("valueInputOption")
+        if option not in ("RAW", "USER_ENTERED"):
+            raise EmulatorError(400, "Invalid valueInputOption: INPUT_VALUE_OPTION_UNSPECIFIED")
+        plans = []
+        for item in body.get("data") or []:
+            a = book.parse(str(item.get("range", "")))
+            values = item.get("values") or []
+            if item.get("majorDimension") == "COLUMNS":
+                height = max((len(c) for c in values), default=0)
+                values = [[c[r] if r < len(c) else None for c in values] for r in range(height)]
+            plans.append((a, [[_input_value(v, option) for v in row] for row in values]))
+        responses, sheets_touched = [], set()
+        for a, values in plans:  # all ranges parsed first: a bad range changes nothing
+            written = book.write(a, values)
+            cells = sum(len(r) for r in values)
+            sheets_touched.add(a.sheet)
+            resp = {
+                "spreadsheetId": sid,
+                "updatedRange": written.render(),
+                "updatedRows": len(values),
+                "updatedColumns": max((len(r) for r in values), default=0),
+                "updatedCells": cells,
+            }
+            if body.get("includeValuesInResponse"):
+                resp["updatedData"] = {
+                    "range": written.render(),
+                    "majorDimension": "ROWS",
+                    "values": [[_formatted(v) for v in r] for r in values],
+                }
+            responses.append(resp)
+        entry.meta.update(spreadsheet=sid, ranges=[r["updatedRange"] for r in responses])
+        return web.json_response(
+            {
+                "spreadsheetId": sid,
+                "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
+                "totalUpdatedColumns": max((r["updatedColumns"] for r in responses), default=0),
+                "totalUpdatedCells": sum(r["updatedCells"] for r in responses),
+                "totalUpdatedSheets": len(sheets_touched),
+                "responses": responses,
+            }
+        )
+
+    return handle
+
+
+async def admin_put(request: web.Request) -> web.Response:
+    ctx: Context = request.app["ctx"]
+    body = await request.json()
+    sheets = body.get("sheets") if isinstance(body, dict) else None
+    if not isinstance(sheets, dict) or not sheets:
+        return web.json_response(
+            {"error": 'body must be {"sheets": {title: [[cell, ...], ...]}}'}, status=400
+        )
+    _store(ctx)[request.match_info["sid"]] = Spreadsheet(sheets)
+    return web.json_response({"spreadsheetId": request.match_info["sid"], "sheets": list(sheets)})
+
+
+async def admin_get(request: web.Request) -> web.Response:
+    ctx: Context = request.app["ctx"]
+    book = _store(ctx).get(request.match_info["sid"])
+    if book is None:
+        return web.json_response({"error": "no such spreadsheet"}, status=404)
+    return web.json_response({"spreadsheetId": request.match_info["sid"], "sheets": book.sheets})
+
+
+def add_routes(app: web.Application, ctx: Context) -> None:
+    g = ctx.guard
+    app.router.add_post(
+        "/v4/spreadsheets/{sid}/values:batchUpdate",
+        g("sheets", bearer_key, batch_update_handler(ctx), allow_anonymous=True),
+    )
+    app.router.add_get(
+        "/v4/spreadsheets/{sid}/values/{range:.+}",
+        g("sheets", bearer_key, get_handler(ctx), allow_anonymous=True),
+    )
+    app.router.add_put("/_admin/sheets/{sid}", admin_put)
+    app.router.add_get("/_admin/sheets/{sid}", admin_get)

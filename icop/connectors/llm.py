@@ -1,0 +1,259 @@
+"""LLM connectors: GPT, Claude and Gemini through the ``openai`` SDK (all three publish
+OpenAI-compatible endpoints), and the offline provider used when a provider has no key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+import openai
+
+from icop.settings import Settings
+
+from .config import LlmName, llm_endpoint, retry_policy
+from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
+from .offline import compose_draft, count_tokens, message_text
+from .usage import Metering, UsageEvent
+
+Message = dict[str, Any]  # {"role": "system"|"user"|"assistant", "content": str}
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: list[Message]
+    max_tokens: int | None = None
+    temperature: float | None = None
+    stop: list[str] | None = None
+    json_mode: bool = False
+    model: str | None = None  # None: the provider's configured model
+    tenant_id: UUID | str | None = None  # who pays (usage_records)
+    article_id: UUID | None = None
+    operation: str = "chat"
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    text: str
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    offline: bool = False
+
+
+@dataclass
+class ChatStream:
+    """Deltas as they arrive; ``result`` is set once the stream has ended."""
+
+    _gen: AsyncIterator[str]
+    result: ChatResult | None = field(default=None)
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._gen
+
+
+class LLM(Protocol):
+    name: str
+    model: str
+    offline: bool
+
+    async def complete(self, req: ChatRequest) -> ChatResult: ...
+
+    def stream(self, req: ChatRequest) -> ChatStream: ...
+
+
+def classify_openai_error(provider: str, exc: BaseException) -> ProviderError | None:
+    """Map an ``openai`` SDK exception onto a ProviderError (None: not an SDK error)."""
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError(provider, "timeout", "the request timed out; the provider may still have acted")
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError(provider, "connection", str(exc))
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        code = getattr(exc, "code", None)
+        kind = "content_policy" if code == "content_policy_violation" else kind_for_status(status)
+        return ProviderError(
+            provider,
+            kind,
+            str(exc.message),
+            status=status,
+            retry_after=parse_retry_after(dict(exc.response.headers)),
+        )
+    return None
+
+
+class OpenAICompatibleLLM:
+    """One provider behind the ``openai`` SDK. The SDK's own retries are off: ours honour Retry-After
+    and classify every failure."""
+
+    offline = False
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str,
+        model: str,
+        *,
+        timeout: float = 60.0,
+        policy: RetryPolicy | None = None,
+        metering: Metering | None = None,
+    ) -> None:
+        self.name, self.model = name, model
+        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
+        self.policy = policy or RetryPolicy()
+        self.metering = metering or Metering()
+
+    def _params(self, req: ChatRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": req.model or self.model, "messages": req.messages}
+        if req.max_tokens is not None:
+            params["max_tokens"] = req.max_tokens
+        if req.temperature is not None:
+            params["temperature"] = req.temperature
+        if req.stop:
+            params["stop"] = req.stop
+        if req.json_mode:
+            params["response_format"] = {"type": "json_object"}
+        return params
+
+    def _classify(self, exc: BaseException) -> ProviderError | None:
+        return classify_openai_error(self.name, exc)
+
+    async def _record(self, req: ChatRequest, result: ChatResult, operation: str) -> None:
+        await self.metering.record(
+            UsageEvent(
+                "llm",
+                self.name,
+                result.model,
+                operation,
+                result.prompt_tokens,
+                result.completion_tokens,
+                article_id=req.article_id,
+            ),
+            req.tenant_id,
+        )
+
+    async def complete(self, req: ChatRequest) -> ChatResult:
+        params = self._params(req)
+
+        async def call() -> Any:
+            return await self.client.chat.completions.create(**params)
+
+        resp = await call_with_retries(self.policy, call, self._classify)
+        choice = resp.choices[0]
+        usage = resp.usage
+        text = choice.message.content or ""
+        result = ChatResult(
+            text,
+            self.name,
+            resp.model or params["model"],
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else count_tokens(text),
+            choice.finish_reason or "stop",
+        )
+        await self._record(req, result, req.operation)
+        return result
+
+    def stream(self, req: ChatRequest) -> ChatStream:
+        params = {**self._params(req), "stream": True, "stream_options": {"include_usage": True}}
+        holder = ChatStream(_gen=None)  # type: ignore[arg-type]
+
+        async def gen() -> AsyncIterator[str]:
+            async def open_stream() -> Any:  # retried only until the stream has opened
+                return await self.client.chat.completions.create(**params)
+
+            stream = await call_with_retries(self.policy, open_stream, self._classify)
+            parts: list[str] = []
+            usage, finish, model = None, "stop", params["model"]
+            try:
+                async for chunk in stream:
+                    model = chunk.model or model
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+                    for choice in chunk.choices:
+                        if choice.delta and choice.delta.content:
+                            parts.append(choice.delta.content)
+                            yield choice.delta.content
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+            except Exception as exc:  # noqa: BLE001 - a failure mid-stream is classified, not retried
+                err = self._classify(exc)
+                if err is None:
+                    raise
+                raise err from exc
+            text = "".join(parts)
+            holder.result = ChatResult(
+                text,
+                self.name,
+                model,
+                usage.prompt_tokens
+                if usage
+                else sum(count_tokens(message_text(m.get("content"))) for m in req.messages),
+                usage.completion_tokens if usage else count_tokens(text),
+                finish,
+            )
+            await self._record(req, holder.result, f"{req.operation}_stream")
+
+        holder._gen = gen()
+        return holder
+
+
+class OfflineLLM:
+    """The offline text provider: deterministic drafts from the request, in its language, marked offline."""
+
+    offline = True
+
+    def __init__(self, name: str, model: str, metering: Metering | None = None) -> None:
+        self.name, self.model = name, f"offline-{model}"
+        self.metering = metering or Metering()
+
+    async def complete(self, req: ChatRequest) -> ChatResult:
+        text = compose_draft(req.messages, model=self.model, max_tokens=req.max_tokens, stop=req.stop)
+        prompt_tokens = sum(count_tokens(message_text(m.get("content"))) for m in req.messages)
+        result = ChatResult(
+            text, self.name, self.model, prompt_tokens, count_tokens(text), "stop", offline=True
+        )
+        await self.metering.record(
+            UsageEvent(
+                "llm",
+                f"offline:{self.name}",
+                self.model,
+                req.operation,
+                result.prompt_tokens,
+                result.completion_tokens,
+                article_id=req.article_id,
+            ),
+            req.tenant_id,
+        )
+        return result
+
+    def stream(self, req: ChatRequest) -> ChatStream:
+        holder = ChatStream(_gen=None)  # type: ignore[arg-type]
+
+        async def gen() -> AsyncIterator[str]:
+            result = await self.complete(req)
+            for i in range(0, len(result.text), 16):
+                yield result.text[i : i + 16]
+            holder.result = result
+
+        holder._gen = gen()
+        return holder
+
+
+def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None) -> LLM:
+    """The provider's SDK client when a key is configured, else its offline provider."""
+    ep = llm_endpoint(settings, name)
+    if not ep.api_key:
+        return OfflineLLM(name, ep.model, metering)
+    return OpenAICompatibleLLM(
+        name,
+        ep.base_url,
+        ep.api_key,
+        ep.model,
+        timeout=settings.provider_timeout_s,
+        policy=retry_policy(settings),
+        metering=metering,
+    )

@@ -1,0 +1,263 @@
+"""Offline providers' engines: deterministic drafts and procedural images, made without any model.
+
+Pure functions (Pillow only), shared by the in-process offline providers and the local emulators.
+Everything they produce is marked as made offline: text starts with ``OFFLINE_MARK``; images carry
+a visible label and metadata.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import io
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+OFFLINE_MARK = "[offline]"
+IMAGE_SOFTWARE = "icop offline procedural image"
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}|[\uac00-\ud7a3]{2,}")
+_ASKS_KOREAN = re.compile(r"\bkorean\b|한국어|한글", re.IGNORECASE)
+_ASKS_ENGLISH = re.compile(r"\b(in|into) english\b|영어로", re.IGNORECASE)
+_COUNT = re.compile(
+    r"(\d{1,2})\s*(?:개의?\s*)?(angles?|ideas?|sub-?topics?|items?|titles?|headlines?|questions?|points?|"
+    r"keywords?|hashtags?|각도|아이디어|하위\s*주제|주제|제목|항목|키워드)",
+    re.IGNORECASE,
+)
+_TOPIC = re.compile(r"(?:topic|subject|title|주제)\s*[:：]\s*(.+)", re.IGNORECASE)
+_STOP = frozenset(
+    """the and for with that this from into about your you are was were will would should could have has had
+    not but all any can its their them they what when where which who why how than then there these those
+    write article draft please give make using use list short long words word english korean language answer
+    topic subject title each one two three four five six seven eight nine ten return only format markdown json
+    angles angle ideas subtopics sub-topics items headlines questions points keywords hashtags suggest
+    한국어로 한국어 영어로 개의 하위 주제 주제를 주제로 제안하세요 제안해 작성하세요 작성해 써주세요
+    대한 관한 위한 글을 기사를 글로 후보 목록""".split()
+)
+_PARTICLE = re.compile(r"(으로|에서|에게|까지|부터|처럼|보다|하는|하기|을|를|이|가|은|는|에|의|로|와|과|도)$")
+_LEAD = re.compile(
+    r"^(?:please\s+)?(?:write|draft|create|compose|give|suggest|list|propose|make)\b.*?\b(?:about|on|for|regarding)\s+",
+    re.IGNORECASE,
+)
+
+Language = Literal["en", "ko"]
+
+
+def message_text(content: Any) -> str:
+    """The text of an OpenAI-style message ``content`` (a string or a list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+    return ""
+
+
+def detect_language(prompt: str) -> Language:
+    """Korean when the prompt asks for Korean or is mostly Hangul, unless it asks for English."""
+    if _ASKS_ENGLISH.search(prompt):
+        return "en"
+    if _ASKS_KOREAN.search(prompt):
+        return "ko"
+    hangul = len(_HANGUL.findall(prompt))
+    latin = len(re.findall(r"[A-Za-z]", prompt))
+    return "ko" if hangul and hangul * 3 >= latin else "en"
+
+
+def count_tokens(text: str) -> int:
+    """A stable token estimate: ~4 Latin characters or ~1 Hangul syllable per token."""
+    hangul = len(_HANGUL.findall(text))
+    return max(1, hangul + math.ceil((len(text) - hangul) / 4)) if text else 0
+
+
+def _seed(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
+def _norm(word: str) -> str:
+    if word.isascii():
+        return word.lower()
+    return _PARTICLE.sub("", word) if len(word) >= 3 else word
+
+
+def keywords(text: str, n: int = 6) -> list[str]:
+    words = [_norm(w) for w in _WORD.findall(text) if w not in _STOP]
+    counts = Counter(w for w in words if w not in _STOP)
+    first_seen = {w: i for i, w in reversed(list(enumerate(words)))}
+    return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))[:n]]
+
+
+def _topic(prompt: str) -> str:
+    if m := _TOPIC.search(prompt):
+        found = re.split(r"[.\n。!?]", m.group(1))[0]
+        return found.strip().strip("\"'“”")[:120] or "the topic"
+    for line in prompt.splitlines():
+        if line.strip():
+            line = _LEAD.sub("", line.strip())
+            return re.split(r"[.。!?]\s", line)[0].rstrip(".")[:120]
+    return "the topic"
+
+
+_EN_ANGLES = [
+    "A beginner's guide to {k}",
+    "Common mistakes with {k} and how to avoid them",
+    "{K}: what changed this year",
+    "How {k} saves time and money",
+    "The data behind {k}",
+    "{K} for small teams",
+    "A step-by-step plan for {k}",
+    "Myths and facts about {k}",
+    "Tools that make {k} easier",
+    "Case study: {k} in practice",
+    "{K} checklist for busy people",
+    "Where {k} is heading next",
+]
+_KO_ANGLES = [
+    "{k} 입문 가이드",
+    "{k}에서 흔히 하는 실수와 해결법",
+    "올해 달라진 {k}",
+    "{k}로 시간과 비용 아끼기",
+    "숫자로 보는 {k}",
+    "작은 팀을 위한 {k}",
+    "단계별 {k} 실천 계획",
+    "{k}에 대한 오해와 진실",
+    "{k}를 쉽게 만드는 도구",
+    "사례로 보는 {k}",
+    "바쁜 사람을 위한 {k} 체크리스트",
+    "{k}의 다음 흐름",
+]
+_EN_PARAS = [
+    "{T} matters because it touches everyday decisions. This draft looks at {k1} and {k2}, and at what a reader "  # noqa: E501
+    "can do with them today.",
+    "Start with {k1}: define the goal, measure where you stand, and pick one change you can test within a week.",  # noqa: E501
+    "Next comes {k2}. Small, repeated improvements beat one large overhaul, and {k3} shows where the effort pays.",  # noqa: E501
+    "Finally, {k3} ties the pieces together. Keep notes, compare results, and share what worked with your team.",  # noqa: E501
+]
+_KO_PARAS = [
+    "{T}은(는) 일상의 선택과 맞닿아 있습니다. 이 초안은 {k1}와(과) {k2}를 살펴보고, 독자가 오늘 바로 할 수 있는 일을 정리합니다.",  # noqa: E501
+    "먼저 {k1}부터 시작하세요. 목표를 정하고 현재 상태를 확인한 뒤, 일주일 안에 시험해 볼 변화를 하나 고릅니다.",  # noqa: E501
+    "다음은 {k2}입니다. 한 번의 큰 변화보다 작은 개선의 반복이 낫고, {k3}에서 그 효과가 드러납니다.",
+    "마지막으로 {k3}가 전체를 하나로 묶습니다. 기록하고, 결과를 비교하고, 효과가 있었던 방법을 팀과 나누세요.",  # noqa: E501
+]
+
+
+def compose_draft(
+    messages: Iterable[Mapping[str, Any]],
+    *,
+    model: str = "offline",
+    max_tokens: int | None = None,
+    stop: str | list[str] | None = None,
+) -> str:
+    """A deterministic draft built from the request's messages, in the language the request asks for.
+
+    A request that asks for N angles/ideas/sub-topics/titles gets N numbered lines; anything else a
+    titled multi-paragraph draft. The first line always starts with ``OFFLINE_MARK``.
+    """
+    msgs = list(messages)
+    user = "\n".join(message_text(m.get("content")) for m in msgs if m.get("role") == "user")
+    system = "\n".join(
+        message_text(m.get("content")) for m in msgs if m.get("role") in ("system", "developer")
+    )
+    prompt = user or system
+    lang = detect_language(f"{system}\n{user}")
+    seed = _seed(model, system, user)
+    topic = _topic(user or system)
+    kws = keywords(user or system) or [topic]
+    while len(kws) < 3:
+        kws.append(kws[-1])
+    count = _COUNT.search(prompt)
+    if count:
+        n = max(1, min(int(count.group(1)), 30))
+        angles = _KO_ANGLES if lang == "ko" else _EN_ANGLES
+        subjects = kws
+        lines = []
+        for i in range(n):
+            k = subjects[(seed + i) % len(subjects)]
+            tpl = angles[(seed // 7 + i) % len(angles)]
+            lines.append(f"{i + 1}. {tpl.format(k=k, K=k[:1].upper() + k[1:])}")
+        header = f"{OFFLINE_MARK} " + (
+            f"{topic}: 후보 {n}개" if lang == "ko" else f"{n} candidates for {topic}"
+        )
+        text = "\n".join([header, *lines])
+    else:
+        paras = _KO_PARAS if lang == "ko" else _EN_PARAS
+        fill = {"T": topic, "k1": kws[0], "k2": kws[1], "k3": kws[2]}
+        title = f"{OFFLINE_MARK} {topic[:1].upper() + topic[1:]}"
+        note = (
+            "(오프라인 초안: 언어 모델 없이 만든 글입니다)"
+            if lang == "ko"
+            else "(offline draft: written without a language model)"
+        )
+        body = [p.format(**fill) for p in paras]
+        start = seed % 2  # vary the order a little between inputs, deterministically
+        body = body[:1] + body[1 + start :] + body[1 : 1 + start]
+        text = "\n\n".join([title, note, *body])
+    if stop:
+        for s in [stop] if isinstance(stop, str) else stop:
+            if s and s in text:
+                text = text[: text.index(s)]
+    if max_tokens is not None and count_tokens(text) > max_tokens:
+        text = _truncate_tokens(text, max_tokens)
+    return text
+
+
+def _truncate_tokens(text: str, limit: int) -> str:
+    out = ""
+    for piece in re.split(r"(\s+)", text):
+        if count_tokens(out + piece) > limit:
+            break
+        out += piece
+    return out.rstrip() or text[: max(1, limit)]
+
+
+ImageFormat = Literal["PNG", "WEBP", "JPEG"]
+
+
+def procedural_image(
+    prompt: str, width: int = 1024, height: int = 1024, fmt: ImageFormat = "PNG", seed: int = 0
+) -> bytes:
+    """A deterministic abstract picture for ``prompt``, labelled as made offline.
+
+    PNG keeps an alpha channel (a translucent band), so a JPEG conversion must flatten it.
+    """
+    from PIL import Image, ImageDraw, PngImagePlugin
+
+    h = _seed(prompt, str(seed))
+    hue = (h % 360) / 360
+    c1 = tuple(int(255 * v) for v in colorsys.hsv_to_rgb(hue, 0.55, 0.95))
+    c2 = tuple(int(255 * v) for v in colorsys.hsv_to_rgb((hue + 0.33) % 1, 0.65, 0.55))
+    grad = Image.linear_gradient("L").rotate((h >> 9) % 360).resize((width, height))
+    img = Image.composite(Image.new("RGB", (width, height), c1), Image.new("RGB", (width, height), c2), grad)
+    img = img.convert("RGBA")
+    draw = ImageDraw.Draw(img, "RGBA")
+    for i in range(6):
+        r = ((h >> (i * 5)) % 97 + 40) * min(width, height) // 512
+        x = (h >> (i * 7)) % max(1, width)
+        y = (h >> (i * 11)) % max(1, height)
+        col = tuple(int(255 * v) for v in colorsys.hsv_to_rgb((hue + i / 6) % 1, 0.5, 0.9)) + (150,)
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=col)
+    band = max(24, height // 12)
+    if fmt == "PNG":  # a truly transparent band: converters must flatten alpha
+        alpha = Image.new("L", (width, height), 255)
+        ImageDraw.Draw(alpha).rectangle((0, height - band, width, height), fill=0)
+        img.putalpha(alpha)
+    draw.rectangle((0, 0, width, band), fill=(0, 0, 0, 120))
+    draw.text((band // 3, band // 4), "OFFLINE IMAGE - procedural, no model", fill=(255, 255, 255, 255))
+    buf = io.BytesIO()
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", IMAGE_SOFTWARE)
+        info.add_text("Description", prompt[:500])
+        img.save(buf, "PNG", pnginfo=info, compress_level=1)
+    elif fmt == "WEBP":
+        exif = Image.Exif()
+        exif[0x0131] = IMAGE_SOFTWARE  # Software
+        img.save(buf, "WEBP", quality=80, exif=exif.tobytes())
+    else:
+        exif = Image.Exif()
+        exif[0x0131] = IMAGE_SOFTWARE
+        img.convert("RGB").save(buf, "JPEG", quality=85, exif=exif.tobytes())
+    return buf.getvalue()

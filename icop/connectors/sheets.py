@@ -1,0 +1,144 @@
+"""Google Sheets v4 values through ``google-api-python-client``.
+
+Static discovery (no discovery download), endpoint from settings, and credentials always passed:
+without them the library looks for default credentials and probes the cloud metadata address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from icop.settings import Settings
+
+from .config import retry_policy, sheets_endpoint
+from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
+
+Cell = str | int | float | bool | None
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    range: str  # A1 notation, e.g. "ContentPlan!F2:G2"
+    values: list[list[Cell]]
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    updated_cells: int
+    updated_ranges: list[str]
+
+
+class SheetsClient(Protocol):
+    async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]: ...
+
+    async def batch_update(
+        self,
+        spreadsheet_id: str,
+        data: list[ValueRange],
+        value_input_option: Literal["RAW", "USER_ENTERED"] = "RAW",
+    ) -> UpdateResult: ...
+
+
+def classify_sheets_error(exc: BaseException) -> ProviderError | None:
+    from google.auth.exceptions import RefreshError
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, RefreshError):  # a 401 with a token that cannot be refreshed here
+        return ProviderError("sheets", "auth", f"the access token was refused and cannot be refreshed: {exc}")
+    if isinstance(exc, HttpError):
+        status = int(exc.resp.status)
+        headers = {str(k): str(v) for k, v in dict(exc.resp).items()}
+        return ProviderError(
+            "sheets",
+            kind_for_status(status),
+            str(getattr(exc, "reason", "") or exc),
+            status=status,
+            retry_after=parse_retry_after(headers),
+        )
+    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError
+        return ProviderError("sheets", "timeout", "the request timed out; the write may still have happened")
+    if isinstance(exc, OSError):
+        return ProviderError("sheets", "connection", str(exc) or type(exc).__name__)
+    try:
+        import httplib2
+
+        if isinstance(exc, httplib2.HttpLib2Error):
+            return ProviderError("sheets", "connection", str(exc))
+    except ImportError:  # pragma: no cover
+        pass
+    return None
+
+
+class GoogleSheets:
+    """``spreadsheets.values.get`` and ``spreadsheets.values.batchUpdate``; blocking calls run in a thread,
+    each on its own HTTP connection (httplib2 is not thread-safe)."""
+
+    def __init__(
+        self,
+        api_endpoint: str,
+        token: str | None = None,
+        *,
+        timeout: float = 60.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        import google.auth.credentials
+        import google.oauth2.credentials
+        from googleapiclient.discovery import build
+
+        self.credentials: google.auth.credentials.Credentials = (
+            google.oauth2.credentials.Credentials(token=token)  # type: ignore[no-untyped-call]
+            if token
+            else google.auth.credentials.AnonymousCredentials()  # type: ignore[no-untyped-call]
+        )
+        self.timeout = timeout
+        self.policy = policy or RetryPolicy()
+        self.service = build(
+            "sheets",
+            "v4",
+            credentials=self.credentials,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": api_endpoint},
+        )
+
+    def _http(self) -> Any:
+        import google_auth_httplib2
+        import httplib2
+
+        return google_auth_httplib2.AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=self.timeout))
+
+    async def _execute(self, request: Any) -> Any:
+        async def call() -> Any:
+            return await asyncio.to_thread(request.execute, http=self._http(), num_retries=0)
+
+        return await call_with_retries(self.policy, call, classify_sheets_error)
+
+    async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]:
+        request = self.service.spreadsheets().values().get(spreadsheetId=spreadsheet_id, range=range_)
+        resp = await self._execute(request)
+        return [list(map(str, row)) for row in resp.get("values", [])]
+
+    async def batch_update(
+        self,
+        spreadsheet_id: str,
+        data: list[ValueRange],
+        value_input_option: Literal["RAW", "USER_ENTERED"] = "RAW",
+    ) -> UpdateResult:
+        body = {
+            "valueInputOption": value_input_option,
+            "data": [{"range": d.range, "majorDimension": "ROWS", "values": d.values} for d in data],
+        }
+        request = self.service.spreadsheets().values().batchUpdate(spreadsheetId=spreadsheet_id, body=body)
+        resp = await self._execute(request)
+        return UpdateResult(
+            int(resp.get("totalUpdatedCells", 0)), [r["updatedRange"] for r in resp.get("responses", [])]
+        )
+
+
+def make_sheets(settings: Settings) -> GoogleSheets:
+    ep = sheets_endpoint(settings)
+    return GoogleSheets(
+        ep.base_url, ep.api_key, timeout=settings.provider_timeout_s, policy=retry_policy(settings)
+    )

@@ -1,0 +1,91 @@
+"""Watches where this test process and the emulators connect, for the loopback-only test.
+
+Two independent witnesses: an audit hook in this process (every ``socket.connect`` and
+``socket.getaddrinfo``, whatever library makes it), and a sampler that lists the open inet
+connections of the watched processes (the emulators included) every 100 ms.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+
+def is_local(host: Any) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode()
+    host = str(host)
+    if host in ("", "localhost") or host.startswith("/"):  # unix sockets have paths
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False  # a name other than localhost: it would go to DNS
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1
+    return ip.is_loopback or ip.is_unspecified
+
+
+@dataclass
+class NetAudit:
+    connects: list[tuple[str, Any]] = field(default_factory=list)
+    lookups: list[str] = field(default_factory=list)
+    remote: set[tuple[int, str, int]] = field(default_factory=set)
+    samples: int = 0
+    pids: set[int] = field(default_factory=set)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _installed: bool = False
+
+    def hook(self, event: str, args: tuple[Any, ...]) -> None:
+        if event == "socket.connect":
+            addr = args[1]
+            if isinstance(addr, tuple) and addr:
+                self.connects.append((str(addr[0]), addr[1] if len(addr) > 1 else None))
+        elif event == "socket.getaddrinfo":
+            self.lookups.append(str(args[0]))
+
+    def install(self) -> None:
+        if not self._installed:
+            sys.addaudithook(self.hook)
+            self._installed = True
+            threading.Thread(target=self._sample, name="netaudit", daemon=True).start()
+
+    def watch(self, pid: int) -> None:
+        self.pids.add(pid)
+
+    def _sample(self) -> None:
+        import os
+
+        self.pids.add(os.getpid())
+        while not self._stop.wait(0.1):
+            for pid in list(self.pids):
+                try:
+                    procs = [psutil.Process(pid)]
+                    procs += procs[0].children(recursive=True)
+                except psutil.Error:
+                    continue
+                for p in procs:
+                    try:
+                        for c in p.net_connections(kind="inet"):
+                            if c.raddr:
+                                self.remote.add((p.pid, c.raddr.ip, c.raddr.port))
+                    except psutil.Error:
+                        continue
+            self.samples += 1
+
+    def off_machine(self) -> dict[str, list[Any]]:
+        return {
+            "connects": sorted({c for c in self.connects if not is_local(c[0])}),
+            "lookups": sorted({h for h in self.lookups if not is_local(h)}),
+            "remote": sorted(r for r in self.remote if not is_local(r[1])),
+        }
+
+
+AUDIT = NetAudit()
