@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx
 
 from icop.offline import apply_offline_env
-from icop.settings import Settings
+from pydantic import SecretStr
+
+from icop.settings import EMULATOR_KEY, Settings, emulator_provider_settings
 
 from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
 
-EMULATOR_KEY = "emulator-key"  # any non-empty key works against the emulators
 
 
 def cert_dir(settings: Settings) -> Path:
@@ -25,21 +26,12 @@ def cert_dir(settings: Settings) -> Path:
 
 
 def provider_env(settings: Settings) -> dict[str, str]:
-    """Settings that point every connector at the emulators of this stack."""
-    root = f"http://{settings.bind_host}:{settings.emulator_port}"
-    return {
-        "ICOP_OPENAI_API_KEY": EMULATOR_KEY,
-        "ICOP_OPENAI_BASE_URL": f"{root}/openai/v1",
-        "ICOP_ANTHROPIC_API_KEY": EMULATOR_KEY,
-        "ICOP_ANTHROPIC_BASE_URL": f"{root}/anthropic/v1",
-        "ICOP_GEMINI_API_KEY": EMULATOR_KEY,
-        "ICOP_GEMINI_BASE_URL": f"{root}/gemini/v1beta/openai",
-        "ICOP_FAL_KEY": EMULATOR_KEY,
-        "ICOP_FAL_HOST": f"{settings.bind_host}:{settings.fal_emulator_port}",
-        "ICOP_FAL_CA_BUNDLE": str(cert_dir(settings) / "ca-bundle.pem"),
-        "ICOP_SHEETS_API_ENDPOINT": root,
-        "ICOP_SHEETS_TOKEN": EMULATOR_KEY,
-    }
+    """The ``ICOP_*`` variables that point every connector at the emulators of this stack."""
+    env = {}
+    for values in emulator_provider_settings(settings).values():
+        for name, value in values.items():
+            env[f"ICOP_{name.upper()}"] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return env
 
 
 class EmulatorsComponent:

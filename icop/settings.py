@@ -127,6 +127,11 @@ class Settings(BaseSettings):
     )
     subtopic_similarity_threshold: float = 0.85
 
+    embedded_emulators: bool = Field(
+        default=True,
+        description="Development on the embedded stack: providers without a key use the local emulators.",
+    )
+
     # Secrets
     jwt_secret: SecretStr = SecretStr(PLACEHOLDER)
     vault_keys: SecretStr = Field(
@@ -226,6 +231,33 @@ class Settings(BaseSettings):
 
 
 STACK_ENV = "stack.env"
+EMULATOR_KEY = "emulator-key"  # any non-empty key works against the local emulators
+
+
+def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
+    """Per provider (keyed by its key field), the settings that point it at the embedded emulators."""
+    root = f"http://{s.bind_host}:{s.emulator_port}"
+    key = SecretStr(EMULATOR_KEY)
+    return {
+        "openai_api_key": {"openai_api_key": key, "openai_base_url": f"{root}/openai/v1"},
+        "anthropic_api_key": {"anthropic_api_key": key, "anthropic_base_url": f"{root}/anthropic/v1"},
+        "gemini_api_key": {"gemini_api_key": key, "gemini_base_url": f"{root}/gemini/v1beta/openai"},
+        "fal_key": {"fal_key": key, "fal_host": f"{s.bind_host}:{s.fal_emulator_port}",
+                    "fal_ca_bundle": str(s.state_path / "emulators" / "ca-bundle.pem")},
+        "sheets_token": {"sheets_token": key, "sheets_api_endpoint": root},
+    }  # fmt: skip
+
+
+def with_embedded_emulators(s: Settings) -> Settings:
+    """In development on the embedded stack, a provider without a configured key talks to its emulator
+    (through the real SDK); a provider whose key is set (environment or .env) talks to the real service."""
+    if s.env != "development" or not s.embedded_emulators:
+        return s
+    update: dict[str, object] = {}
+    for key_field, values in emulator_provider_settings(s).items():
+        if getattr(s, key_field) is None:
+            update.update(values)
+    return s.model_copy(update=update) if update else s
 
 
 def load_settings(state_dir: Path | str | None = None, **overrides: object) -> Settings:
@@ -236,7 +268,8 @@ def load_settings(state_dir: Path | str | None = None, **overrides: object) -> S
     """
     state = Path(state_dir or os.environ.get("ICOP_STATE_DIR") or ".icop")
     files = [f for f in (Path(".env"), state / STACK_ENV) if f.is_file()]
-    return Settings(_env_file=files or None, state_dir=state, **overrides)  # type: ignore[call-arg]
+    settings = Settings(_env_file=files or None, state_dir=state, **overrides)  # type: ignore[call-arg]
+    return with_embedded_emulators(settings) if (state / STACK_ENV).is_file() else settings
 
 
 @lru_cache(maxsize=1)

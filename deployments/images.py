@@ -1,0 +1,113 @@
+"""Ray Serve ImageGenerator: prompts → provider images (DALL-E 3, FLUX or offline) → stored JPEGs.
+
+A shell over :class:`icop.images.generate.ImageSources` (generate, keep the provider's bytes in the
+store) composed with the JpegConverter deployment (key in, stored JPEG key and URL out). Only keys
+cross the handles; concurrency per provider is bounded inside each replica.
+
+    handle = serve.run(build_images_app(settings), name="images", route_prefix=None)
+    results = await handle.generate.remote(ImageJobRequest(tenant_id, "a lighthouse", provider="dall-e"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from ray import serve
+from ray.serve import Application
+from ray.serve.handle import DeploymentHandle
+
+from deployments.jpeg import JpegRequest, build_jpeg_app
+from icop.images.convert import Fit
+from icop.images.generate import GenerateJob, ImageSources, ProviderName, StoredSource
+from icop.images.service import ConvertOutcome
+from icop.settings import Settings, get_settings
+from icop.storage import StorageConfig, make_store
+
+
+@dataclass(frozen=True)
+class ImageJobRequest:
+    tenant_id: str
+    prompt: str
+    provider: ProviderName = "offline"
+    width: int = 1024
+    height: int = 1024
+    n: int = 1
+    instagram: bool = False
+    fit: Fit | None = None
+    article_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GeneratedJpeg:
+    source: StoredSource
+    jpeg: ConvertOutcome
+
+
+@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=32)
+class ImageGenerator:
+    def __init__(
+        self,
+        converter: DeploymentHandle,
+        settings: Settings | None = None,
+        storage: StorageConfig | None = None,
+        max_concurrent: dict[str, int] | None = None,
+    ) -> None:
+        from icop.connectors.images import OfflineImages, make_image_provider
+
+        s = settings or get_settings()
+        providers = {
+            "dall-e": make_image_provider(s, "dall-e"),
+            "flux": make_image_provider(s, "flux"),
+            "offline": OfflineImages(),
+        }
+        store = storage.open() if storage else make_store(s)
+        self.sources = ImageSources(providers, store, max_concurrent)
+        self.converter = converter.options(method_name="convert")
+
+    async def generate(self, request: ImageJobRequest) -> list[GeneratedJpeg]:
+        job = GenerateJob(
+            request.tenant_id,
+            request.prompt,
+            request.provider,
+            request.width,
+            request.height,
+            request.n,
+            request.article_id,
+        )
+        sources = await self.sources.generate(job)
+        outcomes = await asyncio.gather(
+            *(
+                self.converter.remote(
+                    JpegRequest(
+                        request.tenant_id, source_key=s.key, instagram=request.instagram, fit=request.fit
+                    )
+                )
+                for s in sources
+            )
+        )
+        return [GeneratedJpeg(s, o) for s, o in zip(sources, outcomes, strict=True)]
+
+
+def build_images_app(
+    settings: Settings,
+    *,
+    num_cpus: float = 0.25,
+    max_concurrent: dict[str, int] | None = None,
+    pass_settings: bool = True,
+    jpeg: dict[str, Any] | None = None,
+) -> Application:
+    """ImageGenerator composed with a JpegConverter (``jpeg``: keyword arguments for ``build_jpeg_app``).
+
+    With ``pass_settings`` the settings (provider keys included) travel in the init arguments; without
+    it each replica reads its own environment, which keeps secrets out of Serve's stored config.
+    """
+    converter = build_jpeg_app(settings, pass_storage=pass_settings, **(jpeg or {}))
+    deployment = ImageGenerator.options(ray_actor_options={"num_cpus": num_cpus})  # type: ignore[attr-defined]
+    return deployment.bind(  # type: ignore[no-any-return]
+        converter,
+        settings if pass_settings else None,
+        StorageConfig.from_settings(settings) if pass_settings else None,
+        max_concurrent,
+    )
