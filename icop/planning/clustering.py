@@ -264,6 +264,6 @@ def _keywords(docs: list[str], k: int = 6) -> list[str]:
 
 
 def _clean_label(label: str) -> str:
-    label = label.strip().strip('"').strip()
+    label = label.strip().removeprefix("[offline]").strip().strip('"').strip()
     first = label.splitlines()[0] if label else ""
     return first[:120] if 0 < len(first) <= 160 else ""

@@ -48,14 +48,15 @@ class CandidateExpander:
 
     async def expand(self, row: PlanRow, tenant_id: UUID | None = None) -> list[str]:
         lang = LANGUAGES.get(row.language, "English")
-        prompt = (
-            f"Suggest {self.count} distinct angles for articles on the topic below, one per line, "
-            f"no numbering, written in {lang}.\nTopic: {row.topic}\n"
-            + (f"Audience and notes: {row.notes}\n" if row.notes else "")
+        system = (
+            "You plan editorial calendars. Answer with one article angle per line: no numbering, no "
+            f"commentary, each angle distinct from the others, written in {lang}."
+            + (f" Audience and notes from the plan: {row.notes}" if row.notes else "")
         )
+        user = f"Topic: {row.topic}\n{self.count} angles"
         result = await self.llm.complete(
-            ChatRequest([{"role": "user", "content": prompt}], max_tokens=2000, tenant_id=tenant_id,
-                        operation="expand_topic")
+            ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                        max_tokens=2000, tenant_id=tenant_id, operation="expand_topic")
         )  # fmt: skip
         return parse_candidates(result.text)
 
@@ -67,14 +68,15 @@ class LlmLabeler:
         self.llm = llm
 
     async def label(self, main_topic: str, language: str, examples: list[str], keywords: list[str]) -> str:
-        prompt = (
-            f"These article ideas about '{main_topic}' form one sub-topic. Give it a short title "
-            f"(at most 8 words) in {LANGUAGES.get(language, 'English')}, on one line, nothing else.\n"
-            f"Keywords: {', '.join(keywords)}\nIdeas:\n" + "\n".join(f"- {e}" for e in examples)
+        system = (
+            f"These article ideas about '{main_topic}' form one sub-topic. Answer with its title only: at most "
+            f"8 words, one line, in {LANGUAGES.get(language, 'English')}."
         )
+        user = f"Title: {examples[0]}\nKeywords: {', '.join(keywords)}\nIdeas:\n" + "\n".join(f"- {e}" for e in examples)
         result = await self.llm.complete(
-            ChatRequest([{"role": "user", "content": prompt}], max_tokens=30, operation="label_subtopic")
-        )
+            ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                        max_tokens=30, operation="label_subtopic")
+        )  # fmt: skip
         return result.text
 
 
