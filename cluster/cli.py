@@ -26,6 +26,12 @@ stack_app = typer.Typer(help="The embedded local stack (PostgreSQL + pgvector, T
 db_app = typer.Typer(help="Database bootstrap and migrations.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(db_app, name="db")
+from .cli_keys import keys_app  # noqa: E402
+from .cli_gateway import gateway_app  # noqa: E402
+app.add_typer(keys_app, name="keys")
+app.add_typer(gateway_app, name="gateway")
+from .cli_graph import graph_app  # noqa: E402
+app.add_typer(graph_app, name="graph")
 
 console = Console()
 err = Console(stderr=True)

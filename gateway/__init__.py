@@ -1,0 +1,1 @@
+"""The ICOP public API (FastAPI): one folder per capability, thin routes over services and repositories."""

@@ -1,0 +1,1 @@
+"""API keys for API consumers: shown once, stored hashed, found by prefix, revocable."""

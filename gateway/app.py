@@ -1,0 +1,168 @@
+"""The gateway application: ``create_app(settings)`` wires routers, the tenant context and problem
+handlers."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from icop.db import create_pool
+from icop.security import TokenCodec
+from icop.settings import PLACEHOLDER, Settings
+from icop.vault import Vault
+
+from .api_keys.endpoints import router as api_keys_router
+from .articles.endpoints import router as articles_router
+from .auth.endpoints import router as auth_router
+from .config import GatewayConfig
+from .context import Services
+from .credentials.endpoints import router as credentials_router
+from .pipelines.endpoints import router as pipelines_router
+from .posts.endpoints import router as posts_router
+from .problems import Problem, install_problem_handlers
+from .quotas.endpoints import router as quotas_router
+from .ratelimit.service import RateLimiter
+from .runs.endpoints import router as runs_router
+from .runs.starter import RunStarter
+from .tenants.endpoints import router as tenants_router
+
+log = logging.getLogger("icop.gateway")
+access_log = logging.getLogger("icop.gateway.access")
+
+ROUTERS = [
+    auth_router,
+    tenants_router,
+    api_keys_router,
+    credentials_router,
+    pipelines_router,
+    runs_router,
+    articles_router,
+    posts_router,
+    quotas_router,
+]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class AccessLog:
+    """One line per request: method, path, status, time. Never headers, bodies or query strings."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 500
+
+        async def _send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, _send)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %d %.1fms",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    (time.perf_counter() - t0) * 1000,
+                )
+
+
+def _jwt_secret(settings: Settings) -> str:
+    secret = settings.jwt_secret.get_secret_value()
+    if secret in ("", PLACEHOLDER) and settings.env == "development":
+        log.warning("ICOP_JWT_SECRET is not set: using a per-process secret (tokens end with the process)")
+        return secrets.token_urlsafe(48)
+    return secret
+
+
+def create_app(
+    settings: Settings,
+    *,
+    config: GatewayConfig | None = None,
+    pool: asyncpg.Pool | None = None,
+    run_starter: RunStarter | None = None,
+) -> FastAPI:
+    """Build the gateway. With ``pool`` the caller owns the pool; otherwise the app opens one at start-up."""
+    config = config or GatewayConfig()
+    svc = Services(
+        pool=pool,
+        codec=TokenCodec(_jwt_secret(settings), config.jwt_issuer, config.jwt_audience, config.access_ttl_s),
+        vault=Vault.from_spec(settings.vault_keys.get_secret_value()),
+        config=config,
+        limiter=RateLimiter(config),
+        extras={"run_starter": run_starter} if run_starter else {},
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        owned = svc.pool is None
+        if owned:
+            svc.pool = await create_pool(settings.pg_dsn("app"), settings.db_pool_min, settings.db_pool_max)
+        try:
+            yield
+        finally:
+            if owned and svc.pool is not None:
+                await svc.pool.close()
+                svc.pool = None
+
+    app = FastAPI(
+        title="ICOP API",
+        version="1.0.0",
+        description="Intelligent Content Orchestration Platform: tenants, pipelines, runs, articles, "
+        "posts, quotas. "
+        "Authenticate with a Bearer access token (from /v1/auth/login) or an API key (X-API-Key). "
+        "Errors are application/problem+json.",
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    install_problem_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness")
+    async def healthz() -> Health:
+        return Health(status="ok")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(AccessLog)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory gateway.app:app_from_env``: settings from the environment/state dir."""
+    from icop.settings import load_settings
+
+    return create_app(load_settings())

@@ -1,0 +1,1 @@
+"""Sign-up, login, refresh-token rotation with reuse detection, logout."""

@@ -1,0 +1,1 @@
+"""Connected platform accounts: tokens go in (encrypted by the vault) and never come out."""

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from ..context import EditorTx, ViewerTx
+from ..pagination import Page
+from ..problems import errors
+from . import service
+from .schemas import PipelineCreate, PipelineOut, PipelineUpdate
+
+router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"], responses=errors(401, 403, 422, 429))
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.post("", status_code=201, response_model=PipelineOut, summary="Create a pipeline")
+async def create_pipeline(body: PipelineCreate, tx: EditorTx) -> PipelineOut:
+    return await service.create(tx, body)
+
+
+@router.get("", response_model=Page[PipelineOut], summary="List pipelines, newest first")
+async def list_pipelines(
+    tx: ViewerTx,
+    status: Literal["active", "paused"] | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Limit = 50,
+) -> Page[PipelineOut]:
+    return Page[PipelineOut](**await service.list_page(tx, status, cursor, limit))
+
+
+@router.get("/{pipeline_id}", response_model=PipelineOut, responses=errors(404), summary="Get a pipeline")
+async def get_pipeline(pipeline_id: UUID, tx: ViewerTx) -> PipelineOut:
+    return await service.get(tx, pipeline_id)
+
+
+@router.patch(
+    "/{pipeline_id}", response_model=PipelineOut, responses=errors(404), summary="Change a pipeline"
+)
+async def update_pipeline(pipeline_id: UUID, body: PipelineUpdate, tx: EditorTx) -> PipelineOut:
+    return await service.update(tx, pipeline_id, body)
+
+
+@router.delete("/{pipeline_id}", status_code=204, responses=errors(404), summary="Delete a pipeline")
+async def delete_pipeline(pipeline_id: UUID, tx: EditorTx) -> Response:
+    await service.delete(tx, pipeline_id)
+    return Response(status_code=204)

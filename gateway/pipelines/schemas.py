@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from ..timezones import check_timezone
+
+NO_NUL = r"^[^\x00]*$"
+Writer = Literal["gpt", "claude", "gemini"]
+ImageProvider = Literal["offline", "dalle", "flux"]
+TargetPlatform = Literal["facebook", "instagram", "threads", "x"]
+_CRON_FIELD = re.compile(r"^(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?)*$")
+_CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
+
+
+def check_cron(value: str | None) -> str | None:
+    """Five-field cron (minute hour day month weekday), numbers, ranges, lists and steps."""
+    if value is None:
+        return None
+    fields = value.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise ValueError("cron must have five fields, e.g. '0 9 * * 1-5'")
+    for f, (lo, hi) in zip(fields, _CRON_RANGES, strict=True):
+        for n in re.findall(r"(?<![/\d])\d+", f):
+            if not lo <= int(n) <= hi:
+                raise ValueError(f"cron value {n} is outside {lo}-{hi}")
+    return " ".join(fields)
+
+
+class Target(BaseModel):
+    platform: TargetPlatform
+    account_id: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+
+
+class PipelineFields(BaseModel):
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    source_kind: Literal["sheet", "csv"] = "sheet"
+    sheet_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    sheet_range: str = Field(default="ContentPlan!A2:E", min_length=1, max_length=200, pattern=NO_NUL)
+    csv_object_key: str | None = Field(default=None, min_length=1, max_length=500, pattern=NO_NUL)
+    cron: str | None = Field(default=None, max_length=100, description="Five-field cron, in `timezone`.")
+    timezone: str = Field(default="UTC", max_length=64)
+    mode: Literal["compare", "merge"] = "compare"
+    writers: list[Writer] = Field(
+        default_factory=lambda: ["gpt", "claude", "gemini"], min_length=1, max_length=3
+    )
+    image_provider: ImageProvider = "offline"
+    targets: list[Target] = Field(default_factory=list, max_length=20)
+    approval_required: bool = False
+    dry_run: bool = True
+    subtopics_per_topic: int = Field(default=5, ge=1, le=50)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    status: Literal["active", "paused"] = "active"
+
+    _cron = field_validator("cron")(check_cron)
+    _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("writers")
+    @classmethod
+    def _unique_writers(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("writers must not repeat")
+        return v
+
+    @model_validator(mode="after")
+    def _source(self) -> PipelineFields:
+        if self.source_kind == "sheet" and not self.sheet_id:
+            raise ValueError("a sheet pipeline needs sheet_id")
+        if self.source_kind == "csv" and not self.csv_object_key:
+            raise ValueError("a csv pipeline needs csv_object_key")
+        return self
+
+
+class PipelineCreate(PipelineFields):
+    pass
+
+
+class PipelineUpdate(BaseModel):
+    """Any subset of the pipeline's fields; the result must still be a valid pipeline."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    source_kind: Literal["sheet", "csv"] | None = None
+    sheet_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    sheet_range: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    csv_object_key: str | None = Field(default=None, min_length=1, max_length=500, pattern=NO_NUL)
+    cron: str | None = Field(default=None, max_length=100)
+    timezone: str | None = Field(default=None, max_length=64)
+    mode: Literal["compare", "merge"] | None = None
+    writers: list[Writer] | None = Field(default=None, min_length=1, max_length=3)
+    image_provider: ImageProvider | None = None
+    targets: list[Target] | None = Field(default=None, max_length=20)
+    approval_required: bool | None = None
+    dry_run: bool | None = None
+    subtopics_per_topic: int | None = Field(default=None, ge=1, le=50)
+    settings: dict[str, Any] | None = None
+    status: Literal["active", "paused"] | None = None
+
+
+class PipelineOut(PipelineFields):
+    id: UUID
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,71 @@
+"""Rules: pipelines count against the plan; targets must be accounts the tenant has connected."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from pydantic import ValidationError
+
+from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
+
+from ..context import Tx
+from ..pagination import decode_cursor, page_of
+from .repository import FIELDS, PipelineRepository
+from .schemas import PipelineCreate, PipelineFields, PipelineOut, PipelineUpdate
+
+repo = PipelineRepository()
+
+
+def to_out(row: asyncpg.Record) -> PipelineOut:
+    return PipelineOut(**dict(row))
+
+
+async def _check_targets(tx: Tx, fields: PipelineFields) -> None:
+    missing = await repo.missing_accounts(tx.conn, tx.tenant_id, [t.model_dump() for t in fields.targets])
+    if missing:
+        names = ", ".join(f"{m['platform']}:{m['account_id']}" for m in missing)
+        raise InvalidRequest(f"connect these accounts before targeting them: {names}")
+
+
+async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
+    limit = tx.services.config.plan(tx.who.plan).pipelines
+    if await repo.count(tx.conn, tx.tenant_id) >= limit:
+        raise PlanLimitExceeded(
+            f"the {tx.who.plan} plan allows {limit} pipelines; delete one or upgrade the plan"
+        )
+    await _check_targets(tx, body)
+    return to_out(await repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json")))
+
+
+async def get(tx: Tx, pipeline_id: UUID) -> PipelineOut:
+    row = await repo.get(tx.conn, tx.tenant_id, pipeline_id)
+    if row is None:
+        raise NotFound("no such pipeline")
+    return to_out(row)
+
+
+async def list_page(tx: Tx, status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+    rows = await repo.list(tx.conn, tx.tenant_id, status, decode_cursor(cursor), limit)
+    return page_of(rows, limit, to_out)
+
+
+async def update(tx: Tx, pipeline_id: UUID, body: PipelineUpdate) -> PipelineOut:
+    row = await repo.get(tx.conn, tx.tenant_id, pipeline_id, for_update=True)
+    if row is None:
+        raise NotFound("no such pipeline")
+    merged: dict[str, Any] = {f: row[f] for f in FIELDS} | body.model_dump(exclude_unset=True, mode="json")
+    try:
+        fields = PipelineFields(**merged)
+    except ValidationError as e:
+        raise InvalidRequest("; ".join(err["msg"] for err in e.errors())) from None
+    await _check_targets(tx, fields)
+    out = await repo.update(tx.conn, tx.tenant_id, pipeline_id, fields.model_dump(mode="json"))
+    assert out is not None
+    return to_out(out)
+
+
+async def delete(tx: Tx, pipeline_id: UUID) -> None:
+    if not await repo.delete(tx.conn, tx.tenant_id, pipeline_id):
+        raise NotFound("no such pipeline")

@@ -1,0 +1,1 @@
+"""Social posts: one per article, platform and account, with the platform's post id and status."""

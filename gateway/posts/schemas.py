@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+PostPlatform = Literal["facebook", "instagram", "threads", "x"]
+PostStatus = Literal[
+    "pending", "publishing", "published", "failed", "waiting_quota", "needs_reauth", "dry_run", "unknown"
+]
+
+
+class PostOut(BaseModel):
+    id: UUID
+    article_id: UUID
+    platform: PostPlatform
+    account_id: str
+    status: PostStatus
+    platform_post_id: str | None
+    permalink: str | None
+    text: str
+    media_urls: list[str]
+    attempts: int
+    error: str | None
+    cost_usd: Decimal
+    not_before: datetime | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

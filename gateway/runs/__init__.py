@@ -1,0 +1,1 @@
+"""Pipeline runs: start (manual or back-fill), status with progress counts, cancel."""

@@ -1,0 +1,100 @@
+"""Every SQL statement about ``pipeline_runs`` (and their ``run_rows`` counts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+COLS = """r.id, r.pipeline_id, r.kind, r.status, r.workflow_id, r.progress, r.error, r.created_at,
+  r.started_at,
+          r.finished_at,
+          coalesce((SELECT jsonb_object_agg(s.status, s.n) FROM (
+              SELECT status, count(*)::int AS n FROM run_rows rr
+              WHERE rr.tenant_id = r.tenant_id AND rr.run_id = r.id GROUP BY status) s), '{}') AS
+                row_counts"""
+
+
+class RunRepository:
+    async def insert(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: UUID,
+        pipeline_id: UUID,
+        kind: str,
+        progress: dict[str, Any],
+    ) -> asyncpg.Record:
+        run_id = await conn.fetchval(
+            "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind, progress) VALUES ($1, $2, $3, "
+            "$4) RETURNING id",
+            tenant_id,
+            pipeline_id,
+            kind,
+            progress,
+        )
+        row = await self.get(conn, tenant_id, run_id)
+        assert row is not None
+        return row
+
+    async def set_workflow(
+        self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID, workflow_id: str
+    ) -> None:
+        await conn.execute(
+            "UPDATE pipeline_runs SET workflow_id = $3 WHERE tenant_id = $1 AND id = $2",
+            tenant_id,
+            run_id,
+            workflow_id,
+        )
+
+    async def get(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> asyncpg.Record | None:
+        return await conn.fetchrow(
+            f"SELECT {COLS} FROM pipeline_runs r WHERE r.tenant_id = $1 AND r.id = $2", tenant_id, run_id
+        )
+
+    async def list(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: UUID,
+        pipeline_id: UUID,
+        status: str | None,
+        after: tuple[datetime, UUID] | None,
+        limit: int,
+    ) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            f"""SELECT {COLS} FROM pipeline_runs r
+                WHERE r.tenant_id = $1 AND r.pipeline_id = $2 AND ($3::text IS NULL OR r.status = $3)
+                  AND ($4::timestamptz IS NULL OR (r.created_at, r.id) < ($4, $5::uuid))
+                ORDER BY r.created_at DESC, r.id DESC LIMIT $6""",
+            tenant_id,
+            pipeline_id,
+            status,
+            after[0] if after else None,
+            after[1] if after else None,
+            limit + 1,
+        )
+
+    async def cancel(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> bool:
+        status = await conn.execute(
+            """UPDATE pipeline_runs SET status = 'cancelled', finished_at = now()
+               WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'running')""",
+            tenant_id,
+            run_id,
+        )
+        return status.endswith(" 1")
+
+    async def active_count(self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID) -> int:
+        return await conn.fetchval(  # type: ignore[no-any-return]
+            "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND pipeline_id = $2 "
+            "AND status IN ('pending', 'running')",
+            tenant_id,
+            pipeline_id,
+        )
+
+    async def articles_this_month(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
+        return await conn.fetchval(  # type: ignore[no-any-return]
+            "SELECT count(*) FROM generated_articles WHERE tenant_id = $1 "
+            "AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
+            tenant_id,
+        )

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, model_validator
+
+RunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+
+
+class RunCreate(BaseModel):
+    kind: Literal["manual", "backfill"] = "manual"
+    from_row: int | None = Field(default=None, ge=2, le=1_000_000, description="Back-fill: first sheet row.")
+    to_row: int | None = Field(default=None, ge=2, le=1_000_000, description="Back-fill: last sheet row.")
+
+    @model_validator(mode="after")
+    def _rows(self) -> RunCreate:
+        if self.kind == "manual" and (self.from_row is not None or self.to_row is not None):
+            raise ValueError("row ranges are for back-fill runs")
+        if self.from_row is not None and self.to_row is not None and self.to_row < self.from_row:
+            raise ValueError("to_row must not be before from_row")
+        return self
+
+
+class RunOut(BaseModel):
+    id: UUID
+    pipeline_id: UUID
+    kind: Literal["scheduled", "manual", "backfill"]
+    status: RunStatus
+    workflow_id: str | None
+    progress: dict[str, Any]
+    row_counts: dict[str, int] = Field(description="Plan rows of this run by status.")
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None

@@ -1,0 +1,101 @@
+"""Gateway fixtures: the real app on the session's real database, an httpx client, tenants made by sign-up.
+
+Every log record of the gateway test session is kept (``LOG``) together with every secret the tests
+handled (``SECRETS``), so ``test_logs.py`` can grep the whole run's logs for them.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from gateway.app import create_app
+from gateway.config import GatewayConfig
+from icop.settings import Settings
+
+LOG = io.StringIO()
+SECRETS: set[str] = set()
+LOG_FILES: list[Path] = []  # logs of gateway processes started by tests (uvicorn)
+
+
+def remember(*values: str | None) -> None:
+    SECRETS.update(v for v in values if v)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def capture_all_logs() -> None:
+    handler = logging.StreamHandler(LOG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for name in ("asyncio", "hypothesis", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def gw_app(settings: Settings, app_pool: asyncpg.Pool) -> FastAPI:
+    return create_app(settings, pool=app_pool)
+
+
+@pytest.fixture(scope="session")
+async def client(gw_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=gw_app), base_url="http://gw.test") as c:
+        yield c
+
+
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test")
+
+
+@dataclass
+class TenantHandle:
+    tenant_id: str
+    user_id: str
+    email: str
+    password: str
+    access: str
+    refresh: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def h(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+async def sign_up(client: httpx.AsyncClient, plan: str = "starter") -> TenantHandle:
+    email = f"admin-{uuid.uuid4().hex[:10]}@example.test"
+    password = f"pw-{uuid.uuid4().hex}"
+    r = await client.post(
+        "/v1/auth/signup",
+        json={"company_name": "Acme " + email[:12], "plan": plan, "email": email, "password": password},
+    )
+    assert r.status_code == 201, r.text
+    b = r.json()
+    remember(password, b["access_token"], b["refresh_token"])
+    return TenantHandle(b["tenant_id"], b["user_id"], email, password, b["access_token"], b["refresh_token"])
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient) -> TenantHandle:
+    return await sign_up(client)
+
+
+@pytest.fixture
+async def other(client: httpx.AsyncClient) -> TenantHandle:
+    return await sign_up(client)
+
+
+@pytest.fixture
+def config() -> GatewayConfig:
+    return GatewayConfig()

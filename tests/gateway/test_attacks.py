@@ -1,0 +1,247 @@
+"""The attack suite: another tenant's ids through every id-taking route, forged tokens, swapped
+ciphertexts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import jwt
+import pytest
+from fastapi import FastAPI
+
+from icop.db import tenant_tx
+from icop.errors import DecryptionRefused
+from icop.settings import Settings
+from icop.vault import Vault, read_credential_secrets
+
+from .conftest import TenantHandle, remember
+from .seed import seed_article
+
+# Every route that takes an id, with the request another tenant sends; {id} is the victim's id.
+ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
+    ("GET", "/v1/users/{user_id}", "user", None),
+    ("PATCH", "/v1/users/{user_id}", "user", {"role": "viewer", "disabled": True}),
+    ("GET", "/v1/api-keys/{key_id}", "key", None),
+    ("DELETE", "/v1/api-keys/{key_id}", "key", None),
+    ("GET", "/v1/credentials/{credential_id}", "credential", None),
+    ("DELETE", "/v1/credentials/{credential_id}", "credential", None),
+    ("GET", "/v1/pipelines/{pipeline_id}", "pipeline", None),
+    ("PATCH", "/v1/pipelines/{pipeline_id}", "pipeline", {"name": "pwned", "status": "paused"}),
+    ("DELETE", "/v1/pipelines/{pipeline_id}", "pipeline", None),
+    ("GET", "/v1/pipelines/{pipeline_id}/runs", "pipeline", None),
+    ("POST", "/v1/pipelines/{pipeline_id}/runs", "pipeline", {"kind": "manual"}),
+    ("GET", "/v1/runs/{run_id}", "run", None),
+    ("POST", "/v1/runs/{run_id}/cancel", "run", None),
+    ("GET", "/v1/articles/{article_id}", "article", None),
+    ("GET", "/v1/posts/{post_id}", "post", None),
+]
+
+
+@pytest.fixture
+async def victim(client: httpx.AsyncClient, tenant: TenantHandle, app_pool: asyncpg.Pool) -> dict[str, str]:
+    """A tenant with one of everything."""
+    h = tenant.h
+    ids = {"user": tenant.user_id}
+    k = (await client.post("/v1/api-keys", headers=h, json={"name": "victim"})).json()
+    remember(k["key"])
+    ids["key"] = k["id"]
+    token = f"victim-token-{uuid.uuid4().hex}"
+    remember(token)
+    c = await client.post(
+        "/v1/credentials", headers=h, json={"platform": "x", "account_id": "acct-x", "access_token": token}
+    )
+    assert c.status_code == 201, c.text
+    ids["credential"] = c.json()["id"]
+    p = await client.post(
+        "/v1/pipelines",
+        headers=h,
+        json={"name": "victim", "sheet_id": "s", "targets": [{"platform": "x", "account_id": "acct-x"}]},
+    )
+    assert p.status_code == 201, p.text
+    ids["pipeline"] = p.json()["id"]
+    r = await client.post(f"/v1/pipelines/{ids['pipeline']}/runs", headers=h, json={"kind": "manual"})
+    assert r.status_code == 202, r.text
+    ids["run"] = r.json()["id"]
+    seeded = await seed_article(app_pool, tenant.tenant_id, ids["pipeline"], ids["run"])
+    ids["article"], ids["post"] = str(seeded["article"]), str(seeded["post"])
+    return ids
+
+
+async def _snapshot(client: httpx.AsyncClient, t: TenantHandle, ids: dict[str, str]) -> dict[str, Any]:
+    paths = {
+        "user": f"/v1/users/{ids['user']}",
+        "key": f"/v1/api-keys/{ids['key']}",
+        "credential": f"/v1/credentials/{ids['credential']}",
+        "pipeline": f"/v1/pipelines/{ids['pipeline']}",
+        "run": f"/v1/runs/{ids['run']}",
+        "article": f"/v1/articles/{ids['article']}",
+        "post": f"/v1/posts/{ids['post']}",
+        "runs": f"/v1/pipelines/{ids['pipeline']}/runs",
+    }
+    out = {}
+    for name, path in paths.items():
+        r = await client.get(path, headers=t.h)
+        assert r.status_code == 200, (name, r.text)
+        out[name] = r.json()
+    out["key"].pop("last_used_at")
+    return out
+
+
+def test_attack_table_covers_every_id_route(gw_app: FastAPI) -> None:
+    schema = gw_app.openapi()
+    id_routes = {(m.upper(), p) for p, ops in schema["paths"].items() if "{" in p for m in ops}
+    assert id_routes == {(m, p) for m, p, _, _ in ATTACKS}
+
+
+async def test_cross_tenant_ids_are_404_and_change_nothing(
+    client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle, victim: dict[str, str]
+) -> None:
+    before = await _snapshot(client, tenant, victim)
+    for method, path, kind, body in ATTACKS:
+        url = path.replace(path[path.index("{") : path.index("}") + 1], victim[kind])
+        r = await client.request(method, url, headers=other.h, json=body)
+        assert r.status_code == 404, (method, url, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    # Filters with the victim's ids find nothing either.
+    for url in (
+        f"/v1/articles?pipeline_id={victim['pipeline']}",
+        f"/v1/articles?run_id={victim['run']}",
+        f"/v1/posts?article_id={victim['article']}",
+    ):
+        r = await client.get(url, headers=other.h)
+        assert r.status_code == 200 and r.json()["items"] == []
+    # Targeting the victim's connected account is refused.
+    r = await client.post(
+        "/v1/pipelines",
+        headers=other.h,
+        json={"name": "p", "sheet_id": "s", "targets": [{"platform": "x", "account_id": "acct-x"}]},
+    )
+    assert r.status_code == 422
+    assert (await client.get("/v1/quotas", headers=other.h)).json() == []
+    after = await _snapshot(client, tenant, victim)
+    assert after == before
+
+
+async def test_cross_tenant_api_key_cannot_reach_victim(
+    client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle, victim: dict[str, str]
+) -> None:
+    k = (
+        await client.post("/v1/api-keys", headers=other.h, json={"name": "a", "scopes": ["read", "write"]})
+    ).json()
+    remember(k["key"])
+    for method, path, kind, body in ATTACKS:
+        if path.startswith(("/v1/users", "/v1/api-keys")) or (
+            path.startswith("/v1/credentials") and method != "GET"
+        ):
+            continue  # admin-only routes: an API key is refused before any lookup (403)
+        url = path.replace(path[path.index("{") : path.index("}") + 1], victim[kind])
+        r = await client.request(method, url, headers={"X-API-Key": k["key"]}, json=body)
+        assert r.status_code == 404, (method, url, r.status_code)
+    assert (await client.get(f"/v1/pipelines/{victim['pipeline']}", headers=tenant.h)).json()[
+        "name"
+    ] == "victim"
+
+
+def _b64(d: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+
+
+async def test_forged_tokens_are_401(
+    client: httpx.AsyncClient, settings: Settings, tenant: TenantHandle, other: TenantHandle
+) -> None:
+    secret = settings.jwt_secret.get_secret_value()
+    now = int(time.time())
+    good = {
+        "iss": "icop",
+        "aud": "icop-api",
+        "sub": tenant.user_id,
+        "tenant": tenant.tenant_id,
+        "role": "admin",
+        "typ": "access",
+        "iat": now,
+        "exp": now + 600,
+    }
+    # Sanity: the same claims signed correctly are accepted, so each refusal below is about one flaw.
+    assert (
+        await client.get(
+            "/v1/tenant", headers={"Authorization": "Bearer " + jwt.encode(good, secret, "HS256")}
+        )
+    ).status_code == 200
+    header, payload, sig = tenant.access.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = {
+        "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(good)}.",
+        "alg none with sig": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(good)}.{sig}",
+        "wrong key": jwt.encode(good, "x" * 48, "HS256"),
+        "HS512 (not pinned alg)": jwt.encode(good, secret, "HS512"),
+        "expired": jwt.encode(good | {"iat": now - 7200, "exp": now - 3600}, secret, "HS256"),
+        "wrong audience": jwt.encode(good | {"aud": "someone-else"}, secret, "HS256"),
+        "wrong issuer": jwt.encode(good | {"iss": "evil"}, secret, "HS256"),
+        "no tenant": jwt.encode({k: v for k, v in good.items() if k != "tenant"}, secret, "HS256"),
+        "refresh typ": jwt.encode(good | {"typ": "refresh"}, secret, "HS256"),
+        "tenant claim altered": f"{header}.{_b64(claims | {'tenant': other.tenant_id})}.{sig}",
+        "role claim altered": f"{header}.{_b64(claims | {'role': 'admin', 'exp': now + 99999})}.{sig}",
+        "garbage": "not.a.jwt",
+    }
+    for name, token in forged.items():
+        r = await client.get("/v1/tenant", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401, (name, r.status_code, r.text)
+        assert (
+            r.headers["content-type"].startswith("application/problem+json") and r.headers["www-authenticate"]
+        )
+    assert (await client.get("/v1/tenant")).status_code == 401
+
+
+async def test_swapped_ciphertext_is_refused(
+    client: httpx.AsyncClient,
+    tenant: TenantHandle,
+    other: TenantHandle,
+    settings: Settings,
+    app_pool: asyncpg.Pool,
+    owner_conn: asyncpg.Connection,
+) -> None:
+    vault = Vault.from_spec(settings.vault_keys.get_secret_value())
+    ids, tokens = {}, {}
+    for t in (tenant, other):
+        tokens[t.tenant_id] = f"secret-{uuid.uuid4().hex}"
+        remember(tokens[t.tenant_id])
+        r = await client.post(
+            "/v1/credentials",
+            headers=t.h,
+            json={"platform": "instagram", "account_id": "same", "access_token": tokens[t.tenant_id]},
+        )
+        assert r.status_code == 201 and tokens[t.tenant_id] not in r.text
+        ids[t.tenant_id] = UUID(r.json()["id"])
+    a, b = UUID(tenant.tenant_id), UUID(other.tenant_id)
+    # The attacker (with database write access) copies A's ciphertext into B's row.
+    await owner_conn.execute("SELECT set_config('app.tenant_id', $1, false)", str(a))
+    stolen = await owner_conn.fetchval(
+        "SELECT access_token_enc FROM api_credentials WHERE id = $1", ids[str(a)]
+    )
+    assert tokens[str(a)].encode() not in stolen
+    await owner_conn.execute("SELECT set_config('app.tenant_id', $1, false)", str(b))
+    await owner_conn.execute(
+        "UPDATE api_credentials SET access_token_enc = $2 WHERE id = $1", ids[str(b)], stolen
+    )
+    async with tenant_tx(app_pool, b) as conn:
+        with pytest.raises(DecryptionRefused) as e:
+            await read_credential_secrets(conn, vault, b, ids[str(b)])
+    assert tokens[str(a)] not in str(e.value)
+    async with tenant_tx(app_pool, a) as conn:
+        assert (await read_credential_secrets(conn, vault, a, ids[str(a)])).access_token == tokens[str(a)]  # type: ignore[union-attr]
+    # The API still answers for B's account without leaking anything.
+    r = await client.get(f"/v1/credentials/{ids[str(b)]}", headers=other.h)
+    assert r.status_code == 200 and "token" not in json.dumps(r.json())
+
+
+async def test_no_tenant_set_sees_nothing(app_pool: asyncpg.Pool, victim: dict[str, str]) -> None:
+    async with app_pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM content_pipelines") == 0
+        assert await conn.fetchval("SELECT count(*) FROM rate_limit_counters") == 0

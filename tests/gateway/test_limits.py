@@ -1,0 +1,98 @@
+"""Per-tenant request rate limits shared through PostgreSQL, and plan volume limits."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+
+from gateway.app import create_app
+from gateway.config import DEFAULT_PLANS, GatewayConfig, PlanLimits
+from icop.db import create_pool
+from icop.settings import Settings
+
+from .conftest import TenantHandle, client_for, remember, sign_up
+
+
+def _tight(requests: int) -> GatewayConfig:
+    plans = dict(DEFAULT_PLANS)
+    plans["starter"] = PlanLimits(
+        requests_per_window=requests, pipelines=3, connected_accounts=3, articles_per_month=200
+    )
+    return GatewayConfig(plans=plans, rate_window_s=60)
+
+
+async def test_rate_limit_is_shared_by_gateway_processes(settings: Settings, app_pool: asyncpg.Pool) -> None:
+    """Two gateway instances with their own pools (as two processes would) share one tenant budget."""
+    second_pool = await create_pool(settings.pg_dsn("app"), max_size=2)
+    try:
+        a = client_for(create_app(settings, config=_tight(4), pool=app_pool))
+        b = client_for(create_app(settings, config=_tight(4), pool=second_pool))
+        async with a, b:
+            t = await sign_up(a)
+            g = await sign_up(a, plan="growth")  # a different plan and tenant keeps its own budget
+            codes = [(await c.get("/v1/pipelines", headers=t.h)).status_code for c in (a, b, a, b)]
+            assert codes == [200, 200, 200, 200]
+            r = await b.get("/v1/pipelines", headers=t.h)
+            assert r.status_code == 429
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert 1 <= int(r.headers["retry-after"]) <= 60
+            assert "starter plan allows 4 requests" in r.json()["detail"]
+            assert (await a.get("/v1/pipelines", headers=t.h)).status_code == 429
+            assert (await a.get("/v1/pipelines", headers=g.h)).status_code == 200
+    finally:
+        await second_pool.close()
+
+
+async def test_rate_limit_counts_api_keys_too(settings: Settings, app_pool: asyncpg.Pool) -> None:
+    async with client_for(create_app(settings, config=_tight(2), pool=app_pool)) as c:
+        t = await sign_up(c)
+        key = (await c.post("/v1/api-keys", headers=t.h, json={"name": "k"})).json()["key"]
+        remember(key)
+        assert (await c.get("/v1/auth/me", headers={"X-API-Key": key})).status_code == 200
+        r = await c.get("/v1/auth/me", headers={"X-API-Key": key})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+
+
+async def test_plan_limits_on_pipelines_and_accounts(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+    for i in range(3):
+        r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": f"p{i}", "sheet_id": "s"})
+        assert r.status_code == 201, r.text
+    r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p4", "sheet_id": "s"})
+    assert (
+        r.status_code == 403
+        and r.json()["title"] == "Plan limit reached"
+        and "3 pipelines" in r.json()["detail"]
+    )
+    for acct in ("a", "b", "c"):
+        tok = f"t-{acct}-{tenant.user_id}"
+        remember(tok)
+        r = await client.post(
+            "/v1/credentials",
+            headers=tenant.h,
+            json={"platform": "facebook", "account_id": acct, "access_token": tok},
+        )
+        assert r.status_code == 201
+    r = await client.post(
+        "/v1/credentials",
+        headers=tenant.h,
+        json={"platform": "facebook", "account_id": "d", "access_token": "t-d-xyz"},
+    )
+    assert r.status_code == 403 and "connected accounts" in r.json()["detail"]
+    remember("t-d-xyz")
+    # Reconnecting an existing account replaces its tokens and is not a new account.
+    r = await client.post(
+        "/v1/credentials",
+        headers=tenant.h,
+        json={"platform": "facebook", "account_id": "a", "access_token": "t-a-new-1234"},
+    )
+    remember("t-a-new-1234")
+    assert r.status_code == 200
+    # Deleting one frees a slot.
+    cid = (await client.get("/v1/credentials", headers=tenant.h)).json()[0]["id"]
+    assert (await client.delete(f"/v1/credentials/{cid}", headers=tenant.h)).status_code == 204
+    r = await client.post(
+        "/v1/credentials",
+        headers=tenant.h,
+        json={"platform": "facebook", "account_id": "d", "access_token": "t-d-xyz"},
+    )
+    assert r.status_code == 201

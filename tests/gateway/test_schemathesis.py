@@ -1,0 +1,76 @@
+"""Schemathesis against the live gateway's OpenAPI schema: no 5xx, responses as documented."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from icop.settings import Settings
+
+from .conftest import LOG_FILES, remember
+from .live import live_gateway
+
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+        "response_headers_conformance",
+    ]
+)
+
+
+@pytest.mark.slow
+def test_schemathesis_live_schema(settings: Settings, tmp_path: Path) -> None:
+    log_path = tmp_path / "gateway.log"
+    LOG_FILES.append(log_path)
+    with live_gateway(settings.state_path, log_path) as base:
+        email, password = f"st-{uuid.uuid4().hex[:8]}@example.test", f"pw-{uuid.uuid4().hex}"
+        r = httpx.post(
+            f"{base}/v1/auth/signup",
+            json={"company_name": "Fuzz", "plan": "enterprise", "email": email, "password": password},
+        )
+        assert r.status_code == 201, r.text
+        token = r.json()["access_token"]
+        remember(password, token, r.json()["refresh_token"])
+        h = {"Authorization": f"Bearer {token}"}
+        httpx.post(f"{base}/v1/pipelines", headers=h, json={"name": "seed", "sheet_id": "s"})
+        run = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                f"{base}/openapi.json",
+                "-H",
+                f"Authorization: Bearer {token}",
+                "--checks",
+                CHECKS,
+                "--max-examples",
+                "10",
+                "--seed",
+                "1",
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--workers",
+                "2",
+                "--request-timeout",
+                "10",
+                "--no-shrink",
+                "--max-time",
+                "70",
+                "--output-sanitize",
+                "true",
+                "--suppress-health-check",
+                "all",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        (tmp_path / "schemathesis.out").write_text(run.stdout + run.stderr)
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
