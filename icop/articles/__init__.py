@@ -1,0 +1,1 @@
+"""Generated articles: storing the final Markdown beside the images and recording where it is."""
