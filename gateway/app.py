@@ -28,6 +28,7 @@ from .config import GatewayConfig
 from .context import Services
 from .credentials.endpoints import router as credentials_router
 from .pipelines.endpoints import router as pipelines_router
+from .plans.endpoints import router as plans_router
 from .posts.endpoints import router as posts_router
 from .problems import Problem, install_problem_handlers
 from .quotas.endpoints import router as quotas_router
@@ -49,6 +50,7 @@ ROUTERS = [
     articles_router,
     posts_router,
     quotas_router,
+    plans_router,
 ]
 
 
@@ -111,7 +113,7 @@ def create_app(
         vault=Vault.from_spec(settings.vault_keys.get_secret_value()),
         config=config,
         limiter=RateLimiter(config),
-        extras={"run_starter": run_starter} if run_starter else {},
+        extras={"settings": settings, **({"run_starter": run_starter} if run_starter else {})},
     )
 
     @asynccontextmanager

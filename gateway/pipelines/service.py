@@ -29,6 +29,13 @@ async def _check_targets(tx: Tx, fields: PipelineFields) -> None:
         raise InvalidRequest(f"connect these accounts before targeting them: {names}")
 
 
+def _check_csv_key(tx: Tx, fields: PipelineFields) -> None:
+    """A CSV plan must be one this tenant uploaded (POST /v1/plans/csv), never another tenant's object."""
+    key = fields.csv_object_key
+    if key is not None and not key.startswith(f"tenants/{tx.tenant_id}/plans/"):
+        raise InvalidRequest("csv_object_key must come from POST /v1/plans/csv of this tenant")
+
+
 async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
     limit = tx.services.config.plan(tx.who.plan).pipelines
     if await repo.count(tx.conn, tx.tenant_id) >= limit:
@@ -36,6 +43,7 @@ async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
             f"the {tx.who.plan} plan allows {limit} pipelines; delete one or upgrade the plan"
         )
     await _check_targets(tx, body)
+    _check_csv_key(tx, body)
     return to_out(await repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json")))
 
 
@@ -61,6 +69,7 @@ async def update(tx: Tx, pipeline_id: UUID, body: PipelineUpdate) -> PipelineOut
     except ValidationError as e:
         raise InvalidRequest("; ".join(err["msg"] for err in e.errors())) from None
     await _check_targets(tx, fields)
+    _check_csv_key(tx, fields)
     out = await repo.update(tx.conn, tx.tenant_id, pipeline_id, fields.model_dump(mode="json"))
     assert out is not None
     return to_out(out)
