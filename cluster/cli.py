@@ -32,6 +32,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(gateway_app, name="gateway")
 from .cli_graph import graph_app  # noqa: E402
 app.add_typer(graph_app, name="graph")
+from .cli_worker import worker_app  # noqa: E402
+app.add_typer(worker_app, name="worker")
 
 console = Console()
 err = Console(stderr=True)

@@ -1,0 +1,105 @@
+"""The article graph: research → three writers in parallel → Editor | Merger → SEO → Visual Director
+→ formatter.
+
+```
+START → research ─┬─ writer_gpt ────┐
+                  ├─ writer_claude ─┼─ gather ─(mode)─ compare → editor ─┐
+                  └─ writer_gemini ─┘                  merge   → merger ─┴→ seo
+seo → visual_director → formatter → END
+```
+The writers run concurrently (one super-step); their drafts are joined by the ``drafts`` reducer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+
+from icop.connectors.config import LLM_NAMES
+from icop.connectors.usage import UsageSink
+from icop.settings import Settings
+
+from .agents import Agents, make_agents
+from .nodes import ArticleNodes
+from .search import LocalCorpusSearch, SearchTool
+from .state import ArticleState, Mode
+from .writers import ArticleWriter, WriterCall
+
+
+def route_mode(state: ArticleState) -> Literal["editor", "merger"]:
+    """compare → the Editor scores and picks; merge → the Merger combines."""
+    return "merger" if state.get("mode") == "merge" else "editor"
+
+
+def make_graph(
+    writers: dict[str, WriterCall],
+    agents: Agents,
+    *,
+    search: SearchTool | None = None,
+    usage_sink: UsageSink | None = None,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+) -> Any:
+    """The compiled graph. ``writers`` maps a writer's name to how it is called (in-process or a
+    Ray Serve handle, see ``deployments.writers.writer_call``)."""
+    if not writers:
+        raise ValueError("the graph needs at least one writer")
+    nodes = ArticleNodes(agents, search or LocalCorpusSearch(), usage_sink)
+    g = StateGraph(ArticleState)
+    g.add_node("research", nodes.research)
+    names = [f"writer_{w}" for w in writers]
+    for w, call in writers.items():
+        g.add_node(f"writer_{w}", nodes.writer(w, call))
+    g.add_node("gather", nodes.gather)
+    g.add_node("editor", nodes.editor)
+    g.add_node("merger", nodes.merger)
+    g.add_node("seo", nodes.seo)
+    g.add_node("visual_director", nodes.visual_director)
+    g.add_node("formatter", nodes.formatter)
+
+    g.add_edge(START, "research")
+    for n in names:
+        g.add_edge("research", n)
+    g.add_edge(names, "gather")  # waits for every writer
+    g.add_conditional_edges("gather", route_mode, {"editor": "editor", "merger": "merger"})
+    g.add_edge("editor", "seo")
+    g.add_edge("merger", "seo")
+    g.add_edge("seo", "visual_director")
+    g.add_edge("visual_director", "formatter")
+    g.add_edge("formatter", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def local_writers(settings: Settings) -> dict[str, WriterCall]:
+    """One in-process writer per provider (the Serve deployments wrap the same class)."""
+    return {name: ArticleWriter.from_settings(settings, name).write for name in LLM_NAMES}
+
+
+def article_input(
+    topic: str,
+    mode: Mode = "compare",
+    language: str = "en",
+    *,
+    notes: str = "",
+    image_urls: list[str] | None = None,
+    tenant_id: str | None = None,
+    article_id: str | None = None,
+) -> ArticleState:
+    """The graph's input; tenant and article arrive here, never from the environment."""
+    if mode not in ("compare", "merge"):
+        raise ValueError(f"mode must be 'compare' or 'merge', not {mode!r}")
+    return ArticleState(
+        topic=topic,
+        mode=mode,
+        language=language,
+        notes=notes,
+        image_urls=list(image_urls or []),
+        tenant_id=tenant_id,
+        article_id=article_id,
+    )
+
+
+def default_graph(settings: Settings, **kwargs: Any) -> Any:
+    """In-process writers and agents from settings (the CLI's graph)."""
+    return make_graph(local_writers(settings), make_agents(settings), **kwargs)

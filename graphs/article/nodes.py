@@ -1,0 +1,392 @@
+"""The graph's nodes: thin async functions over the agents, the writers and the rules below.
+
+The rules that do not need a model (rubric scores when the Editor's answer is not valid JSON, SEO
+limits, slugs, the English-only guard on image prompts, the Markdown layout) are plain functions here
+so that they are tested without a graph.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from icop.connectors.errors import ProviderError
+from icop.connectors.offline import keywords as extract_keywords
+from icop.connectors.usage import UsageEvent, UsageSink
+
+from .agents import AgentReply, Agents
+from .prompts import (
+    EDITOR_CRITERIA,
+    IMAGE_PROMPTS,
+    SEO_META_MAX,
+    SEO_TITLE_MAX,
+    editor_edit_prompt,
+    editor_score_prompt,
+    merger_prompt,
+    parse_json_object,
+    research_prompt,
+    seo_prompt,
+    translate_prompt,
+    visual_prompt,
+)
+from .search import SearchTool, claims
+from .state import ArticleState, Draft, ResearchNote, Seo, UsageEntry, WriterFailure
+from .writers import WriterCall, WriteRequest, WriterError
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN = re.compile(r"[A-Za-z]")
+_NON_LATIN_RUN = re.compile(r"[^\x00-\x7F\u00C0-\u024F]+")  # anything outside ASCII / Latin-1 / Latin Ext.
+_NUMBERED = re.compile(r"^\s*\d+\s*[.)]\s*(.+?)\s*$")
+
+
+class AllWritersFailed(RuntimeError):
+    """No writer produced a draft: the article cannot be written now."""
+
+    def __init__(self, failures: list[WriterFailure]) -> None:
+        why = "; ".join(f"{f['writer']}: {f['kind']}: {f['message']}" for f in failures) or "no writer ran"
+        super().__init__(f"all writers failed, no draft to edit ({why})")
+        self.failures = failures
+
+
+# -- rules ------------------------------------------------------------------------------------------
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Za-z]{3,}|[\uac00-\ud7a3]{2,}", text)}
+
+
+def rubric_scores(
+    topic: str, language: str, research: list[ResearchNote], drafts: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """Scores 0–10 on EDITOR_CRITERIA computed from the text (used when the Editor's JSON is unusable)."""
+    topic_terms = _words(topic)
+    research_terms = _words(" ".join(n["claim"] for n in research))
+    out: dict[str, dict[str, float]] = {}
+    for writer, text in drafts.items():
+        terms = _words(text)
+        paras = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+        sentences = [s for s in re.split(r"(?<=[.!?。])\s+", text) if s.strip()]
+        avg_len = sum(len(s.split()) for s in sentences) / max(1, len(sentences))
+        hangul, latin = len(_HANGUL.findall(text)), len(_LATIN.findall(text))
+        script = hangul / max(1, hangul + latin) if language == "ko" else latin / max(1, hangul + latin)
+        s = {
+            "relevance": 10 * len(topic_terms & terms) / max(1, len(topic_terms)),
+            "grounding": min(10.0, 30 * len(research_terms & terms) / max(1, len(research_terms))),
+            "structure": min(10.0, 2.0 * len(paras)),
+            "readability": max(0.0, min(10.0, 10 - max(0.0, avg_len - 20) / 2)),
+            "language": 10 * script,
+        }
+        s = {k: round(v, 2) for k, v in s.items()}
+        s["total"] = round(sum(s.values()) / len(s), 2)
+        out[writer] = s
+    return out
+
+
+def editor_scores(reply: str, writers: list[str]) -> dict[str, dict[str, float]] | None:
+    """The Editor's JSON scores if they cover every draft and criterion with numbers, else None."""
+    data = parse_json_object(reply)
+    scores = data.get("scores") if data else None
+    if not isinstance(scores, dict):
+        return None
+    out: dict[str, dict[str, float]] = {}
+    for w in writers:
+        per = scores.get(w)
+        if not isinstance(per, dict):
+            return None
+        try:
+            s = {c: max(0.0, min(10.0, float(per[c]))) for c in EDITOR_CRITERIA}
+        except (KeyError, TypeError, ValueError):
+            return None
+        s["total"] = round(sum(s.values()) / len(s), 2)
+        out[w] = s
+    return out
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def slugify(text: str, max_len: int = 80) -> str:
+    """Lower-case ASCII letters, digits and Hangul joined by hyphens (URLs carry Hangul percent-encoded)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    slug = re.sub(r"[^a-z0-9\uac00-\ud7a3]+", "-", text).strip("-")
+    return slug[:max_len].rstrip("-")
+
+
+def title_and_body(article: str) -> tuple[str, str]:
+    lines = article.strip().splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if not lines:
+        return "", ""
+    return lines[0].strip().lstrip("#").strip(), "\n".join(lines[1:]).strip()
+
+
+def finalize_seo(topic: str, article: str, reply: str) -> Seo:
+    """The SEO agent's JSON where usable, derived from the article otherwise; limits always enforced."""
+    data = parse_json_object(reply) or {}
+    title, body = title_and_body(article)
+    seo_title = data.get("title") if isinstance(data.get("title"), str) and data["title"].strip() else title
+    seo_title = _clip(seo_title or topic, SEO_TITLE_MAX)
+    meta = data.get("meta_description")
+    if not isinstance(meta, str) or not meta.strip():
+        paras = [p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.strip().startswith("(")]
+        meta = " ".join(paras[:2]) or body or topic
+    kws = data.get("keywords")
+    if not (isinstance(kws, list) and all(isinstance(k, str) for k in kws) and kws):
+        kws = extract_keywords(f"{topic}\n{topic}\n{body}", 6)
+    kws = list(dict.fromkeys(k.strip() for k in kws if k.strip()))[:8]
+    tags = data.get("hashtags")
+    if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags) and tags):
+        tags = kws[:5]
+    hashtags = [
+        h for h in dict.fromkeys("#" + re.sub(r"[^\w]", "", t.lstrip("#")) for t in tags) if len(h) > 1
+    ]
+    slug = data.get("slug") if isinstance(data.get("slug"), str) else ""
+    slug = slugify(slug or seo_title) or slugify(topic) or "article"
+    return Seo(
+        title=seo_title,
+        meta_description=_clip(meta, SEO_META_MAX),
+        slug=slug,
+        keywords=kws,
+        hashtags=hashtags[:6],
+    )
+
+
+def parse_items(text: str, n: int) -> list[str]:
+    """Up to ``n`` items from a numbered list (or, failing that, from non-empty lines)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    items = [m.group(1) for ln in lines if (m := _NUMBERED.match(ln))]
+    if not items:
+        items = [ln.strip(" -*") for ln in lines]
+    return [i for i in items if i][:n]
+
+
+def english_only(prompt: str, index: int, topic_hint: str = "") -> str:
+    """Image models are briefed in English: any fragment still in another script is dropped.
+
+    A model that translated properly leaves nothing to drop; this guards against a partial answer.
+    """
+    cleaned = re.sub(r"\s+", " ", _NON_LATIN_RUN.sub(" ", prompt))
+    cleaned = re.sub(r"\s+([,.:;!?])", r"\1", cleaned).strip(" ,.:;-")
+    cleaned = re.sub(r"\b(to|of|with|for|and|about|in)\s*([,.:;]|$)", r"\2", cleaned).strip(" ,.:;-")
+    if len(re.findall(r"[A-Za-z]{3,}", cleaned)) < 3:
+        about = f" on {topic_hint}" if topic_hint else ""
+        cleaned = f"Editorial photograph for an article{about}, scene {index + 1}"
+    return cleaned
+
+
+def _yaml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def _yaml_list(values: list[str]) -> str:
+    return "[" + ", ".join(_yaml_str(v) for v in values) + "]"
+
+
+def render_markdown(state: ArticleState) -> str:
+    """YAML front matter, the article under its title, and the given images spread through it."""
+    seo = state["seo"]
+    title, body = title_and_body(state.get("article", ""))
+    urls = list(state.get("image_urls") or [])
+    prompts = list(state.get("image_prompts") or [])
+    front = [
+        "---",
+        f"title: {_yaml_str(seo['title'])}",
+        f"description: {_yaml_str(seo['meta_description'])}",
+        f"slug: {_yaml_str(seo['slug'])}",
+        f"lang: {_yaml_str(state.get('language', 'en'))}",
+        f"keywords: {_yaml_list(seo['keywords'])}",
+        f"tags: {_yaml_list(seo['hashtags'])}",
+        f"images: {_yaml_list(urls)}",
+        f"mode: {_yaml_str(state.get('mode', 'compare'))}",
+        f"writers: {_yaml_list([d['writer'] for d in state.get('drafts', [])])}",
+        "sources: " + _yaml_list(list(dict.fromkeys(n["source_url"] for n in state.get("research", [])))),
+        "---",
+    ]
+    paras = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    blocks: list[str] = [f"# {title or seo['title']}"]
+    if urls:
+        # the first image under the title, the others spread evenly through the paragraphs
+        slots = {0: [0]} if paras else {}
+        for i in range(1, len(urls)):
+            pos = max(1, round(i * len(paras) / len(urls))) if paras else 0
+            slots.setdefault(pos, []).append(i)
+    else:
+        slots = {}
+    placed: set[int] = set()
+    for p_idx in range(len(paras) + 1):
+        for i in slots.get(p_idx, []):
+            alt = (prompts[i] if i < len(prompts) else seo["title"]).replace("]", ")").replace("[", "(")
+            blocks.append(f"![{alt}]({urls[i]})")
+            placed.add(i)
+        if p_idx < len(paras):
+            blocks.append(paras[p_idx])
+    for i, url in enumerate(urls):
+        if i not in placed:
+            blocks.append(f"![{seo['title']}]({url})")
+    return "\n".join(front) + "\n\n" + "\n\n".join(blocks) + "\n"
+
+
+# -- nodes ------------------------------------------------------------------------------------------
+@dataclass
+class ArticleNodes:
+    """The nodes' dependencies: the agents, the search tool and where usage is recorded."""
+
+    agents: Agents
+    search: SearchTool
+    usage_sink: UsageSink | None = None
+
+    async def _usage(
+        self, state: ArticleState, agent: str, provider: str, model: str, pt: int, ct: int
+    ) -> UsageEntry:
+        entry = UsageEntry(
+            agent=agent, provider=provider, model=model, prompt_tokens=pt, completion_tokens=ct
+        )
+        tenant = state.get("tenant_id")
+        if self.usage_sink is not None and tenant:
+            article = state.get("article_id")
+            await self.usage_sink.record(
+                tenant,
+                UsageEvent(
+                    "llm", provider, model, agent, pt, ct, article_id=UUID(article) if article else None
+                ),
+            )
+        return entry
+
+    async def _ask(self, state: ArticleState, role: str, prompt: str) -> tuple[AgentReply, UsageEntry]:
+        reply = await self.agents.run(role, prompt)
+        usage = await self._usage(
+            state, role, reply.provider, reply.model, reply.prompt_tokens, reply.completion_tokens
+        )
+        return reply, usage
+
+    async def research(self, state: ArticleState) -> dict[str, Any]:
+        query = f"{state['topic']} {state.get('notes', '')}".strip()
+        hits = await self.search.search(query, k=4)
+        notes = [
+            ResearchNote(claim=c, source_url=h.url, source_title=h.title) for h in hits for c in claims(h)
+        ]
+        reply, usage = await self._ask(
+            state, "researcher", research_prompt(state["topic"], state["language"], notes)
+        )
+        return {"research": notes, "research_summary": reply.text, "usage": [usage]}
+
+    def writer(self, name: str, call: WriterCall):  # type: ignore[no-untyped-def]
+        """The node for one writer: a failure after its retries is recorded, not raised."""
+
+        async def node(state: ArticleState) -> dict[str, Any]:
+            req = WriteRequest(
+                topic=state["topic"],
+                language=state["language"],
+                notes=state.get("notes", ""),
+                research_summary=state.get("research_summary", ""),
+                sources=[{k: str(v) for k, v in n.items()} for n in state.get("research", [])],
+                tenant_id=state.get("tenant_id"),
+                article_id=state.get("article_id"),
+            )
+            started = time.time()
+            try:
+                res = await call(req)
+            except Exception as exc:  # noqa: BLE001 - the article goes on with the other drafts
+                cause = _root_cause(exc)
+                kind = cause.kind if isinstance(cause, ProviderError | WriterError) else type(cause).__name__
+                message = cause.message if isinstance(cause, ProviderError | WriterError) else str(cause)
+                return {"writer_failures": [WriterFailure(writer=name, kind=kind, message=message[:500])]}
+            usage = await self._usage(
+                state, f"writer:{name}", name, res.model, res.prompt_tokens, res.completion_tokens
+            )
+            draft = Draft(
+                writer=name,
+                text=res.text,
+                model=res.model,
+                prompt_tokens=res.prompt_tokens,
+                completion_tokens=res.completion_tokens,
+                started=started,
+                finished=time.time(),
+            )
+            return {"drafts": [draft], "usage": [usage]}
+
+        node.__name__ = f"writer_{name}"
+        return node
+
+    async def gather(self, state: ArticleState) -> dict[str, Any]:
+        if not state.get("drafts"):
+            raise AllWritersFailed(list(state.get("writer_failures", [])))
+        return {}
+
+    async def editor(self, state: ArticleState) -> dict[str, Any]:
+        drafts = {d["writer"]: d["text"] for d in state["drafts"]}
+        topic, lang = state["topic"], state["language"]
+        scored, u1 = await self._ask(state, "editor", editor_score_prompt(topic, lang, drafts))
+        scores = editor_scores(scored.text, list(drafts))
+        source = "editor"
+        if scores is None:
+            scores, source = rubric_scores(topic, lang, state.get("research", []), drafts), "rubric"
+        best = max(drafts, key=lambda w: (scores[w]["total"], -list(drafts).index(w)))
+        edited, u2 = await self._ask(state, "editor", editor_edit_prompt(topic, lang, drafts[best]))
+        return {
+            "scores": scores,
+            "score_source": source,
+            "chosen_writer": best,
+            "article": edited.text.strip() or drafts[best],
+            "usage": [u1, u2],
+        }
+
+    async def merger(self, state: ArticleState) -> dict[str, Any]:
+        drafts = {d["writer"]: d["text"] for d in state["drafts"]}
+        merged, usage = await self._ask(
+            state, "merger", merger_prompt(state["topic"], state["language"], drafts)
+        )
+        return {
+            "article": merged.text.strip() or next(iter(drafts.values())),
+            "chosen_writer": None,
+            "usage": [usage],
+        }
+
+    async def seo(self, state: ArticleState) -> dict[str, Any]:
+        reply, usage = await self._ask(
+            state, "seo", seo_prompt(state["topic"], state["language"], state["article"])
+        )
+        return {"seo": finalize_seo(state["topic"], state["article"], reply.text), "usage": [usage]}
+
+    async def visual_director(self, state: ArticleState) -> dict[str, Any]:
+        reply, u1 = await self._ask(
+            state, "visual_director", visual_prompt(state["topic"], state["language"], state["article"])
+        )
+        prompts = parse_items(reply.text, IMAGE_PROMPTS)
+        usage, original = [u1], list(prompts)
+        if state["language"] != "en" or any(_NON_LATIN_RUN.search(p) for p in prompts):
+            translated, u2 = await self._ask(state, "translator", translate_prompt(prompts))
+            usage.append(u2)
+            prompts = parse_items(translated.text, IMAGE_PROMPTS) or prompts
+        hint = " ".join(k for k in state.get("seo", {}).get("keywords", []) if k.isascii())[:60]
+        english = [english_only(p, i, hint) for i, p in enumerate(prompts)]
+        return {"image_prompts": english, "image_prompts_original": original, "usage": usage}
+
+    async def formatter(self, state: ArticleState) -> dict[str, Any]:
+        return {"markdown": render_markdown(state)}
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The provider's error inside wrappers (a Ray task error carries it as ``cause``)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ProviderError | WriterError):
+            return exc
+        nxt = getattr(exc, "cause", None) or exc.__cause__
+        if not isinstance(nxt, BaseException):
+            break
+        exc = nxt
+    return exc

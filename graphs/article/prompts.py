@@ -1,0 +1,153 @@
+"""The agents' roles and the prompts the nodes give them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LANGUAGE_NAMES = {"en": "English", "ko": "Korean (한국어)", "ja": "Japanese", "es": "Spanish", "de": "German"}
+
+EDITOR_CRITERIA: dict[str, str] = {
+    "relevance": "stays on the topic and answers what a reader of that topic wants to know",
+    "grounding": "uses the research notes; claims are backed by the given sources",
+    "structure": "a title, an introduction, clear sections and a conclusion",
+    "readability": "plain, concrete sentences of a length a general reader follows",
+    "language": "written entirely in the requested language",
+}
+
+SEO_META_MAX = 155  # characters: the common search-result snippet limit
+SEO_TITLE_MAX = 60
+IMAGE_PROMPTS = 3
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    role: str
+    goal: str
+    backstory: str
+
+
+ROLES: dict[str, Role] = {
+    r.key: r
+    for r in (
+        Role(
+            "researcher",
+            "Researcher",
+            "Collect accurate facts on the topic and keep the source URL of every claim",
+            "A fact-checker who never passes on a claim without the page it came from.",
+        ),
+        Role(
+            "editor",
+            "Editor",
+            "Score drafts on stated criteria, pick the best one and edit it for publication",
+            "A managing editor who explains every score and keeps the writer's voice.",
+        ),
+        Role(
+            "merger",
+            "Merger",
+            "Combine the best parts of several drafts into one coherent article",
+            "A senior editor who merges contributions without repeating a point twice.",
+        ),
+        Role(
+            "seo",
+            "SEOAgent",
+            "Write a search title, meta description, slug, keywords and hashtags within search-engine limits",
+            "An SEO specialist who writes for readers first and counts every character.",
+        ),
+        Role(
+            "visual_director",
+            "VisualDirectorAgent",
+            "Read the article and write English prompts for an image model",
+            "An art director who turns articles into concrete, photographable scenes.",
+        ),
+        Role(
+            "translator",
+            "VisualDirectorAgent",
+            "Translate image prompts into English",
+            "An art director who briefs image models in English only.",
+        ),
+    )
+}
+
+
+def research_prompt(topic: str, language: str, notes: Sequence[Mapping[str, Any]]) -> str:
+    listing = (
+        "\n".join(f"- {n['claim']} [source: {n['source_url']}]" for n in notes) or "- (no sources found)"
+    )
+    return (
+        f"Topic: {topic}\nWrite a research brief in {language_name(language)} for three writers about "
+        f"{topic}. Keep each claim's source URL next to it.\nFindings:\n{listing}"
+    )
+
+
+def editor_score_prompt(topic: str, language: str, drafts: dict[str, str]) -> str:
+    crit = "\n".join(f"- {k}: {v}" for k, v in EDITOR_CRITERIA.items())
+    body = "\n\n".join(f"### Draft {w}\n{t}" for w, t in drafts.items())
+    return (
+        f"Topic: {topic}\nScore each draft from 0 to 10 on these criteria:\n{crit}\n"
+        'Answer only JSON: {"scores": {"<writer>": {"<criterion>": <0-10>, ...}, ...}, '
+        '"best": "<writer>"}\n\n'
+        f"{body}"
+    )
+
+
+def editor_edit_prompt(topic: str, language: str, draft: str) -> str:
+    return (
+        f"Topic: {topic}\nEdit this draft for publication in {language_name(language)}: fix errors, tighten "
+        f"sentences, keep the structure and the sources. Return the whole article.\n\n{draft}"
+    )
+
+
+def merger_prompt(topic: str, language: str, drafts: dict[str, str]) -> str:
+    body = "\n\n".join(f"### Draft {w}\n{t}" for w, t in drafts.items())
+    return (
+        f"Topic: {topic}\nWrite one article in {language_name(language)} about {topic} from the best parts "
+        f"of these drafts, without repeating a point. Return the whole article.\n\n{body}"
+    )
+
+
+def seo_prompt(topic: str, language: str, article: str) -> str:
+    return (
+        f"Topic: {topic}\nFor this {language_name(language)} article, answer only JSON with keys title "
+        f"(at most {SEO_TITLE_MAX} characters), meta_description (at most {SEO_META_MAX} characters), slug, "
+        f"keywords (5 to 8), hashtags (3 to 6), all in {language_name(language)}.\n\n{article}"
+    )
+
+
+def visual_prompt(topic: str, language: str, article: str) -> str:
+    return (
+        f"Topic: {topic}\nRead the article and return {IMAGE_PROMPTS} items, one image prompt per line, "
+        f"each a concrete photographable scene. Write the prompts in English.\n\n{article}"
+    )
+
+
+def translate_prompt(prompts: list[str]) -> str:
+    listing = "\n".join(f"{i + 1}. {p}" for i, p in enumerate(prompts))
+    return f"Translate these {len(prompts)} items into English, one per line, numbered.\n\n{listing}"
+
+
+def parse_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in ``text`` (models wrap JSON in prose or code fences), or None."""
+    start = text.find("{")
+    while start != -1:
+        depth = 0
+        for i in range(start, len(text)):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    try:
+                        value = json.loads(text[start : i + 1])
+                    except ValueError:
+                        break
+                    return value if isinstance(value, dict) else None
+        start = text.find("{", start + 1)
+    return None

@@ -1,0 +1,105 @@
+"""The article graph's typed state: every intermediate product lives here and the final state is
+returned whole, so that the caller can store it (``generated_articles.graph_state``).
+
+Values are plain JSON-able dicts and lists (they are checkpointed and stored as JSON).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Literal, TypedDict
+
+Mode = Literal["compare", "merge"]
+
+
+class ResearchNote(TypedDict):
+    """One claim the Researcher passes on, with the source it came from."""
+
+    claim: str
+    source_url: str
+    source_title: str
+
+
+class Draft(TypedDict):
+    """One writer's draft."""
+
+    writer: str  # "gpt" | "claude" | "gemini"
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    started: float  # epoch seconds, as the writer node saw them
+    finished: float
+
+
+class WriterFailure(TypedDict):
+    """Why a writer's draft is missing (after that writer's retries)."""
+
+    writer: str
+    kind: str  # ProviderError kind, or the exception's class name
+    message: str
+
+
+class Seo(TypedDict):
+    """Search-engine data for the chosen article."""
+
+    title: str
+    meta_description: str  # at most SEO_META_MAX characters
+    slug: str
+    keywords: list[str]
+    hashtags: list[str]
+
+
+class UsageEntry(TypedDict):
+    """Tokens of one LLM call made by an agent or a writer."""
+
+    agent: str  # "researcher", "writer:gpt", "editor", ...
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class ArticleState(TypedDict, total=False):
+    """State of one article through the graph."""
+
+    topic: str
+    """The (sub-)topic to write about, in the article's language."""
+    language: str
+    """The article's language code ("en", "ko", ...): writers, editor and SEO write in it."""
+    mode: Mode
+    """"compare": the Editor scores the drafts and edits the best; "merge": the Merger combines them."""
+    notes: str
+    """Free-form guidance from the plan row (audience, angle, brand voice)."""
+    tenant_id: str | None
+    """Who pays: usage is recorded for this tenant (None: not recorded in the database)."""
+    article_id: str | None
+    """The generated_articles row this run fills, if any (usage rows point at it)."""
+    research: list[ResearchNote]
+    """The Researcher's notes, each with its source URL."""
+    research_summary: str
+    """The Researcher agent's brief to the writers, built from the notes."""
+    drafts: Annotated[list[Draft], operator.add]
+    """The writers' drafts, joined by the reducer as the parallel writers finish (one per writer)."""
+    writer_failures: Annotated[list[WriterFailure], operator.add]
+    """Writers that failed after their retries, and why."""
+    scores: dict[str, dict[str, float]]
+    """compare: per writer, a score (0–10) per criterion of EDITOR_CRITERIA plus "total"."""
+    score_source: str
+    """Where the scores came from: "editor" (the agent's JSON) or "rubric" (the code's fallback)."""
+    chosen_writer: str | None
+    """compare: the writer whose draft the Editor picked; merge: None."""
+    article: str
+    """The article after the Editor (compare) or the Merger (merge)."""
+    seo: Seo
+    """Title, meta description, slug, keywords and hashtags for the article."""
+    image_prompts: list[str]
+    """The Visual Director's image prompts, always in English."""
+    image_prompts_original: list[str]
+    """The prompts before translation (the article's language), when it is not English."""
+    image_urls: list[str]
+    """URLs of the images made outside the graph (given in the input), placed by the formatter."""
+    markdown: str
+    """The final Markdown: YAML front matter, the article and the images."""
+    usage: Annotated[list[UsageEntry], operator.add]
+    """Tokens per LLM call (agents and writers), in call order per branch."""

@@ -1,0 +1,121 @@
+"""The writers: one plain LLM call per provider through ``icop.connectors.llm``.
+
+``ArticleWriter`` is the core class the Ray Serve Writer deployment wraps; the graph only sees a
+``WriterCall`` (an async function from ``WriteRequest`` to ``WriteResult``), so tests can hand it
+in-process writers and production hands it deployment handles (``deployments.writers.writer_call``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from icop.connectors.config import LlmName
+from icop.connectors.llm import LLM, ChatRequest, make_llm
+from icop.connectors.usage import Metering
+from icop.settings import Settings
+
+from .prompts import language_name
+
+WRITER_MARK = "You are WriterAgent_"  # how a writer's request is recognised in logs (tests, audits)
+
+
+@dataclass
+class WriteRequest:
+    """What a writer needs: plain data only (it crosses Ray Serve handles)."""
+
+    topic: str
+    language: str
+    notes: str = ""
+    research_summary: str = ""
+    sources: list[dict[str, str]] = field(default_factory=list)
+    style_samples: list[str] = field(default_factory=list)
+    tenant_id: str | None = None
+    article_id: str | None = None
+
+
+@dataclass
+class WriteResult:
+    writer: str
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+
+WriterCall = Callable[[WriteRequest], Awaitable[WriteResult]]
+
+
+class WriterError(Exception):
+    """A writer's failure in a form that crosses process boundaries (Ray pickles exceptions by their
+    ``args``; ``ProviderError`` needs keyword arguments and does not survive the trip)."""
+
+    def __init__(self, writer: str, kind: str, message: str) -> None:
+        super().__init__(writer, kind, message)
+        self.writer, self.kind, self.message = writer, kind, message
+
+    def __str__(self) -> str:
+        return f"{self.writer}: {self.kind}: {self.message}"
+
+
+def writer_messages(name: str, req: WriteRequest) -> list[dict[str, Any]]:
+    lang = language_name(req.language)
+    sources = "\n".join(f"- {s.get('claim', '')} ({s.get('source_url', '')})" for s in req.sources)
+    samples = "\n---\n".join(req.style_samples)
+    system = (
+        f"{WRITER_MARK}{name.upper()}, a professional feature writer. "
+        f"Write the whole article in {lang}. Use a title line, an introduction, three or four sections "
+        "and a conclusion. Cite sources by URL where you use them."
+    )
+    user = f"Topic: {req.topic}\nWrite an article in {lang} about {req.topic}."
+    if req.notes:
+        user += f"\nEditorial notes: {req.notes}"
+    if req.research_summary:
+        user += f"\nResearch brief:\n{req.research_summary}"
+    if sources:
+        user += f"\nSources:\n{sources}"
+    if samples:
+        user += f"\nMatch the voice of these samples:\n{samples}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+class ArticleWriter:
+    """One provider's writer. Retries and error classification are the connector's."""
+
+    def __init__(self, llm: LLM, max_tokens: int = 1800) -> None:
+        self.llm = llm
+        self.max_tokens = max_tokens
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, provider: LlmName, metering: Metering | None = None
+    ) -> ArticleWriter:
+        return cls(make_llm(settings, provider, metering))
+
+    @property
+    def name(self) -> str:
+        return self.llm.name
+
+    async def write(self, req: WriteRequest) -> WriteResult:
+        t0 = time.monotonic()
+        res = await self.llm.complete(
+            ChatRequest(
+                messages=writer_messages(self.llm.name, req),
+                max_tokens=self.max_tokens,
+                tenant_id=req.tenant_id,
+                article_id=UUID(req.article_id) if req.article_id else None,
+                operation="writer",
+            )
+        )
+        return WriteResult(
+            self.llm.name,
+            res.text,
+            res.model,
+            res.prompt_tokens,
+            res.completion_tokens,
+            time.monotonic() - t0,
+        )

@@ -1,0 +1,187 @@
+"""The article graph against the emulators: real SDK calls over HTTP, CrewAI agents on the GPT
+endpoint, the three writers on their own providers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from emulators.client import EmulatorAdmin
+from graphs.article.agents import CrewAgents, make_agents
+from graphs.article.graph import article_input, local_writers, make_graph
+from graphs.article.nodes import AllWritersFailed
+from graphs.article.prompts import EDITOR_CRITERIA, IMAGE_PROMPTS, SEO_META_MAX
+from icop.connectors.usage import UsageRecorder
+from icop.db import tenant_tx
+from icop.settings import Settings
+
+from .conftest import agent_requests, emulator_settings, new_tenant_with_article, writer_requests
+
+IMAGES = ["https://cdn.example/a.jpg", "https://cdn.example/b.jpg"]
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@pytest.fixture(scope="module")
+def agents(emu_settings: Settings) -> Any:
+    a = make_agents(emu_settings)
+    assert isinstance(a, CrewAgents)  # keys are configured: the CrewAI agents, not the fallback
+    return a
+
+
+def graph(settings: Settings, agents: Any, **kw: Any) -> Any:
+    return make_graph(local_writers(settings), agents, **kw)
+
+
+def assert_common_products(out: dict[str, Any], writers: set[str]) -> None:
+    assert out["research"] and all(n["source_url"].startswith("https://") for n in out["research"])
+    assert out["research_summary"]
+    assert {d["writer"] for d in out["drafts"]} == writers and all(d["text"] for d in out["drafts"])
+    assert out["article"]
+    seo = out["seo"]
+    assert seo["title"] and seo["slug"] and seo["keywords"] and seo["hashtags"]
+    assert len(seo["meta_description"]) <= SEO_META_MAX
+    assert len(out["image_prompts"]) == IMAGE_PROMPTS
+    assert out["image_urls"] == IMAGES
+    md = out["markdown"]
+    assert md.startswith("---\ntitle: ") and f'slug: "{seo["slug"]}"' in md
+    for url in IMAGES:
+        assert f"]({url})" in md
+    for n in out["research"]:
+        assert n["source_url"] in md  # sources carried to the front matter
+
+
+async def test_writers_run_in_parallel(emu_settings: Settings, agents: Any, admin: EmulatorAdmin) -> None:
+    latency = {"gpt": 600, "claude": 900, "gemini": 1200}
+    for service, ms in latency.items():
+        admin.knobs(service, latency_ms=ms)
+    out = await graph(emu_settings, agents).ainvoke(
+        article_input("Cold brew coffee at home", image_urls=IMAGES)
+    )
+    reqs = writer_requests(admin)
+    assert sorted(r["service"] for r in reqs) == ["claude", "gemini", "gpt"]
+    assert all(r["status"] == 200 for r in reqs)
+    slowest = max(r["finished"] - r["started"] for r in reqs)
+    stage = max(r["finished"] for r in reqs) - min(r["started"] for r in reqs)
+    assert slowest >= 1.2  # the knob took effect
+    assert stage <= 1.2 * slowest, f"writer stage {stage:.2f}s vs slowest writer {slowest:.2f}s"
+    # the graph's own view agrees: the writer nodes overlapped
+    d = out["drafts"]
+    assert max(x["finished"] for x in d) - min(x["started"] for x in d) <= 1.2 * slowest + 0.3
+
+
+async def test_compare_branch_keeps_every_product(
+    emu_settings: Settings, agents: Any, admin: EmulatorAdmin
+) -> None:
+    out = await graph(emu_settings, agents).ainvoke(
+        article_input("Remote work and team productivity", "compare", image_urls=IMAGES)
+    )
+    assert_common_products(out, {"gpt", "claude", "gemini"})
+    assert set(out["scores"]) == {"gpt", "claude", "gemini"}
+    for s in out["scores"].values():
+        assert set(s) == {*EDITOR_CRITERIA, "total"} and all(0 <= v <= 10 for v in s.values())
+    assert out["score_source"] in ("editor", "rubric")
+    best = max(out["scores"], key=lambda w: out["scores"][w]["total"])
+    assert out["chosen_writer"] == best
+    assert len(agent_requests(admin, "Editor")) == 2  # score, then edit the chosen draft
+    assert agent_requests(admin, "Merger") == []
+    agents_used = [u["agent"] for u in out["usage"]]
+    for a in (
+        "researcher",
+        "editor",
+        "seo",
+        "visual_director",
+        "writer:gpt",
+        "writer:claude",
+        "writer:gemini",
+    ):
+        assert a in agents_used
+    assert all(u["prompt_tokens"] > 0 and u["completion_tokens"] > 0 for u in out["usage"])
+
+
+async def test_merge_branch(emu_settings: Settings, agents: Any, admin: EmulatorAdmin) -> None:
+    out = await graph(emu_settings, agents).ainvoke(
+        article_input("Home solar panels: costs and savings", "merge", image_urls=IMAGES)
+    )
+    assert_common_products(out, {"gpt", "claude", "gemini"})
+    assert "scores" not in out and out["chosen_writer"] is None
+    merger = agent_requests(admin, "Merger")
+    assert len(merger) == 1 and agent_requests(admin, "Editor") == []
+    text = merger[0]["body"]["messages"][-1]["content"]
+    assert all(f"### Draft {w}" in text for w in ("gpt", "claude", "gemini"))  # every draft went in
+
+
+async def test_one_writer_failing_does_not_sink_the_article(
+    emulators: Any, agents: Any, admin: EmulatorAdmin
+) -> None:
+    settings = emulator_settings(emulators, provider_max_attempts=2)
+    admin.knobs("claude", error_rate=1.0, error_kind="500")
+    out = await graph(settings, agents).ainvoke(
+        article_input("Urban gardening for beginners", image_urls=IMAGES)
+    )
+    assert_common_products(out, {"gpt", "gemini"})
+    assert [f["writer"] for f in out["writer_failures"]] == ["claude"]
+    assert out["writer_failures"][0]["kind"] == "server_error"
+    assert len(admin.requests("claude")) == 2  # its retries ran first
+    assert set(out["scores"]) == {"gpt", "gemini"}
+
+
+async def test_all_writers_failing_is_a_clear_error(
+    emulators: Any, agents: Any, admin: EmulatorAdmin
+) -> None:
+    settings = emulator_settings(emulators, provider_max_attempts=1, openai_base_url="http://127.0.0.1:9/v1")
+    for service in ("claude", "gemini"):
+        admin.knobs(service, error_rate=1.0, error_kind="503")
+    with pytest.raises(AllWritersFailed) as info:
+        await graph(settings, agents).ainvoke(article_input("Cold brew coffee", image_urls=IMAGES))
+    assert {f["writer"] for f in info.value.failures} == {"gpt", "claude", "gemini"}
+    assert "all writers failed" in str(info.value) and "claude: unavailable" in str(info.value)
+    assert agent_requests(admin, "SEOAgent") == []
+
+
+async def test_korean_topic_gives_korean_article_and_english_prompts(
+    emu_settings: Settings, agents: Any, admin: EmulatorAdmin
+) -> None:
+    out = await graph(emu_settings, agents).ainvoke(
+        article_input("서울의 카페 문화", "compare", "ko", image_urls=IMAGES)
+    )
+    assert_common_products(out, {"gpt", "claude", "gemini"})
+
+    def korean_share(text: str) -> float:
+        h, latin = len(HANGUL.findall(text)), len(re.findall(r"[A-Za-z]", text))
+        return h / max(1, h + latin)
+
+    assert korean_share(out["article"]) > 0.8
+    assert all(korean_share(d["text"]) > 0.8 for d in out["drafts"])
+    assert HANGUL.search(out["seo"]["meta_description"])
+    assert all(p and not HANGUL.search(p) and re.search(r"[A-Za-z]{3,}", p) for p in out["image_prompts"])
+    assert all(r["source_url"].startswith("https://corpus.icop.example/ko/") for r in out["research"])
+    assert len(agent_requests(admin, "VisualDirectorAgent")) == 2  # prompts, then their translation
+    assert 'lang: "ko"' in out["markdown"]
+
+
+async def test_usage_recorded_per_tenant_and_article(
+    emu_settings: Settings, agents: Any, admin: EmulatorAdmin, app_pool: Any
+) -> None:
+    tenant, article = await new_tenant_with_article(app_pool)
+    out = await graph(emu_settings, agents, usage_sink=UsageRecorder(app_pool)).ainvoke(
+        article_input(
+            "Cold brew coffee", "merge", image_urls=IMAGES, tenant_id=str(tenant), article_id=str(article)
+        )
+    )
+    async with tenant_tx(app_pool, tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT operation, provider, prompt_tokens, completion_tokens, article_id"
+            " FROM usage_records ORDER BY id"
+        )
+    assert len(rows) == len(out["usage"])
+    assert {r["operation"] for r in rows} == {u["agent"] for u in out["usage"]}
+    assert all(
+        r["article_id"] == article and r["prompt_tokens"] > 0 and r["completion_tokens"] > 0 for r in rows
+    )
+    by_op = {r["operation"]: r for r in rows}
+    assert by_op["writer:claude"]["provider"] == "claude"
+    # the recorded tokens are the provider's own counts (the emulator's usage block)
+    logged = {r["service"]: r["meta"]["usage"] for r in writer_requests(admin)}
+    assert by_op["writer:gemini"]["completion_tokens"] == logged["gemini"]["completion_tokens"]

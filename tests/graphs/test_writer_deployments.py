@@ -1,0 +1,82 @@
+"""The graph's writers as Ray Serve deployments on the session's real Ray cluster: the writer nodes
+call them through deployment handles, concurrently, and a failing provider is recorded, not fatal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from emulators.client import EmulatorAdmin
+from graphs.article.agents import make_agents
+from graphs.article.graph import article_input, make_graph
+from icop.settings import Settings
+
+from .conftest import writer_requests
+
+pytestmark = pytest.mark.slow  # three Serve applications start (≈ 10 s)
+
+
+@pytest.fixture(scope="module")
+def writer_handles(ray_session: None, emu_settings: Settings) -> Iterator[dict[str, Any]]:
+    from ray import serve
+
+    from deployments.writers import WriterScaling, app_name, deploy_writers
+
+    prefix = f"writers-test-{uuid.uuid4().hex[:6]}"
+    scaling = {
+        p: WriterScaling(provider_concurrency=4, per_replica=4, num_cpus=0.05)
+        for p in ("gpt", "claude", "gemini")
+    }
+    handles = deploy_writers(emu_settings, scaling, prefix=prefix)
+    try:
+        yield handles
+    finally:
+        for p in handles:
+            serve.delete(app_name(p, prefix))
+
+
+def test_scaling_bounds_provider_concurrency() -> None:
+    from deployments.writers import WriterScaling, build_writer_app
+
+    sc = WriterScaling(provider_concurrency=10, per_replica=4)
+    cfg = sc.autoscaling_config()
+    assert cfg["max_replicas"] * 4 <= 10 and cfg["min_replicas"] == 1
+    dep = build_writer_app("claude", None, sc)._bound_deployment  # type: ignore[attr-defined]
+    assert dep.max_ongoing_requests == 4 and dep.name == "Writer_claude"
+
+
+async def test_graph_calls_writers_through_handles(
+    writer_handles: dict[str, Any], emu_settings: Settings, admin: EmulatorAdmin
+) -> None:
+    from deployments.writers import writer_call
+
+    for service, ms in {"gpt": 500, "claude": 800, "gemini": 1100}.items():
+        admin.knobs(service, latency_ms=ms)
+    admin.knobs("claude", error_rate=1.0, error_kind="429", retry_after_s=0.05)
+    calls = {n: writer_call(h) for n, h in writer_handles.items()}
+    graph = make_graph(calls, make_agents(emu_settings))
+    try:
+        out = await graph.ainvoke(
+            article_input("Cold brew coffee at home", image_urls=["https://cdn.example/a.jpg"])
+        )
+    finally:
+        for c in calls.values():
+            await c.close()  # type: ignore[attr-defined]
+
+    assert {d["writer"] for d in out["drafts"]} == {"gpt", "gemini"}
+    assert out["writer_failures"] == [
+        {"writer": "claude", "kind": "rate_limited", "message": out["writer_failures"][0]["message"]}
+    ]
+    assert len(admin.requests("claude")) == emu_settings.provider_max_attempts  # retried inside the replica
+    ok = [r for r in writer_requests(admin) if r["status"] == 200]
+    assert sorted(r["service"] for r in ok) == ["gemini", "gpt"]
+    # the successful writers overlapped (claude's failing attempts ran alongside them)
+    slowest = max(r["finished"] - r["started"] for r in ok)
+    stage = max(r["finished"] for r in ok) - min(r["started"] for r in ok)
+    assert slowest >= 1.05 and stage <= 1.2 * slowest, (stage, slowest)
+    first_claude = min(r["started"] for r in admin.requests("claude"))
+    assert first_claude < min(r["finished"] for r in ok)
+    assert out["markdown"].startswith("---\n")
