@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint stack-up stack-down stack-status migrate bench clean
+.PHONY: install demo test test-fast lint stack-up stack-down stack-status migrate bench clean lock
 
 # Create the virtual environment and install everything (torch CPU build first, then the locked set).
 $(STAMP): pyproject.toml requirements.lock scripts/install.sh
@@ -37,3 +37,11 @@ migrate: install
 clean:
 	-$(VENV)/bin/icop stack down
 	rm -rf .icop
+
+# Re-resolve the dependency set from pyproject.toml and write requirements.lock (needs network to PyPI).
+lock:
+	rm -rf .venv-lock && python3 -m venv .venv-lock
+	.venv-lock/bin/pip install -q torch==2.13.0 && .venv-lock/bin/pip install -q -e '.[dev]'
+	.venv-lock/bin/pip freeze --exclude-editable > requirements.lock
+	echo "setuptools==$$(.venv-lock/bin/python -c 'import setuptools;print(setuptools.__version__)')" >> requirements.lock
+	rm -rf .venv-lock
