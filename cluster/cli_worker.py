@@ -1,0 +1,68 @@
+"""``icop worker all|planning|agents|images|syndication``: the Temporal workers of the module queues."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+worker_app = typer.Typer(
+    help="Temporal workers: one per module queue, or `all` in one process.", no_args_is_help=True
+)
+
+
+QueuePrefix = Annotated[str, typer.Option("--queue-prefix", help="Task queue prefix (one queue per module).")]
+Clusterer = Annotated[
+    str, typer.Option("--clusterer", help="TopicClusterer: serve (Ray Serve handle) or local.")
+]
+StateDir = Annotated[Path | None, typer.Option("--state-dir", envvar="ICOP_STATE_DIR")]
+
+
+def _run(module: str, queue_prefix: str, clusterer: str, state_dir: Path | None) -> None:
+    """Poll the module's task queue(s) until interrupted (SIGINT/SIGTERM stop gracefully)."""
+    from icop.offline import apply_offline_env
+
+    apply_offline_env()
+    if clusterer not in ("serve", "local"):
+        raise typer.BadParameter("--clusterer must be serve or local")
+    import logging
+
+    from icop.settings import load_settings
+    from workflows.types import MODULES, Queues
+    from workflows.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings(state_dir)
+    modules = list(MODULES) if module == "all" else [module]
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        typer.echo(f"worker: {', '.join(modules)} on queues {queue_prefix}-*", err=True)
+        await run_worker(settings, modules, Queues.with_prefix(queue_prefix), clusterer, stop)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+
+
+def _command(module: str, help_text: str) -> None:
+    def command(
+        queue_prefix: QueuePrefix = "icop", clusterer: Clusterer = "serve", state_dir: StateDir = None
+    ) -> None:
+        _run(module, queue_prefix, clusterer, state_dir)
+
+    command.__doc__ = help_text
+    worker_app.command(module)(command)
+
+
+_command("all", "Every module's queue in one process (the embedded default).")
+_command("planning", "Plan reading, sub-topics and sheet write-back; runs PipelineRun and Topic workflows.")
+_command("agents", "The agent graph and the Markdown; runs Article workflows.")
+_command("images", "Image generation and JPEG conversion.")
+_command("syndication", "Publishing to the social platforms.")

@@ -1,0 +1,1 @@
+"""Activities: classes constructed with their dependencies; each method is one activity (all I/O)."""

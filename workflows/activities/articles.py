@@ -1,0 +1,208 @@
+"""Article activities: the article row, the agent graph, images (JPEG, stored) and the final Markdown.
+
+The graph runs behind :class:`ArticleGraph` (LangGraph in ``graphs/article``, checkpointed in
+PostgreSQL under the article id, so a retried attempt does not pay again for finished LLM calls).
+Its full state stays in the database (``generated_articles.graph_state``), not in workflow history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from icop.articles.markdown import store_article_markdown
+from icop.db import tenant_tx
+from icop.images.generate import GenerateJob, ImageSources
+from icop.images.service import ConvertJob, StoredJpegConverter
+
+from .. import repository
+from ..types import (
+    ArticleStatusInput,
+    CreateArticleInput,
+    GraphInput,
+    GraphResult,
+    ImagesInput,
+    MarkdownInput,
+    MarkdownResult,
+    StoredImage,
+)
+from .errors import mapped_errors
+from .heartbeat import with_heartbeats
+
+
+class ArticleGraph(Protocol):
+    """Runs the agent graph for one article and returns its final state (a JSON-able dict with at
+    least ``article``, ``seo`` and ``image_prompts``)."""
+
+    async def run(self, inp: GraphInput) -> dict[str, Any]: ...
+
+
+class LangGraphArticleGraph:
+    """``graphs.article.graph.make_graph`` with the pipeline's writers, checkpointed per article."""
+
+    def __init__(self, pool: asyncpg.Pool, writers: dict[str, Any], agents: Any) -> None:
+        self.pool, self.writers, self.agents = pool, writers, agents
+
+    async def run(self, inp: GraphInput) -> dict[str, Any]:
+        from graphs.article.checkpoint import PgCheckpointSaver
+        from graphs.article.graph import article_input, make_graph
+        from icop.connectors.usage import UsageRecorder
+
+        writers = {w: call for w, call in self.writers.items() if w in inp.writers} or self.writers
+        graph = make_graph(
+            writers,
+            self.agents,
+            usage_sink=UsageRecorder(self.pool),
+            checkpointer=PgCheckpointSaver(self.pool, inp.tenant_id),
+        )
+        config = {"configurable": {"thread_id": f"article-{inp.article_id}"}}
+        snapshot = await graph.aget_state(config)
+        if snapshot.next:  # an earlier attempt stopped mid-graph: resume it
+            state = await graph.ainvoke(None, config)
+        elif snapshot.values.get("markdown"):  # an earlier attempt finished: nothing to pay again
+            state = snapshot.values
+        else:
+            notes = inp.notes + (f"\nPart of the series on: {inp.main_topic}" if inp.main_topic else "")
+            state = await graph.ainvoke(
+                article_input(
+                    inp.topic,
+                    inp.mode,
+                    inp.language,
+                    notes=notes.strip(),
+                    tenant_id=inp.tenant_id,
+                    article_id=inp.article_id,
+                ),  # type: ignore[arg-type]
+                config,
+            )
+        return dict(state)
+
+
+class ArticleActivities:
+    """Built with the pool, the object store and the graph runner."""
+
+    def __init__(self, pool: asyncpg.Pool, store: Any, graph: ArticleGraph) -> None:
+        self.pool, self.store, self.graph = pool, store, graph
+
+    @activity.defn(name="create_article")
+    async def create_article(self, inp: CreateArticleInput) -> str:
+        """The article row of a sub-topic (one per sub-topic, whatever the retries). Local activity."""
+        tenant = UUID(inp.tenant_id)
+        async with tenant_tx(self.pool, tenant) as conn:
+            aid = await repository.upsert_article(
+                conn,
+                tenant,
+                UUID(inp.pipeline_id),
+                UUID(inp.run_id),
+                UUID(inp.subtopic_id),
+                inp.language,
+                inp.mode,
+            )
+        return str(aid)
+
+    @activity.defn(name="set_article_status")
+    async def set_article_status(self, inp: ArticleStatusInput) -> None:
+        tenant = UUID(inp.tenant_id)
+        async with tenant_tx(self.pool, tenant) as conn:
+            await repository.set_article_status(conn, tenant, UUID(inp.article_id), inp.status, inp.error)
+
+    @activity.defn(name="run_agent_graph")
+    async def run_agent_graph(self, inp: GraphInput) -> GraphResult:
+        tenant = UUID(inp.tenant_id)
+        with mapped_errors():
+            try:
+                state = await with_heartbeats(self.graph.run(inp))
+            except Exception as e:
+                if type(e).__name__ == "AllWritersFailed":  # every writer failed after its own retries
+                    raise ApplicationError(str(e), type="AllWritersFailed") from e
+                raise
+            seo = dict(state.get("seo") or {})
+            title = str(seo.get("title") or inp.topic)
+            async with tenant_tx(self.pool, tenant) as conn:
+                await repository.save_graph_result(
+                    conn, tenant, UUID(inp.article_id), title, seo, _jsonable(state)
+                )
+        return GraphResult(
+            title=title,
+            summary=str(seo.get("meta_description") or ""),
+            hashtags=[str(h) for h in seo.get("hashtags") or []],
+            image_prompts=[str(p) for p in state.get("image_prompts") or []],
+            slug=str(seo.get("slug") or ""),
+        )
+
+    @activity.defn(name="format_markdown")
+    async def format_markdown(self, inp: MarkdownInput) -> MarkdownResult:
+        """The final Markdown with the stored images' URLs, written beside them; its URL on the article row."""
+        from graphs.article.nodes import render_markdown
+
+        tenant = UUID(inp.tenant_id)
+        with mapped_errors():
+            async with tenant_tx(self.pool, tenant) as conn:
+                state = await repository.graph_state(conn, tenant, UUID(inp.article_id))
+            if not state or "seo" not in state:
+                raise ApplicationError(
+                    "the article has no graph result; run the agent graph first",
+                    type="MissingGraphState",
+                    non_retryable=True,
+                )
+            state["image_urls"] = list(inp.image_urls)
+            stored = await store_article_markdown(
+                self.pool, self.store, tenant, UUID(inp.article_id), render_markdown(state)
+            )  # type: ignore[arg-type]
+        return MarkdownResult(stored.key, stored.url)
+
+    def all(self) -> list[Callable[..., object]]:
+        return [self.create_article, self.set_article_status, self.run_agent_graph, self.format_markdown]
+
+
+class ImageActivities:
+    """Built with the pool, the image providers (``ImageSources``) and the JPEG converter."""
+
+    def __init__(self, pool: asyncpg.Pool, sources: ImageSources, converter: StoredJpegConverter) -> None:
+        self.pool, self.sources, self.converter = pool, sources, converter
+
+    @activity.defn(name="generate_images")
+    async def generate_images(self, inp: ImagesInput) -> list[StoredImage]:
+        """One image per prompt: generated, kept by key, converted to JPEG, stored content-addressed."""
+        tenant = UUID(inp.tenant_id)
+        out: list[StoredImage] = []
+        with mapped_errors():
+            for pos, prompt in enumerate(inp.prompts):
+                job = GenerateJob(inp.tenant_id, prompt, inp.provider, article_id=inp.article_id)  # type: ignore[arg-type]
+                [src] = (await with_heartbeats(self.sources.generate(job)))[:1]
+                res = await asyncio.to_thread(
+                    self.converter.run, ConvertJob(inp.tenant_id, source_key=src.key, instagram=inp.instagram)
+                )
+                res.raise_for_error()
+                async with tenant_tx(self.pool, tenant) as conn:
+                    await repository.upsert_image(
+                        conn,
+                        tenant,
+                        UUID(inp.article_id),
+                        pos,
+                        sha256=res.sha256,
+                        key=res.key or "",
+                        url=res.url or "",
+                        width=res.width,
+                        height=res.height,
+                        size_bytes=res.size_bytes,
+                        provider=src.provider,
+                        prompt=prompt,
+                    )
+                out.append(StoredImage(res.key or "", res.url or ""))
+                activity.heartbeat(pos)
+        return out
+
+    def all(self) -> list[Callable[..., object]]:
+        return [self.generate_images]
+
+
+def _jsonable(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value, default=str))

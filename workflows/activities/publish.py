@@ -1,0 +1,48 @@
+"""Publishing activity: one target (article × platform × account) through the quota-safe publisher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+from temporalio import activity
+
+from icop.social.publisher import Publisher, PublishTarget
+from icop.social.text import ArticleText
+
+from ..types import PublishInput, PublishResult
+from .errors import mapped_errors
+
+FINAL = {"published", "dry_run", "failed", "needs_reauth"}
+
+
+class PublishActivities:
+    def __init__(self, publisher: Publisher) -> None:
+        self.publisher = publisher
+
+    @activity.defn(name="publish")
+    async def publish(self, inp: PublishInput) -> PublishResult:
+        """Safe to repeat: the publisher keeps one post row per target and reconciles ambiguous sends.
+        A post that must wait (quota window, back-off, another worker's lease) comes back with
+        ``retry_in_s`` and the workflow sleeps durably before calling again."""
+        target = PublishTarget(
+            UUID(inp.tenant_id),
+            UUID(inp.article_id),
+            inp.platform,
+            inp.account_id,  # type: ignore[arg-type]
+            ArticleText(inp.title, inp.summary, url=inp.url, hashtags=inp.hashtags, language=inp.language),
+            media_urls=tuple(inp.media_urls),
+            dry_run=inp.dry_run,
+        )
+        with mapped_errors():
+            out = await self.publisher.publish(target)
+        retry = None
+        if out.status not in FINAL:
+            retry = 30.0
+            if out.not_before is not None:
+                retry = max(1.0, (out.not_before - datetime.now(UTC)).total_seconds())
+        return PublishResult(str(out.post_id), out.status, out.platform_post_id, out.reason, retry)
+
+    def all(self) -> list[Callable[..., object]]:
+        return [self.publish]

@@ -1,0 +1,218 @@
+"""ArticleWorkflow: agent graph → images → Markdown → (approval) → publish per target → write-back.
+
+Deterministic: no I/O, clocks or randomness here; every step is an activity with its own policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from . import policies as P
+    from .types import (
+        Approval,
+        ArticleInput,
+        ArticleOutcome,
+        ArticleStatusInput,
+        CreateArticleInput,
+        GraphInput,
+        GraphResult,
+        ImagesInput,
+        MarkdownInput,
+        MarkdownResult,
+        PublishInput,
+        PublishResult,
+        SheetCells,
+        SheetWriteInput,
+        StoredImage,
+        TargetSpec,
+    )
+
+
+def _cause(e: BaseException) -> str:
+    while getattr(e, "cause", None) is not None:
+        e = e.cause  # type: ignore[attr-defined]
+    return str(e)[:300]
+
+
+@workflow.defn(name="ArticleWorkflow")
+class ArticleWorkflow:
+    def __init__(self) -> None:
+        self._approval: Approval | None = None
+        self._stage = "starting"
+
+    @workflow.signal(name="approve")
+    def approve(self, decision: Approval) -> None:
+        """The API's approval (or rejection) when the pipeline asks for one."""
+        self._approval = decision
+
+    @workflow.query(name="stage")
+    def stage(self) -> str:
+        return self._stage
+
+    @workflow.run
+    async def run(self, inp: ArticleInput) -> ArticleOutcome:
+        q, cfg = inp.queues, inp.config
+        self._stage = "writing"
+        article_id: str = await workflow.execute_local_activity(
+            "create_article",
+            CreateArticleInput(
+                inp.tenant_id, inp.pipeline_id, inp.run_id, inp.subtopic_id, inp.language, cfg.mode
+            ),
+            result_type=str,
+            start_to_close_timeout=P.LOCAL_DB.start_to_close,
+            retry_policy=P.LOCAL_DB.retry,
+        )
+        try:
+            graph: GraphResult = await workflow.execute_activity(
+                "run_agent_graph",
+                GraphInput(
+                    inp.tenant_id,
+                    article_id,
+                    inp.subtopic,
+                    inp.main_topic,
+                    inp.language,
+                    inp.notes,
+                    cfg.mode,
+                    list(cfg.writers),
+                ),
+                result_type=GraphResult,
+                task_queue=q.agents,
+                **_opts(P.AGENT_GRAPH),
+            )
+            self._stage = "images"
+            wants_ig = any(t.platform == "instagram" for t in cfg.targets)
+            images: list[StoredImage] = await workflow.execute_activity(
+                "generate_images",
+                ImagesInput(
+                    inp.tenant_id,
+                    article_id,
+                    graph.image_prompts[: cfg.images_per_article],
+                    _image_provider(cfg.image_provider),
+                    instagram=wants_ig,
+                ),
+                result_type=list[StoredImage],
+                task_queue=q.images,
+                **_opts(P.IMAGES),
+            )
+            self._stage = "markdown"
+            md: MarkdownResult = await workflow.execute_activity(
+                "format_markdown",
+                MarkdownInput(inp.tenant_id, article_id, [i.url for i in images]),
+                result_type=MarkdownResult,
+                task_queue=q.agents,
+                **_opts(P.MARKDOWN),
+            )
+        except ActivityError as e:
+            return await self._failed(inp, article_id, _cause(e))
+
+        if cfg.approval_required:
+            self._stage = "awaiting_approval"
+            await self._status(inp, article_id, "awaiting_approval")
+            await self._write_back(inp, "awaiting approval", md.url)
+            await workflow.wait_condition(lambda: self._approval is not None)
+            assert self._approval is not None
+            if not self._approval.approved:
+                await self._status(inp, article_id, "rejected", self._approval.reason or None)
+                await self._write_back(inp, "rejected", md.url)
+                self._stage = "rejected"
+                return ArticleOutcome(inp.subtopic_id, article_id, "rejected", md.url)
+            await self._status(inp, article_id, "approved")
+
+        self._stage = "publishing"
+        results = await asyncio.gather(
+            *(self._publish(inp, article_id, t, graph, md, images) for t in cfg.targets)
+        )
+        failed = [r for r in results if r.status not in ("published", "dry_run")]
+        status = "published" if cfg.targets and not failed and not cfg.dry_run else "ready"
+        error = "; ".join(f"{r.status}: {r.reason}" for r in failed)[:500] or None
+        await self._status(inp, article_id, status, error)
+        sheet_status = "done" if not failed else f"error: {error}"
+        await self._write_back(inp, sheet_status, md.url)
+        self._stage = "done"
+        return ArticleOutcome(inp.subtopic_id, article_id, status, md.url, len(results) - len(failed), error)
+
+    async def _publish(
+        self,
+        inp: ArticleInput,
+        article_id: str,
+        t: TargetSpec,
+        g: GraphResult,
+        md: MarkdownResult,
+        images: list[StoredImage],
+    ) -> PublishResult:
+        req = PublishInput(
+            inp.tenant_id,
+            article_id,
+            t.platform,
+            t.account_id,
+            g.title,
+            g.summary,
+            md.url,
+            g.hashtags,
+            inp.language,
+            [i.url for i in images],
+            inp.config.dry_run,
+        )
+        result = PublishResult("", "failed", reason="not attempted")
+        for _ in range(P.PUBLISH_WAITS):
+            try:
+                result = await workflow.execute_activity(
+                    "publish",
+                    req,
+                    result_type=PublishResult,
+                    task_queue=inp.queues.syndication,
+                    **_opts(P.PUBLISH),
+                )
+            except ActivityError as e:
+                return PublishResult("", "failed", reason=_cause(e))
+            if result.retry_in_s is None:
+                return result
+            await workflow.sleep(timedelta(seconds=result.retry_in_s))  # durable: survives restarts
+        return result
+
+    async def _failed(self, inp: ArticleInput, article_id: str, reason: str) -> ArticleOutcome:
+        self._stage = "failed"
+        await self._status(inp, article_id, "failed", reason)
+        await self._write_back(inp, f"error: {reason}", "")
+        return ArticleOutcome(inp.subtopic_id, article_id, "failed", error=reason)
+
+    async def _status(
+        self, inp: ArticleInput, article_id: str, status: str, error: str | None = None
+    ) -> None:
+        await workflow.execute_local_activity(
+            "set_article_status",
+            ArticleStatusInput(inp.tenant_id, article_id, status, error),
+            start_to_close_timeout=P.LOCAL_DB.start_to_close,
+            retry_policy=P.LOCAL_DB.retry,
+        )
+
+    async def _write_back(self, inp: ArticleInput, status: str, url: str) -> None:
+        r = inp.sheet_row
+        cells = [
+            SheetCells(
+                f"Subtopics!A{r}:E{r}", [[str(inp.row_number), inp.main_topic, inp.subtopic, status, url]]
+            )
+        ]
+        await workflow.execute_activity(
+            "write_sheet",
+            SheetWriteInput(inp.tenant_id, inp.config.sheet_id, cells),
+            result_type=int,
+            task_queue=inp.queues.planning,
+            **_opts(P.SHEETS),
+        )
+
+
+def _image_provider(name: str) -> str:
+    return {"dalle": "dall-e", "dall-e-3": "dall-e", "fal": "flux"}.get(name, name)
+
+
+def _opts(call: P.Call) -> dict[str, object]:
+    opts: dict[str, object] = {"start_to_close_timeout": call.start_to_close, "retry_policy": call.retry}
+    if call.heartbeat is not None:
+        opts["heartbeat_timeout"] = call.heartbeat
+    return opts

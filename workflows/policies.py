@@ -1,0 +1,47 @@
+"""Timeouts and retry policies per activity, in one place (imported by workflow code: no I/O here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+NON_RETRYABLE = ["ImageRejected", "NotFound", "Unsupported", "MissingGraphState"]
+
+
+@dataclass(frozen=True)
+class Call:
+    start_to_close: timedelta
+    retry: RetryPolicy
+    heartbeat: timedelta | None = None
+
+
+def _retry(initial_s: float, max_s: float, attempts: int) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=initial_s),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=max_s),
+        maximum_attempts=attempts,
+        non_retryable_error_types=NON_RETRYABLE,
+    )
+
+
+# Sheets: quota errors are common and short-lived; many patient attempts.
+SHEETS = Call(timedelta(seconds=30), _retry(1, 60, 10))
+# Reading the plan: sheet + database.
+READ_PLAN = Call(timedelta(seconds=30), _retry(1, 60, 10))
+# LLM expansion + TopicClusterer (Serve) + pgvector dedup.
+PLAN_ROW = Call(timedelta(minutes=10), _retry(2, 120, 5), heartbeat=timedelta(seconds=10))
+# The agent graph: many LLM calls; checkpointed, so a retry resumes rather than restarts.
+AGENT_GRAPH = Call(timedelta(minutes=20), _retry(5, 120, 4), heartbeat=timedelta(seconds=10))
+# Image providers are slow and flaky; a rejected image is never retried.
+IMAGES = Call(timedelta(minutes=5), _retry(2, 60, 5), heartbeat=timedelta(seconds=10))
+# Object storage write of the Markdown.
+MARKDOWN = Call(timedelta(seconds=30), _retry(1, 30, 8))
+# Publishing: the publisher itself never posts twice (idempotency key, reconcile), so retries are safe.
+PUBLISH = Call(timedelta(seconds=60), _retry(2, 60, 8))
+# Short database steps, run as local activities.
+LOCAL_DB = Call(timedelta(seconds=15), _retry(0.2, 5, 20))
+# How many times a post that has to wait (quota, back-off) is tried again before the article gives up on it.
+PUBLISH_WAITS = 20

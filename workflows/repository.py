@@ -1,0 +1,160 @@
+"""Every SQL statement the orchestration's activities run (runs, plan rows, articles, images).
+
+Each function takes a connection opened by ``icop.db.tenant_tx`` and still filters by tenant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+
+async def pipeline_config(
+    conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """SELECT p.sheet_id, p.sheet_range, p.mode, p.writers, p.image_provider, p.targets,
+                  p.approval_required, p.dry_run, p.subtopics_per_topic, p.settings, p.source_kind
+           FROM content_pipelines p WHERE p.tenant_id = $1 AND p.id = $2""",
+        tenant_id,
+        pipeline_id,
+    )
+
+
+async def set_run_status(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    run_id: UUID,
+    status: str,
+    progress: dict[str, Any],
+    error: str | None,
+) -> None:
+    """Progress is merged into what is there (the API's ``requested`` stays); a cancelled run stays
+    cancelled; start and finish times are set once."""
+    await conn.execute(
+        """UPDATE pipeline_runs
+           SET status = CASE WHEN status = 'cancelled' THEN status ELSE $3 END,
+               progress = progress || $4::jsonb,
+               error = COALESCE($5, error),
+               started_at = COALESCE(started_at, now()),
+               finished_at = CASE WHEN $3 IN ('completed', 'failed', 'cancelled')
+                                  THEN COALESCE(finished_at, now()) ELSE finished_at END
+           WHERE tenant_id = $1 AND id = $2""",
+        tenant_id,
+        run_id,
+        status,
+        progress,
+        error,
+    )
+
+
+async def run_subtopics(
+    conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID, row_number: int
+) -> list[asyncpg.Record]:
+    """Sub-topics a run already planned for a row (a retried planning activity returns these)."""
+    return await conn.fetch(
+        "SELECT id, label FROM subtopics WHERE tenant_id = $1 AND run_id = $2 AND row_number = $3 "
+        "ORDER BY created_at, id",
+        tenant_id,
+        run_id,
+        row_number,
+    )
+
+
+async def upsert_article(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    pipeline_id: UUID,
+    run_id: UUID,
+    subtopic_id: UUID,
+    language: str,
+    mode: str,
+) -> UUID:
+    """One article per sub-topic, however often this runs."""
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        """INSERT INTO generated_articles (tenant_id, pipeline_id, run_id, subtopic_id, language, mode, status)
+           VALUES ($1, $2, $3, $4, $5, $6, 'writing')
+           ON CONFLICT (subtopic_id) DO UPDATE SET updated_at = now()
+           RETURNING id""",
+        tenant_id,
+        pipeline_id,
+        run_id,
+        subtopic_id,
+        language,
+        mode,
+    )
+
+
+async def set_article_status(
+    conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, status: str, error: str | None
+) -> None:
+    await conn.execute(
+        "UPDATE generated_articles SET status = $3, error = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        article_id,
+        status,
+        error,
+    )
+
+
+async def save_graph_result(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    article_id: UUID,
+    title: str,
+    seo: dict[str, Any],
+    state: dict[str, Any],
+) -> None:
+    await conn.execute(
+        """UPDATE generated_articles SET title = $3, seo = $4::jsonb, graph_state = $5::jsonb, updated_at = now()
+           WHERE tenant_id = $1 AND id = $2""",
+        tenant_id,
+        article_id,
+        title[:500],
+        seo,
+        state,
+    )
+
+
+async def graph_state(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> dict[str, Any] | None:
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "SELECT graph_state FROM generated_articles WHERE tenant_id = $1 AND id = $2", tenant_id, article_id
+    )
+
+
+async def upsert_image(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    article_id: UUID,
+    position: int,
+    *,
+    sha256: str,
+    key: str,
+    url: str,
+    width: int,
+    height: int,
+    size_bytes: int,
+    provider: str,
+    prompt: str,
+) -> None:
+    await conn.execute(
+        """INSERT INTO images (tenant_id, article_id, position, sha256, storage_key, url, width, height,
+                               size_bytes, provider, prompt)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (article_id, position) DO UPDATE
+             SET sha256 = EXCLUDED.sha256, storage_key = EXCLUDED.storage_key, url = EXCLUDED.url,
+                 width = EXCLUDED.width, height = EXCLUDED.height, size_bytes = EXCLUDED.size_bytes""",
+        tenant_id,
+        article_id,
+        position,
+        sha256,
+        key,
+        url,
+        width,
+        height,
+        size_bytes,
+        provider,
+        prompt,
+    )

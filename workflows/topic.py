@@ -1,0 +1,133 @@
+"""TopicWorkflow: one plan row → sub-topics (expanded, clustered, de-duplicated) → sheet → articles."""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from . import policies as P
+    from .article import ArticleWorkflow, _cause, _opts
+    from .types import (
+        ArticleInput,
+        ArticleOutcome,
+        PlanRowInput,
+        RowStatusInput,
+        SheetCells,
+        SheetWriteInput,
+        SubtopicRef,
+        TopicInput,
+        TopicOutcome,
+        article_workflow_id,
+    )
+
+
+@workflow.defn(name="TopicWorkflow")
+class TopicWorkflow:
+    @workflow.run
+    async def run(self, inp: TopicInput) -> TopicOutcome:
+        row, cfg = inp.row, inp.config
+        await self._row_status(inp, "planning")
+        try:
+            subs: list[SubtopicRef] = await workflow.execute_activity(
+                "plan_row",
+                PlanRowInput(inp.tenant_id, inp.pipeline_id, inp.run_id, row, cfg.subtopics_per_topic),
+                result_type=list[SubtopicRef],
+                task_queue=inp.queues.planning,
+                **_opts(P.PLAN_ROW),
+            )
+        except ActivityError as e:
+            reason = _cause(e)
+            await self._sheet(
+                inp, [_plan_cells(inp, f"error: {reason}; set status to 'retry' to try again", "")]
+            )
+            await self._row_status(inp, "failed", reason)
+            return TopicOutcome(row.row_number, "failed", error=reason)
+
+        subs = subs[: cfg.subtopics_per_topic]  # the row's block on the Subtopics tab has this many rows
+        start = inp.subtopic_row_start
+        block = (
+            [
+                SheetCells(
+                    f"Subtopics!A{start}:E{start + len(subs) - 1}",
+                    [[str(row.row_number), row.topic, s.label, "writing", ""] for s in subs],
+                )
+            ]
+            if subs
+            else []
+        )
+        await self._sheet(inp, [_plan_cells(inp, "writing", f"{len(subs)} sub-topics"), *block])
+        await self._row_status(inp, "writing")
+
+        outcomes = await asyncio.gather(*(self._article(inp, s, start + i) for i, s in enumerate(subs)))
+        ok = [o for o in outcomes if o.status in ("published", "ready")]
+        failed = [o for o in outcomes if o.status == "failed"]
+        if failed and not ok:
+            status, result = f"error: {failed[0].error}", ""
+        else:
+            status = "done"
+            result = (ok[0].markdown_url or "") if len(ok) == 1 else f"{len(ok)} articles"
+        await self._sheet(inp, [_plan_cells(inp, status, result or "")])
+        await self._row_status(
+            inp, "done" if status == "done" else "failed", failed[0].error if failed else None
+        )
+        return TopicOutcome(
+            row.row_number,
+            "done" if status == "done" else "failed",
+            len(subs),
+            list(outcomes),
+            None if status == "done" else failed[0].error,
+        )
+
+    async def _article(self, inp: TopicInput, sub: SubtopicRef, sheet_row: int) -> ArticleOutcome:
+        child = ArticleInput(
+            inp.tenant_id,
+            inp.pipeline_id,
+            inp.run_id,
+            sub.id,
+            sub.label,
+            inp.row.topic,
+            inp.row.row_number,
+            inp.row.language,
+            inp.row.notes,
+            sheet_row,
+            inp.config,
+            inp.queues,
+        )
+        try:
+            return await workflow.execute_child_workflow(
+                ArticleWorkflow.run,
+                child,
+                id=article_workflow_id(inp.run_id, sub.id),
+                task_queue=inp.queues.agents,
+            )
+        except ChildWorkflowError as e:
+            return ArticleOutcome(sub.id, None, "failed", error=_cause(e))
+
+    async def _sheet(self, inp: TopicInput, cells: list[SheetCells]) -> None:
+        await workflow.execute_activity(
+            "write_sheet",
+            SheetWriteInput(inp.tenant_id, inp.config.sheet_id, cells),
+            result_type=int,
+            task_queue=inp.queues.planning,
+            **_opts(P.SHEETS),
+        )
+
+    async def _row_status(self, inp: TopicInput, status: str, reason: str | None = None) -> None:
+        await workflow.execute_local_activity(
+            "set_row_status",
+            RowStatusInput(
+                inp.tenant_id, inp.run_id, inp.row.row_number, inp.row.topic, inp.row.language, status, reason
+            ),
+            start_to_close_timeout=P.LOCAL_DB.start_to_close,
+            retry_policy=P.LOCAL_DB.retry,
+        )
+
+
+def _plan_cells(inp: TopicInput, status: str, result: str) -> SheetCells:
+    """Status and result (columns D:E) of the row on the plan's tab."""
+    n = inp.row.row_number
+    tab = inp.config.sheet_range.split("!")[0]
+    return SheetCells(f"{tab}!D{n}:E{n}", [[status, result]])

@@ -1,0 +1,230 @@
+"""Workers: one per module task queue (planning, agents, images, syndication), or all in one process.
+
+``Dependencies`` builds what the activity classes need from settings (pool, Sheets, planner with the
+TopicClusterer behind a Ray Serve handle or in-process, the agent graph, image providers, converter,
+publisher). ``workers_for`` registers each queue's workflows and activities; local activities run on
+the worker of the workflow that calls them, so they are registered there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from icop.settings import Settings
+
+from .article import ArticleWorkflow
+from .pipeline import PipelineRunWorkflow
+from .topic import TopicWorkflow
+from .types import MODULES, Queues
+
+log = logging.getLogger(__name__)
+ClustererKind = Literal["serve", "local"]
+WORKFLOWS_BY_MODULE: dict[str, list[type]] = {
+    "planning": [PipelineRunWorkflow, TopicWorkflow],
+    "agents": [ArticleWorkflow],
+    "images": [],
+    "syndication": [],
+}
+ALL_WORKFLOWS = [PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow]
+
+
+@dataclass
+class Activities:
+    """The activity objects a worker process holds (only those of its modules are built)."""
+
+    planning: Any = None
+    articles: Any = None
+    images: Any = None
+    publish: Any = None
+    closers: list[Any] = field(default_factory=list)
+
+    def for_module(self, module: str) -> list[Any]:
+        if module == "planning":
+            return self.planning.all()
+        if module == "agents":
+            return self.articles.all()
+        if module == "images":
+            return self.images.all()
+        if module == "syndication":
+            return self.publish.all()
+        raise ValueError(f"unknown module {module!r}; one of {', '.join(MODULES)}")
+
+
+def serve_cluster_call(settings: Settings, app_name: str = "topics") -> Any:
+    """The TopicClusterer deployment through a Serve handle (this process joins the Ray cluster)."""
+    import ray
+    from ray import serve
+
+    from deployments.topics import cluster_call
+
+    if not ray.is_initialized():
+        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+    return cluster_call(serve.get_app_handle(app_name))
+
+
+def local_cluster_call(settings: Settings, llm: Any) -> Any:
+    """The same clusterer in this process (the embedded default when Serve is not deployed; tests)."""
+    from icop.planning.clustering import SubtopicResult, TopicClusterer
+    from icop.planning.service import LlmLabeler, label_clusters
+
+    core = TopicClusterer(settings.embedding_model_path or None, warm=False)
+    labeler = LlmLabeler(llm)
+
+    async def call(main_topic: str, language: str, candidates: list[str], want: int) -> list[SubtopicResult]:
+        proposal = await asyncio.to_thread(core.propose, candidates, want)
+        labels = await label_clusters(labeler, main_topic, language, proposal.label_inputs())
+        return await asyncio.to_thread(core.finalize, proposal, labels)
+
+    return call
+
+
+async def build_activities(
+    settings: Settings,
+    modules: Sequence[str],
+    *,
+    pool: Any = None,
+    cluster: Any = None,
+    clusterer: ClustererKind = "serve",
+    graph: Any = None,
+) -> Activities:
+    """Activity objects for ``modules``, their dependencies built from settings (or passed in)."""
+    from icop.db import create_pool
+
+    acts = Activities()
+    if pool is None:
+        pool = await create_pool(settings.pg_dsn("app"), 1, 10)
+        acts.closers.append(pool.close)
+    if "planning" in modules:
+        from icop.connectors.llm import make_llm
+        from icop.connectors.sheets import make_sheets
+        from icop.planning.service import CandidateExpander, SubtopicPlanner
+
+        from .activities.planning import PlanningActivities
+
+        llm = make_llm(settings, "gpt")
+        if cluster is None:
+            cluster = (
+                serve_cluster_call(settings) if clusterer == "serve" else local_cluster_call(settings, llm)
+            )
+        planner = SubtopicPlanner(pool, CandidateExpander(llm, count=30), cluster)
+        acts.planning = PlanningActivities(pool, make_sheets(settings), planner)
+    if "agents" in modules:
+        from icop.storage import make_store
+
+        from .activities.articles import ArticleActivities, LangGraphArticleGraph
+
+        if graph is None:
+            from graphs.article.agents import make_agents
+            from graphs.article.graph import local_writers
+
+            graph = LangGraphArticleGraph(pool, local_writers(settings), make_agents(settings))
+        acts.articles = ArticleActivities(pool, make_store(settings), graph)
+    if "images" in modules:
+        from icop.connectors.images import OfflineImages, make_image_provider
+        from icop.connectors.usage import Metering
+        from icop.images.generate import ImageSources
+        from icop.images.service import StoredJpegConverter
+        from icop.storage import make_store
+
+        from .activities.articles import ImageActivities
+
+        metering = Metering.to_db(pool)
+        store = make_store(settings)
+        sources = ImageSources(
+            {
+                "dall-e": make_image_provider(settings, "dall-e", metering),
+                "flux": make_image_provider(settings, "flux", metering),
+                "offline": OfflineImages("PNG", metering),
+            },
+            store,
+        )
+        acts.images = ImageActivities(pool, sources, StoredJpegConverter.from_settings(settings, store))
+    if "syndication" in modules:
+        import httpx
+
+        from icop.social.clients import build_clients
+        from icop.social.publisher import Publisher
+        from icop.social.tokens import VaultTokenStore
+        from icop.vault import Vault
+
+        from .activities.publish import PublishActivities
+
+        http = httpx.AsyncClient(timeout=settings.social_http_timeout_s, trust_env=False)
+        acts.closers.append(http.aclose)
+        tokens = VaultTokenStore(pool, Vault.from_spec(settings.vault_keys.get_secret_value()))
+        acts.publish = PublishActivities(Publisher(pool, settings, build_clients(settings, http), tokens))
+    return acts
+
+
+def workers_for(
+    client: Client,
+    acts: Activities,
+    queues: Queues,
+    modules: Sequence[str],
+    max_concurrent_activities: int = 50,
+) -> list[Worker]:
+    """One worker per module queue. A queue whose workflows call local activities of another module's
+    class gets those registered too (planning's run/row status; agents' article rows)."""
+    workers = []
+    for module in modules:
+        activities = list(acts.for_module(module))
+        workers.append(
+            Worker(
+                client,
+                task_queue=queues.of(module),
+                workflows=WORKFLOWS_BY_MODULE[module],
+                activities=activities,
+                max_concurrent_activities=max_concurrent_activities,
+            )
+        )
+    return workers
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    client: Client, acts: Activities, queues: Queues, modules: Sequence[str]
+) -> AsyncIterator[list[Worker]]:
+    """Workers polling in the background for the block's duration (tests, ``icop worker``)."""
+    workers = workers_for(client, acts, queues, modules)
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        yield workers
+    finally:
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def close(acts: Activities) -> None:
+    for c in reversed(acts.closers):
+        with contextlib.suppress(Exception):
+            await c()
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+
+
+async def run_worker(
+    settings: Settings,
+    modules: Sequence[str],
+    queues: Queues | None = None,
+    clusterer: ClustererKind = "serve",
+    stop: asyncio.Event | None = None,
+) -> None:
+    """``icop worker``: run until ``stop`` is set (or forever)."""
+    client = await connect(settings)
+    acts = await build_activities(settings, modules, clusterer=clusterer)
+    try:
+        async with running_workers(client, acts, queues or Queues(), modules):
+            log.info("worker up: %s", ", ".join(modules))
+            await (stop or asyncio.Event()).wait()
+    finally:
+        await close(acts)
