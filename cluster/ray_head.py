@@ -91,18 +91,28 @@ class RayComponent:
         if not wait_for_port(ip, self.s.ray_gcs_port, 60, proc):
             stop_session(proc.pid)
             raise StackError(f"Ray head did not start; see {self.root / 'ray.log'}")
-        r = subprocess.run(
-            [venv_bin("serve"), "start", f"--address={self.s.ray_target}",
-             f"--http-host={self.s.bind_host}", f"--http-port={self.s.serve_http_port}"],
-            env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        try:
+            r = subprocess.run(
+                [venv_bin("serve"), "start", f"--address={self.s.ray_target}",
+                 f"--http-host={self.s.bind_host}", f"--http-port={self.s.serve_http_port}"],
+                env=env, capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            stop_session(proc.pid)
+            raise StackError(
+                "Ray Serve did not start within 300 s (is the machine overloaded?); "
+                f"see {self.root / 'ray.log'} and {self.temp_dir}/session_latest/logs"
+            ) from None
         if r.returncode != 0:
             stop_session(proc.pid)
             raise StackError(f"Ray Serve did not start: {r.stderr.strip()[-800:]}")
         return proc.pid
 
     def stop(self, sid: int) -> None:
+        import shutil
+
         stop_session(sid, grace=15)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)  # no stale session for the next `up`
 
     def status(self, sid: int | None):  # type: ignore[no-untyped-def]
         from .stack import ComponentStatus

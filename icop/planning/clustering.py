@@ -108,7 +108,7 @@ class TopicClusterer:
                             metric="cosine", random_state=42, low_memory=True),
             hdbscan_model=HDBSCAN(min_cluster_size=p.min_cluster_size, min_samples=p.min_samples,
                                   metric="euclidean", cluster_selection_method="eom", prediction_data=False),
-            vectorizer_model=CountVectorizer(token_pattern=r"(?u)\b\w\w+\b", min_df=1),
+            vectorizer_model=CountVectorizer(token_pattern=r"(?u)\b\w\w+\b", min_df=1, stop_words="english"),
             calculate_probabilities=False,
         )  # fmt: skip
         topics, _ = model.fit_transform(docs, embeddings)
@@ -164,7 +164,7 @@ class TopicClusterer:
         if not clusters:
             return []
         for c, label in zip(clusters, labels, strict=True):
-            c.label = _clean_label(label) or cands[c.medoid]
+            c.label = _clean_label(label) or keyword_label(c.keywords) or cands[c.medoid]
         for c, e in zip(clusters, self.embed([c.label for c in clusters]), strict=True):
             c.embedding = e
         kept = merge_near_duplicates(clusters, threshold)
@@ -263,7 +263,16 @@ def _keywords(docs: list[str], k: int = 6) -> list[str]:
     return [w for w, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0]))[:k]]
 
 
+def keyword_label(keywords: Sequence[str], k: int = 3) -> str:
+    """BERTopic's own representation (c-TF-IDF keywords): the label when no language model names the cluster."""
+    return " · ".join(keywords[:k])
+
+
 def _clean_label(label: str) -> str:
-    label = label.strip().removeprefix("[offline]").strip().strip('"').strip()
+    """A usable label from a model's answer, or '' (an offline template is not a label)."""
+    label = label.strip()
+    if label.startswith("[offline]"):
+        return ""
+    label = label.strip('"').strip()
     first = label.splitlines()[0] if label else ""
     return first[:120] if 0 < len(first) <= 160 else ""

@@ -20,7 +20,7 @@ ICOP = str(Path(sys.executable).parent / "icop")
 
 def run_cli(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ICOP_STATE_DIR": str(state), "COLUMNS": "200"}
-    return subprocess.run([ICOP, *args], capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run([ICOP, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
 def test_every_component_is_healthy(stack: LocalStack) -> None:
