@@ -1,0 +1,86 @@
+"""Typed application builders for Serve configs (``cluster/serve_config.yaml``, ``serve deploy``).
+
+Each ``import_path`` in the config names one of these functions; Serve validates the application's
+``args`` against the function's pydantic model and calls it. The builders only translate arguments
+and call the modules' own ``build_*`` functions; every builder leaves secrets out of Serve's stored
+config where its module allows it (each replica reads its own ``ICOP_*`` environment).
+
+    serve deploy cluster/serve_config.yaml            # or: serve run deployments.apps:jpeg_app
+"""
+
+# No ``from __future__ import annotations`` here: Serve reads each builder's parameter annotation at
+# run time (``inspect.signature``) and validates ``args`` into the model only when it is a real class.
+# (``deployments.jpeg.app_builder`` has string annotations, so Serve would hand it a plain dict: the
+# ``jpeg_app`` below validates first and then calls it.)
+from typing import Any
+
+from pydantic import BaseModel, Field
+from ray.serve import Application
+
+from deployments.jpeg import JpegAppArgs
+from icop.connectors.config import LlmName
+from icop.settings import get_settings
+
+__all__ = ["JpegAppArgs", "ImagesAppArgs", "TopicsAppArgs", "WriterAppArgs", "jpeg_app", "images_app",
+           "topics_app", "writer_app"]  # fmt: skip
+
+
+def jpeg_app(args: JpegAppArgs) -> Application:
+    """The JpegConverter on its own (``deployments.jpeg``)."""
+    from deployments.jpeg import app_builder
+
+    return app_builder(JpegAppArgs.model_validate(args))
+
+
+class TopicsAppArgs(BaseModel):
+    """The TopicClusterer application (``deployments.topics``)."""
+
+    model_path: str | None = Field(default=None, description="Blank: ICOP_EMBEDDING_MODEL_PATH or MiniLM.")
+
+
+def topics_app(args: TopicsAppArgs) -> Application:
+    from deployments.topics import build_topics_app
+
+    return build_topics_app(get_settings(), args.model_path)  # type: ignore[no-any-return]
+
+
+class WriterAppArgs(BaseModel):
+    """One provider's Writer application (``deployments.writers``); see ``WriterScaling``."""
+
+    provider: LlmName
+    provider_concurrency: int = 16
+    per_replica: int = 8
+    target_ongoing_requests: float = 4.0
+    min_replicas: int = 1
+    num_cpus: float = 0.1
+
+
+def writer_app(args: WriterAppArgs) -> Application:
+    from deployments.writers import WriterScaling, build_writer_app
+
+    scaling = WriterScaling(
+        provider_concurrency=args.provider_concurrency,
+        per_replica=args.per_replica,
+        target_ongoing_requests=args.target_ongoing_requests,
+        min_replicas=args.min_replicas,
+        num_cpus=args.num_cpus,
+    )
+    return build_writer_app(args.provider, None, scaling)
+
+
+class ImagesAppArgs(BaseModel):
+    """ImageGenerator composed with its own JpegConverter (``deployments.images``)."""
+
+    num_cpus: float = 0.25
+    max_concurrent: dict[str, int] | None = None
+    jpeg: JpegAppArgs = Field(default_factory=JpegAppArgs)
+
+
+def images_app(args: ImagesAppArgs) -> Application:
+    from deployments.images import build_images_app
+
+    jpeg: dict[str, Any] = args.jpeg.model_dump()
+    return build_images_app(
+        get_settings(), num_cpus=args.num_cpus, max_concurrent=args.max_concurrent, pass_settings=False,
+        jpeg=jpeg,
+    )  # fmt: skip

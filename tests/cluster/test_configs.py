@@ -1,0 +1,174 @@
+"""The Serve config, ray-cluster.yaml and the KubeRay RayService: parsed with the real schemas, built with
+Serve's own builder call, and cross-checked (deployment names, CPUs/GPUs, autoscaling bounds, capacity)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from icop.offline import apply_offline_env
+
+apply_offline_env()
+
+from ray.serve.schema import ServeDeploySchema  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVE_CONFIG = ROOT / "cluster" / "serve_config.yaml"
+RAY_CLUSTER = ROOT / "ray-cluster.yaml"
+RAYSERVICE = ROOT / "cluster" / "kuberay-rayservice.yaml"
+
+EXPECTED = {
+    "topics": {"TopicClusterer"},
+    "writer-gpt": {"Writer_gpt"},
+    "writer-claude": {"Writer_claude"},
+    "writer-gemini": {"Writer_gemini"},
+    "images": {"ImageGenerator", "JpegConverterDeployment"},
+    "jpeg": {"JpegConverterDeployment"},
+}
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def serve_config() -> ServeDeploySchema:
+    return ServeDeploySchema.model_validate(load_yaml(SERVE_CONFIG))
+
+
+@pytest.fixture(scope="module")
+def rayservice() -> dict[str, Any]:
+    return load_yaml(RAYSERVICE)  # type: ignore[no-any-return]
+
+
+def resources(schema: ServeDeploySchema) -> dict[tuple[str, str], dict[str, Any]]:
+    """(app, deployment) -> the figures that must agree between the files."""
+    out = {}
+    for app in schema.applications:
+        for d in app.deployments:
+            auto = d.autoscaling_config or {}
+            auto = auto if isinstance(auto, dict) else auto.model_dump()
+            opts = d.ray_actor_options
+            opts = opts if isinstance(opts, dict) else opts.model_dump()
+            out[(app.name, d.name)] = {
+                "num_cpus": opts.get("num_cpus"),
+                "num_gpus": opts.get("num_gpus", 0) or 0,
+                "max_ongoing_requests": d.max_ongoing_requests,
+                "min_replicas": auto.get("min_replicas"),
+                "max_replicas": auto.get("max_replicas"),
+                "target_ongoing_requests": auto.get("target_ongoing_requests"),
+            }
+    return out
+
+
+def test_serve_config_declares_every_deployment_with_bounds(serve_config: ServeDeploySchema) -> None:
+    declared = {a.name: {d.name for d in a.deployments} for a in serve_config.applications}
+    assert declared == EXPECTED
+    assert serve_config.proxy_location.value == "HeadOnly" and serve_config.http_options.host == "127.0.0.1"
+    for (app, name), r in resources(serve_config).items():
+        assert 0 < r["num_cpus"] < 1, (app, name, r)  # fractional CPUs: 2-core machines, I/O-bound replicas
+        assert r["num_gpus"] == 0, (app, name)  # nothing runs on a GPU today (see the config's comment)
+        assert 1 <= r["min_replicas"] <= r["max_replicas"] <= 3, (app, name, r)
+        assert 0 < r["target_ongoing_requests"] <= r["max_ongoing_requests"], (app, name, r)
+    for app in serve_config.applications:
+        assert app.route_prefix is None, app.name  # handles only
+        assert app.import_path.startswith("deployments.apps:"), app.import_path
+
+
+def test_builders_accept_the_args_and_build_the_declared_deployments(serve_config: ServeDeploySchema) -> None:
+    """What `serve deploy` does first: import the builder, validate `args` into its model, build."""
+    from ray._common.utils import import_attr
+    from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
+    from ray.serve._private.build_app import build_app
+
+    for app in serve_config.applications:
+        builder = import_attr(app.import_path)
+        built = build_app(call_user_app_builder_with_args_if_necessary(builder, app.args), name=app.name)
+        assert {d.name for d in built.deployments} == {d.name for d in app.deployments}, app.name
+        for d in built.deployments:  # the code's own autoscaling bounds agree with the config's override
+            code_auto = d._deployment_config.autoscaling_config
+            conf = next(x for x in app.deployments if x.name == d.name)
+            if code_auto is not None:
+                assert code_auto.min_replicas == conf.autoscaling_config["min_replicas"], (app.name, d.name)
+                assert code_auto.max_replicas == conf.autoscaling_config["max_replicas"], (app.name, d.name)
+
+
+def test_builder_rejects_bad_args(serve_config: ServeDeploySchema) -> None:
+    from pydantic import ValidationError
+    from ray._common.utils import import_attr
+    from ray.serve._private.api import call_user_app_builder_with_args_if_necessary
+
+    with pytest.raises(ValidationError):
+        call_user_app_builder_with_args_if_necessary(import_attr("deployments.apps:writer_app"),
+                                                     {"provider": "not-a-provider"})  # fmt: skip
+    with pytest.raises(ValidationError):
+        call_user_app_builder_with_args_if_necessary(import_attr("deployments.apps:jpeg_app"),
+                                                     {"num_cpus": "lots"})  # fmt: skip
+
+
+def test_writers_stay_within_the_provider_limit(serve_config: ServeDeploySchema) -> None:
+    for app in serve_config.applications:
+        if app.name.startswith("writer-"):
+            (d,) = app.deployments
+            limit = app.args.get("provider_concurrency", 16)
+            assert d.autoscaling_config["max_replicas"] * d.max_ongoing_requests <= limit, app.name
+
+
+def test_rayservice_embeds_the_same_applications(serve_config: ServeDeploySchema, rayservice: dict) -> None:
+    assert rayservice["apiVersion"] == "ray.io/v1" and rayservice["kind"] == "RayService"
+    v2 = ServeDeploySchema.model_validate(yaml.safe_load(rayservice["spec"]["serveConfigV2"]))
+    assert resources(v2) == resources(serve_config)
+    assert [(a.name, a.import_path, a.args) for a in v2.applications] == [
+        (a.name, a.import_path, a.args) for a in serve_config.applications
+    ]
+    cluster = rayservice["spec"]["rayClusterConfig"]
+    head = cluster["headGroupSpec"]
+    assert head["rayStartParams"]["num-cpus"] == "0"  # no replicas on the head
+    groups = cluster["workerGroupSpecs"]
+    for g in [head, *groups]:
+        assert g["rayStartParams"]["disable-usage-stats"] == "true"
+        for c in g["template"]["spec"]["containers"]:
+            env = {e["name"]: e["value"] for e in c["env"]}
+            assert env["RAY_USAGE_STATS_ENABLED"] == "0"
+    cpu_capacity = sum(int(g["rayStartParams"]["num-cpus"]) * g["maxReplicas"] for g in groups)
+    assert cpu_capacity >= peak_cpus(serve_config)
+    for g in groups:  # the container gets the CPUs Ray believes it has
+        limit = g["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]
+        assert int(limit) == int(g["rayStartParams"]["num-cpus"]), g["groupName"]
+        assert g["minReplicas"] <= g["replicas"] <= g["maxReplicas"]
+
+
+def peak_cpus(schema: ServeDeploySchema) -> float:
+    return sum(r["num_cpus"] * r["max_replicas"] for r in resources(schema).values())
+
+
+def test_ray_cluster_yaml_can_hold_the_serve_config(serve_config: ServeDeploySchema) -> None:
+    c = load_yaml(RAY_CLUSTER)
+    assert c["cluster_name"] and c["provider"]["type"] == "aws"
+    types = c["available_node_types"]
+    head = types[c["head_node_type"]]
+    assert head["resources"]["CPU"] == 0
+    workers = {k: v for k, v in types.items() if k != c["head_node_type"]}
+    for name, t in workers.items():
+        assert 0 <= t["min_workers"] <= t["max_workers"] <= c["max_workers"], name
+    cpu_workers = [t for t in workers.values() if not t["resources"].get("GPU")]
+    assert sum(t["resources"]["CPU"] * t["max_workers"] for t in cpu_workers) >= peak_cpus(serve_config)
+    assert min(t["min_workers"] for t in cpu_workers) >= 1  # min_replicas of everything must fit at once
+    min_cpus = sum(r["num_cpus"] * r["min_replicas"] for r in resources(serve_config).values())
+    assert sum(t["resources"]["CPU"] * t["min_workers"] for t in cpu_workers) >= min_cpus
+    if any(r["num_gpus"] for r in resources(serve_config).values()):
+        assert any(t["resources"].get("GPU") for t in workers.values())
+
+    setup = " ".join(c["setup_commands"])
+    assert "scripts/install.sh" in setup
+    head_start = " ".join(c["head_start_ray_commands"])
+    worker_start = " ".join(c["worker_start_ray_commands"])
+    assert "--head" in head_start and "--include-dashboard=false" in head_start
+    assert "dashboard-host" not in head_start and "dashboard-port" not in head_start
+    for cmds in (head_start, worker_start):
+        assert "--disable-usage-stats" in cmds and "RAY_USAGE_STATS_ENABLED=0" in cmds
+    assert "cluster/serve_config.yaml" in head_start
+    assert "--address=$RAY_HEAD_IP:6379" in worker_start

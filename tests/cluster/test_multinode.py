@@ -1,0 +1,84 @@
+"""Two Ray nodes on one machine (head on 127.0.0.2, a worker node on 127.0.0.3, both under the loopback
+shim) on a PRIVATE cluster, never the session stack's: autoscaling of the JpegConverter under load, and
+Serve recovering when the worker node is SIGKILLed mid-load.
+
+The scenarios run in a driver process of their own (``bench/serve_autoscale.py --driver``, under the
+shim too), so this pytest process's Ray state (the session stack's driver) is left alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from cluster.ray_nodes import PrivateCluster, off_loopback
+from icop.offline import apply_offline_env
+
+apply_offline_env()
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_IP = "127.0.0.3"
+
+
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("serve_autoscale", ROOT / "bench" / "serve_autoscale.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PrivateCluster]:
+    pc = PrivateCluster(num_cpus=2)  # the head has room to replace a replica lost with the worker
+    try:
+        pc.start()
+        pc.add_worker(WORKER_IP, num_cpus=1)
+        yield pc
+    finally:
+        pc.close()
+
+
+def test_nodes_listen_on_loopback_only(cluster: PrivateCluster) -> None:
+    pids = cluster.pids()
+    assert len(pids) >= 6  # gcs, raylets, agents, Serve controller and proxies, ...
+    assert off_loopback(pids) == []
+
+
+def test_autoscaling_under_load(cluster: PrivateCluster, tmp_path: Path) -> None:
+    r = bench().run_driver(cluster, ["--scenario", "autoscale", "--load-s", "25", "--clients", "24",
+                                     "--side", "512", "--upscale-delay", "0.5", "--downscale-delay", "4",
+                                     "--down-timeout", "40"], timeout=240)  # fmt: skip
+    out = tmp_path / "serve-autoscale.json"
+    out.write_text(json.dumps(r, indent=1))
+    print(f"autoscale figures: {out}\n" + json.dumps({k: v for k, v in r.items() if k != "samples"}))
+    assert r["replicas_before"] == 1
+    assert 2 <= r["replicas_decided_peak"] <= 3  # the autoscaler asked for more, within max_replicas
+    assert r["replicas_peak"] >= 2  # ... and they ran
+    assert r["replicas_after"] == 1 and r["back_to_min_s_after_load"] is not None
+    assert r["errors"] == 0 and r["calls"] > 50
+    assert r["throughput_img_s"] > 0 and r["p99_ms"] > 0
+    assert any(w["replicas"] and w["replicas"] >= 2 for w in r["timeline"])
+
+
+def test_worker_node_killed_mid_load(cluster: PrivateCluster) -> None:
+    sids = f"{cluster.head_sid},{cluster.workers[WORKER_IP]}"
+    r = bench().run_driver(cluster, ["--scenario", "failover", "--sids", sids, "--load-s", "14",
+                                     "--kill-after", "4", "--clients", "8", "--side", "512",
+                                     "--rejoin-timeout", "60"],
+                           timeout=240)  # fmt: skip
+    print("failover figures: " + json.dumps(r))
+    assert r["placement_before"] == {"127.0.0.2": 1, WORKER_IP: 1}  # spread across both nodes
+    assert r["sockets_off_loopback"] == []  # both nodes' processes and the driver, replicas deployed
+    assert r["kill_at_s"] > 0 and r["calls_after_kill"] > 0
+    assert r["logical_failed"] == 0  # every call succeeded, some after the caller's retries
+    assert r["recovered_s"] < 30  # after this, every attempt succeeded
+    assert r["placement_after"] == {"127.0.0.2": 2}  # Serve replaced the lost replica on the head
+    assert r["ok_after_replacement"]
