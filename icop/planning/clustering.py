@@ -158,15 +158,16 @@ class TopicClusterer:
         return Proposal(cands, emb, clusters)
 
     def finalize(self, proposal: Proposal, labels: Sequence[str], threshold: float = 0.85) -> list[SubtopicResult]:
-        """Apply labels (falling back to the most central candidate), then merge near-duplicate labels so
-        that no two results have cosine similarity above ``threshold``. Largest clusters first."""
+        """Apply labels (a model's, else BERTopic keywords), then merge near-duplicates so that no two
+        results' embeddings (cluster centroids) have cosine similarity above ``threshold``. Largest first."""
         clusters, cands, emb = proposal.clusters, proposal.candidates, proposal.embeddings
         if not clusters:
             return []
         for c, label in zip(clusters, labels, strict=True):
             c.label = _clean_label(label) or keyword_label(c.keywords) or cands[c.medoid]
-        for c, e in zip(clusters, self.embed([c.label for c in clusters]), strict=True):
-            c.embedding = e
+            # A sub-topic is stored as the centroid of its candidates: stable across runs whatever its
+            # label says, so dedup against the tenant's past compares themes, not wordings.
+            c.embedding = _unit_centroid(emb, c.members)
         kept = merge_near_duplicates(clusters, threshold)
         return [
             SubtopicResult(c.label, len(c.members), c.keywords, [cands[i] for i in _closest(emb, c.members, 3)],
@@ -236,7 +237,7 @@ def merge_close_centroids(clusters: list[Cluster], emb: np.ndarray, threshold: f
 
 
 def merge_near_duplicates(clusters: list[Cluster], threshold: float) -> list[Cluster]:
-    """Greedy, largest first: a cluster whose label is too close to a kept one is merged into it."""
+    """Greedy, largest first: a cluster whose embedding is too close to a kept one is merged into it."""
     kept: list[Cluster] = []
     for c in sorted(clusters, key=lambda c: len(c.members), reverse=True):
         twin = next((k for k in kept if float(k.embedding @ c.embedding) > threshold), None)  # type: ignore[operator]
