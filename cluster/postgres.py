@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import pwd
 import subprocess
+import time
 from pathlib import Path
 
 from icop.settings import Settings
 
-from .processes import StackError, alive, require_free, stop_session, wait_for_port
+from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
 
 PG_OS_USER = "icop-pg"
 
@@ -99,8 +100,6 @@ class PostgresComponent:
                 "-h", self.s.bind_host, "-p", str(self.s.pg_port), "-k", str(self.data)]  # fmt: skip
         self.log.touch()
         self._chown(self.log)
-        from .processes import spawn
-
         proc = spawn(argv, self.log)
         if not wait_for_port(self.s.bind_host, self.s.pg_port, 30, proc) or not self._ready(bindir, 30):
             stop_session(proc.pid)
@@ -109,8 +108,6 @@ class PostgresComponent:
         return proc.pid
 
     def _ready(self, bindir: Path, timeout: float) -> bool:
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             r = subprocess.run(

@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -62,15 +62,6 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
         except OSError:
             time.sleep(0.1)
     return False
-
-
-def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return check()
 
 
 def spawn(

@@ -11,17 +11,19 @@ import json
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from icop.settings import STACK_ENV, Settings, load_settings
 
-from .processes import StackError, alive, require_free, session_members, spawn, stop_session, wait_for_port
 from .emulators import EmulatorsComponent
 from .postgres import PostgresComponent
+from .processes import StackError, alive, require_free, session_members, spawn, stop_session, wait_for_port
 from .ray_head import RayComponent
 
 STACK_FILE = "stack.json"
@@ -118,8 +120,6 @@ class TemporalComponent:
         return proc.pid
 
     def _healthy(self, timeout: float) -> bool:
-        import subprocess
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             r = subprocess.run(
@@ -165,7 +165,7 @@ class LocalStack:
     def state_file(self) -> Path:
         return self.state_dir / STACK_FILE
 
-    def up(self, progress: callable | None = None) -> list[StartResult]:  # type: ignore[valid-type]
+    def up(self, progress: Callable[[str], None] | None = None) -> list[StartResult]:
         state = StackState.load(self.state_file)
         results = []
         for comp in self.components:

@@ -277,10 +277,3 @@ def get_settings() -> Settings:
     """The process-wide settings (cached). Tests build their own with ``load_settings``."""
     return load_settings()
 
-
-def clear_settings_cache() -> None:
-    get_settings.cache_clear()
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 PLAN_TAB = "ContentPlan"
 PLAN_RANGE = f"{PLAN_TAB}!A2:E"
@@ -110,10 +109,6 @@ def parse_csv(text: str, default_language: str = "en") -> ParsedPlan:
     if records and records[0] and records[0][0].strip().lower() == "topic":
         records = records[1:]
     return parse_rows(records, default_language)
-
-
-def read_csv_plan(path: Path, default_language: str = "en") -> ParsedPlan:
-    return parse_csv(path.read_text(encoding="utf-8-sig"), default_language)
 
 
 def safe_cell(value: str) -> str:
