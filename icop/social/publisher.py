@@ -216,13 +216,15 @@ class Publisher:
 
     async def _ensure_row(self, t: PublishTarget, r: RenderedPost) -> asyncpg.Record:
         key = idempotency_key(t.tenant_id, t.article_id, t.platform, t.account_id)
+        # No conflict target: the key is a function of (article, platform, account), so a racing insert
+        # conflicts on both unique indexes and a targeted ON CONFLICT would raise on the other one.
         async with tenant_tx(self.pool, t.tenant_id) as conn:
             await conn.execute(
                 """INSERT INTO posts (tenant_id, article_id, platform, account_id, idempotency_key, text,
                                       media_urls,
                                       cost_usd)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                   ON CONFLICT (article_id, platform, account_id) DO NOTHING""",
+                   ON CONFLICT DO NOTHING""",
                 t.tenant_id,
                 t.article_id,
                 t.platform,
