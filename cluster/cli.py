@@ -34,6 +34,11 @@ from .cli_graph import graph_app  # noqa: E402
 app.add_typer(graph_app, name="graph")
 from .cli_worker import worker_app  # noqa: E402
 app.add_typer(worker_app, name="worker")
+from .cli_events import events_app  # noqa: E402
+app.add_typer(events_app, name="events")
+from .cli_backfill import BACKFILL_HELP, backfill, schedules_app  # noqa: E402
+app.command("backfill", help=BACKFILL_HELP)(backfill)
+app.add_typer(schedules_app, name="schedules")
 
 console = Console()
 err = Console(stderr=True)
@@ -122,18 +127,33 @@ def db_migrate(state_dir: StateDir = None) -> None:
 
 
 @app.command("demo")
-def demo(state_dir: StateDir = None) -> None:
-    """Run the demo on the embedded default stack (no API keys needed)."""
-    from .demo import run_demo
+def demo(
+    state_dir: StateDir = None,
+    subtopics: Annotated[int, typer.Option(min=1, max=10, help="Sub-topics (articles) per plan row.")] = 2,
+) -> None:
+    """Run the whole product on the embedded default stack (no API keys needed).
+
+    Starts the stack, signs up a demo tenant, connects the four platforms, back-fills the example plan
+    (examples/plan.csv) through Temporal: sub-topics, articles, images, JPEGs, dry-run posts and sheet
+    write-back, then prints what was produced and where. Providers with a key configured are used for
+    real; the others run against the local emulators.
+    """
+    from .demo import DemoError, run_demo
     from .processes import StackError
     from .stack import LocalStack
 
     console.rule("ICOP demo — embedded stack")
     try:
-        run_demo(console, str(state_dir) if state_dir else None)
-    except StackError as e:
+        r = run_demo(console, str(state_dir) if state_dir else None, want=subtopics)
+    except (StackError, DemoError) as e:
         _fail(str(e))
+        return
     console.print(_status_table(LocalStack.open(state_dir).status()))
+    console.print(
+        f"Run {r.run_id} {r.run_status} in {r.seconds:.0f} s: {r.articles} articles, {r.images} images, "
+        f"{r.posts} dry-run posts, {len(r.problems)} plan rows skipped with a reason. "
+        f"Log in to the API as {r.email} (password in the state folder's demo-logins.txt)."
+    )
     console.print("Stop everything with [bold]icop stack down[/] (or `make stack-down`).")
 
 

@@ -1,12 +1,15 @@
-"""`icop demo`: the main job on the embedded default stack, with no API keys.
+"""`icop demo`: the main job, the whole product on the embedded default stack, with no API keys.
 
-Stack up → migrate → a demo tenant (signed up through the gateway's auth service) → the example plan
-(`examples/plan.csv`, English and Korean rows and two bad rows) loaded into the Sheets emulator → read
-back through the real Sheets SDK → sub-topics for every pending row through the TopicClusterer on Ray
-Serve (candidates and labels from the LLM connector; the emulators when no key is configured) → statuses
-and sub-topics written back with one ``values.batchUpdate`` per batch → a summary.
+Stack up → migrate → a demo tenant signed up through the public API → the four platforms' accounts
+connected (tokens issued by the social emulator, stored encrypted) → the example plan
+(`examples/plan.csv`: English and Korean rows and two bad rows) loaded into the Sheets emulator → a
+pipeline on it → a back-fill started through the API, which starts a durable ``PipelineRunWorkflow`` in
+Temporal → workers in this process run it: sub-topics (TopicClusterer on Ray Serve), articles (the
+LangGraph/CrewAI graph with three writers), images and JPEGs, dry-run posts to every platform, sheet
+write-back → a summary of what was produced and where.
 
-Articles, images and posts join this run as the agent graph and the workflows land (issues 6–9).
+Providers without a key talk to the emulators through their real SDKs; the same command with keys in
+the environment (or `.env`) uses the real providers.
 """
 
 from __future__ import annotations
@@ -16,9 +19,13 @@ import csv
 import secrets
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from icop.db.migrate import setup_database
@@ -27,8 +34,7 @@ from icop.settings import Settings, load_settings
 from .stack import LocalStack
 
 EXAMPLE_PLAN = Path(__file__).resolve().parent.parent / "examples" / "plan.csv"
-DEMO_EMAIL = "demo@icop.example"
-DEMO_SHEET = "demo-content-plan"
+PLATFORM_ACCOUNTS = {"facebook": "1010001", "instagram": "1780001", "threads": "27000001", "x": "4400001"}
 
 
 @dataclass
@@ -36,12 +42,18 @@ class DemoReport:
     stack_seconds: float
     migrated: list[str]
     tenant_id: str = ""
-    planned_rows: int = 0
-    subtopics: int = 0
+    email: str = ""
+    run_id: str = ""
+    run_status: str = ""
+    progress: dict[str, Any] = field(default_factory=dict)
+    articles: int = 0
+    images: int = 0
+    posts: int = 0
     problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
-def run_demo(console: Console, state_dir: str | None = None, want: int = 4) -> DemoReport:
+def run_demo(console: Console, state_dir: str | None = None, want: int = 2) -> DemoReport:
     stack = LocalStack.open(state_dir)
     t0 = time.monotonic()
     with console.status("starting the embedded stack…") as status:
@@ -54,91 +66,227 @@ def run_demo(console: Console, state_dir: str | None = None, want: int = 4) -> D
     applied = asyncio.run(setup_database(settings))
     console.print(f"  database migrated ({len(applied)} new migrations)")
     report = DemoReport(seconds, [f"{m.version:04d}_{m.name}" for m in applied])
-    asyncio.run(_plan_example(console, settings, report, want))
+    t1 = time.monotonic()
+    asyncio.run(_main_job(console, settings, report, want))
+    report.seconds = time.monotonic() - t1
     return report
 
 
-async def _demo_tenant(settings: Settings, pool, console: Console) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """Sign the demo tenant up once (password kept in the state dir), later log in."""
-    from gateway.auth.schemas import Login, SignUp
-    from gateway.auth.service import AuthService
-    from gateway.config import GatewayConfig
-    from icop.errors import Conflict
-    from icop.security import TokenCodec
+class DemoError(RuntimeError):
+    """A step of the demo failed; the message says which and why."""
 
-    cfg = GatewayConfig()
-    codec = TokenCodec(settings.jwt_secret.get_secret_value(), cfg.jwt_issuer, cfg.jwt_audience, cfg.access_ttl_s)
-    auth = AuthService(pool, codec, cfg)
-    pw_file = settings.state_path / "demo-password"
-    if not pw_file.exists():
-        pw_file.write_text(secrets.token_urlsafe(12))
-        pw_file.chmod(0o600)
-    password = pw_file.read_text().strip()
+
+class Api:
+    """The public API, in this process (the same app `icop gateway serve` runs), as a tenant's admin."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def call(self, method: str, path: str, **kw: Any) -> Any:
+        r = await self.http.request(method, path, **kw)
+        if r.status_code >= 400:
+            raise DemoError(f"{method} {path} → {r.status_code}: {r.text[:2000]}")
+        return r.json() if r.content else None
+
+    def authorize(self, access_token: str) -> None:
+        self.http.headers["Authorization"] = f"Bearer {access_token}"
+
+
+async def _sign_up(api: Api, settings: Settings, console: Console, report: DemoReport) -> None:
+    """A fresh demo tenant per run (so every run shows the whole pipeline); logins kept in the state dir."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    email, password = f"demo-{stamp}@icop.example", secrets.token_urlsafe(12)
+    pair = await api.call(
+        "POST",
+        "/v1/auth/signup",
+        json={"company_name": f"Demo Coffee Co. {stamp}", "plan": "growth", "email": email,
+              "password": password, "display_name": "Demo admin"},
+    )  # fmt: skip
+    api.authorize(pair["access_token"])
+    logins = settings.state_path / "demo-logins.txt"
+    with logins.open("a", encoding="utf-8") as f:
+        f.write(f"{email} {password} tenant={pair['tenant_id']}\n")
+    logins.chmod(0o600)
+    report.tenant_id, report.email = str(pair["tenant_id"]), email
+    console.print(f"  signed up tenant {pair['tenant_id']} as {email} (password in {logins})")
+
+
+async def _connect_accounts(api: Api, settings: Settings, console: Console) -> list[dict[str, str]]:
+    """Each platform's account: a token issued by the social emulator, stored through the API."""
+    social = f"http://{settings.bind_host}:{settings.social_emulator_port}"
+    async with httpx.AsyncClient(base_url=social, trust_env=False, timeout=10) as emu:
+        for platform, account_id in PLATFORM_ACCOUNTS.items():
+            r = await emu.post("/_admin/tokens", json={"platform": platform, "account_id": account_id})
+            r.raise_for_status()
+            tok = r.json()
+            body = {"platform": platform, "account_id": account_id, "account_name": f"Demo {platform}",
+                    "access_token": tok["token"], "refresh_token": tok.get("refresh_token")}  # fmt: skip
+            await api.call("POST", "/v1/credentials", json={k: v for k, v in body.items() if v})
+    console.print(f"  connected {', '.join(f'{p}:{a}' for p, a in PLATFORM_ACCOUNTS.items())}")
+    return [{"platform": p, "account_id": a} for p, a in PLATFORM_ACCOUNTS.items()]
+
+
+def _seed_sheet(settings: Settings, sheet_id: str, console: Console) -> None:
+    from emulators.client import EmulatorAdmin
+
+    with EXAMPLE_PLAN.open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
     try:
-        pair = await auth.sign_up(SignUp(company_name="Demo Coffee Co.", plan="growth", email=DEMO_EMAIL,
-                                         password=password, display_name="Demo admin"))  # type: ignore[arg-type]
-        console.print(f"  signed up demo tenant {pair.tenant_id} (login {DEMO_EMAIL})")
-    except Conflict:
-        pair = await auth.login(Login(email=DEMO_EMAIL, password=password))  # type: ignore[arg-type]
-        console.print(f"  demo tenant {pair.tenant_id} exists; logged in as {DEMO_EMAIL}")
-    return str(pair.tenant_id), password
+        admin.seed_sheet(
+            sheet_id, {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]}
+        )
+    finally:
+        admin.close()
+    console.print(
+        f"  loaded {EXAMPLE_PLAN.name} ({len(rows) - 1} rows) into the Sheets emulator as {sheet_id!r}"
+    )
 
 
-async def _plan_example(console: Console, settings: Settings, report: DemoReport, want: int) -> None:
-    import uuid
-
+def _topics_handle(settings: Settings, console: Console) -> Any:
+    """The TopicClusterer application on the stack's Ray Serve (deployed once, then reused)."""
     import ray
     from ray import serve
 
-    from deployments.topics import APP_NAME, build_topics_app, cluster_call
-    from emulators.client import EmulatorAdmin
-    from icop.connectors.llm import make_llm
-    from icop.connectors.sheets import make_sheets
+    from deployments.topics import APP_NAME, build_topics_app
+
+    if not ray.is_initialized():
+        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+    with console.status("deploying TopicClusterer on Ray Serve (loads the model, warms BERTopic)…"):
+        try:
+            return serve.get_app_handle(APP_NAME)
+        except Exception:  # not deployed yet
+            return serve.run(build_topics_app(settings), name=APP_NAME, route_prefix=None)
+
+
+async def _main_job(console: Console, settings: Settings, report: DemoReport, want: int) -> None:
+    from deployments.topics import cluster_call
+    from gateway.app import create_app
+    from gateway.runs.temporal_starter import TemporalRunStarter
     from icop.db import create_pool
-    from icop.planning.run import plan_sheet
-    from icop.planning.service import CandidateExpander, SubtopicPlanner
-    from icop.planning.sheet_io import PlanSheet
+    from workflows.types import MODULES, Queues, run_workflow_id
+    from workflows.types import Progress as RunProgress
+    from workflows.worker import build_activities, close, connect, running_workers
 
     pool = await create_pool(settings.pg_dsn("app"))
+    client = await connect(settings)
+    queues = Queues()
+    app = create_app(settings, pool=pool, run_starter=TemporalRunStarter(client, queues))
+    transport = httpx.ASGITransport(app=app)
+    acts = None
     try:
-        tenant_id, _ = await _demo_tenant(settings, pool, console)
-        report.tenant_id = tenant_id
-        with EXAMPLE_PLAN.open(encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-        admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
-        admin.seed_sheet(DEMO_SHEET, {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]})
-        console.print(f"  loaded {EXAMPLE_PLAN.name} ({len(rows) - 1} rows) into the Sheets emulator as {DEMO_SHEET!r}")
-
-        if not ray.is_initialized():
-            ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
-        with console.status("deploying TopicClusterer on Ray Serve (loads the model, warms BERTopic)…"):
-            try:
-                handle = serve.get_app_handle(APP_NAME)
-            except Exception:  # not deployed yet
-                handle = serve.run(build_topics_app(settings), name=APP_NAME, route_prefix=None)
-        llm = make_llm(settings, "gpt")
-        planner = SubtopicPlanner(pool, CandidateExpander(llm, count=30), cluster_call(handle))
-        sheet = PlanSheet(make_sheets(settings), DEMO_SHEET)
-
-        def progress(outcome) -> None:  # type: ignore[no-untyped-def]
-            r = outcome.row
-            if outcome.error:
-                console.print(f"  [red]row {r.row_number}[/] {r.topic!r}: {outcome.error}")
-            else:
-                labels = "; ".join(s.label for s in outcome.subtopics) or "nothing new (already covered)"
-                console.print(f"  row {r.row_number} [{r.language}] {r.topic!r} → {labels}")
-
-        with console.status("planning sub-topics…"):
-            res = await plan_sheet(pool, sheet, planner, uuid.UUID(tenant_id), want=want, progress=progress)
-        report.planned_rows = sum(1 for o in res.outcomes if not o.error)
-        report.subtopics = sum(len(o.subtopics) for o in res.outcomes)
-        report.problems = [str(p) for p in res.problems]
-        for p in res.problems:
-            console.print(f"  [yellow]skipped[/] {p}")
-        console.print(f"  wrote statuses and sub-topics back in {res.batch_updates} batchUpdate call(s)")
-        _print_sheet(console, admin.read_sheet(DEMO_SHEET))
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=60) as http:
+            api = Api(http)
+            await _sign_up(api, settings, console, report)
+            targets = await _connect_accounts(api, settings, console)
+            sheet_id = f"demo-plan-{report.tenant_id[:8]}"
+            _seed_sheet(settings, sheet_id, console)
+            pipeline = await api.call(
+                "POST",
+                "/v1/pipelines",
+                json={"name": "Demo content plan", "source_kind": "sheet", "sheet_id": sheet_id,
+                      "mode": "compare", "image_provider": "dalle", "targets": targets, "dry_run": True,
+                      "subtopics_per_topic": want},
+            )  # fmt: skip
+            console.print(f"  pipeline {pipeline['id']}: compare mode, DALL-E images, dry-run posts")
+            cluster = cluster_call(_topics_handle(settings, console))
+            acts = await build_activities(settings, MODULES, pool=pool, cluster=cluster)
+            async with running_workers(client, acts, queues, MODULES):
+                run = await api.call(
+                    "POST", f"/v1/pipelines/{pipeline['id']}/runs", json={"kind": "backfill"}
+                )
+                report.run_id = run["id"]
+                console.print(f"  back-fill {run['id']} started as workflow {run['workflow_id']}")
+                handle = client.get_workflow_handle(run_workflow_id(run["id"]), result_type=RunProgress)
+                await _follow(console, handle)
+            run = await api.call("GET", f"/v1/runs/{report.run_id}")
+            report.run_status, report.progress = run["status"], run["progress"]
+        await _summary(console, settings, pool, report, sheet_id)
     finally:
+        if acts is not None:
+            await close(acts)
         await pool.close()
+
+
+async def _follow(console: Console, handle: Any) -> None:
+    """A progress bar from the workflow's ``progress`` query until the run ends."""
+    from workflows.types import Progress as RunProgress
+
+    cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"), TimeElapsedColumn())  # fmt: skip
+    with Progress(*cols, console=console) as bar:
+        rows = bar.add_task("rows", total=None, detail="reading the plan…")
+        result = asyncio.ensure_future(handle.result())
+
+        def show(p: RunProgress) -> None:
+            detail = (f"{p.subtopics} sub-topics · {p.articles_done} articles · {p.posts} posts"
+                      f" · {p.rows_failed} failed · {p.in_flight} in flight")  # fmt: skip
+            bar.update(rows, total=p.rows_total or None, completed=p.rows_done + p.rows_failed, detail=detail)
+
+        while not result.done():
+            try:
+                show(await handle.query("progress", result_type=RunProgress))
+            except Exception:  # noqa: BLE001 - no answer while a worker restarts: ask again
+                pass
+            await asyncio.wait([result], timeout=1.0)
+        show(result.result())
+
+
+async def _summary(
+    console: Console, settings: Settings, pool: Any, report: DemoReport, sheet_id: str
+) -> None:
+    import uuid
+
+    from emulators.client import EmulatorAdmin
+    from icop.db import tenant_tx
+
+    tenant = uuid.UUID(report.tenant_id)
+    async with tenant_tx(pool, tenant) as conn:
+        arts = await conn.fetch(
+            """SELECT a.id, a.language, a.title, a.status, a.markdown_url, s.row_number,
+                      (SELECT count(*) FROM images i WHERE i.article_id = a.id) AS images
+                 FROM generated_articles a LEFT JOIN subtopics s ON s.id = a.subtopic_id
+                WHERE a.run_id = $1 ORDER BY s.row_number, a.created_at""",
+            uuid.UUID(report.run_id),
+        )
+        posts = await conn.fetch(
+            "SELECT platform, status, count(*) AS n FROM posts WHERE tenant_id = $1 GROUP BY 1, 2 ORDER BY 1",
+            tenant,
+        )
+        skipped = await conn.fetch(
+            "SELECT row_number, reason FROM run_rows WHERE run_id = $1 AND status = 'invalid' ORDER BY 1",
+            uuid.UUID(report.run_id),
+        )
+    report.articles, report.images = len(arts), sum(int(a["images"]) for a in arts)
+    report.posts = sum(int(p["n"]) for p in posts)
+    report.problems = [f"row {r['row_number']}: {r['reason']}" for r in skipped]
+
+    t = Table(title="articles")
+    for h in ("row", "lang", "title", "status", "images", "markdown"):
+        t.add_column(h, overflow="fold")
+    for a in arts:
+        t.add_row(
+            str(a["row_number"]),
+            a["language"],
+            a["title"],
+            a["status"],
+            str(a["images"]),
+            a["markdown_url"] or "",
+        )
+    console.print(t)
+    pt = Table(title="posts (dry run: rendered and checked against each platform's rules, not sent)")
+    for h in ("platform", "status", "posts"):
+        pt.add_column(h)
+    for p in posts:
+        pt.add_row(p["platform"], p["status"], str(p["n"]))
+    console.print(pt)
+    for line in report.problems:
+        console.print(f"  [yellow]skipped[/] {line}")
+    admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
+    try:
+        _print_sheet(console, admin.read_sheet(sheet_id))
+    finally:
+        admin.close()
 
 
 def _print_sheet(console: Console, book: dict[str, list[list[object]]]) -> None:

@@ -11,14 +11,12 @@ import sys
 from pathlib import Path
 
 import httpx
-
-from icop.offline import apply_offline_env
 from pydantic import SecretStr
 
-from icop.settings import EMULATOR_KEY, Settings, emulator_provider_settings
+from icop.offline import apply_offline_env
+from icop.settings import Settings, emulator_provider_settings
 
 from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
-
 
 
 def cert_dir(settings: Settings) -> Path:
@@ -30,7 +28,9 @@ def provider_env(settings: Settings) -> dict[str, str]:
     env = {}
     for values in emulator_provider_settings(settings).values():
         for name, value in values.items():
-            env[f"ICOP_{name.upper()}"] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            env[f"ICOP_{name.upper()}"] = (
+                value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            )
     return env
 
 
@@ -49,15 +49,19 @@ class EmulatorsComponent:
         host = self.s.bind_host
         require_free(host, self.s.emulator_port, "The emulators", "ICOP_EMULATOR_PORT")
         require_free(host, self.s.fal_emulator_port, "The fal emulator", "ICOP_FAL_EMULATOR_PORT")
+        require_free(host, self.s.social_emulator_port, "The social emulator", "ICOP_SOCIAL_EMULATOR_PORT")
         self.dir.mkdir(parents=True, exist_ok=True)
         root = Path(__file__).resolve().parent.parent
         argv = [
             sys.executable, "-m", "emulators", "--host", host, "--port", str(self.s.emulator_port),
-            "--fal-port", str(self.s.fal_emulator_port), "--cert-dir", str(self.dir),
+            "--fal-port", str(self.s.fal_emulator_port), "--social-port", str(self.s.social_emulator_port),
+            "--cert-dir", str(self.dir),
         ]  # fmt: skip
         proc = spawn(argv, self.dir / "emulators.log", env=apply_offline_env(dict(os.environ)), cwd=root)
-        ok = wait_for_port(host, self.s.emulator_port, 30, proc) and wait_for_port(
-            host, self.s.fal_emulator_port, 10, proc
+        ok = (
+            wait_for_port(host, self.s.emulator_port, 30, proc)
+            and wait_for_port(host, self.s.fal_emulator_port, 10, proc)
+            and wait_for_port(host, self.s.social_emulator_port, 30, proc)
         )
         if not ok or not self._healthy():
             stop_session(proc.pid)
@@ -67,7 +71,8 @@ class EmulatorsComponent:
     def _healthy(self) -> bool:
         try:
             with httpx.Client(trust_env=False, timeout=2) as c:
-                return c.get(f"{self.address}/_admin/health").status_code == 200
+                social = f"http://{self.s.bind_host}:{self.s.social_emulator_port}/_admin/health"
+                return all(c.get(u).status_code == 200 for u in (f"{self.address}/_admin/health", social))
         except httpx.HTTPError:
             return False
 
@@ -79,5 +84,8 @@ class EmulatorsComponent:
 
         running = alive(sid)
         healthy = running and self._healthy()
-        detail = f"fal (TLS) on {self.s.bind_host}:{self.s.fal_emulator_port}"
+        detail = (
+            f"fal (TLS) on {self.s.bind_host}:{self.s.fal_emulator_port}, "
+            f"social on {self.s.bind_host}:{self.s.social_emulator_port}"
+        )
         return ComponentStatus(self.name, self.address, running, healthy, sid, detail)

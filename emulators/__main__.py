@@ -1,4 +1,4 @@
-"""``python -m emulators --host 127.0.0.1 --port 58100 --fal-port 58101 --cert-dir DIR``."""
+"""``python -m emulators --host H --port 58100 --fal-port 58101 --social-port 58102 --cert-dir DIR``."""
 
 from __future__ import annotations
 
@@ -16,13 +16,16 @@ def main() -> None:
     p.add_argument("--port", type=int, default=58100, help="plain HTTP: OpenAI-compatible, Sheets v4, admin")
     p.add_argument("--fal-port", type=int, default=58101, help="TLS: fal.ai queue protocol (0: off)")
     p.add_argument(
+        "--social-port", type=int, default=0, help="Graph API, Threads and X v2 emulator (0: off)"
+    )
+    p.add_argument(
         "--cert-dir", type=Path, default=Path(".icop/emulators"), help="where the cert and CA bundle go"
     )
     args = p.parse_args()
     if not args.host.startswith("127.") and args.host != "localhost":
         p.error("the emulators bind loopback only")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve(args.host, args.port, args.fal_port, args.cert_dir))
+    asyncio.run(serve(args.host, args.port, args.fal_port, args.cert_dir, args.social_port))
 
 
 if __name__ == "__main__":

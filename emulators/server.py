@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,15 @@ def build_tls_app(ctx: Context) -> web.Application:
     return app
 
 
-async def serve(host: str, port: int, tls_port: int, cert_dir: Path) -> None:
+async def _start_social(host: str, port: int) -> asyncio.subprocess.Process:
+    """The social emulator (an ASGI app under uvicorn) as a child process of this one."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "emulators.social", "--host", host, "--port", str(port),
+        "--log-level", "warning",
+    )  # fmt: skip
+
+
+async def serve(host: str, port: int, tls_port: int, cert_dir: Path, social_port: int = 0) -> None:
     """Run until SIGTERM/SIGINT. The TLS certificate is made fresh at every start."""
     cert, key, bundle = make_certificate(cert_dir, [host, "localhost"])
     ctx = Context()
@@ -124,10 +133,17 @@ async def serve(host: str, port: int, tls_port: int, cert_dir: Path) -> None:
         runners.append(runner)
     log.info("emulators on http://%s:%d and https://%s:%d (CA bundle %s)", host, port, host, tls_port, bundle)
     print(f"emulators ready: http://{host}:{port} https://{host}:{tls_port} bundle={bundle}", flush=True)
+    social = await _start_social(host, social_port) if social_port else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if social is not None:
+        watch = asyncio.ensure_future(social.wait())
+        watch.add_done_callback(lambda _: stop.set())  # the social emulator died: stop, the stack sees it
     await stop.wait()
+    if social is not None and social.returncode is None:
+        social.terminate()
+        await social.wait()
     for runner in runners:
         await runner.cleanup()

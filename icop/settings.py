@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(default=None, description="host:port of a Temporal frontend.")
     temporal_namespace: str = "default"
     temporal_ui_port: int = 0  # 0: headless; otherwise the dev server's web UI on loopback
+    workflow_engine: Literal["temporal", "none"] = Field(
+        default="none",
+        description="temporal: the gateway starts/cancels run workflows and keeps pipeline schedules in "
+        "Temporal; none: runs are only recorded (pending) and crons are not scheduled.",
+    )
+    workflow_queue_prefix: str = Field(default="icop", description="Task queue prefix (as `icop worker`).")
+    run_max_concurrent_rows: int = Field(default=4, description="Plan rows one run processes at once.")
+    tenant_max_active_runs: int = Field(
+        default=5, description="Runs (incl. back-fills) one tenant may have pending/running at once."
+    )
 
     # Ray
     ray_node_ip: str = Field(
@@ -66,6 +76,37 @@ class Settings(BaseSettings):
     # Emulators (embedded mode): local HTTP servers that speak the external APIs
     emulator_port: int = Field(default=58100, description="Plain-HTTP emulators: OpenAI-compatible, Sheets, admin.")
     fal_emulator_port: int = Field(default=58101, description="TLS emulator for the fal.ai queue protocol.")
+    social_emulator_port: int = Field(
+        default=58102, description="Emulator of the Graph API (Facebook, Instagram), Threads and X v2."
+    )
+
+    # Events (issue 12): RabbitMQ (embedded: Debian's rabbitmq-server on loopback; production: a URL)
+    rabbitmq_port: int = Field(default=56672, description="AMQP port of the embedded RabbitMQ node.")
+    rabbitmq_dist_port: int = Field(default=56673, description="Erlang distribution port of the embedded node.")
+    rabbitmq_epmd_port: int = Field(default=56369, description="Port of the embedded node's own epmd.")
+    rabbitmq_url: str | None = Field(default=None, description="amqp(s):// URL of a broker; unset: the embedded node.")
+    events_exchange: str = Field(default="icop.events", description="Topic exchange; routing key <tenant>.<type>.")
+    events_relay_batch: int = Field(default=200, description="Outbox rows the relay publishes per transaction.")
+    events_relay_poll_s: float = Field(default=1.0, description="Relay poll interval when no NOTIFY arrives.")
+    webhook_enforce_public_urls: bool = Field(
+        default=False,
+        description="Refuse http:// and private, loopback, link-local and metadata targets even in development "
+        "(always on when ICOP_ENV=production).",
+    )
+    webhook_timeout_s: float = Field(default=10.0, description="Time allowed for one webhook POST.")
+    webhook_concurrency_per_endpoint: int = Field(default=4, description="POSTs in flight per endpoint.")
+    webhook_retry_base_s: float = Field(default=5.0, description="First retry delay; doubles per attempt.")
+    webhook_retry_max_s: float = Field(default=3600.0, description="Longest delay between two attempts.")
+    webhook_retry_window_s: float = Field(
+        default=90_000.0, description="Retry for this long (>= 24 h) before a delivery is dead-lettered."
+    )
+    webhook_disable_after_s: float = Field(
+        default=5 * 86_400.0, description="Disable an endpoint that has failed without a success for this long."
+    )
+    webhook_disable_min_failures: int = Field(
+        default=20, description="... and at least this many attempts in a row."
+    )
+    webhook_poll_s: float = Field(default=0.5, description="How often the delivery worker looks for due attempts.")
 
     # Providers. A provider whose key is unset falls back to its offline provider; a base URL that is
     # unset means the real service. Pointing at the real services is a change of these variables only.
@@ -248,6 +289,16 @@ def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
     }  # fmt: skip
 
 
+def emulator_social_settings(s: Settings) -> dict[str, str]:
+    """The platform base URLs of the embedded social emulator (same paths as the real APIs)."""
+    root = f"http://{s.bind_host}:{s.social_emulator_port}"
+    return {
+        "social_graph_base_url": f"{root}/v21.0",
+        "social_threads_base_url": f"{root}/v1.0",
+        "social_x_base_url": root,
+    }
+
+
 def with_embedded_emulators(s: Settings) -> Settings:
     """In development on the embedded stack, a provider without a configured key talks to its emulator
     (through the real SDK); a provider whose key is set (environment or .env) talks to the real service."""
@@ -257,6 +308,11 @@ def with_embedded_emulators(s: Settings) -> Settings:
     for key_field, values in emulator_provider_settings(s).items():
         if getattr(s, key_field) is None:
             update.update(values)
+    # Platform tokens are per tenant, so no key decides here: a base URL left at the real service's
+    # default means the social emulator; one that was configured is kept.
+    for name, url in emulator_social_settings(s).items():
+        if getattr(s, name) == Settings.model_fields[name].default:
+            update[name] = url
     return s.model_copy(update=update) if update else s
 
 

@@ -59,6 +59,10 @@ def private_stack_env(state: Path) -> dict[str, str]:
         "ICOP_SERVE_HTTP_PORT": str(_free_port()),
         "ICOP_EMULATOR_PORT": str(_free_port()),
         "ICOP_FAL_EMULATOR_PORT": str(_free_port()),
+        "ICOP_SOCIAL_EMULATOR_PORT": str(_free_port()),
+        "ICOP_RABBITMQ_PORT": str(_free_port()),
+        "ICOP_RABBITMQ_DIST_PORT": str(_free_port()),
+        "ICOP_RABBITMQ_EPMD_PORT": str(_free_port()),
         "ICOP_RAY_MIN_WORKER_PORT": str(base),
         "ICOP_RAY_MAX_WORKER_PORT": str(base + 99),
     }

@@ -72,7 +72,11 @@ class CrewAgents:
         logging.getLogger("crewai.llms.base_llm").setLevel(logging.ERROR)
         from crewai import LLM as CrewLLM
         from crewai import Agent
+        from crewai.events.event_listener import event_listener
 
+        # CrewAI's global listener draws a console panel per agent start/finish whatever `verbose` says:
+        # in a worker that is noise in the logs (our own logs and usage records say what ran).
+        event_listener.formatter.verbose = False
         self.provider, self.model = provider, model
         self.llm = CrewLLM(model=f"openai/{model}", base_url=base_url, api_key=api_key, timeout=timeout_s)
         self._agents: dict[str, Any] = {}
