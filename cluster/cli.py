@@ -34,6 +34,8 @@ from .cli_graph import graph_app  # noqa: E402
 app.add_typer(graph_app, name="graph")
 from .cli_worker import worker_app  # noqa: E402
 app.add_typer(worker_app, name="worker")
+from .cli_serve import serve_app  # noqa: E402
+app.add_typer(serve_app, name="serve")
 from .cli_events import events_app  # noqa: E402
 app.add_typer(events_app, name="events")
 from .cli_backfill import BACKFILL_HELP, backfill, schedules_app  # noqa: E402

@@ -4,9 +4,10 @@ Stack up → migrate → a demo tenant signed up through the public API → the 
 connected (tokens issued by the social emulator, stored encrypted) → the example plan
 (`examples/plan.csv`: English and Korean rows and two bad rows) loaded into the Sheets emulator → a
 pipeline on it → a back-fill started through the API, which starts a durable ``PipelineRunWorkflow`` in
-Temporal → workers in this process run it: sub-topics (TopicClusterer on Ray Serve), articles (the
-LangGraph/CrewAI graph with three writers), images and JPEGs, dry-run posts to every platform, sheet
-write-back → a summary of what was produced and where.
+Temporal → workers in this process run it, calling the Ray Serve applications of
+cluster/serve_config.yaml: sub-topics (TopicClusterer), articles (the LangGraph/CrewAI graph with the three
+Writer deployments), images and JPEGs, dry-run posts to every platform, sheet write-back → a summary of
+what was produced and where.
 
 Providers without a key talk to the emulators through their real SDKs; the same command with keys in
 the environment (or `.env`) uses the real providers.
@@ -143,24 +144,21 @@ def _seed_sheet(settings: Settings, sheet_id: str, console: Console) -> None:
     )
 
 
-def _topics_handle(settings: Settings, console: Console) -> Any:
-    """The TopicClusterer application on the stack's Ray Serve (deployed once, then reused)."""
-    import ray
-    from ray import serve
+def _deploy_serve_apps(settings: Settings, console: Console) -> None:
+    """Every application of cluster/serve_config.yaml on the stack's Ray Serve (updated in place)."""
+    from .serve_apps import deploy
 
-    from deployments.topics import APP_NAME, build_topics_app
-
-    if not ray.is_initialized():
-        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
-    with console.status("deploying TopicClusterer on Ray Serve (loads the model, warms BERTopic)…"):
+    with console.status("deploying cluster/serve_config.yaml on Ray Serve (TopicClusterer warms BERTopic)…"):
         try:
-            return serve.get_app_handle(APP_NAME)
-        except Exception:  # not deployed yet
-            return serve.run(build_topics_app(settings), name=APP_NAME, route_prefix=None)
+            statuses = deploy(settings)
+        except (RuntimeError, TimeoutError) as e:
+            raise DemoError(
+                f"Ray Serve: {e}; see `icop serve status` and the Ray logs under the state folder"
+            ) from e
+    console.print(f"  Ray Serve: {', '.join(s.name for s in statuses)} running")
 
 
 async def _main_job(console: Console, settings: Settings, report: DemoReport, want: int) -> None:
-    from deployments.topics import cluster_call
     from gateway.app import create_app
     from gateway.runs.temporal_starter import TemporalRunStarter
     from icop.db import create_pool
@@ -189,8 +187,8 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
                       "subtopics_per_topic": want},
             )  # fmt: skip
             console.print(f"  pipeline {pipeline['id']}: compare mode, DALL-E images, dry-run posts")
-            cluster = cluster_call(_topics_handle(settings, console))
-            acts = await build_activities(settings, MODULES, pool=pool, cluster=cluster)
+            await asyncio.to_thread(_deploy_serve_apps, settings, console)
+            acts = await build_activities(settings, MODULES, pool=pool, clusterer="serve", writers="serve")
             async with running_workers(client, acts, queues, MODULES):
                 run = await api.call(
                     "POST", f"/v1/pipelines/{pipeline['id']}/runs", json={"kind": "backfill"}

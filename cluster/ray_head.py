@@ -45,6 +45,7 @@ def ray_env(settings: Settings, state: Path, node_ip: str | None = None) -> dict
     env = apply_offline_env(dict(os.environ))
     env["HOME"] = str(state)  # Ray writes ~/ray_bootstrap_config.yaml-style files under HOME
     env["RAY_ADDRESS"] = settings.ray_target
+    env["ICOP_STATE_DIR"] = str(settings.state_path)  # replicas read the stack's settings (stack.env)
     env["ICOP_BIND_IP"] = node_ip or settings.ray_node_ip
     preload = [str(loopback_shim(settings.state_path / "lib"))]
     if env.get("LD_PRELOAD"):

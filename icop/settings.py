@@ -69,7 +69,11 @@ class Settings(BaseSettings):
     ray_agent_port: int = 56382
     ray_min_worker_port: int = 56400
     ray_max_worker_port: int = 56599
-    ray_num_cpus: int = 2
+    ray_num_cpus: int = Field(
+        default=4,
+        description="Logical CPUs the local Ray head offers; the Serve config's fractional replicas "
+        "(about 2 CPUs in all) must fit, and they mostly wait on providers.",
+    )
     serve_http_port: int = 58000
     ray_address: str | None = Field(default=None, description="Existing cluster (host:port); unset: the local head.")
 

@@ -22,18 +22,19 @@ from icop.settings import Settings
 
 from .article import ArticleWorkflow
 from .pipeline import PipelineRunWorkflow
+from .scheduled import ScheduledRunWorkflow
 from .topic import TopicWorkflow
 from .types import MODULES, Queues
 
 log = logging.getLogger(__name__)
 ClustererKind = Literal["serve", "local"]
 WORKFLOWS_BY_MODULE: dict[str, list[type]] = {
-    "planning": [PipelineRunWorkflow, TopicWorkflow],
+    "planning": [PipelineRunWorkflow, TopicWorkflow, ScheduledRunWorkflow],
     "agents": [ArticleWorkflow],
     "images": [],
     "syndication": [],
 }
-ALL_WORKFLOWS = [PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow]
+ALL_WORKFLOWS = [PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow, ScheduledRunWorkflow]
 
 
 @dataclass
@@ -44,11 +45,12 @@ class Activities:
     articles: Any = None
     images: Any = None
     publish: Any = None
+    scheduled: Any = None
     closers: list[Any] = field(default_factory=list)
 
     def for_module(self, module: str) -> list[Any]:
         if module == "planning":
-            return self.planning.all()
+            return [*self.planning.all(), *(self.scheduled.all() if self.scheduled else [])]
         if module == "agents":
             return self.articles.all()
         if module == "images":
@@ -68,6 +70,17 @@ def serve_cluster_call(settings: Settings, app_name: str = "topics") -> Any:
     if not ray.is_initialized():
         ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
     return cluster_call(serve.get_app_handle(app_name))
+
+
+def serve_writers(settings: Settings) -> dict[str, Any]:
+    """The three Writer deployments (``writer-gpt`` …) through Serve handles, as the graph's writers."""
+    import ray
+
+    from deployments.writers import writer_call, writer_handles
+
+    if not ray.is_initialized():
+        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+    return {name: writer_call(h) for name, h in writer_handles().items()}
 
 
 def local_cluster_call(settings: Settings, llm: Any) -> Any:
@@ -94,6 +107,7 @@ async def build_activities(
     cluster: Any = None,
     clusterer: ClustererKind = "serve",
     graph: Any = None,
+    writers: ClustererKind = "local",
 ) -> Activities:
     """Activity objects for ``modules``, their dependencies built from settings (or passed in)."""
     from icop.db import create_pool
@@ -108,6 +122,7 @@ async def build_activities(
         from icop.planning.service import CandidateExpander, SubtopicPlanner
 
         from .activities.planning import PlanningActivities
+        from .activities.scheduled import ScheduledRunActivities
 
         llm = make_llm(settings, "gpt")
         if cluster is None:
@@ -116,6 +131,7 @@ async def build_activities(
             )
         planner = SubtopicPlanner(pool, CandidateExpander(llm, count=30), cluster)
         acts.planning = PlanningActivities(pool, make_sheets(settings), planner)
+        acts.scheduled = ScheduledRunActivities(pool, settings.tenant_max_active_runs)
     if "agents" in modules:
         from icop.storage import make_store
 
@@ -125,7 +141,8 @@ async def build_activities(
             from graphs.article.agents import make_agents
             from graphs.article.graph import local_writers
 
-            graph = LangGraphArticleGraph(pool, local_writers(settings), make_agents(settings))
+            calls = serve_writers(settings) if writers == "serve" else local_writers(settings)
+            graph = LangGraphArticleGraph(pool, calls, make_agents(settings))
         acts.articles = ArticleActivities(pool, make_store(settings), graph)
     if "images" in modules:
         from icop.connectors.images import OfflineImages, make_image_provider
