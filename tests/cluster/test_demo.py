@@ -1,20 +1,36 @@
 """The README's main job (`icop demo`) on the session stack: the whole product, end to end, through the
-public API and Temporal, against the emulators."""
+public API, Temporal and the Serve applications of cluster/serve_config.yaml, against the emulators."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 
 import pytest
 from rich.console import Console
 
 from cluster.demo import PLATFORM_ACCOUNTS, run_demo
+from cluster.serve_apps import load_config, status
 from cluster.stack import LocalStack
+from icop.settings import Settings
 
 pytestmark = pytest.mark.slow
 
 
-def test_demo_runs_the_whole_pipeline(stack: LocalStack) -> None:
+@pytest.fixture
+def serve_apps_removed_after(settings: Settings) -> Iterator[list[str]]:
+    """The config's applications are deleted afterwards: later tests deploy their own."""
+    names = [a.name for a in load_config(settings).applications]
+    yield names
+    from ray import serve
+
+    for name in names:
+        serve.delete(name)
+
+
+def test_demo_runs_the_whole_pipeline(
+    stack: LocalStack, settings: Settings, serve_apps_removed_after: list[str]
+) -> None:
     out = io.StringIO()
     report = run_demo(Console(file=out, width=160), str(stack.state_dir), want=2)
     text = out.getvalue()
@@ -28,3 +44,7 @@ def test_demo_runs_the_whole_pipeline(stack: LocalStack) -> None:
     assert report.images == report.articles
     assert report.posts == report.articles * len(PLATFORM_ACCOUNTS)
     assert "sheet tab ContentPlan" in text and "sheet tab Subtopics" in text
+    # every application of the Serve config ran, with at least one replica per deployment
+    apps = {s.name: s for s in status(settings, serve_apps_removed_after)}
+    assert set(apps) == set(serve_apps_removed_after)
+    assert all(s.status == "RUNNING" and min(s.replicas.values()) >= 1 for s in apps.values())
