@@ -1,5 +1,6 @@
-"""The embedded local stack: PostgreSQL 16 + pgvector, the Temporal dev server and a local Ray head
-with Serve, all on loopback, all state under one folder (``ICOP_STATE_DIR``, default ``.icop``).
+"""The embedded local stack: PostgreSQL 16 + pgvector, the Temporal dev server, a local Ray head
+with Serve, the emulators and RabbitMQ, all on loopback, all state under one folder (``ICOP_STATE_DIR``,
+default ``.icop``).
 
 Each component records the session id of the process it spawned in ``<state>/stack.json``; ``down``
 stops exactly those sessions and nothing else on the machine.
@@ -24,6 +25,7 @@ from icop.settings import STACK_ENV, Settings, load_settings
 from .emulators import EmulatorsComponent
 from .postgres import PostgresComponent
 from .processes import StackError, alive, require_free, session_members, spawn, stop_session, wait_for_port
+from .rabbitmq import RabbitMQComponent
 from .ray_head import RayComponent
 
 STACK_FILE = "stack.json"
@@ -152,6 +154,7 @@ class LocalStack:
             TemporalComponent(settings),
             RayComponent(settings),
             EmulatorsComponent(settings),
+            RabbitMQComponent(settings),
         ]
 
     @classmethod

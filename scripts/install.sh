@@ -4,6 +4,19 @@
 # requirements.lock (`pip freeze` of a verified environment; regenerate it with `make lock`).
 set -euo pipefail
 VENV=${1:-.venv}
+# RabbitMQ (events): Debian's package, started by `icop stack up` on loopback as its own node. Installed
+# only when missing; the system service it may start is stopped again (the stack runs its own node).
+if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing rabbitmq-server (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q rabbitmq-server || { apt-get update -q && apt-get install -y -q rabbitmq-server; }
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true; fi
+    epmd -kill >/dev/null 2>&1 || true  # the package's scripts leave an epmd on 0.0.0.0:4369
+  else
+    echo "warning: rabbitmq-server is not installed (needs root + apt): events will not work" >&2
+  fi
+fi
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x "$VENV/bin/python" ]; then

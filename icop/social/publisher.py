@@ -33,6 +33,7 @@ from uuid import UUID
 import asyncpg
 
 from icop.db import tenant_tx
+from icop.events import hooks
 from icop.settings import Settings
 
 from .clients import (
@@ -423,6 +424,7 @@ class Publisher:
             until,
             reason,
         )
+        await hooks.post_status_changed(conn, row["tenant_id"], row)
         # Commit this state (the raise would roll it back), then stop.
         raise _CommitAndStop(self._outcome(row))
 
@@ -576,6 +578,7 @@ class Publisher:
                 res.post_id,
                 res.permalink,
             )
+            await hooks.post_status_changed(conn, t.tenant_id, row)
         return self._outcome(row)
 
     async def _finish(
@@ -603,6 +606,7 @@ class Publisher:
                 reason,
                 not_before,
             )
+            await hooks.post_status_changed(conn, t.tenant_id, row)
         return self._outcome(row)
 
     @staticmethod

@@ -16,6 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from icop.db import tenant_tx
+from icop.events import hooks
 from icop.vault import SecretRef, Vault
 
 from .clients import OAuthTokens
@@ -162,4 +163,7 @@ class VaultTokenStore:
                 cred.tenant_id,
                 cred.id,
                 reason[:500],
+            )
+            await hooks.credential_needs_reauth(
+                conn, cred.tenant_id, cred.id, cred.platform, cred.account_id, reason
             )

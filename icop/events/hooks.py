@@ -1,0 +1,80 @@
+"""The events that existing state changes emit, each called inside the transaction of that change.
+
+Kept here so that the modules that change state need one line each (see docs/events.md for the list).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from .outbox import emit
+from .schemas import ArticleEvent, CredentialNeedsReauth, PostEvent, RunEvent
+
+RUN_TRANSITIONS = {"running": "run.started", "completed": "run.completed", "failed": "run.failed",
+                   "cancelled": "run.cancelled"}  # fmt: skip
+ARTICLE_EVENTS = {"ready": "article.ready", "awaiting_approval": "article.awaiting_approval"}
+POST_EVENTS = {"published": "post.published", "failed": "post.failed", "waiting_quota": "post.waiting_quota"}
+
+
+async def run_status_changed(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    run_id: UUID,
+    old: str | None,
+    requested: str,
+    progress: dict[str, Any],
+    error: str | None,
+) -> None:
+    """``old`` is the status before the update; a cancelled run stays cancelled (as the update does)."""
+    new = old if old == "cancelled" else requested
+    if old is None or new not in RUN_TRANSITIONS:
+        return
+    if new != old:
+        event = RUN_TRANSITIONS[new]
+    elif new == "running" and progress:
+        event = "run.progress"
+    else:
+        return
+    await emit(conn, tenant_id, event, RunEvent(run_id=run_id, status=new, progress=progress, error=error))  # type: ignore[arg-type]
+
+
+async def article_status_changed(
+    conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, old: str | None, new: str
+) -> None:
+    if new != old and new in ARTICLE_EVENTS:
+        await emit(conn, tenant_id, ARTICLE_EVENTS[new], ArticleEvent(article_id=article_id, status=new))  # type: ignore[arg-type]
+
+
+async def post_status_changed(conn: asyncpg.Connection, tenant_id: UUID, row: asyncpg.Record | None) -> None:
+    """``row`` is the post as the update returned it (``RETURNING *``)."""
+    if row is None or row["status"] not in POST_EVENTS:
+        return
+    data = PostEvent(
+        post_id=row["id"],
+        article_id=row["article_id"],
+        platform=row["platform"],
+        account_id=row["account_id"],
+        status=row["status"],
+        platform_post_id=row["platform_post_id"],
+        permalink=row["permalink"],
+        reason=row["error"],
+        not_before=row["not_before"],
+    )
+    await emit(conn, tenant_id, POST_EVENTS[row["status"]], data)
+
+
+async def credential_needs_reauth(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    credential_id: UUID,
+    platform: str,
+    account_id: str,
+    reason: str,
+) -> None:
+    data = CredentialNeedsReauth(
+        credential_id=credential_id, platform=platform, account_id=account_id, reason=reason[:500]
+    )
+    await emit(conn, tenant_id, "credential.needs_reauth", data)

@@ -1,0 +1,118 @@
+"""Webhook targets: which URLs may be registered and which addresses may be connected to.
+
+Outside embedded development (``ICOP_ENV=production`` or ``ICOP_WEBHOOK_ENFORCE_PUBLIC_URLS``) a URL must
+be https and every address its host resolves to must be a public one: no loopback, private, link-local
+(the cloud metadata address 169.254.169.254 is one), shared, multicast, reserved or unspecified address.
+The check runs at registration and again at each delivery, and the delivery connects to the address that
+was vetted (never to a second lookup), so a DNS answer that changes in between cannot redirect it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from icop.settings import Settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+class UnsafeWebhookURL(ValueError):
+    """The URL may not be used as a webhook target; the message says why."""
+
+
+def strict(settings: Settings) -> bool:
+    return settings.env == "production" or settings.webhook_enforce_public_urls
+
+
+def is_public(ip: IPAddress) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip in METADATA_ADDRESSES:
+        return False
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified or ip.is_link_local)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A vetted webhook target: where to connect (``ip``) and what to call it (``host`` for Host/SNI)."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str  # path + query
+    ip: str
+
+    @property
+    def connect_url(self) -> str:
+        ip = f"[{self.ip}]" if ":" in self.ip else self.ip
+        return f"{self.scheme}://{ip}:{self.port}{self.path}"
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def parse(url: str, enforce: bool) -> tuple[str, str, int, str]:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        raise UnsafeWebhookURL(f"not a valid URL: {e}") from e
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise UnsafeWebhookURL("the URL must start with https://")
+    if enforce and scheme != "https":
+        raise UnsafeWebhookURL("webhook URLs must use https")
+    if not parts.hostname:
+        raise UnsafeWebhookURL("the URL has no host")
+    if parts.username or parts.password:
+        raise UnsafeWebhookURL("credentials in the URL are not allowed; verify the signature instead")
+    if parts.fragment:
+        raise UnsafeWebhookURL("the URL may not have a #fragment")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80), path
+
+
+async def resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        literal = ipaddress.ip_address(host)
+        return [literal]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise UnsafeWebhookURL(f"the host {host!r} does not resolve") from e
+    seen: list[IPAddress] = []
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if ip not in seen:
+            seen.append(ip)
+    return seen
+
+
+async def vet(url: str, settings: Settings) -> Target:
+    """Check ``url`` (and, when enforcing, every address of its host); return the address to connect to."""
+    enforce = strict(settings)
+    scheme, host, port, path = parse(url, enforce)
+    addresses = await resolve(host, port)
+    if not addresses:
+        raise UnsafeWebhookURL(f"the host {host!r} does not resolve")
+    if enforce:
+        bad = [str(ip) for ip in addresses if not is_public(ip)]
+        if bad:
+            raise UnsafeWebhookURL(
+                f"the host {host!r} resolves to a non-public address ({', '.join(bad)}); "
+                "webhooks may only reach public addresses"
+            )
+    return Target(scheme, host, port, path, str(addresses[0]))
