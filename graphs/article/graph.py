@@ -1,13 +1,15 @@
-"""The article graph: research → three writers in parallel → Editor | Merger → SEO → Visual Director
-→ formatter.
+"""The article graph: brand voice → research → three writers in parallel → Editor | Merger → SEO →
+Visual Director → formatter.
 
 ```
-START → research ─┬─ writer_gpt ────┐
-                  ├─ writer_claude ─┼─ gather ─(mode)─ compare → editor ─┐
-                  └─ writer_gemini ─┘                  merge   → merger ─┴→ seo
+START → voice → research ─┬─ writer_gpt ────┐
+                          ├─ writer_claude ─┼─ gather ─(mode)─ compare → editor ─┐
+                          └─ writer_gemini ─┘                  merge   → merger ─┴→ seo
 seo → visual_director → formatter → END
 ```
 The writers run concurrently (one super-step); their drafts are joined by the ``drafts`` reducer.
+``voice`` looks up the tenant's brand-voice samples closest to the topic once (kept in the state, so a
+resumed graph does not query again); every writer gets them as style guidance.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from icop.connectors.usage import UsageSink
 from icop.settings import Settings
 
 from .agents import Agents, make_agents
-from .nodes import ArticleNodes
+from .nodes import ArticleNodes, StyleSource
 from .search import LocalCorpusSearch, SearchTool
 from .state import ArticleState, Mode
 from .writers import ArticleWriter, WriterCall
@@ -40,13 +42,16 @@ def make_graph(
     search: SearchTool | None = None,
     usage_sink: UsageSink | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
+    voice: StyleSource | None = None,
 ) -> Any:
     """The compiled graph. ``writers`` maps a writer's name to how it is called (in-process or a
-    Ray Serve handle, see ``deployments.writers.writer_call``)."""
+    Ray Serve handle, see ``deployments.writers.writer_call``); ``voice`` gives the tenant's brand-voice
+    samples (none: the writers get no style section)."""
     if not writers:
         raise ValueError("the graph needs at least one writer")
-    nodes = ArticleNodes(agents, search or LocalCorpusSearch(), usage_sink)
+    nodes = ArticleNodes(agents, search or LocalCorpusSearch(), usage_sink, voice)
     g = StateGraph(ArticleState)
+    g.add_node("voice", nodes.voice_samples)
     g.add_node("research", nodes.research)
     names = [f"writer_{w}" for w in writers]
     for w, call in writers.items():
@@ -58,7 +63,8 @@ def make_graph(
     g.add_node("visual_director", nodes.visual_director)
     g.add_node("formatter", nodes.formatter)
 
-    g.add_edge(START, "research")
+    g.add_edge(START, "voice")
+    g.add_edge("voice", "research")
     for n in names:
         g.add_edge("research", n)
     g.add_edge(names, "gather")  # waits for every writer

@@ -12,7 +12,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from icop.connectors.errors import ProviderError
@@ -239,13 +239,23 @@ def render_markdown(state: ArticleState) -> str:
 
 
 # -- nodes ------------------------------------------------------------------------------------------
+class StyleSource(Protocol):
+    """A tenant's brand-voice samples closest to a topic (``icop.brandvoice.BrandVoice``)."""
+
+    async def style_samples(
+        self, tenant_id: str, article_id: str | None, topic: str, language: str
+    ) -> list[str]: ...
+
+
 @dataclass
 class ArticleNodes:
-    """The nodes' dependencies: the agents, the search tool and where usage is recorded."""
+    """The nodes' dependencies: the agents, the search tool, where usage is recorded and where the
+    brand voice comes from."""
 
     agents: Agents
     search: SearchTool
     usage_sink: UsageSink | None = None
+    voice: StyleSource | None = None
 
     async def _usage(
         self, state: ArticleState, agent: str, provider: str, model: str, pt: int, ct: int
@@ -271,6 +281,16 @@ class ArticleNodes:
         )
         return reply, usage
 
+    async def voice_samples(self, state: ArticleState) -> dict[str, Any]:
+        """The brand-voice samples for this article, looked up once (a resumed graph keeps them)."""
+        tenant = state.get("tenant_id")
+        if "style_samples" in state or self.voice is None or not tenant:
+            return {} if "style_samples" in state else {"style_samples": []}
+        samples = await self.voice.style_samples(
+            tenant, state.get("article_id"), state["topic"], state["language"]
+        )
+        return {"style_samples": samples}
+
     async def research(self, state: ArticleState) -> dict[str, Any]:
         query = f"{state['topic']} {state.get('notes', '')}".strip()
         hits = await self.search.search(query, k=4)
@@ -292,6 +312,7 @@ class ArticleNodes:
                 notes=state.get("notes", ""),
                 research_summary=state.get("research_summary", ""),
                 sources=[{k: str(v) for k, v in n.items()} for n in state.get("research", [])],
+                style_samples=list(state.get("style_samples") or []),
                 tenant_id=state.get("tenant_id"),
                 article_id=state.get("article_id"),
             )

@@ -75,6 +75,8 @@ class ArticleState(TypedDict, total=False):
     """Who pays: usage is recorded for this tenant (None: not recorded in the database)."""
     article_id: str | None
     """The generated_articles row this run fills, if any (usage rows point at it)."""
+    style_samples: list[str]
+    """The tenant's brand-voice samples closest to the topic (looked up once, before the writers)."""
     research: list[ResearchNote]
     """The Researcher's notes, each with its source URL."""
     research_summary: str

@@ -21,6 +21,7 @@ from icop.settings import Settings
 from .prompts import language_name
 
 WRITER_MARK = "You are WriterAgent_"  # how a writer's request is recognised in logs (tests, audits)
+STYLE_MARK = "Brand voice samples"  # heads the style section (absent when the tenant has no samples)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class WriterError(Exception):
 def writer_messages(name: str, req: WriteRequest) -> list[dict[str, Any]]:
     lang = language_name(req.language)
     sources = "\n".join(f"- {s.get('claim', '')} ({s.get('source_url', '')})" for s in req.sources)
-    samples = "\n---\n".join(req.style_samples)
+    samples = "\n".join(f"<sample>\n{s.strip()}\n</sample>" for s in req.style_samples if s.strip())
     system = (
         f"{WRITER_MARK}{name.upper()}, a professional feature writer. "
         f"Write the whole article in {lang}. Use a title line, an introduction, three or four sections "
@@ -79,7 +80,11 @@ def writer_messages(name: str, req: WriteRequest) -> list[dict[str, Any]]:
     if sources:
         user += f"\nSources:\n{sources}"
     if samples:
-        user += f"\nMatch the voice of these samples:\n{samples}"
+        user += (
+            f"\n{STYLE_MARK} (style guidance only): match their tone, style, sentence rhythm and "
+            "vocabulary level. Do not copy their facts, figures, names or sentences; the facts come "
+            f"from the research brief and the sources.\n{samples}"
+        )
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

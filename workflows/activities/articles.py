@@ -44,10 +44,15 @@ class ArticleGraph(Protocol):
 
 
 class LangGraphArticleGraph:
-    """``graphs.article.graph.make_graph`` with the pipeline's writers, checkpointed per article."""
+    """``graphs.article.graph.make_graph`` with the pipeline's writers, checkpointed per article; the
+    tenant's brand voice from ``voice`` (default: ``icop.brandvoice.BrandVoice`` on the pool, whose
+    model loads only once a tenant with samples writes)."""
 
-    def __init__(self, pool: asyncpg.Pool, writers: dict[str, Any], agents: Any) -> None:
+    def __init__(self, pool: asyncpg.Pool, writers: dict[str, Any], agents: Any, voice: Any = None) -> None:
+        from icop.brandvoice import BrandVoice
+
         self.pool, self.writers, self.agents = pool, writers, agents
+        self.voice = voice if voice is not None else BrandVoice(pool)
 
     async def run(self, inp: GraphInput) -> dict[str, Any]:
         from graphs.article.checkpoint import PgCheckpointSaver
@@ -60,6 +65,7 @@ class LangGraphArticleGraph:
             self.agents,
             usage_sink=UsageRecorder(self.pool),
             checkpointer=PgCheckpointSaver(self.pool, inp.tenant_id),
+            voice=self.voice,
         )
         config = {"configurable": {"thread_id": f"article-{inp.article_id}"}}
         snapshot = await graph.aget_state(config)
