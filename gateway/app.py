@@ -3,6 +3,7 @@ handlers."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -24,9 +25,11 @@ from icop.vault import Vault
 from .api_keys.endpoints import router as api_keys_router
 from .articles.endpoints import router as articles_router
 from .auth.endpoints import router as auth_router
+from .brandvoice.endpoints import router as brandvoice_router
 from .config import GatewayConfig
 from .context import Services
 from .credentials.endpoints import router as credentials_router
+from .events.endpoints import router as events_router
 from .pipelines.endpoints import router as pipelines_router
 from .plans.endpoints import router as plans_router
 from .posts.endpoints import router as posts_router
@@ -35,7 +38,9 @@ from .quotas.endpoints import router as quotas_router
 from .ratelimit.service import RateLimiter
 from .runs.endpoints import router as runs_router
 from .runs.starter import RunStarter
+from .runs.temporal_starter import engine_extras
 from .tenants.endpoints import router as tenants_router
+from .webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("icop.gateway")
 access_log = logging.getLogger("icop.gateway.access")
@@ -51,6 +56,9 @@ ROUTERS = [
     posts_router,
     quotas_router,
     plans_router,
+    brandvoice_router,
+    webhooks_router,
+    events_router,
 ]
 
 
@@ -113,7 +121,11 @@ def create_app(
         vault=Vault.from_spec(settings.vault_keys.get_secret_value()),
         config=config,
         limiter=RateLimiter(config),
-        extras={"settings": settings, **({"run_starter": run_starter} if run_starter else {})},
+        extras={
+            "settings": settings,
+            **engine_extras(settings),  # ICOP_WORKFLOW_ENGINE=temporal: run starter + schedules
+            **({"run_starter": run_starter} if run_starter else {}),
+        },
     )
 
     @asynccontextmanager
@@ -121,6 +133,11 @@ def create_app(
         owned = svc.pool is None
         if owned:
             svc.pool = await create_pool(settings.pg_dsn("app"), settings.db_pool_min, settings.db_pool_max)
+        if "temporal" in svc.extras:  # connect early when we can; otherwise on first use
+            try:
+                await asyncio.wait_for(svc.extras["temporal"](), 5)
+            except Exception as e:
+                log.warning("Temporal is not reachable yet (%s); runs and schedules will retry on use", e)
         try:
             yield
         finally:

@@ -10,6 +10,8 @@ from uuid import UUID
 
 import asyncpg
 
+from icop.events import hooks
+
 
 async def pipeline_config(
     conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID
@@ -32,7 +34,10 @@ async def set_run_status(
     error: str | None,
 ) -> None:
     """Progress is merged into what is there (the API's ``requested`` stays); a cancelled run stays
-    cancelled; start and finish times are set once."""
+    cancelled; start and finish times are set once. Emits the run's event in the same transaction."""
+    old = await conn.fetchval(
+        "SELECT status FROM pipeline_runs WHERE tenant_id = $1 AND id = $2 FOR UPDATE", tenant_id, run_id
+    )
     await conn.execute(
         """UPDATE pipeline_runs
            SET status = CASE WHEN status = 'cancelled' THEN status ELSE $3 END,
@@ -48,6 +53,7 @@ async def set_run_status(
         progress,
         error,
     )
+    await hooks.run_status_changed(conn, tenant_id, run_id, old, status, progress, error)
 
 
 async def run_subtopics(
@@ -90,6 +96,11 @@ async def upsert_article(
 async def set_article_status(
     conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, status: str, error: str | None
 ) -> None:
+    old = await conn.fetchval(
+        "SELECT status FROM generated_articles WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant_id,
+        article_id,
+    )
     await conn.execute(
         "UPDATE generated_articles SET status = $3, error = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2",
         tenant_id,
@@ -97,6 +108,7 @@ async def set_article_status(
         status,
         error,
     )
+    await hooks.article_status_changed(conn, tenant_id, article_id, old, status)
 
 
 async def save_graph_result(
@@ -158,3 +170,68 @@ async def upsert_image(
         provider,
         prompt,
     )
+
+
+async def lock_tenant_runs(conn: asyncpg.Connection, tenant_id: UUID) -> None:
+    """Serialises run starts of one tenant until the transaction ends (the per-tenant active-run bound;
+    the gateway's run service takes the same lock)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"icop-runs:{tenant_id}")
+
+
+async def open_scheduled_run(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    pipeline_id: UUID,
+    run_id: UUID,
+    workflow_id: str,
+    max_active_runs: int,
+) -> tuple[bool, str]:
+    """Insert the ``scheduled`` run of one schedule fire, once; or record why the fire is skipped.
+
+    Returns (opened, reason). Same rules as the API: the pipeline must be active, have no run in
+    progress, and the tenant must be under its bound of active runs.
+    """
+    prior = await conn.fetchrow(
+        "SELECT error FROM pipeline_runs WHERE tenant_id = $1 AND id = $2", tenant_id, run_id
+    )
+    if prior is not None:  # a retried activity: the first attempt decided
+        skipped = (prior["error"] or "").startswith("skipped: ")
+        return (not skipped, prior["error"][len("skipped: ") :] if skipped else "")
+    status = await conn.fetchval(
+        "SELECT status FROM content_pipelines WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        tenant_id,
+        pipeline_id,
+    )
+    if status is None:
+        return False, "the pipeline no longer exists"
+    await lock_tenant_runs(conn, tenant_id)  # after the pipeline's row lock: the API's order
+    reason = ""
+    if status != "active":
+        reason = "the pipeline is paused"
+    elif await conn.fetchval(
+        "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND pipeline_id = $2 "
+        "AND status IN ('pending', 'running')",
+        tenant_id,
+        pipeline_id,
+    ):
+        reason = "another run of this pipeline is in progress"
+    else:
+        active = await conn.fetchval(
+            "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND status IN ('pending', 'running')",
+            tenant_id,
+        )
+        if active >= max_active_runs:
+            reason = f"the tenant already has {active} active runs (limit {max_active_runs})"
+    await conn.execute(
+        """INSERT INTO pipeline_runs (id, tenant_id, pipeline_id, kind, status, workflow_id, progress, error,
+                                      finished_at)
+           VALUES ($1, $2, $3, 'scheduled', $4, $5, '{"requested": {"kind": "scheduled"}}'::jsonb, $6,
+                   CASE WHEN $4 = 'cancelled' THEN now() END)""",
+        run_id,
+        tenant_id,
+        pipeline_id,
+        "cancelled" if reason else "pending",
+        workflow_id,
+        f"skipped: {reason}" if reason else None,
+    )
+    return (not reason, reason)

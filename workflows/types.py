@@ -36,6 +36,11 @@ def run_workflow_id(run_id: str) -> str:
     return f"pipeline-run-{run_id}"
 
 
+def schedule_id(pipeline_id: str) -> str:
+    """The Temporal Schedule of a pipeline's cron (its fires get ``-<timestamp>`` appended by the server)."""
+    return f"pipeline-schedule-{pipeline_id}"
+
+
 def topic_workflow_id(run_id: str, row_number: int) -> str:
     return f"pipeline-run-{run_id}-row-{row_number}"
 
@@ -118,6 +123,31 @@ class PipelineRunInput:
     rows_per_execution: int = 200
     """After this many rows, the run continues as new (bounded history for sheets of thousands of rows)."""
     carried: Progress | None = None
+
+
+@dataclass(frozen=True)
+class ScheduledRunInput:
+    """What a pipeline's Temporal Schedule starts on each fire (``ScheduledRunWorkflow``)."""
+
+    tenant_id: str
+    pipeline_id: str
+    queues: Queues = field(default_factory=Queues)
+    max_concurrent_rows: int = 4
+
+
+@dataclass(frozen=True)
+class OpenScheduledRunInput:
+    tenant_id: str
+    pipeline_id: str
+    fire_id: str
+    """The fire's workflow id: the run id is derived from it, so a retried activity opens the same run."""
+
+
+@dataclass(frozen=True)
+class ScheduledRunOpened:
+    run_id: str | None
+    """None: the fire was skipped (``reason``); a skip is still recorded when the pipeline exists."""
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,11 @@ async def build_activities(
             from graphs.article.graph import local_writers
 
             calls = serve_writers(settings) if writers == "serve" else local_writers(settings)
-            graph = LangGraphArticleGraph(pool, calls, make_agents(settings))
+            from icop.brandvoice import BrandVoice
+            from icop.brandvoice.embedder import shared_embedder
+
+            voice = BrandVoice(pool, shared_embedder(settings.embedding_model_path or None))
+            graph = LangGraphArticleGraph(pool, calls, make_agents(settings), voice)
         acts.articles = ArticleActivities(pool, make_store(settings), graph)
     if "images" in modules:
         from icop.connectors.images import OfflineImages, make_image_provider

@@ -1,4 +1,8 @@
-"""Rules: pipelines count against the plan; targets must be accounts the tenant has connected."""
+"""Rules: pipelines count against the plan; targets must be accounts the tenant has connected.
+
+A pipeline's cron is mirrored as a Temporal Schedule (``workflows.schedules``) after each write: the
+database change stands even when Temporal is unreachable (logged; ``icop schedules sync`` repairs).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
+from workflows.schedules import NoSchedules, PipelineSchedule, PipelineSchedules, apply_quietly
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
@@ -20,6 +25,18 @@ repo = PipelineRepository()
 
 def to_out(row: asyncpg.Record) -> PipelineOut:
     return PipelineOut(**dict(row))
+
+
+def schedules_of(tx: Tx) -> PipelineSchedules:
+    return tx.services.extras.get("schedules") or NoSchedules()  # type: ignore[no-any-return]
+
+
+async def _sync_schedule(tx: Tx, row: asyncpg.Record, had_cron: bool) -> None:
+    if row["cron"] is None and not had_cron:
+        return
+    paused = row["status"] == "paused"
+    wanted = PipelineSchedule(tx.tenant_id, row["id"], row["cron"], row["timezone"], paused)
+    await apply_quietly(schedules_of(tx), wanted)
 
 
 async def _check_targets(tx: Tx, fields: PipelineFields) -> None:
@@ -44,7 +61,9 @@ async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
         )
     await _check_targets(tx, body)
     _check_csv_key(tx, body)
-    return to_out(await repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json")))
+    row = await repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json"))
+    await _sync_schedule(tx, row, had_cron=False)
+    return to_out(row)
 
 
 async def get(tx: Tx, pipeline_id: UUID) -> PipelineOut:
@@ -72,9 +91,12 @@ async def update(tx: Tx, pipeline_id: UUID, body: PipelineUpdate) -> PipelineOut
     _check_csv_key(tx, fields)
     out = await repo.update(tx.conn, tx.tenant_id, pipeline_id, fields.model_dump(mode="json"))
     assert out is not None
+    await _sync_schedule(tx, out, had_cron=row["cron"] is not None)
     return to_out(out)
 
 
 async def delete(tx: Tx, pipeline_id: UUID) -> None:
     if not await repo.delete(tx.conn, tx.tenant_id, pipeline_id):
         raise NotFound("no such pipeline")
+    if not isinstance(schedules_of(tx), NoSchedules):
+        await apply_quietly(schedules_of(tx), pipeline_id)

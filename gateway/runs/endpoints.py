@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["runs"], responses=errors(401, 403, 422, 
     "/pipelines/{pipeline_id}/runs",
     status_code=202,
     response_model=RunOut,
-    responses=errors(404, 409),
+    responses=errors(404, 409, 503),
     summary="Start a run or a back-fill (recorded as pending until the workflow engine picks it up)",
 )
 async def start_run(pipeline_id: UUID, body: RunCreate, tx: EditorTx) -> RunOut:
@@ -49,7 +49,7 @@ async def get_run(run_id: UUID, tx: ViewerTx) -> RunOut:
 
 
 @router.post(
-    "/runs/{run_id}/cancel", response_model=RunOut, responses=errors(404, 409), summary="Cancel a run"
+    "/runs/{run_id}/cancel", response_model=RunOut, responses=errors(404, 409, 503), summary="Cancel a run"
 )
 async def cancel_run(run_id: UUID, tx: EditorTx) -> RunOut:
     return await service.cancel(tx, run_id)

@@ -92,6 +92,12 @@ class RunRepository:
             pipeline_id,
         )
 
+    async def tenant_active_count(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
+        return await conn.fetchval(  # type: ignore[no-any-return]
+            "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND status IN ('pending', 'running')",
+            tenant_id,
+        )
+
     async def articles_this_month(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
         return await conn.fetchval(  # type: ignore[no-any-return]
             "SELECT count(*) FROM generated_articles WHERE tenant_id = $1 "
