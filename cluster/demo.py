@@ -19,6 +19,7 @@ import asyncio
 import csv
 import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,6 @@ from typing import Any
 
 import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from icop.db.migrate import setup_database
@@ -162,9 +162,10 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
     from gateway.app import create_app
     from gateway.runs.temporal_starter import TemporalRunStarter
     from icop.db import create_pool
-    from workflows.types import MODULES, Queues, run_workflow_id
-    from workflows.types import Progress as RunProgress
+    from workflows.types import MODULES, Queues
     from workflows.worker import build_activities, close, connect, running_workers
+
+    from .progress import follow_run
 
     pool = await create_pool(settings.pg_dsn("app"))
     client = await connect(settings)
@@ -195,8 +196,7 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
                 )
                 report.run_id = run["id"]
                 console.print(f"  back-fill {run['id']} started as workflow {run['workflow_id']}")
-                handle = client.get_workflow_handle(run_workflow_id(run["id"]), result_type=RunProgress)
-                await _follow(console, handle)
+                await follow_run(client, pool, uuid.UUID(report.tenant_id), uuid.UUID(run["id"]), console)
             run = await api.call("GET", f"/v1/runs/{report.run_id}")
             report.run_status, report.progress = run["status"], run["progress"]
         await _summary(console, settings, pool, report, sheet_id)
@@ -206,35 +206,9 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
         await pool.close()
 
 
-async def _follow(console: Console, handle: Any) -> None:
-    """A progress bar from the workflow's ``progress`` query until the run ends."""
-    from workflows.types import Progress as RunProgress
-
-    cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn())  # fmt: skip
-    with Progress(*cols, console=console) as bar:
-        rows = bar.add_task("rows", total=None, detail="reading the plan…")
-        result = asyncio.ensure_future(handle.result())
-
-        def show(p: RunProgress) -> None:
-            detail = (f"{p.subtopics} sub-topics · {p.articles_done} articles · {p.posts} posts"
-                      f" · {p.rows_failed} failed · {p.in_flight} in flight")  # fmt: skip
-            bar.update(rows, total=p.rows_total or None, completed=p.rows_done + p.rows_failed, detail=detail)
-
-        while not result.done():
-            try:
-                show(await handle.query("progress", result_type=RunProgress))
-            except Exception:  # noqa: BLE001 - no answer while a worker restarts: ask again
-                pass
-            await asyncio.wait([result], timeout=1.0)
-        show(result.result())
-
-
 async def _summary(
     console: Console, settings: Settings, pool: Any, report: DemoReport, sheet_id: str
 ) -> None:
-    import uuid
-
     from emulators.client import EmulatorAdmin
     from icop.db import tenant_tx
 

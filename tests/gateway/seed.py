@@ -8,6 +8,7 @@ import uuid
 from uuid import UUID
 
 import asyncpg
+import numpy as np
 
 from icop.db import tenant_tx
 
@@ -76,3 +77,26 @@ async def seed_run_rows(pool: asyncpg.Pool, tenant_id: str, run_id: str, statuse
                 i,
                 st,
             )
+
+
+async def seed_delivery_and_sample(pool: asyncpg.Pool, tenant_id: str, endpoint_id: str) -> dict[str, str]:
+    """A webhook delivery (what the delivery worker records) and a brand-voice sample (its embedding is
+    a unit vector: what the model returns matters not for access checks)."""
+    tid = UUID(tenant_id)
+    unit = np.zeros(384, dtype=np.float32)
+    unit[0] = 1.0
+    async with tenant_tx(pool, tid) as conn:
+        delivery = await conn.fetchval(
+            """INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, event_type, body, status)
+               VALUES ($1, $2, $3, 'run.completed', '{}', 'delivered') RETURNING id""",
+            tid,
+            UUID(endpoint_id),
+            uuid.uuid4(),
+        )
+        sample = await conn.fetchval(
+            "INSERT INTO brand_voice_samples (tenant_id, text, embedding) VALUES ($1, $2, $3) RETURNING id",
+            tid,
+            "Friendly, practical, short sentences; never salesy.",
+            unit,
+        )
+    return {"delivery": str(delivery), "sample": str(sample)}

@@ -22,7 +22,7 @@ from icop.settings import Settings
 from icop.vault import Vault, read_credential_secrets
 
 from .conftest import TenantHandle, remember
-from .seed import seed_article
+from .seed import seed_article, seed_delivery_and_sample
 
 # Every route that takes an id, with the request another tenant sends; {id} is the victim's id.
 ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
@@ -41,7 +41,27 @@ ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/runs/{run_id}/cancel", "run", None),
     ("GET", "/v1/articles/{article_id}", "article", None),
     ("GET", "/v1/posts/{post_id}", "post", None),
+    ("GET", "/v1/webhooks/{endpoint_id}", "webhook", None),
+    ("PATCH", "/v1/webhooks/{endpoint_id}", "webhook", {"url": "http://127.0.0.1:9/pwned"}),
+    ("DELETE", "/v1/webhooks/{endpoint_id}", "webhook", None),
+    ("GET", "/v1/webhooks/{endpoint_id}/deliveries", "webhook", None),
+    ("GET", "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}", "delivery", None),
+    ("POST", "/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver", "delivery", None),
+    ("GET", "/v1/brand-voice/samples/{sample_id}", "sample", None),
+    ("DELETE", "/v1/brand-voice/samples/{sample_id}", "sample", None),
 ]
+# Each path parameter names the victim's object it takes.
+PARAM_KIND = {"user_id": "user", "key_id": "key", "credential_id": "credential", "pipeline_id": "pipeline",
+              "run_id": "run", "article_id": "article", "post_id": "post", "endpoint_id": "webhook",
+              "delivery_id": "delivery", "sample_id": "sample"}  # fmt: skip
+
+
+def victim_url(path: str, ids: dict[str, str]) -> str:
+    """``path`` with every ``{param}`` replaced by the victim's id of that kind."""
+    for param, kind in PARAM_KIND.items():
+        path = path.replace("{" + param + "}", ids[kind])
+    assert "{" not in path, path
+    return path
 
 
 @pytest.fixture
@@ -71,6 +91,10 @@ async def victim(client: httpx.AsyncClient, tenant: TenantHandle, app_pool: asyn
     ids["run"] = r.json()["id"]
     seeded = await seed_article(app_pool, tenant.tenant_id, ids["pipeline"], ids["run"])
     ids["article"], ids["post"] = str(seeded["article"]), str(seeded["post"])
+    w = await client.post("/v1/webhooks", headers=h, json={"url": "http://127.0.0.1:9/hook"})
+    assert w.status_code == 201, w.text
+    ids["webhook"] = w.json()["id"]
+    ids.update(await seed_delivery_and_sample(app_pool, tenant.tenant_id, ids["webhook"]))
     return ids
 
 
@@ -84,6 +108,9 @@ async def _snapshot(client: httpx.AsyncClient, t: TenantHandle, ids: dict[str, s
         "article": f"/v1/articles/{ids['article']}",
         "post": f"/v1/posts/{ids['post']}",
         "runs": f"/v1/pipelines/{ids['pipeline']}/runs",
+        "webhook": f"/v1/webhooks/{ids['webhook']}",
+        "delivery": f"/v1/webhooks/{ids['webhook']}/deliveries/{ids['delivery']}",
+        "sample": f"/v1/brand-voice/samples/{ids['sample']}",
     }
     out = {}
     for name, path in paths.items():
@@ -104,8 +131,8 @@ async def test_cross_tenant_ids_are_404_and_change_nothing(
     client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle, victim: dict[str, str]
 ) -> None:
     before = await _snapshot(client, tenant, victim)
-    for method, path, kind, body in ATTACKS:
-        url = path.replace(path[path.index("{") : path.index("}") + 1], victim[kind])
+    for method, path, _, body in ATTACKS:
+        url = victim_url(path, victim)
         r = await client.request(method, url, headers=other.h, json=body)
         assert r.status_code == 404, (method, url, r.status_code, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -136,12 +163,12 @@ async def test_cross_tenant_api_key_cannot_reach_victim(
         await client.post("/v1/api-keys", headers=other.h, json={"name": "a", "scopes": ["read", "write"]})
     ).json()
     remember(k["key"])
-    for method, path, kind, body in ATTACKS:
+    for method, path, _, body in ATTACKS:
         if path.startswith(("/v1/users", "/v1/api-keys")) or (
             path.startswith("/v1/credentials") and method != "GET"
         ):
             continue  # admin-only routes: an API key is refused before any lookup (403)
-        url = path.replace(path[path.index("{") : path.index("}") + 1], victim[kind])
+        url = victim_url(path, victim)
         r = await client.request(method, url, headers={"X-API-Key": k["key"]}, json=body)
         assert r.status_code == 404, (method, url, r.status_code)
     assert (await client.get(f"/v1/pipelines/{victim['pipeline']}", headers=tenant.h)).json()[
