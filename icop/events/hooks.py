@@ -11,7 +11,16 @@ from uuid import UUID
 import asyncpg
 
 from .outbox import emit
-from .schemas import ArticleEvent, CredentialNeedsReauth, PostEvent, RunEvent
+from .schemas import (
+    ArticleEvent,
+    CredentialNeedsReauth,
+    PostEvent,
+    QuotaNearlyExhausted,
+    RunEvent,
+    SubtopicsReady,
+)
+
+NEARLY = 0.8  # share of a quota whose crossing is announced (once per crossing)
 
 RUN_TRANSITIONS = {"running": "run.started", "completed": "run.completed", "failed": "run.failed",
                    "cancelled": "run.cancelled"}  # fmt: skip
@@ -78,3 +87,33 @@ async def credential_needs_reauth(
         credential_id=credential_id, platform=platform, account_id=account_id, reason=reason[:500]
     )
     await emit(conn, tenant_id, "credential.needs_reauth", data)
+
+
+async def subtopics_ready(
+    conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID | None, row_number: int | None, ids: list[UUID]
+) -> None:
+    """New sub-topics of one plan row were stored (nothing for a row whose candidates were all covered)."""
+    if run_id is not None and row_number is not None and ids:
+        data = SubtopicsReady(run_id=run_id, row_number=row_number, subtopic_ids=ids)
+        await emit(conn, tenant_id, "subtopics.ready", data)
+
+
+def crosses(used: float, adding: float, limit: float, share: float = NEARLY) -> bool:
+    """Whether ``used`` → ``used + adding`` crosses ``share`` of ``limit`` (so it is announced once)."""
+    mark = share * limit
+    return limit > 0 and used < mark <= used + adding
+
+
+async def quota_nearly_exhausted(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    platform: str,
+    account_id: str,
+    used: float,
+    limit: float,
+    window: str,
+) -> None:
+    data = QuotaNearlyExhausted(
+        platform=platform, account_id=account_id, used=used, limit=limit, window=window
+    )
+    await emit(conn, tenant_id, "quota.nearly_exhausted", data)

@@ -13,6 +13,7 @@ import numpy as np
 
 from icop.connectors.llm import LLM, ChatRequest
 from icop.db import tenant_tx
+from icop.events import hooks
 
 from . import repository
 from .clustering import SubtopicResult
@@ -103,6 +104,7 @@ class SubtopicPlanner:
                 main_topic=row.topic, language=row.language,
                 items=[(s.label, s.keywords, s.embedding) for s in fresh],
             )  # fmt: skip
+            await hooks.subtopics_ready(conn, tenant_id, run_id, row.row_number, ids)
         return [StoredSubtopic(i, s.label, s.keywords) for i, s in zip(ids, fresh, strict=True)]
 
 

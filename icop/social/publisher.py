@@ -406,6 +406,7 @@ class Publisher:
                         f"${lim.monthly_budget_usd:.2f} would be exceeded (spent ${spent:.3f}, "
                         f"this post ${r.cost_usd:.3f})",
                     )
+        await self._announce_nearly_exhausted(conn, t, r, lim, cap, window, now)
         await conn.execute(
             """INSERT INTO platform_quota_usage (tenant_id, platform, account_id, post_id, cost_usd)
                VALUES ($1, $2, $3, $4, $5)""",
@@ -415,6 +416,47 @@ class Publisher:
             post_id,
             r.cost_usd,
         )
+
+    async def _announce_nearly_exhausted(
+        self,
+        conn: asyncpg.Connection,
+        t: PublishTarget,
+        r: RenderedPost,
+        lim: PlatformLimits,
+        cap: int | None,
+        window: timedelta,
+        now: datetime,
+    ) -> None:
+        """``quota.nearly_exhausted`` when this reservation crosses 80 % of the account's posts per window
+        (or, on X, of the tenant's monthly budget); same transaction as the reservation."""
+        if cap is not None:
+            used = await conn.fetchval(
+                """SELECT count(*) FROM platform_quota_usage WHERE tenant_id = $1 AND platform = $2
+                   AND account_id = $3 AND released_at IS NULL AND reserved_at > $4""",
+                t.tenant_id,
+                t.platform,
+                t.account_id,
+                now - window,
+            )
+            if hooks.crosses(used, 1, cap):
+                hours = int(window.total_seconds() // 3600)
+                await hooks.quota_nearly_exhausted(
+                    conn, t.tenant_id, t.platform, t.account_id, used + 1, cap, f"posts per {hours} h"
+                )
+        budget = lim.monthly_budget_usd if t.platform == "x" else None
+        if budget:
+            month = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            spent = await conn.fetchval(
+                """SELECT coalesce(sum(cost_usd), 0) FROM platform_quota_usage WHERE tenant_id = $1
+                   AND platform = 'x' AND released_at IS NULL AND reserved_at >= $2""",
+                t.tenant_id,
+                month,
+            )
+            if hooks.crosses(float(spent), float(r.cost_usd), float(budget)):
+                total = float(spent) + float(r.cost_usd)
+                await hooks.quota_nearly_exhausted(
+                    conn, t.tenant_id, "x", t.account_id, total, float(budget), "USD per month"
+                )
 
     async def _wait(self, conn: asyncpg.Connection, post_id: UUID, until: datetime, reason: str) -> None:
         row = await conn.fetchrow(

@@ -79,6 +79,5 @@ def test_worker_node_killed_mid_load(cluster: PrivateCluster) -> None:
     assert r["sockets_off_loopback"] == []  # both nodes' processes and the driver, replicas deployed
     assert r["kill_at_s"] > 0 and r["calls_after_kill"] > 0
     assert r["logical_failed"] == 0  # every call succeeded, some after the caller's retries
-    assert r["recovered_s"] < 30  # after this, every attempt succeeded
     assert r["placement_after"] == {"127.0.0.2": 2}  # Serve replaced the lost replica on the head
     assert r["ok_after_replacement"]

@@ -380,6 +380,18 @@ async def test_x_monthly_budget_and_cap_make_posts_wait_for_next_month(
             "SELECT sum(cost_usd) FROM platform_quota_usage WHERE released_at IS NULL"
         )
     assert float(spent) == pytest.approx(0.215)
+    # the first post crossed 80 % of the budget: announced once, in the reservation's transaction
+    [event] = await quota_events(app_pool, tenant)
+    assert (event["platform"], event["window"], event["limit"]) == ("x", "USD per month", 0.25)
+    assert event["used"] == pytest.approx(0.2)
+
+
+async def quota_events(pool: asyncpg.Pool, tenant: uuid.UUID) -> list[dict[str, object]]:
+    async with tenant_tx(pool, tenant) as conn:
+        rows = await conn.fetch(
+            "SELECT payload FROM outbox WHERE type = 'quota.nearly_exhausted' ORDER BY seq"
+        )
+    return [dict(r["payload"]) for r in rows]
 
 
 async def test_concurrent_workers_on_the_same_target_post_once(
@@ -454,6 +466,8 @@ async def test_instagram_live_publishing_limit_wins_over_the_setting(
     nb = outs[-1].not_before
     assert nb is not None and timedelta(minutes=59) < nb - datetime.now(UTC) <= timedelta(hours=1)
     assert len(await emu.posts("instagram")) == 3
+    [event] = await quota_events(app_pool, tenant)  # the third post crossed 80 % of 3
+    assert (event["platform"], event["used"], event["limit"]) == ("instagram", 3, 3)
 
 
 async def test_x_monthly_post_cap(

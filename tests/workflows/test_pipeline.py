@@ -80,6 +80,9 @@ async def test_pipeline_run_end_to_end_then_replay(
             "SELECT article_id, platform, status FROM posts WHERE tenant_id = $1", p.tenant_id
         )
         images = await conn.fetchval("SELECT count(*) FROM images WHERE tenant_id = $1", p.tenant_id)
+        events = await conn.fetch(
+            "SELECT type, payload FROM outbox WHERE tenant_id = $1 ORDER BY seq", p.tenant_id
+        )
     assert run["status"] == "completed" and run["progress"]["articles_done"] == len(arts)
     assert run["started_at"] and run["finished_at"]
     assert rows == {2: "done", 3: "invalid", 4: "done"}
@@ -106,7 +109,13 @@ async def test_pipeline_run_end_to_end_then_replay(
     assert len(sub_rows) == len(arts)
     assert all(r[3] == "done" and r[4] for r in sub_rows), sub_rows
     assert {r[0] for r in sub_rows} == {"2", "4"}
-    assert elapsed < 120
+    # the outbox has each change once, written with it: started … sub-topics per row … articles … completed
+    types = [e["type"] for e in events]
+    assert types[0] == "run.started" and types[-1] == "run.completed" and types.count("run.completed") == 1
+    ready = [e["payload"] for e in events if e["type"] == "subtopics.ready"]
+    assert sorted(r["row_number"] for r in ready) == [2, 4]
+    assert sorted(i for r in ready for i in r["subtopic_ids"]) == sorted(str(s["id"]) for s in subs)
+    assert types.count("article.ready") == len(arts)
     print(f"pipeline run: {len(arts)} articles in {elapsed:.1f}s")
 
     # Determinism: the recorded histories replay against today's workflow code.
