@@ -405,6 +405,100 @@ def scenario_failover(args: argparse.Namespace, objects: Path) -> dict[str, Any]
     }
 
 
+def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[str, Any]:
+    """The failover scenario with Temporal as the caller: one workflow runs one activity per image
+    (each activity makes exactly one Serve call; a failed call fails the activity and Temporal's retry
+    policy runs it again), the worker node is SIGKILLed mid-run, and every activity must complete."""
+    from datetime import timedelta
+
+    from ray import serve
+    from temporalio import activity, workflow
+    from temporalio.client import Client
+    from temporalio.common import RetryPolicy
+    from temporalio.worker import Worker
+
+    from cluster.ray_nodes import kill_node, replica_nodes
+    from deployments.jpeg import JpegRequest
+
+    keys = put_inputs(objects, 16, args.side)
+    app = config_app(objects, {})
+    dep = app["deployments"][0]
+    dep.pop("autoscaling_config")
+    dep["num_replicas"] = 2
+    dep["ray_actor_options"]["num_cpus"] = 0.6
+    app["args"] = {"max_batch_size": 4, "num_replicas": 2, "num_cpus": 0.6}
+    deploy_config([app])
+    placement_before = replica_nodes(APP, DEPLOYMENT)
+    sids = [int(x) for x in args.sids.split(",")]
+    handle = serve.get_app_handle(APP).options(method_name="convert")
+    tenant = uuid.uuid4().hex
+    attempts: list[tuple[int, bool, str]] = []  # (attempt, ok, error type) of every activity execution
+
+    @activity.defn(name="serve_jpeg")
+    async def serve_jpeg(key: str) -> int:
+        n = activity.info().attempt
+        try:
+            req = JpegRequest(tenant, source_key=key)
+            out = await asyncio.wait_for(handle.remote(req), args.call_timeout)
+        except Exception as e:
+            attempts.append((n, False, type(e).__name__))
+            raise
+        attempts.append((n, bool(out.ok), ""))
+        if not out.ok:
+            raise RuntimeError(f"conversion failed: {out.error_message}")
+        return n
+
+    @workflow.defn(name="JpegBatch", sandboxed=False)
+    class JpegBatch:
+        @workflow.run
+        async def run(self, batch: list[str]) -> list[int]:
+            policy = RetryPolicy(
+                initial_interval=timedelta(seconds=0.25),
+                maximum_interval=timedelta(seconds=2),
+                maximum_attempts=args.max_attempts,
+            )
+            timeout = timedelta(seconds=30)
+            calls = [
+                workflow.execute_activity(
+                    "serve_jpeg", k, start_to_close_timeout=timeout, retry_policy=policy, result_type=int
+                )
+                for k in batch
+            ]
+            return list(await asyncio.gather(*calls))
+
+    async def run() -> tuple[list[int], float]:
+        client = await Client.connect(args.temporal)
+        queue = f"serve-failover-{uuid.uuid4().hex[:8]}"
+        batch = [keys[i % len(keys)] for i in range(args.activities)]
+        async with Worker(client, task_queue=queue, workflows=[JpegBatch], activities=[serve_jpeg],
+                          max_concurrent_activities=args.clients):  # fmt: skip
+            t0 = time.monotonic()
+            handle_wf = await client.start_workflow(JpegBatch.run, batch, id=queue, task_queue=queue)
+            killer = threading.Timer(args.kill_after, kill_node, args=(sids[1],))
+            killer.start()
+            result = await handle_wf.result()
+            return result, time.monotonic() - t0
+
+    results, seconds = asyncio.run(run())
+    deadline = time.monotonic() + args.rejoin_timeout
+    while time.monotonic() < deadline and sum(replica_nodes(APP, DEPLOYMENT).values()) < 2:
+        time.sleep(0.5)
+    placement_after = replica_nodes(APP, DEPLOYMENT)
+    serve.delete(APP)
+    return {
+        "placement_before": placement_before,
+        "activities": len(results),
+        "activities_completed": sum(1 for n in results if n >= 1),
+        "activity_executions": len(attempts),
+        "failed_executions": sum(1 for a in attempts if not a[1]),
+        "error_types": sorted({a[2] for a in attempts if a[2]}),
+        "retried_activities": sum(1 for n in results if n > 1),
+        "max_attempt": max(results, default=0),
+        "seconds": round(seconds, 1),
+        "placement_after": placement_after,
+    }
+
+
 # -- driver process / cluster orchestration ------------------------------------------------------------
 
 
@@ -432,6 +526,8 @@ def driver_main(args: argparse.Namespace) -> None:
     objects = Path(args.objects)
     if args.scenario == "autoscale":
         out = scenario_autoscale(args, objects)
+    elif args.scenario == "failover" and args.temporal:
+        out = scenario_failover_temporal(args, objects)
     elif args.scenario == "failover":
         out = scenario_failover(args, objects)
     else:
@@ -483,6 +579,9 @@ def main() -> None:
     ap.add_argument("--call-timeout", type=float, default=20.0, help="failover: seconds per attempt")
     ap.add_argument("--rejoin-timeout", type=float, default=90.0,
                     help="failover: most seconds to wait for the replacement replica")
+    ap.add_argument("--temporal", default="", help="failover: a Temporal server (host:port); the calls are "
+                    "then activities of one workflow, retried by Temporal's retry policy")
+    ap.add_argument("--activities", type=int, default=96, help="failover with --temporal: activities")
     ap.add_argument("--json", type=Path)
     # internal: run as the driver inside a cluster
     ap.add_argument("--driver", action="store_true", help=argparse.SUPPRESS)

@@ -18,6 +18,7 @@ import pytest
 
 from cluster.ray_nodes import PrivateCluster, off_loopback
 from icop.offline import apply_offline_env
+from icop.settings import Settings
 
 apply_offline_env()
 
@@ -81,3 +82,23 @@ def test_worker_node_killed_mid_load(cluster: PrivateCluster) -> None:
     assert r["logical_failed"] == 0  # every call succeeded, some after the caller's retries
     assert r["placement_after"] == {"127.0.0.2": 2}  # Serve replaced the lost replica on the head
     assert r["ok_after_replacement"]
+
+
+def test_worker_node_killed_under_temporal_activities_loses_none(
+    cluster: PrivateCluster, settings: Settings
+) -> None:
+    """The same kill with real Temporal activities as the callers: each activity makes one Serve call;
+    the ones the kill broke fail and Temporal's retry policy runs them again; all complete."""
+    worker_ip = "127.0.0.4"  # a fresh worker node (the previous test killed 127.0.0.3)
+    sids = f"{cluster.head_sid},{cluster.add_worker(worker_ip, num_cpus=1)}"
+    r = bench().run_driver(cluster, ["--scenario", "failover", "--temporal", settings.temporal_target,
+                                     "--sids", sids, "--kill-after", "3", "--clients", "8", "--side", "1024",
+                                     "--activities", "200", "--max-attempts", "20", "--call-timeout", "20",
+                                     "--rejoin-timeout", "60"],
+                           timeout=300)  # fmt: skip
+    print("failover under Temporal: " + json.dumps(r))
+    assert r["placement_before"] == {"127.0.0.2": 1, worker_ip: 1}
+    assert r["activities"] == r["activities_completed"] == 200  # none lost
+    assert r["failed_executions"] >= 1 and r["retried_activities"] >= 1  # the kill broke running calls
+    assert r["activity_executions"] == 200 + r["failed_executions"]  # each failure retried exactly once more
+    assert r["placement_after"] == {"127.0.0.2": 2}
