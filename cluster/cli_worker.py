@@ -20,9 +20,19 @@ Clusterer = Annotated[
     str, typer.Option("--clusterer", help="TopicClusterer: serve (Ray Serve handle) or local.")
 ]
 StateDir = Annotated[Path | None, typer.Option("--state-dir", envvar="ICOP_STATE_DIR")]
+FastFailover = Annotated[
+    bool,
+    typer.Option(
+        "--fast-failover",
+        help="Shorter timeouts of short activities (10 s) and retry intervals: a killed worker's "
+        "work is retried sooner (workflows.policies.use_fast_failover).",
+    ),
+]
 
 
-def _run(module: str, queue_prefix: str, clusterer: str, state_dir: Path | None) -> None:
+def _run(
+    module: str, queue_prefix: str, clusterer: str, state_dir: Path | None, fast_failover: bool = False
+) -> None:
     """Poll the module's task queue(s) until interrupted (SIGINT/SIGTERM stop gracefully)."""
     from icop.offline import apply_offline_env
 
@@ -32,8 +42,12 @@ def _run(module: str, queue_prefix: str, clusterer: str, state_dir: Path | None)
     import logging
 
     from icop.settings import load_settings
+    from workflows import policies
     from workflows.types import MODULES, Queues
     from workflows.worker import run_worker
+
+    if fast_failover:
+        policies.use_fast_failover()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(state_dir)
@@ -53,9 +67,12 @@ def _run(module: str, queue_prefix: str, clusterer: str, state_dir: Path | None)
 
 def _command(module: str, help_text: str) -> None:
     def command(
-        queue_prefix: QueuePrefix = "icop", clusterer: Clusterer = "serve", state_dir: StateDir = None
+        queue_prefix: QueuePrefix = "icop",
+        clusterer: Clusterer = "serve",
+        state_dir: StateDir = None,
+        fast_failover: FastFailover = False,
     ) -> None:
-        _run(module, queue_prefix, clusterer, state_dir)
+        _run(module, queue_prefix, clusterer, state_dir, fast_failover)
 
     command.__doc__ = help_text
     worker_app.command(module)(command)

@@ -1,0 +1,600 @@
+"""Back-fill makespan against the ideal that the providers' latencies and the concurrency limits allow,
+the orchestration's CPU per article, and the sequential CrewAI loop most users script today.
+
+Every LLM provider of the emulators answers after a fixed ``--llm-ms`` (gpt, claude, gemini), the
+DALL-E emulator after ``--image-ms``; the Sheets emulator and the database answer as fast as they can.
+A run has ``--articles`` N articles: N / S plan rows of S sub-topics (``--subtopics``), at most R rows
+in flight (``--rows`` R, ``PipelineRunInput.max_concurrent_rows``; every sub-topic of a row is written
+at once, so at most R × S articles are in flight), dry-run posts to 2 targets (x, threads).
+
+Phases (each on the same private stack: PostgreSQL, the Temporal dev server, the emulators):
+
+- ``pipeline``: the real workflows and activities in this process (``running_workers``): the plan read
+  from the Sheets emulator, the planner (LLM expansion + labels, the TopicClusterer in-process), the
+  LangGraph article graph (CrewAI agents, or ``--agents plain`` connector calls), images from the DALL-E
+  emulator converted to JPEG and stored, the Markdown stored, dry-run posts, the sheet written back.
+- ``orchestration``: the same three workflows, with every activity replaced by a stub (same name) that
+  only sleeps the latency its real counterpart waits on the providers: plan_row 2 LLM calls (expand,
+  labels), run_agent_graph 5 (research → 3 writers at once → editor → SEO → visual director),
+  generate_images one image call, the rest 0. What it costs is the orchestration alone: the Temporal
+  worker, the workflow code and the Temporal server. **Orchestration CPU per article** is the CPU time
+  of this process plus the Temporal server's, over the phase, divided by N.
+- ``baseline``: the way most users script it today: a loop over the rows, one LLM call for the row's
+  sub-topics, then per sub-topic a CrewAI ``Crew`` (sequential process) of the same roles (researcher,
+  three writers on gpt / claude / gemini, editor, SEO, visual director), one DALL-E image, the Markdown
+  written to a file; no posting (dry-run). Run on ``--baseline-articles`` B articles and extrapolated
+  linearly to N (stated as such).
+
+Each phase first sends one article through its workers (not measured), as a long-running worker is warm
+(embedding model loaded, numba compiled, the workflow sandbox's imports done).
+
+Ideal makespan (zero CPU, only the latencies and limits): one row takes
+T_row = 2·llm (planning) + 5·llm (graph) + image, all of its articles at once; the rows go R at a time,
+so ideal = ceil(N / S / R) · T_row. Efficiency = ideal / measured.
+
+    .venv/bin/python bench/backfill.py --articles 1000 --phases orchestration
+    .venv/bin/python bench/backfill.py --articles 40 --phases pipeline,baseline --baseline-articles 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from icop.offline import apply_offline_env  # noqa: E402
+
+apply_offline_env()
+
+from temporalio import activity  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
+
+from workflows.activities.heartbeat import with_heartbeats  # noqa: E402
+from workflows.types import (  # noqa: E402
+    GraphInput,
+    GraphResult,
+    ImagesInput,
+    MarkdownInput,
+    MarkdownResult,
+    PipelineConfig,
+    PipelineRunInput,
+    PlanRowInput,
+    PlanSnapshot,
+    Progress,
+    PublishInput,
+    PublishResult,
+    Queues,
+    ReadPlanInput,
+    RowSpec,
+    SheetWriteInput,
+    StoredImage,
+    SubtopicRef,
+    TargetSpec,
+    run_workflow_id,
+)
+
+LLM_SERVICES = ("gpt", "claude", "gemini")
+PLAN_CALLS, GRAPH_CALLS = 2, 5  # sequential LLM latencies on a row's critical path
+SUBJECTS = [
+    "coffee", "gardening", "running", "baking", "personal finance", "guitar", "birdwatching", "remote work",
+    "houseplants", "road trips", "photography", "chess", "yoga", "cycling", "woodworking", "astronomy",
+    "knitting", "hiking", "podcasting", "beekeeping",
+]  # fmt: skip
+ANGLES = [
+    "for beginners", "on a budget", "for families", "in small spaces", "for retirees", "in winter",
+    "for students", "with kids", "in the city", "for busy people", "mistakes to avoid", "tools and gear",
+    "history and culture", "the science behind it", "for teams", "at weekends", "as a side income",
+    "for travellers", "with friends", "in 2026", "for introverts", "without a car", "in the countryside",
+    "on holiday", "after fifty",
+]  # fmt: skip
+
+
+def topics(n: int) -> list[str]:
+    """n distinct plan rows (subject × angle)."""
+    return [
+        f"{SUBJECTS[i % len(SUBJECTS)].capitalize()} {ANGLES[i // len(SUBJECTS) % len(ANGLES)]}"
+        for i in range(n)
+    ]  # noqa: E501
+
+
+@dataclass
+class Shape:
+    articles: int
+    subtopics: int
+    rows_in_flight: int
+    llm_s: float
+    image_s: float
+
+    @property
+    def rows(self) -> int:
+        return math.ceil(self.articles / self.subtopics)
+
+    @property
+    def t_row(self) -> float:
+        return (PLAN_CALLS + GRAPH_CALLS) * self.llm_s + self.image_s
+
+    @property
+    def ideal_s(self) -> float:
+        return math.ceil(self.rows / self.rows_in_flight) * self.t_row
+
+
+# ---- CPU accounting ---------------------------------------------------------------------------------
+
+
+def _cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _component_pids(stack: Any, name: str) -> list[int]:
+    from cluster.processes import session_members
+    from cluster.stack import StackState
+
+    sid = StackState.load(stack.state_file).sessions.get(name)
+    return [p.pid for p in session_members(sid)] if sid else []
+
+
+class CpuMeter:
+    """CPU seconds of this process, the Temporal server, PostgreSQL and the emulators over a phase."""
+
+    def __init__(self, stack: Any) -> None:
+        self.groups = {
+            "bench (workers)": [os.getpid()],
+            "temporal server": _component_pids(stack, "temporal"),
+            "postgres": _component_pids(stack, "postgres"),
+            "emulators": _component_pids(stack, "emulators"),
+        }
+        self.start = {k: _cpu(v) for k, v in self.groups.items()}
+
+    def spent(self) -> dict[str, float]:
+        return {k: round(_cpu(v) - self.start[k], 2) for k, v in self.groups.items()}
+
+
+# ---- the stack, the pipeline's rows ------------------------------------------------------------------
+
+
+def start_stack(state: Path) -> Any:
+    from cluster.stack import LocalStack, StackState, ensure_stack_env
+    from icop.db.migrate import setup_database
+    from tests.conftest import private_stack_env
+
+    ensure_stack_env(state, private_stack_env(state))
+    stack = LocalStack.open(state)
+    st = StackState.load(stack.state_file)
+    for comp in stack.components:  # no Ray (the clusterer runs in-process), no message broker
+        if comp.name in ("postgres", "temporal", "emulators"):
+            st.sessions[comp.name] = comp.start()
+            st.save(stack.state_file)
+    asyncio.run(setup_database(stack.s))
+    return stack
+
+
+def stop_stack(stack: Any) -> None:
+    from cluster.stack import StackState
+
+    st = StackState.load(stack.state_file)
+    for comp in reversed(stack.components):
+        sid = st.sessions.pop(comp.name, None)
+        if sid:
+            comp.stop(sid)
+    st.save(stack.state_file)
+
+
+def set_latencies(admin: Any, shape: Shape) -> None:
+    admin.reset()
+    for s in LLM_SERVICES:
+        admin.knobs(s, replace=True, latency_ms=shape.llm_s * 1000)
+    admin.knobs("images", replace=True, latency_ms=shape.image_s * 1000)
+
+
+# ---- phase: pipeline (real activities) ----------------------------------------------------------------
+
+
+async def run_pipeline(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
+    from emulators.client import EmulatorAdmin
+    from icop.db import create_pool, tenant_tx
+    from icop.settings import load_settings
+    from tests.workflows.conftest import TARGETS, make_pipeline
+    from workflows.types import MODULES
+    from workflows.worker import build_activities, close, connect, running_workers
+
+    settings = load_settings(stack.state_dir)
+    admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
+    set_latencies(admin, shape)
+    pool = await create_pool(settings.pg_dsn("app"), 2, 20)
+    client = await connect(settings)
+    queues = Queues.with_prefix(f"bench-{uuid.uuid4().hex[:8]}")
+    p = await make_pipeline(
+        pool, admin, [[t, "", "en", ""] for t in topics(shape.rows)], subtopics=shape.subtopics
+    )
+    async with tenant_tx(pool, p.tenant_id) as conn:
+        await conn.execute(
+            "UPDATE content_pipelines SET image_provider = 'dalle' WHERE id = $1", p.pipeline_id
+        )
+    graph = None
+    if agents == "plain":
+        from graphs.article.agents import LlmAgents
+        from graphs.article.graph import local_writers
+        from icop.connectors.llm import make_llm
+        from workflows.activities.articles import LangGraphArticleGraph
+
+        graph = LangGraphArticleGraph(pool, local_writers(settings), LlmAgents(make_llm(settings, "gpt")))
+    acts = await build_activities(settings, MODULES, pool=pool, clusterer="local", graph=graph)
+    try:
+        async with running_workers(client, acts, queues, MODULES):
+            # Warm the workers first (one row of one article: model load, numba, the sandbox's imports),
+            # as a long-running worker is; the measurement starts after it.
+            w = await make_pipeline(pool, admin, [["Warm-up topic", "", "en", ""]], subtopics=1)
+            await client.execute_workflow(
+                "PipelineRunWorkflow",
+                PipelineRunInput(str(w.tenant_id), str(w.pipeline_id), str(w.run_id), queues),
+                id=run_workflow_id(str(w.run_id)),
+                task_queue=queues.planning,
+                result_type=Progress,
+            )
+            seq0 = admin.last_seq()
+            meter = CpuMeter(stack)
+            t0 = time.monotonic()
+            handle = await client.start_workflow(
+                "PipelineRunWorkflow",
+                PipelineRunInput(
+                    str(p.tenant_id), str(p.pipeline_id), str(p.run_id), queues, shape.rows_in_flight
+                ),
+                id=run_workflow_id(str(p.run_id)),
+                task_queue=queues.planning,
+                result_type=Progress,
+            )
+            progress = await handle.result()
+            makespan = time.monotonic() - t0
+            cpu = meter.spent()
+        async with tenant_tx(pool, p.tenant_id) as conn:
+            arts = await conn.fetchval(
+                "SELECT count(*) FROM generated_articles WHERE run_id = $1 AND status = 'ready'", p.run_id
+            )
+            posts = await conn.fetchval("SELECT count(*) FROM posts WHERE tenant_id = $1", p.tenant_id)
+    finally:
+        await close(acts)
+        await pool.close()
+    calls: dict[str, int] = {}
+    for e in admin.requests(since=seq0):
+        calls[e["service"]] = calls.get(e["service"], 0) + 1
+    admin.close()
+    return {
+        "articles": int(arts),
+        "posts": int(posts),
+        "expected_posts": int(arts) * len(TARGETS),
+        "progress": progress.__dict__,
+        "makespan_s": round(makespan, 1),
+        "cpu_s": cpu,
+        "provider_calls": calls,
+    }
+
+
+# ---- phase: orchestration only (stub activities) --------------------------------------------------------
+
+
+class StubActivities:
+    """Every activity the workflows call, under its name, waiting only the providers' latency (and
+    heartbeating while it waits, as the real long activities do)."""
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.planned: set[int] = set()
+        self.config = PipelineConfig(
+            sheet_id="bench",
+            image_provider="dalle",
+            targets=[TargetSpec("x", "4400001"), TargetSpec("threads", "27000001")],
+            subtopics_per_topic=shape.subtopics,
+        )
+
+    @activity.defn(name="read_plan")
+    async def read_plan(self, inp: ReadPlanInput) -> PlanSnapshot:
+        """The rows still pending (a run continues as new every 200 rows and reads the plan again)."""
+        rows = [RowSpec(i + 2, t, "", "en") for i, t in enumerate(topics(self.shape.rows))]
+        return PlanSnapshot(self.config, [r for r in rows if r.row_number not in self.planned], 0, 2)
+
+    @activity.defn(name="plan_row")
+    async def plan_row(self, inp: PlanRowInput) -> list[SubtopicRef]:
+        self.planned.add(inp.row.row_number)
+        await with_heartbeats(asyncio.sleep(PLAN_CALLS * self.shape.llm_s))
+        return [SubtopicRef(str(uuid.uuid4()), f"{inp.row.topic} {i}") for i in range(inp.want)]
+
+    @activity.defn(name="write_sheet")
+    async def write_sheet(self, inp: SheetWriteInput) -> int:
+        return sum(len(c.values) for c in inp.cells)
+
+    @activity.defn(name="set_run_status")
+    async def set_run_status(self, inp: Any) -> None:
+        return None
+
+    @activity.defn(name="set_row_status")
+    async def set_row_status(self, inp: Any) -> None:
+        return None
+
+    @activity.defn(name="create_article")
+    async def create_article(self, inp: Any) -> str:
+        return str(uuid.uuid4())
+
+    @activity.defn(name="set_article_status")
+    async def set_article_status(self, inp: Any) -> None:
+        return None
+
+    @activity.defn(name="run_agent_graph")
+    async def run_agent_graph(self, inp: GraphInput) -> GraphResult:
+        await with_heartbeats(asyncio.sleep(GRAPH_CALLS * self.shape.llm_s))
+        return GraphResult(inp.topic, "summary", ["#bench"], ["a photo"], "slug")
+
+    @activity.defn(name="generate_images")
+    async def generate_images(self, inp: ImagesInput) -> list[StoredImage]:
+        await with_heartbeats(asyncio.sleep(self.shape.image_s))
+        return [StoredImage(f"img/{inp.article_id}.jpg", f"file:///img/{inp.article_id}.jpg")]
+
+    @activity.defn(name="format_markdown")
+    async def format_markdown(self, inp: MarkdownInput) -> MarkdownResult:
+        return MarkdownResult(f"md/{inp.article_id}.md", f"file:///md/{inp.article_id}.md")
+
+    @activity.defn(name="publish")
+    async def publish(self, inp: PublishInput) -> PublishResult:
+        return PublishResult(str(uuid.uuid4()), "dry_run")
+
+
+async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
+    from icop.settings import load_settings
+    from workflows.article import ArticleWorkflow
+    from workflows.pipeline import PipelineRunWorkflow
+    from workflows.topic import TopicWorkflow
+
+    settings = load_settings(stack.state_dir)
+    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    q = Queues.with_prefix(f"orch-{uuid.uuid4().hex[:8]}")
+    s = StubActivities(shape)
+    slots = max(50, shape.rows_in_flight * shape.subtopics)
+    workers = [
+        Worker(
+            client,
+            task_queue=q.planning,
+            workflows=[PipelineRunWorkflow, TopicWorkflow],
+            activities=[s.read_plan, s.plan_row, s.write_sheet, s.set_run_status, s.set_row_status],
+            max_concurrent_activities=slots,
+        ),
+        Worker(
+            client,
+            task_queue=q.agents,
+            workflows=[ArticleWorkflow],
+            activities=[s.create_article, s.set_article_status, s.run_agent_graph, s.format_markdown],
+            max_concurrent_activities=slots,
+        ),
+        Worker(client, task_queue=q.images, activities=[s.generate_images], max_concurrent_activities=slots),
+        Worker(client, task_queue=q.syndication, activities=[s.publish], max_concurrent_activities=slots),
+    ]
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        warm = Shape(1, 1, 1, 0.0, 0.0)  # one article through the workflows first (the sandbox's imports)
+        ws = StubActivities(warm)
+        s.shape, s.config = warm, ws.config
+        wid = str(uuid.uuid4())
+        await client.execute_workflow(
+            "PipelineRunWorkflow",
+            PipelineRunInput(str(uuid.uuid4()), str(uuid.uuid4()), wid, q, 1),
+            id=run_workflow_id(wid),
+            task_queue=q.planning,
+            result_type=Progress,
+        )
+        s.shape, s.config, s.planned = shape, StubActivities(shape).config, set()
+        meter = CpuMeter(stack)
+        t0 = time.monotonic()
+        run_id = str(uuid.uuid4())
+        handle = await client.start_workflow(
+            "PipelineRunWorkflow",
+            PipelineRunInput(str(uuid.uuid4()), str(uuid.uuid4()), run_id, q, shape.rows_in_flight),
+            id=run_workflow_id(run_id),
+            task_queue=q.planning,
+            result_type=Progress,
+        )
+        progress = await handle.result()
+        makespan = time.monotonic() - t0
+        cpu = meter.spent()
+    finally:
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "articles": progress.articles_done,
+        "posts": progress.posts,
+        "progress": progress.__dict__,
+        "makespan_s": round(makespan, 1),
+        "cpu_s": cpu,
+        "orchestration_cpu_ms_per_article": round(
+            (cpu["bench (workers)"] + cpu["temporal server"]) / max(1, progress.articles_done) * 1000, 1
+        ),
+    }
+
+
+# ---- phase: baseline (a sequential loop over the rows calling a CrewAI crew) ------------------------------
+
+
+def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict[str, Any]:
+    from crewai import LLM as CrewLLM
+    from crewai import Agent, Crew, Process, Task
+    from openai import OpenAI
+
+    from emulators.client import EmulatorAdmin
+    from graphs.article.prompts import ROLES
+    from icop.connectors.config import dalle_endpoint, llm_endpoint
+    from icop.settings import load_settings
+
+    settings = load_settings(stack.state_dir)
+    admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
+    set_latencies(admin, shape)
+    admin.close()
+    os.environ.setdefault("CREWAI_STORAGE_DIR", str(out_dir / "crewai"))
+    llms = {}
+    for name in LLM_SERVICES:
+        ep = llm_endpoint(settings, name)  # type: ignore[arg-type]
+        llms[name] = CrewLLM(model=f"openai/{ep.model}", base_url=ep.base_url, api_key=ep.api_key)
+    img = dalle_endpoint(settings)
+    images = OpenAI(base_url=img.base_url, api_key=img.api_key)
+
+    def agent(role: str, llm: Any) -> Any:
+        r = ROLES[role]
+        return Agent(role=r.role, goal=r.goal, backstory=r.backstory, llm=llm, verbose=False,
+                     allow_delegation=False, max_iter=1)  # fmt: skip
+
+    rows = topics(math.ceil(articles / shape.subtopics))
+    done = 0
+    t0 = time.monotonic()
+    cpu0 = time.process_time()
+    for topic in rows:
+        planner = agent("researcher", llms["gpt"])
+        subs_task = Task(
+            description=f"List {shape.subtopics} sub-topics for a blog series on: {topic}",
+            expected_output="a numbered list",
+            agent=planner,
+        )
+        raw = str(Crew(agents=[planner], tasks=[subs_task], process=Process.sequential).kickoff().raw)
+        lines = [ln.split(".", 1)[-1].strip() for ln in raw.splitlines() if ln.strip()[:1].isdigit()]
+        subs = (lines + [f"{topic} part {i + 1}" for i in range(shape.subtopics)])[: shape.subtopics]
+        for sub in subs:
+            if done >= articles:
+                break
+            research = agent("researcher", llms["gpt"])
+            writers = [agent("editor", llms[n]) for n in LLM_SERVICES]  # a writer per provider
+            editor, seo, visual = (
+                agent("editor", llms["gpt"]),
+                agent("seo", llms["gpt"]),
+                agent("visual_director", llms["gpt"]),
+            )
+            tasks = [Task(description=f"Research facts with sources on: {sub}", expected_output="notes",
+                          agent=research)]  # fmt: skip
+            tasks += [
+                Task(description=f"Write a full article on: {sub}", expected_output="an article", agent=w)
+                for w in writers
+            ]
+            tasks += [
+                Task(
+                    description="Pick the best draft and edit it", expected_output="the article", agent=editor
+                ),
+                Task(description="Write SEO title, meta, slug, hashtags", expected_output="SEO", agent=seo),
+                Task(description="Write one image prompt", expected_output="a prompt", agent=visual),
+            ]
+            crew = Crew(
+                agents=[research, *writers, editor, seo, visual], tasks=tasks, process=Process.sequential
+            )
+            result = crew.kickoff()
+            prompt = str(tasks[-1].output.raw if tasks[-1].output else result.raw)[:900] or sub
+            images.images.generate(model="dall-e-3", prompt=prompt, n=1, size="1024x1024")
+            (out_dir / f"article-{done}.md").write_text(
+                f"# {sub}\n\n{tasks[4].output.raw if tasks[4].output else ''}"
+            )
+            done += 1
+    seconds = time.monotonic() - t0
+    return {
+        "articles": done,
+        "seconds": round(seconds, 1),
+        "per_article_s": round(seconds / max(1, done), 2),
+        "cpu_s": round(time.process_time() - cpu0, 2),
+    }
+
+
+# ---- main -----------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--articles", type=int, default=1000)
+    ap.add_argument("--subtopics", type=int, default=2, help="sub-topics (articles) per plan row")
+    ap.add_argument("--rows", type=int, default=25, help="rows in flight (max_concurrent_rows)")
+    ap.add_argument("--llm-ms", type=float, default=2000.0, help="fixed latency of every LLM call")
+    ap.add_argument("--image-ms", type=float, default=3000.0, help="fixed latency of every image call")
+    ap.add_argument("--phases", default="orchestration,pipeline,baseline")
+    ap.add_argument("--pipeline-articles", type=int, help="N for the pipeline phase (default --articles)")
+    ap.add_argument("--agents", choices=["crew", "plain"], default="crew", help="the graph's agents")
+    ap.add_argument("--baseline-articles", type=int, default=4)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    shape = Shape(args.articles, args.subtopics, args.rows, args.llm_ms / 1000, args.image_ms / 1000)
+    state = Path(tempfile.mkdtemp(prefix="icop-bench-backfill-", dir="/tmp"))
+    os.chmod(state, 0o755)
+    out: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {psutil.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "load_before": os.getloadavg(),
+    }
+    stack = None
+    try:
+        t = time.monotonic()
+        stack = start_stack(state)
+        print(f"stack up in {time.monotonic() - t:.0f}s ({state})", flush=True)
+
+        def report(name: str, sh: Shape, r: dict[str, Any]) -> None:
+            r["ideal_s"] = round(sh.ideal_s, 1)
+            r["t_row_s"] = sh.t_row
+            r["efficiency"] = round(sh.ideal_s / r["makespan_s"], 3)
+            r["cpu_ms_per_article"] = {
+                k: round(v / max(1, r["articles"]) * 1000, 1) for k, v in r["cpu_s"].items()
+            }
+            out[name] = r
+            print(f"{name}: {json.dumps(r)}", flush=True)
+
+        if "orchestration" in phases:
+            report("orchestration", shape, asyncio.run(run_orchestration(stack, shape)))
+        if "pipeline" in phases:
+            n = args.pipeline_articles or args.articles
+            sh = Shape(n, args.subtopics, args.rows, shape.llm_s, shape.image_s)
+            report("pipeline", sh, asyncio.run(run_pipeline(stack, sh, args.agents)))
+        if "baseline" in phases:
+            base_dir = state / "baseline"
+            base_dir.mkdir()
+            b = run_baseline(stack, shape, args.baseline_articles, base_dir)
+            b["extrapolated_s"] = {
+                str(n): round(b["per_article_s"] * n, 1)
+                for n in sorted({args.articles, args.pipeline_articles or args.articles})
+            }
+            out["baseline"] = b
+            print(f"baseline: {json.dumps(b)}", flush=True)
+            for name in ("pipeline", "orchestration"):
+                if name in out:
+                    n = out[name]["articles"]
+                    out[name]["speedup_vs_baseline"] = round(
+                        b["per_article_s"] * n / out[name]["makespan_s"], 1
+                    )
+                    print(
+                        f"{name}: speed-up vs the sequential CrewAI loop "
+                        f"= {out[name]['speedup_vs_baseline']}x"
+                    )
+        out["load_after"] = os.getloadavg()
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=2, default=str))
+    finally:
+        if stack is not None:
+            stop_stack(stack)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Providers failing 30 % of their calls (429 or 500, drawn per request by the emulators' fault knobs):
+a back-fill of 3 rows × 2 sub-topics still completes every article, posts each exactly once per target,
+and the emulators' request log shows that the failures really happened.
+
+Every layer retries as in production: the connectors (``provider_max_attempts``, ``Retry-After``), the
+agent graph (checkpointed per node, so a retried activity resumes) and Temporal's activity retries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+
+from emulators.client import EmulatorAdmin
+from icop.db import tenant_tx
+from icop.settings import Settings
+from workflows.types import MODULES, PipelineRunInput, Progress, Queues, run_workflow_id
+from workflows.worker import build_activities, close, running_workers
+
+from .conftest import TARGETS, make_pipeline
+
+pytestmark = pytest.mark.slow
+FAILURE_RATE = 0.3
+# service: the injected error (LLM providers behind the planner, agents and writers; the DALL-E images)
+FAULTS = {"gpt": "429", "claude": "500", "gemini": "429", "images": "500"}
+TOPICS = ["Home coffee brewing", "Sourdough bread baking", "Caring for houseplants"]
+
+
+async def test_backfill_completes_with_providers_failing_30_percent(
+    settings: Settings, app_pool: asyncpg.Pool, temporal: Client, queues: Queues, sheets_admin: EmulatorAdmin
+) -> None:
+    p = await make_pipeline(app_pool, sheets_admin, [[t, "", "en", ""] for t in TOPICS], subtopics=2)
+    async with tenant_tx(app_pool, p.tenant_id) as conn:  # images from the DALL-E emulator, not offline
+        await conn.execute(
+            "UPDATE content_pipelines SET image_provider = 'dalle' WHERE id = $1", p.pipeline_id
+        )
+    since = sheets_admin.last_seq()
+    for i, (service, kind) in enumerate(FAULTS.items()):
+        sheets_admin.knobs(
+            service, error_rate=FAILURE_RATE, error_kind=kind, retry_after_s=0.5, seed=1000 + i
+        )
+    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    t0 = time.monotonic()
+    try:
+        async with running_workers(temporal, acts, queues, MODULES):
+            handle = await temporal.start_workflow(
+                "PipelineRunWorkflow",
+                PipelineRunInput(str(p.tenant_id), str(p.pipeline_id), str(p.run_id), queues),
+                id=run_workflow_id(str(p.run_id)),
+                task_queue=queues.planning,
+                result_type=Progress,
+            )
+            progress = await handle.result()
+    finally:
+        for service in FAULTS:
+            sheets_admin.knobs(service, replace=True)
+        await close(acts)
+    elapsed = time.monotonic() - t0
+
+    rows = len(TOPICS)
+    assert (progress.rows_done, progress.rows_failed) == (rows, 0)
+    assert progress.articles_failed == 0 and progress.articles_done == progress.subtopics >= 2 * rows
+    async with tenant_tx(app_pool, p.tenant_id) as conn:
+        subs = await conn.fetch("SELECT id FROM subtopics WHERE run_id = $1", p.run_id)
+        arts = await conn.fetch(
+            "SELECT id, subtopic_id, status, markdown_url FROM generated_articles WHERE run_id = $1", p.run_id
+        )
+        posts = await conn.fetch(
+            "SELECT article_id, platform, status FROM posts WHERE tenant_id = $1", p.tenant_id
+        )
+        images = await conn.fetchval("SELECT count(*) FROM images WHERE tenant_id = $1", p.tenant_id)
+    assert len(arts) == len(subs) == progress.articles_done
+    assert sorted(a["subtopic_id"] for a in arts) == sorted(s["id"] for s in subs)
+    assert all(a["status"] == "ready" and a["markdown_url"] for a in arts)
+    pairs = [(r["article_id"], r["platform"]) for r in posts]
+    assert len(pairs) == len(set(pairs)) == len(arts) * len(TARGETS)
+    assert all(r["status"] == "dry_run" for r in posts)
+    assert images == len(arts)
+    book = sheets_admin.read_sheet(p.sheet_id)
+    assert [r[3] for r in book["ContentPlan"][1 : rows + 1]] == ["done"] * rows
+    assert all(r[3] == "done" for r in book["Subtopics"][1:] if any(r))
+
+    # The failures happened: every faulty service answered errors of its kind, about 30 % of calls.
+    log = sheets_admin.requests(since=since)
+    for service, kind in FAULTS.items():
+        calls = [e for e in log if e["service"] == service]
+        statuses = Counter(e["status"] for e in calls)
+        failed = sum(1 for e in calls if e["fault"] == kind and e["status"] == int(kind))
+        print(f"{service}: {len(calls)} calls, {failed} injected {kind}s, statuses {dict(statuses)}")
+        assert failed >= 1 and statuses[200] >= 1, (service, statuses)
+        if len(calls) >= 30:  # the share, where there are enough calls to judge it
+            assert 0.15 <= failed / len(calls) <= 0.45, (service, failed, len(calls))
+    print(f"flaky back-fill: {len(arts)} articles in {elapsed:.1f}s")
