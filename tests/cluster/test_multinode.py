@@ -16,7 +16,7 @@ from types import ModuleType
 
 import pytest
 
-from cluster.ray_nodes import PrivateCluster, off_loopback
+from cluster.ray_nodes import PrivateCluster, kill_node, off_loopback
 from icop.offline import apply_offline_env
 from icop.settings import Settings
 
@@ -89,7 +89,10 @@ def test_worker_node_killed_under_temporal_activities_loses_none(
 ) -> None:
     """The same kill with real Temporal activities as the callers: each activity makes one Serve call;
     the ones the kill broke fail and Temporal's retry policy runs them again; all complete."""
-    worker_ip = "127.0.0.4"  # a fresh worker node (the previous test killed 127.0.0.3)
+    old = cluster.workers.pop(WORKER_IP, None)
+    if old:
+        kill_node(old)  # gone already after the previous test; when run alone, gone now
+    worker_ip = "127.0.0.4"  # a fresh worker node
     sids = f"{cluster.head_sid},{cluster.add_worker(worker_ip, num_cpus=1)}"
     r = bench().run_driver(cluster, ["--scenario", "failover", "--temporal", settings.temporal_target,
                                      "--sids", sids, "--kill-after", "3", "--clients", "8", "--side", "1024",
