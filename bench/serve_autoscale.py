@@ -30,11 +30,16 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from temporalio import workflow  # noqa: E402
+from temporalio.common import RetryPolicy  # noqa: E402
 
 from icop.offline import apply_offline_env  # noqa: E402
 
@@ -405,16 +410,41 @@ def scenario_failover(args: argparse.Namespace, objects: Path) -> dict[str, Any]
     }
 
 
+@dataclass
+class JpegBatchInput:
+    keys: list[str]
+    max_attempts: int
+
+
+@workflow.defn(name="JpegBatch", sandboxed=False)
+class JpegBatch:
+    """One activity per image, all at once (the worker's slots bound the concurrency), each retried by
+    Temporal's retry policy."""
+
+    @workflow.run
+    async def run(self, inp: JpegBatchInput) -> list[int]:
+        policy = RetryPolicy(
+            initial_interval=timedelta(seconds=0.25),
+            maximum_interval=timedelta(seconds=2),
+            maximum_attempts=inp.max_attempts,
+        )
+        timeout = timedelta(seconds=30)
+        calls = [
+            workflow.execute_activity(
+                "serve_jpeg", k, start_to_close_timeout=timeout, retry_policy=policy, result_type=int
+            )
+            for k in inp.keys
+        ]
+        return list(await asyncio.gather(*calls))
+
+
 def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[str, Any]:
     """The failover scenario with Temporal as the caller: one workflow runs one activity per image
     (each activity makes exactly one Serve call; a failed call fails the activity and Temporal's retry
     policy runs it again), the worker node is SIGKILLed mid-run, and every activity must complete."""
-    from datetime import timedelta
-
     from ray import serve
-    from temporalio import activity, workflow
+    from temporalio import activity
     from temporalio.client import Client
-    from temporalio.common import RetryPolicy
     from temporalio.worker import Worker
 
     from cluster.ray_nodes import kill_node, replica_nodes
@@ -448,24 +478,6 @@ def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[
             raise RuntimeError(f"conversion failed: {out.error_message}")
         return n
 
-    @workflow.defn(name="JpegBatch", sandboxed=False)
-    class JpegBatch:
-        @workflow.run
-        async def run(self, batch: list[str]) -> list[int]:
-            policy = RetryPolicy(
-                initial_interval=timedelta(seconds=0.25),
-                maximum_interval=timedelta(seconds=2),
-                maximum_attempts=args.max_attempts,
-            )
-            timeout = timedelta(seconds=30)
-            calls = [
-                workflow.execute_activity(
-                    "serve_jpeg", k, start_to_close_timeout=timeout, retry_policy=policy, result_type=int
-                )
-                for k in batch
-            ]
-            return list(await asyncio.gather(*calls))
-
     async def run() -> tuple[list[int], float]:
         client = await Client.connect(args.temporal)
         queue = f"serve-failover-{uuid.uuid4().hex[:8]}"
@@ -473,7 +485,8 @@ def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[
         async with Worker(client, task_queue=queue, workflows=[JpegBatch], activities=[serve_jpeg],
                           max_concurrent_activities=args.clients):  # fmt: skip
             t0 = time.monotonic()
-            handle_wf = await client.start_workflow(JpegBatch.run, batch, id=queue, task_queue=queue)
+            inp = JpegBatchInput(batch, args.max_attempts)
+            handle_wf = await client.start_workflow(JpegBatch.run, inp, id=queue, task_queue=queue)
             killer = threading.Timer(args.kill_after, kill_node, args=(sids[1],))
             killer.start()
             result = await handle_wf.result()
