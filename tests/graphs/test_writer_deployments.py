@@ -53,7 +53,9 @@ async def test_graph_calls_writers_through_handles(
 ) -> None:
     from deployments.writers import writer_call
 
-    for service, ms in {"gpt": 500, "claude": 800, "gemini": 1100}.items():
+    # latencies long enough that dispatch through the handles (a few hundred ms on a loaded 2-core
+    # machine) stays small beside them: sequential calls would take 4.5 s, overlapping ones about 3 s
+    for service, ms in {"gpt": 1500, "claude": 2000, "gemini": 3000}.items():
         admin.knobs(service, latency_ms=ms)
     admin.knobs("claude", error_rate=1.0, error_kind="429", retry_after_s=0.05)
     calls = {n: writer_call(h) for n, h in writer_handles.items()}
@@ -76,7 +78,7 @@ async def test_graph_calls_writers_through_handles(
     # the successful writers overlapped (claude's failing attempts ran alongside them)
     slowest = max(r["finished"] - r["started"] for r in ok)
     stage = max(r["finished"] for r in ok) - min(r["started"] for r in ok)
-    assert slowest >= 1.05 and stage <= 1.2 * slowest, (stage, slowest)
+    assert slowest >= 2.9 and stage <= 1.2 * slowest, (stage, slowest)
     first_claude = min(r["started"] for r in admin.requests("claude"))
     assert first_claude < min(r["finished"] for r in ok)
     assert out["markdown"].startswith("---\n")
