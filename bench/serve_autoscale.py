@@ -94,6 +94,17 @@ def config_app(objects: Path, overrides: dict[str, Any]) -> dict[str, Any]:
     return app
 
 
+def fixed_replicas_app(objects: Path, cpus: float, max_batch_size: int, replicas: int = 2) -> dict[str, Any]:
+    """The config's jpeg application with a fixed number of replicas (no autoscaling) of ``cpus`` each."""
+    app = config_app(objects, {})
+    dep = app["deployments"][0]
+    dep.pop("autoscaling_config")
+    dep["num_replicas"] = replicas
+    dep["ray_actor_options"]["num_cpus"] = cpus
+    app["args"] = {"max_batch_size": max_batch_size, "num_replicas": replicas, "num_cpus": cpus}
+    return app
+
+
 def wait_free_cpus(cpus: float, timeout: float = 60) -> None:
     """Wait until replicas of an earlier scenario have released their CPUs (deletion is asynchronous)."""
     import ray
@@ -290,13 +301,7 @@ def scenario_nodes_one(args: argparse.Namespace, objects: Path, label: str) -> d
     from cluster.ray_nodes import replica_nodes
 
     keys = put_inputs(objects, 32, args.side)
-    app = config_app(objects, {})
-    dep = app["deployments"][0]
-    dep.pop("autoscaling_config")
-    dep["num_replicas"] = 2
-    dep["ray_actor_options"]["num_cpus"] = 1
-    app["args"] = {"max_batch_size": 8, "num_replicas": 2, "num_cpus": 1}
-    deploy_config([app])
+    deploy_config([fixed_replicas_app(objects, cpus=1, max_batch_size=8)])
     handle = serve.get_app_handle(APP)
     asyncio.run(closed_loop(handle, keys[:8], 4, 3.0, Recorder()))  # warm-up
     placement = replica_nodes(APP, DEPLOYMENT)
@@ -321,12 +326,7 @@ def scenario_failover(args: argparse.Namespace, objects: Path) -> dict[str, Any]
     from deployments.jpeg import JpegRequest
 
     keys = put_inputs(objects, 16, args.side)
-    app = config_app(objects, {})
-    dep = app["deployments"][0]
-    dep.pop("autoscaling_config")
-    dep["num_replicas"] = 2
-    dep["ray_actor_options"]["num_cpus"] = 0.6
-    app["args"] = {"max_batch_size": 4, "num_replicas": 2, "num_cpus": 0.6}
+    app = fixed_replicas_app(objects, cpus=0.6, max_batch_size=4)
     t0 = time.monotonic()
     deploy_config([app])
     deploy_s = time.monotonic() - t0
@@ -451,12 +451,7 @@ def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[
     from deployments.jpeg import JpegRequest
 
     keys = put_inputs(objects, 16, args.side)
-    app = config_app(objects, {})
-    dep = app["deployments"][0]
-    dep.pop("autoscaling_config")
-    dep["num_replicas"] = 2
-    dep["ray_actor_options"]["num_cpus"] = 0.6
-    app["args"] = {"max_batch_size": 4, "num_replicas": 2, "num_cpus": 0.6}
+    app = fixed_replicas_app(objects, cpus=0.6, max_batch_size=4)
     deploy_config([app])
     placement_before = replica_nodes(APP, DEPLOYMENT)
     sids = [int(x) for x in args.sids.split(",")]
