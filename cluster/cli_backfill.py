@@ -8,17 +8,16 @@ Resuming: a run only takes the plan rows that are still pending (a row marked ``
 is skipped by ``read_plan``), so running ``icop backfill`` again over the same pipeline after a
 cancelled or failed back-fill picks up where it stopped.
 
-Both commands that need to find a pipeline without knowing its tenant (``--tenant`` left out) and
-``schedules sync`` read ``content_pipelines`` across tenants, which row-level security refuses to the
-application role: they use the superuser DSN (``ICOP_SUPERUSER_DATABASE_URL``; the embedded stack's
-by default), like ``icop db migrate``'s bootstrap, and only to read ids, crons and statuses.
+Finding a pipeline without knowing its tenant (``--tenant`` left out) and ``schedules sync`` read
+``content_pipelines`` across tenants, which row-level security refuses to the application role: they
+call two ``SECURITY DEFINER`` lookups (``ops_pipeline_tenant``, ``ops_pipeline_schedules``, migration
+0009) that return ids, crons, time zones and statuses only, so the commands run as ``icop_app``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-import urllib.parse
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -55,16 +54,15 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 async def ops_connect(settings: Any) -> asyncpg.Connection:
-    """A superuser connection to the application's database (cross-tenant reads of ids only)."""
-    database = urllib.parse.unquote(urllib.parse.urlparse(settings.pg_dsn("app")).path.lstrip("/"))
-    return await asyncpg.connect(settings.pg_dsn("superuser"), database=database or None)
+    """The application role: cross-tenant reads go through the ``ops_*`` lookups (migration 0009)."""
+    return await asyncpg.connect(settings.pg_dsn("app"))
 
 
 async def pipeline_tenant(settings: Any, pipeline_id: UUID) -> UUID | None:
-    """The tenant of a pipeline (a cross-tenant read: superuser DSN, ids only)."""
+    """The tenant of a pipeline (``ops_pipeline_tenant``: the id and nothing else)."""
     conn = await ops_connect(settings)
     try:
-        return await conn.fetchval("SELECT tenant_id FROM content_pipelines WHERE id = $1", pipeline_id)  # type: ignore[no-any-return]
+        return await conn.fetchval("SELECT ops_pipeline_tenant($1)", pipeline_id)  # type: ignore[no-any-return]
     finally:
         await conn.close()
 
@@ -280,7 +278,7 @@ async def _sync(settings: Any, prefix: str) -> Any:
 
     conn = await ops_connect(settings)
     try:
-        rows = await conn.fetch("SELECT tenant_id, id, cron, timezone, status FROM content_pipelines")
+        rows = await conn.fetch("SELECT tenant_id, id, cron, timezone, status FROM ops_pipeline_schedules()")
     finally:
         await conn.close()
     desired = [

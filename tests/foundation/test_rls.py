@@ -137,6 +137,24 @@ async def test_sign_in_lookup_reveals_only_the_tenant_id(app_pool: asyncpg.Pool)
             await conn.execute("SET ROLE icop_auth")
 
 
+async def test_operator_lookups_reveal_only_ids_and_schedules(app_pool: asyncpg.Pool) -> None:
+    a = await _make_tenant(app_pool, "H")
+    async with tenant_tx(app_pool, a) as conn:
+        pid = await conn.fetchval(
+            """INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id, cron, timezone)
+               VALUES ($1, 'secret name', 'sheet', 'secret-sheet', '0 9 * * 1', 'Asia/Seoul') RETURNING id""",
+            a,
+        )
+    async with app_pool.acquire() as conn:  # no tenant set: the table itself shows nothing
+        assert await conn.fetchval("SELECT count(*) FROM content_pipelines") == 0
+        assert await conn.fetchval("SELECT ops_pipeline_tenant($1)", pid) == a
+        assert await conn.fetchval("SELECT ops_pipeline_tenant($1)", uuid.uuid4()) is None
+        rows = await conn.fetch("SELECT * FROM ops_pipeline_schedules() WHERE id = $1", pid)
+        assert [dict(r) for r in rows] == [
+            {"tenant_id": a, "id": pid, "cron": "0 9 * * 1", "timezone": "Asia/Seoul", "status": "active"}
+        ]
+
+
 async def test_vector_similarity_uses_hnsw_under_rls(app_pool: asyncpg.Pool) -> None:
     import numpy as np
 
