@@ -5,6 +5,7 @@ Each function takes a connection opened by ``icop.db.tenant_tx`` and still filte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -185,11 +186,13 @@ async def open_scheduled_run(
     run_id: UUID,
     workflow_id: str,
     max_active_runs: int,
+    monthly_articles: Callable[[str], int] | None = None,
 ) -> tuple[bool, str]:
     """Insert the ``scheduled`` run of one schedule fire, once; or record why the fire is skipped.
 
     Returns (opened, reason). Same rules as the API: the pipeline must be active, have no run in
-    progress, and the tenant must be under its bound of active runs.
+    progress, the tenant must be under its bound of active runs and, with ``monthly_articles`` (the
+    plan's articles per month, by plan name), have articles left this month.
     """
     prior = await conn.fetchrow(
         "SELECT error FROM pipeline_runs WHERE tenant_id = $1 AND id = $2", tenant_id, run_id
@@ -222,6 +225,13 @@ async def open_scheduled_run(
         )
         if active >= max_active_runs:
             reason = f"the tenant already has {active} active runs (limit {max_active_runs})"
+        elif monthly_articles is not None:
+            from gateway.runs.repository import RunRepository
+
+            plan = await conn.fetchval("SELECT plan FROM tenants WHERE id = $1", tenant_id)
+            limit = monthly_articles(plan or "starter")
+            if await RunRepository().articles_this_month(conn, tenant_id) >= limit:
+                reason = f"the {plan} plan's {limit} articles for this month are used up"
     await conn.execute(
         """INSERT INTO pipeline_runs (id, tenant_id, pipeline_id, kind, status, workflow_id, progress, error,
                                       finished_at)

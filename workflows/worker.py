@@ -131,7 +131,12 @@ async def build_activities(
             )
         planner = SubtopicPlanner(pool, CandidateExpander(llm, count=30), cluster)
         acts.planning = PlanningActivities(pool, make_sheets(settings), planner)
-        acts.scheduled = ScheduledRunActivities(pool, settings.tenant_max_active_runs)
+        from gateway.config import GatewayConfig
+
+        plans = GatewayConfig()  # the API's plan limits: a fire obeys the same monthly articles
+        acts.scheduled = ScheduledRunActivities(
+            pool, settings.tenant_max_active_runs, lambda plan: plans.plan(plan).articles_per_month
+        )
     if "agents" in modules:
         from icop.storage import make_store
 

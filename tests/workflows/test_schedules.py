@@ -31,13 +31,14 @@ from temporalio.worker import Replayer
 
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
+from icop.db import tenant_tx
 from icop.settings import Settings
 from workflows.schedules import SCHEDULE_PREFIX
 from workflows.types import MODULES, Queues, ScheduledRunInput, run_workflow_id, schedule_id
 from workflows.worker import ALL_WORKFLOWS, build_activities, close, running_workers
 
 from ..gateway.conftest import TenantHandle, sign_up
-from .conftest import HEADER
+from .conftest import HEADER, make_pipeline
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -286,3 +287,28 @@ async def test_temporal_down_pipeline_writes_stand_and_runs_are_refused(
         runs = (await api.get(f"/v1/pipelines/{p['id']}/runs", headers=t.h)).json()["items"]
         assert runs == []  # the refused run was not recorded
         assert time.monotonic() - t0 < 30
+
+
+async def test_a_fire_is_skipped_when_the_plans_monthly_articles_are_used_up(
+    app_pool: asyncpg.Pool, sheets_admin: EmulatorAdmin
+) -> None:
+    """The API's monthly-articles rule holds for schedule fires too (recorded as a skipped run)."""
+    from workflows import repository
+    from workflows.activities.scheduled import fire_run_id
+
+    p = await make_pipeline(app_pool, sheets_admin, [["Tea", "", "en", ""]])
+    async with tenant_tx(app_pool, p.tenant_id) as conn:  # the fixture's run is over: no run in progress
+        await conn.execute("UPDATE pipeline_runs SET status = 'completed' WHERE id = $1", p.run_id)
+    outcomes, rows = [], []
+    for fire, limit in (("fire-a", 0), ("fire-b", 1)):
+        run_id = fire_run_id(f"{fire}-{p.pipeline_id}")
+        async with tenant_tx(app_pool, p.tenant_id) as conn:
+            outcomes.append(
+                await repository.open_scheduled_run(
+                    conn, p.tenant_id, p.pipeline_id, run_id, f"wf-{fire}", 5, lambda _plan, n=limit: n
+                )
+            )
+            rows.append(await conn.fetchrow("SELECT status, error FROM pipeline_runs WHERE id = $1", run_id))
+    assert outcomes[0] == (False, "the starter plan's 0 articles for this month are used up")
+    assert rows[0]["status"] == "cancelled" and rows[0]["error"].startswith("skipped: the starter plan's")
+    assert outcomes[1] == (True, "") and rows[1]["status"] == "pending"  # no article yet: 1 left

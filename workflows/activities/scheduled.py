@@ -23,8 +23,10 @@ def fire_run_id(fire_id: str) -> UUID:
 
 
 class ScheduledRunActivities:
-    def __init__(self, pool: asyncpg.Pool, max_active_runs: int) -> None:
-        self.pool, self.max_active_runs = pool, max_active_runs
+    def __init__(
+        self, pool: asyncpg.Pool, max_active_runs: int, monthly_articles: Callable[[str], int] | None = None
+    ) -> None:
+        self.pool, self.max_active_runs, self.monthly_articles = pool, max_active_runs, monthly_articles
 
     @activity.defn(name="open_scheduled_run")
     async def open_scheduled_run(self, inp: OpenScheduledRunInput) -> ScheduledRunOpened:
@@ -37,6 +39,7 @@ class ScheduledRunActivities:
                 run_id,
                 run_workflow_id(str(run_id)),
                 self.max_active_runs,
+                self.monthly_articles,
             )
         return ScheduledRunOpened(str(run_id) if opened else None, reason)
 
