@@ -234,8 +234,19 @@ async def close(acts: Activities) -> None:
             await c()
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+async def connect(settings: Settings, wait_s: float = 120.0) -> Client:
+    """A Temporal client; a server that is restarting (or not up yet) is waited for up to ``wait_s``."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    delay = 0.5
+    while True:
+        try:
+            return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+        except RuntimeError as e:  # temporalio raises RuntimeError when it cannot connect
+            if asyncio.get_running_loop().time() + delay > deadline:
+                raise
+            log.warning("Temporal at %s unreachable (%s); retry in %.1fs", settings.temporal_target, e, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 async def run_worker(

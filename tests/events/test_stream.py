@@ -23,7 +23,8 @@ async def fire(pool: asyncpg.Pool, t: TenantHandle, event_type: str = "run.start
 async def read_events(
     base: str, t: TenantHandle, n: int, last_event_id: str | None = None, during: object = None
 ) -> list[dict]:  # type: ignore[type-arg]
-    """Open the stream, run ``during`` (a coroutine), and return the first ``n`` events."""
+    """Open the stream, then run ``during`` (a coroutine; finished before this returns), and return the
+    first ``n`` events."""
     headers = dict(t.h)
     if last_event_id:
         headers["Last-Event-ID"] = last_event_id
@@ -32,8 +33,9 @@ async def read_events(
         async with c.stream("GET", "/v1/events/stream", headers=headers) as r:
             assert r.status_code == 200, await r.aread()
             assert r.headers["content-type"].startswith("text/event-stream")
-            if during is not None:
-                asyncio.get_running_loop().create_task(during)  # type: ignore[arg-type]
+            producer = None
+            if during is not None:  # the stream's starting point is fixed once the headers arrived
+                producer = asyncio.get_running_loop().create_task(during)  # type: ignore[arg-type]
             event: dict = {}  # type: ignore[type-arg]
             async for line in r.aiter_lines():
                 if line.startswith("id: "):
@@ -47,6 +49,8 @@ async def read_events(
                     event = {}
                     if len(out) == n:
                         break
+            if producer is not None:
+                await producer
     return out
 
 
@@ -55,17 +59,14 @@ async def test_stream_carries_only_the_callers_tenant_and_resumes(
 ) -> None:
     old = await fire(app_pool, tenant)  # before the stream opens: not replayed without Last-Event-ID
 
-    async def produce() -> list[str]:
-        await asyncio.sleep(0.3)
-        ids = []
+    a_ids: list[str] = []
+
+    async def produce() -> None:  # starts once the stream is open (its starting point is then fixed)
         for i in range(6):
             await fire(app_pool, other)  # B's events interleaved: never on A's stream
-            ids.append(await fire(app_pool, tenant, "run.completed" if i == 5 else "run.progress"))
-        return ids
+            a_ids.append(await fire(app_pool, tenant, "run.completed" if i == 5 else "run.progress"))
 
-    task = asyncio.ensure_future(produce())
-    got = await asyncio.wait_for(read_events(live_api, tenant, 6), 30)
-    a_ids = await task
+    got = await asyncio.wait_for(read_events(live_api, tenant, 6, during=produce()), 30)
     assert [e["id"] for e in got] == a_ids and old not in a_ids
     assert all(e["data"]["tenant_id"] == tenant.tenant_id for e in got)
     assert got[-1]["event"] == "run.completed" and got[-1]["data"]["id"] == a_ids[-1]
