@@ -3,10 +3,14 @@ pipeline seeded on the Sheets emulator, and workers on task queues of the test's
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -78,3 +82,22 @@ async def make_pipeline(
             pipeline,
         )
     return PipelineFixture(tenant, pipeline, run, sid)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def run_icop(*args: str, limit_s: float = 300) -> tuple[int, str]:
+    """``python -m cluster.cli ARGS`` in a subprocess: exit status and output (stderr folded in)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "cluster.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=str(ROOT),
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), limit_s)
+    return proc.returncode or 0, out.decode()

@@ -11,7 +11,6 @@ import signal
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,25 +23,9 @@ from icop.settings import Settings
 from workflows.types import MODULES, Queues, run_workflow_id
 from workflows.worker import build_activities, close, running_workers
 
-from .conftest import make_pipeline
+from .conftest import ROOT, make_pipeline, run_icop
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def icop(*args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cluster.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "COLUMNS": "200"},
-        cwd=str(ROOT),
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 300)
-    return proc.returncode or 0, out.decode()
 
 
 async def interrupted_backfill(*args: str) -> tuple[int, str]:
@@ -105,7 +88,7 @@ async def test_backfill_cli_runs_follows_and_resumes(
         str(settings.state_dir),
     ]
 
-    code, out = await icop("backfill", "--pipeline", str(uuid.uuid4()), *common)
+    code, out = await run_icop("backfill", "--pipeline", str(uuid.uuid4()), *common)
     assert code == 1 and "no pipeline" in out, out
 
     acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
@@ -113,18 +96,18 @@ async def test_backfill_cli_runs_follows_and_resumes(
         async with running_workers(temporal, acts, queues, MODULES):
             t0 = time.monotonic()
             # 1: only row 2; the tenant is looked up from the pipeline
-            code, out = await icop("backfill", "--pipeline", str(p.pipeline_id), "--to-row", "2", *common)
+            code, out = await run_icop("backfill", "--pipeline", str(p.pipeline_id), "--to-row", "2", *common)
             assert code == 0, out
             assert "completed" in out and "rows 1 done, 0 failed, 0 invalid of 1" in out, out
             first = time.monotonic() - t0
             # 2: the whole plan, tenant given: row 2 is done on the sheet, so only row 3 is taken
-            code, out = await icop(
+            code, out = await run_icop(
                 "backfill", "--pipeline", str(p.pipeline_id), "--tenant", str(p.tenant_id), *common
             )
             assert code == 0, out
             assert "rows 1 done, 0 failed, 0 invalid of 1" in out, out
             # 3: nothing left; --no-follow returns at once and the run completes with no rows
-            code, out = await icop("backfill", "--pipeline", str(p.pipeline_id), "--no-follow", *common)
+            code, out = await run_icop("backfill", "--pipeline", str(p.pipeline_id), "--no-follow", *common)
             assert code == 0 and "started" in out, out
             for _ in range(100):
                 runs = await runs_of(app_pool, p.tenant_id, p.pipeline_id)

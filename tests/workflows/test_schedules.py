@@ -7,14 +7,11 @@ of this test's own task queues, the Sheets and LLM emulators.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -38,10 +35,9 @@ from workflows.types import MODULES, Queues, ScheduledRunInput, run_workflow_id,
 from workflows.worker import ALL_WORKFLOWS, build_activities, close, running_workers
 
 from ..gateway.conftest import TenantHandle, sign_up
-from .conftest import HEADER, make_pipeline
+from .conftest import HEADER, make_pipeline, run_icop
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def prefix_of(queues: Queues) -> str:
@@ -94,21 +90,6 @@ async def wait_for(check: Any, limit_s: float, what: str) -> Any:
             return got
         await asyncio.sleep(0.3)
     raise AssertionError(f"timed out after {limit_s}s waiting for {what}")
-
-
-async def run_cli(*args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cluster.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "COLUMNS": "200"},
-        cwd=str(ROOT),
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 240)
-    return proc.returncode or 0, out.decode()
 
 
 async def test_schedule_follows_the_pipelines_api_and_a_fire_runs_the_pipeline(
@@ -195,9 +176,10 @@ async def test_schedule_follows_the_pipelines_api_and_a_fire_runs_the_pipeline(
         return any([s.id == schedule_id(orphan) async for s in await temporal.list_schedules()])
 
     await wait_for(orphan_listed, 30, "the orphan schedule in the list")
-    code, out = await run_cli(
-        "schedules", "sync", "--state-dir", str(settings.state_dir), "--queue-prefix", prefix_of(queues)
-    )
+    code, out = await run_icop(
+        "schedules", "sync", "--state-dir", str(settings.state_dir), "--queue-prefix", prefix_of(queues),
+        limit_s=240,
+    )  # fmt: skip
     assert code == 0, out
     d = await describe(temporal, pid)
     assert d.schedule.spec.time_zone_name == "UTC" and not d.schedule.state.paused
