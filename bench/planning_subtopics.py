@@ -13,40 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-THEMES: dict[str, list[str]] = {
-    "espresso": ["espresso machine", "espresso crema", "espresso extraction", "espresso shot timing"],
-    "pour-over": ["pour-over with a V60", "pour-over bloom", "Chemex pour-over", "pour-over kettle technique"],
-    "roasting": ["home coffee roasting", "light versus dark roast", "roast profiles", "roasting green beans"],
-    "grinder": ["burr grinder", "grind size", "grinder calibration", "hand grinder"],
-    "latte-art": ["latte art", "steaming milk", "milk foam texture", "latte art tulip"],
-    "cold-brew": ["cold brew concentrate", "cold brew steeping", "iced coffee versus cold brew", "cold brew ratio"],
-    "decaf": ["decaf coffee", "Swiss water decaf process", "caffeine-free coffee", "decaf taste"],
-    "storage": ["storing coffee beans", "coffee bean freshness", "airtight coffee canister", "freezing coffee beans"],
-    "water": ["water for brewing coffee", "water hardness and coffee", "filtered water for espresso", "brew water temperature"],
-    "origins": ["Ethiopian coffee origins", "Colombian coffee beans", "single-origin coffee", "coffee growing regions"],
-}  # fmt: skip
-FRAMES = ["A beginner's guide to {}", "Common mistakes with {}", "{} explained", "How to improve your {}",
-          "The science of {}", "{}: tips from baristas", "Budget options for {}", "Why {} matters",
-          "{} in five minutes", "Troubleshooting {}", "The history of {}", "Advanced {}"]  # fmt: skip
-AUDIENCES = ["", " for beginners", " for cafes", " at home", " on a budget", " for enthusiasts", " in 2026",
-             " for students", " for busy mornings", " for small kitchens", " for travellers", " for gift buyers"]  # fmt: skip
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the candidate sets live with the tests
 
-
-def themed_candidates(n: int, seed: int = 11) -> tuple[list[str], list[str]]:
-    rng = random.Random(seed)
-    per = n // len(THEMES)
-    out = []
-    for theme, subjects in THEMES.items():
-        combos = [(f, s, a) for f in FRAMES for s in subjects for a in AUDIENCES]
-        rng.shuffle(combos)
-        out += [(f.format(s) + a, theme) for f, s, a in combos[:per]]
-    rng.shuffle(out)
-    return [c for c, _ in out], [t for _, t in out]
+from tests.planning.themes import WIDE_THEMES as THEMES  # noqa: E402
+from tests.planning.themes import wide_candidates as themed_candidates  # noqa: E402
 
 
 def quality(chosen_themes: list[str], total: int) -> tuple[float, float]:

@@ -140,7 +140,10 @@ class TopicClusterer:
             medoid = members[int(np.argmax(vecs @ centroid))]
             keywords = ctfidf.get(t) or _keywords([docs[i] for i in members])
             clusters.append(Cluster(members, keywords, medoid))
-        return merge_close_centroids(clusters, embeddings, self.theme_merge, want)
+        # Merge on centred embeddings: one expansion's candidates share the main topic and its framings
+        # ("A beginner's guide to …", "… at home"), a common component that makes every centroid look
+        # alike (distinct themes at cosine > 0.6). Subtracting the set's mean keeps what tells themes apart.
+        return merge_close_centroids(clusters, centred(embeddings), self.theme_merge, want)
 
     @staticmethod
     def _kmeans(embeddings: np.ndarray, k: int) -> list[int]:
@@ -205,6 +208,13 @@ class Proposal:
 
 def unique_candidates(candidates: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(c.strip() for c in candidates if c and c.strip()))
+
+
+def centred(emb: np.ndarray) -> np.ndarray:
+    """Rows minus their mean, re-normalised (a row equal to the mean stays zero)."""
+    c = emb - emb.mean(axis=0, keepdims=True)
+    norms = np.linalg.norm(c, axis=1, keepdims=True)
+    return (c / np.where(norms > 1e-9, norms, 1.0)).astype(np.float32)
 
 
 def _unit_centroid(emb: np.ndarray, members: list[int]) -> np.ndarray:
