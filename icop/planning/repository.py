@@ -10,11 +10,17 @@ import numpy as np
 
 
 async def max_similarity(conn: asyncpg.Connection, tenant_id: UUID, vectors: Sequence[np.ndarray]) -> list[float]:
-    """For each vector, its highest cosine similarity to a sub-topic the tenant already has (HNSW)."""
+    """For each vector, its highest cosine similarity to a sub-topic the tenant already has (HNSW).
+
+    A sub-topic whose article failed does not count as covered: a retry of its row plans it again."""
     out = []
     for v in vectors:
         sim = await conn.fetchval(
-            "SELECT 1 - (embedding <=> $2) FROM subtopics WHERE tenant_id = $1 ORDER BY embedding <=> $2 LIMIT 1",
+            """SELECT 1 - (s.embedding <=> $2) FROM subtopics s
+                WHERE s.tenant_id = $1
+                  AND NOT EXISTS (SELECT 1 FROM generated_articles a
+                                   WHERE a.subtopic_id = s.id AND a.status = 'failed')
+                ORDER BY s.embedding <=> $2 LIMIT 1""",
             tenant_id, np.asarray(v, dtype=np.float32),
         )  # fmt: skip
         out.append(float(sim) if sim is not None else -1.0)

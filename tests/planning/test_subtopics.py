@@ -82,6 +82,18 @@ async def test_second_run_on_the_same_topic_adds_nothing_already_covered(
     assert len(first) == 6
     again = await planner.plan_row(tenant, row, want=6, candidates=docs)
     assert again == []
+    # A sub-topic whose article failed is not covered: retrying the row plans that theme again, only it.
+    async with tenant_tx(app_pool, tenant) as conn:
+        await conn.execute(
+            "INSERT INTO generated_articles (tenant_id, subtopic_id, status) VALUES ($1, $2, 'failed')",
+            tenant, first[0].id,
+        )  # fmt: skip
+    retried = await planner.plan_row(tenant, row, want=6, candidates=docs)
+    assert len(retried) == 1, retried
+    async with tenant_tx(app_pool, tenant) as conn:
+        # Undo the failure and the retry, for what follows.
+        await conn.execute("DELETE FROM generated_articles WHERE subtopic_id = $1", first[0].id)
+        await conn.execute("DELETE FROM subtopics WHERE id = $1", retried[0].id)
     # A new theme on a later run (asking for one more sub-topic) is planned; the old ones are not repeated.
     extra, _ = candidates(10, seed=3, themes={"tea": ["green tea", "matcha whisking", "oolong tea", "tea kettle"]})
     third = await planner.plan_row(tenant, row, want=7, candidates=docs + extra)
