@@ -40,6 +40,7 @@ from .runs.endpoints import router as runs_router
 from .runs.starter import RunStarter
 from .runs.temporal_starter import engine_extras
 from .tenants.endpoints import router as tenants_router
+from .usage.endpoints import router as usage_router
 from .webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("icop.gateway")
@@ -55,6 +56,7 @@ ROUTERS = [
     articles_router,
     posts_router,
     quotas_router,
+    usage_router,
     plans_router,
     brandvoice_router,
     webhooks_router,

@@ -27,6 +27,8 @@ TITLES = {
     422: "Invalid request",
     429: "Too many requests",
     500: "Internal error",
+    502: "Bad gateway",
+    503: "Service unavailable",
 }
 
 

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
         default=58102, description="Emulator of the Graph API (Facebook, Instagram), Threads and X v2."
     )
 
+    # The product's app processes that `icop stack up` runs in embedded mode (cluster/apps.py)
+    gateway_port: int = Field(default=58080, description="Loopback port of the stack's `icop gateway serve`.")
+    dashboard_port: int = Field(default=53000, description="Loopback port of the stack's dashboard (next start).")
+
     # Events (issue 12): RabbitMQ (embedded: Debian's rabbitmq-server on loopback; production: a URL)
     rabbitmq_port: int = Field(default=56672, description="AMQP port of the embedded RabbitMQ node.")
     rabbitmq_dist_port: int = Field(default=56673, description="Erlang distribution port of the embedded node.")
@@ -222,6 +226,26 @@ class Settings(BaseSettings):
     social_token_refresh_margin_s: int = 300  # refresh a token this long before it expires
     social_meta_app_id: str = Field(default="", description="Meta app id (long-lived token exchange).")
     social_meta_app_secret: SecretStr = Field(default=SecretStr(""), description="Meta app secret.")
+    # OAuth connect (the dashboard's "Connect" buttons): authorization-code flows; X with PKCE. Meta's app
+    # (above) serves Facebook Pages and Instagram through Facebook Login; Threads has an app of its own.
+    social_threads_app_id: str = Field(default="", description="Threads app id (OAuth connect).")
+    social_threads_app_secret: SecretStr = Field(default=SecretStr(""), description="Threads app secret.")
+    social_facebook_dialog_url: str = Field(
+        default="https://www.facebook.com/v21.0/dialog/oauth", description="Facebook Login dialog."
+    )
+    social_threads_authorize_url: str = Field(
+        default="https://threads.net/oauth/authorize", description="Threads authorization window."
+    )
+    social_threads_oauth_base_url: str = Field(
+        default="https://graph.threads.net", description="Threads token endpoints (no version)."
+    )
+    social_x_authorize_url: str = Field(
+        default="https://x.com/i/oauth2/authorize", description="X OAuth 2.0 authorize page."
+    )
+    dashboard_public_url: str = Field(
+        default="http://127.0.0.1:3000",
+        description="The dashboard's origin(s), comma-separated: OAuth redirect URIs must be on one of them.",
+    )
     social_meta_extend_before_s: int = 7 * 86_400  # extend a 60-day Meta token this long before it expires
     social_publish_lease_s: int = 120  # a 'publishing' row older than this is treated as ambiguous
     social_max_attempts: int = 3  # sends per publish call (after reconciling an ambiguous one)
@@ -293,13 +317,30 @@ def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
     }  # fmt: skip
 
 
-def emulator_social_settings(s: Settings) -> dict[str, str]:
-    """The platform base URLs of the embedded social emulator (same paths as the real APIs)."""
+# The social emulator's registered apps (emulators/social/state.py DEFAULT_OAUTH_APPS has the same values).
+EMULATOR_OAUTH_APPS = {
+    "social_meta_app_id": "icop-emulator-meta",
+    "social_meta_app_secret": SecretStr("emulator-meta-secret"),
+    "social_threads_app_id": "icop-emulator-threads",
+    "social_threads_app_secret": SecretStr("emulator-threads-secret"),
+    "social_x_client_id": "icop-emulator-x",
+    "social_x_client_secret": SecretStr("emulator-x-secret"),
+}
+
+
+def emulator_social_settings(s: Settings) -> dict[str, object]:
+    """The platform base URLs of the embedded social emulator (same paths as the real APIs), its OAuth
+    pages and the apps registered there."""
     root = f"http://{s.bind_host}:{s.social_emulator_port}"
     return {
         "social_graph_base_url": f"{root}/v21.0",
         "social_threads_base_url": f"{root}/v1.0",
         "social_x_base_url": root,
+        "social_facebook_dialog_url": f"{root}/v21.0/dialog/oauth",
+        "social_threads_authorize_url": f"{root}/oauth/authorize",
+        "social_threads_oauth_base_url": root,
+        "social_x_authorize_url": f"{root}/i/oauth2/authorize",
+        **EMULATOR_OAUTH_APPS,
     }
 
 
@@ -312,11 +353,11 @@ def with_embedded_emulators(s: Settings) -> Settings:
     for key_field, values in emulator_provider_settings(s).items():
         if getattr(s, key_field) is None:
             update.update(values)
-    # Platform tokens are per tenant, so no key decides here: a base URL left at the real service's
-    # default means the social emulator; one that was configured is kept.
-    for name, url in emulator_social_settings(s).items():
+    # Platform tokens are per tenant, so no key decides here: a base URL (or OAuth app) left at the real
+    # service's default means the social emulator; one that was configured is kept.
+    for name, value in emulator_social_settings(s).items():
         if getattr(s, name) == Settings.model_fields[name].default:
-            update[name] = url
+            update[name] = value
     return s.model_copy(update=update) if update else s
 
 

@@ -49,7 +49,9 @@ class PipelineRunWorkflow:
             try:
                 plan: PlanSnapshot = await workflow.execute_activity(
                     "read_plan",
-                    ReadPlanInput(inp.tenant_id, inp.pipeline_id, inp.run_id, inp.from_row, inp.to_row),
+                    ReadPlanInput(
+                        inp.tenant_id, inp.pipeline_id, inp.run_id, inp.from_row, inp.to_row, inp.rows
+                    ),
                     result_type=PlanSnapshot,
                     task_queue=inp.queues.planning,
                     **_opts(P.READ_PLAN),
@@ -83,6 +85,9 @@ class PipelineRunWorkflow:
             await self._record(inp, "cancelled")
             raise
         if len(plan.pending) > len(rows):  # more rows than one execution takes: start afresh
+            if inp.rows is not None:  # a retry goes on with the rows it has not taken yet, never again
+                rest = [r.row_number for r in plan.pending[len(rows) :]]
+                workflow.continue_as_new(replace(inp, carried=p, rows=rest))
             workflow.continue_as_new(replace(inp, carried=p))
         await self._record(inp, "completed")
         return p

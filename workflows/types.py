@@ -123,6 +123,9 @@ class PipelineRunInput:
     rows_per_execution: int = 200
     """After this many rows, the run continues as new (bounded history for sheets of thousands of rows)."""
     carried: Progress | None = None
+    rows: list[int] | None = None
+    """Only these plan rows (a retry of a run's failed rows): each is taken when it is pending or failed
+    (its sheet status ``error: …``), whatever ``from_row``/``to_row`` say."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,8 @@ class ReadPlanInput:
     run_id: str
     from_row: int | None = None
     to_row: int | None = None
+    rows: list[int] | None = None
+    """See ``PipelineRunInput.rows``."""
 
 
 @dataclass(frozen=True)

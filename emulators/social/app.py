@@ -11,8 +11,12 @@ Speaks, on one port:
 * X API v2: ``POST /2/tweets`` (OAuth 2.0 user bearer token, 280 weighted characters, duplicate
   content refused, monthly cap), ``GET /2/tweets/{id}``, ``GET /2/users/{id}/tweets``,
   ``GET /2/users/me``, ``POST /2/oauth2/token`` (refresh-token grant, rotated on every use).
+* OAuth connect (see :mod:`emulators.social.oauth`): the consent pages (Facebook Login dialog, Threads
+  and X authorize, HTML with "Allow" and "Cancel") and the code exchanges, issuing tokens the endpoints
+  above accept; ``/me`` and ``/me/accounts`` (Pages with their tokens and Instagram accounts).
 * Admin: ``/_admin/knobs`` (latency, error rate/kind, "post made but response lost"),
   ``/_admin/posts``, ``/_admin/reset``, ``/_admin/tokens`` (register, expire, revoke),
+  ``/_admin/oauth`` (the registered apps and the signed-in identity),
   ``/_admin/requests`` (what clients sent), ``/_admin/health``.
 """
 
@@ -23,7 +27,6 @@ import io
 import json
 import random
 import re
-import secrets
 import time
 import warnings
 from dataclasses import asdict, fields
@@ -35,6 +38,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from .errors import ApiError, graph_error, x_error
+from .oauth import OAuthEmulator
 from .state import Container, Post, SocialState, Token
 
 with warnings.catch_warnings():  # twitter-text-parser imports pkg_resources
@@ -46,32 +51,6 @@ _HASHTAG = re.compile(r"(?<![\w#])#\w+")
 FB_EDGES = {"feed", "photos", "posts"}
 IG_EDGES = {"media", "media_publish", "content_publishing_limit"}
 TH_EDGES = {"threads", "threads_publish", "threads_publishing_limit"}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status, self.body, self.headers = status, body, headers or {}
-
-
-def graph_error(
-    status: int,
-    message: str,
-    code: int,
-    subcode: int | None = None,
-    type_: str = "OAuthException",
-    **extra: Any,
-) -> ApiError:
-    err: dict[str, Any] = {"message": message, "type": type_, "code": code}
-    if subcode is not None:
-        err["error_subcode"] = subcode
-    err.update(extra)
-    err["fbtrace_id"] = secrets.token_urlsafe(12)
-    return ApiError(status, {"error": err})
-
-
-def x_error(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> ApiError:
-    return ApiError(status, {"title": title, "detail": detail, "type": type_, "status": status, **extra})
 
 
 def graph_time(t: float) -> str:
@@ -95,6 +74,7 @@ class SocialEmulator:
 
     def __init__(self, state: SocialState | None = None) -> None:
         self.state = state or SocialState()
+        self.oauth = OAuthEmulator(self.state)
         self._http: httpx.AsyncClient | None = None
         self.requests: list[dict[str, Any]] = []
 
@@ -114,6 +94,10 @@ class SocialEmulator:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        page = await self.oauth.page(request)  # the HTML consent pages (and the user's answer)
+        if page is not None:
+            await page(scope, receive, send)
+            return
         lost: _Lost | None = None
         try:
             status, body, headers = await self._handle(request)
@@ -269,9 +253,21 @@ class SocialEmulator:
                 190,
                 463,
             )
-        if account_id is not None and tok.account_id != account_id:
+        if (
+            account_id is not None
+            and tok.account_id != account_id
+            and not self._page_for(tok, platform, account_id)
+        ):
             raise graph_error(403, "(#200) Permissions error", 200)
         return tok
+
+    def _page_for(self, tok: Token, platform: str, account_id: str) -> bool:
+        """A Page token also publishes to the Instagram professional account linked to that Page."""
+        return (
+            platform == "instagram"
+            and tok.platform == "facebook"
+            and self.state.page_instagram.get(tok.account_id) == account_id
+        )
 
     def _x_auth(self, request: Request) -> Token:
         raw = self._token_of(request, {})
@@ -291,6 +287,20 @@ class SocialEmulator:
         self, request: Request, segs: list[str], p: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         m = request.method
+        if segs == ["oauth", "access_token"] and "code" in p:  # authorization-code exchange
+            if p.get("client_id") == self.state.oauth_apps["threads"].client_id:
+                return 200, self.oauth.threads_code_exchange(p), {}
+            return 200, self.oauth.meta_code_exchange(p), {}
+        if segs == ["access_token"] and m == "GET":  # Threads: short-lived → long-lived
+            return 200, self.oauth.threads_long_lived(p), {}
+        if segs and segs[0] == "me" and m == "GET" and len(segs) <= 2:
+            raw = self._token_of(request, p) or ""
+            known = self.state.tokens.get(raw)
+            tok = self._graph_auth(request, p, known.platform if known else "facebook", None)
+            if len(segs) == 1:
+                return 200, self.oauth.me(tok), {}
+            if segs[1] == "accounts":
+                return 200, self.oauth.me_accounts(tok, str(p.get("fields", ""))), {}
         if segs in (["oauth", "access_token"], ["refresh_access_token"]) and m == "GET":
             return 200, self._extend_token(request, p), {}
         if len(segs) == 1 and m == "GET":
@@ -360,7 +370,9 @@ class SocialEmulator:
         self._graph_auth(request, {"access_token": raw}, tok.platform, None)  # expired/revoked → 190
         new = self.state.new_token()
         ttl = 60 * 86_400
-        self.state.tokens[new] = Token(new, tok.platform, tok.account_id, time.time() + ttl)
+        self.state.tokens[new] = Token(
+            new, tok.platform, tok.account_id, time.time() + ttl, scopes=tok.scopes
+        )
         return {"access_token": new, "token_type": "bearer", "expires_in": ttl}
 
     def _graph_object(self, request: Request, obj_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -740,6 +752,8 @@ class SocialEmulator:
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         m, st, k = request.method, self.state, self.state.knobs
         if segs == ["oauth2", "token"] and m == "POST":
+            if p.get("grant_type") == "authorization_code":
+                return 200, self.oauth.x_code_exchange(request, p), {}
             return self._x_refresh(request, p)
         if segs == ["media", "upload"] and m == "POST":
             tok = self._x_auth(request)
@@ -859,13 +873,15 @@ class SocialEmulator:
             return 200, {"data": self._x_view(hit)}, {}
         if segs == ["users", "me"] and m == "GET":
             tok = self._x_auth(request)
+            ident = st.identity  # the consent pages' signed-in user has a handle; others a made-up one
+            handle = ident.x_username if tok.account_id == ident.x_user_id else f"user{tok.account_id}"
             return (
                 200,
                 {
                     "data": {
                         "id": tok.account_id,
                         "name": f"user {tok.account_id}",
-                        "username": f"user{tok.account_id}",
+                        "username": handle,
                     }
                 },
                 {},
@@ -905,11 +921,22 @@ class SocialEmulator:
         entry = st.x_refresh.get(str(p.get("refresh_token", "")))
         if entry is None or entry["used"] or entry["revoked"]:
             raise invalid
+        client = entry.get("client_id")  # tokens from the OAuth flow belong to their client
+        if client is not None and self.oauth.refresh_client(request, p) != client:
+            raise ApiError(
+                401,
+                {"error": "unauthorized_client", "error_description": "Missing valid authorization header"},
+            )
         entry["used"] = True  # rotation: a refresh token works once
         access, refresh = st.new_token(), st.new_token()
         ttl = st.knobs.x_access_token_ttl_s
         st.tokens[access] = Token(access, "x", entry["account_id"], time.time() + ttl, refresh_token=refresh)
-        st.x_refresh[refresh] = {"account_id": entry["account_id"], "used": False, "revoked": False}
+        st.x_refresh[refresh] = {
+            "account_id": entry["account_id"],
+            "used": False,
+            "revoked": False,
+            **({"client_id": client} if client is not None else {}),
+        }
         return (
             200,
             {
@@ -971,6 +998,8 @@ class SocialEmulator:
             return 200, {"requests": self.requests, "fetches": st.fetches}, {}
         if what == "tokens" and m == "POST":
             return 200, self._admin_tokens(body), {}
+        if what == "oauth":
+            return self.oauth.admin(m, body)
         return 404, {"error": "unknown admin route"}, {}
 
     def _admin_tokens(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ class Token:
     expires_at: float | None = None  # epoch seconds; None: never
     revoked: bool = False
     refresh_token: str | None = None  # X: the refresh token that goes with this access token
+    scopes: tuple[str, ...] = ()  # granted at the consent page (OAuth-issued tokens only)
 
 
 @dataclass
@@ -74,6 +75,50 @@ class Knobs:
     x_max_weighted_chars: int = 280
     x_monthly_cap: int = 0  # posts per calendar month over the whole app (0: none)
     x_access_token_ttl_s: int = 7_200
+    oauth_code_ttl_s: float = 60.0  # authorization codes: single use, valid this long
+
+
+@dataclass
+class OAuthApp:
+    """A developer app registered with a platform: what the token endpoints authenticate."""
+
+    client_id: str
+    client_secret: str
+    name: str = "ICOP"
+
+
+# The apps the emulator knows out of the box. ICOP's settings carry the same values as their embedded
+# defaults (icop.settings.EMULATOR_OAUTH_APPS); the emulator imports nothing of ICOP, hence the copy.
+DEFAULT_OAUTH_APPS = {
+    "meta": OAuthApp("icop-emulator-meta", "emulator-meta-secret"),  # Facebook Login: Pages + Instagram
+    "threads": OAuthApp("icop-emulator-threads", "emulator-threads-secret"),
+    "x": OAuthApp("icop-emulator-x", "emulator-x-secret"),
+}
+
+
+@dataclass
+class OAuthIdentity:
+    """The person signed in at the emulated consent pages, and what they own on each platform.
+
+    The defaults are the demo's accounts (cluster/demo.py): one Facebook Page with a linked Instagram
+    professional account, a Threads profile and an X account.
+    """
+
+    facebook_user_id: str = "1000100"
+    facebook_user_name: str = "Demo Owner"
+    pages: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "id": "1010001",
+                "name": "Demo Coffee Co.",
+                "instagram": {"id": "1780001", "username": "democoffee"},
+            }
+        ]
+    )
+    threads_user_id: str = "27000001"
+    threads_username: str = "democoffee"
+    x_user_id: str = "4400001"
+    x_username: str = "democoffee"
 
 
 class SocialState:
@@ -91,6 +136,13 @@ class SocialState:
         self.knobs = Knobs()
         self._ids = itertools.count(17_841_400_000_000_000)
         self.fetches: list[dict[str, Any]] = []  # image URLs the emulator fetched, and what they were
+        self.oauth_apps: dict[str, OAuthApp] = {
+            k: OAuthApp(**asdict(v)) for k, v in DEFAULT_OAUTH_APPS.items()
+        }
+        self.identity = OAuthIdentity()
+        self.oauth_requests: dict[str, dict[str, Any]] = {}  # consent pages shown, not yet answered
+        self.oauth_codes: dict[str, dict[str, Any]] = {}  # authorization codes issued
+        self.page_instagram: dict[str, str] = {}  # page id -> linked Instagram account (page tokens publish)
 
     def next_id(self) -> str:
         return str(next(self._ids))

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Response
 
-from ..context import ViewerTx
+from ..context import EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import ArticleOut, ArticleStatus, ArticleSummary
+from .schemas import ApproveBody, ArticleOut, ArticleStatus, ArticleSummary, PreviewOut, RejectBody
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"], responses=errors(401, 403, 422, 429))
 
@@ -40,7 +40,64 @@ async def list_articles(
     "/{article_id}",
     response_model=ArticleOut,
     responses=errors(404),
-    summary="Get an article with its Markdown location and image URLs",
+    summary="Get an article: its Markdown, images, the writers' drafts and the editor's decision",
 )
 async def get_article(article_id: UUID, tx: ViewerTx) -> ArticleOut:
     return await service.get(tx, article_id)
+
+
+@router.get(
+    "/{article_id}/images/{position}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The image (JPEG).",
+            "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **errors(404),
+    },
+    summary="An article's image (JPEG bytes), by position",
+)
+async def get_article_image(
+    article_id: UUID, position: Annotated[int, Path(ge=0, le=1000)], tx: ViewerTx
+) -> Response:
+    data = await service.image_bytes(tx, article_id, position)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get(
+    "/{article_id}/previews",
+    response_model=list[PreviewOut],
+    responses=errors(404),
+    summary="Each target's post text with its length as the platform counts it",
+    description="From the posts when they exist, else composed exactly as the publisher will compose them "
+    "(same limits, per-account overrides included). X counts weighted characters (twitter-text).",
+)
+async def get_article_previews(article_id: UUID, tx: ViewerTx) -> list[PreviewOut]:
+    return await service.previews(tx, article_id)
+
+
+@router.post(
+    "/{article_id}/approve",
+    status_code=202,
+    response_model=ArticleOut,
+    responses=errors(404, 409, 503),
+    summary="Approve an article that awaits approval (its workflow then publishes it)",
+    description="409 unless the article is awaiting_approval; 503 when the workflow engine cannot be "
+    "reached (nothing is recorded then).",
+)
+async def approve_article(article_id: UUID, tx: EditorTx, body: ApproveBody | None = None) -> ArticleOut:
+    return await service.decide(tx, article_id, approved=True)
+
+
+@router.post(
+    "/{article_id}/reject",
+    status_code=202,
+    response_model=ArticleOut,
+    responses=errors(404, 409, 503),
+    summary="Reject an article that awaits approval (it is not published)",
+    description="409 unless the article is awaiting_approval; 503 when the workflow engine cannot be "
+    "reached (nothing is recorded then).",
+)
+async def reject_article(article_id: UUID, body: RejectBody, tx: EditorTx) -> ArticleOut:
+    return await service.decide(tx, article_id, approved=False, reason=body.reason)

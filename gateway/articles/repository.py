@@ -1,8 +1,10 @@
-"""Every SQL statement about ``generated_articles`` and their ``images``."""
+"""Every SQL statement about ``generated_articles``, their ``images``, their ``posts`` (read only) and the
+limits their previews need."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -45,8 +47,8 @@ class ArticleRepository:
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
-            f"SELECT {SUMMARY}, markdown_key, seo, error FROM generated_articles WHERE tenant_id = $1 "
-            f"AND id = $2",
+            f"SELECT {SUMMARY}, markdown_key, seo, error, graph_state FROM generated_articles "
+            "WHERE tenant_id = $1 AND id = $2",
             tenant_id,
             article_id,
         )
@@ -59,4 +61,80 @@ class ArticleRepository:
             "WHERE tenant_id = $1 AND article_id = $2 ORDER BY position",
             tenant_id,
             article_id,
+        )
+
+    async def image(
+        self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, position: int
+    ) -> asyncpg.Record | None:
+        return await conn.fetchrow(
+            "SELECT storage_key FROM images WHERE tenant_id = $1 AND article_id = $2 AND position = $3",
+            tenant_id,
+            article_id,
+            position,
+        )
+
+    async def lock_for_decision(
+        self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID
+    ) -> asyncpg.Record | None:
+        return await conn.fetchrow(
+            "SELECT id, status, run_id, subtopic_id FROM generated_articles WHERE tenant_id = $1 AND id = $2 "
+            "FOR UPDATE",
+            tenant_id,
+            article_id,
+        )
+
+    async def set_decision(
+        self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, status: str, reason: str | None
+    ) -> None:
+        await conn.execute(
+            "UPDATE generated_articles SET status = $3, error = $4, updated_at = now() "
+            "WHERE tenant_id = $1 AND id = $2 AND status = 'awaiting_approval'",
+            tenant_id,
+            article_id,
+            status,
+            reason,
+        )
+
+    async def audit(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: UUID,
+        actor_id: UUID,
+        actor_kind: str,
+        action: str,
+        article_id: UUID,
+        detail: dict[str, Any],
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO audit_log (tenant_id, actor_id, actor_kind, action, target_type, target_id, detail) "
+            "VALUES ($1, $2, $3, $4, 'article', $5, $6)",
+            tenant_id,
+            actor_id,
+            actor_kind,
+            action,
+            str(article_id),
+            detail,
+        )
+
+    async def posts(
+        self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID
+    ) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            "SELECT platform, account_id, status, text, cost_usd FROM posts "
+            "WHERE tenant_id = $1 AND article_id = $2 ORDER BY platform, account_id",
+            tenant_id,
+            article_id,
+        )
+
+    async def pipeline_targets(
+        self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID
+    ) -> list[dict[str, Any]]:
+        targets = await conn.fetchval(
+            "SELECT targets FROM content_pipelines WHERE tenant_id = $1 AND id = $2", tenant_id, pipeline_id
+        )
+        return [t for t in (targets or []) if isinstance(t, dict)]
+
+    async def account_limits(self, conn: asyncpg.Connection, tenant_id: UUID) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            "SELECT platform, account_id, limits FROM social_account_limits WHERE tenant_id = $1", tenant_id
         )

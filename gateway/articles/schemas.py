@@ -1,14 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 ArticleStatus = Literal[
     "pending", "writing", "awaiting_approval", "approved", "rejected", "ready", "published", "failed"
 ]
+WriterName = Literal["gpt", "claude", "gemini"]
+NO_NUL = r"^[^\x00]*$"
+# Output models: a field with a default is still always present in a response (required in the schema).
+ALWAYS_PRESENT = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class ArticleSummary(BaseModel):
@@ -34,8 +39,76 @@ class ImageOut(BaseModel):
     provider: str
 
 
+class DraftOut(BaseModel):
+    """One writer's draft, as the writer returned it."""
+
+    model_config = ALWAYS_PRESENT
+
+    writer: WriterName
+    model: str
+    title: str = Field(description="The draft's first line (its heading).")
+    markdown: str
+
+
+class EditorOut(BaseModel):
+    """How the article was chosen (compare) or combined (merge)."""
+
+    model_config = ALWAYS_PRESENT
+
+    mode: Literal["compare", "merge"]
+    winner: WriterName | None = Field(description="compare: the writer whose draft was edited; merge: null.")
+    scores: dict[str, float] = Field(description="compare: each writer's total score (0–10).")
+    criteria: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="compare: each writer's score per criterion (0–10)."
+    )
+    score_source: Literal["editor", "rubric"] | None = Field(
+        default=None,
+        description="editor: the Editor agent's scores; rubric: computed from the text because the Editor's "
+        "answer was unusable.",
+    )
+    rationale: str = Field(description="Why this article, in words derived from the recorded decision.")
+
+
 class ArticleOut(ArticleSummary):
+    model_config = ALWAYS_PRESENT
+
     markdown_key: str | None
     seo: dict[str, Any]
     error: str | None
     images: list[ImageOut]
+    markdown: str | None = Field(default=None, description="The final Markdown (null until it is written).")
+    drafts: list[DraftOut] = Field(default_factory=list)
+    editor: EditorOut | None = None
+
+
+class ApproveBody(BaseModel):
+    """No fields: approving needs no more than the article id."""
+
+
+class RejectBody(BaseModel):
+    reason: str = Field(
+        min_length=1, max_length=500, pattern=NO_NUL, description="Why (kept on the article)."
+    )
+
+
+class PreviewOut(BaseModel):
+    """One post as the platform will see it (or saw it), with its length in the platform's own unit."""
+
+    model_config = ALWAYS_PRESENT
+
+    platform: Literal["facebook", "instagram", "threads", "x"]
+    account_id: str
+    text: str
+    length: int = Field(description="As the platform counts it (see counted_as).")
+    limit: int
+    counted_as: Literal["weighted", "characters"] = Field(
+        description="weighted: X's weighted length (twitter-text: a URL counts 23, CJK, Hangul and emoji 2); "
+        "characters: Unicode code points (Meta's platforms)."
+    )
+    within_limit: bool
+    source: Literal["post", "composed"] = Field(
+        description="post: the text stored with the post; composed: what the publisher will send."
+    )
+    post_status: str | None = Field(default=None, description="The post's status when source is post.")
+    link: str | None = Field(default=None, description="Facebook: the link sent beside the text.")
+    cost_usd: Decimal = Field(description="What sending it costs (X pay-per-use; zero elsewhere).")

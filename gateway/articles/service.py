@@ -1,16 +1,35 @@
+"""Rules: an article's detail carries its final Markdown (object store), the writers' drafts and the
+editor's decision (from the stored graph state); images are served from the object store only under
+the tenant's own keys; a decision (approve/reject) is taken once, only while the article awaits it, and
+reaches the article's workflow as its ``approve`` signal."""
+
 from __future__ import annotations
 
+import asyncio
+import logging
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from icop.errors import NotFound
+from temporalio.service import RPCError, RPCStatusCode
+
+from icop.errors import Conflict, NotFound
+from icop.settings import Settings, get_settings
+from icop.social.limits import PlatformLimits, limits_for
+from icop.social.text import ArticleText, meta_length, render, x_weighted_length
+from icop.storage import ObjectNotFound, ObjectStore, make_store
+from workflows.types import Approval, article_workflow_id
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
+from ..runs.service import EngineUnavailable
+from .approvals import ApprovalSignaller
 from .repository import ArticleRepository
-from .schemas import ArticleOut, ArticleSummary, ImageOut
+from .schemas import ArticleOut, ArticleSummary, DraftOut, EditorOut, ImageOut, PreviewOut
 
+log = logging.getLogger("icop.gateway")
 repo = ArticleRepository()
+WRITERS = ("gpt", "claude", "gemini")
 
 
 async def list_page(
@@ -36,9 +55,257 @@ async def list_page(
     return page_of(rows, limit, lambda r: ArticleSummary(**dict(r)))
 
 
+def settings_of(tx: Tx) -> Settings:
+    return tx.services.extras.get("settings") or get_settings()  # type: ignore[no-any-return]
+
+
+def store_of(tx: Tx) -> ObjectStore:
+    extras = tx.services.extras
+    if "store" not in extras:
+        extras["store"] = make_store(settings_of(tx))
+    return extras["store"]  # type: ignore[no-any-return]
+
+
+def _own_key(tx: Tx, key: str | None) -> str | None:
+    """Only keys under the tenant's own prefix are read (the database row is not the only wall)."""
+    return key if key and key.startswith(f"tenants/{tx.tenant_id}/") else None
+
+
+async def _read(tx: Tx, key: str | None) -> bytes | None:
+    key = _own_key(tx, key)
+    if key is None:
+        return None
+    try:
+        return await asyncio.to_thread(store_of(tx).get, key)
+    except (ObjectNotFound, ValueError):
+        return None
+    except OSError as e:
+        log.warning("object store read failed: %s", type(e).__name__)
+        return None
+
+
+def _drafts(state: dict[str, Any]) -> list[DraftOut]:
+    out = []
+    for d in state.get("drafts") or []:
+        if not isinstance(d, dict) or d.get("writer") not in WRITERS:
+            continue
+        text = str(d.get("text") or "")
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        out.append(
+            DraftOut(
+                writer=d["writer"],
+                model=str(d.get("model") or ""),
+                title=first.strip().lstrip("#").strip(),
+                markdown=text,
+            )
+        )
+    order = {w: i for i, w in enumerate(WRITERS)}
+    return sorted(out, key=lambda d: order[d.writer])
+
+
+def _editor(state: dict[str, Any], mode: str, drafts: list[DraftOut]) -> EditorOut | None:
+    """The recorded decision; the graph stores scores and the chosen writer, and the rationale is worded
+    from them (the Editor's prose is not kept)."""
+    if not state or not drafts:
+        return None
+    names = ", ".join(d.writer for d in drafts)
+    if mode == "merge":
+        return EditorOut(
+            mode="merge",
+            winner=None,
+            scores={},
+            rationale=f"The Merger combined the drafts of {names} into one article.",
+        )
+    raw = state.get("scores") or {}
+    criteria = {
+        w: {k: float(v) for k, v in s.items() if isinstance(v, int | float)}
+        for w, s in raw.items()
+        if isinstance(s, dict)
+    }
+    totals = {w: s.get("total", 0.0) for w, s in criteria.items()}
+    winner = state.get("chosen_writer")
+    winner = winner if winner in WRITERS else None
+    source = state.get("score_source") if state.get("score_source") in ("editor", "rubric") else None
+    if winner is None:
+        rationale = "No draft was chosen."
+    else:
+        ranked = ", ".join(f"{w} {totals[w]:.1f}" for w in sorted(totals, key=lambda w: -totals[w]))
+        by = (
+            "the Editor agent's scores"
+            if source == "editor"
+            else "a rubric computed from the text (the Editor's scores were unusable)"
+        )
+        rationale = (
+            f"{winner}'s draft scored highest by {by} (total out of 10: {ranked}); the Editor then edited "
+            "that draft into the article."
+        )
+    return EditorOut(
+        mode="compare",
+        winner=winner,
+        scores=totals,
+        criteria=criteria,
+        score_source=source,
+        rationale=rationale,
+    )
+
+
 async def get(tx: Tx, article_id: UUID) -> ArticleOut:
     row = await repo.get(tx.conn, tx.tenant_id, article_id)
     if row is None:
         raise NotFound("no such article")
     images = [ImageOut(**dict(i)) for i in await repo.images(tx.conn, tx.tenant_id, article_id)]
-    return ArticleOut(**dict(row), images=images)
+    data = dict(row)
+    state = data.pop("graph_state") or {}
+    md = await _read(tx, data["markdown_key"])
+    drafts = _drafts(state)
+    return ArticleOut(
+        **data,
+        images=images,
+        markdown=md.decode("utf-8", "replace") if md is not None else None,
+        drafts=drafts,
+        editor=_editor(state, data["mode"], drafts),
+    )
+
+
+async def image_bytes(tx: Tx, article_id: UUID, position: int) -> bytes:
+    row = await repo.image(tx.conn, tx.tenant_id, article_id, position)
+    data = await _read(tx, row["storage_key"] if row else None)
+    if data is None:
+        raise NotFound("no such image")
+    return data
+
+
+# ---- approval ----------------------------------------------------------------------------------------
+
+
+def signaller_of(tx: Tx) -> ApprovalSignaller | None:
+    return tx.services.extras.get("approvals")  # type: ignore[no-any-return]
+
+
+async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> ArticleOut:
+    """Record the decision and signal the article's workflow, in one transaction: if the signal cannot be
+    delivered, nothing is recorded."""
+    row = await repo.lock_for_decision(tx.conn, tx.tenant_id, article_id)  # serialises two decisions
+    if row is None:
+        raise NotFound("no such article")
+    if row["status"] != "awaiting_approval":
+        raise Conflict(
+            f"the article is {row['status']}; only an article awaiting approval can be approved or rejected"
+        )
+    if row["run_id"] is None or row["subtopic_id"] is None:
+        raise Conflict("this article was not written by a pipeline run, so no workflow waits for a decision")
+    signaller = signaller_of(tx)
+    if signaller is None:
+        raise EngineUnavailable(
+            "approvals reach the article's workflow, and this gateway runs without a workflow engine "
+            "(ICOP_WORKFLOW_ENGINE=none)"
+        )
+    status = "approved" if approved else "rejected"
+    await repo.set_decision(tx.conn, tx.tenant_id, article_id, status, None if approved else reason)
+    await repo.audit(
+        tx.conn,
+        tx.tenant_id,
+        tx.who.actor_id,
+        tx.who.actor_kind,
+        f"article.{status}",
+        article_id,
+        {"reason": reason} if reason else {},
+    )
+    wid = article_workflow_id(str(row["run_id"]), str(row["subtopic_id"]))
+    try:
+        await signaller.send(wid, Approval(approved, reason))
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict(
+                "the article's workflow is no longer running (cancelled or timed out); nothing was changed"
+            ) from None
+        raise EngineUnavailable(f"the decision could not be delivered ({e.status.name}); try again") from None
+    except (OSError, RuntimeError) as e:  # connection refused, timeouts
+        raise EngineUnavailable(
+            f"the decision could not be delivered ({type(e).__name__}); try again"
+        ) from None
+    return await get(tx, article_id)
+
+
+# ---- previews ----------------------------------------------------------------------------------------
+
+
+def _measure(text: str, lim: PlatformLimits) -> int:
+    return x_weighted_length(text, lim.url_weight) if lim.platform == "x" else meta_length(text)
+
+
+async def previews(tx: Tx, article_id: UUID) -> list[PreviewOut]:
+    """Each target's post: the stored text when the post exists, else the text the publisher will compose
+    (same composer and limits, per-account overrides included)."""
+    row = await repo.get(tx.conn, tx.tenant_id, article_id)
+    if row is None:
+        raise NotFound("no such article")
+    s = settings_of(tx)
+    overrides = {
+        (r["platform"], r["account_id"]): r["limits"]
+        for r in await repo.account_limits(tx.conn, tx.tenant_id)
+    }
+
+    def limits(platform: str, account_id: str) -> PlatformLimits:
+        try:
+            return limits_for(platform, s, overrides.get((platform, account_id)))  # type: ignore[arg-type]
+        except ValueError:  # an override the publisher would refuse too: show the defaults' count
+            return limits_for(platform, s)  # type: ignore[arg-type]
+
+    out: list[PreviewOut] = []
+    seen: set[tuple[str, str]] = set()
+    for p in await repo.posts(tx.conn, tx.tenant_id, article_id):
+        lim = limits(p["platform"], p["account_id"])
+        n = _measure(p["text"], lim)
+        out.append(
+            PreviewOut(
+                platform=p["platform"],
+                account_id=p["account_id"],
+                text=p["text"],
+                length=n,
+                limit=lim.max_chars,
+                counted_as="weighted" if lim.platform == "x" else "characters",
+                within_limit=n <= lim.max_chars,
+                source="post",
+                post_status=p["status"],
+                link=row["markdown_url"] if p["platform"] == "facebook" else None,
+                cost_usd=p["cost_usd"],
+            )
+        )
+        seen.add((p["platform"], p["account_id"]))
+    seo = row["seo"] or {}
+    if row["pipeline_id"] is None or not row["title"] or row["status"] in ("pending", "writing", "failed"):
+        return out  # nothing to compose from yet (or ever)
+    article = ArticleText(
+        row["title"],
+        str(seo.get("meta_description") or ""),
+        url=row["markdown_url"],
+        hashtags=[str(h) for h in seo.get("hashtags") or []],
+        language=row["language"],
+    )
+    for t in await repo.pipeline_targets(tx.conn, tx.tenant_id, row["pipeline_id"]):
+        key = (str(t.get("platform")), str(t.get("account_id")))
+        if key in seen or key[0] not in ("facebook", "instagram", "threads", "x"):
+            continue
+        seen.add(key)
+        lim = limits(*key)
+        try:
+            r = render(article, lim)
+        except ValueError as e:  # e.g. more hashtags in the body than Instagram allows
+            log.info("preview not composed: %s", e)
+            continue
+        out.append(
+            PreviewOut(
+                platform=key[0],  # type: ignore[arg-type]
+                account_id=key[1],
+                text=r.text,
+                length=r.length,
+                limit=lim.max_chars,
+                counted_as="weighted" if lim.platform == "x" else "characters",
+                within_limit=r.length <= lim.max_chars,
+                source="composed",
+                link=r.link,
+                cost_usd=Decimal(r.cost_usd),
+            )
+        )
+    return out

@@ -4,10 +4,18 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
-from ..context import AdminTx, ViewerTx
+from ..context import AdminTx, EditorTx, ViewerTx
 from ..problems import errors
-from . import service
-from .schemas import CredentialCreate, CredentialOut, Platform
+from . import oauth_service, service
+from .schemas import (
+    CredentialCreate,
+    CredentialOut,
+    OAuthCallback,
+    OAuthPlatform,
+    OAuthStart,
+    OAuthStartOut,
+    Platform,
+)
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=errors(401, 403, 422, 429))
 
@@ -41,3 +49,30 @@ async def get_credential(credential_id: UUID, tx: ViewerTx) -> CredentialOut:
 async def delete_credential(credential_id: UUID, tx: AdminTx) -> Response:
     await service.delete_credential(tx, credential_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/oauth/{platform}/start",
+    response_model=OAuthStartOut,
+    responses=errors(400, 503),
+    summary="Start connecting an account through the platform's OAuth consent page",
+    description="Returns the platform's authorize URL (send the user's browser there) and a sealed state "
+    "valid for 10 minutes. X uses PKCE (S256); the verifier stays inside the sealed state. 400: the "
+    "redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.",
+)
+async def start_oauth(platform: OAuthPlatform, body: OAuthStart, tx: EditorTx) -> OAuthStartOut:
+    return await oauth_service.start(tx, platform, body)
+
+
+@router.post(
+    "/oauth/{platform}/callback",
+    response_model=list[CredentialOut],
+    responses=errors(400, 502, 503),
+    summary="Finish connecting: exchange the code, store the accounts (tokens encrypted, never returned)",
+    description="Send what the platform appended to the redirect URI (`code` and `state`, or `error` and "
+    "`state`). Returns the accounts connected or reconnected (a reconnect clears `needs_reauth`). 400: the "
+    "state is expired, altered or another user's, the user cancelled, or the platform refused the code. "
+    "502: the platform could not be reached.",
+)
+async def finish_oauth(platform: OAuthPlatform, body: OAuthCallback, tx: EditorTx) -> list[CredentialOut]:
+    return await oauth_service.callback(tx, platform, body)

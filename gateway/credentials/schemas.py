@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, model_validator
 
 Platform = Literal["google", "facebook", "instagram", "threads", "x"]
 NO_NUL = r"^[^\x00]*$"
@@ -37,3 +37,46 @@ class CredentialOut(BaseModel):
     status_reason: str | None
     created_at: datetime
     updated_at: datetime
+
+
+OAuthPlatform = Literal["facebook", "instagram", "threads", "x"]
+
+
+class OAuthStart(BaseModel):
+    redirect_uri: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="Where the platform sends the user back (the dashboard's callback page); it must be "
+        "on a configured dashboard origin (ICOP_DASHBOARD_PUBLIC_URL).",
+    )
+
+
+class OAuthStartOut(BaseModel):
+    authorize_url: str = Field(description="Send the user's browser here (the platform's consent page).")
+    state: str = Field(
+        description="Opaque and sealed; the platform hands it back with the code. Valid for 10 minutes, for "
+        "this user, platform and redirect URI only."
+    )
+    expires_at: datetime
+
+
+class OAuthCallback(BaseModel):
+    """What the platform appended to the redirect URI: ``code`` and ``state``, or ``error`` and ``state``."""
+
+    state: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+    code: str | None = Field(default=None, min_length=1, max_length=2000, pattern=NO_NUL)
+    error: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=NO_NUL,
+        description="Set instead of `code` when the user cancelled (e.g. `access_denied`).",
+    )
+    error_description: str | None = Field(default=None, max_length=1000, pattern=NO_NUL)
+
+    @model_validator(mode="after")
+    def _code_or_error(self) -> OAuthCallback:
+        if (self.code is None) == (self.error is None):
+            raise ValueError("send either code (consent given) or error (consent refused), with state")
+        return self

@@ -5,11 +5,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from ..context import EditorTx, ViewerTx
+from ..context import CurrentPrincipal, EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import PipelineCreate, PipelineOut, PipelineUpdate
+from .schemas import CronPreview, PipelineCreate, PipelineOut, PipelineUpdate
 
 router = APIRouter(prefix="/v1/pipelines", tags=["pipelines"], responses=errors(401, 403, 422, 429))
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -28,6 +28,22 @@ async def list_pipelines(
     limit: Limit = 50,
 ) -> Page[PipelineOut]:
     return Page[PipelineOut](**await service.list_page(tx, status, cursor, limit))
+
+
+@router.get(
+    "/cron-preview",
+    response_model=CronPreview,
+    responses=errors(400),
+    summary="The next fire times of a cron in a time zone (validated as a pipeline's cron is)",
+    description="400 with the reason when the cron or the time zone would be refused by pipeline create.",
+)
+async def preview_cron(
+    _: CurrentPrincipal,
+    cron: Annotated[str, Query(min_length=1, max_length=100, description="Five fields, e.g. `0 9 * * 1-5`.")],
+    timezone: Annotated[str, Query(min_length=1, max_length=64, description="IANA zone.")] = "UTC",
+    count: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> CronPreview:
+    return service.cron_preview(cron, timezone, count)
 
 
 @router.get("/{pipeline_id}", response_model=PipelineOut, responses=errors(404), summary="Get a pipeline")

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from ..timezones import check_timezone
+from .cron import parse as parse_cron
 
 NO_NUL = r"^[^\x00]*$"
 Writer = Literal["gpt", "claude", "gemini"]
@@ -28,6 +29,7 @@ def check_cron(value: str | None) -> str | None:
         for n in re.findall(r"(?<![/\d])\d+", f):
             if not lo <= int(n) <= hi:
                 raise ValueError(f"cron value {n} is outside {lo}-{hi}")
+    parse_cron(" ".join(fields))  # backwards ranges, zero steps, dates no month has
     return " ".join(fields)
 
 
@@ -104,3 +106,9 @@ class PipelineOut(PipelineFields):
     id: UUID
     created_at: datetime
     updated_at: datetime
+
+
+class CronPreview(BaseModel):
+    cron: str = Field(description="The cron as it would be stored (fields separated by one space).")
+    timezone: str
+    next_runs: list[datetime] = Field(description="The next fire times, in the cron's time zone.")

@@ -6,19 +6,22 @@ database change stands even when Temporal is unreachable (logged; ``icop schedul
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 from pydantic import ValidationError
 
-from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
+from icop.errors import DomainError, InvalidRequest, NotFound, PlanLimitExceeded
 from workflows.schedules import NoSchedules, PipelineSchedule, PipelineSchedules, apply_quietly
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
+from ..timezones import check_timezone
+from .cron import next_fire_times
 from .repository import FIELDS, PipelineRepository
-from .schemas import PipelineCreate, PipelineFields, PipelineOut, PipelineUpdate
+from .schemas import CronPreview, PipelineCreate, PipelineFields, PipelineOut, PipelineUpdate, check_cron
 
 repo = PipelineRepository()
 
@@ -100,3 +103,19 @@ async def delete(tx: Tx, pipeline_id: UUID) -> None:
         raise NotFound("no such pipeline")
     if not isinstance(schedules_of(tx), NoSchedules):
         await apply_quietly(schedules_of(tx), pipeline_id)
+
+
+class InvalidCron(DomainError):
+    status, title = 400, "Invalid schedule"
+
+
+def cron_preview(cron: str, timezone: str, count: int, now: datetime | None = None) -> CronPreview:
+    """The next fire times of a cron, validated exactly as a pipeline's cron and time zone are."""
+    try:
+        normalized = check_cron(cron)
+        zone = check_timezone(timezone)
+    except ValueError as e:
+        raise InvalidCron(str(e)) from None
+    assert normalized is not None and zone is not None
+    runs = next_fire_times(normalized, zone, now or datetime.now(UTC), count)
+    return CronPreview(cron=normalized, timezone=zone, next_runs=runs)

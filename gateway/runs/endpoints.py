@@ -9,7 +9,7 @@ from ..context import EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import RunCreate, RunOut, RunStatus
+from .schemas import RowStatus, RunCreate, RunOut, RunRowOut, RunStatus
 
 router = APIRouter(prefix="/v1", tags=["runs"], responses=errors(401, 403, 422, 429))
 
@@ -53,3 +53,32 @@ async def get_run(run_id: UUID, tx: ViewerTx) -> RunOut:
 )
 async def cancel_run(run_id: UUID, tx: EditorTx) -> RunOut:
     return await service.cancel(tx, run_id)
+
+
+@router.get(
+    "/runs/{run_id}/rows",
+    response_model=Page[RunRowOut],
+    responses=errors(404),
+    summary="A run's plan rows with their status and, for failed rows, the reason",
+)
+async def list_run_rows(
+    run_id: UUID,
+    tx: ViewerTx,
+    status: RowStatus | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[RunRowOut]:
+    return Page[RunRowOut](**await service.rows_page(tx, run_id, status, cursor, limit))
+
+
+@router.post(
+    "/runs/{run_id}/retry",
+    status_code=202,
+    response_model=RunOut,
+    responses=errors(404, 409, 503),
+    summary="Start a new run over the rows that failed in this run",
+    description="Failed and invalid rows are taken again (fix an invalid row in the sheet first). 409: no "
+    "row failed, or the pipeline is paused or already has a run in progress.",
+)
+async def retry_run(run_id: UUID, tx: EditorTx) -> RunOut:
+    return await service.retry(tx, run_id)

@@ -104,3 +104,33 @@ class RunRepository:
             "AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
             tenant_id,
         )
+
+    async def rows(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: UUID,
+        run_id: UUID,
+        status: str | None,
+        after_row: int | None,
+        limit: int,
+    ) -> list[asyncpg.Record]:
+        return await conn.fetch(
+            """SELECT row_number, topic, language, status, reason, updated_at FROM run_rows
+               WHERE tenant_id = $1 AND run_id = $2 AND ($3::text IS NULL OR status = $3)
+                 AND ($4::int IS NULL OR row_number > $4)
+               ORDER BY row_number LIMIT $5""",
+            tenant_id,
+            run_id,
+            status,
+            after_row,
+            limit + 1,
+        )
+
+    async def failed_rows(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> list[int]:
+        rows = await conn.fetch(
+            "SELECT row_number FROM run_rows WHERE tenant_id = $1 AND run_id = $2 "
+            "AND status IN ('failed', 'invalid') ORDER BY row_number",
+            tenant_id,
+            run_id,
+        )
+        return [r["row_number"] for r in rows]

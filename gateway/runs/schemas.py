@@ -35,3 +35,17 @@ class RunOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+RowStatus = Literal["planning", "writing", "done", "failed", "invalid"]
+
+
+class RunRowOut(BaseModel):
+    """One plan row in one run: where it is, and why it failed or was skipped."""
+
+    row_number: int = Field(description="The sheet row (2 is the first data row).")
+    topic: str
+    language: str | None
+    status: RowStatus
+    reason: str | None = Field(description="For failed and invalid rows: what went wrong and what to do.")
+    updated_at: datetime

@@ -7,13 +7,14 @@ Callers outside a request (``icop backfill``) use the same functions with a ``Tx
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 from temporalio.service import RPCError
 
-from icop.errors import Conflict, DomainError, NotFound, PlanLimitExceeded
+from icop.errors import Conflict, DomainError, InvalidRequest, NotFound, PlanLimitExceeded
 from icop.settings import Settings
 from workflows.repository import lock_tenant_runs
 
@@ -21,7 +22,7 @@ from ..context import Tx
 from ..pagination import decode_cursor, page_of
 from ..pipelines.repository import PipelineRepository
 from .repository import RunRepository
-from .schemas import RunCreate, RunOut
+from .schemas import RunCreate, RunOut, RunRowOut
 from .starter import RecordOnlyStarter, RunRequest, RunStarter
 
 repo, pipelines = RunRepository(), PipelineRepository()
@@ -49,6 +50,22 @@ def starter_of(tx: Tx) -> RunStarter:
 
 
 async def start(tx: Tx, pipeline_id: UUID, body: RunCreate) -> RunOut:
+    requested = body.model_dump(exclude_none=True)
+    return await _start(
+        tx, pipeline_id, body.kind, {"requested": requested}, from_row=body.from_row, to_row=body.to_row
+    )
+
+
+async def _start(
+    tx: Tx,
+    pipeline_id: UUID,
+    kind: str,
+    progress: dict[str, Any],
+    *,
+    from_row: int | None = None,
+    to_row: int | None = None,
+    rows: tuple[int, ...] | None = None,
+) -> RunOut:
     pipeline = await pipelines.get(tx.conn, tx.tenant_id, pipeline_id, for_update=True)  # serialises starts
     if pipeline is None:
         raise NotFound("no such pipeline")
@@ -67,11 +84,10 @@ async def start(tx: Tx, pipeline_id: UUID, body: RunCreate) -> RunOut:
     limit = tx.services.config.plan(tx.who.plan).articles_per_month
     if await repo.articles_this_month(tx.conn, tx.tenant_id) >= limit:
         raise PlanLimitExceeded(f"the {tx.who.plan} plan's {limit} articles for this month are used up")
-    requested = body.model_dump(exclude_none=True)
-    row = await repo.insert(tx.conn, tx.tenant_id, pipeline_id, body.kind, {"requested": requested})
+    row = await repo.insert(tx.conn, tx.tenant_id, pipeline_id, kind, progress)
     try:
         workflow_id = await starter_of(tx).start(
-            RunRequest(tx.tenant_id, pipeline_id, row["id"], body.kind, body.from_row, body.to_row)
+            RunRequest(tx.tenant_id, pipeline_id, row["id"], kind, from_row, to_row, rows)
         )
     except (OSError, RuntimeError, RPCError) as e:  # OSError includes timeouts; not recorded (rollback)
         raise EngineUnavailable(f"the run could not be started ({type(e).__name__}); try again") from e
@@ -95,6 +111,48 @@ async def list_page(
         raise NotFound("no such pipeline")
     rows = await repo.list(tx.conn, tx.tenant_id, pipeline_id, status, decode_cursor(cursor), limit)
     return page_of(rows, limit, to_out)
+
+
+async def rows_page(
+    tx: Tx, run_id: UUID, status: str | None, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    if await repo.get(tx.conn, tx.tenant_id, run_id) is None:
+        raise NotFound("no such run")
+    after = _decode_row_cursor(cursor)
+    rows = await repo.rows(tx.conn, tx.tenant_id, run_id, status, after, limit)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = _encode_row_cursor(rows[-1]["row_number"]) if more and rows else None
+    return {"items": [RunRowOut(**dict(r)) for r in rows], "next_cursor": nxt}
+
+
+def _encode_row_cursor(row_number: int) -> str:
+    return base64.urlsafe_b64encode(f"row|{row_number}".encode()).decode().rstrip("=")
+
+
+def _decode_row_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        kind, _, n = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        if kind != "row":
+            raise ValueError(kind)
+        return int(n)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InvalidRequest("invalid cursor") from e
+
+
+async def retry(tx: Tx, run_id: UUID) -> RunOut:
+    """A new run over the rows that failed (or were refused as invalid) in ``run_id``; the rules of any
+    start apply (one active run per pipeline, the tenant's bound, the plan's monthly articles)."""
+    run = await repo.get(tx.conn, tx.tenant_id, run_id)
+    if run is None:
+        raise NotFound("no such run")
+    failed = await repo.failed_rows(tx.conn, tx.tenant_id, run_id)
+    if not failed:
+        raise Conflict("no row failed in this run; there is nothing to retry")
+    progress = {"requested": {"kind": "manual", "retry_of": str(run_id), "rows": failed}}
+    return await _start(tx, run["pipeline_id"], "manual", progress, rows=tuple(failed))
 
 
 async def cancel(tx: Tx, run_id: UUID) -> RunOut:

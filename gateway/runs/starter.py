@@ -20,6 +20,8 @@ class RunRequest:
     kind: str
     from_row: int | None = None
     to_row: int | None = None
+    rows: tuple[int, ...] | None = None
+    """Only these plan rows (a retry of another run's failed rows)."""
 
 
 class RunStarter(Protocol):

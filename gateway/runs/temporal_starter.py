@@ -15,6 +15,7 @@ from icop.settings import Settings
 from workflows.schedules import ClientSource, LazyClient, TemporalSchedules, client_source
 from workflows.types import PipelineRunInput, Queues, run_workflow_id
 
+from ..articles.approvals import TemporalApprovals
 from .starter import RunRequest
 
 
@@ -35,6 +36,7 @@ class TemporalRunStarter:
             self.max_concurrent_rows,
             run.from_row,
             run.to_row,
+            rows=list(run.rows) if run.rows is not None else None,
         )
         try:
             client = await self.client()
@@ -60,8 +62,9 @@ class TemporalRunStarter:
 
 def engine_extras(settings: Settings) -> dict[str, Any]:
     """What ``create_app`` plugs into the services for ``ICOP_WORKFLOW_ENGINE``: with ``temporal``, a
-    lazily connected client (``temporal``), this starter (``run_starter``) and the pipeline schedules
-    (``schedules``); with ``none``, nothing (runs are recorded only, crons are not scheduled)."""
+    lazily connected client (``temporal``), this starter (``run_starter``), the pipeline schedules
+    (``schedules``) and the approval signal (``approvals``); with ``none``, nothing (runs are recorded
+    only, crons are not scheduled, approvals answer 503)."""
     if settings.workflow_engine != "temporal":
         return {}
     connect = LazyClient(settings.temporal_target, settings.temporal_namespace)
@@ -70,4 +73,5 @@ def engine_extras(settings: Settings) -> dict[str, Any]:
         "temporal": connect,
         "run_starter": TemporalRunStarter(connect, queues, settings.run_max_concurrent_rows),
         "schedules": TemporalSchedules(connect, queues, settings.run_max_concurrent_rows),
+        "approvals": TemporalApprovals(connect),
     }

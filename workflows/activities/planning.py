@@ -68,12 +68,21 @@ class PlanningActivities:
             sheet = PlanSheet(self.sheets, config.sheet_id, config.sheet_range)
             plan = await sheet.read(config.default_language)
             next_row = await sheet.next_subtopic_row()
-            in_range = [
-                r
-                for r in plan.pending
-                if (inp.from_row is None or r.row_number >= inp.from_row)
-                and (inp.to_row is None or r.row_number <= inp.to_row)
-            ]
+            if inp.rows is not None:  # a retry: the given rows, when pending or failed (never done ones)
+                wanted = set(inp.rows)
+                in_range = [
+                    r
+                    for r in plan.rows
+                    if r.row_number in wanted
+                    and (r in plan.pending or r.status.strip().lower().startswith("error"))
+                ]
+            else:
+                in_range = [
+                    r
+                    for r in plan.pending
+                    if (inp.from_row is None or r.row_number >= inp.from_row)
+                    and (inp.to_row is None or r.row_number <= inp.to_row)
+                ]
             if plan.problems:
                 run = UUID(inp.run_id)
                 async with tenant_tx(self.pool, tenant) as conn:

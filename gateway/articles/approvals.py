@@ -1,0 +1,28 @@
+"""The seam between approvals and the workflow engine: a decision is the ``approve`` signal (with the
+workflow's ``Approval``) to the article's ``ArticleWorkflow``, whose id comes from the run and sub-topic.
+
+With ``ICOP_WORKFLOW_ENGINE=none`` there is no signaller and the API answers 503.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from temporalio.client import Client
+
+from workflows.schedules import ClientSource, client_source
+from workflows.types import Approval
+
+
+class ApprovalSignaller(Protocol):
+    async def send(self, workflow_id: str, decision: Approval) -> None:
+        """Deliver the decision; raises ``RPCError`` (NOT_FOUND: the workflow is no longer running)."""
+
+
+class TemporalApprovals:
+    def __init__(self, client: Client | ClientSource) -> None:
+        self.client = client_source(client)  # a Client, or the gateway's lazy connector
+
+    async def send(self, workflow_id: str, decision: Approval) -> None:
+        client = await self.client()
+        await client.get_workflow_handle(workflow_id).signal("approve", decision)
