@@ -417,6 +417,7 @@ async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
         progress = await handle.result()
         makespan = time.monotonic() - t0
         cpu = meter.spent()
+        breakdown = await critical_path_breakdown(client, q, shape)
     finally:
         await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -429,6 +430,60 @@ async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
         "orchestration_cpu_ms_per_article": round(
             (cpu["bench (workers)"] + cpu["temporal server"]) / max(1, progress.articles_done) * 1000, 1
         ),
+        "breakdown": breakdown,
+    }
+
+
+async def critical_path_breakdown(
+    client: Client, q: Queues, shape: Shape, sample: int = 30
+) -> dict[str, Any]:
+    """Where a row's time goes beyond the latencies: TopicWorkflow and ArticleWorkflow durations against
+    their latency-only floors, and, from a sample of article histories, the time activities waited in
+    their task queue (scheduled → started) versus the time between a result and the next command
+    (workflow tasks: the worker's workflow code and the server's round trips)."""
+    from temporalio.api.enums.v1 import EventType
+
+    async def durations(wf_type: str, queue: str) -> list[tuple[str, float]]:
+        out = []
+        async for w in client.list_workflows(f"WorkflowType = '{wf_type}' AND TaskQueue = '{queue}'"):
+            if w.close_time and w.start_time:
+                out.append((w.id, (w.close_time - w.start_time).total_seconds()))
+        return out
+
+    def stats(xs: list[float]) -> dict[str, float]:
+        xs = sorted(xs)
+        if not xs:
+            return {}
+        p95 = xs[max(0, int(len(xs) * 0.95) - 1)]
+        return {"n": len(xs), "mean": round(sum(xs) / len(xs), 2), "p50": round(xs[len(xs) // 2], 2),
+                "p95": round(p95, 2), "max": round(xs[-1], 2)}  # fmt: skip
+
+    rows = await durations("TopicWorkflow", q.planning)
+    arts = await durations("ArticleWorkflow", q.agents)
+    queue_wait: list[float] = []
+    task_time: list[float] = []
+    for wid, _ in arts[len(arts) // 3 : len(arts) // 3 + sample]:  # from the middle of the run
+        events = [e async for e in client.get_workflow_handle(wid).fetch_history_events()]
+        scheduled: dict[int, float] = {}
+        waited = busy = 0.0
+        for e in events:
+            t = e.event_time.ToDatetime().timestamp()
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                scheduled[e.event_id] = t
+            elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                waited += t - scheduled.get(e.activity_task_started_event_attributes.scheduled_event_id, t)
+        total = (events[-1].event_time.ToDatetime() - events[0].event_time.ToDatetime()).total_seconds()
+        floor = GRAPH_CALLS * shape.llm_s + shape.image_s
+        busy = total - floor - waited
+        queue_wait.append(waited)
+        task_time.append(busy)
+    return {
+        "row_s": stats([d for _, d in rows]),
+        "row_floor_s": shape.t_row,
+        "article_s": stats([d for _, d in arts]),
+        "article_floor_s": GRAPH_CALLS * shape.llm_s + shape.image_s,
+        "sample_article_queue_wait_s": stats(queue_wait),
+        "sample_article_other_overhead_s": stats(task_time),
     }
 
 

@@ -106,6 +106,11 @@ class TemporalComponent:
             "--ip", self.s.bind_host,
             "--port", str(self.s.temporal_port),
             "--db-filename", str(self.dir / "temporal.db"),
+            # WAL, synced at checkpoints: a commit survives a killed server process (the OS still has it);
+            # only a machine crash can lose the last ones. The default (rollback journal, fsync per
+            # commit) made every history write wait on the disk.
+            "--sqlite-pragma", "journal_mode=wal",
+            "--sqlite-pragma", "synchronous=NORMAL",
             "--log-level", "warn",
             "--dynamic-config-value", "frontend.enableServerVersionCheck=false",
             "--namespace", self.s.temporal_namespace,
