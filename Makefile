@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint stack-up stack-down stack-status migrate bench clean lock
+.PHONY: install demo test test-fast lint stack-up stack-down stack-status migrate bench clean lock \
+	dashboard dashboard-check screenshots
 
 # Create the virtual environment and install everything (torch CPU build first, then the locked set).
 $(STAMP): pyproject.toml requirements.lock scripts/install.sh
@@ -24,6 +25,15 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check icop gateway workflows graphs deployments cluster emulators tests bench
+
+# The dashboard (dashboard/, Next.js): npm ci + next build when needed (cached), its type check and linter
+# (also run by `make test` through tests/dashboard), and the committed screenshots (docs/screenshots/).
+dashboard: install
+	$(PY) -c "from pathlib import Path; from cluster.dashboard import ensure_built; print(ensure_built(Path('.icop/apps/dashboard-build.log')))"
+dashboard-check: dashboard
+	cd dashboard && NEXT_TELEMETRY_DISABLED=1 npm run --silent typecheck && NEXT_TELEMETRY_DISABLED=1 npm run --silent lint
+screenshots: install
+	ICOP_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest tests/dashboard -q -p no:cacheprovider
 
 stack-up: install
 	$(VENV)/bin/icop stack up

@@ -52,7 +52,9 @@ StateDir = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}")  # paths like app/[id]/page.tsx stay intact
     raise typer.Exit(code)
 
 
@@ -66,13 +68,28 @@ def _status_table(rows: list) -> Table:  # type: ignore[type-arg]
     return t
 
 
+Apps = Annotated[
+    bool,
+    typer.Option(
+        "--apps/--no-apps",
+        envvar="ICOP_STACK_APPS",
+        help="Also run the product: the gateway, a worker and the dashboard (built on first use; "
+        "ports ICOP_GATEWAY_PORT, ICOP_DASHBOARD_PORT).",
+    ),
+]
+
+
 @stack_app.command("up")
-def stack_up(state_dir: StateDir = None) -> None:
-    """Start every component (idempotent: what already runs is reported, not restarted)."""
+def stack_up(state_dir: StateDir = None, apps: Apps = True) -> None:
+    """Start every component (idempotent: what already runs is reported, not restarted).
+
+    With the apps (the default), the database is migrated and the gateway, a worker (after the Serve
+    applications are deployed) and the dashboard start too; the dashboard is built first when its
+    sources changed (npm ci + next build, a few minutes the first time)."""
     from .processes import StackError
     from .stack import LocalStack
 
-    stack = LocalStack.open(state_dir)
+    stack = LocalStack.open(state_dir, apps=apps)
     t0 = time.monotonic()
     try:
         with console.status("starting the stack…") as status:
@@ -86,6 +103,10 @@ def stack_up(state_dir: StateDir = None) -> None:
             console.print(f"[cyan]already running[/] {r.name} at {r.status.address}")
     console.print(_status_table([r.status for r in results]))
     console.print(f"stack ready in {time.monotonic() - t0:.1f}s; state in {stack.state_dir}")
+    if stack.app_running("dashboard"):
+        from .apps import dashboard_url
+
+        console.print(f"dashboard: [bold]{dashboard_url(stack.s)}[/] (sign up there, or run `icop demo`)")
 
 
 @stack_app.command("down")
@@ -132,6 +153,7 @@ def db_migrate(state_dir: StateDir = None) -> None:
 def demo(
     state_dir: StateDir = None,
     subtopics: Annotated[int, typer.Option(min=1, max=10, help="Sub-topics (articles) per plan row.")] = 2,
+    apps: Apps = True,
 ) -> None:
     """Run the whole product on the embedded default stack (no API keys needed).
 
@@ -146,16 +168,21 @@ def demo(
 
     console.rule("ICOP demo — embedded stack")
     try:
-        r = run_demo(console, str(state_dir) if state_dir else None, want=subtopics)
+        r = run_demo(console, str(state_dir) if state_dir else None, want=subtopics, apps=apps)
     except (StackError, DemoError) as e:
         _fail(str(e))
         return
-    console.print(_status_table(LocalStack.open(state_dir).status()))
+    console.print(_status_table(LocalStack.open(state_dir, apps=apps).status()))
     console.print(
         f"Run {r.run_id} {r.run_status} in {r.seconds:.0f} s: {r.articles} articles, {r.images} images, "
         f"{r.posts} dry-run posts, {len(r.problems)} plan rows skipped with a reason. "
         f"Log in to the API as {r.email} (password in the state folder's demo-logins.txt)."
     )
+    if r.dashboard_url:
+        console.print(
+            f"Dashboard: [bold]{r.dashboard_url}[/] — log in as [bold]{r.email}[/] with password "
+            f"[bold]{r.password}[/] (also in the state folder's demo-logins.txt)."
+        )
     console.print("Stop everything with [bold]icop stack down[/] (or `make stack-down`).")
 
 

@@ -44,6 +44,8 @@ class DemoReport:
     migrated: list[str]
     tenant_id: str = ""
     email: str = ""
+    password: str = field(default="", repr=False)
+    dashboard_url: str = ""  # set when the stack's dashboard runs (``icop stack up`` with its apps)
     run_id: str = ""
     run_status: str = ""
     progress: dict[str, Any] = field(default_factory=dict)
@@ -54,8 +56,10 @@ class DemoReport:
     seconds: float = 0.0
 
 
-def run_demo(console: Console, state_dir: str | None = None, want: int = 2) -> DemoReport:
-    stack = LocalStack.open(state_dir)
+def run_demo(console: Console, state_dir: str | None = None, want: int = 2, apps: bool = False) -> DemoReport:
+    """``apps``: also bring up the gateway, the stack's worker and the dashboard (as ``icop stack up``
+    does); the report then carries the dashboard's URL, where the demo login works too."""
+    stack = LocalStack.open(state_dir, apps=apps)
     t0 = time.monotonic()
     with console.status("starting the embedded stack…") as status:
         results = stack.up(progress=lambda name: status.update(f"starting {name}…"))
@@ -70,6 +74,10 @@ def run_demo(console: Console, state_dir: str | None = None, want: int = 2) -> D
     t1 = time.monotonic()
     asyncio.run(_main_job(console, settings, report, want))
     report.seconds = time.monotonic() - t1
+    if stack.app_running("dashboard"):
+        from .apps import dashboard_url
+
+        report.dashboard_url = dashboard_url(settings)
     return report
 
 
@@ -108,7 +116,7 @@ async def _sign_up(api: Api, settings: Settings, console: Console, report: DemoR
     with logins.open("a", encoding="utf-8") as f:
         f.write(f"{email} {password} tenant={pair['tenant_id']}\n")
     logins.chmod(0o600)
-    report.tenant_id, report.email = str(pair["tenant_id"]), email
+    report.tenant_id, report.email, report.password = str(pair["tenant_id"]), email, password
     console.print(f"  signed up tenant {pair['tenant_id']} as {email} (password in {logins})")
 
 

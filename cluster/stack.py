@@ -1,6 +1,6 @@
 """The embedded local stack: PostgreSQL 16 + pgvector, the Temporal dev server, a local Ray head
 with Serve, the emulators and RabbitMQ, all on loopback, all state under one folder (``ICOP_STATE_DIR``,
-default ``.icop``).
+default ``.icop``); with ``apps``, also the product's gateway, worker and dashboard (cluster/apps.py).
 
 Each component records the session id of the process it spawned in ``<state>/stack.json``; ``down``
 stops exactly those sessions and nothing else on the machine.
@@ -151,23 +151,29 @@ class TemporalComponent:
 class LocalStack:
     """The embedded stack; ``up`` is idempotent, ``down`` stops only what ``up`` started."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, apps: bool = False) -> None:
+        """``apps``: also run the product's app processes (gateway, worker, dashboard; cluster/apps.py),
+        as ``icop stack up`` does. Off for test sessions, whose tests start what they need."""
+        from .apps import app_components
+
         self.s = settings
         self.state_dir = settings.state_path
-        self.components: list[Component] = [
+        self.infra: list[Component] = [
             PostgresComponent(settings),
             TemporalComponent(settings),
             RayComponent(settings),
             EmulatorsComponent(settings),
             RabbitMQComponent(settings),
         ]
+        self.app_components: list[Component] = app_components(settings)
+        self.components: list[Component] = self.infra + (self.app_components if apps else [])
 
     @classmethod
-    def open(cls, state_dir: Path | str | None = None) -> LocalStack:
+    def open(cls, state_dir: Path | str | None = None, apps: bool = False) -> LocalStack:
         """Load settings for ``state_dir``; on first use, write generated secrets to its ``stack.env``."""
         settings = load_settings(state_dir)
         ensure_stack_env(settings.state_path)
-        return cls(load_settings(state_dir))
+        return cls(load_settings(state_dir), apps=apps)
 
     @property
     def state_file(self) -> Path:
@@ -176,12 +182,18 @@ class LocalStack:
     def up(self, progress: Callable[[str], None] | None = None) -> list[StartResult]:
         state = StackState.load(self.state_file)
         results = []
+        migrated = False
         for comp in self.components:
+            if comp in self.app_components and not migrated:  # the apps need the schema: migrate first
+                if progress:
+                    progress("database migrations")
+                self.migrate()
+                migrated = True
             sid = state.sessions.get(comp.name)
             t0 = time.monotonic()
             if sid and alive(sid):
                 st = comp.status(sid)
-                if st.healthy:
+                if st.healthy and not getattr(comp, "stale", lambda: False)():
                     results.append(StartResult(comp.name, False, 0.0, st))
                     continue
                 comp.stop(sid)
@@ -193,10 +205,18 @@ class LocalStack:
             results.append(StartResult(comp.name, True, time.monotonic() - t0, comp.status(sid)))
         return results
 
+    def migrate(self) -> list[str]:
+        """Bootstrap roles and apply pending migrations (as `icop db migrate`); the names applied."""
+        import asyncio
+
+        from icop.db.migrate import setup_database
+
+        return [f"{m.version:04d}_{m.name}" for m in asyncio.run(setup_database(self.s))]
+
     def down(self) -> list[str]:
         state = StackState.load(self.state_file)
         stopped = []
-        for comp in reversed(self.components):
+        for comp in reversed(self.infra + self.app_components):  # apps too, whoever started them
             sid = state.sessions.pop(comp.name, None)
             if sid and session_members(sid):
                 comp.stop(sid)
@@ -205,8 +225,18 @@ class LocalStack:
         return stopped
 
     def status(self) -> list[ComponentStatus]:
+        """The infrastructure, and the app components this stack runs or has recorded as started."""
         state = StackState.load(self.state_file)
-        return [c.status(state.sessions.get(c.name)) for c in self.components]
+        everything = self.infra + self.app_components
+        shown = [c for c in everything if c in self.components or c.name in state.sessions]
+        return [c.status(state.sessions.get(c.name)) for c in shown]
+
+    def app_running(self, name: str) -> bool:
+        """Whether the app component ``name`` (gateway, worker, dashboard) runs and is healthy."""
+        state = StackState.load(self.state_file)
+        comp = next((c for c in self.app_components if c.name == name), None)
+        sid = state.sessions.get(name)
+        return comp is not None and bool(sid) and comp.status(sid).healthy
 
     def pids(self) -> list[int]:
         """Every live process the stack started (for audits such as the loopback-only test)."""

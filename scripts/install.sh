@@ -17,6 +17,25 @@ if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
     echo "warning: rabbitmq-server is not installed (needs root + apt): events will not work" >&2
   fi
 fi
+# Chromium (the dashboard's browser tests): Debian's package, driven by Playwright for Python through
+# executable_path=/usr/bin/chromium (`playwright install` downloads a browser and is not used), and
+# Noto CJK so that the Korean pages render as Korean (not empty boxes) in the browser and screenshots.
+BROWSER_PKGS=()
+[ -x /usr/bin/chromium ] || BROWSER_PKGS+=(chromium)
+{ command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=ko 2>/dev/null)" ]; } || BROWSER_PKGS+=(fonts-noto-cjk)
+if [ ${#BROWSER_PKGS[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing ${BROWSER_PKGS[*]} (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "${BROWSER_PKGS[@]}" || { apt-get update -q && apt-get install -y -q "${BROWSER_PKGS[@]}"; }
+  else
+    echo "warning: ${BROWSER_PKGS[*]} not installed (needs root + apt): the dashboard's browser tests need them" >&2
+  fi
+fi
+# The dashboard (Next.js) needs Node.js 20 and npm; its packages come from package-lock.json with `npm ci`
+# when the stack or the tests first build it (cluster/dashboard.py).
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+  || echo "warning: Node.js 20 and npm are not on PATH: the dashboard cannot be built" >&2
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x "$VENV/bin/python" ]; then

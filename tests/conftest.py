@@ -124,3 +124,38 @@ def ray_session(settings: Settings) -> Iterator[None]:
     yield
     if mine:
         ray.shutdown()
+
+
+# ---- ordering, and the dashboard's build in the background -------------------------------------------
+# The browser tests need the dashboard built (npm ci + next build: minutes of CPU on a fresh clone). The
+# build starts in a thread as soon as the session has collected them, overlapping the suite's earlier tests
+# (most of which wait on latencies, not CPU); tests/dashboard runs at the end, by which time it is done.
+# The multi-node Ray tests, the most sensitive to machine load, also run after that build has finished.
+LAST = ("tests/dashboard/", "tests/cluster/test_multinode.py")
+DASHBOARD_BUILD: dict[str, object] = {}  # "future" → Future[BuildResult], "log" → Path
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.nodeid
+    return next((i + 1 for i, prefix in enumerate(LAST) if path.startswith(prefix)), 0)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    items.sort(key=_rank)  # stable: the order within each group is kept
+    live = [
+        i
+        for i in items
+        if i.nodeid.startswith(("tests/dashboard/test_flow.py", "tests/dashboard/test_screens.py"))
+    ]
+    if live and not config.option.collectonly:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from cluster.dashboard import DASHBOARD_DIR, ensure_built
+
+        log = Path(tempfile.mkdtemp(prefix="icop-dashboard-build-", dir="/tmp")) / "dashboard-build.log"
+        pool = ThreadPoolExecutor(1, thread_name_prefix="dashboard-build")
+        DASHBOARD_BUILD["future"] = pool.submit(ensure_built, log, DASHBOARD_DIR)
+        DASHBOARD_BUILD["log"] = log
+        pool.shutdown(wait=False)

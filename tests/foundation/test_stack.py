@@ -39,7 +39,7 @@ def test_no_process_of_the_stack_listens_off_loopback(stack: LocalStack) -> None
 
 
 def test_second_up_reports_already_running(stack: LocalStack) -> None:
-    r = run_cli("stack", "up", state=stack.state_dir)
+    r = run_cli("stack", "up", "--no-apps", state=stack.state_dir)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("already running") == len(stack.components), r.stdout
     r = run_cli("stack", "status", state=stack.state_dir)
@@ -51,7 +51,7 @@ def test_up_down_up_again_leaves_no_process(tmp_path: Path) -> None:
     state = make_state_dir("icop-updown-")
     ensure_stack_env(state, private_stack_env(state))
     try:
-        r = run_cli("stack", "up", state=state)
+        r = run_cli("stack", "up", "--no-apps", state=state)
         assert r.returncode == 0, r.stdout + r.stderr
         pids = LocalStack.open(state).pids()
         assert pids
@@ -59,7 +59,7 @@ def test_up_down_up_again_leaves_no_process(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         assert [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"] == []
         assert not any(str(state) in " ".join(p.cmdline()) for p in psutil.process_iter() if _safe(p))
-        r = run_cli("stack", "up", state=state)
+        r = run_cli("stack", "up", "--no-apps", state=state)
         assert r.returncode == 0, r.stdout + r.stderr
         assert "started" in r.stdout and "already running" not in r.stdout
         r = run_cli("stack", "status", state=state)
@@ -75,7 +75,7 @@ def test_taken_port_gives_a_clear_error(stack: LocalStack) -> None:
     env["ICOP_PG_PORT"] = str(stack.s.pg_port)  # already used by the session's stack
     ensure_stack_env(state, env)
     try:
-        r = run_cli("stack", "up", state=state)
+        r = run_cli("stack", "up", "--no-apps", state=state)
         assert r.returncode == 1
         assert f"port 127.0.0.1:{stack.s.pg_port} is taken" in r.stderr and "ICOP_PG_PORT" in r.stderr
     finally:

@@ -1,0 +1,163 @@
+"""Build the dashboard (``dashboard/``, Next.js) once and keep it: ``npm ci`` only when ``node_modules`` is
+missing or ``package-lock.json`` changed, ``next build`` only when the dashboard's sources changed.
+
+Both steps leave a stamp with the hash they were made from: ``node_modules/.icop-lock.sha256`` (the lock
+file's hash) and ``.next/.icop-build.sha256`` (a hash over every source file: the lock, the configs,
+``src/``, ``public/``, …; ``node_modules``, ``.next`` and generated files excluded). A stamp that matches
+means the step is skipped. Builds of one checkout are serialised with a lock file, so the stack and a test
+session cannot run ``next build`` over each other.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .processes import StackError
+
+# ICOP_DASHBOARD_DIR: another checkout of dashboard/ to build and serve (e.g. a copy being worked on)
+DASHBOARD_DIR = Path(
+    os.environ.get("ICOP_DASHBOARD_DIR") or Path(__file__).resolve().parent.parent / "dashboard"
+).resolve()
+LOCK_STAMP = ".icop-lock.sha256"
+BUILD_STAMP = ".icop-build.sha256"
+# Not sources: installed packages, build output, caches and files a build or an editor writes itself.
+SKIP_DIRS = {"node_modules", ".next", "out", ".turbo", ".swc", "coverage", "test-results", ".git"}
+SKIP_FILES = {"next-env.d.ts", ".DS_Store"}
+SKIP_SUFFIXES = (".tsbuildinfo", ".log")
+
+
+def node_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for npm and Next: telemetry off, no update checks, no funding/audit chatter."""
+    return {
+        **os.environ,
+        "NEXT_TELEMETRY_DISABLED": "1",
+        "NPM_CONFIG_UPDATE_NOTIFIER": "false",
+        "NPM_CONFIG_FUND": "false",
+        "NPM_CONFIG_AUDIT": "false",
+        **(extra or {}),
+    }
+
+
+def require_node() -> tuple[str, str]:
+    """Paths of ``node`` and ``npm``, or a StackError that says what to install."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        raise StackError(
+            "the dashboard needs Node.js 20 and npm on PATH (e.g. Debian's nodejs and npm packages)"
+        )
+    return node, npm
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def source_files(root: Path = DASHBOARD_DIR) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if name in SKIP_FILES or name.endswith(SKIP_SUFFIXES):
+                continue
+            yield Path(dirpath) / name
+
+
+def source_hash(root: Path = DASHBOARD_DIR) -> str:
+    """One hash over every source file's path and bytes (what ``next build`` reads)."""
+    h = hashlib.sha256()
+    for path in source_files(root):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(_sha256(path).encode() + b"\n")
+    return h.hexdigest()
+
+
+def _stamp(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+@contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """One build of a checkout at a time (the stack's and a test session's)."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    with open(f"/tmp/icop-dashboard-{key}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    installed: bool  # npm ci ran
+    built: bool  # next build ran
+    install_s: float
+    build_s: float
+    build_hash: str
+
+
+def _run(argv: list[str], root: Path, log: Path, what: str) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        out.write(f"\n$ {' '.join(argv)}\n".encode())
+        out.flush()
+        r = subprocess.run(argv, cwd=root, env=node_env(), stdout=out, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise StackError(f"{what} failed (exit {r.returncode}); see {log}:\n{tail}")
+
+
+def deps_current(root: Path = DASHBOARD_DIR) -> bool:
+    lock = root / "package-lock.json"
+    return (root / "node_modules").is_dir() and _stamp(root / "node_modules" / LOCK_STAMP) == _sha256(lock)
+
+
+def build_current(root: Path = DASHBOARD_DIR) -> bool:
+    next_dir = root / ".next"
+    return (next_dir / "BUILD_ID").is_file() and _stamp(next_dir / BUILD_STAMP) == source_hash(root)
+
+
+def ensure_built(
+    log: Path, root: Path = DASHBOARD_DIR, progress: Callable[[str], None] | None = None
+) -> BuildResult:
+    """``npm ci`` and ``next build`` as needed (see the module doc); returns what ran and how long it took."""
+    _, npm = require_node()
+    lock = root / "package-lock.json"
+    if not (root / "package.json").is_file() or not lock.is_file():
+        raise StackError(f"{root} has no package.json and package-lock.json: is the dashboard checked out?")
+    with build_lock(root):
+        installed, t_install = False, 0.0
+        if not deps_current(root):
+            if progress:
+                progress("dashboard: npm ci")
+            t0 = time.monotonic()
+            _run([npm, "ci", "--no-audit", "--no-fund"], root, log, "npm ci")
+            (root / "node_modules" / LOCK_STAMP).write_text(_sha256(lock) + "\n")
+            installed, t_install = True, time.monotonic() - t0
+        built, t_build = False, 0.0
+        digest = source_hash(root)
+        next_dir = root / ".next"
+        # the lock file is one of the sources: new packages mean a new build
+        if not ((next_dir / "BUILD_ID").is_file() and _stamp(next_dir / BUILD_STAMP) == digest):
+            if progress:
+                progress("dashboard: next build")
+            t0 = time.monotonic()
+            _run([npm, "run", "build"], root, log, "next build")
+            (next_dir / BUILD_STAMP).write_text(digest + "\n")
+            built, t_build = True, time.monotonic() - t0
+        return BuildResult(installed, built, t_install, t_build, digest)
+
+
+def next_bin(root: Path = DASHBOARD_DIR) -> Path:
+    return root / "node_modules" / "next" / "dist" / "bin" / "next"
