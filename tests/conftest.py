@@ -140,6 +140,7 @@ def _rank(item: pytest.Item) -> int:
     return next((i + 1 for i, prefix in enumerate(LAST) if path.startswith(prefix)), 0)
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: build only for browser tests that will run
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:

@@ -46,3 +46,15 @@ def test_typecheck_is_clean(dashboard_build: BuildResult) -> None:
 def test_lint_is_clean(dashboard_build: BuildResult) -> None:
     r = _npm("lint")
     assert r.returncode == 0, (r.stdout + r.stderr)[-6000:]
+
+
+def test_the_committed_api_schema_is_the_gateways() -> None:
+    """The dashboard's types are generated from ``dashboard/openapi.json``: that file must be what the
+    gateway serves now, or the type check would pass against an old API (`npm run gen:api` refreshes it)."""
+    from gateway.app import create_app
+    from icop.settings import Settings
+
+    committed = json.loads((DASHBOARD_DIR / "openapi.json").read_text())
+    assert create_app(Settings(env="development")).openapi() == committed, (
+        "run `npm run gen:api` in dashboard/"
+    )

@@ -1,0 +1,163 @@
+import Link from "next/link";
+import { approveArticle, rejectArticle } from "@/app/actions/articles";
+import { ActionForm } from "@/components/ActionForm";
+import { Notice } from "@/components/Messages";
+import { AutoRefresh } from "@/components/AutoRefresh";
+import { Drafts } from "@/components/article/Drafts";
+import { Markdown } from "@/components/article/Markdown";
+import { Previews } from "@/components/article/Previews";
+import { PageHeader } from "@/components/PageHeader";
+import { PostsTable } from "@/components/PostsTable";
+import { StatusBadge } from "@/components/StatusBadge";
+import { SubmitButton } from "@/components/SubmitButton";
+import { btnDanger, input, label, panel } from "@/components/ui";
+import { can, getMe, getTenant } from "@/lib/api/account";
+import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
+import { formatDate } from "@/lib/format";
+import { getDict } from "@/lib/i18n";
+
+export const dynamic = "force-dynamic";
+
+const SETTLING = new Set(["pending", "writing", "approved"]);
+const POST_SETTLING = new Set(["pending", "publishing"]);
+
+function seoValue(v: unknown): string {
+  if (Array.isArray(v)) return v.map(String).join(", ");
+  if (v === null || v === undefined) return "—";
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
+}
+
+export default async function ArticlePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<Record<string, string | undefined>>;
+}) {
+  const { id } = await params;
+  const { decided } = await searchParams;
+  const [{ t, lang }, me, tenant, article] = await Promise.all([getDict(), getMe(), getTenant(), getArticle(id)]);
+  const [previews, posts] = await Promise.all([getPreviews(article.id), listPosts({ article_id: article.id })]);
+  const a = t.articles;
+  const drafts = article.drafts ?? [];
+  const seo = article.seo as Record<string, unknown>;
+  const seoLabels: Record<string, string> = {
+    title: a.seoTitle,
+    meta_description: a.seoDescription,
+    slug: a.seoSlug,
+    keywords: a.seoKeywords,
+    hashtags: a.seoHashtags,
+  };
+  const seoKeys = [...Object.keys(seoLabels).filter((k) => k in seo), ...Object.keys(seo).filter((k) => !(k in seoLabels))];
+  const awaiting = article.status === "awaiting_approval" && can(me.role, "editor");
+  const settling = SETTLING.has(article.status) || posts.items.some((p) => POST_SETTLING.has(p.status));
+
+  return (
+    <>
+      {settling ? <AutoRefresh /> : null}
+      <PageHeader title={article.title || a.article}>
+        <StatusBadge status={article.status} labels={t.status} />
+      </PageHeader>
+      <p className="-mt-4 mb-4 flex flex-wrap gap-x-3 text-sm text-slate-700">
+        <span>{article.language}</span>
+        <span>
+          {a.mode}: {article.mode === "merge" ? a.merge : a.compare}
+        </span>
+        <span>{formatDate(article.created_at, tenant.timezone, lang)}</span>
+        {article.run_id ? <Link href={`/runs/${article.run_id}`}>{a.run}</Link> : null}
+        {drafts.length > 0 ? <a href="#drafts-h">{a.compareDrafts}</a> : null}
+      </p>
+      {decided === "approved" || decided === "rejected" ? (
+        // the approve/reject actions redirect here with ?decided=…: the approval section is gone by now
+        <div className="mb-4">
+          <Notice>{decided === "approved" ? a.approved : a.rejected}</Notice>
+        </div>
+      ) : null}
+      {article.error ? (
+        <p className="mb-4 text-sm text-red-800">
+          {a.error}: {article.error}
+        </p>
+      ) : null}
+
+      {awaiting ? (
+        <section aria-labelledby="approval-h" className={`${panel} mb-4 border-amber-300 bg-amber-50`}>
+          <h2 id="approval-h">{a.approval}</h2>
+          <p className="mt-1 text-sm text-slate-800">{a.approvalHint}</p>
+          <div className="mt-3 flex flex-col gap-4 sm:flex-row sm:items-end">
+            <ActionForm action={approveArticle.bind(null, article.id)}>
+              <SubmitButton>{a.approve}</SubmitButton>
+            </ActionForm>
+            <ActionForm action={rejectArticle.bind(null, article.id)} className="flex-1 space-y-2">
+              <label htmlFor="reason" className={label}>
+                {a.rejectReason}
+              </label>
+              <textarea id="reason" name="reason" rows={2} className={input} required maxLength={1000} />
+              <SubmitButton className={btnDanger}>{a.reject}</SubmitButton>
+            </ActionForm>
+          </div>
+        </section>
+      ) : null}
+
+      <div className="grid gap-4 lg:grid-cols-3">
+        <section aria-labelledby="article-h" className={`${panel} min-w-0 lg:col-span-2`}>
+          <h2 id="article-h" className="sr-only">
+            {a.article}
+          </h2>
+          {article.markdown ? (
+            <Markdown
+              markdown={article.markdown}
+              articleId={article.id}
+              images={article.images}
+              imageLabel={a.image}
+              headingOffset={2}
+            />
+          ) : (
+            <p className="text-sm text-slate-700">{a.noMarkdown}</p>
+          )}
+        </section>
+        <div className="min-w-0 space-y-4">
+          <section aria-labelledby="seo-h" className={panel}>
+            <h2 id="seo-h">{a.seo}</h2>
+            <dl className="mt-3 space-y-2 text-sm">
+              {seoKeys.map((k) => (
+                <div key={k}>
+                  <dt className="text-slate-600">{seoLabels[k] ?? k}</dt>
+                  <dd className="break-words">{seoValue(seo[k])}</dd>
+                </div>
+              ))}
+            </dl>
+          </section>
+          {article.editor?.rationale ? (
+            <section aria-labelledby="rationale-h" className={panel}>
+              <h2 id="rationale-h">{a.rationale}</h2>
+              <p className="mt-2 text-sm whitespace-pre-wrap">{article.editor.rationale}</p>
+            </section>
+          ) : null}
+        </div>
+      </div>
+
+      {drafts.length > 0 ? (
+        <section aria-labelledby="drafts-h" className={`${panel} mt-4`}>
+          <h2 id="drafts-h">{a.drafts}</h2>
+          <Drafts drafts={drafts} editor={article.editor} articleId={article.id} t={t} />
+        </section>
+      ) : null}
+
+      <section aria-labelledby="previews-h" className={`${panel} mt-4`}>
+        <h2 id="previews-h">{a.previews}</h2>
+        <Previews previews={previews} t={t} lang={lang} />
+      </section>
+
+      <section aria-labelledby="posts-h" className={`${panel} mt-4`}>
+        <h2 id="posts-h">{a.posts}</h2>
+        {posts.items.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-700">{a.noPosts}</p>
+        ) : (
+          <div className="mt-3">
+            <PostsTable posts={posts.items} t={t} lang={lang} tz={tenant.timezone} />
+          </div>
+        )}
+      </section>
+    </>
+  );
+}

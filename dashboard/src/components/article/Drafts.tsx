@@ -1,0 +1,64 @@
+import type { Draft, EditorVerdict } from "@/lib/api/types";
+import type { Dict } from "@/lib/i18n";
+import { Markdown } from "./Markdown";
+
+const WRITER_NAMES: Record<string, string> = { gpt: "GPT", claude: "Claude", gemini: "Gemini" };
+
+/** The writers' drafts side by side, with the editor's score for each and the winner marked. */
+export function Drafts({
+  drafts,
+  editor,
+  articleId,
+  t,
+}: {
+  drafts: Draft[];
+  editor: EditorVerdict | null | undefined;
+  articleId: string;
+  t: Dict;
+}) {
+  return (
+    <div className="mt-3 grid gap-3 lg:grid-cols-3" data-testid="drafts">
+      {drafts.map((d) => {
+        const score = editor?.scores?.[d.writer];
+        const winner = editor?.winner === d.writer;
+        return (
+          <article
+            key={d.writer}
+            aria-labelledby={`draft-${d.writer}`}
+            className={`rounded-md border p-3 ${winner ? "border-green-600 ring-1 ring-green-600" : "border-slate-200"}`}
+          >
+            <header className="flex flex-wrap items-center justify-between gap-2">
+              <h3 id={`draft-${d.writer}`} className="text-base font-semibold">
+                {WRITER_NAMES[d.writer] ?? d.writer}
+              </h3>
+              {winner ? (
+                <span className="rounded-full border border-green-300 bg-green-100 px-2 py-0.5 text-xs font-medium text-green-900">
+                  {t.articles.winner}
+                </span>
+              ) : null}
+            </header>
+            <dl className="mt-1 text-xs text-slate-700">
+              <div className="flex gap-1">
+                <dt>{t.articles.model}:</dt>
+                <dd className="break-all">{d.model}</dd>
+              </div>
+              <div className="flex gap-1">
+                <dt>{t.articles.score}:</dt>
+                <dd className="font-semibold">{score === undefined ? "—" : score}</dd>
+              </div>
+            </dl>
+            <p className="mt-2 text-sm font-medium">{d.title}</p>
+            <div
+              tabIndex={0}
+              role="region"
+              aria-label={`${WRITER_NAMES[d.writer] ?? d.writer}: ${d.title}`}
+              className="mt-2 max-h-96 overflow-y-auto rounded border border-slate-100 p-2 text-sm"
+            >
+              <Markdown markdown={d.markdown} articleId={articleId} imageLabel={t.articles.image} headingOffset={3} />
+            </div>
+          </article>
+        );
+      })}
+    </div>
+  );
+}

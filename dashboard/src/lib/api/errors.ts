@@ -1,0 +1,78 @@
+/** Gateway errors (application/problem+json) and what the dashboard does with them. */
+import { headers } from "next/headers";
+import { notFound, redirect } from "next/navigation";
+import { accessToken } from "./client";
+
+export interface Problem {
+  title?: string;
+  status?: number;
+  detail?: string;
+  errors?: Array<{ loc?: Array<string | number>; msg?: string }> | null;
+}
+
+/** Send the user to log in, and back to this page afterwards (the middleware names it). */
+export async function toLogin(expired: boolean): Promise<never> {
+  const h = await headers();
+  const q = new URLSearchParams();
+  if (expired || h.get("x-icop-expired")) q.set("expired", "1");
+  const path = h.get("x-icop-path");
+  if (path && path !== "/" && path.startsWith("/") && !path.startsWith("//")) q.set("next", path);
+  redirect(q.size ? `/login?${q}` : "/login");
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(problemText(problem, status));
+  }
+}
+
+/** One sentence a user can act on: the detail, else the field errors, else the title. */
+export function problemText(p: Problem | undefined, status: number): string {
+  if (p?.errors?.length) {
+    return p.errors
+      .map((e) => {
+        const field = (e.loc ?? []).filter((x) => x !== "body").join(".");
+        return field ? `${field}: ${e.msg ?? ""}` : (e.msg ?? "");
+      })
+      .join("; ");
+  }
+  if (p?.detail) return p.detail;
+  return p?.title ?? `HTTP ${status}`;
+}
+
+interface Result<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * The data of a successful call. 401 sends the user to log in; with `orNotFound`, 404 (and 422: an
+ * id that is not even a UUID) renders the not-found page; anything else throws `ApiError`.
+ */
+export async function unwrap<T>(call: Promise<Result<T>>, opts: { orNotFound?: boolean } = {}): Promise<T> {
+  const { data, error, response } = await call;
+  if (response.ok) return data as T;
+  if (response.status === 401) await toLogin(Boolean(await accessToken()));
+  if (opts.orNotFound && (response.status === 404 || response.status === 422)) notFound();
+  throw new ApiError(response.status, (error ?? {}) as Problem);
+}
+
+export type Outcome<T> = { ok: true; data: T } | { ok: false; status: number; error: string };
+
+/** A mutation's outcome for a form to show; 401 still sends the user to log in. */
+export async function attempt<T>(call: Promise<Result<T>>): Promise<Outcome<T>> {
+  let result: Result<T>;
+  try {
+    result = await call;
+  } catch {
+    return { ok: false, status: 502, error: "The API cannot be reached. Try again in a moment." };
+  }
+  const { data, error, response } = result;
+  if (response.ok) return { ok: true, data: data as T };
+  if (response.status === 401) await toLogin(Boolean(await accessToken()));
+  return { ok: false, status: response.status, error: problemText(error as Problem, response.status) };
+}

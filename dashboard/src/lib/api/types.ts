@@ -1,0 +1,40 @@
+/** Names for the gateway's schemas, so pages say `Pipeline` rather than `components["schemas"]…`. */
+import type { components } from "./schema";
+
+type S = components["schemas"];
+
+export type Me = S["Me"];
+export type Tenant = S["TenantOut"];
+export type User = S["UserOut"];
+export type Role = User["role"];
+export type ApiKey = S["ApiKeyOut"];
+export type ApiKeyCreated = S["ApiKeyCreated"];
+export type Credential = S["CredentialOut"];
+export type Pipeline = S["PipelineOut"];
+export type PipelineCreate = S["PipelineCreate"];
+export type PipelineUpdate = S["PipelineUpdate"];
+export type Target = S["Target"];
+export type Run = S["RunOut"];
+export type RunCreate = S["RunCreate"];
+export type ArticleSummary = S["ArticleSummary"];
+export type Article = S["ArticleOut"];
+export type ArticleImage = S["ImageOut"];
+export type Post = S["PostOut"];
+export type AccountQuota = S["AccountQuota"];
+export type PlanUpload = S["PlanUpload"];
+export type Webhook = S["WebhookOut"];
+export type WebhookCreated = S["WebhookCreated"];
+export type Delivery = S["DeliveryOut"];
+export type Platform = Credential["platform"];
+export type SocialPlatform = Target["platform"];
+export type Writer = NonNullable<Pipeline["writers"]>[number];
+export type ImageProvider = NonNullable<Pipeline["image_provider"]>;
+export type RunRow = S["RunRowOut"];
+export type RowPage = S["Page_RunRowOut_"];
+export type RowStatus = RunRow["status"];
+export type Draft = S["DraftOut"];
+export type EditorVerdict = S["EditorOut"];
+export type PostPreview = S["PreviewOut"];
+export type Usage = S["UsageOut"];
+export type CronPreview = S["CronPreview"];
+export type ArticleStatus = Article["status"];
