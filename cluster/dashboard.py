@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -137,14 +138,7 @@ def ensure_built(
     if not (root / "package.json").is_file() or not lock.is_file():
         raise StackError(f"{root} has no package.json and package-lock.json: is the dashboard checked out?")
     with build_lock(root):
-        installed, t_install = False, 0.0
-        if not deps_current(root):
-            if progress:
-                progress("dashboard: npm ci")
-            t0 = time.monotonic()
-            _run([npm, "ci", "--no-audit", "--no-fund"], root, log, "npm ci")
-            (root / "node_modules" / LOCK_STAMP).write_text(_sha256(lock) + "\n")
-            installed, t_install = True, time.monotonic() - t0
+        installed, t_install = _install_deps(npm, lock, root, log, progress)
         built, t_build = False, 0.0
         digest = source_hash(root)
         next_dir = root / ".next"
@@ -159,5 +153,42 @@ def ensure_built(
         return BuildResult(installed, built, t_install, t_build, digest)
 
 
+def _install_deps(
+    npm: str, lock: Path, root: Path, log: Path, progress: Callable[[str], None] | None
+) -> tuple[bool, float]:
+    """``npm ci`` unless node_modules already matches the lock; (ran, seconds)."""
+    if deps_current(root):
+        return False, 0.0
+    if progress:
+        progress("dashboard: npm ci")
+    t0 = time.monotonic()
+    _run([npm, "ci", "--no-audit", "--no-fund"], root, log, "npm ci")
+    (root / "node_modules" / LOCK_STAMP).write_text(_sha256(lock) + "\n")
+    return True, time.monotonic() - t0
+
+
+def install_deps(log: Path, root: Path = DASHBOARD_DIR) -> bool:
+    """Only the packages (the install step runs this, so that tests and the stack need no registry)."""
+    _, npm = require_node()
+    with build_lock(root):
+        return _install_deps(npm, root / "package-lock.json", root, log, print)[0]
+
+
+def main() -> None:
+    """``python -m cluster.dashboard deps|build``: the packages, or the packages and the build."""
+    import sys
+
+    log = Path(tempfile.gettempdir()) / "icop-dashboard-install.log"
+    what = sys.argv[1] if len(sys.argv) > 1 else "deps"
+    try:
+        install_deps(log) if what == "deps" else ensure_built(log, progress=print)
+    except StackError as e:
+        raise SystemExit(f"dashboard: {e} (log: {log})") from None
+
+
 def next_bin(root: Path = DASHBOARD_DIR) -> Path:
     return root / "node_modules" / "next" / "dist" / "bin" / "next"
+
+
+if __name__ == "__main__":
+    main()

@@ -51,4 +51,10 @@ echo "==> installing ICOP (editable)"
 "${PIP[@]}" install --no-deps --no-build-isolation -e .
 # The lock must be complete and consistent: pip check fails on anything missing or conflicting.
 "${PIP[@]}" check
+# The dashboard's npm packages (package-lock.json, `npm ci`), with everything else at install time, so that
+# the tests and the stack need no registry; skipped when node_modules already matches the lock.
+if command -v npm >/dev/null 2>&1; then
+  echo "==> installing the dashboard's packages (npm ci, unless node_modules matches the lock)"
+  NEXT_TELEMETRY_DISABLED=1 "$VENV/bin/python" -m cluster.dashboard deps
+fi
 echo "==> installed into $VENV"

@@ -96,8 +96,10 @@ def test_worker_node_killed_under_temporal_activities_loses_none(
         kill_node(old)  # gone already after the previous test; when run alone, gone now
     worker_ip = "127.0.0.4"  # a fresh worker node
     sids = f"{cluster.head_sid},{cluster.add_worker(worker_ip, num_cpus=1)}"
+    # 16 callers and 2048² images keep the worker's replica busy when it is killed: with 8 and 1024² a quiet
+    # machine once had no call in flight on it at that instant, and nothing to retry.
     r = bench().run_driver(cluster, ["--scenario", "failover", "--temporal", settings.temporal_target,
-                                     "--sids", sids, "--kill-after", "3", "--clients", "8", "--side", "1024",
+                                     "--sids", sids, "--kill-after", "3", "--clients", "16", "--side", "2048",
                                      "--activities", "200", "--max-attempts", "20", "--call-timeout", "20",
                                      "--rejoin-timeout", "60"],
                            timeout=300)  # fmt: skip
