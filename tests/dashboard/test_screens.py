@@ -107,7 +107,9 @@ async def test_pages_are_accessible_and_screenshotted(
                 assert resp is not None
                 expected = 404 if name == "not-found" else 200
                 assert resp.status == expected, (lang, path, resp.status)
-                assert await page.get_attribute("html", "lang") == lang, (lang, path)
+                # a web-first assertion (retried until it holds or 5 s pass): read once right after the
+                # response, it was missing on one clean-clone run (Korean not-found page; not reproduced)
+                await expect(page.locator("html"), f"{lang} {path}").to_have_attribute("lang", lang)
                 await expect(page.locator("h1").first).to_be_visible()
                 await settle(page)
                 # axe on the desktop layout in English and the phone layout in Korean
