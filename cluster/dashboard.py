@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +36,11 @@ SKIP_FILES = {"next-env.d.ts", ".DS_Store"}
 SKIP_SUFFIXES = (".tsbuildinfo", ".log")
 
 
-def node_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for npm and Next: telemetry off, no update checks, no funding/audit chatter."""
+def node_env(extra: dict[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for npm and Next (``base``, default this process's): telemetry off, no update checks,
+    no funding/audit chatter."""
     return {
-        **os.environ,
+        **(os.environ if base is None else base),
         "NEXT_TELEMETRY_DISABLED": "1",
         "NPM_CONFIG_UPDATE_NOTIFIER": "false",
         "NPM_CONFIG_FUND": "false",
@@ -48,9 +49,11 @@ def node_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     }
 
 
-def require_node() -> tuple[str, str]:
-    """Paths of ``node`` and ``npm``, or a StackError that says what to install."""
-    node, npm = shutil.which("node"), shutil.which("npm")
+def require_node(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """Paths of ``node`` and ``npm`` on ``env``'s PATH (default this process's), or a StackError that says
+    what to install."""
+    path = (os.environ if env is None else env).get("PATH")
+    node, npm = shutil.which("node", path=path), shutil.which("npm", path=path)
     if not node or not npm:
         raise StackError(
             "the dashboard needs Node.js 20 and npm on PATH (e.g. Debian's nodejs and npm packages)"
@@ -108,12 +111,12 @@ class BuildResult:
     build_hash: str
 
 
-def _run(argv: list[str], root: Path, log: Path, what: str) -> None:
+def _run(argv: list[str], root: Path, log: Path, what: str, env: Mapping[str, str]) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         out.write(f"\n$ {' '.join(argv)}\n".encode())
         out.flush()
-        r = subprocess.run(argv, cwd=root, env=node_env(), stdout=out, stderr=subprocess.STDOUT)
+        r = subprocess.run(argv, cwd=root, env=node_env(base=env), stdout=out, stderr=subprocess.STDOUT)
     if r.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise StackError(f"{what} failed (exit {r.returncode}); see {log}:\n{tail}")
@@ -130,15 +133,23 @@ def build_current(root: Path = DASHBOARD_DIR) -> bool:
 
 
 def ensure_built(
-    log: Path, root: Path = DASHBOARD_DIR, progress: Callable[[str], None] | None = None
+    log: Path,
+    root: Path = DASHBOARD_DIR,
+    progress: Callable[[str], None] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> BuildResult:
-    """``npm ci`` and ``next build`` as needed (see the module doc); returns what ran and how long it took."""
-    _, npm = require_node()
+    """``npm ci`` and ``next build`` as needed (see the module doc); returns what ran and how long it took.
+
+    ``env`` is the environment npm runs in, taken once (default: a copy of this process's now), so a build
+    in a background thread is not changed by what the rest of the process later does to ``os.environ``.
+    """
+    env = dict(os.environ if env is None else env)
+    _, npm = require_node(env)
     lock = root / "package-lock.json"
     if not (root / "package.json").is_file() or not lock.is_file():
         raise StackError(f"{root} has no package.json and package-lock.json: is the dashboard checked out?")
     with build_lock(root):
-        installed, t_install = _install_deps(npm, lock, root, log, progress)
+        installed, t_install = _install_deps(npm, lock, root, log, progress, env)
         built, t_build = False, 0.0
         digest = source_hash(root)
         next_dir = root / ".next"
@@ -147,14 +158,19 @@ def ensure_built(
             if progress:
                 progress("dashboard: next build")
             t0 = time.monotonic()
-            _run([npm, "run", "build"], root, log, "next build")
+            _run([npm, "run", "build"], root, log, "next build", env)
             (next_dir / BUILD_STAMP).write_text(digest + "\n")
             built, t_build = True, time.monotonic() - t0
         return BuildResult(installed, built, t_install, t_build, digest)
 
 
 def _install_deps(
-    npm: str, lock: Path, root: Path, log: Path, progress: Callable[[str], None] | None
+    npm: str,
+    lock: Path,
+    root: Path,
+    log: Path,
+    progress: Callable[[str], None] | None,
+    env: Mapping[str, str],
 ) -> tuple[bool, float]:
     """``npm ci`` unless node_modules already matches the lock; (ran, seconds)."""
     if deps_current(root):
@@ -162,16 +178,17 @@ def _install_deps(
     if progress:
         progress("dashboard: npm ci")
     t0 = time.monotonic()
-    _run([npm, "ci", "--no-audit", "--no-fund"], root, log, "npm ci")
+    _run([npm, "ci", "--no-audit", "--no-fund"], root, log, "npm ci", env)
     (root / "node_modules" / LOCK_STAMP).write_text(_sha256(lock) + "\n")
     return True, time.monotonic() - t0
 
 
 def install_deps(log: Path, root: Path = DASHBOARD_DIR) -> bool:
     """Only the packages (the install step runs this, so that tests and the stack need no registry)."""
-    _, npm = require_node()
+    env = dict(os.environ)
+    _, npm = require_node(env)
     with build_lock(root):
-        return _install_deps(npm, root / "package-lock.json", root, log, print)[0]
+        return _install_deps(npm, root / "package-lock.json", root, log, print, env)[0]
 
 
 def main() -> None:

@@ -157,6 +157,7 @@ def pytest_collection_modifyitems(
 
         log = Path(tempfile.mkdtemp(prefix="icop-dashboard-build-", dir="/tmp")) / "dashboard-build.log"
         pool = ThreadPoolExecutor(1, thread_name_prefix="dashboard-build")
-        DASHBOARD_BUILD["future"] = pool.submit(ensure_built, log, DASHBOARD_DIR)
+        # the environment as it is now: tests that later change os.environ do not reach the build
+        DASHBOARD_BUILD["future"] = pool.submit(ensure_built, log, DASHBOARD_DIR, None, dict(os.environ))
         DASHBOARD_BUILD["log"] = log
         pool.shutdown(wait=False)

@@ -1,18 +1,20 @@
 """The dashboard's build cache (cluster/dashboard.py) and where the app components run: ``npm ci`` only for
 a missing ``node_modules`` or a changed lock, ``next build`` only for changed sources; the app processes
-are part of ``icop stack up`` but not of a test session's stack. A stand-in ``npm`` on PATH records each
-call, so these run in milliseconds without Node."""
+are part of ``icop stack up`` but not of a test session's stack. A stand-in ``npm`` on the PATH given to the
+build records each call, so these run in milliseconds without Node. (The stand-in's PATH is passed, never
+set in ``os.environ``: the session's real dashboard build may be running in a thread of this process.)"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from cluster.dashboard import build_current, deps_current, ensure_built, source_hash
+from cluster.dashboard import BuildResult, build_current, deps_current, ensure_built, source_hash
 from cluster.processes import StackError
 from cluster.stack import LocalStack
 from icop.settings import Settings
@@ -26,8 +28,21 @@ esac
 """
 
 
+@dataclass(frozen=True)
+class App:
+    root: Path
+    env: dict[str, str]  # PATH with the stand-in npm first, and where it records its calls
+
+    def build(self) -> BuildResult:
+        return ensure_built(self.root.parent / "build.log", self.root, env=self.env)
+
+    def calls(self) -> list[str]:
+        f = self.root.parent / "calls"
+        return f.read_text().splitlines() if f.exists() else []
+
+
 @pytest.fixture
-def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def app(tmp_path: Path) -> App:
     root = tmp_path / "dashboard"
     (root / "src" / "app").mkdir(parents=True)
     (root / "package.json").write_text('{"name": "x"}')
@@ -38,59 +53,53 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("npm", "node"):
         (bin_dir / name).write_text(FAKE_NPM)
         (bin_dir / name).chmod(stat.S_IRWXU)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setenv("NPM_CALLS", str(tmp_path / "calls"))
-    return root
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "NPM_CALLS": str(tmp_path / "calls")}
+    return App(root, env)
 
 
-def calls(app: Path) -> list[str]:
-    f = app.parent / "calls"
-    return f.read_text().splitlines() if f.exists() else []
+def test_builds_once_and_again_only_for_changes(app: App) -> None:
+    first = app.build()
+    assert first.installed and first.built and app.calls() == ["ci --no-audit --no-fund", "run build"]
+    assert deps_current(app.root) and build_current(app.root)
 
+    again = app.build()  # nothing changed (next-env.d.ts, written by the build, is not a source)
+    assert not again.installed and not again.built and len(app.calls()) == 2
 
-def test_builds_once_and_again_only_for_changes(app: Path) -> None:
-    log = app.parent / "build.log"
-    first = ensure_built(log, app)
-    assert first.installed and first.built and calls(app) == ["ci --no-audit --no-fund", "run build"]
-    assert deps_current(app) and build_current(app)
+    (app.root / "src" / "app" / "page.tsx").write_text("export default function P() { return <p />; }\n")
+    assert not build_current(app.root)
+    changed = app.build()  # a source changed: build, no install
+    assert not changed.installed and changed.built and app.calls()[2:] == ["run build"]
 
-    again = ensure_built(log, app)  # nothing changed (next-env.d.ts, written by the build, is not a source)
-    assert not again.installed and not again.built and len(calls(app)) == 2
-
-    (app / "src" / "app" / "page.tsx").write_text("export default function P() { return <p />; }\n")
-    assert not build_current(app)
-    changed = ensure_built(log, app)  # a source changed: build, no install
-    assert not changed.installed and changed.built and calls(app)[2:] == ["run build"]
-
-    (app / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
-    relocked = ensure_built(log, app)  # a new lock: install and build
+    (app.root / "package-lock.json").write_text('{"lockfileVersion": 3, "packages": {}}')
+    relocked = app.build()  # a new lock: install and build
     assert (
-        relocked.installed and relocked.built and calls(app)[3:] == ["ci --no-audit --no-fund", "run build"]
+        relocked.installed and relocked.built and app.calls()[3:] == ["ci --no-audit --no-fund", "run build"]
     )
 
-    shutil.rmtree(app / "node_modules")
-    reinstalled = ensure_built(log, app)  # packages gone, sources unchanged: install only
+    shutil.rmtree(app.root / "node_modules")
+    reinstalled = app.build()  # packages gone, sources unchanged: install only
     assert reinstalled.installed and not reinstalled.built
 
 
-def test_hash_ignores_what_is_not_source(app: Path) -> None:
-    before = source_hash(app)
-    (app / "node_modules" / "pkg").mkdir(parents=True)
-    (app / "node_modules" / "pkg" / "index.js").write_text("x")
-    (app / ".next").mkdir()
-    (app / ".next" / "BUILD_ID").write_text("abc")
-    (app / "next-env.d.ts").write_text("/// generated")
-    (app / "tsconfig.tsbuildinfo").write_text("{}")
-    assert source_hash(app) == before
-    (app / "src" / "app" / "new.tsx").write_text("export {};\n")
-    assert source_hash(app) != before
+def test_hash_ignores_what_is_not_source(app: App) -> None:
+    root = app.root
+    before = source_hash(root)
+    (root / "node_modules" / "pkg").mkdir(parents=True)
+    (root / "node_modules" / "pkg" / "index.js").write_text("x")
+    (root / ".next").mkdir()
+    (root / ".next" / "BUILD_ID").write_text("abc")
+    (root / "next-env.d.ts").write_text("/// generated")
+    (root / "tsconfig.tsbuildinfo").write_text("{}")
+    assert source_hash(root) == before
+    (root / "src" / "app" / "new.tsx").write_text("export {};\n")
+    assert source_hash(root) != before
 
 
-def test_a_failed_build_says_where_to_look(app: Path) -> None:
-    (app.parent / "bin" / "npm").write_text("#!/bin/sh\necho 'Type error: boom' >&2\nexit 1\n")
+def test_a_failed_build_says_where_to_look(app: App) -> None:
+    (app.root.parent / "bin" / "npm").write_text("#!/bin/sh\necho 'Type error: boom' >&2\nexit 1\n")
     with pytest.raises(StackError, match=r"(?s)npm ci failed.*boom"):
-        ensure_built(app.parent / "build.log", app)
-    assert not deps_current(app)
+        app.build()
+    assert not deps_current(app.root)
 
 
 def test_test_sessions_do_not_run_the_apps(tmp_path: Path) -> None:
