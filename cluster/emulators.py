@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from icop.offline import apply_offline_env
 from icop.settings import Settings, emulator_provider_settings
 
-from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
+from .processes import Port, StackError, alive, require_free, spawn, stop_session, wait_for_port
 
 
 def cert_dir(settings: Settings) -> Path:
@@ -45,11 +45,18 @@ class EmulatorsComponent:
     def address(self) -> str:
         return f"http://{self.s.bind_host}:{self.s.emulator_port}"
 
+    def ports(self) -> list[Port]:
+        host = self.s.bind_host
+        return [
+            (host, self.s.emulator_port, "The emulators", "ICOP_EMULATOR_PORT"),
+            (host, self.s.fal_emulator_port, "The fal emulator", "ICOP_FAL_EMULATOR_PORT"),
+            (host, self.s.social_emulator_port, "The social emulator", "ICOP_SOCIAL_EMULATOR_PORT"),
+        ]
+
     def start(self) -> int:
         host = self.s.bind_host
-        require_free(host, self.s.emulator_port, "The emulators", "ICOP_EMULATOR_PORT")
-        require_free(host, self.s.fal_emulator_port, "The fal emulator", "ICOP_FAL_EMULATOR_PORT")
-        require_free(host, self.s.social_emulator_port, "The social emulator", "ICOP_SOCIAL_EMULATOR_PORT")
+        for port in self.ports():
+            require_free(*port)
         self.dir.mkdir(parents=True, exist_ok=True)
         root = Path(__file__).resolve().parent.parent
         argv = [

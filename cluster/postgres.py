@@ -14,7 +14,7 @@ from pathlib import Path
 
 from icop.settings import Settings
 
-from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
+from .processes import Port, StackError, alive, require_free, spawn, stop_session, wait_for_port
 
 PG_OS_USER = "icop-pg"
 
@@ -41,7 +41,8 @@ def _ensure_os_user() -> list[str]:
         pwd.getpwnam(PG_OS_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_OS_USER], check=True
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_OS_USER],
+            check=True,
         )
     return ["runuser", "-u", PG_OS_USER, "--"]
 
@@ -88,10 +89,14 @@ class PostgresComponent:
             f.write("\n# ICOP embedded defaults\nlisten_addresses = '127.0.0.1'\nmax_connections = 200\n")
             f.write("shared_buffers = 128MB\nfsync = on\n")
 
+    def ports(self) -> list[Port]:
+        return [(self.s.bind_host, self.s.pg_port, "PostgreSQL", "ICOP_PG_PORT")]
+
     def start(self) -> int:
         bindir = pg_bin_dir()
         as_user = _ensure_os_user()
-        require_free(self.s.bind_host, self.s.pg_port, "PostgreSQL", "ICOP_PG_PORT")
+        for port in self.ports():
+            require_free(*port)
         if not (self.data / "PG_VERSION").exists():
             self._initdb(as_user, bindir)
         (self.data / "postmaster.pid").unlink(missing_ok=True)  # stale after a crash of the host

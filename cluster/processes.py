@@ -42,6 +42,10 @@ def port_owner(host: str, port: int) -> str | None:
     return None
 
 
+# (host, port, what listens there, the setting that moves it)
+Port = tuple[str, int, str, str]
+
+
 def require_free(host: str, port: int, what: str, setting: str) -> None:
     owner = port_owner(host, port)
     if owner:

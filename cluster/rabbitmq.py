@@ -17,7 +17,7 @@ from pathlib import Path
 
 from icop.settings import Settings
 
-from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
+from .processes import Port, StackError, alive, require_free, spawn, stop_session, wait_for_port
 
 RABBITMQ_OS_USER = "rabbitmq"
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
@@ -90,13 +90,20 @@ class RabbitMQComponent:
             "RABBITMQ_PID_FILE": str(d / "rabbitmq.pid"),
         }
 
+    def ports(self) -> list[Port]:
+        host = self.s.bind_host
+        return [
+            (host, self.s.rabbitmq_port, "RabbitMQ", "ICOP_RABBITMQ_PORT"),
+            (host, self.s.rabbitmq_dist_port, "RabbitMQ (distribution)", "ICOP_RABBITMQ_DIST_PORT"),
+            (host, self.s.rabbitmq_epmd_port, "RabbitMQ's epmd", "ICOP_RABBITMQ_EPMD_PORT"),
+        ]
+
     def start(self) -> int:
         if not Path(SERVER).exists() or not shutil.which("epmd"):
             raise StackError("rabbitmq-server is not installed: run scripts/install.sh (apt rabbitmq-server)")
         host = self.s.bind_host
-        require_free(host, self.s.rabbitmq_port, "RabbitMQ", "ICOP_RABBITMQ_PORT")
-        require_free(host, self.s.rabbitmq_dist_port, "RabbitMQ (distribution)", "ICOP_RABBITMQ_DIST_PORT")
-        require_free(host, self.s.rabbitmq_epmd_port, "RabbitMQ's epmd", "ICOP_RABBITMQ_EPMD_PORT")
+        for port in self.ports():
+            require_free(*port)
         self._prepare()
         env_args = [f"{k}={v}" for k, v in self.env().items()]
         epmd = f"epmd -port {self.s.rabbitmq_epmd_port} -address {host}"

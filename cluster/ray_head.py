@@ -15,7 +15,7 @@ from pathlib import Path
 from icop.offline import apply_offline_env
 from icop.settings import Settings
 
-from .processes import StackError, alive, require_free, spawn, stop_session, wait_for_port
+from .processes import Port, StackError, alive, require_free, spawn, stop_session, wait_for_port
 
 
 SHIM_SOURCE = Path(__file__).with_name("loopback_bind.c")
@@ -67,14 +67,21 @@ class RayComponent:
     def address(self) -> str:
         return self.s.ray_target
 
+    def ports(self) -> list[Port]:
+        ip, s = self.s.ray_node_ip, self.s
+        return [
+            (ip, s.ray_gcs_port, "Ray", "ICOP_RAY_GCS_PORT"),
+            (ip, s.ray_client_port, "Ray", "ICOP_RAY_CLIENT_PORT"),
+            (ip, s.ray_agent_port, "Ray", "ICOP_RAY_AGENT_PORT"),
+            (s.bind_host, s.serve_http_port, "Ray", "ICOP_SERVE_HTTP_PORT"),
+        ]
+
     def start(self) -> int:
         from .stack import venv_bin
 
         ip = self.s.ray_node_ip
-        for port, what in ((self.s.ray_gcs_port, "ICOP_RAY_GCS_PORT"), (self.s.ray_client_port, "ICOP_RAY_CLIENT_PORT"),
-                           (self.s.ray_agent_port, "ICOP_RAY_AGENT_PORT"),
-                           (self.s.serve_http_port, "ICOP_SERVE_HTTP_PORT")):  # fmt: skip
-            require_free(ip if port != self.s.serve_http_port else self.s.bind_host, port, "Ray", what)
+        for port in self.ports():
+            require_free(*port)
         self.root.mkdir(parents=True, exist_ok=True)
         env = ray_env(self.s, self.root)
         argv = [
@@ -112,7 +119,9 @@ class RayComponent:
     def stop(self, sid: int) -> None:
         import shutil
 
-        stop_session(sid, grace=15)
+        # Nothing of Ray's is durable here (Serve apps are redeployed), and some of its processes sit out a
+        # SIGTERM's whole grace period: 3 s, then SIGKILL.
+        stop_session(sid, grace=3)
         shutil.rmtree(self.temp_dir, ignore_errors=True)  # no stale session for the next `up`
 
     def status(self, sid: int | None):  # type: ignore[no-untyped-def]
