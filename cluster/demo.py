@@ -156,6 +156,7 @@ def _deploy_serve_apps(settings: Settings, console: Console) -> None:
     """Every application of cluster/serve_config.yaml on the stack's Ray Serve (updated in place)."""
     from .serve_apps import deploy
 
+    t0 = time.monotonic()
     with console.status("deploying cluster/serve_config.yaml on Ray Serve (TopicClusterer warms BERTopic)…"):
         try:
             statuses = deploy(settings)
@@ -163,7 +164,8 @@ def _deploy_serve_apps(settings: Settings, console: Console) -> None:
             raise DemoError(
                 f"Ray Serve: {e}; see `icop serve status` and the Ray logs under the state folder"
             ) from e
-    console.print(f"  Ray Serve: {', '.join(s.name for s in statuses)} running")
+    seconds = time.monotonic() - t0
+    console.print(f"  Ray Serve: {', '.join(s.name for s in statuses)} running (deployed in {seconds:.0f} s)")
 
 
 async def _main_job(console: Console, settings: Settings, report: DemoReport, want: int) -> None:

@@ -106,3 +106,32 @@ async def test_second_run_on_the_same_topic_adds_nothing_already_covered(
     async with tenant_tx(app_pool, other) as conn:
         await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'other')", other)
     assert len(await planner.plan_row(other, row, want=6, candidates=docs)) == 6
+
+
+UMAP_FIT = """
+import json, numpy as np
+from icop.planning.clustering import ClusterParams, cache_umap_kernels
+kernels = cache_umap_kernels()
+from umap import UMAP
+p = ClusterParams.for_size(80)
+x = np.random.default_rng(0).normal(size=(80, 384)).astype(np.float32)
+UMAP(n_neighbors=p.n_neighbors, n_components=p.n_components, min_dist=0.0, metric="cosine", random_state=42,
+     low_memory=True).fit_transform(x)
+print(json.dumps({k.py_func.__name__: [sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values())]
+                  for k in kernels if k.signatures}))
+"""
+
+
+def test_a_new_process_loads_umaps_kernels_instead_of_compiling_them(clusterer: TopicClusterer) -> None:
+    """The session's clusterer has fitted UMAP (its warm-up), so its kernels are on disk: a fresh process
+    (as a new Serve replica is) loads the heavy ones rather than paying ≈15 s to compile them again."""
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", UMAP_FIT], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    stats = json.loads(r.stdout.strip().splitlines()[-1])  # name -> [cache hits, cache misses]
+    heavy = ["fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths",
+             "_optimize_layout_euclidean_single_epoch"]  # fmt: skip
+    assert {name: stats.get(name) for name in heavy} == {name: [1, 0] for name in heavy}, stats
