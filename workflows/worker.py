@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -83,12 +84,29 @@ def serve_writers(settings: Settings) -> dict[str, Any]:
     return {name: writer_call(h) for name, h in writer_handles().items()}
 
 
+_CLUSTERERS: dict[str, Any] = {}
+_CLUSTERERS_LOCK = threading.Lock()
+
+
+def local_clusterer(model_path: str | None) -> Any:
+    """One TopicClusterer per embedding model in this process: the model is read-only and a clusterer serves
+    concurrent calls, so activity sets built one after another (tests, a restarted worker) share it rather
+    than loading the model again (≈8 s each)."""
+    from icop.planning.clustering import TopicClusterer
+
+    key = model_path or ""
+    with _CLUSTERERS_LOCK:
+        if key not in _CLUSTERERS:
+            _CLUSTERERS[key] = TopicClusterer(model_path, warm=False)
+        return _CLUSTERERS[key]
+
+
 def local_cluster_call(settings: Settings, llm: Any) -> Any:
     """The same clusterer in this process (the embedded default when Serve is not deployed; tests)."""
-    from icop.planning.clustering import SubtopicResult, TopicClusterer
+    from icop.planning.clustering import SubtopicResult
     from icop.planning.service import LlmLabeler, label_clusters
 
-    core = TopicClusterer(settings.embedding_model_path or None, warm=False)
+    core = local_clusterer(settings.embedding_model_path or None)
     labeler = LlmLabeler(llm)
 
     async def call(main_topic: str, language: str, candidates: list[str], want: int) -> list[SubtopicResult]:

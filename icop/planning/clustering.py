@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -129,7 +130,8 @@ class TopicClusterer:
         vectors = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
-    def _fit(self, docs: list[str], embeddings: np.ndarray) -> list[int]:
+    def _fit(self, docs: list[str], embeddings: np.ndarray) -> tuple[list[int], Any]:
+        """BERTopic's topic per doc, and the fitted model (per call: one clusterer serves concurrent calls)."""
         from bertopic import BERTopic
         from hdbscan import HDBSCAN
         from sklearn.feature_extraction.text import CountVectorizer
@@ -145,8 +147,7 @@ class TopicClusterer:
             calculate_probabilities=False,
         )  # fmt: skip
         topics, _ = model.fit_transform(docs, embeddings)
-        self._last_model = model
-        return [int(t) for t in topics]
+        return [int(t) for t in topics], model
 
     def cluster(self, candidates: Sequence[str], embeddings: np.ndarray, want: int) -> list[Cluster]:
         """Group candidates by theme. Falls back to k-means when HDBSCAN finds no structure."""
@@ -155,8 +156,8 @@ class TopicClusterer:
         ctfidf: dict[int, list[str]] = {}
         if len(docs) >= 12:
             try:
-                topics = self._fit(docs, embeddings)
-                ctfidf = {t: [w for w, _ in (self._last_model.get_topic(t) or [])][:6] for t in set(topics) if t >= 0}
+                topics, model = self._fit(docs, embeddings)
+                ctfidf = {t: [w for w, _ in (model.get_topic(t) or [])][:6] for t in set(topics) if t >= 0}
             except (ValueError, TypeError) as e:  # degenerate inputs (e.g. all identical)
                 log.warning("BERTopic could not fit %d candidates (%s); falling back to k-means", len(docs), e)
         if len({t for t in topics if t >= 0}) < min(2, want):
