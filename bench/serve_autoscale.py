@@ -447,7 +447,7 @@ def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[
     from temporalio.client import Client
     from temporalio.worker import Worker
 
-    from cluster.ray_nodes import kill_node, replica_nodes
+    from cluster.ray_nodes import kill_node, node_pids, off_loopback, replica_nodes
     from deployments.jpeg import JpegRequest
 
     keys = put_inputs(objects, 16, args.side)
@@ -455,6 +455,8 @@ def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[
     deploy_config([app])
     placement_before = replica_nodes(APP, DEPLOYMENT)
     sids = [int(x) for x in args.sids.split(",")]
+    # both nodes' processes and this driver, with the replicas deployed
+    sockets_off_loopback = off_loopback([pid for sid in sids for pid in node_pids(sid)] + [os.getpid()])
     handle = serve.get_app_handle(APP).options(method_name="convert")
     tenant = uuid.uuid4().hex
     attempts: list[tuple[int, bool, str]] = []  # (attempt, ok, error type) of every activity execution
@@ -495,6 +497,7 @@ def scenario_failover_temporal(args: argparse.Namespace, objects: Path) -> dict[
     serve.delete(APP)
     return {
         "placement_before": placement_before,
+        "sockets_off_loopback": sockets_off_loopback,
         "activities": len(results),
         "activities_completed": sum(1 for n in results if n >= 1),
         "activity_executions": len(attempts),

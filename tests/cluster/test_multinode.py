@@ -1,6 +1,7 @@
 """Two Ray nodes on one machine (head on 127.0.0.2, a worker node on 127.0.0.3, both under the loopback
 shim) on a PRIVATE cluster, never the session stack's: autoscaling of the JpegConverter under load, and
-Serve recovering when the worker node is SIGKILLed mid-load.
+Serve recovering when the worker node is SIGKILLed mid-load, with Temporal activities as the callers (the
+same kill with plain handle callers is ``bench/serve_autoscale.py --scenario failover``).
 
 The scenarios run in a driver process of their own (``bench/serve_autoscale.py --driver``, under the
 shim too), so this pytest process's Ray state (the session stack's driver) is left alone.
@@ -17,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from cluster.ray_nodes import PrivateCluster, kill_node, off_loopback
+from cluster.ray_nodes import PrivateCluster, off_loopback
 from icop.offline import apply_offline_env
 from icop.settings import Settings
 
@@ -71,31 +72,14 @@ def test_autoscaling_under_load(cluster: PrivateCluster, tmp_path: Path) -> None
     assert any(w["replicas"] and w["replicas"] >= 2 for w in r["timeline"])
 
 
-def test_worker_node_killed_mid_load(cluster: PrivateCluster) -> None:
-    sids = f"{cluster.head_sid},{cluster.workers[WORKER_IP]}"
-    r = bench().run_driver(cluster, ["--scenario", "failover", "--sids", sids, "--load-s", "14",
-                                     "--kill-after", "4", "--clients", "8", "--side", "512",
-                                     "--rejoin-timeout", "60"],
-                           timeout=240)  # fmt: skip
-    print("failover figures: " + json.dumps(r))
-    assert r["placement_before"] == {"127.0.0.2": 1, WORKER_IP: 1}  # spread across both nodes
-    assert r["sockets_off_loopback"] == []  # both nodes' processes and the driver, replicas deployed
-    assert r["kill_at_s"] > 0 and r["calls_after_kill"] > 0
-    assert r["logical_failed"] == 0  # every call succeeded, some after the caller's retries
-    assert r["placement_after"] == {"127.0.0.2": 2}  # Serve replaced the lost replica on the head
-    assert r["ok_after_replacement"]
-
-
 def test_worker_node_killed_under_temporal_activities_loses_none(
     cluster: PrivateCluster, settings: Settings
 ) -> None:
-    """The same kill with real Temporal activities as the callers: each activity makes one Serve call;
-    the ones the kill broke fail and Temporal's retry policy runs them again; all complete."""
-    old = cluster.workers.pop(WORKER_IP, None)
-    if old:
-        kill_node(old)  # gone already after the previous test; when run alone, gone now
-    worker_ip = "127.0.0.4"  # a fresh worker node
-    sids = f"{cluster.head_sid},{cluster.add_worker(worker_ip, num_cpus=1)}"
+    """The worker node is SIGKILLed under load, with real Temporal activities as the callers: each activity
+    makes one Serve call; the ones the kill broke fail and Temporal's retry policy runs them again; all
+    complete, and Serve replaces the lost replica on the head."""
+    worker_ip = WORKER_IP
+    sids = f"{cluster.head_sid},{cluster.workers[worker_ip]}"
     # 16 callers and 2048² images keep the worker's replica busy when it is killed: with 8 and 1024² a quiet
     # machine once had no call in flight on it at that instant, and nothing to retry.
     r = bench().run_driver(cluster, ["--scenario", "failover", "--temporal", settings.temporal_target,
@@ -104,7 +88,8 @@ def test_worker_node_killed_under_temporal_activities_loses_none(
                                      "--rejoin-timeout", "60"],
                            timeout=300)  # fmt: skip
     print("failover under Temporal: " + json.dumps(r))
-    assert r["placement_before"] == {"127.0.0.2": 1, worker_ip: 1}
+    assert r["placement_before"] == {"127.0.0.2": 1, worker_ip: 1}  # spread across both nodes
+    assert r["sockets_off_loopback"] == []  # both nodes' processes and the driver, replicas deployed
     assert r["activities"] == r["activities_completed"] == 200  # none lost
     assert r["failed_executions"] >= 1 and r["retried_activities"] >= 1  # the kill broke running calls
     assert r["activity_executions"] == 200 + r["failed_executions"]  # each failure retried exactly once more
