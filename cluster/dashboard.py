@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import StackError
+from .errors import StackError  # standard library only: the install script runs this module early
 
 # ICOP_DASHBOARD_DIR: another checkout of dashboard/ to build and serve (e.g. a copy being worked on)
 DASHBOARD_DIR = Path(

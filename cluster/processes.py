@@ -12,9 +12,7 @@ from pathlib import Path
 
 import psutil
 
-
-class StackError(RuntimeError):
-    """A stack component could not start or stop; the message names the cause and the fix."""
+from .errors import StackError
 
 
 def port_owner(host: str, port: int) -> str | None:

@@ -32,12 +32,22 @@ if [ ${#BROWSER_PKGS[@]} -gt 0 ]; then
     echo "warning: ${BROWSER_PKGS[*]} not installed (needs root + apt): the dashboard's browser tests need them" >&2
   fi
 fi
-# The dashboard (Next.js) needs Node.js 20 and npm; its packages come from package-lock.json with `npm ci`
-# when the stack or the tests first build it (cluster/dashboard.py).
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
-  || echo "warning: Node.js 20 and npm are not on PATH: the dashboard cannot be built" >&2
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+# The dashboard (Next.js) needs Node.js 20 and npm. Its packages (package-lock.json, `npm ci`, skipped when
+# node_modules already matches the lock) are installed here, with everything else, so that the tests and
+# the stack need no registry; in the background, beside pip (cluster/dashboard.py needs only the standard
+# library).
+NPM_PID=
+NPM_LOG=$(mktemp /tmp/icop-npm-ci.XXXXXX)
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  echo "==> installing the dashboard's packages in the background (npm ci, unless node_modules matches the lock)"
+  ROOT=$(cd "$(dirname "$0")/.." && pwd)
+  (cd "$ROOT" && NEXT_TELEMETRY_DISABLED=1 "$PYTHON" -m cluster.dashboard deps) >"$NPM_LOG" 2>&1 &
+  NPM_PID=$!
+else
+  echo "warning: Node.js 20 and npm are not on PATH: the dashboard cannot be built" >&2
+fi
 if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating $VENV with $($PYTHON --version)"
   "$PYTHON" -m venv "$VENV"
@@ -51,10 +61,13 @@ echo "==> installing ICOP (editable)"
 "${PIP[@]}" install --no-deps --no-build-isolation -e .
 # The lock must be complete and consistent: pip check fails on anything missing or conflicting.
 "${PIP[@]}" check
-# The dashboard's npm packages (package-lock.json, `npm ci`), with everything else at install time, so that
-# the tests and the stack need no registry; skipped when node_modules already matches the lock.
-if command -v npm >/dev/null 2>&1; then
-  echo "==> installing the dashboard's packages (npm ci, unless node_modules matches the lock)"
-  NEXT_TELEMETRY_DISABLED=1 "$VENV/bin/python" -m cluster.dashboard deps
+if [ -n "$NPM_PID" ]; then
+  if ! wait "$NPM_PID"; then
+    cat "$NPM_LOG" >&2
+    echo "error: the dashboard's npm ci failed (above)" >&2
+    exit 1
+  fi
+  cat "$NPM_LOG"
 fi
+rm -f "$NPM_LOG"
 echo "==> installed into $VENV"
