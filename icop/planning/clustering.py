@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,6 +113,7 @@ class TopicClusterer:
         self.theme_merge = theme_merge  # clusters whose centroids are this close are one theme
         self.model_path = model_path or default_model_path()
         self.model = SentenceTransformer(self.model_path, device=device)
+        self._encode_lock = threading.Lock()
         self.dimension = int(self.model.get_sentence_embedding_dimension() or 384)
         cache_umap_kernels()
         if warm:
@@ -127,7 +129,12 @@ class TopicClusterer:
         self.embed(["warm up"])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+        # one encode at a time: a fast tokenizer shared by threads can fail ("Already borrowed"), and torch
+        # already spreads one batch over the cores
+        with self._encode_lock:
+            vectors = self.model.encode(
+                list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def _fit(self, docs: list[str], embeddings: np.ndarray) -> tuple[list[int], Any]:
