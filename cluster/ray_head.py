@@ -19,6 +19,9 @@ from .processes import Port, StackError, alive, require_free, spawn, stop_sessio
 
 
 SHIM_SOURCE = Path(__file__).with_name("loopback_bind.c")
+# Nothing of Ray's is durable here (Serve apps are redeployed), and some of its processes sit out a
+# SIGTERM's whole grace period: 3 s after SIGTERM, SIGKILL (the stack's head and private clusters' nodes).
+STOP_GRACE_S = 3.0
 
 
 def loopback_shim(build_dir: Path) -> Path:
@@ -119,9 +122,7 @@ class RayComponent:
     def stop(self, sid: int) -> None:
         import shutil
 
-        # Nothing of Ray's is durable here (Serve apps are redeployed), and some of its processes sit out a
-        # SIGTERM's whole grace period: 3 s, then SIGKILL.
-        stop_session(sid, grace=3)
+        stop_session(sid, grace=STOP_GRACE_S)
         shutil.rmtree(self.temp_dir, ignore_errors=True)  # no stale session for the next `up`
 
     def status(self, sid: int | None):  # type: ignore[no-untyped-def]

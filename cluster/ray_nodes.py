@@ -21,7 +21,7 @@ from pathlib import Path
 from icop.settings import Settings
 
 from .processes import StackError, session_members, spawn, stop_session, wait_for_port
-from .ray_head import RayComponent, ray_env
+from .ray_head import STOP_GRACE_S, RayComponent, ray_env
 
 
 def free_port(ip: str = "127.0.0.1") -> int:
@@ -149,13 +149,13 @@ class PrivateCluster:
         sids = set(self.workers.values())
         for sid_file in self.state.glob("node-*/sid.*"):
             sids.add(int(sid_file.read_text()))
-        for sid in sids:  # Ray keeps nothing durable: 3 s after SIGTERM, SIGKILL (as RayComponent.stop)
+        for sid in sids:
             if session_members(sid):
-                stop_session(sid, grace=3)
+                stop_session(sid, grace=STOP_GRACE_S)
         for sock in self.state.glob("node-*/sockets.*"):
             shutil.rmtree(sock.read_text(), ignore_errors=True)
         if self.head_sid:
-            stop_session(self.head_sid, grace=3)
+            stop_session(self.head_sid, grace=STOP_GRACE_S)
         shutil.rmtree(self.head.temp_dir, ignore_errors=True)
         shutil.rmtree(self.state, ignore_errors=True)
 
