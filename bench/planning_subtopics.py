@@ -57,7 +57,9 @@ def main() -> None:
         for n in (int(x) for x in args.sizes.split(",")):
             docs, themes = themed_candidates(n)
             t = time.perf_counter()
-            reply = handle.subtopics.remote(SubtopicRequest("home coffee", "en", docs, want)).result(timeout_s=600)
+            reply = handle.subtopics.remote(SubtopicRequest("home coffee", "en", docs, want)).result(
+                timeout_s=600
+            )
             seconds = time.perf_counter() - t
             stats = handle.stats.remote().result()
             chosen = reply.subtopics[:want]

@@ -270,8 +270,8 @@ def scenario_autoscale(args: argparse.Namespace, objects: Path) -> dict[str, Any
     replicas = [s[1] for s in rec.samples]
     result = {
         "deploy_s": round(deploy_s, 1),
-        "config": overrides | {"clients": args.clients, "load_s": args.load_s,
-                               "image": f"{args.side}x{args.side}"},
+        "config": overrides
+        | {"clients": args.clients, "load_s": args.load_s, "image": f"{args.side}x{args.side}"},
         "replicas_before": replicas[0] if replicas else None,
         "replicas_peak": max(replicas) if replicas else None,
         "replicas_after": replicas[-1] if replicas else None,
@@ -559,7 +559,7 @@ def run_driver(pc: Any, extra: list[str], timeout: float = 600) -> dict[str, Any
     lines = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
     if r.returncode != 0 or not lines:
         raise RuntimeError(f"driver failed (rc {r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}")
-    return json.loads(lines[-1][len("RESULT "):])  # type: ignore[no-any-return]
+    return json.loads(lines[-1][len("RESULT ") :])  # type: ignore[no-any-return]
 
 
 def passthrough(args: argparse.Namespace) -> list[str]:
@@ -588,10 +588,18 @@ def main() -> None:
     ap.add_argument("--kill-after", type=float, default=4.0, help="failover: seconds into the load")
     ap.add_argument("--max-attempts", type=int, default=8, help="failover: attempts per call (retry policy)")
     ap.add_argument("--call-timeout", type=float, default=20.0, help="failover: seconds per attempt")
-    ap.add_argument("--rejoin-timeout", type=float, default=90.0,
-                    help="failover: most seconds to wait for the replacement replica")
-    ap.add_argument("--temporal", default="", help="failover: a Temporal server (host:port); the calls are "
-                    "then activities of one workflow, retried by Temporal's retry policy")
+    ap.add_argument(
+        "--rejoin-timeout",
+        type=float,
+        default=90.0,
+        help="failover: most seconds to wait for the replacement replica",
+    )
+    ap.add_argument(
+        "--temporal",
+        default="",
+        help="failover: a Temporal server (host:port); the calls are "
+        "then activities of one workflow, retried by Temporal's retry policy",
+    )
     ap.add_argument("--activities", type=int, default=96, help="failover with --temporal: activities")
     ap.add_argument("--json", type=Path)
     # internal: run as the driver inside a cluster
@@ -636,9 +644,13 @@ def main() -> None:
         ratio = shapes[1]["img_s_median"] / shapes[0]["img_s_median"]
         results["nodes"] = {"shapes": shapes, "two_over_one": round(ratio, 3)}
         print(json.dumps(results["nodes"], indent=1), flush=True)
-    results["meta"] = {"python": sys.version.split()[0], "machine": platform.machine(),
-                       "cpus": os.cpu_count(), "loadavg_after": os.getloadavg(),
-                       "args": {k: str(v) for k, v in vars(args).items()}}
+    results["meta"] = {
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "loadavg_after": os.getloadavg(),
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 

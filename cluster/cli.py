@@ -26,19 +26,25 @@ stack_app = typer.Typer(help="The embedded local stack (PostgreSQL + pgvector, T
 db_app = typer.Typer(help="Database bootstrap and migrations.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(db_app, name="db")
-from .cli_keys import keys_app  # noqa: E402
 from .cli_gateway import gateway_app  # noqa: E402
+from .cli_keys import keys_app  # noqa: E402
+
 app.add_typer(keys_app, name="keys")
 app.add_typer(gateway_app, name="gateway")
 from .cli_graph import graph_app  # noqa: E402
+
 app.add_typer(graph_app, name="graph")
 from .cli_worker import worker_app  # noqa: E402
+
 app.add_typer(worker_app, name="worker")
 from .cli_serve import serve_app  # noqa: E402
+
 app.add_typer(serve_app, name="serve")
 from .cli_events import events_app  # noqa: E402
+
 app.add_typer(events_app, name="events")
 from .cli_backfill import BACKFILL_HELP, backfill, schedules_app  # noqa: E402
+
 app.command("backfill", help=BACKFILL_HELP)(backfill)
 app.add_typer(schedules_app, name="schedules")
 
@@ -47,7 +53,9 @@ err = Console(stderr=True)
 
 StateDir = Annotated[
     Path | None,
-    typer.Option("--state-dir", envvar="ICOP_STATE_DIR", help="Folder for the stack's state (default .icop)."),
+    typer.Option(
+        "--state-dir", envvar="ICOP_STATE_DIR", help="Folder for the stack's state (default .icop)."
+    ),
 ]
 
 
@@ -63,7 +71,11 @@ def _status_table(rows: list) -> Table:  # type: ignore[type-arg]
     for col in ("component", "address", "state", "pid", "detail"):
         t.add_column(col)
     for st in rows:
-        state = "[green]healthy[/]" if st.healthy else ("[yellow]unhealthy[/]" if st.running else "[red]stopped[/]")
+        state = (
+            "[green]healthy[/]"
+            if st.healthy
+            else ("[yellow]unhealthy[/]" if st.running else "[red]stopped[/]")
+        )
         t.add_row(st.name, st.address, state, str(st.pid or "-"), st.detail)
     return t
 

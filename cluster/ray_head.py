@@ -17,7 +17,6 @@ from icop.settings import Settings
 
 from .processes import Port, StackError, alive, require_free, spawn, stop_session, wait_for_port
 
-
 SHIM_SOURCE = Path(__file__).with_name("loopback_bind.c")
 # Nothing of Ray's is durable here (Serve apps are redeployed), and some of its processes sit out a
 # SIGTERM's whole grace period: 3 s after SIGTERM, SIGKILL (the stack's head and private clusters' nodes).

@@ -69,7 +69,6 @@ class TopicClustererDeployment:
         results = await asyncio.to_thread(self.core.finalize, proposal, labels, req.threshold)
         return SubtopicReply([asdict(r) for r in results])
 
-
     def stats(self) -> dict[str, float]:
         """The replica's resident and peak memory, for benchmarks and capacity planning."""
         import resource
@@ -77,7 +76,10 @@ class TopicClustererDeployment:
         import psutil
 
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return {"rss_mib": psutil.Process().memory_info().rss / 2**20, "peak_rss_mib": round(peak_kib / 1024, 1)}
+        return {
+            "rss_mib": psutil.Process().memory_info().rss / 2**20,
+            "peak_rss_mib": round(peak_kib / 1024, 1),
+        }
 
 
 def build_topics_app(settings: Settings, model_path: str | None = None):  # type: ignore[no-untyped-def]
@@ -89,7 +91,9 @@ def cluster_call(handle: DeploymentHandle):  # type: ignore[no-untyped-def]
     from icop.planning.clustering import SubtopicResult
 
     async def call(main_topic: str, language: str, candidates: list[str], want: int) -> list[SubtopicResult]:
-        reply: SubtopicReply = await handle.subtopics.remote(SubtopicRequest(main_topic, language, candidates, want))
+        reply: SubtopicReply = await handle.subtopics.remote(
+            SubtopicRequest(main_topic, language, candidates, want)
+        )
         return [SubtopicResult(**d) for d in reply.subtopics]
 
     return call

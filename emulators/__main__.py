@@ -15,9 +15,7 @@ def main() -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=58100, help="plain HTTP: OpenAI-compatible, Sheets v4, admin")
     p.add_argument("--fal-port", type=int, default=58101, help="TLS: fal.ai queue protocol (0: off)")
-    p.add_argument(
-        "--social-port", type=int, default=0, help="Graph API, Threads and X v2 emulator (0: off)"
-    )
+    p.add_argument("--social-port", type=int, default=0, help="Graph API, Threads and X v2 emulator (0: off)")
     p.add_argument(
         "--cert-dir", type=Path, default=Path(".icop/emulators"), help="where the cert and CA bundle go"
     )

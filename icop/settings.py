@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="App role DSN (owns nothing, NOBYPASSRLS).")
     migrate_database_url: str | None = Field(default=None, description="Owner role DSN used by migrations.")
     superuser_database_url: str | None = Field(
-        default=None, description="Superuser DSN for the bootstrap step (roles, extensions); optional in production."
+        default=None,
+        description="Superuser DSN for the bootstrap step (roles, extensions); optional in production.",
     )
     db_pool_min: int = 1
     db_pool_max: int = 10
@@ -75,10 +76,14 @@ class Settings(BaseSettings):
         "(about 2 CPUs in all) must fit, and they mostly wait on providers.",
     )
     serve_http_port: int = 58000
-    ray_address: str | None = Field(default=None, description="Existing cluster (host:port); unset: the local head.")
+    ray_address: str | None = Field(
+        default=None, description="Existing cluster (host:port); unset: the local head."
+    )
 
     # Emulators (embedded mode): local HTTP servers that speak the external APIs
-    emulator_port: int = Field(default=58100, description="Plain-HTTP emulators: OpenAI-compatible, Sheets, admin.")
+    emulator_port: int = Field(
+        default=58100, description="Plain-HTTP emulators: OpenAI-compatible, Sheets, admin."
+    )
     fal_emulator_port: int = Field(default=58101, description="TLS emulator for the fal.ai queue protocol.")
     social_emulator_port: int = Field(
         default=58102, description="Emulator of the Graph API (Facebook, Instagram), Threads and X v2."
@@ -86,15 +91,25 @@ class Settings(BaseSettings):
 
     # The product's app processes that `icop stack up` runs in embedded mode (cluster/apps.py)
     gateway_port: int = Field(default=58080, description="Loopback port of the stack's `icop gateway serve`.")
-    dashboard_port: int = Field(default=53000, description="Loopback port of the stack's dashboard (next start).")
+    dashboard_port: int = Field(
+        default=53000, description="Loopback port of the stack's dashboard (next start)."
+    )
 
     # Events (issue 12): RabbitMQ (embedded: Debian's rabbitmq-server on loopback; production: a URL)
     rabbitmq_port: int = Field(default=56672, description="AMQP port of the embedded RabbitMQ node.")
-    rabbitmq_dist_port: int = Field(default=56673, description="Erlang distribution port of the embedded node.")
+    rabbitmq_dist_port: int = Field(
+        default=56673, description="Erlang distribution port of the embedded node."
+    )
     rabbitmq_epmd_port: int = Field(default=56369, description="Port of the embedded node's own epmd.")
-    rabbitmq_url: str | None = Field(default=None, description="amqp(s):// URL of a broker; unset: the embedded node.")
-    events_exchange: str = Field(default="icop.events", description="Topic exchange; routing key <tenant>.<type>.")
-    events_relay_batch: int = Field(default=200, description="Outbox rows the relay publishes per transaction.")
+    rabbitmq_url: str | None = Field(
+        default=None, description="amqp(s):// URL of a broker; unset: the embedded node."
+    )
+    events_exchange: str = Field(
+        default="icop.events", description="Topic exchange; routing key <tenant>.<type>."
+    )
+    events_relay_batch: int = Field(
+        default=200, description="Outbox rows the relay publishes per transaction."
+    )
     events_relay_poll_s: float = Field(default=1.0, description="Relay poll interval when no NOTIFY arrives.")
     webhook_enforce_public_urls: bool = Field(
         default=False,
@@ -109,12 +124,15 @@ class Settings(BaseSettings):
         default=90_000.0, description="Retry for this long (>= 24 h) before a delivery is dead-lettered."
     )
     webhook_disable_after_s: float = Field(
-        default=5 * 86_400.0, description="Disable an endpoint that has failed without a success for this long."
+        default=5 * 86_400.0,
+        description="Disable an endpoint that has failed without a success for this long.",
     )
     webhook_disable_min_failures: int = Field(
         default=20, description="... and at least this many attempts in a row."
     )
-    webhook_poll_s: float = Field(default=0.5, description="How often the delivery worker looks for due attempts.")
+    webhook_poll_s: float = Field(
+        default=0.5, description="How often the delivery worker looks for due attempts."
+    )
 
     # Providers. A provider whose key is unset falls back to its offline provider; a base URL that is
     # unset means the real service. Pointing at the real services is a change of these variables only.
@@ -145,7 +163,9 @@ class Settings(BaseSettings):
 
     # Images and object storage (issue 7). Keys: tenants/{tenant}/images/{sha256}.jpg, .../articles/{id}.md
     storage_backend: Literal["local", "s3"] = "local"
-    storage_dir: Path | None = Field(default=None, description="Local store root; unset: <state_dir>/objects.")
+    storage_dir: Path | None = Field(
+        default=None, description="Local store root; unset: <state_dir>/objects."
+    )
     storage_public_base_url: str | None = Field(
         default=None,
         description="Base URL under which stored keys are publicly served (file server, CDN, public bucket). "
@@ -157,9 +177,13 @@ class Settings(BaseSettings):
     s3_access_key_id: SecretStr | None = Field(default=None, description="Unset: boto3's credential chain.")
     s3_secret_access_key: SecretStr | None = None
     s3_presign: bool = Field(default=False, description="Hand out presigned GET URLs instead of public ones.")
-    s3_presign_ttl: int = Field(default=86_400, description="Seconds a presigned URL stays valid (max 604800).")
+    s3_presign_ttl: int = Field(
+        default=86_400, description="Seconds a presigned URL stays valid (max 604800)."
+    )
     image_jpeg_quality: int = 90
-    image_background: str = Field(default="#ffffff", description="Colour transparent pixels are flattened onto.")
+    image_background: str = Field(
+        default="#ffffff", description="Colour transparent pixels are flattened onto."
+    )
     image_max_pixels: int = Field(default=40_000_000, description="Largest accepted input, width x height.")
     image_max_input_bytes: int = 50 * 1024 * 1024
     image_instagram_max_side: int = 1440
@@ -256,9 +280,7 @@ class Settings(BaseSettings):
         if self.env != "production":
             return self
         bad = [
-            name
-            for name in ("jwt_secret",)
-            if getattr(self, name).get_secret_value() in ("", PLACEHOLDER)
+            name for name in ("jwt_secret",) if getattr(self, name).get_secret_value() in ("", PLACEHOLDER)
         ]
         if DEV_VAULT_KEY in self.vault_keys.get_secret_value():
             bad.append("vault_keys")
@@ -377,4 +399,3 @@ def load_settings(state_dir: Path | str | None = None, **overrides: object) -> S
 def get_settings() -> Settings:
     """The process-wide settings (cached). Tests build their own with ``load_settings``."""
     return load_settings()
-

@@ -10,7 +10,9 @@ class PlanRowProblem(BaseModel):
 
 
 class PlanUpload(BaseModel):
-    csv_object_key: str = Field(description="Use as `csv_object_key` when creating a pipeline with source_kind=csv.")
+    csv_object_key: str = Field(
+        description="Use as `csv_object_key` when creating a pipeline with source_kind=csv."
+    )
     rows: int = Field(description="Valid rows in the plan.")
     pending: int = Field(description="Valid rows still to be produced.")
     problems: list[PlanRowProblem] = Field(description="Rows that will be skipped, with the reason.")

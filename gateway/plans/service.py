@@ -20,11 +20,15 @@ def plan_key(tenant_id: object, digest: str) -> str:
 
 async def upload(store: ObjectStore, tenant_id: object, data: bytes) -> PlanUpload:
     if len(data) > MAX_BYTES:
-        raise InvalidRequest(f"the plan is {len(data)} bytes; the limit is {MAX_BYTES} (split it into several plans)")
+        raise InvalidRequest(
+            f"the plan is {len(data)} bytes; the limit is {MAX_BYTES} (split it into several plans)"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InvalidRequest(f"the plan is not UTF-8 text (byte {e.start}); export the sheet as CSV UTF-8") from e
+        raise InvalidRequest(
+            f"the plan is not UTF-8 text (byte {e.start}); export the sheet as CSV UTF-8"
+        ) from e
     if "\x00" in text:
         raise InvalidRequest("the plan contains NUL bytes; export the sheet as CSV UTF-8")
     plan = parse_csv(text)
@@ -33,5 +37,7 @@ async def upload(store: ObjectStore, tenant_id: object, data: bytes) -> PlanUplo
         raise InvalidRequest(f"the plan has no valid row: {detail}")
     key = plan_key(tenant_id, hashlib.sha256(data).hexdigest())
     await asyncio.to_thread(store.put, key, data, "text/csv; charset=utf-8", if_absent=True)
-    problems = [PlanRowProblem(row_number=p.row_number, column=p.column, reason=p.reason) for p in plan.problems]
+    problems = [
+        PlanRowProblem(row_number=p.row_number, column=p.column, reason=p.reason) for p in plan.problems
+    ]
     return PlanUpload(csv_object_key=key, rows=len(plan.rows), pending=len(plan.pending), problems=problems)

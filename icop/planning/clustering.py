@@ -166,7 +166,9 @@ class TopicClusterer:
                 topics, model = self._fit(docs, embeddings)
                 ctfidf = {t: [w for w, _ in (model.get_topic(t) or [])][:6] for t in set(topics) if t >= 0}
             except (ValueError, TypeError) as e:  # degenerate inputs (e.g. all identical)
-                log.warning("BERTopic could not fit %d candidates (%s); falling back to k-means", len(docs), e)
+                log.warning(
+                    "BERTopic could not fit %d candidates (%s); falling back to k-means", len(docs), e
+                )
         if len({t for t in topics if t >= 0}) < min(2, want):
             topics = self._kmeans(embeddings, min(max(want, 2), len(docs)))
             ctfidf = {}
@@ -201,7 +203,9 @@ class TopicClusterer:
         clusters = self.cluster(cands, emb, want)
         return Proposal(cands, emb, clusters)
 
-    def finalize(self, proposal: Proposal, labels: Sequence[str], threshold: float = 0.85) -> list[SubtopicResult]:
+    def finalize(
+        self, proposal: Proposal, labels: Sequence[str], threshold: float = 0.85
+    ) -> list[SubtopicResult]:
         """Apply labels (a model's, else BERTopic keywords), then merge near-duplicates so that no two
         results' embeddings (cluster centroids) have cosine similarity above ``threshold``. Largest first."""
         clusters, cands, emb = proposal.clusters, proposal.candidates, proposal.embeddings
@@ -263,7 +267,9 @@ def _unit_centroid(emb: np.ndarray, members: list[int]) -> np.ndarray:
     return c / (np.linalg.norm(c) or 1.0)
 
 
-def merge_close_centroids(clusters: list[Cluster], emb: np.ndarray, threshold: float, want: int) -> list[Cluster]:
+def merge_close_centroids(
+    clusters: list[Cluster], emb: np.ndarray, threshold: float, want: int
+) -> list[Cluster]:
     """HDBSCAN over-splits small sets. Fold clusters whose centroids are closer than ``threshold``; then,
     while there are more than ``want``, fold the closest pair (a split theme before two distinct ones)."""
     kept = sorted(clusters, key=lambda c: len(c.members), reverse=True)

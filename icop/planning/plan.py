@@ -77,7 +77,9 @@ def check_cell(row: int, column: str, value: str, limit: int) -> RowProblem | No
     return None
 
 
-def parse_rows(values: list[list[str]], default_language: str = "en", first_row: int = FIRST_ROW) -> ParsedPlan:
+def parse_rows(
+    values: list[list[str]], default_language: str = "en", first_row: int = FIRST_ROW
+) -> ParsedPlan:
     """Validate raw sheet values (as ``values.get`` returns them). Bad rows are reported and skipped."""
     rows: list[PlanRow] = []
     problems: list[RowProblem] = []
@@ -94,7 +96,9 @@ def parse_rows(values: list[list[str]], default_language: str = "en", first_row:
         found.append(check_cell(n, "B", notes, MAX_NOTES))
         language = (lang or default_language).lower()
         if language not in LANGUAGES:
-            found.append(RowProblem(n, "C", f"unknown language {lang!r}; use one of {', '.join(sorted(LANGUAGES))}"))
+            found.append(
+                RowProblem(n, "C", f"unknown language {lang!r}; use one of {', '.join(sorted(LANGUAGES))}")
+            )
         real = [p for p in found if p]
         if real:
             problems.extend(real)

@@ -9,7 +9,9 @@ import asyncpg
 import numpy as np
 
 
-async def max_similarity(conn: asyncpg.Connection, tenant_id: UUID, vectors: Sequence[np.ndarray]) -> list[float]:
+async def max_similarity(
+    conn: asyncpg.Connection, tenant_id: UUID, vectors: Sequence[np.ndarray]
+) -> list[float]:
     """For each vector, its highest cosine similarity to a sub-topic the tenant already has (HNSW).
 
     A sub-topic whose article failed does not count as covered: a retry of its row plans it again."""
@@ -45,7 +47,14 @@ async def insert_subtopics(
                 """INSERT INTO subtopics (tenant_id, pipeline_id, run_id, row_number, main_topic, label, language,
                                           keywords, embedding)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id""",
-                tenant_id, pipeline_id, run_id, row_number, main_topic, label, language, list(keywords),
+                tenant_id,
+                pipeline_id,
+                run_id,
+                row_number,
+                main_topic,
+                label,
+                language,
+                list(keywords),
                 np.asarray(embedding, dtype=np.float32),
             )  # fmt: skip
         )

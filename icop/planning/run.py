@@ -46,7 +46,9 @@ async def plan_sheet(
     if run_id is not None:
         async with tenant_tx(pool, tenant_id) as conn:
             for p in plan.problems:
-                await repository.set_row_status(conn, tenant_id, run_id, p.row_number, "", None, "invalid", str(p))
+                await repository.set_row_status(
+                    conn, tenant_id, run_id, p.row_number, "", None, "invalid", str(p)
+                )
     next_sub_row = await sheet.next_subtopic_row()
     problem_status = {p.row_number: (f"error: {p}", "") for p in plan.problems}
     outcomes: list[RowOutcome] = []

@@ -73,7 +73,9 @@ class LlmLabeler:
             f"These article ideas about '{main_topic}' form one sub-topic. Answer with its title only: at most "
             f"8 words, one line, in {LANGUAGES.get(language, 'English')}."
         )
-        user = f"Title: {examples[0]}\nKeywords: {', '.join(keywords)}\nIdeas:\n" + "\n".join(f"- {e}" for e in examples)
+        user = f"Title: {examples[0]}\nKeywords: {', '.join(keywords)}\nIdeas:\n" + "\n".join(
+            f"- {e}" for e in examples
+        )
         result = await self.llm.complete(
             ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
                         max_tokens=30, operation="label_subtopic")
@@ -96,7 +98,9 @@ class SubtopicPlanner:
         found = await self.cluster(row.topic, row.language, cands, want)
         async with tenant_tx(self.pool, tenant_id) as conn:
             # Serialise planners of one tenant so that two rows cannot both add the same new sub-topic.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('subtopics:' || $1::text))", str(tenant_id))
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('subtopics:' || $1::text))", str(tenant_id)
+            )
             sims = await repository.max_similarity(conn, tenant_id, [np.asarray(s.embedding) for s in found])
             fresh = [s for s, sim in zip(found, sims, strict=True) if sim <= self.threshold][:want]
             ids = await repository.insert_subtopics(

@@ -47,8 +47,11 @@ async def test_edited_migration_is_refused(fresh_db: Settings) -> None:
 
 async def test_new_migration_is_applied_once(fresh_db: Settings) -> None:
     await setup_database(fresh_db)
-    extra = Migration(9999, "probe", "CREATE TABLE probe_table (tenant_id uuid NOT NULL);"
-                      "SELECT icop_enable_tenant_rls('probe_table');")
+    extra = Migration(
+        9999,
+        "probe",
+        "CREATE TABLE probe_table (tenant_id uuid NOT NULL);SELECT icop_enable_tenant_rls('probe_table');",
+    )
     applied = await migrate(fresh_db, [*discover(), extra])
     assert [m.version for m in applied] == [9999]
     assert await migrate(fresh_db, [*discover(), extra]) == []

@@ -33,7 +33,9 @@ async def test_every_tenant_table_has_forced_rls_and_a_policy(owner_conn: asyncp
         """
     )
     assert len(rows) >= 12, [r["relname"] for r in rows]
-    missing = [r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"] and r["policies"])]
+    missing = [
+        r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"] and r["policies"])
+    ]
     assert missing == [], f"tables with tenant_id but without ENABLE+FORCE RLS and a policy: {missing}"
     # And every table but the migration ledger is tenant-owned.
     others = await owner_conn.fetch(
@@ -88,7 +90,8 @@ async def test_cross_tenant_insert_update_delete_refused(app_pool: asyncpg.Pool)
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with tenant_tx(app_pool, a) as conn:
             await conn.execute(
-                "INSERT INTO users (tenant_id, email, role, password_hash) VALUES ($1, 'x@evil.test', 'admin', 'x')", b
+                "INSERT INTO users (tenant_id, email, role, password_hash) VALUES ($1, 'x@evil.test', 'admin', 'x')",
+                b,
             )
     async with tenant_tx(app_pool, a) as conn:
         assert await conn.execute("UPDATE users SET role = 'viewer' WHERE tenant_id = $1", b) == "UPDATE 0"
@@ -119,7 +122,9 @@ async def test_app_role_cannot_escape(app_pool: asyncpg.Pool, statement: str) ->
     async with app_pool.acquire() as conn:
         with pytest.raises(asyncpg.PostgresError) as info:
             await conn.execute(statement)
-        assert isinstance(info.value, asyncpg.InsufficientPrivilegeError | asyncpg.UndefinedObjectError), info.value
+        assert isinstance(info.value, asyncpg.InsufficientPrivilegeError | asyncpg.UndefinedObjectError), (
+            info.value
+        )
 
 
 async def test_tenant_tx_rejects_non_uuid(app_pool: asyncpg.Pool) -> None:
@@ -170,5 +175,8 @@ async def test_vector_similarity_uses_hnsw_under_rls(app_pool: asyncpg.Pool) -> 
         assert len(rows) == 3
         await conn.execute("SET LOCAL enable_seqscan = off")
         await conn.execute("SET LOCAL enable_sort = off")  # few rows: show the HNSW index can serve ORDER BY
-        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN SELECT id FROM subtopics ORDER BY embedding <=> $1 LIMIT 3", q))
+        plan = "\n".join(
+            r[0]
+            for r in await conn.fetch("EXPLAIN SELECT id FROM subtopics ORDER BY embedding <=> $1 LIMIT 3", q)
+        )
         assert "subtopics_embedding_hnsw" in plan

@@ -178,8 +178,10 @@ async def test_cross_tenant_api_key_cannot_reach_victim(
     remember(k["key"])
     for method, path, _, body in ATTACKS:
         if path.startswith(("/v1/users", "/v1/api-keys")) or (
-            path.startswith("/v1/credentials") and method != "GET"
-            or path.startswith("/v1/webhooks") and method in ("PATCH", "DELETE")
+            path.startswith("/v1/credentials")
+            and method != "GET"
+            or path.startswith("/v1/webhooks")
+            and method in ("PATCH", "DELETE")
         ):
             continue  # admin-only routes: an API key is refused before any lookup (403)
         url = victim_url(path, victim)

@@ -14,7 +14,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.csv"
 async def test_upload_validates_stores_and_feeds_a_pipeline(
     client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle
 ) -> None:
-    r = await client.post("/v1/plans/csv", headers=tenant.h, files={"file": ("plan.csv", EXAMPLE.read_bytes(), "text/csv")})
+    r = await client.post(
+        "/v1/plans/csv", headers=tenant.h, files={"file": ("plan.csv", EXAMPLE.read_bytes(), "text/csv")}
+    )
     assert r.status_code == 201, r.text
     up = r.json()
     assert up["rows"] == 4 and up["pending"] == 4
@@ -29,9 +31,13 @@ async def test_upload_validates_stores_and_feeds_a_pipeline(
 
 
 async def test_bad_files_get_clear_errors(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
-    r = await client.post("/v1/plans/csv", headers=tenant.h, files={"file": ("p.csv", b"\xff\xfe\x00bad", "text/csv")})
+    r = await client.post(
+        "/v1/plans/csv", headers=tenant.h, files={"file": ("p.csv", b"\xff\xfe\x00bad", "text/csv")}
+    )
     assert r.status_code == 422 and "UTF-8" in r.json()["detail"]
-    r = await client.post("/v1/plans/csv", headers=tenant.h, files={"file": ("p.csv", b"topic\n=1+1\n", "text/csv")})
+    r = await client.post(
+        "/v1/plans/csv", headers=tenant.h, files={"file": ("p.csv", b"topic\n=1+1\n", "text/csv")}
+    )
     assert r.status_code == 422 and "no valid row" in r.json()["detail"] and "formula" in r.json()["detail"]
     r = await client.post("/v1/plans/csv", files={"file": ("p.csv", b"topic\nx\n", "text/csv")})
     assert r.status_code == 401

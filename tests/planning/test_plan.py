@@ -9,7 +9,7 @@ def test_bad_rows_are_reported_and_skipped_and_the_rest_go_on() -> None:
     values = [
         ["Home coffee", "beginners", "en", ""],
         ["", "notes without a topic", "en"],
-        ["=HYPERLINK(\"http://evil\")", "", "en"],
+        ['=HYPERLINK("http://evil")', "", "en"],
         ["Korean tea", "", "ko", "pending"],
         ["Some topic", "", "klingon"],
         ["x" * 201, "", "en"],
@@ -34,13 +34,18 @@ def test_bad_rows_are_reported_and_skipped_and_the_rest_go_on() -> None:
 
 def test_default_language_and_csv() -> None:
     plan = parse_csv("topic,notes,language\nCoffee,,\n커피 원두,초보자,ko\n", default_language="en")
-    assert [(r.row_number, r.topic, r.language) for r in plan.rows] == [(2, "Coffee", "en"), (3, "커피 원두", "ko")]
+    assert [(r.row_number, r.topic, r.language) for r in plan.rows] == [
+        (2, "Coffee", "en"),
+        (3, "커피 원두", "ko"),
+    ]
 
 
 def test_write_back_ranges_are_one_per_row_and_never_formulas() -> None:
     ups = status_updates({5: ("done", "https://x/a"), 2: ("error: bad", "=evil")})
     assert [u.range for u in ups] == ["ContentPlan!D2:E2", "ContentPlan!D5:E5"]
     assert ups[0].values == [["error: bad", "'=evil"]]
-    subs = subtopic_updates(7, [(2, "Coffee", "Grinders", "planned", ""), (2, "Coffee", "Espresso", "planned", "")])
+    subs = subtopic_updates(
+        7, [(2, "Coffee", "Grinders", "planned", ""), (2, "Coffee", "Espresso", "planned", "")]
+    )
     assert [u.range for u in subs] == ["Subtopics!A7:E8"]
     assert subs[0].values[1] == ["2", "Coffee", "Espresso", "planned", ""]

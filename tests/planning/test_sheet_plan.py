@@ -52,7 +52,9 @@ async def test_sheet_is_planned_with_one_batch_update_per_batch(
         return clusterer.finalize(p, labels)
 
     planner = SubtopicPlanner(app_pool, CandidateExpander(llm, count=30), cluster)
-    report = await plan_sheet(app_pool, PlanSheet(make_sheets(settings), sid), planner, tenant, want=3, batch_size=2)
+    report = await plan_sheet(
+        app_pool, PlanSheet(make_sheets(settings), sid), planner, tenant, want=3, batch_size=2
+    )
 
     assert [o.row.row_number for o in report.outcomes] == [2, 4, 7]
     assert all(o.error is None and len(o.subtopics) >= 1 for o in report.outcomes), report.outcomes
@@ -61,11 +63,20 @@ async def test_sheet_is_planned_with_one_batch_update_per_batch(
     assert len(writes) == report.batch_updates == 2  # 3 pending rows in batches of 2
     ranges = [[d["range"] for d in w["body"]["data"]] for w in writes]
     assert all(w["body"]["valueInputOption"] == "RAW" for w in writes)
-    assert ranges[0][:4] == ["ContentPlan!D2:E2", "ContentPlan!D3:E3", "ContentPlan!D4:E4", "ContentPlan!D6:E6"]
+    assert ranges[0][:4] == [
+        "ContentPlan!D2:E2",
+        "ContentPlan!D3:E3",
+        "ContentPlan!D4:E4",
+        "ContentPlan!D6:E6",
+    ]
     assert ranges[0][4].startswith("Subtopics!A2:E") and ranges[1][0] == "ContentPlan!D7:E7"
     book = admin.read_sheet(sid)
     plan = book["ContentPlan"]
-    assert plan[1][3] == "planned" and plan[2][3].startswith("error: row 3, column A") and "formula" in plan[2][3]
+    assert (
+        plan[1][3] == "planned"
+        and plan[2][3].startswith("error: row 3, column A")
+        and "formula" in plan[2][3]
+    )
     assert plan[4][3] == "done" and plan[5][3].startswith("error: row 6")
     subs = book["Subtopics"][1:]
     assert len(subs) == sum(len(o.subtopics) for o in report.outcomes)

@@ -49,7 +49,13 @@ def test_themes_that_share_every_framing_and_audience_are_told_apart(clusterer: 
 
 
 def test_few_candidates_fall_back_without_failing(clusterer: TopicClusterer) -> None:
-    docs = ["espresso crema tips", "espresso shot timing", "cold brew ratio", "cold brew steeping", "grinder burrs"]
+    docs = [
+        "espresso crema tips",
+        "espresso shot timing",
+        "cold brew ratio",
+        "cold brew steeping",
+        "grinder burrs",
+    ]
     results = clusterer.subtopics("coffee", "en", docs, want=3)
     assert 1 <= len(results) <= 5
     assert clusterer.subtopics("coffee", "en", [], want=3) == []
@@ -95,7 +101,9 @@ async def test_second_run_on_the_same_topic_adds_nothing_already_covered(
         await conn.execute("DELETE FROM generated_articles WHERE subtopic_id = $1", first[0].id)
         await conn.execute("DELETE FROM subtopics WHERE id = $1", retried[0].id)
     # A new theme on a later run (asking for one more sub-topic) is planned; the old ones are not repeated.
-    extra, _ = candidates(10, seed=3, themes={"tea": ["green tea", "matcha whisking", "oolong tea", "tea kettle"]})
+    extra, _ = candidates(
+        10, seed=3, themes={"tea": ["green tea", "matcha whisking", "oolong tea", "tea kettle"]}
+    )
     third = await planner.plan_row(tenant, row, want=7, candidates=docs + extra)
     assert len(third) == 1, third
     assert any(w in third[0].label.lower() for w in ("tea", "matcha")), third
