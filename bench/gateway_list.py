@@ -35,10 +35,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from fastapi import FastAPI, Query  # noqa: E402
 
-from gateway.config import DEFAULT_PLANS, GatewayConfig, PlanLimits  # noqa: E402
+from gateway.config import GatewayConfig  # noqa: E402
 from gateway.pagination import Page, page_of  # noqa: E402
 from gateway.pipelines.repository import COLS  # noqa: E402
 from gateway.pipelines.schemas import PipelineOut  # noqa: E402
+from icop.plans import PlanCatalog, PlanLimits  # noqa: E402
 
 LIST_SQL = f"""SELECT {COLS} FROM content_pipelines WHERE tenant_id = $1
                ORDER BY created_at DESC, id DESC LIMIT $2"""
@@ -49,11 +50,9 @@ def gateway_app() -> FastAPI:
     from gateway.app import create_app
     from icop.settings import load_settings
 
-    plans = dict(DEFAULT_PLANS)
-    plans["enterprise"] = PlanLimits(
-        requests_per_window=10**9, pipelines=10**6, connected_accounts=10**6, articles_per_month=10**9
-    )
-    return create_app(load_settings(), config=GatewayConfig(plans=plans))
+    huge = {"requests_per_window": 10**9, "pipelines": 10**6, "connected_accounts": 10**6}
+    settings = load_settings()
+    return create_app(settings.model_copy(update={"plan_limits": {"enterprise": huge}}))
 
 
 def bare_app() -> FastAPI:
@@ -181,16 +180,14 @@ async def _seed(settings, gateway: str, tenants: int, per_tenant: int) -> tuple[
 
 async def _db_breakdown(settings, tenant_id: str, n: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Sequential, in-process: where the gateway's database time goes (mean ms per request-equivalent)."""
-    from gateway.config import GatewayConfig
     from gateway.ratelimit.service import RateLimiter
     from icop.db import create_pool, tenant_tx
 
     tid = UUID(tenant_id)
     su = settings.pg_dsn("superuser").rsplit("/", 1)[0] + f"/{settings.pg_database}"
     bare_pool, app_pool = await create_pool(su, 1, 1), await create_pool(settings.pg_dsn("app"), 1, 1)
-    limiter = RateLimiter(
-        GatewayConfig(plans={"enterprise": PlanLimits(10**9, 1, 1, 1), "starter": PlanLimits(10**9, 1, 1, 1)})
-    )
+    huge = PlanLimits(10**9, 1, 1, 1)
+    limiter = RateLimiter(GatewayConfig(plans=PlanCatalog({"enterprise": huge, "starter": huge})))
 
     async def bare() -> None:
         async with bare_pool.acquire() as conn:

@@ -1,8 +1,9 @@
 """``icop backfill`` and ``icop schedules sync``: operator commands over the same code as the API.
 
-A back-fill is an ordinary run of kind ``backfill``: it is created by ``gateway.runs.service.start``
-(the API's rules: pipeline active, one active run per pipeline, the tenant's bound of active runs,
-the plan's monthly articles) in a ``tenant_tx``, and started with ``TemporalRunStarter``.
+A back-fill is an ordinary run of kind ``backfill``: it is admitted and started by
+``icop.runs.service.start_run`` (the rules every start obeys: pipeline active, one active run per
+pipeline, the tenant's bound of active runs, the plan's monthly articles) in a ``tenant_tx``, with
+``workflows.starter.TemporalRunStarter`` — the same functions the API calls.
 
 Resuming: a run only takes the plan rows that are still pending (a row marked ``done`` on the sheet
 is skipped by ``read_plan``), so running ``icop backfill`` again over the same pipeline after a
@@ -17,7 +18,6 @@ call two ``SECURITY DEFINER`` lookups (``ops_pipeline_tenant``, ``ops_pipeline_s
 from __future__ import annotations
 
 import asyncio
-import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -65,36 +65,6 @@ async def pipeline_tenant(settings: Any, pipeline_id: UUID) -> UUID | None:
         return await conn.fetchval("SELECT ops_pipeline_tenant($1)", pipeline_id)  # type: ignore[no-any-return]
     finally:
         await conn.close()
-
-
-def system_tx(conn: asyncpg.Connection, tenant_id: UUID, plan: str, settings: Any, starter: Any) -> Any:
-    """A ``Tx`` for a command-line caller: the tenant's own plan, the role of an admin, no HTTP request."""
-    from gateway.config import GatewayConfig
-    from gateway.context import Principal, Services, Tx
-    from gateway.ratelimit.service import RateLimiter
-    from icop.security import TokenCodec
-    from icop.vault import Vault
-
-    config = GatewayConfig()
-    services = Services(
-        pool=None,
-        codec=TokenCodec(secrets.token_urlsafe(48), config.jwt_issuer, config.jwt_audience, 60),  # unused
-        vault=Vault.from_spec(settings.vault_keys.get_secret_value()),
-        config=config,
-        limiter=RateLimiter(config),
-        extras={"settings": settings, "run_starter": starter},
-    )
-    return Tx(conn, Principal(tenant_id, UUID(int=0), "user", "admin", plan), services)
-
-
-async def _with_tx(pool: asyncpg.Pool, tenant_id: UUID, settings: Any, starter: Any, fn: Any) -> Any:
-    from icop.db import tenant_tx
-
-    async with tenant_tx(pool, tenant_id) as conn:
-        plan = await conn.fetchval("SELECT plan FROM tenants WHERE id = $1", tenant_id)
-        if plan is None:
-            raise LookupError(f"tenant {tenant_id} does not exist")
-        return await fn(system_tx(conn, tenant_id, plan, settings, starter))
 
 
 BACKFILL_HELP = (
@@ -189,10 +159,11 @@ async def _start(
     prefix: str,
     rows_at_once: int,
 ) -> tuple[UUID, UUID]:
-    from gateway.runs import service
-    from gateway.runs.schemas import RunCreate
-    from gateway.runs.temporal_starter import TemporalRunStarter
-    from icop.db import create_pool
+    from icop.db import create_pool, tenant_tx
+    from icop.runs.admission import Actor, RunLimits, StartedBy, refusal_error
+    from icop.runs.service import start_run
+    from icop.statuses import RunKind
+    from workflows.starter import TemporalRunStarter
     from workflows.types import Queues
     from workflows.worker import connect
 
@@ -200,13 +171,20 @@ async def _start(
     if tenant_id is None:
         raise LookupError(f"no pipeline {pipeline}")
     starter = TemporalRunStarter(await connect(settings), Queues.with_prefix(prefix), rows_at_once)
-    body = RunCreate(kind="backfill", from_row=from_row, to_row=to_row)
+    requested = {"kind": "backfill", "from_row": from_row, "to_row": to_row, "by": "operator"}
+    progress = {"requested": {k: v for k, v in requested.items() if v is not None}}
     pool = await create_pool(settings.pg_dsn("app"), 1, 2)
     try:
-        run = await _with_tx(pool, tenant_id, settings, starter, lambda tx: service.start(tx, pipeline, body))
+        async with tenant_tx(pool, tenant_id) as conn:
+            started = await start_run(
+                conn, starter, RunLimits.from_settings(settings), Actor(StartedBy.OPERATOR), tenant_id,
+                pipeline, RunKind.BACKFILL, progress, from_row=from_row, to_row=to_row,
+            )  # fmt: skip
     finally:
         await pool.close()
-    return tenant_id, run.id
+    if started.run_id is None:
+        raise refusal_error(started.admission)
+    return tenant_id, started.run_id
 
 
 async def _follow(settings: Any, tenant_id: UUID, run_id: UUID) -> Any:
@@ -224,16 +202,21 @@ async def _follow(settings: Any, tenant_id: UUID, run_id: UUID) -> Any:
 
 
 async def _cancel(settings: Any, tenant_id: UUID, run_id: UUID, prefix: str) -> None:
-    from gateway.runs import service
-    from gateway.runs.temporal_starter import TemporalRunStarter
-    from icop.db import create_pool
+    from icop.db import create_pool, tenant_tx
+    from icop.errors import Conflict
+    from icop.runs.repository import cancel_run
+    from workflows.starter import TemporalRunStarter
     from workflows.types import Queues
     from workflows.worker import connect
 
     starter = TemporalRunStarter(await connect(settings), Queues.with_prefix(prefix))
     pool = await create_pool(settings.pg_dsn("app"), 1, 2)
     try:
-        await _with_tx(pool, tenant_id, settings, starter, lambda tx: service.cancel(tx, run_id))
+        async with tenant_tx(pool, tenant_id) as conn:
+            cancelled = await cancel_run(conn, tenant_id, run_id)
+            if cancelled is None:
+                raise Conflict("the run has already finished")
+            await starter.cancel(tenant_id, run_id, cancelled["workflow_id"])
     finally:
         await pool.close()
 

@@ -4,6 +4,7 @@ handlers."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import time
@@ -18,6 +19,8 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from icop.db import create_pool
+from icop.plans import plan_catalog
+from icop.runs.service import RunStarter
 from icop.security import TokenCodec
 from icop.settings import PLACEHOLDER, Settings
 from icop.vault import Vault
@@ -37,7 +40,6 @@ from .problems import Problem, install_problem_handlers
 from .quotas.endpoints import router as quotas_router
 from .ratelimit.service import RateLimiter
 from .runs.endpoints import router as runs_router
-from .runs.starter import RunStarter
 from .runs.temporal_starter import engine_extras
 from .tenants.endpoints import router as tenants_router
 from .usage.endpoints import router as usage_router
@@ -116,7 +118,8 @@ def create_app(
     run_starter: RunStarter | None = None,
 ) -> FastAPI:
     """Build the gateway. With ``pool`` the caller owns the pool; otherwise the app opens one at start-up."""
-    config = config or GatewayConfig()
+    # plan limits have one home (icop.plans, with the operator's ICOP_PLAN_LIMITS): the workers read it too
+    config = dataclasses.replace(config or GatewayConfig(), plans=plan_catalog(settings))
     svc = Services(
         pool=pool,
         codec=TokenCodec(_jwt_secret(settings), config.jwt_issuer, config.jwt_audience, config.access_ttl_s),

@@ -200,6 +200,11 @@ class Settings(BaseSettings):
     )
     subtopic_similarity_threshold: float = 0.85
 
+    # Plans: per-plan figures over icop.plans.DEFAULT_PLANS, e.g. {"starter": {"articles_per_month": 500}}
+    plan_limits: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="Overrides of the plans' limits (JSON), applied by icop.plans."
+    )
+
     embedded_emulators: bool = Field(
         default=True,
         description="Development on the embedded stack: providers without a key use the local emulators.",
@@ -242,6 +247,8 @@ class Settings(BaseSettings):
     social_threads_carousel_max: int = 20
     social_x_max_weighted_chars: int = 280
     social_x_url_weight: int = 23
+    social_x_posts_per_window: int = 300  # X: 300 posts per 3 h per user (200 per 15 min answers 429)
+    social_x_window_s: int = 10_800
     social_x_monthly_post_cap: int = 0  # legacy plan post cap per account and month; 0: no count cap
     social_x_cost_create_usd: float = 0.015  # X pay-per-use "Content: Create" per request
     social_x_cost_create_with_url_usd: float = 0.20  # X pay-per-use "Content: Create (with URL)" per request

@@ -5,7 +5,6 @@ Each function takes a connection opened by ``icop.db.tenant_tx`` and still filte
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -171,77 +170,3 @@ async def upsert_image(
         provider,
         prompt,
     )
-
-
-async def lock_tenant_runs(conn: asyncpg.Connection, tenant_id: UUID) -> None:
-    """Serialises run starts of one tenant until the transaction ends (the per-tenant active-run bound;
-    the gateway's run service takes the same lock)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"icop-runs:{tenant_id}")
-
-
-async def open_scheduled_run(
-    conn: asyncpg.Connection,
-    tenant_id: UUID,
-    pipeline_id: UUID,
-    run_id: UUID,
-    workflow_id: str,
-    max_active_runs: int,
-    monthly_articles: Callable[[str], int] | None = None,
-) -> tuple[bool, str]:
-    """Insert the ``scheduled`` run of one schedule fire, once; or record why the fire is skipped.
-
-    Returns (opened, reason). Same rules as the API: the pipeline must be active, have no run in
-    progress, the tenant must be under its bound of active runs and, with ``monthly_articles`` (the
-    plan's articles per month, by plan name), have articles left this month.
-    """
-    prior = await conn.fetchrow(
-        "SELECT error FROM pipeline_runs WHERE tenant_id = $1 AND id = $2", tenant_id, run_id
-    )
-    if prior is not None:  # a retried activity: the first attempt decided
-        skipped = (prior["error"] or "").startswith("skipped: ")
-        return (not skipped, prior["error"][len("skipped: ") :] if skipped else "")
-    status = await conn.fetchval(
-        "SELECT status FROM content_pipelines WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
-        tenant_id,
-        pipeline_id,
-    )
-    if status is None:
-        return False, "the pipeline no longer exists"
-    await lock_tenant_runs(conn, tenant_id)  # after the pipeline's row lock: the API's order
-    reason = ""
-    if status != "active":
-        reason = "the pipeline is paused"
-    elif await conn.fetchval(
-        "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND pipeline_id = $2 "
-        "AND status IN ('pending', 'running')",
-        tenant_id,
-        pipeline_id,
-    ):
-        reason = "another run of this pipeline is in progress"
-    else:
-        active = await conn.fetchval(
-            "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND status IN ('pending', 'running')",
-            tenant_id,
-        )
-        if active >= max_active_runs:
-            reason = f"the tenant already has {active} active runs (limit {max_active_runs})"
-        elif monthly_articles is not None:
-            from gateway.runs.repository import RunRepository
-
-            plan = await conn.fetchval("SELECT plan FROM tenants WHERE id = $1", tenant_id)
-            limit = monthly_articles(plan or "starter")
-            if await RunRepository().articles_this_month(conn, tenant_id) >= limit:
-                reason = f"the {plan} plan's {limit} articles for this month are used up"
-    await conn.execute(
-        """INSERT INTO pipeline_runs (id, tenant_id, pipeline_id, kind, status, workflow_id, progress, error,
-                                      finished_at)
-           VALUES ($1, $2, $3, 'scheduled', $4, $5, '{"requested": {"kind": "scheduled"}}'::jsonb, $6,
-                   CASE WHEN $4 = 'cancelled' THEN now() END)""",
-        run_id,
-        tenant_id,
-        pipeline_id,
-        "cancelled" if reason else "pending",
-        workflow_id,
-        f"skipped: {reason}" if reason else None,
-    )
-    return (not reason, reason)

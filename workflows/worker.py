@@ -138,6 +138,7 @@ async def build_activities(
         from icop.connectors.llm import make_llm
         from icop.connectors.sheets import make_sheets
         from icop.planning.service import CandidateExpander, SubtopicPlanner
+        from icop.runs.admission import RunLimits
 
         from .activities.planning import PlanningActivities
         from .activities.scheduled import ScheduledRunActivities
@@ -149,12 +150,7 @@ async def build_activities(
             )
         planner = SubtopicPlanner(pool, CandidateExpander(llm, count=30), cluster)
         acts.planning = PlanningActivities(pool, make_sheets(settings), planner)
-        from gateway.config import GatewayConfig
-
-        plans = GatewayConfig()  # the API's plan limits: a fire obeys the same monthly articles
-        acts.scheduled = ScheduledRunActivities(
-            pool, settings.tenant_max_active_runs, lambda plan: plans.plan(plan).articles_per_month
-        )
+        acts.scheduled = ScheduledRunActivities(pool, RunLimits.from_settings(settings))
     if "agents" in modules:
         from icop.storage import make_store
 

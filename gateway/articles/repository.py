@@ -133,8 +133,3 @@ class ArticleRepository:
             "SELECT targets FROM content_pipelines WHERE tenant_id = $1 AND id = $2", tenant_id, pipeline_id
         )
         return [t for t in (targets or []) if isinstance(t, dict)]
-
-    async def account_limits(self, conn: asyncpg.Connection, tenant_id: UUID) -> list[asyncpg.Record]:
-        return await conn.fetch(
-            "SELECT platform, account_id, limits FROM social_account_limits WHERE tenant_id = $1", tenant_id
-        )

@@ -14,15 +14,16 @@ from uuid import UUID
 from temporalio.service import RPCError, RPCStatusCode
 
 from icop.errors import Conflict, NotFound
+from icop.runs.service import EngineUnavailable
 from icop.settings import Settings, get_settings
-from icop.social.limits import PlatformLimits, limits_for
+from icop.social import repository as social_repo
+from icop.social.limits import AccountLimits, PlatformLimits, as_platform, limits_for
 from icop.social.text import ArticleText, meta_length, render, x_weighted_length
 from icop.storage import ObjectNotFound, ObjectStore, make_store
 from workflows.types import Approval, article_workflow_id
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
-from ..runs.service import EngineUnavailable
 from .approvals import ApprovalSignaller
 from .repository import ArticleRepository
 from .schemas import ArticleOut, ArticleSummary, DraftOut, EditorOut, ImageOut, PreviewOut
@@ -241,16 +242,13 @@ async def previews(tx: Tx, article_id: UUID) -> list[PreviewOut]:
     if row is None:
         raise NotFound("no such article")
     s = settings_of(tx)
-    overrides = {
-        (r["platform"], r["account_id"]): r["limits"]
-        for r in await repo.account_limits(tx.conn, tx.tenant_id)
-    }
+    account_limits = AccountLimits(s, await social_repo.account_overrides(tx.conn, tx.tenant_id))
 
     def limits(platform: str, account_id: str) -> PlatformLimits:
         try:
-            return limits_for(platform, s, overrides.get((platform, account_id)))  # type: ignore[arg-type]
+            return account_limits.of(platform, account_id)
         except ValueError:  # an override the publisher would refuse too: show the defaults' count
-            return limits_for(platform, s)  # type: ignore[arg-type]
+            return limits_for(as_platform(platform), s)
 
     out: list[PreviewOut] = []
     seen: set[tuple[str, str]] = set()

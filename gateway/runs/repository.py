@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -18,36 +17,6 @@ COLS = """r.id, r.pipeline_id, r.kind, r.status, r.workflow_id, r.progress, r.er
 
 
 class RunRepository:
-    async def insert(
-        self,
-        conn: asyncpg.Connection,
-        tenant_id: UUID,
-        pipeline_id: UUID,
-        kind: str,
-        progress: dict[str, Any],
-    ) -> asyncpg.Record:
-        run_id = await conn.fetchval(
-            "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind, progress) VALUES ($1, $2, $3, "
-            "$4) RETURNING id",
-            tenant_id,
-            pipeline_id,
-            kind,
-            progress,
-        )
-        row = await self.get(conn, tenant_id, run_id)
-        assert row is not None
-        return row
-
-    async def set_workflow(
-        self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID, workflow_id: str
-    ) -> None:
-        await conn.execute(
-            "UPDATE pipeline_runs SET workflow_id = $3 WHERE tenant_id = $1 AND id = $2",
-            tenant_id,
-            run_id,
-            workflow_id,
-        )
-
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
             f"SELECT {COLS} FROM pipeline_runs r WHERE r.tenant_id = $1 AND r.id = $2", tenant_id, run_id
@@ -73,36 +42,6 @@ class RunRepository:
             after[0] if after else None,
             after[1] if after else None,
             limit + 1,
-        )
-
-    async def cancel(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> bool:
-        status = await conn.execute(
-            """UPDATE pipeline_runs SET status = 'cancelled', finished_at = now()
-               WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'running')""",
-            tenant_id,
-            run_id,
-        )
-        return status.endswith(" 1")
-
-    async def active_count(self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
-            "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND pipeline_id = $2 "
-            "AND status IN ('pending', 'running')",
-            tenant_id,
-            pipeline_id,
-        )
-
-    async def tenant_active_count(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
-            "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND status IN ('pending', 'running')",
-            tenant_id,
-        )
-
-    async def articles_this_month(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
-            "SELECT count(*) FROM generated_articles WHERE tenant_id = $1 "
-            "AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
-            tenant_id,
         )
 
     async def rows(

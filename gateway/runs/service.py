@@ -1,8 +1,6 @@
-"""Rules: one active run per pipeline; at most ``tenant_max_active_runs`` active runs per tenant (so one
-tenant's back-fills cannot starve the others: 429 beyond it); runs refuse to start when the plan's
-monthly articles are used up. A run whose workflow cannot be started (engine down) is not recorded: 503.
-
-Callers outside a request (``icop backfill``) use the same functions with a ``Tx`` of their own.
+"""Runs through the API: the rules of starting one are the core's (``icop.runs.admission``: pipeline
+active with no run in progress, the tenant's bound of active runs, the plan's monthly articles); this
+module turns its refusals into problems. A run whose workflow cannot be started is not recorded: 503.
 """
 
 from __future__ import annotations
@@ -12,18 +10,19 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from temporalio.service import RPCError
 
-from icop.errors import Conflict, DomainError, InvalidRequest, NotFound, PlanLimitExceeded
+from icop.errors import Conflict, InvalidRequest, NotFound
+from icop.runs.admission import Actor, RunLimits, StartedBy, refusal_error
+from icop.runs.repository import cancel_run
+from icop.runs.service import RecordOnlyStarter, RunStarter, start_run
 from icop.settings import Settings
-from workflows.repository import lock_tenant_runs
+from icop.statuses import RunKind
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
 from ..pipelines.repository import PipelineRepository
 from .repository import RunRepository
 from .schemas import RunCreate, RunOut, RunRowOut
-from .starter import RecordOnlyStarter, RunRequest, RunStarter
 
 repo, pipelines = RunRepository(), PipelineRepository()
 
@@ -32,17 +31,9 @@ def to_out(row: asyncpg.Record) -> RunOut:
     return RunOut(**dict(row))
 
 
-class TooManyActiveRuns(DomainError):
-    status, title = 429, "Too many active runs"
-
-
-class EngineUnavailable(DomainError):
-    status, title = 503, "Workflow engine unavailable"
-
-
-def max_active_runs(tx: Tx) -> int:
+def limits_of(tx: Tx) -> RunLimits:
     settings = tx.services.extras.get("settings")
-    return (settings or Settings()).tenant_max_active_runs  # type: ignore[no-any-return]
+    return RunLimits.from_settings(settings or Settings())
 
 
 def starter_of(tx: Tx) -> RunStarter:
@@ -52,48 +43,33 @@ def starter_of(tx: Tx) -> RunStarter:
 async def start(tx: Tx, pipeline_id: UUID, body: RunCreate) -> RunOut:
     requested = body.model_dump(exclude_none=True)
     return await _start(
-        tx, pipeline_id, body.kind, {"requested": requested}, from_row=body.from_row, to_row=body.to_row
+        tx,
+        pipeline_id,
+        RunKind(body.kind),
+        {"requested": requested},
+        from_row=body.from_row,
+        to_row=body.to_row,
     )
 
 
 async def _start(
     tx: Tx,
     pipeline_id: UUID,
-    kind: str,
+    kind: RunKind,
     progress: dict[str, Any],
     *,
     from_row: int | None = None,
     to_row: int | None = None,
     rows: tuple[int, ...] | None = None,
 ) -> RunOut:
-    pipeline = await pipelines.get(tx.conn, tx.tenant_id, pipeline_id, for_update=True)  # serialises starts
-    if pipeline is None:
-        raise NotFound("no such pipeline")
-    if pipeline["status"] != "active":
-        raise Conflict("the pipeline is paused; resume it before starting a run")
-    if await repo.active_count(tx.conn, tx.tenant_id, pipeline_id):
-        raise Conflict("this pipeline already has a run in progress; cancel it or wait for it to finish")
-    await lock_tenant_runs(tx.conn, tx.tenant_id)  # serialises this tenant's starts (the bound below)
-    bound, active = max_active_runs(tx), await repo.tenant_active_count(tx.conn, tx.tenant_id)
-    if active >= bound:
-        raise TooManyActiveRuns(
-            f"this tenant already has {active} active runs (limit {bound}); wait for one to finish or "
-            "cancel one",
-            headers={"Retry-After": "60"},
-        )
-    limit = tx.services.config.plan(tx.who.plan).articles_per_month
-    if await repo.articles_this_month(tx.conn, tx.tenant_id) >= limit:
-        raise PlanLimitExceeded(f"the {tx.who.plan} plan's {limit} articles for this month are used up")
-    row = await repo.insert(tx.conn, tx.tenant_id, pipeline_id, kind, progress)
-    try:
-        workflow_id = await starter_of(tx).start(
-            RunRequest(tx.tenant_id, pipeline_id, row["id"], kind, from_row, to_row, rows)
-        )
-    except (OSError, RuntimeError, RPCError) as e:  # OSError includes timeouts; not recorded (rollback)
-        raise EngineUnavailable(f"the run could not be started ({type(e).__name__}); try again") from e
-    if workflow_id:
-        await repo.set_workflow(tx.conn, tx.tenant_id, row["id"], workflow_id)
-        row = await repo.get(tx.conn, tx.tenant_id, row["id"])
+    started = await start_run(
+        tx.conn, starter_of(tx), limits_of(tx), Actor(StartedBy.API, tx.who.role), tx.tenant_id,
+        pipeline_id, kind, progress, from_row=from_row, to_row=to_row, rows=rows,
+    )  # fmt: skip
+    if started.run_id is None:
+        raise refusal_error(started.admission)
+    row = await repo.get(tx.conn, tx.tenant_id, started.run_id)
+    assert row is not None
     return to_out(row)
 
 
@@ -152,17 +128,16 @@ async def retry(tx: Tx, run_id: UUID) -> RunOut:
     if not failed:
         raise Conflict("no row failed in this run; there is nothing to retry")
     progress = {"requested": {"kind": "manual", "retry_of": str(run_id), "rows": failed}}
-    return await _start(tx, run["pipeline_id"], "manual", progress, rows=tuple(failed))
+    return await _start(tx, run["pipeline_id"], RunKind.MANUAL, progress, rows=tuple(failed))
 
 
 async def cancel(tx: Tx, run_id: UUID) -> RunOut:
     row = await repo.get(tx.conn, tx.tenant_id, run_id)
     if row is None:
         raise NotFound("no such run")
-    if not await repo.cancel(tx.conn, tx.tenant_id, run_id):
+    cancelled = await cancel_run(tx.conn, tx.tenant_id, run_id)
+    if cancelled is None:
         raise Conflict(f"the run is already {row['status']}")
-    try:
-        await starter_of(tx).cancel(tx.tenant_id, run_id, row["workflow_id"])
-    except (OSError, RuntimeError, RPCError) as e:  # the run stays as it was: the transaction rolls back
-        raise EngineUnavailable(f"the run could not be cancelled ({type(e).__name__}); try again") from e
+    # EngineUnavailable: the run stays as it was (the transaction rolls back)
+    await starter_of(tx).cancel(tx.tenant_id, run_id, cancelled["workflow_id"])
     return await get(tx, run_id)

@@ -19,6 +19,14 @@ Platform = Literal["facebook", "instagram", "threads", "x"]
 PLATFORMS: tuple[Platform, ...] = ("facebook", "instagram", "threads", "x")
 
 
+def as_platform(name: str) -> Platform:
+    """A stored platform name as :data:`Platform` (ValueError for anything else)."""
+    for p in PLATFORMS:
+        if p == name:
+            return p
+    raise ValueError(f"not a publishing platform: {name!r}; one of {', '.join(PLATFORMS)}")
+
+
 @dataclass(frozen=True)
 class PlatformLimits:
     """What one account on one platform may post."""
@@ -77,6 +85,8 @@ def default_limits(platform: Platform, s: Settings) -> PlatformLimits:
         return PlatformLimits(
             "x",
             max_chars=s.social_x_max_weighted_chars,
+            posts_per_window=s.social_x_posts_per_window,
+            window=timedelta(seconds=s.social_x_window_s),
             monthly_post_cap=s.social_x_monthly_post_cap or None,
             url_weight=s.social_x_url_weight,
             cost_create_usd=s.social_x_cost_create_usd,
@@ -90,3 +100,16 @@ def default_limits(platform: Platform, s: Settings) -> PlatformLimits:
 def limits_for(platform: Platform, s: Settings, overrides: Mapping[str, Any] | None = None) -> PlatformLimits:
     """The limits for one account: settings defaults, then the account's overrides."""
     return default_limits(platform, s).with_overrides(overrides)
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """A tenant's limits per account: what the publisher enforces and what the quota API, the previews and
+    the dashboard show — the settings' defaults with each account's overrides, through one function."""
+
+    settings: Settings
+    overrides: Mapping[tuple[str, str], Mapping[str, Any]]
+
+    def of(self, platform: str, account_id: str) -> PlatformLimits:
+        """Raises ValueError for an unknown platform or an override that names no limit."""
+        return limits_for(as_platform(platform), self.settings, self.overrides.get((platform, account_id)))

@@ -26,7 +26,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -35,7 +34,9 @@ import asyncpg
 from icop.db import tenant_tx
 from icop.events import hooks
 from icop.settings import Settings
+from icop.statuses import PostStatus
 
+from . import repository as repo
 from .clients import (
     GraphClientBase,
     MetaTokenExtender,
@@ -47,7 +48,8 @@ from .clients import (
     XClient,
 )
 from .errors import ErrorKind, PlatformError
-from .limits import Platform, PlatformLimits, limits_for
+from .limits import AccountLimits, Platform, PlatformLimits
+from .quota import Usage, Wait, crossings, decide, month_start, window_of
 from .text import ArticleText, RenderedPost, render
 from .tokens import Credential, TokenStore
 
@@ -78,7 +80,11 @@ class PublishOutcome:
 
     @property
     def done(self) -> bool:
-        return self.status in ("published", "dry_run", "failed", "needs_reauth")
+        return self.status in PostStatus.resting()
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> PublishOutcome:
+        return cls(row["id"], row["status"], row["platform_post_id"], row["not_before"], row["error"])
 
 
 def idempotency_key(tenant_id: UUID, article_id: UUID, platform: str, account_id: str) -> str:
@@ -86,26 +92,16 @@ def idempotency_key(tenant_id: UUID, article_id: UUID, platform: str, account_id
     return f"{platform}:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-def _lock_key(tenant_id: UUID, platform: str, account_id: str) -> int:
-    digest = hashlib.sha256(f"icop-quota|{tenant_id}|{platform}|{account_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _next_month(t: datetime) -> datetime:
-    first = t.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first + timedelta(days=32)).replace(day=1)
-
-
-class _Stop(Exception):
-    """Internal: the call ends with this outcome."""
-
-    def __init__(self, outcome: PublishOutcome) -> None:
-        super().__init__(outcome.status)
-        self.outcome = outcome
+def _not_due(row: asyncpg.Record, now: datetime) -> bool:
+    return row["status"] == PostStatus.WAITING_QUOTA and bool(row["not_before"]) and row["not_before"] > now
 
 
 class Publisher:
-    """Publishes targets; plain Python over asyncpg (a Temporal activity is a thin shell over it)."""
+    """Publishes targets; plain Python over asyncpg (a Temporal activity is a thin shell over it).
+
+    Every step returns a value: the next thing it needs (a credential, a claimed row, a platform's
+    answer), or the :class:`PublishOutcome` the call ends with.
+    """
 
     def __init__(
         self,
@@ -120,199 +116,154 @@ class Publisher:
 
     async def limits(self, tenant_id: UUID, platform: Platform, account_id: str) -> PlatformLimits:
         async with tenant_tx(self.pool, tenant_id) as conn:
-            overrides = await conn.fetchval(
-                "SELECT limits FROM social_account_limits"
-                " WHERE tenant_id = $1 AND platform = $2 AND account_id = $3",
-                tenant_id,
-                platform,
-                account_id,
-            )
-        return limits_for(platform, self.s, overrides)
+            overrides = await repo.account_overrides(conn, tenant_id, platform, account_id)
+        return AccountLimits(self.s, overrides).of(platform, account_id)
 
     async def preview(self, target: PublishTarget) -> RenderedPost:
         """The text and cost of a post before it is sent (the cost of a link on X included)."""
         lim = await self.limits(target.tenant_id, target.platform, target.account_id)
         return render(target.article, lim, link_in_text=target.link_in_text)
 
-    async def publish(self, target: PublishTarget) -> PublishOutcome:
-        try:
-            return await self._publish(target)
-        except _Stop as stop:
-            return stop.outcome
-
-    # ---- the flow ------------------------------------------------------------------------------
-
-    async def _publish(self, t: PublishTarget) -> PublishOutcome:
+    async def publish(self, t: PublishTarget) -> PublishOutcome:
         lim = await self.limits(t.tenant_id, t.platform, t.account_id)
         rendered = render(t.article, lim, link_in_text=t.link_in_text)
         row = await self._ensure_row(t, rendered)
         if t.dry_run:
             return await self._dry_run(t, row, rendered)
-        if row["status"] in ("published", "failed") or (
-            row["status"] == "waiting_quota" and row["not_before"] and row["not_before"] > datetime.now(UTC)
-        ):
-            return self._outcome(row)  # done, or not due yet: no platform call at all
+        if row["status"] in (PostStatus.PUBLISHED, PostStatus.FAILED) or _not_due(row, datetime.now(UTC)):
+            return PublishOutcome.of(row)  # done, or not due yet: no platform call at all
 
-        cred = await self.tokens.get(t.tenant_id, t.platform, t.account_id)
-        if cred is None or cred.status != "active":
-            reason = (
-                cred.status_reason if cred else None
-            ) or f"no connected {t.platform} account {t.account_id}"
-            return await self._finish(
-                t, row["id"], "needs_reauth", reason=f"sign in again: {reason}", release=True
-            )
-        cred = await self._fresh(cred, t, row["id"])
-        cred = await self._extend_meta(cred, t, row["id"])
+        cred = await self._credential(t, row["id"])
+        if isinstance(cred, PublishOutcome):
+            return cred
         client = self.clients[t.platform]
-
         live: PublishingLimit | None = None
-        maybe_sent = row["reconcile_required"] or row["status"] in ("unknown", "publishing")
+        maybe_sent = row["reconcile_required"] or row["status"] in (PostStatus.UNKNOWN, PostStatus.PUBLISHING)
         if not maybe_sent and lim.posts_per_window is not None:
-            try:
-                live = await client.publishing_limit(t.account_id, cred.access_token)
-            except PlatformError as e:
-                if e.kind in (ErrorKind.AUTH_EXPIRED, ErrorKind.AUTH_REVOKED):
-                    return await self._auth_failed(t, row["id"], cred, e)
-                log.warning("%s publishing limit unavailable (%s); using settings", t.platform, e.kind)
-
+            reported = await self._live_limit(t, client, cred, row["id"])
+            if isinstance(reported, PublishOutcome):
+                return reported
+            live = reported
         claim = await self._claim(t, rendered, lim, live)
+        if isinstance(claim, PublishOutcome):
+            return claim
+        return await self._send(t, client, cred, claim, rendered)
+
+    # ---- the flow ------------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        t: PublishTarget,
+        client: SocialClient,
+        cred: Credential,
+        claim: asyncpg.Record,
+        rendered: RenderedPost,
+    ) -> PublishOutcome:
+        post_id = claim["id"]
         post = PostRequest(claim["text"], tuple(claim["media_urls"]), rendered.link)
         since: datetime = claim["created_at"]
         reconcile_first = bool(claim["reconcile_required"])
-
         refreshed = False
         for _ in range(max(self.s.social_max_attempts, 1)):
             if reconcile_first:
-                found = await self._reconcile(t, client, cred, post, since, claim["id"])
+                found = await self._reconcile(t, client, cred, post, since, post_id)
+                if isinstance(found, PublishOutcome):
+                    return found
                 if found is not None:
-                    return await self._published(t, claim["id"], found)
-                await self._mark_sending(t, claim["id"])  # confirmed absent: sending again is safe
-                reconcile_first = False
+                    return await self._published(t, post_id, found)
+                await self._set(t, post_id, status=PostStatus.PUBLISHING, reconcile_required=False)
+                reconcile_first = False  # confirmed absent: sending again is safe
             try:
                 result = await client.publish(t.account_id, cred.access_token, post)
             except PlatformError as e:
                 if e.kind is ErrorKind.AMBIGUOUS:
-                    await self._mark_unknown(t, claim["id"], e.message)
+                    await self._set(
+                        t, post_id, status=PostStatus.UNKNOWN, reconcile_required=True,
+                        error=f"no answer after sending: {e.message}",
+                    )  # fmt: skip
                     reconcile_first = True
                     continue
                 if e.kind is ErrorKind.AUTH_EXPIRED and not refreshed and self._refreshable(cred):
-                    cred = await self._rotate(cred, t, claim["id"])
-                    refreshed = True
+                    rotated = await self._rotate(cred, t, post_id)
+                    if isinstance(rotated, PublishOutcome):
+                        return rotated
+                    cred, refreshed = rotated, True
                     continue
-                return await self._failed_call(t, claim["id"], cred, e)
-            return await self._published(t, claim["id"], result)
+                return await self._failed_call(t, post_id, cred, e)
+            return await self._published(t, post_id, result)
         if reconcile_first:  # the last send was ambiguous: one more look before giving up for now
-            found = await self._reconcile(t, client, cred, post, since, claim["id"])
+            found = await self._reconcile(t, client, cred, post, since, post_id)
+            if isinstance(found, PublishOutcome):
+                return found
             if found is not None:
-                return await self._published(t, claim["id"], found)
-        nb = datetime.now(UTC) + timedelta(seconds=60)
+                return await self._published(t, post_id, found)
         return await self._finish(
-            t,
-            claim["id"],
-            "unknown",
+            t, post_id, PostStatus.UNKNOWN,
             reason="no answer from the platform; will reconcile before sending again",
-            not_before=nb,
-            release=False,
-        )
+            not_before=datetime.now(UTC) + timedelta(seconds=60), release=False,
+        )  # fmt: skip
 
     async def _ensure_row(self, t: PublishTarget, r: RenderedPost) -> asyncpg.Record:
         key = idempotency_key(t.tenant_id, t.article_id, t.platform, t.account_id)
-        # No conflict target: the key is a function of (article, platform, account), so a racing insert
-        # conflicts on both unique indexes and a targeted ON CONFLICT would raise on the other one.
         async with tenant_tx(self.pool, t.tenant_id) as conn:
-            await conn.execute(
-                """INSERT INTO posts (tenant_id, article_id, platform, account_id, idempotency_key, text,
-                                      media_urls,
-                                      cost_usd)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                   ON CONFLICT DO NOTHING""",
-                t.tenant_id,
-                t.article_id,
-                t.platform,
-                t.account_id,
-                key,
-                r.text,
-                list(t.media_urls),
-                r.cost_usd,
-            )
-            return await conn.fetchrow(
-                "SELECT * FROM posts"
-                " WHERE tenant_id = $1 AND article_id = $2 AND platform = $3 AND account_id = $4",
-                t.tenant_id,
-                t.article_id,
-                t.platform,
-                t.account_id,
-            )
+            return await repo.ensure_post(
+                conn, t.tenant_id, t.article_id, t.platform, t.account_id, key, r.text,
+                list(t.media_urls), r.cost_usd,
+            )  # fmt: skip
 
     async def _dry_run(self, t: PublishTarget, row: asyncpg.Record, r: RenderedPost) -> PublishOutcome:
-        if row["reconcile_required"] or row["status"] not in (
-            "pending",
-            "dry_run",
-            "waiting_quota",
-            "failed",
-        ):
-            return self._outcome(row)  # never overwrite what was (or may have been) sent
+        rewritable = (PostStatus.PENDING, PostStatus.DRY_RUN, PostStatus.WAITING_QUOTA, PostStatus.FAILED)
+        if row["reconcile_required"] or row["status"] not in rewritable:
+            return PublishOutcome.of(row)  # never overwrite what was (or may have been) sent
         async with tenant_tx(self.pool, t.tenant_id) as conn:
-            row = await conn.fetchrow(
-                """UPDATE posts SET status = 'dry_run', text = $2, media_urls = $3, cost_usd = $4,
-                          error = NULL,
-                          updated_at = now() WHERE id = $1 RETURNING *""",
-                row["id"],
-                r.text,
-                list(t.media_urls),
-                r.cost_usd,
-            )
-        return self._outcome(row)
+            row = await repo.update_post(
+                conn, t.tenant_id, row["id"], status=PostStatus.DRY_RUN, text=r.text,
+                media_urls=list(t.media_urls), cost_usd=r.cost_usd, error=None,
+            )  # fmt: skip
+        return PublishOutcome.of(row)
+
+    async def _live_limit(
+        self, t: PublishTarget, client: SocialClient, cred: Credential, post_id: UUID
+    ) -> PublishingLimit | PublishOutcome | None:
+        """The platform's own publishing cap, when it reports one."""
+        try:
+            return await client.publishing_limit(t.account_id, cred.access_token)
+        except PlatformError as e:
+            if e.kind in (ErrorKind.AUTH_EXPIRED, ErrorKind.AUTH_REVOKED):
+                return await self._auth_failed(t, post_id, cred, e)
+            log.warning("%s publishing limit unavailable (%s); using settings", t.platform, e.kind)
+            return None
 
     async def _claim(
         self, t: PublishTarget, r: RenderedPost, lim: PlatformLimits, live: PublishingLimit | None
-    ) -> asyncpg.Record:
-        """Lock the row, decide, reserve quota, mark 'publishing'. Raises _Stop when nothing is to be sent."""
+    ) -> asyncpg.Record | PublishOutcome:
+        """Lock the row, decide, reserve quota, mark 'publishing' (a lease: another worker leaves the row
+        alone until it runs out). The claimed row, or the outcome when nothing is to be sent now."""
         lease = timedelta(seconds=self.s.social_publish_lease_s)
         async with tenant_tx(self.pool, t.tenant_id) as conn:
-            try:
-                row = await conn.fetchrow(
-                    "SELECT *, now() AS db_now FROM posts WHERE tenant_id = $1 AND article_id = $2 "
-                    "AND platform = $3 AND account_id = $4 FOR UPDATE",
-                    t.tenant_id,
-                    t.article_id,
-                    t.platform,
-                    t.account_id,
-                )
-                now: datetime = row["db_now"]
-                status = row["status"]
-                if status in ("published", "failed"):
-                    raise _Stop(self._outcome(row))
-                if status == "publishing" and row["updated_at"] > now - lease:
-                    raise _Stop(
-                        PublishOutcome(
-                            row["id"], "publishing", reason="another worker is publishing this post"
-                        )
-                    )
-                # A worker that died mid-call ('publishing' past its lease) may have posted.
-                maybe_sent = row["reconcile_required"] or status in ("unknown", "publishing")
-                if status == "waiting_quota" and row["not_before"] and row["not_before"] > now:
-                    raise _Stop(self._outcome(row))
-                # Reserve (a reservation this post still holds is reused, never doubled).
-                await self._reserve(conn, t, row["id"], r, lim, live, now)
-                if maybe_sent:
-                    text, media, cost = row["text"], row["media_urls"], row["cost_usd"]  # as possibly sent
-                else:
-                    text, media, cost = r.text, list(t.media_urls), r.cost_usd
-                # 'publishing' is a lease: another worker leaves the row alone until it runs out.
-                return await conn.fetchrow(
-                    """UPDATE posts SET status = 'publishing', reconcile_required = $5, text = $2,
-                              media_urls = $3, cost_usd = $4, attempts = attempts + 1, not_before = NULL,
-                              updated_at = now() WHERE id = $1 RETURNING *""",
-                    row["id"],
-                    text,
-                    media,
-                    cost,
-                    maybe_sent,
-                )
-            except _CommitAndStop as stop:
-                waiting = stop.outcome  # leaving the block normally commits the waiting state
-        raise _Stop(waiting)
+            row = await repo.post(conn, t.tenant_id, t.article_id, t.platform, t.account_id, for_update=True)
+            assert row is not None
+            now: datetime = row["db_now"]
+            status = row["status"]
+            if status in (PostStatus.PUBLISHED, PostStatus.FAILED) or _not_due(row, now):
+                return PublishOutcome.of(row)
+            if status == PostStatus.PUBLISHING and row["updated_at"] > now - lease:
+                return PublishOutcome(row["id"], status, reason="another worker is publishing this post")
+            # A worker that died mid-call ('publishing' past its lease) may have posted.
+            maybe_sent = row["reconcile_required"] or status in (PostStatus.UNKNOWN, PostStatus.PUBLISHING)
+            wait = await self._reserve(conn, t, row["id"], r, lim, live, now)
+            if wait is not None:
+                row = await repo.update_post(
+                    conn, t.tenant_id, row["id"], status=PostStatus.WAITING_QUOTA, not_before=wait.until,
+                    error=wait.reason,
+                )  # fmt: skip
+                await hooks.post_status_changed(conn, t.tenant_id, row)
+                return PublishOutcome.of(row)  # committed as the block ends
+            if maybe_sent:
+                text, media, cost = row["text"], row["media_urls"], row["cost_usd"]  # as possibly sent
+            else:
+                text, media, cost = r.text, list(t.media_urls), r.cost_usd
+            return await repo.claim(conn, t.tenant_id, row["id"], text, media, cost, maybe_sent)
 
     async def _reserve(
         self,
@@ -323,161 +274,61 @@ class Publisher:
         lim: PlatformLimits,
         live: PublishingLimit | None,
         now: datetime,
-    ) -> None:
-        held = await conn.fetchval(
-            "SELECT 1 FROM platform_quota_usage"
-            " WHERE tenant_id = $1 AND post_id = $2 AND released_at IS NULL",
-            t.tenant_id,
-            post_id,
+    ) -> Wait | None:
+        """Reserve quota for the post (a reservation it still holds is reused, never doubled), or say
+        when to look again. The counts are read under the account's lock, so concurrent workers can never
+        exceed a cap."""
+        if await repo.holds_reservation(conn, t.tenant_id, post_id):
+            return None
+        await repo.lock_quota(conn, t.tenant_id, t.platform, t.account_id)
+        window = window_of(lim, live)
+        reserved = (
+            await repo.reserved_since(conn, t.tenant_id, t.platform, t.account_id, now - window.length)
+            if window.cap is not None
+            else []
         )
-        if held:
-            return
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock($1)", _lock_key(t.tenant_id, t.platform, t.account_id)
-        )
-        cap, window = lim.posts_per_window, lim.window
-        if live is not None:
-            cap, window = live.quota_total, timedelta(seconds=live.quota_duration_s)
-        if cap is not None:
-            used = await conn.fetchval(
-                """SELECT count(*) FROM platform_quota_usage WHERE tenant_id = $1 AND platform = $2
-                   AND account_id = $3 AND released_at IS NULL AND reserved_at > $4""",
-                t.tenant_id,
-                t.platform,
-                t.account_id,
-                now - window,
-            )
-            if used >= cap:
-                oldest = await conn.fetchval(
-                    """SELECT reserved_at FROM platform_quota_usage WHERE tenant_id = $1 AND platform = $2
-                       AND account_id = $3 AND released_at IS NULL AND reserved_at > $4
-                       ORDER BY reserved_at OFFSET $5 LIMIT 1""",
-                    t.tenant_id,
-                    t.platform,
-                    t.account_id,
-                    now - window,
-                    used - cap,
-                )
-                await self._wait(
-                    conn,
-                    post_id,
-                    oldest + window,
-                    f"{t.platform} limit of {cap} posts per {int(window.total_seconds() // 3600)} h reached",
-                )
-            if live is not None and live.quota_usage >= live.quota_total:
-                await self._wait(
-                    conn,
-                    post_id,
-                    now + timedelta(seconds=self.s.social_quota_recheck_s),
-                    f"{t.platform} reports its publishing quota used up",
-                )
+        usage = Usage(reserved)
         if t.platform == "x":
-            month = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-            if lim.monthly_post_cap is not None:
-                used = await conn.fetchval(
-                    """SELECT count(*) FROM platform_quota_usage WHERE tenant_id = $1 AND platform = 'x'
-                       AND account_id = $2 AND released_at IS NULL AND reserved_at >= $3""",
-                    t.tenant_id,
-                    t.account_id,
-                    month,
-                )
-                if used >= lim.monthly_post_cap:
-                    await self._wait(
-                        conn,
-                        post_id,
-                        _next_month(now),
-                        f"X monthly cap of {lim.monthly_post_cap} posts reached",
-                    )
-            if lim.monthly_budget_usd is not None:
-                # The budget is per tenant: serialise all of the tenant's X reservations on one key.
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_key(t.tenant_id, "x-budget", ""))
-                spent = await conn.fetchval(
-                    """SELECT coalesce(sum(cost_usd), 0) FROM platform_quota_usage WHERE tenant_id = $1
-                       AND platform = 'x' AND released_at IS NULL AND reserved_at >= $2""",
-                    t.tenant_id,
-                    month,
-                )
-                if spent + r.cost_usd > Decimal(str(lim.monthly_budget_usd)):
-                    await self._wait(
-                        conn,
-                        post_id,
-                        _next_month(now),
-                        f"monthly X budget of "
-                        f"${lim.monthly_budget_usd:.2f} would be exceeded (spent ${spent:.3f}, "
-                        f"this post ${r.cost_usd:.3f})",
-                    )
-        await self._announce_nearly_exhausted(conn, t, r, lim, cap, window, now)
-        await conn.execute(
-            """INSERT INTO platform_quota_usage (tenant_id, platform, account_id, post_id, cost_usd)
-               VALUES ($1, $2, $3, $4, $5)""",
-            t.tenant_id,
-            t.platform,
-            t.account_id,
-            post_id,
-            r.cost_usd,
-        )
-
-    async def _announce_nearly_exhausted(
-        self,
-        conn: asyncpg.Connection,
-        t: PublishTarget,
-        r: RenderedPost,
-        lim: PlatformLimits,
-        cap: int | None,
-        window: timedelta,
-        now: datetime,
-    ) -> None:
-        """``quota.nearly_exhausted`` when this reservation crosses 80 % of the account's posts per window
-        (or, on X, of the tenant's monthly budget); same transaction as the reservation."""
-        if cap is not None:
-            used = await conn.fetchval(
-                """SELECT count(*) FROM platform_quota_usage WHERE tenant_id = $1 AND platform = $2
-                   AND account_id = $3 AND released_at IS NULL AND reserved_at > $4""",
-                t.tenant_id,
-                t.platform,
-                t.account_id,
-                now - window,
+            month = month_start(now)
+            # The budget is per tenant: serialise all of the tenant's X reservations on one key.
+            await repo.lock_quota(conn, t.tenant_id, "x-budget", "")
+            usage = Usage(
+                reserved,
+                await repo.count_reserved_since(conn, t.tenant_id, "x", t.account_id, month),
+                await repo.x_spent_since(conn, t.tenant_id, month),
             )
-            if hooks.crosses(used, 1, cap):
-                hours = int(window.total_seconds() // 3600)
-                await hooks.quota_nearly_exhausted(
-                    conn, t.tenant_id, t.platform, t.account_id, used + 1, cap, f"posts per {hours} h"
-                )
-        budget = lim.monthly_budget_usd if t.platform == "x" else None
-        if budget:
-            month = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-            spent = await conn.fetchval(
-                """SELECT coalesce(sum(cost_usd), 0) FROM platform_quota_usage WHERE tenant_id = $1
-                   AND platform = 'x' AND released_at IS NULL AND reserved_at >= $2""",
-                t.tenant_id,
-                month,
+        recheck = timedelta(seconds=self.s.social_quota_recheck_s)
+        wait = decide(t.platform, lim, window, live, usage, r.cost_usd, now, recheck)
+        if wait is not None:
+            return wait
+        for mark in crossings(t.platform, lim, window, usage, r.cost_usd):
+            await hooks.quota_nearly_exhausted(
+                conn, t.tenant_id, t.platform, t.account_id, mark.used, mark.limit, mark.unit
             )
-            if hooks.crosses(float(spent), float(r.cost_usd), float(budget)):
-                total = float(spent) + float(r.cost_usd)
-                await hooks.quota_nearly_exhausted(
-                    conn, t.tenant_id, "x", t.account_id, total, float(budget), "USD per month"
-                )
-
-    async def _wait(self, conn: asyncpg.Connection, post_id: UUID, until: datetime, reason: str) -> None:
-        row = await conn.fetchrow(
-            """UPDATE posts SET status = 'waiting_quota', not_before = $2, error = $3, updated_at = now()
-               WHERE id = $1 RETURNING *""",
-            post_id,
-            until,
-            reason,
-        )
-        await hooks.post_status_changed(conn, row["tenant_id"], row)
-        # Commit this state (the raise would roll it back), then stop.
-        raise _CommitAndStop(self._outcome(row))
+        await repo.reserve(conn, t.tenant_id, t.platform, t.account_id, post_id, r.cost_usd)
+        return None
 
     # ---- tokens --------------------------------------------------------------------------------
+
+    async def _credential(self, t: PublishTarget, post_id: UUID) -> Credential | PublishOutcome:
+        """The account's token, refreshed or extended when it is close to expiry."""
+        cred = await self.tokens.get(t.tenant_id, t.platform, t.account_id)
+        if cred is None or cred.status != "active":
+            reason = (cred and cred.status_reason) or f"no connected {t.platform} account {t.account_id}"
+            return await self._finish(
+                t, post_id, PostStatus.NEEDS_REAUTH, reason=f"sign in again: {reason}", release=True
+            )
+        fresh = await self._fresh(cred, t, post_id)
+        if isinstance(fresh, PublishOutcome):
+            return fresh
+        return await self._extend_meta(fresh, t, post_id)
 
     def _refreshable(self, cred: Credential) -> bool:
         return (
             cred.platform == "x" and bool(cred.refresh_token) and isinstance(self.clients.get("x"), XClient)
         )
 
-    async def _fresh(self, cred: Credential, t: PublishTarget, post_id: UUID) -> Credential:
+    async def _fresh(self, cred: Credential, t: PublishTarget, post_id: UUID) -> Credential | PublishOutcome:
         margin = timedelta(seconds=self.s.social_token_refresh_margin_s)
         if cred.expires_at is None or cred.expires_at > datetime.now(UTC) + margin:
             return cred
@@ -486,10 +337,12 @@ class Publisher:
         if cred.expires_at <= datetime.now(UTC):
             reason = f"the {t.platform} token expired on {cred.expires_at:%Y-%m-%d}; sign in again"
             await self.tokens.mark_needs_reauth(cred, reason)
-            raise _Stop(await self._finish(t, post_id, "needs_reauth", reason=reason, release=True))
+            return await self._finish(t, post_id, PostStatus.NEEDS_REAUTH, reason=reason, release=True)
         return cred
 
-    async def _extend_meta(self, cred: Credential, t: PublishTarget, post_id: UUID) -> Credential:
+    async def _extend_meta(
+        self, cred: Credential, t: PublishTarget, post_id: UUID
+    ) -> Credential | PublishOutcome:
         """Renew a Meta long-lived token within ``social_meta_extend_before_s`` of its expiry."""
         before = timedelta(seconds=self.s.social_meta_extend_before_s)
         client = self.clients.get(t.platform)
@@ -512,11 +365,11 @@ class Publisher:
             return await self.tokens.rotate(cred, refresh)
         except PlatformError as e:
             if e.kind in (ErrorKind.AUTH_REVOKED, ErrorKind.AUTH_EXPIRED):
-                raise _Stop(await self._auth_failed(t, post_id, cred, e)) from None
+                return await self._auth_failed(t, post_id, cred, e)
             log.warning("%s token extension failed (%s); using the current token", t.platform, e.kind)
             return cred
 
-    async def _rotate(self, cred: Credential, t: PublishTarget, post_id: UUID) -> Credential:
+    async def _rotate(self, cred: Credential, t: PublishTarget, post_id: UUID) -> Credential | PublishOutcome:
         x = self.clients["x"]
         assert isinstance(x, XClient)
 
@@ -527,8 +380,8 @@ class Publisher:
             return await self.tokens.rotate(cred, refresh)
         except PlatformError as e:
             if e.kind is ErrorKind.AUTH_REVOKED:
-                raise _Stop(await self._auth_failed(t, post_id, cred, e)) from None
-            raise _Stop(await self._failed_call(t, post_id, cred, e)) from None
+                return await self._auth_failed(t, post_id, cred, e)
+            return await self._failed_call(t, post_id, cred, e)
 
     async def _auth_failed(
         self, t: PublishTarget, post_id: UUID, cred: Credential, e: PlatformError, release: bool = True
@@ -538,7 +391,7 @@ class Publisher:
             "sign in again"
         )
         await self.tokens.mark_needs_reauth(cred, reason)
-        return await self._finish(t, post_id, "needs_reauth", reason=reason, release=release)
+        return await self._finish(t, post_id, PostStatus.NEEDS_REAUTH, reason=reason, release=release)
 
     # ---- outcomes ------------------------------------------------------------------------------
 
@@ -550,25 +403,19 @@ class Publisher:
         post: PostRequest,
         since: datetime,
         post_id: UUID,
-    ) -> PublishResult | None:
+    ) -> PublishResult | PublishOutcome | None:
+        """The post if the platform has it, None if it does not, or the outcome when it cannot tell."""
         try:
             return await client.reconcile(t.account_id, cred.access_token, post, since)
         except PlatformError as e:
             if e.kind in (ErrorKind.AUTH_EXPIRED, ErrorKind.AUTH_REVOKED):
                 # Keep the reservation: the post may exist. reconcile_required stays set.
-                raise _Stop(await self._auth_failed(t, post_id, cred, e, release=False)) from None
+                return await self._auth_failed(t, post_id, cred, e, release=False)
             # Cannot tell whether it exists: do not send again now; come back later.
-            nb = datetime.now(UTC) + timedelta(seconds=max(e.retry_after or 0, 30))
-            raise _Stop(
-                await self._finish(
-                    t,
-                    post_id,
-                    "unknown",
-                    reason=f"reconcile failed: {e.message}",
-                    not_before=nb,
-                    release=False,
-                )
-            ) from None
+            return await self._finish(
+                t, post_id, PostStatus.UNKNOWN, reason=f"reconcile failed: {e.message}",
+                not_before=datetime.now(UTC) + timedelta(seconds=max(e.retry_after or 0, 30)), release=False,
+            )  # fmt: skip
 
     async def _failed_call(
         self, t: PublishTarget, post_id: UUID, cred: Credential, e: PlatformError
@@ -577,57 +424,36 @@ class Publisher:
         if e.kind in (ErrorKind.AUTH_REVOKED, ErrorKind.AUTH_EXPIRED):
             return await self._auth_failed(t, post_id, cred, e)
         if e.kind is ErrorKind.RATE_LIMITED:
-            nb = now + timedelta(
-                seconds=e.retry_after if e.retry_after is not None else self.s.social_quota_recheck_s
-            )
+            wait_s = e.retry_after if e.retry_after is not None else self.s.social_quota_recheck_s
             return await self._finish(
-                t, post_id, "waiting_quota", reason=f"rate limited: {e.message}", not_before=nb, release=True
-            )
+                t, post_id, PostStatus.WAITING_QUOTA, reason=f"rate limited: {e.message}",
+                not_before=now + timedelta(seconds=wait_s), release=True,
+            )  # fmt: skip
         if e.kind is ErrorKind.RETRYABLE:
-            nb = now + timedelta(seconds=e.retry_after if e.retry_after is not None else 30)
+            wait_s = e.retry_after if e.retry_after is not None else 30
             return await self._finish(
-                t, post_id, "pending", reason=f"temporary failure: {e.message}", not_before=nb, release=True
-            )
+                t, post_id, PostStatus.PENDING, reason=f"temporary failure: {e.message}",
+                not_before=now + timedelta(seconds=wait_s), release=True,
+            )  # fmt: skip
         return await self._finish(
-            t, post_id, "failed", reason=f"refused by {t.platform}: {e.message}", release=True
+            t, post_id, PostStatus.FAILED, reason=f"refused by {t.platform}: {e.message}", release=True
         )
 
-    async def _mark_sending(self, t: PublishTarget, post_id: UUID) -> None:
+    async def _set(self, t: PublishTarget, post_id: UUID, **values: Any) -> None:
         async with tenant_tx(self.pool, t.tenant_id) as conn:
-            await conn.execute(
-                "UPDATE posts SET status = 'publishing', reconcile_required = false, updated_at = now()"
-                " WHERE id = $1",
-                post_id,
-            )
-
-    async def _mark_unknown(self, t: PublishTarget, post_id: UUID, message: str) -> None:
-        async with tenant_tx(self.pool, t.tenant_id) as conn:
-            await conn.execute(
-                "UPDATE posts SET status = 'unknown', reconcile_required = true, error = $2,"
-                " updated_at = now() WHERE id = $1",
-                post_id,
-                f"no answer after sending: {message}",
-            )
+            await repo.update_post(conn, t.tenant_id, post_id, **values)
 
     async def _published(self, t: PublishTarget, post_id: UUID, res: PublishResult) -> PublishOutcome:
         async with tenant_tx(self.pool, t.tenant_id) as conn:
-            row = await conn.fetchrow(
-                """UPDATE posts SET status = 'published', platform_post_id = $2, permalink = $3, error = NULL,
-                          not_before = NULL, published_at = now(), updated_at = now(),
-                          reconcile_required = false
-                   WHERE id = $1 RETURNING *""",
-                post_id,
-                res.post_id,
-                res.permalink,
-            )
+            row = await repo.mark_published(conn, t.tenant_id, post_id, res.post_id, res.permalink)
             await hooks.post_status_changed(conn, t.tenant_id, row)
-        return self._outcome(row)
+        return PublishOutcome.of(row)
 
     async def _finish(
         self,
         t: PublishTarget,
         post_id: UUID,
-        status: str,
+        status: PostStatus,
         *,
         reason: str | None = None,
         not_before: datetime | None = None,
@@ -635,28 +461,9 @@ class Publisher:
     ) -> PublishOutcome:
         async with tenant_tx(self.pool, t.tenant_id) as conn:
             if release:
-                await conn.execute(
-                    "UPDATE platform_quota_usage SET released_at = now()"
-                    " WHERE post_id = $1 AND released_at IS NULL",
-                    post_id,
-                )
-            row = await conn.fetchrow(
-                """UPDATE posts SET status = $2, error = $3, not_before = $4, updated_at = now()
-                   WHERE id = $1 RETURNING *""",
-                post_id,
-                status,
-                reason,
-                not_before,
+                await repo.release(conn, t.tenant_id, post_id)
+            row = await repo.update_post(
+                conn, t.tenant_id, post_id, status=status, error=reason, not_before=not_before
             )
             await hooks.post_status_changed(conn, t.tenant_id, row)
-        return self._outcome(row)
-
-    @staticmethod
-    def _outcome(row: asyncpg.Record) -> PublishOutcome:
-        return PublishOutcome(
-            row["id"], row["status"], row["platform_post_id"], row["not_before"], row["error"]
-        )
-
-
-class _CommitAndStop(_Stop):
-    """Raised inside :meth:`Publisher._claim`'s transaction when its writes must be kept."""
+        return PublishOutcome.of(row)

@@ -186,7 +186,8 @@ async def test_articles_posts_quotas(
     quotas = {
         (q["platform"], q["account_id"]): q for q in (await client.get("/v1/quotas", headers=tenant.h)).json()
     }
-    assert quotas[("x", "acct-x")]["used"] == 3 and quotas[("x", "acct-x")]["limit"] == 100
+    assert quotas[("x", "acct-x")]["used"] == 3 and quotas[("x", "acct-x")]["limit"] == 300
+    assert quotas[("x", "acct-x")]["window_hours"] == 3
     assert quotas[("x", "acct-x")]["resets_at"] and float(quotas[("x", "acct-x")]["cost_usd_month"]) == 0.045
     assert quotas[("instagram", "ig")]["used"] == 0 and quotas[("instagram", "ig")]["resets_at"] is None
 

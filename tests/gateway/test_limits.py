@@ -6,27 +6,22 @@ import asyncpg
 import httpx
 
 from gateway.app import create_app
-from gateway.config import DEFAULT_PLANS, GatewayConfig, PlanLimits
 from icop.db import create_pool
 from icop.settings import Settings
 
 from .conftest import TenantHandle, client_for, remember, sign_up
 
 
-def _tight(requests: int) -> GatewayConfig:
-    plans = dict(DEFAULT_PLANS)
-    plans["starter"] = PlanLimits(
-        requests_per_window=requests, pipelines=3, connected_accounts=3, articles_per_month=200
-    )
-    return GatewayConfig(plans=plans, rate_window_s=60)
+def _tight(settings: Settings, requests: int) -> Settings:
+    return settings.model_copy(update={"plan_limits": {"starter": {"requests_per_window": requests}}})
 
 
 async def test_rate_limit_is_shared_by_gateway_processes(settings: Settings, app_pool: asyncpg.Pool) -> None:
     """Two gateway instances with their own pools (as two processes would) share one tenant budget."""
     second_pool = await create_pool(settings.pg_dsn("app"), max_size=2)
     try:
-        a = client_for(create_app(settings, config=_tight(4), pool=app_pool))
-        b = client_for(create_app(settings, config=_tight(4), pool=second_pool))
+        a = client_for(create_app(_tight(settings, 4), pool=app_pool))
+        b = client_for(create_app(_tight(settings, 4), pool=second_pool))
         async with a, b:
             t = await sign_up(a)
             g = await sign_up(a, plan="growth")  # a different plan and tenant keeps its own budget
@@ -44,7 +39,7 @@ async def test_rate_limit_is_shared_by_gateway_processes(settings: Settings, app
 
 
 async def test_rate_limit_counts_api_keys_too(settings: Settings, app_pool: asyncpg.Pool) -> None:
-    async with client_for(create_app(settings, config=_tight(2), pool=app_pool)) as c:
+    async with client_for(create_app(_tight(settings, 2), pool=app_pool)) as c:
         t = await sign_up(c)
         key = (await c.post("/v1/api-keys", headers=t.h, json={"name": "k"})).json()["key"]
         remember(key)

@@ -137,6 +137,6 @@ async def test_backfill_cli_runs_follows_and_resumes(
         WorkflowExecutionStatus.CANCELED,
         WorkflowExecutionStatus.RUNNING,  # cancellation requested, still unwinding
     )
-    assert runs[0]["progress"]["requested"] == {"kind": "backfill", "to_row": 2}
+    assert runs[0]["progress"]["requested"] == {"kind": "backfill", "to_row": 2, "by": "operator"}
     plan = sheets_admin.read_sheet(p.sheet_id)["ContentPlan"]
     assert plan[1][3] == "done" and plan[2][3] == "done", plan

@@ -24,11 +24,13 @@ from temporalio.client import (
     WorkflowExecutionStatus,
 )
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
 
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
 from icop.db import tenant_tx
+from icop.runs.admission import RunLimits
 from icop.settings import Settings
 from workflows.schedules import SCHEDULE_PREFIX
 from workflows.types import MODULES, Queues, ScheduledRunInput, run_workflow_id, schedule_id
@@ -272,25 +274,30 @@ async def test_temporal_down_pipeline_writes_stand_and_runs_are_refused(
 
 
 async def test_a_fire_is_skipped_when_the_plans_monthly_articles_are_used_up(
-    app_pool: asyncpg.Pool, sheets_admin: EmulatorAdmin
+    app_pool: asyncpg.Pool, sheets_admin: EmulatorAdmin, settings: Settings
 ) -> None:
     """The API's monthly-articles rule holds for schedule fires too (recorded as a skipped run)."""
-    from workflows import repository
-    from workflows.activities.scheduled import fire_run_id
+    from workflows.activities.scheduled import ScheduledRunActivities, fire_run_id
+    from workflows.types import OpenScheduledRunInput
 
     p = await make_pipeline(app_pool, sheets_admin, [["Tea", "", "en", ""]])
     async with tenant_tx(app_pool, p.tenant_id) as conn:  # the fixture's run is over: no run in progress
         await conn.execute("UPDATE pipeline_runs SET status = 'completed' WHERE id = $1", p.run_id)
     outcomes, rows = [], []
     for fire, limit in (("fire-a", 0), ("fire-b", 1)):
-        run_id = fire_run_id(f"{fire}-{p.pipeline_id}")
+        tight = settings.model_copy(update={"plan_limits": {"starter": {"articles_per_month": limit}}})
+        acts = ScheduledRunActivities(app_pool, RunLimits.from_settings(tight))
+        fire_id = f"{fire}-{p.pipeline_id}"
+        inp = OpenScheduledRunInput(str(p.tenant_id), str(p.pipeline_id), fire_id)
+        outcomes.append(await ActivityEnvironment().run(acts.open_scheduled_run, inp))
         async with tenant_tx(app_pool, p.tenant_id) as conn:
-            outcomes.append(
-                await repository.open_scheduled_run(
-                    conn, p.tenant_id, p.pipeline_id, run_id, f"wf-{fire}", 5, lambda _plan, n=limit: n
+            rows.append(
+                await conn.fetchrow(
+                    "SELECT status, error FROM pipeline_runs WHERE id = $1", fire_run_id(fire_id)
                 )
             )
-            rows.append(await conn.fetchrow("SELECT status, error FROM pipeline_runs WHERE id = $1", run_id))
-    assert outcomes[0] == (False, "the starter plan's 0 articles for this month are used up")
+    assert outcomes[0].run_id is None and outcomes[0].reason.startswith(
+        "the starter plan's 0 articles for this month are used up"
+    )
     assert rows[0]["status"] == "cancelled" and rows[0]["error"].startswith("skipped: the starter plan's")
-    assert outcomes[1] == (True, "") and rows[1]["status"] == "pending"  # no article yet: 1 left
+    assert outcomes[1].run_id is not None and rows[1]["status"] == "pending"  # no article yet: 1 left
