@@ -7,9 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ArticleStatus = Literal[
-    "pending", "writing", "awaiting_approval", "approved", "rejected", "ready", "published", "failed"
-]
+from icop.statuses import ArticleStatus
+
 WriterName = Literal["gpt", "claude", "gemini"]
 NO_NUL = r"^[^\x00]*$"
 # Output models: a field with a default is still always present in a response (required in the schema).

@@ -6,6 +6,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, SecretStr, model_validator
 
+from icop.statuses import CredentialStatus
+
 Platform = Literal["google", "facebook", "instagram", "threads", "x"]
 NO_NUL = r"^[^\x00]*$"
 
@@ -33,7 +35,7 @@ class CredentialOut(BaseModel):
     account_name: str
     scopes: list[str]
     expires_at: datetime | None
-    status: Literal["active", "needs_reauth", "revoked"]
+    status: CredentialStatus
     status_reason: str | None
     created_at: datetime
     updated_at: datetime

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from icop.statuses import PipelineStatus
+
 from ..timezones import check_timezone
 from .cron import parse as parse_cron
 
@@ -56,7 +58,7 @@ class PipelineFields(BaseModel):
     dry_run: bool = True
     subtopics_per_topic: int = Field(default=5, ge=1, le=50)
     settings: dict[str, Any] = Field(default_factory=dict)
-    status: Literal["active", "paused"] = "active"
+    status: PipelineStatus = PipelineStatus.ACTIVE
 
     _cron = field_validator("cron")(check_cron)
     _tz = field_validator("timezone")(check_timezone)
@@ -99,7 +101,7 @@ class PipelineUpdate(BaseModel):
     dry_run: bool | None = None
     subtopics_per_topic: int | None = Field(default=None, ge=1, le=50)
     settings: dict[str, Any] | None = None
-    status: Literal["active", "paused"] | None = None
+    status: PipelineStatus | None = None
 
 
 class PipelineOut(PipelineFields):

@@ -7,10 +7,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from icop.statuses import PostStatus
+
 PostPlatform = Literal["facebook", "instagram", "threads", "x"]
-PostStatus = Literal[
-    "pending", "publishing", "published", "failed", "waiting_quota", "needs_reauth", "dry_run", "unknown"
-]
 
 
 class PostOut(BaseModel):

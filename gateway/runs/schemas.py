@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-RunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
+from icop.statuses import RowStatus, RunKind, RunStatus
 
 
 class RunCreate(BaseModel):
@@ -26,7 +26,7 @@ class RunCreate(BaseModel):
 class RunOut(BaseModel):
     id: UUID
     pipeline_id: UUID
-    kind: Literal["scheduled", "manual", "backfill"]
+    kind: RunKind
     status: RunStatus
     workflow_id: str | None
     progress: dict[str, Any]
@@ -35,9 +35,6 @@ class RunOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-
-
-RowStatus = Literal["planning", "writing", "done", "failed", "invalid"]
 
 
 class RunRowOut(BaseModel):

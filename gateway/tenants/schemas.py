@@ -6,6 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from icop.statuses import TenantStatus
+
 from ..auth.schemas import EMAIL_PATTERN
 from ..timezones import check_timezone
 
@@ -17,7 +19,7 @@ class TenantOut(BaseModel):
     name: str
     plan: str
     timezone: str
-    status: str
+    status: TenantStatus
     created_at: datetime
 
 

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator
 
 from icop.events.schemas import EVENT_TYPES
+from icop.statuses import DeliveryStatus
 
 NO_NUL = r"^[^\x00]*$"
-DeliveryStatus = Literal["pending", "sending", "delivered", "dead"]
 
 
 def _known_types(v: list[str] | None) -> list[str] | None:

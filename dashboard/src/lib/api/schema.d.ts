@@ -772,7 +772,7 @@ export interface components {
             used: number;
             /**
              * Limit
-             * @description Cap per rolling window (null: no cap known).
+             * @description Posts per rolling window the publisher enforces (null: no count cap; the platform's own live figure, where it reports one, can only be lower).
              */
             limit: number | null;
             /** Window Hours */
@@ -782,6 +782,16 @@ export interface components {
              * @description When the oldest reservation leaves the window.
              */
             resets_at: string | null;
+            /**
+             * Monthly Post Cap
+             * @description X legacy plans: posts per account and calendar month (null: none).
+             */
+            monthly_post_cap?: number | null;
+            /**
+             * Monthly Budget Usd
+             * @description X pay-per-use: the tenant's budget per calendar month (UTC).
+             */
+            monthly_budget_usd?: number | null;
             /**
              * Cost Usd Month
              * @description Money spent on this account's posts this month (X pay-per-use).
@@ -881,11 +891,7 @@ export interface components {
             language: string;
             /** Title */
             title: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "writing" | "awaiting_approval" | "approved" | "rejected" | "ready" | "published" | "failed";
+            status: components["schemas"]["ArticleStatus"];
             /**
              * Mode
              * @enum {string}
@@ -922,6 +928,11 @@ export interface components {
             drafts: components["schemas"]["DraftOut"][];
             editor: components["schemas"]["EditorOut"] | null;
         };
+        /**
+         * ArticleStatus
+         * @enum {string}
+         */
+        ArticleStatus: "pending" | "writing" | "awaiting_approval" | "approved" | "rejected" | "ready" | "published" | "failed";
         /** ArticleSummary */
         ArticleSummary: {
             /**
@@ -939,11 +950,7 @@ export interface components {
             language: string;
             /** Title */
             title: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "writing" | "awaiting_approval" | "approved" | "rejected" | "ready" | "published" | "failed";
+            status: components["schemas"]["ArticleStatus"];
             /**
              * Mode
              * @enum {string}
@@ -1041,11 +1048,7 @@ export interface components {
             scopes: string[];
             /** Expires At */
             expires_at: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "active" | "needs_reauth" | "revoked";
+            status: components["schemas"]["CredentialStatus"];
             /** Status Reason */
             status_reason: string | null;
             /**
@@ -1059,6 +1062,11 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * CredentialStatus
+         * @enum {string}
+         */
+        CredentialStatus: "active" | "needs_reauth" | "revoked";
         /** CronPreview */
         CronPreview: {
             /**
@@ -1093,11 +1101,7 @@ export interface components {
             event_id: string;
             /** Event Type */
             event_type: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "sending" | "delivered" | "dead";
+            status: components["schemas"]["DeliveryStatus"];
             /** Attempts */
             attempts: number;
             /** Next Attempt At */
@@ -1135,11 +1139,7 @@ export interface components {
             event_id: string;
             /** Event Type */
             event_type: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "sending" | "delivered" | "dead";
+            status: components["schemas"]["DeliveryStatus"];
             /** Attempts */
             attempts: number;
             /** Next Attempt At */
@@ -1156,6 +1156,12 @@ export interface components {
              */
             created_at: string;
         };
+        /**
+         * DeliveryStatus
+         * @description A webhook delivery.
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "sending" | "delivered" | "dead";
         /**
          * DraftOut
          * @description One writer's draft, as the writer returned it.
@@ -1450,12 +1456,8 @@ export interface components {
             settings?: {
                 [key: string]: unknown;
             };
-            /**
-             * Status
-             * @default active
-             * @enum {string}
-             */
-            status?: "active" | "paused";
+            /** @default active */
+            status?: components["schemas"]["PipelineStatus"];
         };
         /** PipelineOut */
         PipelineOut: {
@@ -1521,12 +1523,8 @@ export interface components {
             settings?: {
                 [key: string]: unknown;
             };
-            /**
-             * Status
-             * @default active
-             * @enum {string}
-             */
-            status?: "active" | "paused";
+            /** @default active */
+            status?: components["schemas"]["PipelineStatus"];
             /**
              * Id
              * Format: uuid
@@ -1543,6 +1541,11 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * PipelineStatus
+         * @enum {string}
+         */
+        PipelineStatus: "active" | "paused";
         /**
          * PipelineUpdate
          * @description Any subset of the pipeline's fields; the result must still be a valid pipeline.
@@ -1580,8 +1583,7 @@ export interface components {
             settings?: {
                 [key: string]: unknown;
             } | null;
-            /** Status */
-            status?: ("active" | "paused") | null;
+            status?: components["schemas"]["PipelineStatus"] | null;
         };
         /** PlanRowProblem */
         PlanRowProblem: {
@@ -1637,11 +1639,7 @@ export interface components {
             platform: "facebook" | "instagram" | "threads" | "x";
             /** Account Id */
             account_id: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "publishing" | "published" | "failed" | "waiting_quota" | "needs_reauth" | "dry_run" | "unknown";
+            status: components["schemas"]["PostStatus"];
             /** Platform Post Id */
             platform_post_id: string | null;
             /** Permalink */
@@ -1671,6 +1669,11 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * PostStatus
+         * @enum {string}
+         */
+        PostStatus: "pending" | "publishing" | "published" | "failed" | "waiting_quota" | "needs_reauth" | "dry_run" | "unknown";
         /**
          * PreviewOut
          * @description One post as the platform will see it (or saw it), with its length in the platform's own unit.
@@ -1738,6 +1741,12 @@ export interface components {
              */
             reason: string;
         };
+        /**
+         * RowStatus
+         * @description A plan row within one run (``run_rows``).
+         * @enum {string}
+         */
+        RowStatus: "pending" | "planning" | "planned" | "writing" | "done" | "failed" | "invalid";
         /** RunCreate */
         RunCreate: {
             /**
@@ -1757,6 +1766,11 @@ export interface components {
              */
             to_row?: number | null;
         };
+        /**
+         * RunKind
+         * @enum {string}
+         */
+        RunKind: "scheduled" | "manual" | "backfill";
         /** RunOut */
         RunOut: {
             /**
@@ -1769,16 +1783,8 @@ export interface components {
              * Format: uuid
              */
             pipeline_id: string;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "scheduled" | "manual" | "backfill";
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "running" | "completed" | "failed" | "cancelled";
+            kind: components["schemas"]["RunKind"];
+            status: components["schemas"]["RunStatus"];
             /** Workflow Id */
             workflow_id: string | null;
             /** Progress */
@@ -1818,11 +1824,7 @@ export interface components {
             topic: string;
             /** Language */
             language: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "planning" | "writing" | "done" | "failed" | "invalid";
+            status: components["schemas"]["RowStatus"];
             /**
              * Reason
              * @description For failed and invalid rows: what went wrong and what to do.
@@ -1834,6 +1836,11 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * RunStatus
+         * @enum {string}
+         */
+        RunStatus: "pending" | "running" | "completed" | "failed" | "cancelled";
         /** SampleOut */
         SampleOut: {
             /**
@@ -1918,14 +1925,18 @@ export interface components {
             plan: string;
             /** Timezone */
             timezone: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["TenantStatus"];
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
         };
+        /**
+         * TenantStatus
+         * @enum {string}
+         */
+        TenantStatus: "active" | "suspended";
         /** TenantUpdate */
         TenantUpdate: {
             /** Name */
@@ -3949,7 +3960,7 @@ export interface operations {
     list_runs_v1_pipelines__pipeline_id__runs_get: {
         parameters: {
             query?: {
-                status?: ("pending" | "running" | "completed" | "failed" | "cancelled") | null;
+                status?: components["schemas"]["RunStatus"] | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -4269,7 +4280,7 @@ export interface operations {
     list_run_rows_v1_runs__run_id__rows_get: {
         parameters: {
             query?: {
-                status?: ("planning" | "writing" | "done" | "failed" | "invalid") | null;
+                status?: components["schemas"]["RowStatus"] | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -4429,7 +4440,7 @@ export interface operations {
     list_articles_v1_articles_get: {
         parameters: {
             query?: {
-                status?: ("pending" | "writing" | "awaiting_approval" | "approved" | "rejected" | "ready" | "published" | "failed") | null;
+                status?: components["schemas"]["ArticleStatus"] | null;
                 pipeline_id?: string | null;
                 run_id?: string | null;
                 language?: string | null;
@@ -4885,7 +4896,7 @@ export interface operations {
         parameters: {
             query?: {
                 platform?: ("facebook" | "instagram" | "threads" | "x") | null;
-                status?: ("pending" | "publishing" | "published" | "failed" | "waiting_quota" | "needs_reauth" | "dry_run" | "unknown") | null;
+                status?: components["schemas"]["PostStatus"] | null;
                 article_id?: string | null;
                 cursor?: string | null;
                 limit?: number;
@@ -5794,7 +5805,7 @@ export interface operations {
     list_deliveries_v1_webhooks__endpoint_id__deliveries_get: {
         parameters: {
             query?: {
-                status?: ("pending" | "sending" | "delivered" | "dead") | null;
+                status?: components["schemas"]["DeliveryStatus"] | null;
                 cursor?: string | null;
                 limit?: number;
             };
