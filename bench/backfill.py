@@ -214,10 +214,10 @@ def set_latencies(admin: Any, shape: Shape) -> None:
 
 
 async def run_pipeline(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
+    from cluster.sheet_pipeline import TARGETS, make_pipeline
     from emulators.client import EmulatorAdmin
     from icop.db import create_pool, tenant_tx
     from icop.settings import load_settings
-    from tests.workflows.conftest import TARGETS, make_pipeline
     from workflows.types import MODULES
     from workflows.worker import build_activities, close, connect, running_workers
 

@@ -18,10 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the candidate sets live with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's packages
 
-from tests.planning.themes import WIDE_THEMES as THEMES  # noqa: E402
-from tests.planning.themes import wide_candidates as themed_candidates  # noqa: E402
+from cluster.eval_themes import wide_candidates as themed_candidates  # noqa: E402
+from cluster.eval_themes import wide_themes  # noqa: E402
+
+THEMES = wide_themes()
 
 
 def quality(chosen_themes: list[str], total: int) -> tuple[float, float]:
@@ -66,8 +68,9 @@ def main() -> None:
             chosen_themes = [themes[docs.index(d["examples"][0])] for d in chosen]
             cov, dup = quality(chosen_themes, len(THEMES))
             ncov, ndup = quality(themes[:want], len(THEMES))
-            row = {"candidates": len(docs), "seconds": round(seconds, 2), "peak_rss_mib": stats["peak_rss_mib"],
-                   "subtopics": len(chosen), "coverage": round(cov, 2), "duplicate_rate": round(dup, 2),
+            row = {"candidates": len(docs), "seconds": round(seconds, 2),
+                   "peak_rss_mib": stats["peak_rss_mib"], "subtopics": len(chosen),
+                   "coverage": round(cov, 2), "duplicate_rate": round(dup, 2),
                    "naive_coverage": round(ncov, 2), "naive_duplicate_rate": round(ndup, 2)}  # fmt: skip
             rows.append(row)
             print(json.dumps(row))

@@ -7,6 +7,7 @@ import uuid
 
 import asyncpg
 
+from cluster.eval_themes import candidates
 from emulators.client import EmulatorAdmin
 from icop.connectors.llm import make_llm
 from icop.connectors.sheets import make_sheets
@@ -16,7 +17,6 @@ from icop.planning.run import plan_sheet
 from icop.planning.service import CandidateExpander, LlmLabeler, SubtopicPlanner
 from icop.planning.sheet_io import PlanSheet
 from icop.settings import Settings
-from tests.planning.themes import candidates
 
 HEADER = ["topic", "notes", "language", "status", "result"]
 

@@ -8,11 +8,13 @@ import asyncpg
 import numpy as np
 import pytest
 
+from cluster.eval_themes import candidates, narrow_themes, wide_candidates, wide_themes
 from icop.db import tenant_tx
 from icop.planning.clustering import SubtopicResult, TopicClusterer
 from icop.planning.plan import PlanRow
 from icop.planning.service import CandidateExpander, SubtopicPlanner
-from tests.planning.themes import THEMES, WIDE_THEMES, candidates, wide_candidates
+
+THEMES = narrow_themes()
 
 
 def theme_of(result: SubtopicResult, docs: list[str], themes: list[str]) -> set[str]:
@@ -37,7 +39,7 @@ def test_themes_that_share_every_framing_and_audience_are_told_apart(clusterer: 
     benchmark's set): the common part dominates the sentence embeddings, so themes are merged on
     centred embeddings. Every chosen sub-topic is a different theme, and nearly all themes are found."""
     docs, themes = wide_candidates(300)
-    want = len(WIDE_THEMES)
+    want = len(wide_themes())
     results = clusterer.subtopics("home coffee", "en", docs, want=want, threshold=0.85)[:want]
     chosen = [themes[docs.index(r.examples[0])] for r in results]
     assert len(set(chosen)) == len(chosen), chosen  # no theme twice

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from cluster.eval_themes import candidates, narrow_themes
 from icop.settings import Settings
-from tests.planning.themes import THEMES, candidates
+
+THEMES = narrow_themes()
 
 pytestmark = pytest.mark.slow  # a replica loads the model and warms BERTopic (≈ 15-25 s)
 

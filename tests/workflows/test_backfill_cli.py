@@ -17,13 +17,14 @@ import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from cluster.sheet_pipeline import make_pipeline
 from emulators.client import EmulatorAdmin
 from icop.db import tenant_tx
 from icop.settings import Settings
 from workflows.types import MODULES, Queues, run_workflow_id
 from workflows.worker import build_activities, close, running_workers
 
-from .conftest import ROOT, make_pipeline, run_icop
+from .conftest import ROOT, run_icop
 
 pytestmark = pytest.mark.slow
 

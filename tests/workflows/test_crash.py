@@ -33,13 +33,12 @@ import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from cluster.sheet_pipeline import TARGETS, make_pipeline
 from cluster.stack import LocalStack, StackState
 from emulators.client import EmulatorAdmin
 from icop.db import tenant_tx
 from icop.settings import Settings
 from workflows.types import PipelineRunInput, Progress, Queues, run_workflow_id
-
-from .conftest import TARGETS, make_pipeline
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,13 +15,12 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
+from cluster.sheet_pipeline import TARGETS, make_pipeline
 from emulators.client import EmulatorAdmin
 from icop.db import tenant_tx
 from icop.settings import Settings
 from workflows.types import MODULES, PipelineRunInput, Progress, Queues, run_workflow_id
 from workflows.worker import build_activities, close, running_workers
-
-from .conftest import TARGETS, make_pipeline
 
 pytestmark = pytest.mark.slow
 FAILURE_RATE = 0.3

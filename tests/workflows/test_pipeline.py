@@ -10,6 +10,7 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Replayer
 
+from cluster.sheet_pipeline import TARGETS, make_pipeline
 from emulators.client import EmulatorAdmin
 from icop.db import tenant_tx
 from icop.settings import Settings
@@ -23,8 +24,6 @@ from workflows.types import (
     topic_workflow_id,
 )
 from workflows.worker import ALL_WORKFLOWS, build_activities, close, running_workers
-
-from .conftest import TARGETS, make_pipeline
 
 pytestmark = pytest.mark.slow
 

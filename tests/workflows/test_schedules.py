@@ -27,6 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
 
+from cluster.sheet_pipeline import HEADER, make_pipeline
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
 from icop.db import tenant_tx
@@ -37,7 +38,7 @@ from workflows.types import MODULES, Queues, ScheduledRunInput, run_workflow_id,
 from workflows.worker import ALL_WORKFLOWS, build_activities, close, running_workers
 
 from ..gateway.conftest import TenantHandle, sign_up
-from .conftest import HEADER, make_pipeline, run_icop
+from .conftest import run_icop
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,64 @@
+"""A tenant with a sheet pipeline on the embedded stack, made directly in the database: the starting point
+of the orchestration tests and the back-fill benchmark.
+
+The plan is seeded on the Sheets emulator; the tenant, its pipeline (dry-run posts to ``TARGETS``) and a
+``backfill`` run row are inserted as the application role through ``tenant_tx``, as the API would.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from emulators.client import EmulatorAdmin
+from icop.db import tenant_tx
+
+HEADER = ["topic", "notes", "language", "status", "result"]
+TARGETS = [{"platform": "x", "account_id": "4400001"}, {"platform": "threads", "account_id": "27000001"}]
+
+
+@dataclass
+class SeededPipeline:
+    tenant_id: uuid.UUID
+    pipeline_id: uuid.UUID
+    run_id: uuid.UUID
+    sheet_id: str
+
+
+async def make_pipeline(
+    pool: asyncpg.Pool,
+    admin: EmulatorAdmin,
+    rows: list[list[str]],
+    *,
+    subtopics: int = 2,
+    targets: list[dict[str, Any]] | None = None,
+    approval: bool = False,
+) -> SeededPipeline:
+    """A new tenant whose pipeline reads ``rows`` (under ``HEADER``) from a fresh sheet; with a run row."""
+    tenant, sid = uuid.uuid4(), f"wf-{uuid.uuid4().hex[:10]}"
+    admin.seed_sheet(
+        sid, {"ContentPlan": [HEADER, *rows], "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]}
+    )
+    async with tenant_tx(pool, tenant) as conn:
+        await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'workflows')", tenant)
+        pipeline = await conn.fetchval(
+            """INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id, targets, dry_run,
+                                              subtopics_per_topic, approval_required)
+               VALUES ($1, 'wf', 'sheet', $2, $3::jsonb, true, $4, $5) RETURNING id""",
+            tenant,
+            sid,
+            json.loads(json.dumps(TARGETS if targets is None else targets)),
+            subtopics,
+            approval,
+        )
+        run = await conn.fetchval(
+            "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind)"
+            " VALUES ($1, $2, 'backfill') RETURNING id",
+            tenant,
+            pipeline,
+        )
+    return SeededPipeline(tenant, pipeline, run, sid)
