@@ -17,10 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
-from icop.connectors.offline import procedural_image
-
 from .core import Context, EmulatorError, fal_key
 from .reqlog import Entry
+from .synthesis import picture
 
 IMAGE_SIZES = {
     "square_hd": (1024, 1024),
@@ -134,7 +133,7 @@ async def _result(ctx: Context, request: web.Request, job: Job) -> dict[str, Any
     images = []
     for i in range(int(args.get("num_images", 1))):
         data = await asyncio.to_thread(
-            procedural_image, str(args["prompt"]), w, h, "PNG" if fmt == "png" else "JPEG", seed + i
+            picture, str(args["prompt"]), w, h, "PNG" if fmt == "png" else "JPEG", seed + i
         )
         ctype = f"image/{fmt}"
         if args.get("sync_mode"):

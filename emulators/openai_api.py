@@ -18,10 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from icop.connectors.offline import OFFLINE_MARK, compose_draft, count_tokens, message_text, procedural_image
-
 from .core import Context, EmulatorError, bearer_key, now
 from .reqlog import Entry
+from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, message_text, picture
 
 PROVIDERS: dict[str, tuple[str, re.Pattern[str]]] = {
     # service: (path prefix, model names it serves)
@@ -218,7 +217,7 @@ def images_handler(ctx: Context):  # type: ignore[no-untyped-def]
         w, h = (int(x) for x in size.split("x"))
         data = []
         for i in range(n):
-            png = await asyncio.to_thread(procedural_image, prompt, w, h, "PNG", i)
+            png = await asyncio.to_thread(picture, prompt, w, h, "PNG", i)
             item: dict[str, Any] = (
                 {"revised_prompt": f"{OFFLINE_MARK} {prompt}"} if model == "dall-e-3" else {}
             )

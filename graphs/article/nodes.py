@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from icop.connectors.errors import ProviderError
-from icop.connectors.offline import keywords as extract_keywords
 from icop.connectors.usage import UsageEvent, UsageSink
+from icop.keywords import keywords as extract_keywords
 
 from .agents import AgentReply, Agents
 from .prompts import (

@@ -19,7 +19,7 @@ from icop.settings import Settings
 from .config import dalle_endpoint, fal_endpoint, retry_policy
 from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
 from .llm import classify_openai_error
-from .offline import procedural_image
+from .placeholder import procedural_image
 from .usage import Metering, UsageEvent
 
 

@@ -1,5 +1,6 @@
 """LLM connectors: GPT, Claude and Gemini through the ``openai`` SDK (all three publish
-OpenAI-compatible endpoints), and the offline provider used when a provider has no key."""
+OpenAI-compatible endpoints), and the offline provider used when a provider has no key (it answers with
+a labelled placeholder, see :mod:`.placeholder`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from icop.settings import Settings
 
 from .config import LlmName, llm_endpoint, retry_policy
 from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
-from .offline import compose_draft, count_tokens, message_text
+from .placeholder import placeholder_text
+from .tokens import count_tokens, message_text
 from .usage import Metering, UsageEvent
 
 Message = dict[str, Any]  # {"role": "system"|"user"|"assistant", "content": str}
@@ -202,7 +204,7 @@ class OpenAICompatibleLLM:
 
 
 class OfflineLLM:
-    """The offline text provider: deterministic drafts from the request, in its language, marked offline."""
+    """The offline text provider: a labelled placeholder for each request (no model, no network)."""
 
     offline = True
 
@@ -211,7 +213,7 @@ class OfflineLLM:
         self.metering = metering or Metering()
 
     async def complete(self, req: ChatRequest) -> ChatResult:
-        text = compose_draft(req.messages, model=self.model, max_tokens=req.max_tokens, stop=req.stop)
+        text = placeholder_text(req.messages, max_tokens=req.max_tokens, stop=req.stop)
         prompt_tokens = sum(count_tokens(message_text(m.get("content"))) for m in req.messages)
         result = ChatResult(
             text, self.name, self.model, prompt_tokens, count_tokens(text), "stop", offline=True

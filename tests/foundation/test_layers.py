@@ -6,7 +6,8 @@ on it; ``deployments`` wrap core and graph classes in Ray Serve; ``workflows`` d
 deployments' handles; ``gateway`` talks to Temporal and so uses the workflows' input types, ids and
 schedule/client helpers, but never the graph or the Serve deployments (those run in workers and replicas,
 not in the API process); ``cluster`` is the top floor. ``emulators`` stand in for other companies'
-services and import nothing of ours. ``bench`` may use anything but the tests, and the tests anything but the benchmarks.
+services and import nothing of ours. ``bench`` may use anything but the tests, and the tests anything
+but the benchmarks.
 """
 
 from __future__ import annotations

@@ -13,9 +13,10 @@ import pytest
 from PIL import Image
 
 from emulators.client import EmulatorAdmin
+from emulators.synthesis import OFFLINE_MARK
 from icop.connectors.errors import ProviderError
 from icop.connectors.images import DalleImages, FluxImages, ImageRequest, OfflineImages, make_image_provider
-from icop.connectors.offline import IMAGE_SOFTWARE, OFFLINE_MARK
+from icop.connectors.placeholder import IMAGE_SOFTWARE
 from icop.connectors.usage import Metering, UsageRecorder
 from icop.settings import Settings
 

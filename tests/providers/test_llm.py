@@ -12,10 +12,11 @@ import pytest
 
 from cluster.emulators import EmulatorsComponent
 from emulators.client import EmulatorAdmin
+from emulators.synthesis import OFFLINE_MARK
 from icop.connectors.config import LLM_NAMES, llm_endpoint
 from icop.connectors.errors import ProviderError
 from icop.connectors.llm import ChatRequest, OfflineLLM, OpenAICompatibleLLM, make_llm
-from icop.connectors.offline import OFFLINE_MARK
+from icop.connectors.placeholder import OFFLINE_MARK as PLACEHOLDER_MARK
 from icop.connectors.usage import Metering, UsageRecorder
 from icop.settings import Settings
 
@@ -233,7 +234,7 @@ async def test_no_key_means_the_offline_provider(emu_settings: Settings, admin: 
         llm = make_llm(bare, name)
         assert isinstance(llm, OfflineLLM) and llm.offline
         result = await llm.complete(req("Topic: 김치 만들기. 한국어로 써 주세요"))
-        assert result.offline and result.text.startswith(OFFLINE_MARK) and HANGUL.search(result.text)
+        assert result.offline and result.text.startswith(PLACEHOLDER_MARK) and HANGUL.search(result.text)
         assert result.model.startswith("offline-")
         stream = llm.stream(req())
         assert "".join([d async for d in stream]) == (await llm.complete(req())).text

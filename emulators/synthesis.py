@@ -1,8 +1,8 @@
-"""Offline providers' engines: deterministic drafts and procedural images, made without any model.
+"""What the emulated model services answer with: deterministic drafts in the language a request asks
+for, token counts for their usage reports, and pictures for the image services, all made locally.
 
-Pure functions (Pillow only), shared by the in-process offline providers and the local emulators.
-Everything they produce is marked as made offline: text starts with ``OFFLINE_MARK``; images carry
-a visible label and metadata.
+It stands in for other companies' models, so it is the emulators' own: nothing here is shared with the
+application. Text starts with ``OFFLINE_MARK`` so that no reader mistakes it for a model's work.
 """
 
 from __future__ import annotations
@@ -10,16 +10,15 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 OFFLINE_MARK = "[offline]"
-IMAGE_SOFTWARE = "icop offline procedural image"
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_TOKEN = re.compile(r"[\uac00-\ud7a3]|[A-Za-z]{1,4}|\d{1,3}|[^\sA-Za-z\d\uac00-\ud7a3]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}|[\uac00-\ud7a3]{2,}")
 _ASKS_KOREAN = re.compile(r"\bkorean\b|한국어|한글", re.IGNORECASE)
 _ASKS_ENGLISH = re.compile(r"\b(in|into) english\b|영어로", re.IGNORECASE)
@@ -48,12 +47,11 @@ Language = Literal["en", "ko"]
 
 
 def message_text(content: Any) -> str:
-    """The text of an OpenAI-style message ``content`` (a string or a list of parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-    return ""
+    """The text of a chat message's ``content``: a string, or a list of parts (strings or ``{"text": …}``)."""
+    parts = [content] if isinstance(content, str) else content if isinstance(content, list) else []
+    return "\n".join(
+        p if isinstance(p, str) else str(p.get("text", "")) for p in parts if isinstance(p, str | Mapping)
+    )
 
 
 def detect_language(prompt: str) -> Language:
@@ -68,26 +66,22 @@ def detect_language(prompt: str) -> Language:
 
 
 def count_tokens(text: str) -> int:
-    """A stable token estimate: ~4 Latin characters or ~1 Hangul syllable per token."""
-    hangul = len(_HANGUL.findall(text))
-    return max(1, hangul + math.ceil((len(text) - hangul) / 4)) if text else 0
+    """The emulated services' tokenizer: a Hangul syllable, up to four Latin letters, up to three digits or
+    one other visible character is a token."""
+    return len(_TOKEN.findall(text))
 
 
 def _seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
 
 
-def _norm(word: str) -> str:
-    if word.isascii():
-        return word.lower()
-    return _PARTICLE.sub("", word) if len(word) >= 3 else word
-
-
-def keywords(text: str, n: int = 6) -> list[str]:
-    words = [_norm(w) for w in _WORD.findall(text) if w not in _STOP]
-    counts = Counter(w for w in words if w not in _STOP)
-    first_seen = {w: i for i, w in reversed(list(enumerate(words)))}
-    return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], first_seen[kv[0]]))[:n]]
+def _subjects(text: str, n: int = 6) -> list[str]:
+    """What the emulated model writes about: the words the request repeats most (first seen first among
+    equals), instructions and Korean particles left out."""
+    found = (
+        w.lower() if w.isascii() else _PARTICLE.sub("", w) if len(w) >= 3 else w for w in _WORD.findall(text)
+    )
+    return [w for w, _ in Counter(w for w in found if w not in _STOP).most_common(n)]
 
 
 def _topic(prompt: str) -> str:
@@ -165,7 +159,7 @@ def compose_draft(
     lang = detect_language(f"{system}\n{user}")
     seed = _seed(model, system, user)
     topic = _topic(user or system)
-    kws = keywords(user or system) or [topic]
+    kws = _subjects(user or system) or [topic]
     while len(kws) < 3:
         kws.append(kws[-1])
     count = _COUNT.search(prompt)
@@ -213,51 +207,32 @@ def _truncate_tokens(text: str, limit: int) -> str:
     return out.rstrip() or text[: max(1, limit)]
 
 
-ImageFormat = Literal["PNG", "WEBP", "JPEG"]
-
-
-def procedural_image(
-    prompt: str, width: int = 1024, height: int = 1024, fmt: ImageFormat = "PNG", seed: int = 0
+def picture(
+    prompt: str, width: int, height: int, fmt: Literal["PNG", "JPEG"] = "PNG", seed: int = 0
 ) -> bytes:
-    """A deterministic abstract picture for ``prompt``, labelled as made offline.
-
-    PNG keeps an alpha channel (a translucent band), so a JPEG conversion must flatten it.
-    """
-    from PIL import Image, ImageDraw, PngImagePlugin
+    """A deterministic picture for ``prompt``: a radial glow between two colours of the prompt's hash,
+    crossed by stripes, with a caption. A PNG has a fully transparent strip at the bottom, as generated
+    art with an alpha channel can, so a client that converts to JPEG must flatten it."""
+    from PIL import Image, ImageDraw, ImageOps
 
     h = _seed(prompt, str(seed))
-    hue = (h % 360) / 360
-    c1 = tuple(int(255 * v) for v in colorsys.hsv_to_rgb(hue, 0.55, 0.95))
-    c2 = tuple(int(255 * v) for v in colorsys.hsv_to_rgb((hue + 0.33) % 1, 0.65, 0.55))
-    grad = Image.linear_gradient("L").rotate((h >> 9) % 360).resize((width, height))
-    img = Image.composite(Image.new("RGB", (width, height), c1), Image.new("RGB", (width, height), c2), grad)
-    img = img.convert("RGBA")
+    inner = tuple(int(255 * v) for v in colorsys.hls_to_rgb((h % 997) / 997, 0.7, 0.6))
+    outer = tuple(int(255 * v) for v in colorsys.hls_to_rgb((h % 991) / 991 + 0.5, 0.3, 0.5))
+    glow = ImageOps.colorize(Image.radial_gradient("L"), inner, outer)  # type: ignore[arg-type]
+    img = glow.resize((width, height)).convert("RGBA")
     draw = ImageDraw.Draw(img, "RGBA")
-    for i in range(6):
-        r = ((h >> (i * 5)) % 97 + 40) * min(width, height) // 512
-        x = (h >> (i * 7)) % max(1, width)
-        y = (h >> (i * 11)) % max(1, height)
-        col = tuple(int(255 * v) for v in colorsys.hsv_to_rgb((hue + i / 6) % 1, 0.5, 0.9)) + (150,)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=col)
-    band = max(24, height // 12)
-    if fmt == "PNG":  # a truly transparent band: converters must flatten alpha
+    step = max(8, width // 10)
+    for i, x in enumerate(range(-height, width, step)):
+        if (h >> (i % 48)) & 1:
+            draw.line((x, 0, x + height, height), fill=(255, 255, 255, 60), width=max(2, step // 4))
+    draw.text((8, 8), f"EMULATED IMAGE {width}x{height}", fill=(255, 255, 255, 255))
+    if fmt == "PNG":
         alpha = Image.new("L", (width, height), 255)
-        ImageDraw.Draw(alpha).rectangle((0, height - band, width, height), fill=0)
+        ImageDraw.Draw(alpha).rectangle((0, height - max(16, height // 10), width, height), fill=0)
         img.putalpha(alpha)
-    draw.rectangle((0, 0, width, band), fill=(0, 0, 0, 120))
-    draw.text((band // 3, band // 4), "OFFLINE IMAGE - procedural, no model", fill=(255, 255, 255, 255))
     buf = io.BytesIO()
     if fmt == "PNG":
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", IMAGE_SOFTWARE)
-        info.add_text("Description", prompt[:500])
-        img.save(buf, "PNG", pnginfo=info, compress_level=1)
-    elif fmt == "WEBP":
-        exif = Image.Exif()
-        exif[0x0131] = IMAGE_SOFTWARE  # Software
-        img.save(buf, "WEBP", quality=80, exif=exif.tobytes())
+        img.save(buf, "PNG", compress_level=1)
     else:
-        exif = Image.Exif()
-        exif[0x0131] = IMAGE_SOFTWARE
-        img.convert("RGB").save(buf, "JPEG", quality=85, exif=exif.tobytes())
+        img.convert("RGB").save(buf, "JPEG", quality=85)
     return buf.getvalue()
