@@ -40,7 +40,7 @@ from .problems import Problem, install_problem_handlers
 from .quotas.endpoints import router as quotas_router
 from .ratelimit.service import RateLimiter
 from .runs.endpoints import router as runs_router
-from .runs.temporal_starter import engine_extras
+from .runs.temporal_starter import workflow_engine
 from .tenants.endpoints import router as tenants_router
 from .usage.endpoints import router as usage_router
 from .webhooks.endpoints import router as webhooks_router
@@ -120,17 +120,15 @@ def create_app(
     """Build the gateway. With ``pool`` the caller owns the pool; otherwise the app opens one at start-up."""
     # plan limits have one home (icop.plans, with the operator's ICOP_PLAN_LIMITS): the workers read it too
     config = dataclasses.replace(config or GatewayConfig(), plans=plan_catalog(settings))
+    engine = workflow_engine(settings)  # ICOP_WORKFLOW_ENGINE
     svc = Services(
         pool=pool,
         codec=TokenCodec(_jwt_secret(settings), config.jwt_issuer, config.jwt_audience, config.access_ttl_s),
         vault=Vault.from_spec(settings.vault_keys.get_secret_value()),
         config=config,
         limiter=RateLimiter(config),
-        extras={
-            "settings": settings,
-            **engine_extras(settings),  # ICOP_WORKFLOW_ENGINE=temporal: run starter + schedules
-            **({"run_starter": run_starter} if run_starter else {}),
-        },
+        settings=settings,
+        engine=dataclasses.replace(engine, run_starter=run_starter) if run_starter else engine,
     )
 
     @asynccontextmanager
@@ -138,9 +136,9 @@ def create_app(
         owned = svc.pool is None
         if owned:
             svc.pool = await create_pool(settings.pg_dsn("app"), settings.db_pool_min, settings.db_pool_max)
-        if "temporal" in svc.extras:  # connect early when we can; otherwise on first use
+        if svc.engine.temporal is not None:  # connect early when we can; otherwise on first use
             try:
-                await asyncio.wait_for(svc.extras["temporal"](), 5)
+                await asyncio.wait_for(svc.engine.temporal(), 5)
             except Exception as e:
                 log.warning("Temporal is not reachable yet (%s); runs and schedules will retry on use", e)
         try:

@@ -7,7 +7,8 @@ through it, and it commits or rolls back once when the route returns (services n
 """
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -18,11 +19,15 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from icop.db import tenant_tx
 from icop.errors import Forbidden, Unauthorized
 from icop.security import TokenCodec
+from icop.settings import Settings
+from icop.social.oauth import OAuthConnector, build_connectors
+from icop.storage import ObjectStore, make_store
 from icop.vault import Vault
 
 from .api_keys.repository import ApiKeyRepository, parse_api_key
 from .config import GatewayConfig
 from .ratelimit.service import RateLimiter
+from .runs.temporal_starter import WorkflowEngine
 
 Role = Literal["admin", "editor", "viewer"]
 RANK: dict[str, int] = {"viewer": 0, "editor": 1, "admin": 2}
@@ -41,14 +46,30 @@ class Principal:
 
 @dataclass
 class Services:
-    """Process-wide objects the routes need; built once by ``create_app``."""
+    """Process-wide objects the routes need; built once by ``create_app``.
+
+    ``engine`` defaults to no workflow engine (see :func:`.runs.temporal_starter.workflow_engine`).
+    What costs something to build and many processes never use (the object store, the OAuth connectors)
+    is built on first use.
+    """
 
     pool: asyncpg.Pool | None
     codec: TokenCodec
     vault: Vault
     config: GatewayConfig
     limiter: RateLimiter
-    extras: dict[str, Any]
+    settings: Settings
+    engine: WorkflowEngine = field(default_factory=WorkflowEngine)
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        """Articles' Markdown and images, uploaded plans."""
+        return make_store(self.settings)
+
+    @cached_property
+    def oauth_connectors(self) -> dict[str, OAuthConnector]:
+        """The platforms' OAuth sign-in flows, by platform."""
+        return build_connectors(self.settings)
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from icop.errors import Conflict, NotFound
 from icop.runs.service import EngineUnavailable
-from icop.settings import Settings, get_settings
 from icop.social import repository as social_repo
 from icop.social.limits import AccountLimits, PlatformLimits, as_platform, limits_for
 from icop.social.text import ArticleText, meta_length, render, x_weighted_length
-from icop.storage import ObjectNotFound, ObjectStore, make_store
+from icop.storage import ObjectNotFound
 from workflows.types import Approval, article_workflow_id
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
-from .approvals import ApprovalSignaller
 from .repository import ArticleRepository
 from .schemas import ArticleOut, ArticleSummary, DraftOut, EditorOut, ImageOut, PreviewOut
 
@@ -56,17 +54,6 @@ async def list_page(
     return page_of(rows, limit, lambda r: ArticleSummary(**dict(r)))
 
 
-def settings_of(tx: Tx) -> Settings:
-    return tx.services.extras.get("settings") or get_settings()  # type: ignore[no-any-return]
-
-
-def store_of(tx: Tx) -> ObjectStore:
-    extras = tx.services.extras
-    if "store" not in extras:
-        extras["store"] = make_store(settings_of(tx))
-    return extras["store"]  # type: ignore[no-any-return]
-
-
 def _own_key(tx: Tx, key: str | None) -> str | None:
     """Only keys under the tenant's own prefix are read (the database row is not the only wall)."""
     return key if key and key.startswith(f"tenants/{tx.tenant_id}/") else None
@@ -77,7 +64,7 @@ async def _read(tx: Tx, key: str | None) -> bytes | None:
     if key is None:
         return None
     try:
-        return await asyncio.to_thread(store_of(tx).get, key)
+        return await asyncio.to_thread(tx.services.store.get, key)
     except (ObjectNotFound, ValueError):
         return None
     except OSError as e:
@@ -179,10 +166,6 @@ async def image_bytes(tx: Tx, article_id: UUID, position: int) -> bytes:
 # ---- approval ----------------------------------------------------------------------------------------
 
 
-def signaller_of(tx: Tx) -> ApprovalSignaller | None:
-    return tx.services.extras.get("approvals")  # type: ignore[no-any-return]
-
-
 async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> ArticleOut:
     """Record the decision and signal the article's workflow, in one transaction: if the signal cannot be
     delivered, nothing is recorded."""
@@ -195,7 +178,7 @@ async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> 
         )
     if row["run_id"] is None or row["subtopic_id"] is None:
         raise Conflict("this article was not written by a pipeline run, so no workflow waits for a decision")
-    signaller = signaller_of(tx)
+    signaller = tx.services.engine.approvals
     if signaller is None:
         raise EngineUnavailable(
             "approvals reach the article's workflow, and this gateway runs without a workflow engine "
@@ -241,7 +224,7 @@ async def previews(tx: Tx, article_id: UUID) -> list[PreviewOut]:
     row = await repo.get(tx.conn, tx.tenant_id, article_id)
     if row is None:
         raise NotFound("no such article")
-    s = settings_of(tx)
+    s = tx.services.settings
     account_limits = AccountLimits(s, await social_repo.account_overrides(tx.conn, tx.tenant_id))
 
     def limits(platform: str, account_id: str) -> PlatformLimits:

@@ -21,8 +21,7 @@ repo = BrandVoiceRepository()
 
 def brand_voice(services: Services) -> BrandVoice:
     """The core over the process's one embedder (the request's transaction is passed per call)."""
-    settings = services.extras.get("settings")
-    return BrandVoice(None, shared_embedder(getattr(settings, "embedding_model_path", "") or None))
+    return BrandVoice(None, shared_embedder(services.settings.embedding_model_path or None))
 
 
 def to_out(row: asyncpg.Record) -> SampleOut:

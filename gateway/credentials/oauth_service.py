@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from icop.errors import DomainError
-from icop.settings import Settings, get_settings
-from icop.social.oauth import OAuthConnector, OAuthError, OAuthFailure, build_connectors, pkce_pair
+from icop.settings import Settings
+from icop.social.oauth import OAuthError, OAuthFailure, pkce_pair
 
 from ..context import Tx
 from . import service
@@ -33,17 +33,6 @@ class PlatformUnavailable(DomainError):
 
 class PlatformNotConfigured(DomainError):
     status, title = 503, "Platform app not configured"
-
-
-def settings_of(tx: Tx) -> Settings:
-    return tx.services.extras.get("settings") or get_settings()  # type: ignore[no-any-return]
-
-
-def connectors_of(tx: Tx) -> dict[str, OAuthConnector]:
-    extras = tx.services.extras
-    if "oauth_connectors" not in extras:
-        extras["oauth_connectors"] = build_connectors(settings_of(tx))
-    return extras["oauth_connectors"]  # type: ignore[no-any-return]
 
 
 def _origin(url: str) -> str | None:
@@ -92,8 +81,8 @@ def _raise_for(platform: str, e: OAuthError) -> None:
 
 
 async def start(tx: Tx, platform: str, body: OAuthStart) -> OAuthStartOut:
-    redirect_uri = check_redirect_uri(body.redirect_uri, settings_of(tx))
-    connector = connectors_of(tx)[platform]
+    redirect_uri = check_redirect_uri(body.redirect_uri, tx.services.settings)
+    connector = tx.services.oauth_connectors[platform]
     verifier, challenge = pkce_pair() if connector.uses_pkce else (None, None)
     st, text = make_state(tx.services.vault, tx.tenant_id, tx.who.actor_id, platform, redirect_uri, verifier)
     try:
@@ -126,7 +115,9 @@ async def callback(tx: Tx, platform: str, body: OAuthCallback) -> list[Credentia
         raise ConnectRefused(f"{label} did not grant access ({body.error}); start the connection again")
     assert body.code is not None  # the schema requires code or error
     try:
-        accounts = await connectors_of(tx)[platform].exchange(body.code, st.redirect_uri, st.code_verifier)
+        accounts = await tx.services.oauth_connectors[platform].exchange(
+            body.code, st.redirect_uri, st.code_verifier
+        )
     except OAuthError as e:
         _raise_for(platform, e)
         raise

@@ -14,7 +14,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from icop.errors import DomainError, InvalidRequest, NotFound, PlanLimitExceeded
-from workflows.schedules import NoSchedules, PipelineSchedule, PipelineSchedules, apply_quietly
+from workflows.schedules import NoSchedules, PipelineSchedule, apply_quietly
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
@@ -30,16 +30,12 @@ def to_out(row: asyncpg.Record) -> PipelineOut:
     return PipelineOut(**dict(row))
 
 
-def schedules_of(tx: Tx) -> PipelineSchedules:
-    return tx.services.extras.get("schedules") or NoSchedules()  # type: ignore[no-any-return]
-
-
 async def _sync_schedule(tx: Tx, row: asyncpg.Record, had_cron: bool) -> None:
     if row["cron"] is None and not had_cron:
         return
     paused = row["status"] == "paused"
     wanted = PipelineSchedule(tx.tenant_id, row["id"], row["cron"], row["timezone"], paused)
-    await apply_quietly(schedules_of(tx), wanted)
+    await apply_quietly(tx.services.engine.schedules, wanted)
 
 
 async def _check_targets(tx: Tx, fields: PipelineFields) -> None:
@@ -101,8 +97,8 @@ async def update(tx: Tx, pipeline_id: UUID, body: PipelineUpdate) -> PipelineOut
 async def delete(tx: Tx, pipeline_id: UUID) -> None:
     if not await repo.delete(tx.conn, tx.tenant_id, pipeline_id):
         raise NotFound("no such pipeline")
-    if not isinstance(schedules_of(tx), NoSchedules):
-        await apply_quietly(schedules_of(tx), pipeline_id)
+    if not isinstance(tx.services.engine.schedules, NoSchedules):
+        await apply_quietly(tx.services.engine.schedules, pipeline_id)
 
 
 class InvalidCron(DomainError):

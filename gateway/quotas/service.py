@@ -3,7 +3,6 @@ function the publisher reserves against (settings' defaults plus the account's o
 
 from __future__ import annotations
 
-from icop.settings import Settings, get_settings
 from icop.social import repository as social_repo
 from icop.social.limits import AccountLimits
 
@@ -14,13 +13,8 @@ from .schemas import AccountQuota
 repo = QuotaRepository()
 
 
-def settings_of(tx: Tx) -> Settings:
-    settings: Settings = tx.services.extras.get("settings") or get_settings()
-    return settings
-
-
 async def account_quotas(tx: Tx) -> list[AccountQuota]:
-    limits = AccountLimits(settings_of(tx), await social_repo.account_overrides(tx.conn, tx.tenant_id))
+    limits = AccountLimits(tx.services.settings, await social_repo.account_overrides(tx.conn, tx.tenant_id))
     accounts = [(r["platform"], r["account_id"]) for r in await repo.accounts(tx.conn, tx.tenant_id)]
     per_account = {(p, a): limits.of(p, a) for p, a in accounts}
     windows = [(p, a, int(lim.window.total_seconds())) for (p, a), lim in per_account.items()]

@@ -14,8 +14,7 @@ import asyncpg
 from icop.errors import Conflict, InvalidRequest, NotFound
 from icop.runs.admission import Actor, RunLimits, StartedBy, refusal_error
 from icop.runs.repository import cancel_run
-from icop.runs.service import RecordOnlyStarter, RunStarter, start_run
-from icop.settings import Settings
+from icop.runs.service import RunStarter, start_run
 from icop.statuses import RunKind
 
 from ..context import Tx
@@ -32,12 +31,11 @@ def to_out(row: asyncpg.Record) -> RunOut:
 
 
 def limits_of(tx: Tx) -> RunLimits:
-    settings = tx.services.extras.get("settings")
-    return RunLimits.from_settings(settings or Settings())
+    return RunLimits.from_settings(tx.services.settings)
 
 
 def starter_of(tx: Tx) -> RunStarter:
-    return tx.services.extras.get("run_starter") or RecordOnlyStarter()  # type: ignore[no-any-return]
+    return tx.services.engine.run_starter
 
 
 async def start(tx: Tx, pipeline_id: UUID, body: RunCreate) -> RunOut:

@@ -1,30 +1,41 @@
-"""What the gateway plugs in for ``ICOP_WORKFLOW_ENGINE=temporal`` (the run starter itself is
-``workflows.starter.TemporalRunStarter``, shared with ``icop backfill``)."""
+"""The gateway's handles on the workflow engine (``ICOP_WORKFLOW_ENGINE``); with ``temporal``, the run
+starter is ``workflows.starter.TemporalRunStarter``, shared with ``icop backfill``."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
+from icop.runs.service import RecordOnlyStarter, RunStarter
 from icop.settings import Settings
-from workflows.schedules import LazyClient, TemporalSchedules
+from workflows.schedules import ClientSource, LazyClient, NoSchedules, PipelineSchedules, TemporalSchedules
 from workflows.starter import TemporalRunStarter
 from workflows.types import Queues
 
-from ..articles.approvals import TemporalApprovals
+from ..articles.approvals import ApprovalSignaller, TemporalApprovals
 
 
-def engine_extras(settings: Settings) -> dict[str, Any]:
-    """What ``create_app`` plugs into the services for ``ICOP_WORKFLOW_ENGINE``: with ``temporal``, a
-    lazily connected client (``temporal``), this starter (``run_starter``), the pipeline schedules
-    (``schedules``) and the approval signal (``approvals``); with ``none``, nothing (runs are recorded
-    only, crons are not scheduled, approvals answer 503)."""
+@dataclass(frozen=True)
+class WorkflowEngine:
+    """What the routes reach the engine through. The defaults are no engine: runs are recorded only,
+    crons are stored but not scheduled, approval decisions answer 503."""
+
+    run_starter: RunStarter = field(default_factory=RecordOnlyStarter)
+    schedules: PipelineSchedules = field(default_factory=NoSchedules)
+    approvals: ApprovalSignaller | None = None
+    temporal: ClientSource | None = None
+    """Connects on first call (again after a failed attempt), so the gateway starts while Temporal is down."""
+
+
+def workflow_engine(settings: Settings) -> WorkflowEngine:
+    """For ``temporal``, one lazily connected client behind the run starter, the pipeline schedules and
+    the approval signal; for ``none``, no engine."""
     if settings.workflow_engine != "temporal":
-        return {}
+        return WorkflowEngine()
     connect = LazyClient(settings.temporal_target, settings.temporal_namespace)
     queues = Queues.with_prefix(settings.workflow_queue_prefix)
-    return {
-        "temporal": connect,
-        "run_starter": TemporalRunStarter(connect, queues, settings.run_max_concurrent_rows),
-        "schedules": TemporalSchedules(connect, queues, settings.run_max_concurrent_rows),
-        "approvals": TemporalApprovals(connect),
-    }
+    return WorkflowEngine(
+        run_starter=TemporalRunStarter(connect, queues, settings.run_max_concurrent_rows),
+        schedules=TemporalSchedules(connect, queues, settings.run_max_concurrent_rows),
+        approvals=TemporalApprovals(connect),
+        temporal=connect,
+    )

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from icop.settings import Settings, get_settings
-
 from ..context import Tx
 from .repository import UsageRepository
 from .schemas import UsageOut
@@ -21,7 +19,7 @@ def month_of(now: datetime) -> tuple[datetime, datetime]:
 
 
 async def usage(tx: Tx) -> UsageOut:
-    s: Settings = tx.services.extras.get("settings") or get_settings()
+    s = tx.services.settings
     plan = tx.services.config.plan(tx.who.plan)
     start, end = month_of(datetime.now(UTC))
     c = await repo.counts(tx.conn, tx.tenant_id, start, end)

@@ -10,7 +10,6 @@ from icop.errors import Conflict, InvalidRequest, NotFound
 from icop.events import signing
 from icop.events.delivery import secret_ref
 from icop.events.ssrf import UnsafeWebhookURL, vet
-from icop.settings import Settings
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
@@ -29,13 +28,9 @@ repo = WebhookRepository()
 MAX_ENDPOINTS = 20
 
 
-def _settings(tx: Tx) -> Settings:
-    return tx.services.extras.get("settings") or Settings()  # type: ignore[no-any-return]
-
-
 async def _vetted(tx: Tx, url: str) -> str:
     try:
-        await vet(url, _settings(tx))
+        await vet(url, tx.services.settings)
     except UnsafeWebhookURL as e:
         raise InvalidRequest(f"webhook URL refused: {e}") from e
     return url
