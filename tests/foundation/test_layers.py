@@ -41,9 +41,6 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 # it reaches for down a floor. An entry that no longer occurs fails the test, so the set only shrinks.
 KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
     {
-        # plan limits and run admission, which a scheduled fire obeys as the API does: core rules
-        ("workflows/worker.py", "gateway.config"),
-        ("workflows/repository.py", "gateway.runs.repository"),
         # private stack ports and state folders, which the benchmarks' stacks need as the tests' do
         ("bench/backfill.py", "tests.conftest"),
         ("bench/gateway_list.py", "tests.conftest"),
