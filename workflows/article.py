@@ -13,6 +13,9 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from . import policies as P
+    from .activities.articles import ArticleActivities, ImageActivities
+    from .activities.planning import PlanningActivities
+    from .activities.publish import PublishActivities
     from .types import (
         Approval,
         ArticleInput,
@@ -58,18 +61,17 @@ class ArticleWorkflow:
     async def run(self, inp: ArticleInput) -> ArticleOutcome:
         q, cfg = inp.queues, inp.config
         self._stage = "writing"
-        article_id: str = await workflow.execute_local_activity(
-            "create_article",
+        article_id = await workflow.execute_local_activity_method(
+            ArticleActivities.create_article,
             CreateArticleInput(
                 inp.tenant_id, inp.pipeline_id, inp.run_id, inp.subtopic_id, inp.language, cfg.mode
             ),
-            result_type=str,
             start_to_close_timeout=P.LOCAL_DB.start_to_close,
             retry_policy=P.LOCAL_DB.retry,
         )
         try:
-            graph: GraphResult = await workflow.execute_activity(
-                "run_agent_graph",
+            graph = await workflow.execute_activity_method(
+                ArticleActivities.run_agent_graph,
                 GraphInput(
                     inp.tenant_id,
                     article_id,
@@ -80,14 +82,13 @@ class ArticleWorkflow:
                     cfg.mode,
                     list(cfg.writers),
                 ),
-                result_type=GraphResult,
                 task_queue=q.agents,
-                **_opts(P.AGENT_GRAPH),
+                **P.AGENT_GRAPH.options(),
             )
             self._stage = "images"
             wants_ig = any(t.platform == "instagram" for t in cfg.targets)
-            images: list[StoredImage] = await workflow.execute_activity(
-                "generate_images",
+            images = await workflow.execute_activity_method(
+                ImageActivities.generate_images,
                 ImagesInput(
                     inp.tenant_id,
                     article_id,
@@ -95,17 +96,15 @@ class ArticleWorkflow:
                     _image_provider(cfg.image_provider),
                     instagram=wants_ig,
                 ),
-                result_type=list[StoredImage],
                 task_queue=q.images,
-                **_opts(P.IMAGES),
+                **P.IMAGES.options(),
             )
             self._stage = "markdown"
-            md: MarkdownResult = await workflow.execute_activity(
-                "format_markdown",
+            md = await workflow.execute_activity_method(
+                ArticleActivities.format_markdown,
                 MarkdownInput(inp.tenant_id, article_id, [i.url for i in images]),
-                result_type=MarkdownResult,
                 task_queue=q.agents,
-                **_opts(P.MARKDOWN),
+                **P.MARKDOWN.options(),
             )
         except ActivityError as e:
             return await self._failed(inp, article_id, _cause(e))
@@ -161,12 +160,11 @@ class ArticleWorkflow:
         result = PublishResult("", "failed", reason="not attempted")
         for _ in range(P.PUBLISH_WAITS):
             try:
-                result = await workflow.execute_activity(
-                    "publish",
+                result = await workflow.execute_activity_method(
+                    PublishActivities.publish,
                     req,
-                    result_type=PublishResult,
                     task_queue=inp.queues.syndication,
-                    **_opts(P.PUBLISH),
+                    **P.PUBLISH.options(),
                 )
             except ActivityError as e:
                 return PublishResult("", "failed", reason=_cause(e))
@@ -184,8 +182,8 @@ class ArticleWorkflow:
     async def _status(
         self, inp: ArticleInput, article_id: str, status: str, error: str | None = None
     ) -> None:
-        await workflow.execute_local_activity(
-            "set_article_status",
+        await workflow.execute_local_activity_method(
+            ArticleActivities.set_article_status,
             ArticleStatusInput(inp.tenant_id, article_id, status, error),
             start_to_close_timeout=P.LOCAL_DB.start_to_close,
             retry_policy=P.LOCAL_DB.retry,
@@ -198,21 +196,13 @@ class ArticleWorkflow:
                 f"Subtopics!A{r}:E{r}", [[str(inp.row_number), inp.main_topic, inp.subtopic, status, url]]
             )
         ]
-        await workflow.execute_activity(
-            "write_sheet",
+        await workflow.execute_activity_method(
+            PlanningActivities.write_sheet,
             SheetWriteInput(inp.tenant_id, inp.config.sheet_id, cells),
-            result_type=int,
             task_queue=inp.queues.planning,
-            **_opts(P.SHEETS),
+            **P.SHEETS.options(),
         )
 
 
 def _image_provider(name: str) -> str:
     return {"dalle": "dall-e", "dall-e-3": "dall-e", "fal": "flux"}.get(name, name)
-
-
-def _opts(call: P.Call) -> dict[str, object]:
-    opts: dict[str, object] = {"start_to_close_timeout": call.start_to_close, "retry_policy": call.retry}
-    if call.heartbeat is not None:
-        opts["heartbeat_timeout"] = call.heartbeat
-    return opts

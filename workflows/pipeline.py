@@ -16,11 +16,11 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from . import policies as P
-    from .article import _cause, _opts
+    from .activities.planning import PlanningActivities
+    from .article import _cause
     from .topic import TopicWorkflow
     from .types import (
         PipelineRunInput,
-        PlanSnapshot,
         Progress,
         ReadPlanInput,
         RunStatusInput,
@@ -47,14 +47,13 @@ class PipelineRunWorkflow:
         await self._record(inp, "running")
         try:
             try:
-                plan: PlanSnapshot = await workflow.execute_activity(
-                    "read_plan",
+                plan = await workflow.execute_activity_method(
+                    PlanningActivities.read_plan,
                     ReadPlanInput(
                         inp.tenant_id, inp.pipeline_id, inp.run_id, inp.from_row, inp.to_row, inp.rows
                     ),
-                    result_type=PlanSnapshot,
                     task_queue=inp.queues.planning,
-                    **_opts(P.READ_PLAN),
+                    **P.READ_PLAN.options(),
                 )
             except ActivityError as e:
                 await self._record(inp, "failed", _cause(e))
@@ -123,8 +122,8 @@ class PipelineRunWorkflow:
         return set(pending)
 
     async def _record(self, inp: PipelineRunInput, status: str, error: str | None = None) -> None:
-        await workflow.execute_local_activity(
-            "set_run_status",
+        await workflow.execute_local_activity_method(
+            PlanningActivities.set_run_status,
             RunStatusInput(inp.tenant_id, inp.run_id, status, self._progress, error),
             start_to_close_timeout=P.LOCAL_DB.start_to_close,
             retry_policy=P.LOCAL_DB.retry,

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio.common import RetryPolicy
 
 NON_RETRYABLE = ["ImageRejected", "NotFound", "Unsupported", "MissingGraphState"]
+
+
+class ActivityOptions(TypedDict):
+    """A ``Call`` as the keyword arguments of ``workflow.execute_activity_method``."""
+
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+    heartbeat_timeout: timedelta | None
 
 
 @dataclass(frozen=True)
@@ -15,6 +24,13 @@ class Call:
     start_to_close: timedelta
     retry: RetryPolicy
     heartbeat: timedelta | None = None
+
+    def options(self) -> ActivityOptions:
+        return {
+            "start_to_close_timeout": self.start_to_close,
+            "retry_policy": self.retry,
+            "heartbeat_timeout": self.heartbeat,  # None: no heartbeat timeout, as when left out
+        }
 
 
 def _retry(initial_s: float, max_s: float, attempts: int) -> RetryPolicy:

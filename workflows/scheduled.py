@@ -15,12 +15,12 @@ from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from . import policies as P
+    from .activities.scheduled import ScheduledRunActivities
     from .pipeline import PipelineRunWorkflow
     from .types import (
         OpenScheduledRunInput,
         PipelineRunInput,
         ScheduledRunInput,
-        ScheduledRunOpened,
         run_workflow_id,
     )
 
@@ -29,10 +29,9 @@ with workflow.unsafe.imports_passed_through():
 class ScheduledRunWorkflow:
     @workflow.run
     async def run(self, inp: ScheduledRunInput) -> str:
-        opened: ScheduledRunOpened = await workflow.execute_local_activity(
-            "open_scheduled_run",
+        opened = await workflow.execute_local_activity_method(
+            ScheduledRunActivities.open_scheduled_run,
             OpenScheduledRunInput(inp.tenant_id, inp.pipeline_id, workflow.info().workflow_id),
-            result_type=ScheduledRunOpened,
             start_to_close_timeout=P.LOCAL_DB.start_to_close,
             retry_policy=P.LOCAL_DB.retry,
         )

@@ -9,7 +9,8 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from . import policies as P
-    from .article import ArticleWorkflow, _cause, _opts
+    from .activities.planning import PlanningActivities
+    from .article import ArticleWorkflow, _cause
     from .types import (
         ArticleInput,
         ArticleOutcome,
@@ -31,12 +32,11 @@ class TopicWorkflow:
         row, cfg = inp.row, inp.config
         await self._row_status(inp, "planning")
         try:
-            subs: list[SubtopicRef] = await workflow.execute_activity(
-                "plan_row",
+            subs = await workflow.execute_activity_method(
+                PlanningActivities.plan_row,
                 PlanRowInput(inp.tenant_id, inp.pipeline_id, inp.run_id, row, cfg.subtopics_per_topic),
-                result_type=list[SubtopicRef],
                 task_queue=inp.queues.planning,
-                **_opts(P.PLAN_ROW),
+                **P.PLAN_ROW.options(),
             )
         except ActivityError as e:
             reason = _cause(e)
@@ -107,17 +107,16 @@ class TopicWorkflow:
             return ArticleOutcome(sub.id, None, "failed", error=_cause(e))
 
     async def _sheet(self, inp: TopicInput, cells: list[SheetCells]) -> None:
-        await workflow.execute_activity(
-            "write_sheet",
+        await workflow.execute_activity_method(
+            PlanningActivities.write_sheet,
             SheetWriteInput(inp.tenant_id, inp.config.sheet_id, cells),
-            result_type=int,
             task_queue=inp.queues.planning,
-            **_opts(P.SHEETS),
+            **P.SHEETS.options(),
         )
 
     async def _row_status(self, inp: TopicInput, status: str, reason: str | None = None) -> None:
-        await workflow.execute_local_activity(
-            "set_row_status",
+        await workflow.execute_local_activity_method(
+            PlanningActivities.set_row_status,
             RowStatusInput(
                 inp.tenant_id, inp.run_id, inp.row.row_number, inp.row.topic, inp.row.language, status, reason
             ),
