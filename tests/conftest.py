@@ -131,11 +131,15 @@ def ray_session(settings: Settings) -> Iterator[None]:
 # build starts in a thread as soon as the session has collected them, overlapping the suite's earlier tests
 # (most of which wait on latencies, not CPU); tests/dashboard runs at the end, by which time it is done.
 # The multi-node Ray tests, the most sensitive to machine load, also run after that build has finished.
+# Tests marked ``audit`` (nothing left loopback, no secret in a log line) judge what the session did, so
+# they come after everything else.
 LAST = ("tests/dashboard/", "tests/cluster/test_multinode.py")
 DASHBOARD_BUILD: dict[str, object] = {}  # "future" → Future[BuildResult], "log" → Path
 
 
 def _rank(item: pytest.Item) -> int:
+    if item.get_closest_marker("audit"):
+        return len(LAST) + 1
     path = item.nodeid
     return next((i + 1 for i, prefix in enumerate(LAST) if path.startswith(prefix)), 0)
 

@@ -1,10 +1,12 @@
 """Nothing leaves the machine: every connection this test process and the emulators opened during the
-provider suite went to loopback. (Named to run last in this folder; it also makes its own calls, so
-it proves something when run alone.)"""
+session went to loopback. (Marked ``audit``, so it runs after the other tests; it also makes its own
+calls, so it proves something when run alone.)"""
 
 from __future__ import annotations
 
 import asyncio
+
+import pytest
 
 from emulators.client import EmulatorAdmin
 from icop.connectors.images import ImageRequest, make_image_provider
@@ -13,6 +15,8 @@ from icop.connectors.sheets import make_sheets
 from icop.settings import Settings
 
 from .netaudit import AUDIT, is_local
+
+pytestmark = pytest.mark.audit
 
 
 def test_the_audit_can_tell_off_machine_addresses() -> None:

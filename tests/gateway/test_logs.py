@@ -1,4 +1,4 @@
-"""No token or secret in any log line of the gateway test run (named zz so it runs after the others).
+"""No token or secret in any log line of the test run (marked ``audit``, so it runs after the others).
 
 Every secret the tests handled (passwords, access and refresh tokens, API keys, platform tokens) was
 recorded by ``remember``; the root logger captured every record at DEBUG, and gateway processes
@@ -10,8 +10,11 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from .conftest import LOG, LOG_FILES, SECRETS, TenantHandle, remember
+
+pytestmark = pytest.mark.audit
 
 
 async def test_no_secret_in_any_log(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
