@@ -218,7 +218,7 @@ def picture(
     h = _seed(prompt, str(seed))
     inner = tuple(int(255 * v) for v in colorsys.hls_to_rgb((h % 997) / 997, 0.7, 0.6))
     outer = tuple(int(255 * v) for v in colorsys.hls_to_rgb((h % 991) / 991 + 0.5, 0.3, 0.5))
-    glow = ImageOps.colorize(Image.radial_gradient("L"), inner, outer)  # type: ignore[arg-type]
+    glow = ImageOps.colorize(Image.radial_gradient("L"), inner, outer)
     img = glow.resize((width, height)).convert("RGBA")
     draw = ImageDraw.Draw(img, "RGBA")
     step = max(8, width // 10)
