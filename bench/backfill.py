@@ -68,6 +68,7 @@ from temporalio.worker import Worker  # noqa: E402
 
 from workflows.activities.heartbeat import with_heartbeats  # noqa: E402
 from workflows.types import (  # noqa: E402
+    CreatedArticle,
     GraphInput,
     GraphResult,
     ImagesInput,
@@ -335,8 +336,8 @@ class StubActivities:
         return None
 
     @activity.defn(name="create_article")
-    async def create_article(self, inp: Any) -> str:
-        return str(uuid.uuid4())
+    async def create_article(self, inp: Any) -> CreatedArticle:
+        return CreatedArticle(str(uuid.uuid4()))
 
     @activity.defn(name="set_article_status")
     async def set_article_status(self, inp: Any) -> None:

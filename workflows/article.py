@@ -61,7 +61,7 @@ class ArticleWorkflow:
     async def run(self, inp: ArticleInput) -> ArticleOutcome:
         q, cfg = inp.queues, inp.config
         self._stage = "writing"
-        article_id = await workflow.execute_local_activity_method(
+        created = await workflow.execute_local_activity_method(
             ArticleActivities.create_article,
             CreateArticleInput(
                 inp.tenant_id, inp.pipeline_id, inp.run_id, inp.subtopic_id, inp.language, cfg.mode
@@ -69,6 +69,11 @@ class ArticleWorkflow:
             start_to_close_timeout=P.LOCAL_DB.start_to_close,
             retry_policy=P.LOCAL_DB.retry,
         )
+        if created.article_id is None:  # not admitted (the plan's monthly articles): nothing was written
+            self._stage = "refused"
+            await self._write_back(inp, f"error: {created.refused}", "")
+            return ArticleOutcome(inp.subtopic_id, None, "failed", error=created.refused)
+        article_id = created.article_id
         try:
             graph = await workflow.execute_activity_method(
                 ArticleActivities.run_agent_graph,

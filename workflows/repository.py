@@ -69,6 +69,14 @@ async def run_subtopics(
     )
 
 
+async def subtopic_article(conn: asyncpg.Connection, tenant_id: UUID, subtopic_id: UUID) -> UUID | None:
+    """The article already created for a sub-topic, if any (a retried activity finds it)."""
+    article_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM generated_articles WHERE tenant_id = $1 AND subtopic_id = $2", tenant_id, subtopic_id
+    )
+    return article_id
+
+
 async def upsert_article(
     conn: asyncpg.Connection,
     tenant_id: UUID,

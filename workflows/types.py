@@ -261,6 +261,13 @@ class CreateArticleInput:
 
 
 @dataclass(frozen=True)
+class CreatedArticle:
+    article_id: str | None
+    """None: the article was not admitted (``refused`` says why, e.g. the plan's monthly articles)."""
+    refused: str = ""
+
+
+@dataclass(frozen=True)
 class ArticleStatusInput:
     tenant_id: str
     article_id: str

@@ -166,7 +166,11 @@ async def build_activities(
 
             voice = BrandVoice(pool, shared_embedder(settings.embedding_model_path or None))
             graph = LangGraphArticleGraph(pool, calls, make_agents(settings), voice)
-        acts.articles = ArticleActivities(pool, make_store(settings), graph)
+        from icop.runs.admission import RunLimits
+
+        acts.articles = ArticleActivities(
+            pool, make_store(settings), graph, RunLimits.from_settings(settings)
+        )
     if "images" in modules:
         from icop.connectors.images import OfflineImages, make_image_provider
         from icop.connectors.usage import Metering

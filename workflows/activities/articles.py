@@ -20,11 +20,13 @@ from icop.articles.markdown import store_article_markdown
 from icop.db import tenant_tx
 from icop.images.generate import GenerateJob, ImageSources
 from icop.images.service import ConvertJob, StoredJpegConverter
+from icop.runs.admission import RunLimits, admit_article
 
 from .. import repository
 from ..types import (
     ArticleStatusInput,
     CreateArticleInput,
+    CreatedArticle,
     GraphInput,
     GraphResult,
     ImagesInput,
@@ -92,24 +94,25 @@ class LangGraphArticleGraph:
 class ArticleActivities:
     """Built with the pool, the object store and the graph runner."""
 
-    def __init__(self, pool: asyncpg.Pool, store: Any, graph: ArticleGraph) -> None:
-        self.pool, self.store, self.graph = pool, store, graph
+    def __init__(self, pool: asyncpg.Pool, store: Any, graph: ArticleGraph, limits: RunLimits) -> None:
+        self.pool, self.store, self.graph, self.limits = pool, store, graph, limits
 
     @activity.defn(name="create_article")
-    async def create_article(self, inp: CreateArticleInput) -> str:
-        """The article row of a sub-topic (one per sub-topic, whatever the retries). Local activity."""
-        tenant = UUID(inp.tenant_id)
+    async def create_article(self, inp: CreateArticleInput) -> CreatedArticle:
+        """The article row of a sub-topic (one per sub-topic, whatever the retries), admitted against the
+        plan's monthly articles as it is created. Local activity."""
+        tenant, subtopic = UUID(inp.tenant_id), UUID(inp.subtopic_id)
         async with tenant_tx(self.pool, tenant) as conn:
+            existing = await repository.subtopic_article(conn, tenant, subtopic)
+            if existing is not None:
+                return CreatedArticle(str(existing))
+            admission = await admit_article(conn, tenant, self.limits)
+            if not admission.admitted:
+                return CreatedArticle(None, admission.reason)
             aid = await repository.upsert_article(
-                conn,
-                tenant,
-                UUID(inp.pipeline_id),
-                UUID(inp.run_id),
-                UUID(inp.subtopic_id),
-                inp.language,
-                inp.mode,
+                conn, tenant, UUID(inp.pipeline_id), UUID(inp.run_id), subtopic, inp.language, inp.mode
             )
-        return str(aid)
+        return CreatedArticle(str(aid))
 
     @activity.defn(name="set_article_status")
     async def set_article_status(self, inp: ArticleStatusInput) -> None:
