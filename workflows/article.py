@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import NotRequired, TypedDict
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -34,8 +36,8 @@ with workflow.unsafe.imports_passed_through():
 
 
 def _cause(e: BaseException) -> str:
-    while getattr(e, "cause", None) is not None:
-        e = e.cause  # type: ignore[attr-defined]
+    while (cause := getattr(e, "cause", None)) is not None:
+        e = cause
     return str(e)[:300]
 
 
@@ -158,7 +160,7 @@ class ArticleWorkflow:
             [i.url for i in images],
             inp.config.dry_run,
         )
-        result = PublishResult("", "failed", reason="not attempted")
+        result: PublishResult = PublishResult("", "failed", reason="not attempted")
         for _ in range(P.PUBLISH_WAITS):
             try:
                 result = await workflow.execute_activity(
@@ -211,8 +213,16 @@ def _image_provider(name: str) -> str:
     return {"dalle": "dall-e", "dall-e-3": "dall-e", "fal": "flux"}.get(name, name)
 
 
-def _opts(call: P.Call) -> dict[str, object]:
-    opts: dict[str, object] = {"start_to_close_timeout": call.start_to_close, "retry_policy": call.retry}
+class _ActivityOptions(TypedDict):
+    """``execute_activity``'s keyword arguments that a ``policies.Call`` sets."""
+
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+    heartbeat_timeout: NotRequired[timedelta]
+
+
+def _opts(call: P.Call) -> _ActivityOptions:
+    opts: _ActivityOptions = {"start_to_close_timeout": call.start_to_close, "retry_policy": call.retry}
     if call.heartbeat is not None:
         opts["heartbeat_timeout"] = call.heartbeat
     return opts
