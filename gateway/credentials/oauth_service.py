@@ -36,14 +36,15 @@ class PlatformNotConfigured(DomainError):
 
 
 def settings_of(tx: Tx) -> Settings:
-    return tx.services.extras.get("settings") or get_settings()  # type: ignore[no-any-return]
+    return tx.services.extras.get("settings") or get_settings()
 
 
 def connectors_of(tx: Tx) -> dict[str, OAuthConnector]:
     extras = tx.services.extras
     if "oauth_connectors" not in extras:
         extras["oauth_connectors"] = build_connectors(settings_of(tx))
-    return extras["oauth_connectors"]  # type: ignore[no-any-return]
+    connectors: dict[str, OAuthConnector] = extras["oauth_connectors"]
+    return connectors
 
 
 def _origin(url: str) -> str | None:
@@ -133,7 +134,7 @@ async def callback(tx: Tx, platform: str, body: OAuthCallback) -> list[Credentia
     out = []
     for a in accounts:
         cred = CredentialCreate(
-            platform=a.platform,  # type: ignore[arg-type]
+            platform=a.platform,
             account_id=a.account_id.replace("\x00", "")[:200],
             account_name=a.account_name.replace("\x00", "")[:200],
             access_token=SecretStr(a.tokens.access_token),

@@ -31,7 +31,7 @@ def to_out(row: asyncpg.Record) -> PipelineOut:
 
 
 def schedules_of(tx: Tx) -> PipelineSchedules:
-    return tx.services.extras.get("schedules") or NoSchedules()  # type: ignore[no-any-return]
+    return tx.services.extras.get("schedules") or NoSchedules()
 
 
 async def _sync_schedule(tx: Tx, row: asyncpg.Record, had_cron: bool) -> None:

@@ -17,7 +17,8 @@ def _store(tx: EditorTx) -> ObjectStore:
     extras = tx.services.extras
     if "store" not in extras:
         extras["store"] = make_store(extras.get("settings") or get_settings())
-    return extras["store"]  # type: ignore[no-any-return]
+    store: ObjectStore = extras["store"]
+    return store
 
 
 @router.post(

@@ -13,7 +13,7 @@ class QuotaRepository:
     ) -> list[asyncpg.Record]:
         platforms = list(window_hours)
         hours = [window_hours[p] for p in platforms]
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             """
             WITH w AS (SELECT * FROM unnest($2::text[], $3::int[]) AS w(platform, hours)),
                  accounts AS (
@@ -42,3 +42,4 @@ class QuotaRepository:
             platforms,
             hours,
         )
+        return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -62,7 +63,7 @@ class RunRepository:
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {COLS} FROM pipeline_runs r
                 WHERE r.tenant_id = $1 AND r.pipeline_id = $2 AND ($3::text IS NULL OR r.status = $3)
                   AND ($4::timestamptz IS NULL OR (r.created_at, r.id) < ($4, $5::uuid))
@@ -74,9 +75,10 @@ class RunRepository:
             after[1] if after else None,
             limit + 1,
         )
+        return rows
 
     async def cancel(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> bool:
-        status = await conn.execute(
+        status: str = await conn.execute(
             """UPDATE pipeline_runs SET status = 'cancelled', finished_at = now()
                WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'running')""",
             tenant_id,
@@ -85,25 +87,28 @@ class RunRepository:
         return status.endswith(" 1")
 
     async def active_count(self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        n: int = await conn.fetchval(
             "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND pipeline_id = $2 "
             "AND status IN ('pending', 'running')",
             tenant_id,
             pipeline_id,
         )
+        return n
 
     async def tenant_active_count(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        n: int = await conn.fetchval(
             "SELECT count(*) FROM pipeline_runs WHERE tenant_id = $1 AND status IN ('pending', 'running')",
             tenant_id,
         )
+        return n
 
     async def articles_this_month(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        n: int = await conn.fetchval(
             "SELECT count(*) FROM generated_articles WHERE tenant_id = $1 "
             "AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'",
             tenant_id,
         )
+        return n
 
     async def rows(
         self,
@@ -113,8 +118,8 @@ class RunRepository:
         status: str | None,
         after_row: int | None,
         limit: int,
-    ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+    ) -> builtins.list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
             """SELECT row_number, topic, language, status, reason, updated_at FROM run_rows
                WHERE tenant_id = $1 AND run_id = $2 AND ($3::text IS NULL OR status = $3)
                  AND ($4::int IS NULL OR row_number > $4)
@@ -125,8 +130,11 @@ class RunRepository:
             after_row,
             limit + 1,
         )
+        return rows
 
-    async def failed_rows(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> list[int]:
+    async def failed_rows(
+        self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID
+    ) -> builtins.list[int]:
         rows = await conn.fetch(
             "SELECT row_number FROM run_rows WHERE tenant_id = $1 AND run_id = $2 "
             "AND status IN ('failed', 'invalid') ORDER BY row_number",

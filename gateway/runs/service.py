@@ -42,11 +42,11 @@ class EngineUnavailable(DomainError):
 
 def max_active_runs(tx: Tx) -> int:
     settings = tx.services.extras.get("settings")
-    return (settings or Settings()).tenant_max_active_runs  # type: ignore[no-any-return]
+    return (settings or Settings()).tenant_max_active_runs
 
 
 def starter_of(tx: Tx) -> RunStarter:
-    return tx.services.extras.get("run_starter") or RecordOnlyStarter()  # type: ignore[no-any-return]
+    return tx.services.extras.get("run_starter") or RecordOnlyStarter()
 
 
 async def start(tx: Tx, pipeline_id: UUID, body: RunCreate) -> RunOut:

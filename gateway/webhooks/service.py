@@ -30,7 +30,7 @@ MAX_ENDPOINTS = 20
 
 
 def _settings(tx: Tx) -> Settings:
-    return tx.services.extras.get("settings") or Settings()  # type: ignore[no-any-return]
+    return tx.services.extras.get("settings") or Settings()
 
 
 async def _vetted(tx: Tx, url: str) -> str:
