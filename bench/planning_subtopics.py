@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the candidate sets live with the tests
 
-from tests.planning.themes import WIDE_THEMES as THEMES  # noqa: E402
-from tests.planning.themes import wide_candidates as themed_candidates  # noqa: E402
+from tests.planning.themes import WIDE_THEMES as THEMES  # noqa: E402 - after sys.path.insert
+from tests.planning.themes import wide_candidates as themed_candidates  # noqa: E402 - after sys.path.insert
 
 
 def quality(chosen_themes: list[str], total: int) -> tuple[float, float]:
@@ -66,7 +66,8 @@ def main() -> None:
             chosen_themes = [themes[docs.index(d["examples"][0])] for d in chosen]
             cov, dup = quality(chosen_themes, len(THEMES))
             ncov, ndup = quality(themes[:want], len(THEMES))
-            row = {"candidates": len(docs), "seconds": round(seconds, 2), "peak_rss_mib": stats["peak_rss_mib"],
+            row = {"candidates": len(docs), "seconds": round(seconds, 2),
+                   "peak_rss_mib": stats["peak_rss_mib"],
                    "subtopics": len(chosen), "coverage": round(cov, 2), "duplicate_rate": round(dup, 2),
                    "naive_coverage": round(ncov, 2), "naive_duplicate_rate": round(ndup, 2)}  # fmt: skip
             rows.append(row)

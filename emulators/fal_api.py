@@ -77,7 +77,7 @@ def _base(request: web.Request, job: Job) -> str:
     return f"{request.scheme}://{request.host}/{owner}/{alias}/requests/{job.id}"
 
 
-def submit_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def submit_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         variant = request.match_info["variant"]
         if variant not in VARIANTS:
@@ -153,7 +153,7 @@ async def _result(ctx: Context, request: web.Request, job: Job) -> dict[str, Any
     return job.result
 
 
-def status_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def status_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         job = _job(ctx, request)
         status = job.status()
@@ -186,7 +186,7 @@ def status_handler(ctx: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def response_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def response_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         job = _job(ctx, request)
         if job.cancelled:
@@ -198,7 +198,7 @@ def response_handler(ctx: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def cancel_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def cancel_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         job = _job(ctx, request)
         if job.status() == "COMPLETED":
