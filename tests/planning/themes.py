@@ -72,21 +72,28 @@ def candidates(
 # audiences that every theme shares, so what tells two candidates' themes apart is a few words.
 WIDE_THEMES: dict[str, list[str]] = {
     "espresso": ["espresso machine", "espresso crema", "espresso extraction", "espresso shot timing"],
-    "pour-over": ["pour-over with a V60", "pour-over bloom", "Chemex pour-over", "pour-over kettle technique"],
+    "pour-over": ["pour-over with a V60", "pour-over bloom", "Chemex pour-over",
+                  "pour-over kettle technique"],
     "roasting": ["home coffee roasting", "light versus dark roast", "roast profiles", "roasting green beans"],
     "grinder": ["burr grinder", "grind size", "grinder calibration", "hand grinder"],
     "latte-art": ["latte art", "steaming milk", "milk foam texture", "latte art tulip"],
-    "cold-brew": ["cold brew concentrate", "cold brew steeping", "iced coffee versus cold brew", "cold brew ratio"],
+    "cold-brew": ["cold brew concentrate", "cold brew steeping", "iced coffee versus cold brew",
+                  "cold brew ratio"],
     "decaf": ["decaf coffee", "Swiss water decaf process", "caffeine-free coffee", "decaf taste"],
-    "storage": ["storing coffee beans", "coffee bean freshness", "airtight coffee canister", "freezing coffee beans"],
-    "water": ["water for brewing coffee", "water hardness and coffee", "filtered water for espresso", "brew water temperature"],
-    "origins": ["Ethiopian coffee origins", "Colombian coffee beans", "single-origin coffee", "coffee growing regions"],
+    "storage": ["storing coffee beans", "coffee bean freshness", "airtight coffee canister",
+                "freezing coffee beans"],
+    "water": ["water for brewing coffee", "water hardness and coffee", "filtered water for espresso",
+              "brew water temperature"],
+    "origins": ["Ethiopian coffee origins", "Colombian coffee beans", "single-origin coffee",
+                "coffee growing regions"],
 }  # fmt: skip
-WIDE_FRAMES = ["A beginner's guide to {}", "Common mistakes with {}", "{} explained", "How to improve your {}",
-               "The science of {}", "{}: tips from baristas", "Budget options for {}", "Why {} matters",
-               "{} in five minutes", "Troubleshooting {}", "The history of {}", "Advanced {}"]  # fmt: skip
+WIDE_FRAMES = ["A beginner's guide to {}", "Common mistakes with {}", "{} explained",
+               "How to improve your {}", "The science of {}", "{}: tips from baristas",
+               "Budget options for {}", "Why {} matters", "{} in five minutes", "Troubleshooting {}",
+               "The history of {}", "Advanced {}"]  # fmt: skip
 AUDIENCES = ["", " for beginners", " for cafes", " at home", " on a budget", " for enthusiasts", " in 2026",
-             " for students", " for busy mornings", " for small kitchens", " for travellers", " for gift buyers"]  # fmt: skip
+             " for students", " for busy mornings", " for small kitchens", " for travellers",
+             " for gift buyers"]  # fmt: skip
 
 
 def wide_candidates(n: int, seed: int = 11) -> tuple[list[str], list[str]]:

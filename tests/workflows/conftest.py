@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,9 +37,9 @@ def queues() -> Queues:
 
 
 @pytest.fixture
-def sheets_admin(settings: Settings) -> AsyncIterator[EmulatorAdmin]:
+def sheets_admin(settings: Settings) -> Iterator[EmulatorAdmin]:
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
-    yield admin  # type: ignore[misc]
+    yield admin
     admin.close()
 
 
@@ -77,7 +77,8 @@ async def make_pipeline(
             approval,
         )
         run = await conn.fetchval(
-            "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind) VALUES ($1, $2, 'backfill') RETURNING id",
+            "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind) "
+            "VALUES ($1, $2, 'backfill') RETURNING id",
             tenant,
             pipeline,
         )

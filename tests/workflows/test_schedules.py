@@ -75,7 +75,7 @@ async def create_pipeline(api: httpx.AsyncClient, t: TenantHandle, sid: str, **f
     body = {"name": "sched", "sheet_id": sid, "subtopics_per_topic": 1, **fields}
     r = await api.post("/v1/pipelines", headers=t.h, json=body)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 async def describe(temporal: Client, pipeline_id: str) -> Any:
@@ -121,7 +121,7 @@ async def test_schedule_follows_the_pipelines_api_and_a_fire_runs_the_pipeline(
     action = d.schedule.action
     assert isinstance(action, ScheduleActionStartWorkflow)
     assert action.workflow == "ScheduledRunWorkflow" and action.task_queue == queues.planning
-    (arg,) = await temporal.data_converter.decode(action.args, [ScheduledRunInput])  # type: ignore[arg-type]
+    (arg,) = await temporal.data_converter.decode(action.args, [ScheduledRunInput])
     assert (arg.tenant_id, arg.pipeline_id, arg.queues) == (t.tenant_id, pid, queues)
 
     # updated cron and zone
@@ -284,10 +284,14 @@ async def test_a_fire_is_skipped_when_the_plans_monthly_articles_are_used_up(
     outcomes, rows = [], []
     for fire, limit in (("fire-a", 0), ("fire-b", 1)):
         run_id = fire_run_id(f"{fire}-{p.pipeline_id}")
+
+        def allowance(_plan: str, n: int = limit) -> int:
+            return n
+
         async with tenant_tx(app_pool, p.tenant_id) as conn:
             outcomes.append(
                 await repository.open_scheduled_run(
-                    conn, p.tenant_id, p.pipeline_id, run_id, f"wf-{fire}", 5, lambda _plan, n=limit: n
+                    conn, p.tenant_id, p.pipeline_id, run_id, f"wf-{fire}", 5, allowance
                 )
             )
             rows.append(await conn.fetchrow("SELECT status, error FROM pipeline_runs WHERE id = $1", run_id))
