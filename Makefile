@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint stack-up stack-down stack-status migrate bench clean lock \
+.PHONY: install demo test test-fast gates lint stack-up stack-down stack-status migrate bench clean lock \
 	dashboard dashboard-check screenshots
 
 # Create the virtual environment and install everything (torch CPU build first, then the locked set).
@@ -17,14 +17,20 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/icop demo
 
-test: install
+# The gates run before the tests, so a lint, format or type finding fails `make test` (and CI) at once.
+test: install gates
 	$(PY) -m pytest -q
 
-test-fast: install
+test-fast: install gates
 	$(PY) -m pytest -q -m "not slow"
 
-lint: install
-	$(VENV)/bin/ruff check icop gateway workflows graphs deployments cluster emulators tests bench
+# ruff's and mypy's settings (what they check, how strictly) live in pyproject.toml.
+gates: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+lint: gates
 
 # The dashboard (dashboard/, Next.js): npm ci + next build when needed (cached), its type check and linter
 # (also run by `make test` through tests/dashboard), and the committed screenshots (docs/screenshots/).

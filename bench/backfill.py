@@ -51,20 +51,20 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from icop.offline import apply_offline_env  # noqa: E402
+from icop.offline import apply_offline_env  # noqa: E402 - after sys.path.insert
 
 apply_offline_env()
 
-from temporalio import activity  # noqa: E402
-from temporalio.client import Client  # noqa: E402
-from temporalio.worker import Worker  # noqa: E402
+from temporalio import activity  # noqa: E402 - after apply_offline_env
+from temporalio.client import Client  # noqa: E402 - after apply_offline_env
+from temporalio.worker import Worker  # noqa: E402 - after apply_offline_env
 
 from workflows.activities.heartbeat import with_heartbeats  # noqa: E402
 from workflows.types import (  # noqa: E402
@@ -91,7 +91,10 @@ from workflows.types import (  # noqa: E402
     run_workflow_id,
 )
 
-LLM_SERVICES = ("gpt", "claude", "gemini")
+if TYPE_CHECKING:
+    from icop.connectors.config import LlmName
+
+LLM_SERVICES: tuple[LlmName, ...] = ("gpt", "claude", "gemini")
 PLAN_CALLS, GRAPH_CALLS = 2, 5  # sequential LLM latencies on a row's critical path
 SUBJECTS = [
     "coffee", "gardening", "running", "baking", "personal finance", "guitar", "birdwatching", "remote work",
@@ -112,7 +115,7 @@ def topics(n: int) -> list[str]:
     return [
         f"{SUBJECTS[i % len(SUBJECTS)].capitalize()} {ANGLES[i // len(SUBJECTS) % len(ANGLES)]}"
         for i in range(n)
-    ]  # noqa: E501
+    ]
 
 
 @dataclass
@@ -492,7 +495,7 @@ async def critical_path_breakdown(
 
 def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict[str, Any]:
     from crewai import LLM as CrewLLM
-    from crewai import Agent, Crew, Process, Task
+    from crewai import Agent, Crew, CrewOutput, Process, Task
     from openai import OpenAI
 
     from emulators.client import EmulatorAdmin
@@ -507,7 +510,7 @@ def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict
     os.environ.setdefault("CREWAI_STORAGE_DIR", str(out_dir / "crewai"))
     llms = {}
     for name in LLM_SERVICES:
-        ep = llm_endpoint(settings, name)  # type: ignore[arg-type]
+        ep = llm_endpoint(settings, name)
         llms[name] = CrewLLM(model=f"openai/{ep.model}", base_url=ep.base_url, api_key=ep.api_key)
     img = dalle_endpoint(settings)
     images = OpenAI(base_url=img.base_url, api_key=img.api_key)
@@ -528,7 +531,8 @@ def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict
             expected_output="a numbered list",
             agent=planner,
         )
-        raw = str(Crew(agents=[planner], tasks=[subs_task], process=Process.sequential).kickoff().raw)
+        planning = Crew(agents=[planner], tasks=[subs_task], process=Process.sequential)
+        raw = str(cast(CrewOutput, planning.kickoff()).raw)  # a crew without stream=True
         lines = [ln.split(".", 1)[-1].strip() for ln in raw.splitlines() if ln.strip()[:1].isdigit()]
         subs = (lines + [f"{topic} part {i + 1}" for i in range(shape.subtopics)])[: shape.subtopics]
         for sub in subs:
@@ -557,7 +561,7 @@ def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict
             crew = Crew(
                 agents=[research, *writers, editor, seo, visual], tasks=tasks, process=Process.sequential
             )
-            result = crew.kickoff()
+            result = cast(CrewOutput, crew.kickoff())  # a crew without stream=True
             prompt = str(tasks[-1].output.raw if tasks[-1].output else result.raw)[:900] or sub
             images.images.generate(model="dall-e-3", prompt=prompt, n=1, size="1024x1024")
             (out_dir / f"article-{done}.md").write_text(

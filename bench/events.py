@@ -34,23 +34,23 @@ from uuid import UUID, uuid4
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from icop.offline import apply_offline_env  # noqa: E402
+from icop.offline import apply_offline_env  # noqa: E402 - after sys.path.insert
 
 apply_offline_env()
 
-import psutil  # noqa: E402
-import uvicorn  # noqa: E402
-from standardwebhooks import Webhook  # noqa: E402
+import psutil  # noqa: E402 - after apply_offline_env
+import uvicorn  # noqa: E402 - after apply_offline_env
+from standardwebhooks import Webhook  # noqa: E402 - after apply_offline_env
 
-from cluster.postgres import PostgresComponent  # noqa: E402
-from cluster.rabbitmq import RabbitMQComponent  # noqa: E402
-from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402
-from icop.db import create_pool, tenant_tx  # noqa: E402
-from icop.db.migrate import setup_database  # noqa: E402
-from icop.events import emit  # noqa: E402
-from icop.events.delivery import secret_ref  # noqa: E402
-from icop.events.signing import new_secret  # noqa: E402
-from icop.vault import Vault  # noqa: E402
+from cluster.postgres import PostgresComponent  # noqa: E402 - after apply_offline_env
+from cluster.rabbitmq import RabbitMQComponent  # noqa: E402 - after apply_offline_env
+from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402 - after apply_offline_env
+from icop.db import create_pool, tenant_tx  # noqa: E402 - after apply_offline_env
+from icop.db.migrate import setup_database  # noqa: E402 - after apply_offline_env
+from icop.events import emit  # noqa: E402 - after apply_offline_env
+from icop.events.delivery import secret_ref  # noqa: E402 - after apply_offline_env
+from icop.events.signing import new_secret  # noqa: E402 - after apply_offline_env
+from icop.vault import Vault  # noqa: E402 - after apply_offline_env
 
 
 def free_port() -> int:
@@ -67,7 +67,7 @@ class Receiver:
         self.done = asyncio.Event()
         self.expect = 0
 
-    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def app(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
         body = b""

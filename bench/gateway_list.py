@@ -26,14 +26,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from fastapi import FastAPI, Query  # noqa: E402
+import httpx  # noqa: E402 - after sys.path.insert
+from fastapi import FastAPI, Query  # noqa: E402 - after sys.path.insert
 
 from gateway.config import GatewayConfig  # noqa: E402
 from gateway.pagination import Page, page_of  # noqa: E402
@@ -64,19 +64,19 @@ def bare_app() -> FastAPI:
 
     settings = load_settings()
     dsn = settings.pg_dsn("superuser").rsplit("/", 1)[0] + f"/{settings.pg_database}"
-    state: dict[str, object] = {}
+    state: dict[str, Any] = {}  # the pool, once the app has started
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(_: FastAPI):
         state["pool"] = await create_pool(dsn, settings.db_pool_min, settings.db_pool_max)
         yield
-        await state["pool"].close()  # type: ignore[attr-defined]
+        await state["pool"].close()
 
     app = FastAPI(lifespan=lifespan)
 
     @app.get("/bare/pipelines", response_model=Page[PipelineOut])
     async def bare(tenant_id: UUID, limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Page[PipelineOut]:
-        async with state["pool"].acquire() as conn:  # type: ignore[attr-defined]
+        async with state["pool"].acquire() as conn:
             rows = await conn.fetch(LIST_SQL, tenant_id, limit + 1)
         return Page[PipelineOut](**page_of(rows, limit, lambda r: PipelineOut(**dict(r))))
 
@@ -143,7 +143,7 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000
 
 
-async def _seed(settings, gateway: str, tenants: int, per_tenant: int) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+async def _seed(settings, gateway: str, tenants: int, per_tenant: int) -> tuple[str, str]:
     """Sign up ``tenants`` tenants through the gateway; give each ``per_tenant`` pipelines. Returns
     (tenant, token)."""
     from icop.db import create_pool, tenant_tx
@@ -178,7 +178,7 @@ async def _seed(settings, gateway: str, tenants: int, per_tenant: int) -> tuple[
     return first
 
 
-async def _db_breakdown(settings, tenant_id: str, n: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+async def _db_breakdown(settings, tenant_id: str, n: int) -> dict[str, float]:
     """Sequential, in-process: where the gateway's database time goes (mean ms per request-equivalent)."""
     from gateway.ratelimit.service import RateLimiter
     from icop.db import create_pool, tenant_tx

@@ -31,15 +31,19 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from icop.offline import apply_offline_env
 
 apply_offline_env()
 
-from PIL import Image  # noqa: E402
+from PIL import Image  # noqa: E402 - after apply_offline_env
 
-from icop.images.service import ConvertJob, StoredJpegConverter  # noqa: E402
-from icop.storage import LocalDirStore  # noqa: E402
+from icop.images.service import ConvertJob, StoredJpegConverter  # noqa: E402 - after apply_offline_env
+from icop.storage import LocalDirStore  # noqa: E402 - after apply_offline_env
+
+if TYPE_CHECKING:
+    from ray.serve.handle import DeploymentHandle
 
 SIZES = {"1024x1024": (1024, 1024), "1792x1024": (1792, 1024)}
 
@@ -76,7 +80,7 @@ def tree_cpu_s() -> float:
     return total
 
 
-def measured(fn, *args):  # type: ignore[no-untyped-def]
+def measured(fn, *args):
     """(images/s, images per CPU-second of the whole process tree) for one contender's run."""
     c0 = tree_cpu_s()
     rate = fn(*args)
@@ -119,7 +123,7 @@ def plain_pool(pool: mp.pool.Pool, keys: list[str]) -> float:
 # -- Ray Serve ----------------------------------------------------------------------------------------
 
 
-async def serve_run(handle: object, keys: list[str], per_call: int = 1) -> float:
+async def serve_run(handle: DeploymentHandle[Any], keys: list[str], per_call: int = 1) -> float:
     """All keys in flight at once: one ``convert`` call per image (Serve batches them on the replica), or
     with ``per_call`` > 1 the caller's own groups through ``convert_many``."""
     from deployments.jpeg import JpegRequest
@@ -127,10 +131,10 @@ async def serve_run(handle: object, keys: list[str], per_call: int = 1) -> float
     tenant = uuid.uuid4().hex
     t0 = time.perf_counter()
     if per_call == 1:
-        h = handle.options(method_name="convert")  # type: ignore[attr-defined]
+        h = handle.options(method_name="convert")
         outcomes = await asyncio.gather(*(h.remote(JpegRequest(tenant, source_key=k)) for k in keys))
     else:
-        h = handle.options(method_name="convert_many")  # type: ignore[attr-defined]
+        h = handle.options(method_name="convert_many")
         groups = [keys[i : i + per_call] for i in range(0, len(keys), per_call)]
         lists = await asyncio.gather(
             *(h.remote([JpegRequest(tenant, source_key=k) for k in g]) for g in groups)
@@ -141,7 +145,7 @@ async def serve_run(handle: object, keys: list[str], per_call: int = 1) -> float
     return len(keys) / elapsed
 
 
-def start_serve(state: Path, root: str, args: argparse.Namespace) -> dict[str, object]:
+def start_serve(state: Path, root: str, args: argparse.Namespace) -> dict[str, DeploymentHandle[Any]]:
     """A private local Ray (2 CPUs, loopback) with two converter apps, each ``--replicas`` replicas:
 
     - ``batched``: per-image ``convert`` calls merged by ``@serve.batch`` (``--batch`` images), two batches
@@ -233,9 +237,9 @@ def main() -> None:
                     med[f"{mode}/{base}"] = med[f"{mode} img/s"] / med[f"{base} img/s"]
                 med[f"cpu-efficiency {mode}/plain-1"] = med[f"{mode} img/cpu-s"] / med["plain-1 img/cpu-s"]
             results[name] = med
+            rounds = json.dumps({k: [round(x, 1) for x in v] for k, v in runs.items()})
             print(f"{name} medians:\n" + "\n".join(f"   {k:38s} {v:7.2f}" for k, v in med.items())
-                  + "\n   all rounds (img/s): " + json.dumps({k: [round(x, 1) for x in v] for k, v in runs.items()}),  # noqa: E501
-                  flush=True)  # fmt: skip
+                  + "\n   all rounds (img/s): " + rounds, flush=True)  # fmt: skip
     finally:
         if pool is not None:
             pool.terminate()

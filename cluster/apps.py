@@ -92,7 +92,7 @@ def _tail(path: Path, n: int = 2000) -> str:
         return ""
 
 
-def _status(name: str, address: str, running: bool, healthy: bool, sid: int | None, detail: str):  # type: ignore[no-untyped-def]
+def _status(name: str, address: str, running: bool, healthy: bool, sid: int | None, detail: str):
     from .stack import ComponentStatus
 
     return ComponentStatus(name, address, running, healthy, sid, detail)
@@ -128,7 +128,7 @@ class GatewayComponent:
     def stop(self, sid: int) -> None:
         stop_session(sid, grace=10)
 
-    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+    def status(self, sid: int | None):
         running = alive(sid)
         healthy = running and _get(f"{self.address}/healthz") == 200
         return _status(self.name, self.address, running, healthy, sid, "public API (/docs); runs → Temporal")
@@ -200,7 +200,7 @@ class WorkerComponent:
     def stop(self, sid: int) -> None:
         stop_session(sid, grace=15)  # SIGTERM: the worker finishes or hands back its tasks
 
-    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+    def status(self, sid: int | None):
         running = alive(sid)
         healthy = running and sid is not None and self._polling(sid)
         detail = f"icop worker all (clusterer {self.clusterer}); log {self.log}"
@@ -254,7 +254,7 @@ class DashboardComponent:
     def stop(self, sid: int) -> None:
         stop_session(sid, grace=5)
 
-    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+    def status(self, sid: int | None):
         running = alive(sid)
         code = _get(f"{self.address}/") if running else None
         healthy = running and code is not None and code < 500

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -26,24 +25,24 @@ stack_app = typer.Typer(help="The embedded local stack (PostgreSQL + pgvector, T
 db_app = typer.Typer(help="Database bootstrap and migrations.")
 app.add_typer(stack_app, name="stack")
 app.add_typer(db_app, name="db")
-from .cli_gateway import gateway_app  # noqa: E402
-from .cli_keys import keys_app  # noqa: E402
+from .cli_gateway import gateway_app  # noqa: E402 - after apply_offline_env
+from .cli_keys import keys_app  # noqa: E402 - after apply_offline_env
 
 app.add_typer(keys_app, name="keys")
 app.add_typer(gateway_app, name="gateway")
-from .cli_graph import graph_app  # noqa: E402
+from .cli_graph import graph_app  # noqa: E402 - after apply_offline_env
 
 app.add_typer(graph_app, name="graph")
-from .cli_worker import worker_app  # noqa: E402
+from .cli_worker import worker_app  # noqa: E402 - after apply_offline_env
 
 app.add_typer(worker_app, name="worker")
-from .cli_serve import serve_app  # noqa: E402
+from .cli_serve import serve_app  # noqa: E402 - after apply_offline_env
 
 app.add_typer(serve_app, name="serve")
-from .cli_events import events_app  # noqa: E402
+from .cli_events import events_app  # noqa: E402 - after apply_offline_env
 
 app.add_typer(events_app, name="events")
-from .cli_backfill import BACKFILL_HELP, backfill, schedules_app  # noqa: E402
+from .cli_backfill import BACKFILL_HELP, backfill, schedules_app  # noqa: E402 - after apply_offline_env
 
 app.command("backfill", help=BACKFILL_HELP)(backfill)
 app.add_typer(schedules_app, name="schedules")
@@ -66,7 +65,7 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def _status_table(rows: list) -> Table:  # type: ignore[type-arg]
+def _status_table(rows: list) -> Table:
     t = Table(title="ICOP stack")
     for col in ("component", "address", "state", "pid", "detail"):
         t.add_column(col)
@@ -203,4 +202,4 @@ def main() -> None:  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # typer exits with the command's status

@@ -62,7 +62,7 @@ async def pipeline_tenant(settings: Any, pipeline_id: UUID) -> UUID | None:
     """The tenant of a pipeline (``ops_pipeline_tenant``: the id and nothing else)."""
     conn = await ops_connect(settings)
     try:
-        return await conn.fetchval("SELECT ops_pipeline_tenant($1)", pipeline_id)  # type: ignore[no-any-return]
+        return await conn.fetchval("SELECT ops_pipeline_tenant($1)", pipeline_id)
     finally:
         await conn.close()
 

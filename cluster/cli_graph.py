@@ -23,7 +23,7 @@ graph_app = typer.Typer(
 )
 
 
-def graph_settings(state_dir: Path | None, offline: bool = False):  # type: ignore[no-untyped-def]
+def graph_settings(state_dir: Path | None, offline: bool = False):
     """Settings for the CLI: the stack's emulators stand in for every LLM provider that has no key,
     when they are running; ``offline`` uses the in-process offline provider instead."""
     import httpx

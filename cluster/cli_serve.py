@@ -23,7 +23,7 @@ Config = Annotated[
 ]
 
 
-def _table(statuses) -> Table:  # type: ignore[no-untyped-def]
+def _table(statuses) -> Table:
     t = Table(title="Serve applications")
     for col in ("application", "status", "running replicas", "message"):
         t.add_column(col, overflow="fold")

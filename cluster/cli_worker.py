@@ -60,7 +60,7 @@ def _run(
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         typer.echo(f"worker: {', '.join(modules)} on queues {queue_prefix}-*", err=True)
-        await run_worker(settings, modules, Queues.with_prefix(queue_prefix), clusterer, stop)  # type: ignore[arg-type]
+        await run_worker(settings, modules, Queues.with_prefix(queue_prefix), clusterer, stop)  # type: ignore[arg-type]  # checked: serve or local
 
     asyncio.run(main())
 

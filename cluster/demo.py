@@ -170,8 +170,8 @@ def _deploy_serve_apps(settings: Settings, console: Console) -> None:
 
 async def _main_job(console: Console, settings: Settings, report: DemoReport, want: int) -> None:
     from gateway.app import create_app
-    from workflows.starter import TemporalRunStarter
     from icop.db import create_pool
+    from workflows.starter import TemporalRunStarter
     from workflows.types import MODULES, Queues
     from workflows.worker import build_activities, close, connect, running_workers
 

@@ -86,7 +86,7 @@ class EmulatorsComponent:
     def stop(self, sid: int) -> None:
         stop_session(sid, grace=5)
 
-    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+    def status(self, sid: int | None):
         from .stack import ComponentStatus
 
         running = alive(sid)

@@ -134,7 +134,7 @@ class PostgresComponent:
             )  # fmt: skip
         stop_session(sid, grace=10)
 
-    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+    def status(self, sid: int | None):
         from .stack import ComponentStatus
 
         running = alive(sid)

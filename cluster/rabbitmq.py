@@ -129,7 +129,7 @@ class RabbitMQComponent:
     def stop(self, sid: int) -> None:
         stop_session(sid, grace=15)  # SIGTERM: the node shuts down cleanly, then its epmd
 
-    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+    def status(self, sid: int | None):
         from .stack import ComponentStatus
 
         running = alive(sid)

@@ -124,7 +124,7 @@ class RayComponent:
         stop_session(sid, grace=STOP_GRACE_S)
         shutil.rmtree(self.temp_dir, ignore_errors=True)  # no stale session for the next `up`
 
-    def status(self, sid: int | None):  # type: ignore[no-untyped-def]
+    def status(self, sid: int | None):
         from .stack import ComponentStatus
 
         running = alive(sid)

@@ -53,7 +53,7 @@ def deploy(settings: Settings, path: Path = SERVE_CONFIG, timeout_s: float = 300
     config = load_config(settings, path)
     connect(settings)
     serve.start(http_options={"host": settings.bind_host, "port": settings.serve_http_port})
-    _get_global_client().deploy_apps(config)
+    _get_global_client().deploy_apps(config)  # type: ignore[union-attr]  # raises, not None, with no controller
     names = [a.name for a in config.applications]
     deadline = time.monotonic() + timeout_s
     while True:
@@ -79,7 +79,7 @@ def status(settings: Settings, names: list[str] | None = None) -> list[AppStatus
     for name, app in sorted(apps.items()):
         if names is not None and name not in names:
             continue
-        replicas = {d: int(ds.replica_states.get("RUNNING", 0)) for d, ds in app.deployments.items()}
+        replicas = {d: int(ds.replica_states.get("RUNNING", 0)) for d, ds in app.deployments.items()}  # type: ignore[call-overload]  # ReplicaState is a str enum
         state = getattr(app.status, "value", app.status)  # ApplicationStatus is a str enum
         out.append(AppStatus(name, str(state), app.message or "", replicas))
     return out

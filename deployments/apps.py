@@ -41,7 +41,7 @@ class TopicsAppArgs(BaseModel):
 def topics_app(args: TopicsAppArgs) -> Application:
     from deployments.topics import build_topics_app
 
-    return build_topics_app(get_settings(), args.model_path)  # type: ignore[no-any-return]
+    return build_topics_app(get_settings(), args.model_path)
 
 
 class WriterAppArgs(BaseModel):

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ray import serve
-from ray.serve import Application
+from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
 from deployments.jpeg import JpegRequest, build_jpeg_app
@@ -49,7 +49,7 @@ class GeneratedJpeg:
 class ImageGenerator:
     def __init__(
         self,
-        converter: DeploymentHandle,
+        converter: DeploymentHandle[Any],
         settings: Settings | None = None,
         storage: StorageConfig | None = None,
         max_concurrent: dict[str, int] | None = None,
@@ -104,8 +104,9 @@ def build_images_app(
     it each replica reads its own environment, which keeps secrets out of Serve's stored config.
     """
     converter = build_jpeg_app(settings, pass_storage=pass_settings, **(jpeg or {}))
-    deployment = ImageGenerator.options(ray_actor_options={"num_cpus": num_cpus})  # type: ignore[attr-defined]
-    return deployment.bind(  # type: ignore[no-any-return]
+    # mypy does not apply class decorators: @serve.deployment made the class a Deployment
+    deployment = cast(Deployment, ImageGenerator).options(ray_actor_options={"num_cpus": num_cpus})
+    return deployment.bind(
         converter,
         settings if pass_settings else None,
         StorageConfig.from_settings(settings) if pass_settings else None,

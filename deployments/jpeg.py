@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import ray
 from pydantic import BaseModel
 from ray import serve
-from ray.serve import Application
+from ray.serve import Application, Deployment
 
 from icop.images.convert import ConvertOptions, Fit
 from icop.images.service import ConvertJob, ConvertOutcome, StoredJpegConverter
@@ -33,7 +33,7 @@ class JpegRequest:
 
     tenant_id: str
     source_key: str | None = None
-    source_ref: ray.ObjectRef | None = None  # type: ignore[type-arg]
+    source_ref: ray.ObjectRef[bytes] | None = None
     instagram: bool = False
     fit: Fit | None = None
 
@@ -48,17 +48,15 @@ class JpegConverterDeployment:
         max_batch_size: int = 8,
         batch_wait_timeout_s: float = 0.005,
     ) -> None:
-        settings = (
-            None if (storage and options and instagram) else get_settings()
-        )  # the replica's environment
-        store = storage.open() if storage else make_store(settings)  # type: ignore[arg-type]
+        # what the arguments leave out comes from the replica's environment (get_settings is cached)
+        store = storage.open() if storage else make_store(get_settings())
         self.core = StoredJpegConverter(
             store,
-            options or ConvertOptions.from_settings(settings),  # type: ignore[arg-type]
-            instagram or ConvertOptions.from_settings(settings, instagram=True),  # type: ignore[arg-type]
+            options or ConvertOptions.from_settings(get_settings()),
+            instagram or ConvertOptions.from_settings(get_settings(), instagram=True),
         )
-        self.convert.set_max_batch_size(max_batch_size)  # type: ignore[attr-defined]
-        self.convert.set_batch_wait_timeout_s(batch_wait_timeout_s)  # type: ignore[attr-defined]
+        self.convert.set_max_batch_size(max_batch_size)  # type: ignore[attr-defined]  # serve.batch adds it
+        self.convert.set_batch_wait_timeout_s(batch_wait_timeout_s)  # type: ignore[attr-defined]  # serve.batch adds it
         # One worker thread: off the event loop (the replica keeps accepting and batching while Pillow
         # works), and one image at a time, so a replica uses about one core whatever it has queued.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jpeg")
@@ -108,7 +106,8 @@ def build_jpeg_app(
     scaling: dict[str, Any] = (
         {"autoscaling_config": autoscaling_config} if autoscaling_config else {"num_replicas": num_replicas}
     )
-    deployment = JpegConverterDeployment.options(  # type: ignore[attr-defined]
+    # mypy does not apply class decorators: @serve.deployment made the class a Deployment
+    deployment = cast(Deployment, JpegConverterDeployment).options(
         ray_actor_options={"num_cpus": num_cpus},
         max_ongoing_requests=max_ongoing_requests or 2 * max_batch_size,
         **scaling,

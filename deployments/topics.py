@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from ray import serve
+from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
+from icop.connectors.config import LlmName
 from icop.offline import apply_offline_env
 from icop.settings import Settings
+
+if TYPE_CHECKING:  # the planner (BERTopic and all) is imported in the replica, after apply_offline_env
+    from icop.planning.service import ClusterCall
 
 APP_NAME = "topics"
 
@@ -32,19 +38,21 @@ class SubtopicRequest:
 
 @dataclass
 class SubtopicReply:
-    subtopics: list[dict] = field(default_factory=list)  # SubtopicResult as dicts
+    subtopics: list[dict[str, Any]] = field(default_factory=list)  # SubtopicResult as dicts
 
 
 @serve.deployment(name="TopicClusterer", ray_actor_options={"num_cpus": 0.5})
 class TopicClustererDeployment:
-    def __init__(self, settings: Settings, model_path: str | None = None, labeler_llm: str = "gpt") -> None:
+    def __init__(
+        self, settings: Settings, model_path: str | None = None, labeler_llm: LlmName = "gpt"
+    ) -> None:
         apply_offline_env()
         from icop.connectors.llm import make_llm
         from icop.planning.clustering import TopicClusterer
         from icop.planning.service import LlmLabeler
 
         self.core = TopicClusterer(model_path or settings.embedding_model_path or None)
-        self.labeler = LlmLabeler(make_llm(settings, labeler_llm))  # type: ignore[arg-type]
+        self.labeler = LlmLabeler(make_llm(settings, labeler_llm))
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
     async def _embed(self, batches: list[list[str]]) -> list[np.ndarray]:
@@ -82,11 +90,12 @@ class TopicClustererDeployment:
         }
 
 
-def build_topics_app(settings: Settings, model_path: str | None = None):  # type: ignore[no-untyped-def]
-    return TopicClustererDeployment.bind(settings, model_path)
+def build_topics_app(settings: Settings, model_path: str | None = None) -> Application:
+    # mypy does not apply class decorators: @serve.deployment made the class a Deployment
+    return cast(Deployment, TopicClustererDeployment).bind(settings, model_path)
 
 
-def cluster_call(handle: DeploymentHandle):  # type: ignore[no-untyped-def]
+def cluster_call(handle: DeploymentHandle[Any]) -> ClusterCall:
     """Adapt a handle to the planner's ``ClusterCall``."""
     from icop.planning.clustering import SubtopicResult
 

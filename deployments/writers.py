@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ray import serve
-from ray.serve import Application
+from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
-from graphs.article.writers import WriterCall, WriteRequest, WriterError, WriteResult
+from graphs.article.writers import WriteRequest, WriterError, WriteResult
 from icop.connectors.config import LLM_NAMES, LlmName
 from icop.settings import Settings, get_settings
 
@@ -28,13 +28,13 @@ from icop.settings import Settings, get_settings
 class Writer:
     """One provider's writer; retries and error classification are the connector's."""
 
-    def __init__(self, provider: str, settings: Settings | None = None) -> None:
+    def __init__(self, provider: LlmName, settings: Settings | None = None) -> None:
         from icop.offline import apply_offline_env
 
         apply_offline_env()
         from graphs.article.writers import ArticleWriter
 
-        self.core = ArticleWriter.from_settings(settings or get_settings(), provider)  # type: ignore[arg-type]
+        self.core = ArticleWriter.from_settings(settings or get_settings(), provider)
 
     async def write(self, request: WriteRequest) -> WriteResult:
         from icop.connectors.errors import ProviderError
@@ -77,12 +77,17 @@ def build_writer_app(
     """The Writer application for one provider. Without ``settings`` each replica reads its own
     environment (keeps provider keys out of Serve's stored config)."""
     sc = scaling or WriterScaling()
-    return Writer.options(  # type: ignore[attr-defined]
-        name=f"Writer_{provider}",
-        max_ongoing_requests=min(sc.per_replica, sc.provider_concurrency),
-        autoscaling_config=sc.autoscaling_config(),
-        ray_actor_options={"num_cpus": sc.num_cpus},
-    ).bind(provider, settings)
+    # mypy does not apply class decorators: @serve.deployment made the class a Deployment
+    return (
+        cast(Deployment, Writer)
+        .options(
+            name=f"Writer_{provider}",
+            max_ongoing_requests=min(sc.per_replica, sc.provider_concurrency),
+            autoscaling_config=sc.autoscaling_config(),
+            ray_actor_options={"num_cpus": sc.num_cpus},
+        )
+        .bind(provider, settings)
+    )
 
 
 def deploy_writers(
@@ -90,7 +95,7 @@ def deploy_writers(
     scaling: dict[str, WriterScaling] | None = None,
     providers: tuple[LlmName, ...] = LLM_NAMES,
     prefix: str = "writer",
-) -> dict[str, DeploymentHandle]:
+) -> dict[str, DeploymentHandle[Any]]:
     """Run (or update) the three Writer applications; their handles by provider."""
     scaling = scaling or {}
     return {
@@ -103,7 +108,7 @@ def deploy_writers(
 
 def writer_handles(
     providers: tuple[LlmName, ...] = LLM_NAMES, prefix: str = "writer"
-) -> dict[str, DeploymentHandle]:
+) -> dict[str, DeploymentHandle[Any]]:
     """Handles to Writer applications already running on the cluster."""
     return {p: serve.get_app_handle(app_name(p, prefix)) for p in providers}
 
@@ -111,17 +116,18 @@ def writer_handles(
 class HandleWriter:
     """The graph's view of a Writer (a ``WriterCall``): an async callable over its deployment handle."""
 
-    def __init__(self, handle: DeploymentHandle) -> None:
+    def __init__(self, handle: DeploymentHandle[Any]) -> None:
         self.handle = handle.options(method_name="write")
 
     async def __call__(self, request: WriteRequest) -> WriteResult:
-        return await self.handle.remote(request)  # type: ignore[no-any-return]
+        result: WriteResult = await self.handle.remote(request)
+        return result
 
     async def close(self) -> None:
         """Stop the handle's router (its background metrics push would outlive a Ray shutdown)."""
-        await self.handle.shutdown_async()
+        await self.handle.shutdown_async()  # type: ignore[no-untyped-call]  # Ray leaves it unannotated
 
 
-def writer_call(handle: DeploymentHandle) -> WriterCall:
+def writer_call(handle: DeploymentHandle[Any]) -> HandleWriter:
     """Adapter for ``make_graph(writers=...)``: a Writer's deployment handle as a ``WriterCall``."""
     return HandleWriter(handle)

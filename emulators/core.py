@@ -157,8 +157,8 @@ def rate_limit_response(service: str, key: str, wait: float, limit: int, model: 
         return error_response(
             service,
             429,
-            f"Rate limit reached for {model or 'requests'} in organization org-emulator on requests per min (RPM): "  # noqa: E501
-            f"Limit {limit}, Used {limit}, Requested 1. Please try again in {secs}. "
+            f"Rate limit reached for {model or 'requests'} in organization org-emulator on requests per min "
+            f"(RPM): Limit {limit}, Used {limit}, Requested 1. Please try again in {secs}. "
             "Visit https://platform.openai.com/account/rate-limits to learn more.",
             code="rate_limit_exceeded",
             retry_after=wait,
@@ -173,7 +173,8 @@ def rate_limit_response(service: str, key: str, wait: float, limit: int, model: 
             service,
             429,
             f"This request would exceed the rate limit for your organization of {limit} requests "
-            "per minute. Please reduce the prompt length or the maximum tokens requested, or try again later.",  # noqa: E501
+            "per minute. Please reduce the prompt length or the maximum tokens requested, or try again "
+            "later.",
             retry_after=wait,
             extra_headers={
                 "anthropic-ratelimit-requests-limit": str(limit),
@@ -235,7 +236,7 @@ class Context:
                     body = None
                     if raw:
                         entry = self.log.start(service, request.method, request.path_qs, "")
-                        resp = error_response(
+                        resp: web.StreamResponse = error_response(
                             service, 400, "We could not parse the JSON body of your request."
                         )
                         self.log.finish(entry, resp.status)
@@ -324,13 +325,13 @@ def _invalid_key_message(service: str, key: str) -> str:
 
 def _missing_key(service: str) -> web.Response:
     msg = {
-        "gpt": "You didn't provide an API key. You need to provide your API key in an Authorization header using "  # noqa: E501
-        "Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        "gpt": "You didn't provide an API key. You need to provide your API key in an Authorization header "
+        "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
         "claude": "x-api-key header is required",
-        "gemini": "Method doesn't allow unregistered callers (callers without established identity). Please use "  # noqa: E501
-        "API Key or other form of API consumer identity to call this API.",
-        "sheets": "Request is missing required authentication credential. Expected OAuth 2 access token, login "  # noqa: E501
-        "cookie or other valid authentication credential.",
+        "gemini": "Method doesn't allow unregistered callers (callers without established identity). Please "
+        "use API Key or other form of API consumer identity to call this API.",
+        "sheets": "Request is missing required authentication credential. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential.",
         "fal": "No authentication credentials provided",
     }
     msg["images"] = msg["gpt"]

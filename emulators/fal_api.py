@@ -76,7 +76,7 @@ def _base(request: web.Request, job: Job) -> str:
     return f"{request.scheme}://{request.host}/{owner}/{alias}/requests/{job.id}"
 
 
-def submit_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def submit_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         variant = request.match_info["variant"]
         if variant not in VARIANTS:
@@ -152,7 +152,7 @@ async def _result(ctx: Context, request: web.Request, job: Job) -> dict[str, Any
     return job.result
 
 
-def status_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def status_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         job = _job(ctx, request)
         status = job.status()
@@ -185,7 +185,7 @@ def status_handler(ctx: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def response_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def response_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         job = _job(ctx, request)
         if job.cancelled:
@@ -197,7 +197,7 @@ def response_handler(ctx: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def cancel_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def cancel_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         job = _job(ctx, request)
         if job.status() == "COMPLETED":

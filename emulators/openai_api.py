@@ -65,7 +65,7 @@ def _completion_text(body: dict[str, Any], model: str) -> tuple[str, str, int]:
     return text, finish, prompt_tokens
 
 
-def chat_handler(ctx: Context, service: str):  # type: ignore[no-untyped-def]
+def chat_handler(ctx: Context, service: str):
     pattern = PROVIDERS[service][1]
 
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
@@ -158,7 +158,7 @@ def chat_handler(ctx: Context, service: str):  # type: ignore[no-untyped-def]
     return handle
 
 
-def models_handler(service: str):  # type: ignore[no-untyped-def]
+def models_handler(service: str):
     names = {
         "gpt": ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "dall-e-3"],
         "claude": ["claude-sonnet-4-5", "claude-haiku-4-5"],
@@ -178,7 +178,7 @@ def models_handler(service: str):  # type: ignore[no-untyped-def]
     return handle
 
 
-def images_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def images_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         if not isinstance(body, dict) or not body.get("prompt"):
             raise EmulatorError(400, "Missing required parameter: 'prompt'.", param="prompt")

@@ -140,7 +140,7 @@ def _input_value(v: Any, option: str) -> Any:
     return v
 
 
-def get_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def get_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         book = _book(ctx, request.match_info["sid"])
         a = book.parse(request.match_info["range"])
@@ -160,7 +160,7 @@ def get_handler(ctx: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def batch_update_handler(ctx: Context):  # type: ignore[no-untyped-def]
+def batch_update_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         sid = request.match_info["sid"]
         book = _book(ctx, sid)
@@ -182,7 +182,7 @@ def batch_update_handler(ctx: Context):  # type: ignore[no-untyped-def]
             written = book.write(a, values)
             cells = sum(len(r) for r in values)
             sheets_touched.add(a.sheet)
-            resp = {
+            resp: dict[str, Any] = {
                 "spreadsheetId": sid,
                 "updatedRange": written.render(),
                 "updatedRows": len(values),

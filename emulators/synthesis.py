@@ -124,17 +124,23 @@ _KO_ANGLES = [
     "{k}의 다음 흐름",
 ]
 _EN_PARAS = [
-    "{T} matters because it touches everyday decisions. This draft looks at {k1} and {k2}, and at what a reader "  # noqa: E501
-    "can do with them today.",
-    "Start with {k1}: define the goal, measure where you stand, and pick one change you can test within a week.",  # noqa: E501
-    "Next comes {k2}. Small, repeated improvements beat one large overhaul, and {k3} shows where the effort pays.",  # noqa: E501
-    "Finally, {k3} ties the pieces together. Keep notes, compare results, and share what worked with your team.",  # noqa: E501
+    "{T} matters because it touches everyday decisions. This draft looks at {k1} and {k2}, and at what a "
+    "reader can do with them today.",
+    "Start with {k1}: define the goal, measure where you stand, and pick one change you can test within a "
+    "week.",
+    "Next comes {k2}. Small, repeated improvements beat one large overhaul, and {k3} shows where the effort "
+    "pays.",
+    "Finally, {k3} ties the pieces together. Keep notes, compare results, and share what worked with your "
+    "team.",
 ]
 _KO_PARAS = [
-    "{T}은(는) 일상의 선택과 맞닿아 있습니다. 이 초안은 {k1}와(과) {k2}를 살펴보고, 독자가 오늘 바로 할 수 있는 일을 정리합니다.",  # noqa: E501
-    "먼저 {k1}부터 시작하세요. 목표를 정하고 현재 상태를 확인한 뒤, 일주일 안에 시험해 볼 변화를 하나 고릅니다.",  # noqa: E501
+    "{T}은(는) 일상의 선택과 맞닿아 있습니다. 이 초안은 {k1}와(과) {k2}를 살펴보고, 독자가 오늘 바로 할 수 "
+    "있는 일을 정리합니다.",
+    "먼저 {k1}부터 시작하세요. 목표를 정하고 현재 상태를 확인한 뒤, 일주일 안에 시험해 볼 변화를 하나 "
+    "고릅니다.",
     "다음은 {k2}입니다. 한 번의 큰 변화보다 작은 개선의 반복이 낫고, {k3}에서 그 효과가 드러납니다.",
-    "마지막으로 {k3}가 전체를 하나로 묶습니다. 기록하고, 결과를 비교하고, 효과가 있었던 방법을 팀과 나누세요.",  # noqa: E501
+    "마지막으로 {k3}가 전체를 하나로 묶습니다. 기록하고, 결과를 비교하고, 효과가 있었던 방법을 팀과 "
+    "나누세요.",
 ]
 
 

@@ -86,7 +86,7 @@ class Tx:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services  # type: ignore[no-any-return]  # Starlette's app.state is untyped
 
 
 def pool_of(svc: Services) -> asyncpg.Pool:
@@ -124,7 +124,7 @@ async def _authenticate(
     claims = svc.codec.verify(token)
     async with tenant_tx(pool, claims.tenant_id) as conn:
         plan = await svc.limiter.check(conn, claims.tenant_id)
-    return Principal(claims.tenant_id, claims.user_id, "user", claims.role, plan)  # type: ignore[arg-type]
+    return Principal(claims.tenant_id, claims.user_id, "user", claims.role, plan)
 
 
 def principal_for(min_role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -37,7 +38,9 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
         raise InvalidRequest("invalid cursor") from e
 
 
-def page_of(rows: list, limit: int, to_item) -> dict:  # type: ignore[no-untyped-def, type-arg]
+def page_of(
+    rows: Sequence[Mapping[str, Any]], limit: int, to_item: Callable[[Mapping[str, Any]], object]
+) -> dict[str, Any]:
     """Rows fetched with ``limit + 1``: the extra one only says that a next page exists."""
     more = len(rows) > limit
     rows = rows[:limit]

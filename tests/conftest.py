@@ -12,7 +12,9 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 import asyncpg
 import pytest
@@ -21,10 +23,13 @@ from icop.offline import apply_offline_env
 
 apply_offline_env()
 
-from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402
-from icop.db import create_pool  # noqa: E402
-from icop.db.migrate import setup_database  # noqa: E402
-from icop.settings import Settings, load_settings  # noqa: E402
+from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402 - after apply_offline_env
+from icop.db import create_pool  # noqa: E402 - after apply_offline_env
+from icop.db.migrate import setup_database  # noqa: E402 - after apply_offline_env
+from icop.settings import Settings, load_settings  # noqa: E402 - after apply_offline_env
+
+if TYPE_CHECKING:
+    from cluster.dashboard import BuildResult
 
 
 def _free_port() -> int:
@@ -134,7 +139,16 @@ def ray_session(settings: Settings) -> Iterator[None]:
 # Tests marked ``audit`` (nothing left loopback, no secret in a log line) judge what the session did, so
 # they come after everything else.
 LAST = ("tests/dashboard/", "tests/cluster/test_multinode.py")
-DASHBOARD_BUILD: dict[str, object] = {}  # "future" → Future[BuildResult], "log" → Path
+
+
+class DashboardBuild(TypedDict, total=False):
+    """The dashboard's build, once started at collection: its result to come, and its log."""
+
+    future: Future[BuildResult]
+    log: Path
+
+
+DASHBOARD_BUILD: DashboardBuild = {}
 
 
 def _rank(item: pytest.Item) -> int:

@@ -37,8 +37,8 @@ with workflow.unsafe.imports_passed_through():
 
 
 def _cause(e: BaseException) -> str:
-    while getattr(e, "cause", None) is not None:
-        e = e.cause  # type: ignore[attr-defined]
+    while (cause := getattr(e, "cause", None)) is not None:
+        e = cause
     return str(e)[:300]
 
 
@@ -162,7 +162,7 @@ class ArticleWorkflow:
             [i.url for i in images],
             inp.config.dry_run,
         )
-        result = PublishResult("", "failed", reason="not attempted")
+        result: PublishResult = PublishResult("", "failed", reason="not attempted")
         for _ in range(P.PUBLISH_WAITS):
             try:
                 result = await workflow.execute_activity_method(

@@ -60,13 +60,14 @@ async def run_subtopics(
     conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID, row_number: int
 ) -> list[asyncpg.Record]:
     """Sub-topics a run already planned for a row (a retried planning activity returns these)."""
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT id, label FROM subtopics WHERE tenant_id = $1 AND run_id = $2 AND row_number = $3 "
         "ORDER BY created_at, id",
         tenant_id,
         run_id,
         row_number,
     )
+    return rows
 
 
 async def subtopic_article(conn: asyncpg.Connection, tenant_id: UUID, subtopic_id: UUID) -> UUID | None:
@@ -87,8 +88,9 @@ async def upsert_article(
     mode: str,
 ) -> UUID:
     """One article per sub-topic, however often this runs."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        """INSERT INTO generated_articles (tenant_id, pipeline_id, run_id, subtopic_id, language, mode, status)
+    return await conn.fetchval(  # type: ignore[no-any-return]  # asyncpg's fetchval is untyped
+        """INSERT INTO generated_articles (tenant_id, pipeline_id, run_id, subtopic_id, language, mode,
+                                         status)
            VALUES ($1, $2, $3, $4, $5, $6, 'writing')
            ON CONFLICT (subtopic_id) DO UPDATE SET updated_at = now()
            RETURNING id""",
@@ -110,7 +112,8 @@ async def set_article_status(
         article_id,
     )
     await conn.execute(
-        "UPDATE generated_articles SET status = $3, error = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+        "UPDATE generated_articles SET status = $3, error = $4, updated_at = now() "
+        "WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         article_id,
         status,
@@ -128,7 +131,8 @@ async def save_graph_result(
     state: dict[str, Any],
 ) -> None:
     await conn.execute(
-        """UPDATE generated_articles SET title = $3, seo = $4::jsonb, graph_state = $5::jsonb, updated_at = now()
+        """UPDATE generated_articles SET title = $3, seo = $4::jsonb, graph_state = $5::jsonb,
+                                         updated_at = now()
            WHERE tenant_id = $1 AND id = $2""",
         tenant_id,
         article_id,
@@ -139,7 +143,7 @@ async def save_graph_result(
 
 
 async def graph_state(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> dict[str, Any] | None:
-    return await conn.fetchval(  # type: ignore[no-any-return]
+    return await conn.fetchval(  # type: ignore[no-any-return]  # asyncpg's fetchval is untyped
         "SELECT graph_state FROM generated_articles WHERE tenant_id = $1 AND id = $2", tenant_id, article_id
     )
 

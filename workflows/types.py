@@ -117,7 +117,8 @@ class PipelineRunInput:
     run_id: str
     queues: Queues = field(default_factory=Queues)
     max_concurrent_rows: int = 4
-    """Rows (TopicWorkflows) in flight at once for this run: one tenant's back-fill cannot flood the workers."""
+    """Rows (TopicWorkflows) in flight at once for this run: one tenant's back-fill cannot flood the
+    workers."""
     from_row: int | None = None
     to_row: int | None = None
     rows_per_execution: int = 200

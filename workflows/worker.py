@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -26,6 +26,12 @@ from .pipeline import PipelineRunWorkflow
 from .scheduled import ScheduledRunWorkflow
 from .topic import TopicWorkflow
 from .types import MODULES, Queues
+
+if TYPE_CHECKING:  # each module's activities (and their dependencies) are imported only where built
+    from .activities.articles import ArticleActivities, ImageActivities
+    from .activities.planning import PlanningActivities
+    from .activities.publish import PublishActivities
+    from .activities.scheduled import ScheduledRunActivities
 
 log = logging.getLogger(__name__)
 ClustererKind = Literal["serve", "local"]
@@ -42,21 +48,25 @@ ALL_WORKFLOWS = [PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow, ScheduledR
 class Activities:
     """The activity objects a worker process holds (only those of its modules are built)."""
 
-    planning: Any = None
-    articles: Any = None
-    images: Any = None
-    publish: Any = None
-    scheduled: Any = None
-    closers: list[Any] = field(default_factory=list)
+    planning: PlanningActivities | None = None
+    articles: ArticleActivities | None = None
+    images: ImageActivities | None = None
+    publish: PublishActivities | None = None
+    scheduled: ScheduledRunActivities | None = None
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
-    def for_module(self, module: str) -> list[Any]:
+    def for_module(self, module: str) -> list[Callable[..., object]]:
         if module == "planning":
+            assert self.planning is not None, "this module's activities were not built"
             return [*self.planning.all(), *(self.scheduled.all() if self.scheduled else [])]
         if module == "agents":
+            assert self.articles is not None, "this module's activities were not built"
             return self.articles.all()
         if module == "images":
+            assert self.images is not None, "this module's activities were not built"
             return self.images.all()
         if module == "syndication":
+            assert self.publish is not None, "this module's activities were not built"
             return self.publish.all()
         raise ValueError(f"unknown module {module!r}; one of {', '.join(MODULES)}")
 

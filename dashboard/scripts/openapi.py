@@ -12,8 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from gateway.app import create_app  # noqa: E402
-from icop.settings import Settings  # noqa: E402
+from gateway.app import create_app  # noqa: E402 - after sys.path.insert
+from icop.settings import Settings  # noqa: E402 - after sys.path.insert
 
 
 def main() -> None:

@@ -465,7 +465,7 @@ class SocialEmulator:
             r.raise_for_status()
         except httpx.HTTPError:
             self.state.fetches.append({"url": url, "format": None})
-            raise graph_error(  # noqa: B904
+            raise graph_error(  # noqa: B904 - an HTTP answer, as the platform gives it
                 400,
                 "Media download has failed. The media URI doesn't meet our requirements.",
                 9004,

@@ -84,10 +84,11 @@ class ApiKeyRepository:
         )
 
     async def list(self, conn: asyncpg.Connection, tenant_id: UUID) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC",
             tenant_id,
         )
+        return rows
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, key_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(

@@ -9,10 +9,14 @@ from pydantic import BaseModel, Field
 Scope = Literal["read", "write"]
 
 
+def _read_only() -> list[Scope]:
+    return ["read"]
+
+
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00]*$")
     scopes: list[Scope] = Field(
-        default_factory=lambda: ["read"],
+        default_factory=_read_only,
         min_length=1,
         max_length=2,
         description="`read` acts as a viewer; `write` as an editor.",

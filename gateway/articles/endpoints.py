@@ -5,11 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response
 
+from icop.statuses import ArticleStatus
+
 from ..context import EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import ApproveBody, ArticleOut, ArticleStatus, ArticleSummary, PreviewOut, RejectBody
+from .schemas import ApproveBody, ArticleOut, ArticleSummary, PreviewOut, RejectBody
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"], responses=errors(401, 403, 422, 429))
 

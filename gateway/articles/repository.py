@@ -3,6 +3,7 @@ limits their previews need."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,7 +29,7 @@ class ArticleRepository:
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {SUMMARY} FROM generated_articles
                 WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
                   AND ($3::uuid IS NULL OR pipeline_id = $3) AND ($4::uuid IS NULL OR run_id = $4)
@@ -44,6 +45,7 @@ class ArticleRepository:
             after[1] if after else None,
             limit + 1,
         )
+        return rows
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
@@ -55,13 +57,14 @@ class ArticleRepository:
 
     async def images(
         self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID
-    ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+    ) -> builtins.list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
             "SELECT id, position, url, width, height, provider FROM images "
             "WHERE tenant_id = $1 AND article_id = $2 ORDER BY position",
             tenant_id,
             article_id,
         )
+        return rows
 
     async def image(
         self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, position: int
@@ -118,17 +121,18 @@ class ArticleRepository:
 
     async def posts(
         self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID
-    ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+    ) -> builtins.list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
             "SELECT platform, account_id, status, text, cost_usd FROM posts "
             "WHERE tenant_id = $1 AND article_id = $2 ORDER BY platform, account_id",
             tenant_id,
             article_id,
         )
+        return rows
 
     async def pipeline_targets(
         self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         targets = await conn.fetchval(
             "SELECT targets FROM content_pipelines WHERE tenant_id = $1 AND id = $2", tenant_id, pipeline_id
         )

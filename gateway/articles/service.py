@@ -277,7 +277,7 @@ async def previews(tx: Tx, article_id: UUID) -> list[PreviewOut]:
             continue
         out.append(
             PreviewOut(
-                platform=key[0],  # type: ignore[arg-type]
+                platform=key[0],
                 account_id=key[1],
                 text=r.text,
                 length=r.length,

@@ -11,7 +11,8 @@ import asyncpg
 class AuthRepository:
     async def tenant_of_email(self, conn: asyncpg.Connection, email: str) -> UUID | None:
         # The sanctioned pre-tenant lookup (SECURITY DEFINER, returns an id only).
-        return await conn.fetchval("SELECT auth_user_tenant($1)", email)  # type: ignore[no-any-return]
+        tenant_id: UUID | None = await conn.fetchval("SELECT auth_user_tenant($1)", email)
+        return tenant_id
 
     async def insert_tenant(self, conn: asyncpg.Connection, tenant_id: UUID, name: str, plan: str) -> None:
         await conn.execute("INSERT INTO tenants (id, name, plan) VALUES ($1, $2, $3)", tenant_id, name, plan)
@@ -25,7 +26,7 @@ class AuthRepository:
         role: str,
         password_hash: str,
     ) -> UUID:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        user_id: UUID = await conn.fetchval(
             """INSERT INTO users (tenant_id, email, display_name, role, password_hash)
                VALUES ($1, $2, $3, $4, $5) RETURNING id""",
             tenant_id,
@@ -34,6 +35,7 @@ class AuthRepository:
             role,
             password_hash,
         )
+        return user_id
 
     async def user_by_email(
         self, conn: asyncpg.Connection, tenant_id: UUID, email: str

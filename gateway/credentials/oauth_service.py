@@ -124,7 +124,7 @@ async def callback(tx: Tx, platform: str, body: OAuthCallback) -> list[Credentia
     out = []
     for a in accounts:
         cred = CredentialCreate(
-            platform=a.platform,  # type: ignore[arg-type]
+            platform=a.platform,
             account_id=a.account_id.replace("\x00", "")[:200],
             account_name=a.account_name.replace("\x00", "")[:200],
             access_token=SecretStr(a.tokens.access_token),

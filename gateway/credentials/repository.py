@@ -18,17 +18,19 @@ class CredentialRepository:
     async def find(
         self, conn: asyncpg.Connection, tenant_id: UUID, platform: str, account_id: str
     ) -> UUID | None:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        credential_id: UUID | None = await conn.fetchval(
             "SELECT id FROM api_credentials WHERE tenant_id = $1 AND platform = $2 AND account_id = $3",
             tenant_id,
             platform,
             account_id,
         )
+        return credential_id
 
     async def count_connected(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        n: int = await conn.fetchval(
             "SELECT count(*) FROM api_credentials WHERE tenant_id = $1 AND status <> 'revoked'", tenant_id
         )
+        return n
 
     async def upsert(
         self,
@@ -68,13 +70,14 @@ class CredentialRepository:
     async def list(
         self, conn: asyncpg.Connection, tenant_id: UUID, platform: str | None
     ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {COLS} FROM api_credentials WHERE tenant_id = $1 AND ($2::text IS NULL OR platform =
               $2)
                 ORDER BY created_at DESC, id DESC""",
             tenant_id,
             platform,
         )
+        return rows
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, cred_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
@@ -82,7 +85,7 @@ class CredentialRepository:
         )
 
     async def delete(self, conn: asyncpg.Connection, tenant_id: UUID, cred_id: UUID) -> bool:
-        status = await conn.execute(
+        status: str = await conn.execute(
             "DELETE FROM api_credentials WHERE tenant_id = $1 AND id = $2", tenant_id, cred_id
         )
         return status.endswith(" 1")

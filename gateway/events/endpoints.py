@@ -51,9 +51,10 @@ async def event_stream(
                 event_id = UUID(last_event_id)
             except ValueError as e:
                 raise InvalidRequest("Last-Event-ID must be an event id") from e
-            cursor = await stream.cursor_of(conn, tenant, event_id)
-            if cursor is None:
+            found = await stream.cursor_of(conn, tenant, event_id)
+            if found is None:
                 raise NotFound("no such event for this tenant: start without Last-Event-ID")
+            cursor = found
         else:
             cursor = await stream.head(conn, tenant)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import datetime
 from typing import Any
@@ -36,7 +37,8 @@ def _params(values: dict[str, Any]) -> list[Any]:
 
 class PipelineRepository:
     async def count(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval("SELECT count(*) FROM content_pipelines WHERE tenant_id = $1", tenant_id)  # type: ignore[no-any-return]
+        n: int = await conn.fetchval("SELECT count(*) FROM content_pipelines WHERE tenant_id = $1", tenant_id)
+        return n
 
     async def insert(
         self, conn: asyncpg.Connection, tenant_id: UUID, values: dict[str, Any]
@@ -79,7 +81,7 @@ class PipelineRepository:
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {COLS} FROM content_pipelines
                 WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
                   AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
@@ -90,16 +92,17 @@ class PipelineRepository:
             after[1] if after else None,
             limit + 1,
         )
+        return rows
 
     async def delete(self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID) -> bool:
-        status = await conn.execute(
+        status: str = await conn.execute(
             "DELETE FROM content_pipelines WHERE tenant_id = $1 AND id = $2", tenant_id, pipeline_id
         )
         return status.endswith(" 1")
 
     async def missing_accounts(
-        self, conn: asyncpg.Connection, tenant_id: UUID, targets: list[dict[str, str]]
-    ) -> list[dict[str, str]]:
+        self, conn: asyncpg.Connection, tenant_id: UUID, targets: builtins.list[dict[str, str]]
+    ) -> builtins.list[dict[str, str]]:
         if not targets:
             return []
         rows = await conn.fetch(

@@ -20,6 +20,10 @@ _CRON_FIELD = re.compile(r"^(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?(,(\*|\d{1,2}(-\d{
 _CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
 
 
+def _every_writer() -> list[Writer]:
+    return ["gpt", "claude", "gemini"]
+
+
 def check_cron(value: str | None) -> str | None:
     """Five-field cron (minute hour day month weekday), numbers, ranges, lists and steps."""
     if value is None:
@@ -49,9 +53,7 @@ class PipelineFields(BaseModel):
     cron: str | None = Field(default=None, max_length=100, description="Five-field cron, in `timezone`.")
     timezone: str = Field(default="UTC", max_length=64)
     mode: Literal["compare", "merge"] = "compare"
-    writers: list[Writer] = Field(
-        default_factory=lambda: ["gpt", "claude", "gemini"], min_length=1, max_length=3
-    )
+    writers: list[Writer] = Field(default_factory=_every_writer, min_length=1, max_length=3)
     image_provider: ImageProvider = "offline"
     targets: list[Target] = Field(default_factory=list, max_length=20)
     approval_required: bool = False

@@ -5,11 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from icop.statuses import PostStatus
+
 from ..context import ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import PostOut, PostPlatform, PostStatus
+from .schemas import PostOut, PostPlatform
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"], responses=errors(401, 403, 422, 429))
 

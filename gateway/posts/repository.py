@@ -24,7 +24,7 @@ class PostRepository:
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {COLS} FROM posts
                 WHERE tenant_id = $1 AND ($2::text IS NULL OR platform = $2) AND ($3::text IS NULL OR
                   status = $3)
@@ -39,6 +39,7 @@ class PostRepository:
             after[1] if after else None,
             limit + 1,
         )
+        return rows
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(

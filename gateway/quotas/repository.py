@@ -10,7 +10,7 @@ import asyncpg
 class QuotaRepository:
     async def accounts(self, conn: asyncpg.Connection, tenant_id: UUID) -> list[asyncpg.Record]:
         """Connected publishing accounts, and any account that still has reservations."""
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             """SELECT platform, account_id FROM api_credentials
                WHERE tenant_id = $1 AND platform <> 'google' AND status <> 'revoked'
                UNION
@@ -18,13 +18,14 @@ class QuotaRepository:
                ORDER BY platform, account_id""",
             tenant_id,
         )
+        return rows
 
     async def usage(
         self, conn: asyncpg.Connection, tenant_id: UUID, windows: list[tuple[str, str, int]]
     ) -> list[asyncpg.Record]:
         """Per (platform, account, window in seconds): reservations in the window, when the oldest leaves
         it, and the money spent this calendar month (UTC)."""
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             """
             WITH a AS (SELECT * FROM unnest($2::text[], $3::text[], $4::int[]) AS a(platform, account_id, s))
             SELECT a.platform, a.account_id,
@@ -44,3 +45,4 @@ class QuotaRepository:
             [w[1] for w in windows],
             [w[2] for w in windows],
         )
+        return rows

@@ -5,11 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from icop.statuses import RowStatus, RunStatus
+
 from ..context import EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import RowStatus, RunCreate, RunOut, RunRowOut, RunStatus
+from .schemas import RunCreate, RunOut, RunRowOut
 
 router = APIRouter(prefix="/v1", tags=["runs"], responses=errors(401, 403, 422, 429))
 

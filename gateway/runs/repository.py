@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from uuid import UUID
 
@@ -31,7 +32,7 @@ class RunRepository:
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {COLS} FROM pipeline_runs r
                 WHERE r.tenant_id = $1 AND r.pipeline_id = $2 AND ($3::text IS NULL OR r.status = $3)
                   AND ($4::timestamptz IS NULL OR (r.created_at, r.id) < ($4, $5::uuid))
@@ -43,6 +44,7 @@ class RunRepository:
             after[1] if after else None,
             limit + 1,
         )
+        return rows
 
     async def rows(
         self,
@@ -52,8 +54,8 @@ class RunRepository:
         status: str | None,
         after_row: int | None,
         limit: int,
-    ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+    ) -> builtins.list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
             """SELECT row_number, topic, language, status, reason, updated_at FROM run_rows
                WHERE tenant_id = $1 AND run_id = $2 AND ($3::text IS NULL OR status = $3)
                  AND ($4::int IS NULL OR row_number > $4)
@@ -64,8 +66,11 @@ class RunRepository:
             after_row,
             limit + 1,
         )
+        return rows
 
-    async def failed_rows(self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID) -> list[int]:
+    async def failed_rows(
+        self, conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID
+    ) -> builtins.list[int]:
         rows = await conn.fetch(
             "SELECT row_number FROM run_rows WHERE tenant_id = $1 AND run_id = $2 "
             "AND status IN ('failed', 'invalid') ORDER BY row_number",

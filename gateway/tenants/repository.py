@@ -29,9 +29,10 @@ class TenantRepository:
 
 class UserRepository:
     async def list(self, conn: asyncpg.Connection, tenant_id: UUID) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"SELECT {USER_COLS} FROM users WHERE tenant_id = $1 ORDER BY created_at, id", tenant_id
         )
+        return rows
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
@@ -79,10 +80,11 @@ class UserRepository:
         )
 
     async def count_active_admins(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        n: int = await conn.fetchval(
             "SELECT count(*) FROM users WHERE tenant_id = $1 AND role = 'admin' AND disabled_at IS NULL",
             tenant_id,
         )
+        return n
 
     async def revoke_sessions(self, conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID) -> None:
         await conn.execute(

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from icop.statuses import DeliveryStatus
+
 from ..context import AdminTx, EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
@@ -15,7 +17,6 @@ from . import service
 from .schemas import (
     DeliveryDetail,
     DeliveryOut,
-    DeliveryStatus,
     WebhookCreate,
     WebhookCreated,
     WebhookOut,

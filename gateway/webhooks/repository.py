@@ -3,6 +3,7 @@ never selected for output."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,9 +22,8 @@ DCOLS = (
 
 class WebhookRepository:
     async def count(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
-            "SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1", tenant_id
-        )
+        n: int = await conn.fetchval("SELECT count(*) FROM webhook_endpoints WHERE tenant_id = $1", tenant_id)
+        return n
 
     async def insert(
         self,
@@ -50,10 +50,11 @@ class WebhookRepository:
         )
 
     async def list(self, conn: asyncpg.Connection, tenant_id: UUID) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"SELECT {COLS} FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC",
             tenant_id,
         )
+        return rows
 
     async def get(
         self, conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID
@@ -82,7 +83,7 @@ class WebhookRepository:
         )
 
     async def delete(self, conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID) -> bool:
-        status = await conn.execute(
+        status: str = await conn.execute(
             "DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2", tenant_id, endpoint_id
         )
         return status.endswith(" 1")
@@ -95,8 +96,8 @@ class WebhookRepository:
         status: str | None,
         after: tuple[datetime, UUID] | None,
         limit: int,
-    ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+    ) -> builtins.list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {DCOLS} FROM webhook_deliveries
                 WHERE tenant_id = $1 AND endpoint_id = $2 AND ($3::text IS NULL OR status = $3)
                   AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
@@ -108,6 +109,7 @@ class WebhookRepository:
             after[1] if after else None,
             limit,
         )
+        return rows
 
     async def delivery(
         self, conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID, delivery_id: UUID
@@ -121,14 +123,15 @@ class WebhookRepository:
 
     async def attempts(
         self, conn: asyncpg.Connection, tenant_id: UUID, delivery_id: UUID
-    ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+    ) -> builtins.list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await conn.fetch(
             """SELECT attempt, started_at, status_code, latency_ms, error, response_excerpt
                FROM webhook_attempts
                WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY attempt, id""",
             tenant_id,
             delivery_id,
         )
+        return rows
 
     async def redeliver(
         self, conn: asyncpg.Connection, tenant_id: UUID, endpoint_id: UUID, delivery_id: UUID

@@ -213,7 +213,7 @@ class PgCheckpointSaver(BaseCheckpointSaver[str]):
                     str(thread_id),
                 )
 
-    def get_next_version(self, current: str | None, channel: None = None) -> str:  # type: ignore[override]
+    def get_next_version(self, current: str | None, channel: None = None) -> str:
         # Same scheme as langgraph's savers: a zero-padded counter sorts as text.
         if current is None:
             current_v = 0

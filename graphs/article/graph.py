@@ -14,6 +14,7 @@ resumed graph does not query again); every writer gets them as style guidance.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -36,7 +37,7 @@ def route_mode(state: ArticleState) -> Literal["editor", "merger"]:
 
 
 def make_graph(
-    writers: dict[str, WriterCall],
+    writers: Mapping[str, WriterCall],
     agents: Agents,
     *,
     search: SearchTool | None = None,

@@ -247,6 +247,12 @@ class StyleSource(Protocol):
     ) -> list[str]: ...
 
 
+class StateNode(Protocol):
+    """A node as LangGraph's ``add_node`` types it: one parameter, named ``state``."""
+
+    async def __call__(self, state: ArticleState) -> dict[str, Any]: ...
+
+
 @dataclass
 class ArticleNodes:
     """The nodes' dependencies: the agents, the search tool, where usage is recorded and where the
@@ -302,7 +308,7 @@ class ArticleNodes:
         )
         return {"research": notes, "research_summary": reply.text, "usage": [usage]}
 
-    def writer(self, name: str, call: WriterCall):  # type: ignore[no-untyped-def]
+    def writer(self, name: str, call: WriterCall) -> StateNode:
         """The node for one writer: a failure after its retries is recorded, not raised."""
 
         async def node(state: ArticleState) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import asyncpg
 
 async def set_markdown_location(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, key: str,
                                 url: str) -> bool:  # fmt: skip
-    status = await conn.execute(
+    status: str = await conn.execute(
         "UPDATE generated_articles SET markdown_key = $3, markdown_url = $4, updated_at = now() "
         "WHERE tenant_id = $1 AND id = $2",
         tenant_id, article_id, key, url,

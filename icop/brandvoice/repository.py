@@ -14,9 +14,10 @@ COLS = "id, pipeline_id, language, text, created_at"
 
 class BrandVoiceRepository:
     async def count(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        n: int = await conn.fetchval(
             "SELECT count(*) FROM brand_voice_samples WHERE tenant_id = $1", tenant_id
         )
+        return n
 
     async def pipeline_exists(self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID) -> bool:
         return bool(
@@ -58,7 +59,7 @@ class BrandVoiceRepository:
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             f"""SELECT {COLS} FROM brand_voice_samples
                 WHERE tenant_id = $1 AND ($2::text IS NULL OR language = $2)
                   AND ($3::uuid IS NULL OR pipeline_id = $3)
@@ -71,6 +72,7 @@ class BrandVoiceRepository:
             after[1] if after else None,
             limit + 1,
         )
+        return rows
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, sample_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
@@ -78,7 +80,7 @@ class BrandVoiceRepository:
         )
 
     async def delete(self, conn: asyncpg.Connection, tenant_id: UUID, sample_id: UUID) -> bool:
-        status = await conn.execute(
+        status: str = await conn.execute(
             "DELETE FROM brand_voice_samples WHERE tenant_id = $1 AND id = $2", tenant_id, sample_id
         )
         return status.endswith(" 1")
@@ -105,7 +107,7 @@ class BrandVoiceRepository:
         those of the article's pipeline; without: the tenant-wide ones only."""
         # keep scanning the HNSW index past rows the filters drop, so k rows come back when k exist
         await conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-        return await conn.fetch(
+        rows: list[asyncpg.Record] = await conn.fetch(
             """SELECT id, text, embedding <=> $2 AS distance FROM brand_voice_samples
                WHERE tenant_id = $1 AND language = $3
                  AND (pipeline_id IS NULL OR pipeline_id =
@@ -117,3 +119,4 @@ class BrandVoiceRepository:
             k,
             article_id,
         )
+        return rows

@@ -179,7 +179,8 @@ def prepare_fal_env(host: str | None, ca_bundle: str | None) -> None:
     if fc.QUEUE_URL_FORMAT != expected:
         raise RuntimeError(
             f"fal_client was imported before its host was set (it uses {fc.QUEUE_URL_FORMAT}, settings say "
-            f"{expected}); build the FLUX connector before anything imports fal_client, or set FAL_QUEUE_RUN_HOST"  # noqa: E501
+            f"{expected}); build the FLUX connector before anything imports fal_client, "
+            "or set FAL_QUEUE_RUN_HOST"
         )
 
 

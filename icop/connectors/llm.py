@@ -161,7 +161,6 @@ class OpenAICompatibleLLM:
 
     def stream(self, req: ChatRequest) -> ChatStream:
         params = {**self._params(req), "stream": True, "stream_options": {"include_usage": True}}
-        holder = ChatStream(_gen=None)  # type: ignore[arg-type]
 
         async def gen() -> AsyncIterator[str]:
             async def open_stream() -> Any:  # retried only until the stream has opened
@@ -199,7 +198,7 @@ class OpenAICompatibleLLM:
             )
             await self._record(req, holder.result, f"{req.operation}_stream")
 
-        holder._gen = gen()
+        holder = ChatStream(gen())  # the generator reads ``holder`` only once iterated
         return holder
 
 
@@ -233,15 +232,13 @@ class OfflineLLM:
         return result
 
     def stream(self, req: ChatRequest) -> ChatStream:
-        holder = ChatStream(_gen=None)  # type: ignore[arg-type]
-
         async def gen() -> AsyncIterator[str]:
             result = await self.complete(req)
             for i in range(0, len(result.text), 16):
                 yield result.text[i : i + 16]
             holder.result = result
 
-        holder._gen = gen()
+        holder = ChatStream(gen())  # the generator reads ``holder`` only once iterated
         return holder
 
 

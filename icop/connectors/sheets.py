@@ -7,6 +7,7 @@ without them the library looks for default credentials and probes the cloud meta
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -21,7 +22,7 @@ Cell = str | int | float | bool | None
 @dataclass(frozen=True)
 class ValueRange:
     range: str  # A1 notation, e.g. "ContentPlan!F2:G2"
-    values: list[list[Cell]]
+    values: Sequence[Sequence[Cell]]  # read only: rows of cells
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,9 @@ class GoogleSheets:
         from googleapiclient.discovery import build
 
         self.credentials: google.auth.credentials.Credentials = (
-            google.oauth2.credentials.Credentials(token=token)  # type: ignore[no-untyped-call]
+            google.oauth2.credentials.Credentials(token=token)  # type: ignore[no-untyped-call]  # google-auth: unannotated
             if token
-            else google.auth.credentials.AnonymousCredentials()  # type: ignore[no-untyped-call]
+            else google.auth.credentials.AnonymousCredentials()  # type: ignore[no-untyped-call]  # google-auth: unannotated
         )
         self.timeout = timeout
         self.policy = policy or RetryPolicy()

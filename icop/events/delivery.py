@@ -49,7 +49,7 @@ def secret_ref(tenant_id: UUID, endpoint_id: UUID) -> SecretRef:
 
 def backoff(settings: Settings, attempt: int, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempt + 1``: base·2^(attempt-1), capped, with 'equal jitter' (½..1×)."""
-    delay = min(settings.webhook_retry_max_s, settings.webhook_retry_base_s * 2 ** max(0, attempt - 1))
+    delay: float = min(settings.webhook_retry_max_s, settings.webhook_retry_base_s * 2 ** max(0, attempt - 1))
     return delay * (0.5 + 0.5 * (rng or random).random())
 
 
@@ -197,7 +197,7 @@ class Sender:
                 tenant,
                 cap,
             )
-            free = {}
+            free: dict[UUID, int] = {}
             chosen = []
             for r in rows:
                 ep = r["endpoint_id"]

@@ -47,14 +47,14 @@ async def run_status_changed(
         event = "run.progress"
     else:
         return
-    await emit(conn, tenant_id, event, RunEvent(run_id=run_id, status=new, progress=progress, error=error))  # type: ignore[arg-type]
+    await emit(conn, tenant_id, event, RunEvent(run_id=run_id, status=new, progress=progress, error=error))
 
 
 async def article_status_changed(
     conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, old: str | None, new: str
 ) -> None:
     if new != old and new in ARTICLE_EVENTS:
-        await emit(conn, tenant_id, ARTICLE_EVENTS[new], ArticleEvent(article_id=article_id, status=new))  # type: ignore[arg-type]
+        await emit(conn, tenant_id, ARTICLE_EVENTS[new], ArticleEvent(article_id=article_id, status=new))
 
 
 async def post_status_changed(conn: asyncpg.Connection, tenant_id: UUID, row: asyncpg.Record | None) -> None:

@@ -69,7 +69,7 @@ class Relay:
                 if isinstance(r, BaseException):
                     log.warning("event %s not confirmed by the broker: %r", e.id, r)
             if callable(self.after_confirm):
-                await self.after_confirm(confirmed)  # type: ignore[misc]
+                await self.after_confirm(confirmed)
             await conn.execute(
                 "UPDATE outbox SET sent_at = now(), publish_attempts = publish_attempts + 1 "
                 "WHERE tenant_id = $1 AND id = ANY($2::uuid[])",

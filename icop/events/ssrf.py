@@ -95,7 +95,7 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         raise UnsafeWebhookURL(f"the host {host!r} does not resolve") from e
     seen: list[IPAddress] = []
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if ip not in seen:
             seen.append(ip)
     return seen

@@ -57,7 +57,7 @@ class ConvertOutcome:
             return self
         if self.retryable:
             raise RuntimeError(self.error_message or "image conversion failed")
-        raise ImageRejected(self.error_reason or "corrupt", self.error_message or "image rejected")  # type: ignore[arg-type]
+        raise ImageRejected(self.error_reason or "corrupt", self.error_message or "image rejected")  # type: ignore[arg-type]  # a RejectReason or "invalid_request"
 
 
 class StoredJpegConverter:

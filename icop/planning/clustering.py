@@ -138,7 +138,8 @@ class TopicClusterer:
         return np.asarray(vectors, dtype=np.float32)
 
     def _fit(self, docs: list[str], embeddings: np.ndarray) -> tuple[list[int], Any]:
-        """BERTopic's topic per doc, and the fitted model (per call: one clusterer serves concurrent calls)."""
+        """BERTopic's topic per doc, and the fitted model (per call: one clusterer serves concurrent
+        calls)."""
         from bertopic import BERTopic
         from hdbscan import HDBSCAN
         from sklearn.feature_extraction.text import CountVectorizer
@@ -218,8 +219,9 @@ class TopicClusterer:
             c.embedding = _unit_centroid(emb, c.members)
         kept = merge_near_duplicates(clusters, threshold)
         return [
-            SubtopicResult(c.label, len(c.members), c.keywords, [cands[i] for i in _closest(emb, c.members, 3)],
-                           [float(x) for x in c.embedding])  # type: ignore[union-attr]
+            SubtopicResult(c.label, len(c.members), c.keywords,
+                           [cands[i] for i in _closest(emb, c.members, 3)],
+                           [float(x) for x in c.embedding])  # type: ignore[union-attr]  # set in the loop above
             for c in kept
         ]  # fmt: skip
 
@@ -259,12 +261,14 @@ def centred(emb: np.ndarray) -> np.ndarray:
     """Rows minus their mean, re-normalised (a row equal to the mean stays zero)."""
     c = emb - emb.mean(axis=0, keepdims=True)
     norms = np.linalg.norm(c, axis=1, keepdims=True)
-    return (c / np.where(norms > 1e-9, norms, 1.0)).astype(np.float32)
+    out: np.ndarray = (c / np.where(norms > 1e-9, norms, 1.0)).astype(np.float32)
+    return out
 
 
 def _unit_centroid(emb: np.ndarray, members: list[int]) -> np.ndarray:
     c = emb[members].mean(axis=0)
-    return c / (np.linalg.norm(c) or 1.0)
+    unit: np.ndarray = c / (np.linalg.norm(c) or 1.0)
+    return unit
 
 
 def merge_close_centroids(
@@ -297,7 +301,7 @@ def merge_near_duplicates(clusters: list[Cluster], threshold: float) -> list[Clu
     """Greedy, largest first: a cluster whose embedding is too close to a kept one is merged into it."""
     kept: list[Cluster] = []
     for c in sorted(clusters, key=lambda c: len(c.members), reverse=True):
-        twin = next((k for k in kept if float(k.embedding @ c.embedding) > threshold), None)  # type: ignore[operator]
+        twin = next((k for k in kept if float(k.embedding @ c.embedding) > threshold), None)  # type: ignore[operator]  # finalize set the embeddings
         if twin is None:
             kept.append(c)
         else:
@@ -322,7 +326,8 @@ def _keywords(docs: list[str], k: int = 6) -> list[str]:
 
 
 def keyword_label(keywords: Sequence[str], k: int = 3) -> str:
-    """BERTopic's own representation (c-TF-IDF keywords): the label when no language model names the cluster."""
+    """BERTopic's own representation (c-TF-IDF keywords): the label when no language model names the
+    cluster."""
     return " · ".join(keywords[:k])
 
 

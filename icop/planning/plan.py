@@ -1,12 +1,12 @@
 """The content plan: one main topic per row of ``ContentPlan!A2:E`` (or a CSV with the same columns).
 
-| column | header   | who writes it | meaning                                                        |
-|--------|----------|---------------|----------------------------------------------------------------|
-| A      | topic    | the tenant    | the main topic (required, at most 200 characters)              |
-| B      | notes    | the tenant    | audience, angle or notes for the writers (optional, ≤ 2,000)   |
-| C      | language | the tenant    | ISO 639-1 code of the article language (`en`, `ko`, …; blank = the pipeline's default) |
-| D      | status   | ICOP          | `pending` (or blank) → `planning` → `writing` → `done`, or `error: <reason>` |
-| E      | result   | ICOP          | where the result is: the first article's URL, or the number of articles |
+| col | header   | written by | meaning                                                                      |
+|-----|----------|------------|------------------------------------------------------------------------------|
+| A   | topic    | the tenant | the main topic (required, at most 200 characters)                            |
+| B   | notes    | the tenant | audience, angle or notes for the writers (optional, ≤ 2,000)                 |
+| C   | language | the tenant | article language, ISO 639-1 (`en`, `ko`, …); blank: the pipeline's default   |
+| D   | status   | ICOP       | `pending` (or blank) → `planning` → `writing` → `done`, or `error: <reason>` |
+| E   | result   | ICOP       | the first article's URL, or the number of articles                           |
 
 Sub-topics are written to a second tab, ``Subtopics!A2:E``: main row, main topic, sub-topic, status,
 article URL. A row whose status is blank, ``pending`` or ``retry`` is pending; any other status is left
@@ -70,8 +70,12 @@ def _cell(values: list[str], i: int) -> str:
 
 def check_cell(row: int, column: str, value: str, limit: int) -> RowProblem | None:
     if value.startswith(FORMULA_PREFIXES):
-        return RowProblem(row, column, f"starts with {value[0]!r}, which a spreadsheet would run as a formula; "
-                                       "remove the leading character or put the text in quotes")  # fmt: skip
+        return RowProblem(
+            row,
+            column,
+            f"starts with {value[0]!r}, which a spreadsheet would run as a formula; "
+            "remove the leading character or put the text in quotes",
+        )
     if len(value) > limit:
         return RowProblem(row, column, f"is {len(value)} characters long; the limit is {limit}")
     return None
@@ -88,7 +92,7 @@ def parse_rows(
         topic, notes, lang, status = (_cell(raw, i) for i in range(4))
         if not any((topic, notes, lang)):
             continue  # a blank line in the plan is not an error
-        found = []
+        found: list[RowProblem | None] = []
         if not topic:
             found.append(RowProblem(n, "A", "the topic is empty; write a main topic or delete the row"))
         else:
@@ -135,7 +139,8 @@ def status_updates(updates: dict[int, tuple[str, str]]) -> list[CellUpdate]:
 
 
 def subtopic_updates(start_row: int, items: list[tuple[int, str, str, str, str]]) -> list[CellUpdate]:
-    """Sub-topic rows (main row, main topic, sub-topic, status, URL) from ``start_row`` of the Subtopics tab."""
+    """Sub-topic rows (main row, main topic, sub-topic, status, URL) from ``start_row`` of the Subtopics
+    tab."""
     if not items:
         return []
     end = start_row + len(items) - 1

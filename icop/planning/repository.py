@@ -44,8 +44,8 @@ async def insert_subtopics(
     for label, keywords, embedding in items:
         ids.append(
             await conn.fetchval(
-                """INSERT INTO subtopics (tenant_id, pipeline_id, run_id, row_number, main_topic, label, language,
-                                          keywords, embedding)
+                """INSERT INTO subtopics (tenant_id, pipeline_id, run_id, row_number, main_topic, label,
+                                          language, keywords, embedding)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id""",
                 tenant_id,
                 pipeline_id,

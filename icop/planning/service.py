@@ -70,8 +70,8 @@ class LlmLabeler:
 
     async def label(self, main_topic: str, language: str, examples: list[str], keywords: list[str]) -> str:
         system = (
-            f"These article ideas about '{main_topic}' form one sub-topic. Answer with its title only: at most "
-            f"8 words, one line, in {LANGUAGES.get(language, 'English')}."
+            f"These article ideas about '{main_topic}' form one sub-topic. Answer with its title only: "
+            f"at most 8 words, one line, in {LANGUAGES.get(language, 'English')}."
         )
         user = f"Title: {examples[0]}\nKeywords: {', '.join(keywords)}\nIdeas:\n" + "\n".join(
             f"- {e}" for e in examples

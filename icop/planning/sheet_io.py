@@ -26,7 +26,7 @@ class PlanSheet:
         """All updates of one batch in one call."""
         if not updates:
             return None
-        data = [ValueRange(u.range, u.values) for u in updates]  # type: ignore[arg-type]
+        data = [ValueRange(u.range, u.values) for u in updates]
         return await self.client.batch_update(self.spreadsheet_id, data, "RAW")
 
 

@@ -545,7 +545,7 @@ class XClient(_HttpBase):
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id}
         auth = (self.client_id, self.client_secret) if self.client_secret else None
         try:
-            resp = await self._http.post(self.base_url + "/2/oauth2/token", data=data, auth=auth)  # type: ignore[arg-type]
+            resp = await self._http.post(self.base_url + "/2/oauth2/token", data=data, auth=auth)  # type: ignore[arg-type]  # httpx reads None as no auth; its hints omit it
         except httpx.TransportError as e:
             raise PlatformError(
                 self.platform, ErrorKind.RETRYABLE, f"token refresh: {type(e).__name__}"

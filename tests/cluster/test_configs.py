@@ -13,7 +13,7 @@ from icop.offline import apply_offline_env
 
 apply_offline_env()
 
-from ray.serve.schema import ServeDeploySchema  # noqa: E402
+from ray.serve.schema import DeploymentSchema, ServeDeploySchema  # noqa: E402 - after apply_offline_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE_CONFIG = ROOT / "cluster" / "serve_config.yaml"
@@ -41,7 +41,13 @@ def serve_config() -> ServeDeploySchema:
 
 @pytest.fixture(scope="module")
 def rayservice() -> dict[str, Any]:
-    return load_yaml(RAYSERVICE)  # type: ignore[no-any-return]
+    return load_yaml(RAYSERVICE)
+
+
+def autoscaling(d: DeploymentSchema) -> dict[str, Any]:
+    """A deployment's autoscaling config as a dict (the config file's form), empty when it has none."""
+    auto = d.autoscaling_config or {}
+    return auto if isinstance(auto, dict) else auto.model_dump()
 
 
 def resources(schema: ServeDeploySchema) -> dict[tuple[str, str], dict[str, Any]]:
@@ -49,10 +55,9 @@ def resources(schema: ServeDeploySchema) -> dict[tuple[str, str], dict[str, Any]
     out = {}
     for app in schema.applications:
         for d in app.deployments:
-            auto = d.autoscaling_config or {}
-            auto = auto if isinstance(auto, dict) else auto.model_dump()
-            opts = d.ray_actor_options
-            opts = opts if isinstance(opts, dict) else opts.model_dump()
+            auto = autoscaling(d)
+            raw_opts = d.ray_actor_options
+            opts: dict[str, Any] = raw_opts if isinstance(raw_opts, dict) else raw_opts.model_dump()
             out[(app.name, d.name)] = {
                 "num_cpus": opts.get("num_cpus"),
                 "num_gpus": opts.get("num_gpus", 0) or 0,
@@ -73,9 +78,9 @@ def test_serve_config_declares_every_deployment_with_bounds(serve_config: ServeD
         assert r["num_gpus"] == 0, (app, name)  # nothing runs on a GPU today (see the config's comment)
         assert 1 <= r["min_replicas"] <= r["max_replicas"] <= 3, (app, name, r)
         assert 0 < r["target_ongoing_requests"] <= r["max_ongoing_requests"], (app, name, r)
-    for app in serve_config.applications:
-        assert app.route_prefix is None, app.name  # handles only
-        assert app.import_path.startswith("deployments.apps:"), app.import_path
+    for spec in serve_config.applications:
+        assert spec.route_prefix is None, spec.name  # handles only
+        assert spec.import_path.startswith("deployments.apps:"), spec.import_path
 
 
 def test_builders_accept_the_args_and_build_the_declared_deployments(serve_config: ServeDeploySchema) -> None:
@@ -92,8 +97,8 @@ def test_builders_accept_the_args_and_build_the_declared_deployments(serve_confi
             code_auto = d._deployment_config.autoscaling_config
             conf = next(x for x in app.deployments if x.name == d.name)
             if code_auto is not None:
-                assert code_auto.min_replicas == conf.autoscaling_config["min_replicas"], (app.name, d.name)
-                assert code_auto.max_replicas == conf.autoscaling_config["max_replicas"], (app.name, d.name)
+                assert code_auto.min_replicas == autoscaling(conf)["min_replicas"], (app.name, d.name)
+                assert code_auto.max_replicas == autoscaling(conf)["max_replicas"], (app.name, d.name)
 
 
 def test_builder_rejects_bad_args(serve_config: ServeDeploySchema) -> None:
@@ -114,7 +119,7 @@ def test_writers_stay_within_the_provider_limit(serve_config: ServeDeploySchema)
         if app.name.startswith("writer-"):
             (d,) = app.deployments
             limit = app.args.get("provider_concurrency", 16)
-            assert d.autoscaling_config["max_replicas"] * d.max_ongoing_requests <= limit, app.name
+            assert autoscaling(d)["max_replicas"] * d.max_ongoing_requests <= limit, app.name
 
 
 def test_rayservice_embeds_the_same_applications(serve_config: ServeDeploySchema, rayservice: dict) -> None:

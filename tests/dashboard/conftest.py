@@ -100,7 +100,7 @@ def dashboard_build(logs_dir: Path) -> BuildResult:
     future = DASHBOARD_BUILD.get("future")
     if future is not None:
         try:
-            result = future.result()  # type: ignore[attr-defined]
+            result = future.result()
         finally:
             log = DASHBOARD_BUILD["log"]
             if isinstance(log, Path) and log.is_file():

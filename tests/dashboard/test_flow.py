@@ -142,7 +142,9 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
     await dry_run.uncheck()  # publish to the social emulator: the posts get platform ids
     await page.get_by_role("button", name="Create pipeline").click()
     await page.wait_for_url(re.compile(rf"/pipelines/{UUID}(\?.*)?$"))
-    pipeline_id = re.search(UUID, page.url.split("/pipelines/")[1]).group(0)  # type: ignore[union-attr]
+    found = re.search(UUID, page.url.split("/pipelines/")[1])
+    assert found, page.url
+    pipeline_id = found.group(0)
     FLOW["pipeline_id"] = pipeline_id
     await expect(page.get_by_text("Pipeline created.")).to_be_visible()
 

@@ -51,7 +51,7 @@ class Receiver:
     def at(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
 
-    async def app(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def app(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
         body = b""
@@ -73,7 +73,7 @@ class Receiver:
         await send({"type": "http.response.body", "body": f"answer {status} ".encode() * 200})
 
 
-async def serve(app: Callable, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:  # type: ignore[type-arg]
+async def serve(app: Callable, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", interface="asgi3"

@@ -17,7 +17,7 @@ async def make_run(pool: asyncpg.Pool, tenant_id: str | UUID) -> UUID:
             "VALUES ($1, 'events test', 'sheet', 'sheet-1') RETURNING id",
             tid,
         )
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        return await conn.fetchval(
             "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind) VALUES ($1, $2, 'manual') RETURNING id",
             tid,
             pipeline,

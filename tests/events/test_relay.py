@@ -71,7 +71,7 @@ class TenantTap:
 
 async def unsent(pool: asyncpg.Pool, tenant: UUID) -> int:
     async with tenant_tx(pool, tenant) as conn:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        return await conn.fetchval(
             "SELECT count(*) FROM outbox WHERE tenant_id = $1 AND sent_at IS NULL", tenant
         )
 
@@ -153,7 +153,7 @@ async def _lt(pool: asyncpg.Pool, tid: UUID, n: int) -> bool:
 
 async def test_relay_process_handles_sigterm(stack: LocalStack) -> None:
     env = {**os.environ, "ICOP_STATE_DIR": str(stack.state_dir)}
-    proc = subprocess.Popen(  # noqa: ASYNC220
+    proc = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child the test signals, never waited on
         [ICOP, "events", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     await asyncio.sleep(4)

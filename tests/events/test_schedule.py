@@ -23,12 +23,12 @@ def test_backoff_doubles_with_jitter_and_is_capped() -> None:
         d = backoff(s, attempt, rng)
         assert full / 2 <= d <= full
     # with the defaults, ≥ 24 h of retries fit in the 25 h window before a delivery is dead
-    d = Settings()
+    defaults = Settings()
     total, n = 0.0, 0
     while total < 24 * 3600:
         n += 1
-        total += min(d.webhook_retry_max_s, d.webhook_retry_base_s * 2 ** (n - 1))
-    assert d.webhook_retry_window_s >= 24 * 3600 and n < 40
+        total += min(defaults.webhook_retry_max_s, defaults.webhook_retry_base_s * 2 ** (n - 1))
+    assert defaults.webhook_retry_window_s >= 24 * 3600 and n < 40
 
 
 async def _delivery(pool: asyncpg.Pool, vault: Vault, tid: UUID) -> Claimed:

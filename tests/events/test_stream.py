@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -21,22 +23,26 @@ async def fire(pool: asyncpg.Pool, t: TenantHandle, event_type: str = "run.start
 
 
 async def read_events(
-    base: str, t: TenantHandle, n: int, last_event_id: str | None = None, during: object = None
-) -> list[dict]:  # type: ignore[type-arg]
+    base: str,
+    t: TenantHandle,
+    n: int,
+    last_event_id: str | None = None,
+    during: Coroutine[Any, Any, object] | None = None,
+) -> list[dict]:
     """Open the stream, then run ``during`` (a coroutine; finished before this returns), and return the
     first ``n`` events."""
     headers = dict(t.h)
     if last_event_id:
         headers["Last-Event-ID"] = last_event_id
-    out: list[dict] = []  # type: ignore[type-arg]
+    out: list[dict] = []
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:
         async with c.stream("GET", "/v1/events/stream", headers=headers) as r:
             assert r.status_code == 200, await r.aread()
             assert r.headers["content-type"].startswith("text/event-stream")
-            producer = None
+            producer: asyncio.Task[object] | None = None
             if during is not None:  # the stream's starting point is fixed once the headers arrived
-                producer = asyncio.get_running_loop().create_task(during)  # type: ignore[arg-type]
-            event: dict = {}  # type: ignore[type-arg]
+                producer = asyncio.get_running_loop().create_task(during)
+            event: dict = {}
             async for line in r.aiter_lines():
                 if line.startswith("id: "):
                     event["id"] = line[4:]

@@ -23,10 +23,10 @@ from .conftest import Receiver, wait_for
 from .helpers import events_of
 
 
-async def register(client: httpx.AsyncClient, t: TenantHandle, url: str, **extra: object) -> dict:  # type: ignore[type-arg]
+async def register(client: httpx.AsyncClient, t: TenantHandle, url: str, **extra: object) -> dict:
     r = await client.post("/v1/webhooks", json={"url": url, **extra}, headers=t.h)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 async def fire(pool: asyncpg.Pool, t: TenantHandle, event_type: str = "run.started") -> UUID:
@@ -35,10 +35,10 @@ async def fire(pool: asyncpg.Pool, t: TenantHandle, event_type: str = "run.start
         return await emit(conn, tid, event_type, {"run_id": str(uuid4()), "status": "running"})
 
 
-async def deliveries(client: httpx.AsyncClient, t: TenantHandle, endpoint_id: str) -> list[dict]:  # type: ignore[type-arg]
+async def deliveries(client: httpx.AsyncClient, t: TenantHandle, endpoint_id: str) -> list[dict]:
     r = await client.get(f"/v1/webhooks/{endpoint_id}/deliveries", headers=t.h)
     assert r.status_code == 200, r.text
-    return r.json()["items"]  # type: ignore[no-any-return]
+    return r.json()["items"]
 
 
 async def test_500_three_times_then_200_is_delivered_with_four_recorded_attempts(

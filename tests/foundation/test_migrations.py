@@ -12,7 +12,7 @@ from icop.settings import Settings
 
 
 @pytest.fixture
-async def fresh_db(settings: Settings):  # type: ignore[no-untyped-def]
+async def fresh_db(settings: Settings):
     name = f"icop_m_{uuid.uuid4().hex[:8]}"
     s = settings.model_copy(update={"pg_database": name})
     yield s

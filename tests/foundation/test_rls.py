@@ -41,7 +41,8 @@ async def test_every_tenant_table_has_forced_rls_and_a_policy(owner_conn: asyncp
     others = await owner_conn.fetch(
         """
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname NOT IN ('tenants', 'schema_migrations')
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+          AND c.relname NOT IN ('tenants', 'schema_migrations')
           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
         """
     )
@@ -51,11 +52,13 @@ async def test_every_tenant_table_has_forced_rls_and_a_policy(owner_conn: asyncp
 async def test_app_role_attributes(app_pool: asyncpg.Pool) -> None:
     async with app_pool.acquire() as conn:
         role = await conn.fetchrow(
-            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles "
+            "WHERE rolname = current_user"
         )
         assert not any(role.values())
         owned = await conn.fetchval(
-            "SELECT count(*) FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+            "SELECT count(*) FROM pg_class "
+            "WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
         )
         assert owned == 0
 
@@ -90,7 +93,8 @@ async def test_cross_tenant_insert_update_delete_refused(app_pool: asyncpg.Pool)
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with tenant_tx(app_pool, a) as conn:
             await conn.execute(
-                "INSERT INTO users (tenant_id, email, role, password_hash) VALUES ($1, 'x@evil.test', 'admin', 'x')",
+                "INSERT INTO users (tenant_id, email, role, password_hash) "
+                "VALUES ($1, 'x@evil.test', 'admin', 'x')",
                 b,
             )
     async with tenant_tx(app_pool, a) as conn:

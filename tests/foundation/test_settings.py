@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dotenv import dotenv_values
@@ -20,7 +21,8 @@ def test_every_setting_is_documented_in_env_example() -> None:
 
 def test_env_example_values_parse() -> None:
     values = {k: v for k, v in dotenv_values(EXAMPLE).items() if v not in (None, "")}
-    s = Settings(**{k.removeprefix("ICOP_").lower(): v for k, v in values.items()})  # type: ignore[arg-type]
+    fields: dict[str, Any] = {k.removeprefix("ICOP_").lower(): v for k, v in values.items()}
+    s = Settings(**fields)
     assert s.env == "development" and s.pg_port == 55432
 
 

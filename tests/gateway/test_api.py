@@ -13,7 +13,7 @@ from .conftest import TenantHandle, remember
 from .seed import seed_article, seed_run_rows
 
 
-async def _connect(client: httpx.AsyncClient, t: TenantHandle, platform: str, account: str) -> dict:  # type: ignore[type-arg]
+async def _connect(client: httpx.AsyncClient, t: TenantHandle, platform: str, account: str) -> dict:
     tok = f"tok-{uuid.uuid4().hex}"
     remember(tok)
     r = await client.post(
@@ -29,7 +29,7 @@ async def _connect(client: httpx.AsyncClient, t: TenantHandle, platform: str, ac
     )
     assert r.status_code == 201, r.text
     assert tok not in r.text and "access_token" not in r.json()
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 async def test_credentials_never_return_tokens(

@@ -278,7 +278,8 @@ async def test_swapped_ciphertext_is_refused(
             await read_credential_secrets(conn, vault, b, ids[str(b)])
     assert tokens[str(a)] not in str(e.value)
     async with tenant_tx(app_pool, a) as conn:
-        assert (await read_credential_secrets(conn, vault, a, ids[str(a)])).access_token == tokens[str(a)]  # type: ignore[union-attr]
+        own = await read_credential_secrets(conn, vault, a, ids[str(a)])
+    assert own is not None and own.access_token == tokens[str(a)]
     # The API still answers for B's account without leaking anything.
     r = await client.get(f"/v1/credentials/{ids[str(b)]}", headers=other.h)
     assert r.status_code == 200 and "token" not in json.dumps(r.json())

@@ -10,7 +10,7 @@ import io
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -69,7 +69,7 @@ async def role_headers(client: httpx.AsyncClient, t: TenantHandle, role: str) ->
 
 async def seed_run(pool: asyncpg.Pool, tenant_id: str, pipeline_id: str, status: str = "completed") -> UUID:
     async with tenant_tx(pool, UUID(tenant_id)) as conn:
-        return await conn.fetchval(  # type: ignore[no-any-return]
+        return await conn.fetchval(
             "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind, status) VALUES ($1, $2, 'manual', $3) "
             "RETURNING id",
             UUID(tenant_id),
@@ -347,9 +347,9 @@ async def engine_api(
 
 
 @pytest.fixture
-def sheets_admin(settings: Settings) -> AsyncIterator[EmulatorAdmin]:
+def sheets_admin(settings: Settings) -> Iterator[EmulatorAdmin]:
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
-    yield admin  # type: ignore[misc]
+    yield admin
     admin.close()
 
 

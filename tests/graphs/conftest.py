@@ -19,16 +19,16 @@ from icop.settings import Settings
 LLM_SERVICES = ("gpt", "claude", "gemini")
 
 
-def emulator_settings(comp: EmulatorsComponent, **overrides: object) -> Settings:
+def emulator_settings(comp: EmulatorsComponent, **overrides: Any) -> Settings:
     env = {k.removeprefix("ICOP_").lower(): v for k, v in provider_env(comp.s).items()}
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "state_dir": comp.s.state_dir,
         "emulator_port": comp.s.emulator_port,
         "fal_emulator_port": comp.s.fal_emulator_port,
         "provider_timeout_s": 10.0,
         "provider_max_attempts": 2,
     }
-    return Settings(**{**base, **env, **overrides})  # type: ignore[arg-type]
+    return Settings(**{**base, **env, **overrides})
 
 
 @pytest.fixture(scope="session")

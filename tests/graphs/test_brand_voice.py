@@ -174,7 +174,7 @@ async def test_serve_writer_receives_the_samples(
             article_input(TOPIC, tenant_id=str(tenant), article_id=str(article))
         )
     finally:
-        await call.close()  # type: ignore[attr-defined]
+        await call.close()
         serve.delete(app_name("gpt", prefix))
     assert [d["writer"] for d in out["drafts"]] == ["gpt"]
     [req] = writer_requests(admin)

@@ -15,7 +15,7 @@ NO_KEYS = {"openai_api_key": None, "anthropic_api_key": None, "gemini_api_key": 
 
 
 async def test_offline_graph_runs_end_to_end(tmp_path: Path) -> None:
-    settings = Settings(state_dir=tmp_path, **NO_KEYS)  # type: ignore[arg-type]
+    settings = Settings(state_dir=tmp_path, **NO_KEYS)
     agents = make_agents(settings)
     assert isinstance(agents, LlmAgents)
     out = await make_graph(local_writers(settings), agents).ainvoke(
@@ -31,7 +31,7 @@ async def test_offline_graph_runs_end_to_end(tmp_path: Path) -> None:
 
 
 async def test_in_process_writer_callables_and_all_failing(tmp_path: Path) -> None:
-    settings = Settings(state_dir=tmp_path, **NO_KEYS)  # type: ignore[arg-type]
+    settings = Settings(state_dir=tmp_path, **NO_KEYS)
 
     async def broken(req: WriteRequest) -> WriteResult:
         raise ConnectionError("provider unreachable")

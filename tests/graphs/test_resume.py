@@ -40,6 +40,7 @@ def wait_for(pred: Any, timeout: float, proc: subprocess.Popen[str]) -> None:
         if pred():
             return
         if proc.poll() is not None:
+            assert proc.stderr is not None  # cli() pipes it
             raise AssertionError(
                 f"the graph process ended early ({proc.returncode}): {proc.stderr.read()[-3000:]}"
             )

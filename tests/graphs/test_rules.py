@@ -12,7 +12,7 @@ from graphs.article.nodes import (
     slugify,
 )
 from graphs.article.prompts import EDITOR_CRITERIA, SEO_META_MAX, parse_json_object
-from graphs.article.state import ArticleState
+from graphs.article.state import ArticleState, ResearchNote
 
 LONG_KO = "# 서울의 카페 문화\n\n" + "서울에는 카페가 아주 많고 사람들은 그곳에서 일하고 만납니다. " * 12
 
@@ -65,8 +65,10 @@ def test_scores_from_editor_json_or_rubric() -> None:
     assert parsed is not None and parsed["gpt"]["total"] == 7.0
     assert editor_scores('{"scores": {"gpt": {"relevance": 3}}}', writers) is None
     drafts = {"gpt": "# Coffee\n\nCold brew coffee is smooth.\n\nIt steeps for hours.", "claude": "서울 카페"}
-    notes = [{"claim": "Cold brew steeps for hours", "source_url": "u", "source_title": "t"}]
-    r = rubric_scores("cold brew coffee", "en", notes, drafts)  # type: ignore[arg-type]
+    notes: list[ResearchNote] = [
+        {"claim": "Cold brew steeps for hours", "source_url": "u", "source_title": "t"}
+    ]
+    r = rubric_scores("cold brew coffee", "en", notes, drafts)
     assert set(r["gpt"]) == {*EDITOR_CRITERIA, "total"}
     assert r["gpt"]["total"] > r["claude"]["total"]
 

@@ -44,7 +44,7 @@ def test_scaling_bounds_provider_concurrency() -> None:
     sc = WriterScaling(provider_concurrency=10, per_replica=4)
     cfg = sc.autoscaling_config()
     assert cfg["max_replicas"] * 4 <= 10 and cfg["min_replicas"] == 1
-    dep = build_writer_app("claude", None, sc)._bound_deployment  # type: ignore[attr-defined]
+    dep = build_writer_app("claude", None, sc)._bound_deployment
     assert dep.max_ongoing_requests == 4 and dep.name == "Writer_claude"
 
 
@@ -66,7 +66,7 @@ async def test_graph_calls_writers_through_handles(
         )
     finally:
         for c in calls.values():
-            await c.close()  # type: ignore[attr-defined]
+            await c.close()
 
     assert {d["writer"] for d in out["drafts"]} == {"gpt", "gemini"}
     assert out["writer_failures"] == [

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from icop.images import ConvertOptions, ImageRejected, JpegConverter, JpegImage, convert_many
+from icop.images.convert import Fit
 from icop.settings import Settings
 
 from .samples import encode, gradient, half_transparent, png_with_forged_size, swapped_rgb_icc
@@ -26,6 +27,12 @@ def open_jpeg(result: JpegImage) -> Image.Image:
     assert "xmp" not in im.info and "comment" not in im.info
     im.load()
     return im
+
+
+def pixel(im: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    p = im.getpixel(xy)
+    assert isinstance(p, tuple), p  # the JPEGs here are RGB
+    return p
 
 
 def near(a: tuple[int, ...], b: tuple[int, ...], tol: int = 12) -> bool:
@@ -107,23 +114,23 @@ def test_every_input_mode_converts(name: str) -> None:
 def test_alpha_is_flattened_onto_the_configured_background() -> None:
     data = encode(half_transparent(), "PNG")
     white = open_jpeg(JpegConverter().convert(data))
-    assert near(white.getpixel((10, 50)), (255, 0, 0))
-    assert near(white.getpixel((190, 50)), (255, 255, 255))  # convert("RGB") would give black here
+    assert near(pixel(white, (10, 50)), (255, 0, 0))
+    assert near(pixel(white, (190, 50)), (255, 255, 255))  # convert("RGB") would give black here
     blue = open_jpeg(JpegConverter(ConvertOptions(background=(0, 128, 255))).convert(data))
-    assert near(blue.getpixel((190, 50)), (0, 128, 255))
+    assert near(pixel(blue, (190, 50)), (0, 128, 255))
     # LA and transparent palettes too
     la = open_jpeg(JpegConverter().convert(encode(half_transparent().convert("LA"), "PNG")))
-    assert near(la.getpixel((190, 50)), (255, 255, 255))
+    assert near(pixel(la, (190, 50)), (255, 255, 255))
     gif = open_jpeg(JpegConverter().convert(_palette_transparent()))
-    assert near(gif.getpixel((190, 50)), (255, 255, 255)) and near(gif.getpixel((10, 50)), (255, 0, 0))
+    assert near(pixel(gif, (190, 50)), (255, 255, 255)) and near(pixel(gif, (10, 50)), (255, 0, 0))
 
 
 def test_16bit_is_scaled_not_clipped() -> None:
     im = open_jpeg(JpegConverter().convert(_i16()))
     # input value x*256+255 → x: a left-to-right ramp 0..255, not a saturated white image
-    assert im.getpixel((2, 50))[0] < 20
-    assert 110 < im.getpixel((128, 50))[0] < 146
-    assert im.getpixel((253, 50))[0] > 235
+    assert pixel(im, (2, 50))[0] < 20
+    assert 110 < pixel(im, (128, 50))[0] < 146
+    assert pixel(im, (253, 50))[0] > 235
 
 
 def test_exif_orientation_applied_then_metadata_stripped() -> None:
@@ -138,8 +145,8 @@ def test_exif_orientation_applied_then_metadata_stripped() -> None:
 
     im = open_jpeg(JpegConverter().convert(data))
     assert im.size == (200, 300)  # portrait now
-    assert near(im.getpixel((100, 20)), (255, 0, 0), 30)  # what was left is now on top
-    assert near(im.getpixel((100, 280)), (0, 0, 255), 30)
+    assert near(pixel(im, (100, 20)), (255, 0, 0), 30)  # what was left is now on top
+    assert near(pixel(im, (100, 280)), (0, 0, 255), 30)
     assert b"CameraMaker" not in JpegConverter().convert(data).data
     assert b"secret" not in JpegConverter().convert(data).data
 
@@ -151,13 +158,13 @@ def test_icc_profile_is_converted_to_srgb_and_not_embedded() -> None:
                  encode(red_in_swapped_space, "JPEG", icc_profile=icc, quality=95)):  # fmt: skip
         result = JpegConverter().convert(data)
         im = open_jpeg(result)
-        assert near(im.getpixel((32, 32)), (0, 0, 255), 20)  # ignoring the profile would leave it red
+        assert near(pixel(im, (32, 32)), (0, 0, 255), 20)  # ignoring the profile would leave it red
         assert icc not in result.data
     # with alpha: profile applied to the colour, alpha still flattened
     rgba = Image.new("RGBA", (64, 64), (255, 0, 0, 255))
     rgba.paste((0, 0, 0, 0), (32, 0, 64, 64))
     im = open_jpeg(JpegConverter().convert(encode(rgba, "PNG", icc_profile=icc)))
-    assert near(im.getpixel((10, 32)), (0, 0, 255), 20) and near(im.getpixel((54, 32)), (255, 255, 255))
+    assert near(pixel(im, (10, 32)), (0, 0, 255), 20) and near(pixel(im, (54, 32)), (255, 255, 255))
 
 
 def test_broken_icc_profile_does_not_reject_the_image() -> None:
@@ -185,9 +192,9 @@ def test_quality_is_configurable() -> None:
         ((1000, 1250), "crop", (1000, 1250)),  # exactly 4:5: untouched
     ],
 )
-def test_instagram_aspect_and_size(size: tuple[int, int], fit: str, expected: tuple[int, int]) -> None:
+def test_instagram_aspect_and_size(size: tuple[int, int], fit: Fit, expected: tuple[int, int]) -> None:
     data = encode(gradient(size=size), "PNG")
-    result = JpegConverter(ConvertOptions.instagram(fit=fit)).convert(data)  # type: ignore[arg-type]
+    result = JpegConverter(ConvertOptions.instagram(fit=fit)).convert(data)
     im = open_jpeg(result)
     assert im.size == expected
     assert 0.8 <= im.width / im.height <= 1.91
@@ -198,7 +205,7 @@ def test_instagram_padding_uses_background() -> None:
     data = encode(Image.new("RGB", (500, 1000), (255, 0, 0)), "PNG")
     opts = ConvertOptions.instagram(fit="pad", background=(0, 255, 0))
     im = open_jpeg(JpegConverter(opts).convert(data))
-    assert near(im.getpixel((5, 500)), (0, 255, 0)) and near(im.getpixel((400, 500)), (255, 0, 0))
+    assert near(pixel(im, (5, 500)), (0, 255, 0)) and near(pixel(im, (400, 500)), (255, 0, 0))
 
 
 def test_byte_limit_lowers_quality_stepwise_then_scales() -> None:

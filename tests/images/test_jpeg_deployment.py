@@ -63,7 +63,7 @@ def jpeg_handle(ray_session: None, settings: Settings, objects_dir: Path) -> Ite
         serve.delete(name)
 
 
-async def test_keys_in_stored_jpegs_out(jpeg_handle, objects_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_keys_in_stored_jpegs_out(jpeg_handle, objects_dir: Path) -> None:
     from deployments.jpeg import JpegRequest
 
     store = LocalDirStore(objects_dir)
@@ -93,7 +93,7 @@ async def test_keys_in_stored_jpegs_out(jpeg_handle, objects_dir: Path) -> None:
         junk.raise_for_error()
 
 
-async def test_bytes_ref_and_instagram_rules(jpeg_handle, objects_dir: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_bytes_ref_and_instagram_rules(jpeg_handle, objects_dir: Path) -> None:
     import ray
 
     from deployments.jpeg import JpegRequest

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import io
 import uuid
+from typing import Literal
 
 import pytest
 from PIL import Image
 
-from icop.connectors.images import ImageRequest, OfflineImages, make_image_provider
+from icop.connectors.images import ImageProvider, ImageRequest, OfflineImages, make_image_provider
 from icop.images import ConvertOptions
 from icop.images.service import ConvertJob, StoredJpegConverter
 from icop.settings import Settings
 from icop.storage import LocalDirStore, S3Store, image_key
 
 # The providers' emulator fixtures (a private emulator process on fresh loopback ports).
-from tests.providers.conftest import emu_settings, emulators  # noqa: F401
+from tests.providers.conftest import emu_settings, emulators  # noqa: F401 - fixtures, used by name
 
 TENANT = str(uuid.uuid4())
 
 
-def _check_stored(store: LocalDirStore | S3Store, outcome, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def _check_stored(store: LocalDirStore | S3Store, outcome, size: tuple[int, int]) -> None:
     assert outcome.ok, outcome
     assert outcome.key == image_key(TENANT, outcome.sha256)
     with Image.open(io.BytesIO(store.get(outcome.key))) as im:
@@ -34,18 +35,19 @@ def _check_stored(store: LocalDirStore | S3Store, outcome, size: tuple[int, int]
     [("dall-e", "png"), ("flux", "png"), ("flux", "jpeg"), ("offline", "PNG"), ("offline", "WEBP")],
 )
 async def test_provider_image_becomes_a_stored_jpeg(
-    provider: str,
+    provider: Literal["dall-e", "flux", "offline"],
     fmt: str,
-    emu_settings: Settings,  # noqa: F811
+    emu_settings: Settings,  # noqa: F811 - the imported fixture
     local_store: LocalDirStore,
 ) -> None:
+    p: ImageProvider
     if provider == "offline":
-        p = OfflineImages(fmt)  # type: ignore[arg-type]
+        p = OfflineImages(fmt)  # type: ignore[arg-type]  # "PNG" or "WEBP" in the offline cases
     else:
-        p = make_image_provider(emu_settings, provider)  # type: ignore[arg-type]
+        p = make_image_provider(emu_settings, provider)
         assert not p.offline
         if fmt == "jpeg":
-            p.output_format = "jpeg"  # type: ignore[attr-defined]
+            p.output_format = "jpeg"  # type: ignore[attr-defined]  # FLUX's option: only its case asks for it
     [img] = await p.generate(ImageRequest("a lighthouse at dawn, watercolor", 1024, 1024))
     core = StoredJpegConverter(local_store)
     outcome = core.run(ConvertJob(TENANT, data=img.data))
@@ -54,7 +56,7 @@ async def test_provider_image_becomes_a_stored_jpeg(
     assert again.key == outcome.key and again.created is False
 
 
-async def test_wide_dalle_image_to_instagram_on_s3(emu_settings: Settings, s3_store: S3Store) -> None:  # noqa: F811
+async def test_wide_dalle_image_to_instagram_on_s3(emu_settings: Settings, s3_store: S3Store) -> None:  # noqa: F811 - the imported fixture
     p = make_image_provider(emu_settings, "dall-e")
     [img] = await p.generate(ImageRequest("a wide panorama of mountains", 1792, 1024))
     assert (img.width, img.height) == (1792, 1024)

@@ -39,7 +39,7 @@ def jpeg() -> bytes:
 
 @pytest.fixture(params=["local", "s3"])
 def store(request: pytest.FixtureRequest) -> ObjectStore:
-    return request.getfixturevalue(f"{request.param}_store")  # type: ignore[no-any-return]
+    return request.getfixturevalue(f"{request.param}_store")
 
 
 def test_keys_are_tenant_scoped_and_content_addressed() -> None:
@@ -143,7 +143,7 @@ def test_make_store_from_settings(tmp_path: Path, moto_endpoint: str, jpeg: byte
     s = Settings(
         storage_backend="s3", s3_endpoint_url=moto_endpoint, s3_bucket=f"b-{uuid.uuid4().hex[:10]}",
         s3_access_key_id="test", s3_secret_access_key="test", s3_presign=True,
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
     config = StorageConfig.from_settings(s)
     assert "test" not in repr(config).replace("b-", "")  # secrets stay out of logs
     remote = config.open()

@@ -83,7 +83,7 @@ async def test_second_run_on_the_same_topic_adds_nothing_already_covered(
     async def cluster(topic: str, lang: str, cands: list[str], want: int) -> list[SubtopicResult]:
         return clusterer.subtopics(topic, lang, cands, want)
 
-    planner = SubtopicPlanner(app_pool, CandidateExpander(llm=None), cluster)  # type: ignore[arg-type]
+    planner = SubtopicPlanner(app_pool, CandidateExpander(llm=None), cluster)  # type: ignore[arg-type]  # never asked: candidates are given
     row = PlanRow(2, "home coffee", "", "en", "")
     docs, _ = candidates(10)
     first = await planner.plan_row(tenant, row, want=6, candidates=docs)

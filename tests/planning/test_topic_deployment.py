@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -13,11 +14,14 @@ from icop.settings import Settings
 
 THEMES = narrow_themes()
 
+if TYPE_CHECKING:
+    from ray.serve.handle import DeploymentHandle
+
 pytestmark = pytest.mark.slow  # a replica loads the model and warms BERTopic (≈ 15-25 s)
 
 
 @pytest.fixture(scope="module")
-def topics_handle(ray_session: None, settings: Settings) -> Iterator[object]:
+def topics_handle(ray_session: None, settings: Settings) -> Iterator[DeploymentHandle[Any]]:
     from ray import serve
 
     from deployments.topics import build_topics_app
@@ -30,10 +34,10 @@ def topics_handle(ray_session: None, settings: Settings) -> Iterator[object]:
         serve.delete(name)
 
 
-async def test_concurrent_requests_through_the_deployment(topics_handle: object) -> None:
+async def test_concurrent_requests_through_the_deployment(topics_handle: DeploymentHandle[Any]) -> None:
     from deployments.topics import cluster_call
 
-    call = cluster_call(topics_handle)  # type: ignore[arg-type]
+    call = cluster_call(topics_handle)
     docs, themes = candidates(12)
     a, b = await asyncio.gather(
         call("home coffee", "en", docs, len(THEMES)), call("home coffee", "en", docs[:40], 3)

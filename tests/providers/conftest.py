@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,17 +32,17 @@ def emulators(stack: LocalStack) -> tuple[EmulatorsComponent, int]:
     return comp, sid
 
 
-def emulator_settings(comp: EmulatorsComponent, **overrides: object) -> Settings:
+def emulator_settings(comp: EmulatorsComponent, **overrides: Any) -> Settings:
     """Settings with every provider pointed at the emulators (``ICOP_*`` names, lower-cased)."""
     env = {k.removeprefix("ICOP_").lower(): v for k, v in provider_env(comp.s).items()}
-    base: dict[str, object] = {
+    base: dict[str, Any] = {
         "state_dir": comp.s.state_dir,
         "emulator_port": comp.s.emulator_port,
         "fal_emulator_port": comp.s.fal_emulator_port,
         "provider_timeout_s": 10.0,
         "provider_max_attempts": 3,
     }
-    return Settings(**{**base, **env, **overrides})  # type: ignore[arg-type]
+    return Settings(**{**base, **env, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,7 @@ def cert_dir(emulators: tuple[EmulatorsComponent, int]) -> Path:
     return emulators[0].dir
 
 
-async def new_tenant(pool, name: str):  # type: ignore[no-untyped-def]
+async def new_tenant(pool, name: str):
     """A tenant row, created the only way the app role can: inside its own tenant transaction."""
     import uuid
 
@@ -76,7 +77,7 @@ async def new_tenant(pool, name: str):  # type: ignore[no-untyped-def]
     return tid
 
 
-async def usage_rows(pool, tenant_id, columns: str):  # type: ignore[no-untyped-def]
+async def usage_rows(pool, tenant_id, columns: str):
     from icop.db import tenant_tx
 
     async with tenant_tx(pool, tenant_id) as conn:

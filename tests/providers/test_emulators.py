@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+from typing import Any
 
 import httpx
 import pytest
@@ -77,15 +78,15 @@ def test_request_log_since_and_filter(
     assert admin.requests(since=seq) == []
 
 
-async def test_the_local_stack_runs_the_emulators(stack) -> None:  # type: ignore[no-untyped-def]
+async def test_the_local_stack_runs_the_emulators(stack) -> None:
     """`icop stack up` starts the emulators; provider_env points every connector at them."""
     from icop.connectors.llm import ChatRequest, make_llm
     from icop.settings import Settings
 
     [row] = [r for r in stack.status() if r.name == "emulators"]
     assert row.running and row.healthy
-    env = {k.removeprefix("ICOP_").lower(): v for k, v in provider_env(stack.s).items()}
-    s = Settings(state_dir=stack.s.state_dir, **env)  # type: ignore[arg-type]
+    env: dict[str, Any] = {k.removeprefix("ICOP_").lower(): v for k, v in provider_env(stack.s).items()}
+    s = Settings(state_dir=stack.s.state_dir, **env)
     result = await make_llm(s, "gemini").complete(ChatRequest([{"role": "user", "content": "Topic: tea"}]))
     assert result.text.startswith("[offline]") and not make_llm(s, "gemini").offline
     assert s.fal_ca_bundle is not None and s.fal_ca_bundle.is_file()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import ssl
 import time
+from typing import Literal, cast
 
 import httpx
 import openai
@@ -73,9 +74,10 @@ async def test_dalle3_url_is_downloaded_from_where_the_service_says(
     assert isinstance(p, DalleImages)
     p.response_format = "url"
     [img] = await p.generate(ImageRequest("a red bicycle", 1024, 1024, n=1, quality="hd"))
+    assert emu_settings.openai_base_url is not None
     assert img.source_url and img.source_url.startswith(
         emu_settings.openai_base_url.split("/openai")[0] + "/files/"
-    )  # type: ignore[union-attr]
+    )
     assert img.data.startswith(b"\x89PNG")
 
 
@@ -181,7 +183,7 @@ async def test_flux_errors(emu_settings: Settings, admin: EmulatorAdmin) -> None
     assert bad.value.status_code == 422 and bad.value.error_type == "validation_error"
 
 
-async def test_fal_emulator_is_real_tls(emu_settings: Settings, cert_dir) -> None:  # type: ignore[no-untyped-def]
+async def test_fal_emulator_is_real_tls(emu_settings: Settings, cert_dir) -> None:
     url = f"https://{emu_settings.fal_host}/_admin/health"
     async with httpx.AsyncClient(
         verify=ssl.create_default_context(cafile=str(emu_settings.fal_ca_bundle))
@@ -192,7 +194,8 @@ async def test_fal_emulator_is_real_tls(emu_settings: Settings, cert_dir) -> Non
     async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=certifi.where())) as strict:
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
             await strict.get(url)
-    bundle = emu_settings.fal_ca_bundle.read_text()  # type: ignore[union-attr]
+    assert emu_settings.fal_ca_bundle is not None
+    bundle = emu_settings.fal_ca_bundle.read_text()
     assert bundle.count("BEGIN CERTIFICATE") > 10, "the bundle keeps the system CAs"
 
 
@@ -201,11 +204,12 @@ async def test_fal_emulator_is_real_tls(emu_settings: Settings, cert_dir) -> Non
 
 @pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
 async def test_offline_images_are_labelled_and_need_conversion(
-    fmt: str, emu_settings: Settings, admin: EmulatorAdmin
+    fmt: Literal["PNG", "WEBP"], emu_settings: Settings, admin: EmulatorAdmin
 ) -> None:
     bare = Settings(state_dir=emu_settings.state_dir)
-    for name in ("dall-e", "flux"):
-        p = make_image_provider(bare, name, offline_format=fmt)  # type: ignore[arg-type]
+    names: tuple[Literal["dall-e", "flux"], ...] = ("dall-e", "flux")
+    for name in names:
+        p = make_image_provider(bare, name, offline_format=fmt)
         assert isinstance(p, OfflineImages) and p.offline
         [a] = await p.generate(ImageRequest("a lighthouse", 640, 480))
         [b] = await p.generate(ImageRequest("a lighthouse", 640, 480))
@@ -213,16 +217,15 @@ async def test_offline_images_are_labelled_and_need_conversion(
         with Image.open(io.BytesIO(a.data)) as im:
             assert im.format == fmt and im.size == (640, 480)
             if fmt == "PNG":
-                assert (
-                    im.mode == "RGBA" and im.getextrema()[3][0] == 0
-                )  # transparent pixels: JPEG must flatten
+                bands = cast("tuple[tuple[int, int], ...]", im.getextrema())  # RGBA: (min, max) per band
+                assert im.mode == "RGBA" and bands[3][0] == 0  # transparent pixels: JPEG must flatten
                 assert im.info.get("Software") == IMAGE_SOFTWARE
             else:
                 assert im.getexif().get(0x0131) == IMAGE_SOFTWARE
     assert admin.requests() == []
 
 
-async def test_image_usage_is_recorded(emu_settings: Settings, admin: EmulatorAdmin, app_pool) -> None:  # type: ignore[no-untyped-def]
+async def test_image_usage_is_recorded(emu_settings: Settings, admin: EmulatorAdmin, app_pool) -> None:
     tenant = await new_tenant(app_pool, "images")
     m = Metering(UsageRecorder(app_pool), tenant)
     await make_image_provider(emu_settings, "dall-e", m).generate(ImageRequest("a"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from typing import Any
 
 import openai
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from cluster.emulators import EmulatorsComponent
 from emulators.client import EmulatorAdmin
 from emulators.synthesis import OFFLINE_MARK
-from icop.connectors.config import LLM_NAMES, llm_endpoint
+from icop.connectors.config import LLM_NAMES, LlmName, llm_endpoint
 from icop.connectors.errors import ProviderError
 from icop.connectors.llm import ChatRequest, OfflineLLM, OpenAICompatibleLLM, make_llm
 from icop.connectors.placeholder import OFFLINE_MARK as PLACEHOLDER_MARK
@@ -26,15 +27,13 @@ PREFIX = {"gpt": "/openai/v1/", "claude": "/anthropic/v1/", "gemini": "/gemini/v
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-def req(
-    text: str = "Write a short article. Topic: urban beekeeping on rooftops", **kw: object
-) -> ChatRequest:
-    return ChatRequest(messages=[{"role": "user", "content": text}], **kw)  # type: ignore[arg-type]
+def req(text: str = "Write a short article. Topic: urban beekeeping on rooftops", **kw: Any) -> ChatRequest:
+    return ChatRequest(messages=[{"role": "user", "content": text}], **kw)
 
 
 @pytest.mark.parametrize("name", LLM_NAMES)
 async def test_each_provider_answers_on_its_own_base_url(
-    name: str, emu_settings: Settings, admin: EmulatorAdmin
+    name: LlmName, emu_settings: Settings, admin: EmulatorAdmin
 ) -> None:
     llm = make_llm(emu_settings, name)
     assert isinstance(llm, OpenAICompatibleLLM) and not llm.offline
@@ -50,7 +49,7 @@ async def test_each_provider_answers_on_its_own_base_url(
 
 @pytest.mark.parametrize("name", LLM_NAMES)
 async def test_streaming_yields_the_same_text_and_usage(
-    name: str, emu_settings: Settings, admin: EmulatorAdmin
+    name: LlmName, emu_settings: Settings, admin: EmulatorAdmin
 ) -> None:
     llm = make_llm(emu_settings, name)
     whole = await llm.complete(req())
@@ -118,8 +117,8 @@ FAULTS = [
     ("knobs", "kind", "retryable", "status"), FAULTS, ids=[f[1] + "-" + str(f[3]) for f in FAULTS]
 )
 async def test_every_error_is_classified(
-    name: str,
-    knobs: dict[str, object],
+    name: LlmName,
+    knobs: dict[str, Any],
     kind: str,
     retryable: bool,
     status: int | None,
@@ -142,7 +141,7 @@ async def test_every_error_is_classified(
 
 @pytest.mark.parametrize("name", LLM_NAMES)
 async def test_request_errors_are_not_retryable(
-    name: str, emu_settings: Settings, admin: EmulatorAdmin
+    name: LlmName, emu_settings: Settings, admin: EmulatorAdmin
 ) -> None:
     llm = make_llm(emu_settings, name)
     with pytest.raises(ProviderError) as info:
@@ -173,7 +172,9 @@ async def test_error_bodies_follow_each_service(emu_settings: Settings, admin: E
 
 
 @pytest.mark.parametrize("name", LLM_NAMES)
-async def test_retries_wait_for_retry_after(name: str, emu_settings: Settings, admin: EmulatorAdmin) -> None:
+async def test_retries_wait_for_retry_after(
+    name: LlmName, emu_settings: Settings, admin: EmulatorAdmin
+) -> None:
     admin.knobs(name, error_kind="429", error_count=1, retry_after_s=1)
     t0 = time.monotonic()
     result = await make_llm(emu_settings, name).complete(req())
@@ -241,7 +242,7 @@ async def test_no_key_means_the_offline_provider(emu_settings: Settings, admin: 
     assert admin.requests() == [], "offline providers make no HTTP calls"
 
 
-async def test_usage_is_recorded_per_tenant(emu_settings: Settings, admin: EmulatorAdmin, app_pool) -> None:  # type: ignore[no-untyped-def]
+async def test_usage_is_recorded_per_tenant(emu_settings: Settings, admin: EmulatorAdmin, app_pool) -> None:
     tenants = [await new_tenant(app_pool, "usage-a"), await new_tenant(app_pool, "usage-b")]
     recorder = UsageRecorder(app_pool)
     gpt = make_llm(emu_settings, "gpt", Metering(recorder, tenants[0]))

@@ -29,7 +29,7 @@ async def test_no_traffic_leaves_loopback(emu_settings: Settings, admin: Emulato
     before = len(AUDIT.connects)
     admin.seed_sheet("net", {"S": [["a"]]})
     for name in ("gpt", "claude", "gemini"):
-        await make_llm(emu_settings, name).complete(ChatRequest([{"role": "user", "content": "hello"}]))  # type: ignore[arg-type]
+        await make_llm(emu_settings, name).complete(ChatRequest([{"role": "user", "content": "hello"}]))
     await make_image_provider(emu_settings, "dall-e").generate(ImageRequest("x"))
     await make_image_provider(emu_settings, "flux").generate(ImageRequest("x"))
     await make_sheets(emu_settings).get_values("net", "S!A1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import asyncpg
 import httpx
@@ -14,6 +15,7 @@ from icop.db import tenant_tx
 from icop.settings import Settings
 from icop.social.clients import InstagramClient, PostRequest, build_clients
 from icop.social.errors import ErrorKind, PlatformError
+from icop.social.limits import Platform
 from icop.social.publisher import Publisher, PublishTarget
 from icop.social.text import ArticleText
 from icop.social.tokens import VaultTokenStore
@@ -34,13 +36,13 @@ def article(i: int | str = 1, url: bool = True) -> ArticleText:
 
 def target(
     tenant: uuid.UUID, article_id: uuid.UUID, platform: str, media: tuple[str, ...] = (), **kw
-) -> PublishTarget:  # type: ignore[no-untyped-def]
+) -> PublishTarget:
     return PublishTarget(
         tenant,
         article_id,
-        platform,
+        cast(Platform, platform),  # the cases name platforms as plain strings
         ACCOUNTS[platform],
-        article(str(article_id)[:8]),  # type: ignore[arg-type]
+        article(str(article_id)[:8]),
         media_urls=media,
         **kw,
     )
@@ -173,7 +175,7 @@ async def test_burst_of_150_instagram_posts_publishes_exactly_100_in_the_window(
             await h.aclose()
 
 
-async def _check_burst(outs, ids, started, worker, emu, app_pool, tenant, acct, media_server) -> None:  # type: ignore[no-untyped-def]
+async def _check_burst(outs, ids, started, worker, emu, app_pool, tenant, acct, media_server) -> None:
     statuses = [o.status for o in outs]
     assert statuses.count("published") == 100, {s: statuses.count(s) for s in set(statuses)}
     assert statuses.count("waiting_quota") == 50
@@ -255,13 +257,13 @@ async def test_unknown_post_is_reconciled_before_any_resend(
 
     real_reconcile = publisher.clients["threads"].reconcile
 
-    async def broken(*a, **k):  # type: ignore[no-untyped-def]
+    async def broken(*a, **k):
         raise PlatformError("threads", ErrorKind.RETRYABLE, "look-up failed")
 
-    publisher.clients["threads"].reconcile = broken  # type: ignore[method-assign]
+    publisher.clients["threads"].reconcile = broken  # type: ignore[method-assign]  # the test swaps the look-up
     out = await publisher.publish(t)
     assert out.status == "unknown" and out.not_before is not None
-    publisher.clients["threads"].reconcile = real_reconcile  # type: ignore[method-assign]
+    publisher.clients["threads"].reconcile = real_reconcile  # type: ignore[method-assign]  # and puts it back
     out = await publisher.publish(t)
     assert out.status == "published"
     assert len(await emu.posts("threads")) == 1
@@ -501,16 +503,16 @@ async def test_maybe_sent_post_is_reconciled_even_after_a_reauth(
     client = publisher.clients["facebook"]
     real_reconcile = client.reconcile
 
-    async def revoke_then_reconcile(*a, **k):  # type: ignore[no-untyped-def]
+    async def revoke_then_reconcile(*a, **k):
         await emu.token_action("revoke", tok["token"])  # revoked between the send and the look-up
         return await real_reconcile(*a, **k)
 
     await emu.knobs(lose_response_next=1, platform="facebook")
-    client.reconcile = revoke_then_reconcile  # type: ignore[method-assign]
+    client.reconcile = revoke_then_reconcile  # type: ignore[method-assign]  # the test swaps the look-up
     try:
         out = await publisher.publish(t)
     finally:
-        client.reconcile = real_reconcile  # type: ignore[method-assign]
+        client.reconcile = real_reconcile  # type: ignore[method-assign]  # and puts it back
     assert out.status == "needs_reauth"
     row = await post_row(app_pool, tenant, out.post_id)
     assert row["reconcile_required"] is True

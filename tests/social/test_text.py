@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from icop.settings import Settings
-from icop.social.limits import limits_for
+from icop.social.limits import Platform, limits_for
 from icop.social.text import (
     ELLIPSIS,
     ArticleText,
@@ -54,6 +54,7 @@ def test_korean_article_x_text_is_within_280_weighted_and_cut_at_spaces() -> Non
     r = render(KOREAN, lim)
     assert r.length <= 280 and x_weighted_length(r.text) == r.length
     assert r.truncated and ELLIPSIS in r.text
+    assert KOREAN.url is not None
     assert KOREAN.url in r.text and r.url_in_text  # the link is kept whole
     source_words = _words(KOREAN.title + " " + KOREAN.summary + " " + KOREAN.url) | {
         "#서울여행",
@@ -86,15 +87,15 @@ def test_prices_and_limits_come_from_settings_and_account_overrides() -> None:
 
 
 @pytest.mark.parametrize("platform,limit", [("threads", 500), ("instagram", 2200), ("facebook", 63206)])
-def test_meta_platform_limits(platform: str, limit: int) -> None:
+def test_meta_platform_limits(platform: Platform, limit: int) -> None:
     long = ArticleText(
         title="Autumn in Seoul",
         body="word " * 20_000,
         url="https://example.com/a",
         hashtags=[f"tag{i}" for i in range(40)],
     )
-    r = render(long, limits_for(platform, S))  # type: ignore[arg-type]
-    assert len(r.text) <= limit and is_within(r.text, limits_for(platform, S))  # type: ignore[arg-type]
+    r = render(long, limits_for(platform, S))
+    assert len(r.text) <= limit and is_within(r.text, limits_for(platform, S))
     if platform == "instagram":
         assert count_hashtags(r.text) <= 30 and "https://" not in r.text
     if platform == "threads":

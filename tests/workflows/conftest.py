@@ -8,7 +8,7 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,9 +30,9 @@ def queues() -> Queues:
 
 
 @pytest.fixture
-def sheets_admin(settings: Settings) -> AsyncIterator[EmulatorAdmin]:
+def sheets_admin(settings: Settings) -> Iterator[EmulatorAdmin]:
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
-    yield admin  # type: ignore[misc]
+    yield admin
     admin.close()
 
 

@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -126,13 +127,13 @@ def plan(rng: random.Random, total: int) -> list[tuple[str, int, float]]:
     return [(a, max(1, int(s * total)), round(rng.uniform(0.0, 3.0), 2)) for a, s in pairs]
 
 
-async def units_done(pool: asyncpg.Pool, tenant: object, run: object) -> int:
-    async with tenant_tx(pool, tenant) as conn:  # type: ignore[arg-type]
+async def units_done(pool: asyncpg.Pool, tenant: UUID, run: UUID) -> int:
+    async with tenant_tx(pool, tenant) as conn:
         return int(await conn.fetchval(UNITS, run))
 
 
 async def wait_units(
-    pool: asyncpg.Pool, tenant: object, run: object, at_least: int, within: float, tail: Callable[[], str]
+    pool: asyncpg.Pool, tenant: UUID, run: UUID, at_least: int, within: float, tail: Callable[[], str]
 ) -> int:
     deadline = time.monotonic() + within
     while True:

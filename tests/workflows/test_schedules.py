@@ -78,7 +78,7 @@ async def create_pipeline(api: httpx.AsyncClient, t: TenantHandle, sid: str, **f
     body = {"name": "sched", "sheet_id": sid, "subtopics_per_topic": 1, **fields}
     r = await api.post("/v1/pipelines", headers=t.h, json=body)
     assert r.status_code == 201, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 async def describe(temporal: Client, pipeline_id: str) -> Any:
@@ -124,7 +124,7 @@ async def test_schedule_follows_the_pipelines_api_and_a_fire_runs_the_pipeline(
     action = d.schedule.action
     assert isinstance(action, ScheduleActionStartWorkflow)
     assert action.workflow == "ScheduledRunWorkflow" and action.task_queue == queues.planning
-    (arg,) = await temporal.data_converter.decode(action.args, [ScheduledRunInput])  # type: ignore[arg-type]
+    (arg,) = await temporal.data_converter.decode(action.args, [ScheduledRunInput])
     assert (arg.tenant_id, arg.pipeline_id, arg.queues) == (t.tenant_id, pid, queues)
 
     # updated cron and zone

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
 
 import asyncpg
@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from icop.articles.markdown import store_article_markdown
 from icop.db import tenant_tx
-from icop.images.generate import GenerateJob, ImageSources
+from icop.images.generate import GenerateJob, ImageSources, ProviderName
 from icop.images.service import ConvertJob, StoredJpegConverter
 from icop.runs.admission import RunLimits, admit_article
 
@@ -36,6 +36,9 @@ from ..types import (
 )
 from .errors import mapped_errors
 from .heartbeat import with_heartbeats
+
+if TYPE_CHECKING:  # the graph package is imported where the graph runs
+    from graphs.article.state import ArticleState, Mode
 
 
 class ArticleGraph(Protocol):
@@ -80,12 +83,12 @@ class LangGraphArticleGraph:
             state = await graph.ainvoke(
                 article_input(
                     inp.topic,
-                    inp.mode,
+                    cast("Mode", inp.mode),  # a plain str on the wire; the API accepts only the graph's modes
                     inp.language,
                     notes=notes.strip(),
                     tenant_id=inp.tenant_id,
                     article_id=inp.article_id,
-                ),  # type: ignore[arg-type]
+                ),
                 config,
             )
         return dict(state)
@@ -146,7 +149,8 @@ class ArticleActivities:
 
     @activity.defn(name="format_markdown")
     async def format_markdown(self, inp: MarkdownInput) -> MarkdownResult:
-        """The final Markdown with the stored images' URLs, written beside them; its URL on the article row."""
+        """The final Markdown with the stored images' URLs, written beside them; its URL on the article
+        row."""
         from graphs.article.nodes import render_markdown
 
         tenant = UUID(inp.tenant_id)
@@ -161,8 +165,12 @@ class ArticleActivities:
                 )
             state["image_urls"] = list(inp.image_urls)
             stored = await store_article_markdown(
-                self.pool, self.store, tenant, UUID(inp.article_id), render_markdown(state)
-            )  # type: ignore[arg-type]
+                self.pool,
+                self.store,
+                tenant,
+                UUID(inp.article_id),
+                render_markdown(cast("ArticleState", state)),
+            )
         return MarkdownResult(stored.key, stored.url)
 
     def all(self) -> list[Callable[..., object]]:
@@ -182,7 +190,9 @@ class ImageActivities:
         out: list[StoredImage] = []
         with mapped_errors():
             for pos, prompt in enumerate(inp.prompts):
-                job = GenerateJob(inp.tenant_id, prompt, inp.provider, article_id=inp.article_id)  # type: ignore[arg-type]
+                # a plain str on the wire; the API accepts only known providers
+                provider = cast(ProviderName, inp.provider)
+                job = GenerateJob(inp.tenant_id, prompt, provider, article_id=inp.article_id)
                 [src] = (await with_heartbeats(self.sources.generate(job)))[:1]
                 res = await asyncio.to_thread(
                     self.converter.run, ConvertJob(inp.tenant_id, source_key=src.key, instagram=inp.instagram)

@@ -102,7 +102,8 @@ class PlanningActivities:
 
     @activity.defn(name="plan_row")
     async def plan_row(self, inp: PlanRowInput) -> list[SubtopicRef]:
-        """Sub-topics for one row, stored once: a retry after a crash returns what the first attempt stored."""
+        """Sub-topics for one row, stored once: a retry after a crash returns what the first attempt
+        stored."""
         tenant, run = UUID(inp.tenant_id), UUID(inp.run_id)
         with mapped_errors():
             async with tenant_tx(self.pool, tenant) as conn:
@@ -124,7 +125,7 @@ class PlanningActivities:
             ValueRange(c.range, [[safe_cell(str(v)) for v in row] for row in c.values]) for c in inp.cells
         ]
         with mapped_errors():
-            result = await self.sheets.batch_update(inp.sheet_id, data, "RAW")  # type: ignore[arg-type]
+            result = await self.sheets.batch_update(inp.sheet_id, data, "RAW")
         return result.updated_cells
 
     # -- short database steps: local activities -------------------------------------------------------

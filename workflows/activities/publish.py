@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import cast
 from uuid import UUID
 
 from temporalio import activity
 
+from icop.social.limits import Platform
 from icop.social.publisher import Publisher, PublishTarget
 from icop.social.text import ArticleText
 
@@ -29,8 +31,8 @@ class PublishActivities:
         target = PublishTarget(
             UUID(inp.tenant_id),
             UUID(inp.article_id),
-            inp.platform,
-            inp.account_id,  # type: ignore[arg-type]
+            cast(Platform, inp.platform),  # a plain str on the wire; the API accepts only known platforms
+            inp.account_id,
             ArticleText(inp.title, inp.summary, url=inp.url, hashtags=inp.hashtags, language=inp.language),
             media_urls=tuple(inp.media_urls),
             dry_run=inp.dry_run,
