@@ -22,7 +22,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ import psutil  # noqa: E402 - after apply_offline_env
 import uvicorn  # noqa: E402 - after apply_offline_env
 from standardwebhooks import Webhook  # noqa: E402 - after apply_offline_env
 
+from cluster.ports import free_port  # noqa: E402 - after apply_offline_env
 from cluster.postgres import PostgresComponent  # noqa: E402 - after apply_offline_env
 from cluster.rabbitmq import RabbitMQComponent  # noqa: E402 - after apply_offline_env
 from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402 - after apply_offline_env
@@ -51,12 +51,6 @@ from icop.events import emit  # noqa: E402 - after apply_offline_env
 from icop.events.delivery import secret_ref  # noqa: E402 - after apply_offline_env
 from icop.events.signing import new_secret  # noqa: E402 - after apply_offline_env
 from icop.vault import Vault  # noqa: E402 - after apply_offline_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Receiver:

@@ -235,10 +235,11 @@ def main() -> None:
     from icop.offline import apply_offline_env
 
     apply_offline_env()
+    from cluster.ports import free_port
     from cluster.stack import LocalStack, ensure_stack_env
     from icop.db.migrate import setup_database
     from icop.settings import load_settings
-    from tests.conftest import _free_port, make_state_dir, private_stack_env
+    from tests.conftest import make_state_dir, private_stack_env
 
     own = args.state_dir is None
     state = make_state_dir("icop-bench-") if own else args.state_dir
@@ -253,7 +254,7 @@ def main() -> None:
             asyncio.run(setup_database(stack.s))
         settings = load_settings(state)
         env = {**os.environ, "ICOP_STATE_DIR": str(state)}
-        ports = {"gateway": _free_port(), "bare": _free_port()}
+        ports = {"gateway": free_port(), "bare": free_port()}
         procs.append(
             _serve("bench.gateway_list:gateway_app", ports["gateway"], env, state / "bench-gateway.log")
         )

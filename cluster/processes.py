@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import subprocess
 import time
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ from pathlib import Path
 import psutil
 
 from .errors import StackError
+from .ports import ephemeral_range, in_ephemeral_range
 
 
 def port_owner(host: str, port: int) -> str | None:
@@ -44,7 +46,19 @@ def port_owner(host: str, port: int) -> str | None:
 Port = tuple[str, int, str, str]
 
 
+def require_outside_ephemeral(port: int, what: str, setting: str) -> None:
+    """Refuse a server port that the kernel may hand to any outgoing connection as its source port."""
+    if in_ephemeral_range(port):
+        first, last = ephemeral_range()
+        raise StackError(
+            f"{what} cannot use port {port} ({setting}): it is inside this machine's ephemeral port range "
+            f"{first}–{last} (net.ipv4.ip_local_port_range), from which any outgoing connection may take it. "
+            f"Choose a port below {first}: the defaults (21000–21399) are listed in .env.example."
+        )
+
+
 def require_free(host: str, port: int, what: str, setting: str) -> None:
+    require_outside_ephemeral(port, what, setting)
     owner = port_owner(host, port)
     if owner:
         raise StackError(
@@ -54,15 +68,25 @@ def require_free(host: str, port: int, what: str, setting: str) -> None:
 
 
 def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:
+    """True once something accepts connections on ``host:port`` (False if ``proc`` exits first).
+
+    A connection to a port nobody listens on can succeed as a TCP self-connection when the kernel happens
+    to pick that very port as the source port, which it can only do for a port inside the ephemeral range
+    (the stack's ports are below it, see ``require_outside_ephemeral``). Such a connection is not a server:
+    it is reset (no TIME-WAIT left to keep the port from its server) and the wait goes on.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return True
+            with socket.create_connection((host, port), timeout=0.5) as s:
+                if s.getsockname() != s.getpeername():
+                    return True
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     return False
 
 

@@ -15,7 +15,16 @@ from pathlib import Path
 from icop.offline import apply_offline_env
 from icop.settings import Settings
 
-from .processes import Port, StackError, alive, require_free, spawn, stop_session, wait_for_port
+from .processes import (
+    Port,
+    StackError,
+    alive,
+    require_free,
+    require_outside_ephemeral,
+    spawn,
+    stop_session,
+    wait_for_port,
+)
 
 SHIM_SOURCE = Path(__file__).with_name("loopback_bind.c")
 # Nothing of Ray's is durable here (Serve apps are redeployed), and some of its processes sit out a
@@ -49,6 +58,9 @@ def ray_env(settings: Settings, state: Path, node_ip: str | None = None) -> dict
     env["RAY_ADDRESS"] = settings.ray_target
     env["ICOP_STATE_DIR"] = str(settings.state_path)  # replicas read the stack's settings (stack.env)
     env["ICOP_BIND_IP"] = node_ip or settings.ray_node_ip
+    # The head's two metrics exporters have fixed ports inside the ephemeral range unless these are set.
+    env["AUTOSCALER_METRIC_PORT"] = str(settings.ray_autoscaler_metrics_port)
+    env["DASHBOARD_METRIC_PORT"] = str(settings.ray_dashboard_metrics_port)
     preload = [str(loopback_shim(settings.state_path / "lib"))]
     if env.get("LD_PRELOAD"):
         preload.append(env["LD_PRELOAD"])
@@ -75,6 +87,13 @@ class RayComponent:
             (ip, s.ray_gcs_port, "Ray", "ICOP_RAY_GCS_PORT"),
             (ip, s.ray_client_port, "Ray", "ICOP_RAY_CLIENT_PORT"),
             (ip, s.ray_agent_port, "Ray", "ICOP_RAY_AGENT_PORT"),
+            (ip, s.ray_agent_grpc_port, "Ray", "ICOP_RAY_AGENT_GRPC_PORT"),
+            (ip, s.ray_node_manager_port, "Ray", "ICOP_RAY_NODE_MANAGER_PORT"),
+            (ip, s.ray_object_manager_port, "Ray", "ICOP_RAY_OBJECT_MANAGER_PORT"),
+            (ip, s.ray_runtime_env_agent_port, "Ray", "ICOP_RAY_RUNTIME_ENV_AGENT_PORT"),
+            (ip, s.ray_metrics_port, "Ray", "ICOP_RAY_METRICS_PORT"),
+            (ip, s.ray_autoscaler_metrics_port, "Ray", "ICOP_RAY_AUTOSCALER_METRICS_PORT"),
+            (ip, s.ray_dashboard_metrics_port, "Ray", "ICOP_RAY_DASHBOARD_METRICS_PORT"),
             (s.bind_host, s.serve_http_port, "Ray", "ICOP_SERVE_HTTP_PORT"),
         ]
 
@@ -84,6 +103,9 @@ class RayComponent:
         ip = self.s.ray_node_ip
         for port in self.ports():
             require_free(*port)
+        for port, setting in ((self.s.ray_min_worker_port, "ICOP_RAY_MIN_WORKER_PORT"),
+                              (self.s.ray_max_worker_port, "ICOP_RAY_MAX_WORKER_PORT")):  # fmt: skip
+            require_outside_ephemeral(port, "Ray's workers", setting)
         self.root.mkdir(parents=True, exist_ok=True)
         env = ray_env(self.s, self.root)
         argv = [
@@ -93,6 +115,11 @@ class RayComponent:
             "--include-dashboard=false", "--disable-usage-stats",
             f"--ray-client-server-port={self.s.ray_client_port}",
             f"--dashboard-agent-listen-port={self.s.ray_agent_port}",
+            f"--dashboard-agent-grpc-port={self.s.ray_agent_grpc_port}",
+            f"--node-manager-port={self.s.ray_node_manager_port}",
+            f"--object-manager-port={self.s.ray_object_manager_port}",
+            f"--runtime-env-agent-port={self.s.ray_runtime_env_agent_port}",
+            f"--metrics-export-port={self.s.ray_metrics_port}",
             f"--min-worker-port={self.s.ray_min_worker_port}",
             f"--max-worker-port={self.s.ray_max_worker_port}",
             f"--temp-dir={self.temp_dir}",

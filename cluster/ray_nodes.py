@@ -14,36 +14,14 @@ and a private state folder, for tests and benchmarks that must not touch the dev
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
 from icop.settings import Settings
 
+from .ports import free_port, free_span, private_port_settings
 from .processes import StackError, session_members, spawn, stop_session, wait_for_port
 from .ray_head import STOP_GRACE_S, RayComponent, ray_env
-
-
-def free_port(ip: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((ip, 0))
-        return int(s.getsockname()[1])
-
-
-def free_port_range(ip: str, size: int) -> int:
-    """A base port with ``size`` ports above it that are free on ``ip`` now (sampled every 7th)."""
-    import random
-
-    for _ in range(200):
-        base = random.randrange(30000, 45000 - size)
-        try:
-            for p in range(base, base + size, 7):
-                with socket.socket() as s:
-                    s.bind((ip, p))
-            return base
-        except OSError:
-            continue
-    raise StackError("no free port range for Ray's workers")
 
 
 def start_worker_node(settings: Settings, ip: str, num_cpus: int, *, state: Path | None = None,
@@ -60,16 +38,16 @@ def start_worker_node(settings: Settings, ip: str, num_cpus: int, *, state: Path
     root.mkdir(parents=True, exist_ok=True)
     # Unix socket paths are limited to 107 bytes: keep Ray's temp dir short.
     sockets = Path(tempfile.mkdtemp(prefix=f"icop-n{ip.rsplit('.', 1)[-1]}-", dir="/tmp"))
-    base = free_port_range(ip, 60)
-    node_manager_port = free_port(ip)
+    base = free_span(60)
+    node_manager_port = free_port()
     env = ray_env(settings, root, node_ip=ip)
     argv = [
         venv_bin("ray"), "start", "--block", f"--address={settings.ray_target}",
         f"--node-ip-address={ip}", f"--num-cpus={num_cpus}", "--num-gpus=0",
         "--disable-usage-stats", f"--object-store-memory={object_store_mb * 2**20}",
-        f"--node-manager-port={node_manager_port}", f"--object-manager-port={free_port(ip)}",
-        f"--dashboard-agent-listen-port={free_port(ip)}", f"--dashboard-agent-grpc-port={free_port(ip)}",
-        f"--metrics-export-port={free_port(ip)}", f"--runtime-env-agent-port={free_port(ip)}",
+        f"--node-manager-port={node_manager_port}", f"--object-manager-port={free_port()}",
+        f"--dashboard-agent-listen-port={free_port()}", f"--dashboard-agent-grpc-port={free_port()}",
+        f"--metrics-export-port={free_port()}", f"--runtime-env-agent-port={free_port()}",
         f"--min-worker-port={base}", f"--max-worker-port={base + 59}",
         f"--temp-dir={sockets}",  # its own session folder: raylet and plasma sockets apart from the head's
     ]  # fmt: skip
@@ -103,20 +81,16 @@ def node_pids(sid: int) -> list[int]:
 
 
 def private_settings(state: Path, num_cpus: int, node_ip: str = "127.0.0.2") -> Settings:
-    """Settings for a private Ray head: free ports on ``node_ip``, state in ``state``.
+    """Settings for a private Ray head: private ports (``cluster.ports``), state in ``state``.
 
     ``bind_host`` is the wildcard on purpose: it is only used for Serve's HTTP proxies, which run on
     every node (``EveryNode``) at the same port; under the shim each node's proxy binds its own alias
     (127.0.0.2:P on the head, 127.0.0.3:P on a worker) instead of colliding on 127.0.0.1:P. The
     multi-node test checks that nothing ends up off loopback.
     """
-    base = free_port_range(node_ip, 100)
     return Settings(
-        state_dir=state, ray_node_ip=node_ip, ray_gcs_port=free_port(node_ip),
-        ray_client_port=free_port(node_ip), ray_agent_port=free_port(node_ip),
-        ray_min_worker_port=base, ray_max_worker_port=base + 99, ray_num_cpus=num_cpus,
-        bind_host="0.0.0.0", serve_http_port=free_port(), storage_backend="local",
-        storage_dir=state / "objects",
+        **private_port_settings(), state_dir=state, ray_node_ip=node_ip, ray_num_cpus=num_cpus,
+        bind_host="0.0.0.0", storage_backend="local", storage_dir=state / "objects",
     )  # fmt: skip
 
 

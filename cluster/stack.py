@@ -115,7 +115,15 @@ class TemporalComponent:
         return f"{self.s.bind_host}:{self.s.temporal_port}"
 
     def ports(self) -> list[Port]:
-        return [(self.s.bind_host, self.s.temporal_port, "Temporal", "ICOP_TEMPORAL_PORT")]
+        host, s = self.s.bind_host, self.s
+        ports = [
+            (host, s.temporal_port, "Temporal", "ICOP_TEMPORAL_PORT"),
+            (host, s.temporal_http_port, "Temporal (HTTP API)", "ICOP_TEMPORAL_HTTP_PORT"),
+            (host, s.temporal_metrics_port, "Temporal (metrics)", "ICOP_TEMPORAL_METRICS_PORT"),
+        ]
+        if s.temporal_ui_port:
+            ports.append((host, s.temporal_ui_port, "Temporal (web UI)", "ICOP_TEMPORAL_UI_PORT"))
+        return ports
 
     def start(self) -> int:
         binary = venv_bin("temporal")
@@ -126,6 +134,10 @@ class TemporalComponent:
             binary, "server", "start-dev",
             "--ip", self.s.bind_host,
             "--port", str(self.s.temporal_port),
+            # Left unset, these two would be random ports (the UI's: --port + 1000); the dev server's
+            # internal services still take ports the kernel hands out (it has no flags for them).
+            "--http-port", str(self.s.temporal_http_port),
+            "--metrics-port", str(self.s.temporal_metrics_port),
             "--db-filename", str(self.dir / "temporal.db"),
             # WAL, synced at checkpoints: a commit survives a killed server process (the OS still has it);
             # only a machine crash can lose the last ones. The default (rollback journal, fsync per

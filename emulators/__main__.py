@@ -1,4 +1,4 @@
-"""``python -m emulators --host H --port 58100 --fal-port 58101 --social-port 58102 --cert-dir DIR``."""
+"""``python -m emulators --host H --port 21040 --fal-port 21041 --social-port 21042 --cert-dir DIR``."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from .server import serve
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m emulators", description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=58100, help="plain HTTP: OpenAI-compatible, Sheets v4, admin")
-    p.add_argument("--fal-port", type=int, default=58101, help="TLS: fal.ai queue protocol (0: off)")
+    p.add_argument("--port", type=int, default=21040, help="plain HTTP: OpenAI-compatible, Sheets v4, admin")
+    p.add_argument("--fal-port", type=int, default=21041, help="TLS: fal.ai queue protocol (0: off)")
     p.add_argument("--social-port", type=int, default=0, help="Graph API, Threads and X v2 emulator (0: off)")
     p.add_argument(
         "--cert-dir", type=Path, default=Path(".icop/emulators"), help="where the cert and CA bundle go"

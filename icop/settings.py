@@ -1,7 +1,12 @@
 """One typed settings object for the whole platform, read from the environment (prefix ``ICOP_``).
 
 Every variable is documented in ``.env.example``. In production mode, secrets refuse placeholder
-values so that a deployment cannot start with the development defaults.
+values so that a deployment cannot start with the development defaults, and every process that serves
+or works refuses what would hurt (``icop.production``).
+
+Ports: every default port of the embedded stack is in 21000–21399, below Linux's ephemeral range
+(32768–60999), from which the kernel picks the source port of every outgoing connection; a server port
+inside it can be taken by any client socket. The layout is in ``.env.example`` and the README.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ class Settings(BaseSettings):
     bind_host: str = Field(default="127.0.0.1", description="Loopback address the embedded stack binds.")
 
     # PostgreSQL: the embedded stack fills these in; production passes URLs.
-    pg_port: int = 55432
+    pg_port: int = 21010
     pg_database: str = "icop"
     pg_superuser_password: SecretStr = SecretStr(PLACEHOLDER)
     pg_owner_password: SecretStr = SecretStr(PLACEHOLDER)
@@ -44,14 +49,17 @@ class Settings(BaseSettings):
     db_pool_max: int = 10
 
     # Temporal
-    temporal_port: int = 57233
+    temporal_port: int = Field(default=21020, description="The dev server's frontend (gRPC).")
+    temporal_http_port: int = Field(default=21021, description="The dev server's HTTP API.")
+    temporal_metrics_port: int = Field(default=21022, description="The dev server's /metrics.")
     temporal_address: str | None = Field(default=None, description="host:port of a Temporal frontend.")
     temporal_namespace: str = "default"
-    temporal_ui_port: int = 0  # 0: headless; otherwise the dev server's web UI on loopback
+    temporal_ui_port: int = 0  # 0: headless; otherwise the dev server's web UI on loopback (e.g. 21023)
     workflow_engine: Literal["temporal", "none"] = Field(
         default="none",
         description="temporal: the gateway starts/cancels run workflows and keeps pipeline schedules in "
-        "Temporal; none: runs are only recorded (pending) and crons are not scheduled.",
+        "Temporal; none: runs are only recorded (pending) and crons are not scheduled. Unset: none in "
+        "development, temporal in production (where none is refused).",
     )
     workflow_queue_prefix: str = Field(default="icop", description="Task queue prefix (as `icop worker`).")
     run_max_concurrent_rows: int = Field(default=4, description="Plan rows one run processes at once.")
@@ -65,42 +73,55 @@ class Settings(BaseSettings):
         description="Node address for the local Ray head: a loopback alias other than 127.0.0.1, which Ray "
         "would rewrite to the machine's interface address.",
     )
-    ray_gcs_port: int = 56380
-    ray_client_port: int = 56381
-    ray_agent_port: int = 56382
-    ray_min_worker_port: int = 56400
-    ray_max_worker_port: int = 56599
+    # Every port a Ray node opens is explicit: Ray's own defaults pick random ports, or fixed ones inside
+    # the ephemeral range (its dashboard agent and the head's metrics exporters).
+    ray_gcs_port: int = 21100
+    ray_client_port: int = 21101
+    ray_agent_port: int = Field(default=21102, description="The dashboard agent's HTTP port.")
+    ray_agent_grpc_port: int = Field(default=21103, description="The dashboard agent's gRPC port.")
+    ray_node_manager_port: int = Field(default=21104, description="The raylet.")
+    ray_object_manager_port: int = Field(default=21105, description="The object manager.")
+    ray_runtime_env_agent_port: int = Field(default=21106, description="The runtime-env agent.")
+    ray_metrics_port: int = Field(default=21107, description="The node's Prometheus metrics.")
+    ray_autoscaler_metrics_port: int = Field(
+        default=21108, description="The head's autoscaler monitor metrics (Ray: AUTOSCALER_METRIC_PORT)."
+    )
+    ray_dashboard_metrics_port: int = Field(
+        default=21109, description="The head's dashboard process metrics (Ray: DASHBOARD_METRIC_PORT)."
+    )
+    ray_min_worker_port: int = 21200
+    ray_max_worker_port: int = 21399
     ray_num_cpus: int = Field(
         default=4,
         description="Logical CPUs the local Ray head offers; the Serve config's fractional replicas "
         "(about 2 CPUs in all) must fit, and they mostly wait on providers.",
     )
-    serve_http_port: int = 58000
+    serve_http_port: int = 21110
     ray_address: str | None = Field(
         default=None, description="Existing cluster (host:port); unset: the local head."
     )
 
     # Emulators (embedded mode): local HTTP servers that speak the external APIs
     emulator_port: int = Field(
-        default=58100, description="Plain-HTTP emulators: OpenAI-compatible, Sheets, admin."
+        default=21040, description="Plain-HTTP emulators: OpenAI-compatible, Sheets, admin."
     )
-    fal_emulator_port: int = Field(default=58101, description="TLS emulator for the fal.ai queue protocol.")
+    fal_emulator_port: int = Field(default=21041, description="TLS emulator for the fal.ai queue protocol.")
     social_emulator_port: int = Field(
-        default=58102, description="Emulator of the Graph API (Facebook, Instagram), Threads and X v2."
+        default=21042, description="Emulator of the Graph API (Facebook, Instagram), Threads and X v2."
     )
 
     # The product's app processes that `icop stack up` runs in embedded mode (cluster/apps.py)
-    gateway_port: int = Field(default=58080, description="Loopback port of the stack's `icop gateway serve`.")
+    gateway_port: int = Field(default=21000, description="Loopback port of the stack's `icop gateway serve`.")
     dashboard_port: int = Field(
-        default=53000, description="Loopback port of the stack's dashboard (next start)."
+        default=21001, description="Loopback port of the stack's dashboard (next start)."
     )
 
     # Events (issue 12): RabbitMQ (embedded: Debian's rabbitmq-server on loopback; production: a URL)
-    rabbitmq_port: int = Field(default=56672, description="AMQP port of the embedded RabbitMQ node.")
+    rabbitmq_port: int = Field(default=21030, description="AMQP port of the embedded RabbitMQ node.")
     rabbitmq_dist_port: int = Field(
-        default=56673, description="Erlang distribution port of the embedded node."
+        default=21031, description="Erlang distribution port of the embedded node."
     )
-    rabbitmq_epmd_port: int = Field(default=56369, description="Port of the embedded node's own epmd.")
+    rabbitmq_epmd_port: int = Field(default=21032, description="Port of the embedded node's own epmd.")
     rabbitmq_url: str | None = Field(
         default=None, description="amqp(s):// URL of a broker; unset: the embedded node."
     )

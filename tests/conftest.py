@@ -7,9 +7,7 @@ the Temporal dev server and a local Ray head, all on loopback. Nothing here is f
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
@@ -23,6 +21,7 @@ from icop.offline import apply_offline_env
 
 apply_offline_env()
 
+from cluster import ports  # noqa: E402 - after apply_offline_env
 from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402 - after apply_offline_env
 from icop.db import create_pool  # noqa: E402 - after apply_offline_env
 from icop.db.migrate import setup_database  # noqa: E402 - after apply_offline_env
@@ -32,45 +31,10 @@ if TYPE_CHECKING:
     from cluster.dashboard import BuildResult
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _free_range(size: int) -> int:
-    """A base port with ``size`` free ports above it (for Ray's worker ports)."""
-    for _ in range(200):
-        base = random.randrange(20000, 30000 - size)
-        try:
-            for p in range(base, base + size, 17):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-    raise RuntimeError("no free port range")
-
-
 def private_stack_env(state: Path) -> dict[str, str]:
-    """Fresh loopback ports for a private stack, as the settings it will read from stack.env."""
-    base = _free_range(100)
-    return {
-        "ICOP_PG_PORT": str(_free_port()),
-        "ICOP_TEMPORAL_PORT": str(_free_port()),
-        "ICOP_RAY_GCS_PORT": str(_free_port()),
-        "ICOP_RAY_CLIENT_PORT": str(_free_port()),
-        "ICOP_RAY_AGENT_PORT": str(_free_port()),
-        "ICOP_SERVE_HTTP_PORT": str(_free_port()),
-        "ICOP_EMULATOR_PORT": str(_free_port()),
-        "ICOP_FAL_EMULATOR_PORT": str(_free_port()),
-        "ICOP_SOCIAL_EMULATOR_PORT": str(_free_port()),
-        "ICOP_RABBITMQ_PORT": str(_free_port()),
-        "ICOP_RABBITMQ_DIST_PORT": str(_free_port()),
-        "ICOP_RABBITMQ_EPMD_PORT": str(_free_port()),
-        "ICOP_RAY_MIN_WORKER_PORT": str(base),
-        "ICOP_RAY_MAX_WORKER_PORT": str(base + 99),
-    }
+    """Fresh loopback ports for a private stack (below the ephemeral range, reserved for this session
+    against concurrent ones: ``cluster.ports``), as the settings it will read from stack.env."""
+    return ports.private_stack_env()
 
 
 def make_state_dir(prefix: str) -> Path:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ import pytest
 
 from cluster.apps import DashboardComponent, GatewayComponent, WorkerComponent
 from cluster.dashboard import DASHBOARD_DIR, BuildResult, ensure_built
+from cluster.ports import free_port
 from cluster.stack import LocalStack
 from icop.settings import Settings
 
@@ -55,12 +55,6 @@ PHONE = {"width": 390, "height": 844}
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
 TIMINGS: dict[str, float] = {}
 _PATHS: dict[str, Path] = {}  # where this run put its artifacts and logs (for the summary)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def record(name: str, seconds: float) -> None:

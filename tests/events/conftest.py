@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -15,18 +14,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from cluster.ports import free_port
 from gateway.app import create_app
 from icop.events.delivery import DeliveryWorker
 from icop.events.relay import Relay
 from icop.settings import Settings
 from icop.vault import Vault
 from tests.gateway.conftest import TenantHandle, sign_up
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -14,13 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from cluster.ports import free_port
 from icop.storage import LocalDirStore, S3Store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _moto_server_bin() -> str:
@@ -34,7 +29,7 @@ def _moto_server_bin() -> str:
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``http://127.0.0.1:PORT`` of a moto S3 server started for this session and stopped after it."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     env = dict(
         os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from cluster.ports import free_port
 from icop.db import tenant_tx
 from icop.settings import Settings
 from icop.social.clients import OAuthTokens, build_clients
@@ -29,12 +29,6 @@ from icop.social.tokens import VaultTokenStore
 from icop.vault import Vault
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
@@ -62,7 +56,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def social_emulator() -> Iterator[str]:
     """``python -m emulators.social`` on a free 127.0.0.1 port; its base URL."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "emulators.social", "--port", str(port), "--log-level", "critical"],
         cwd=ROOT,
@@ -85,7 +79,7 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     im.save(d / "square.png", "PNG")
     im.save(d / "square.webp", "WEBP")
     Image.new("RGB", (1080, 1350), (10, 20, 30)).save(d / "portrait.jpg", "JPEG")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(d)],
         stdout=subprocess.DEVNULL,

@@ -7,7 +7,6 @@ of this test's own task queues, the Sheets and LLM emulators.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
 
+from cluster.ports import free_port
 from cluster.sheet_pipeline import HEADER, make_pipeline
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
@@ -255,9 +255,7 @@ async def test_api_run_shows_progress_is_bounded_per_tenant_and_cancels_the_work
 async def test_temporal_down_pipeline_writes_stand_and_runs_are_refused(
     settings: Settings, app_pool: asyncpg.Pool, sheets_admin: EmulatorAdmin, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        dead = f"127.0.0.1:{s.getsockname()[1]}"
+    dead = f"127.0.0.1:{free_port()}"  # a port nothing listens on
     app = create_app(
         settings.model_copy(update={"workflow_engine": "temporal", "temporal_address": dead}), pool=app_pool
     )
