@@ -177,3 +177,36 @@ def test_ray_cluster_yaml_can_hold_the_serve_config(serve_config: ServeDeploySch
         assert "--disable-usage-stats" in cmds and "RAY_USAGE_STATS_ENABLED=0" in cmds
     assert "cluster/serve_config.yaml" in head_start
     assert "--address=$RAY_HEAD_IP:6379" in worker_start
+
+
+# A Ray node opens these besides its GCS and client ports; left unset, each is a random port or a fixed one
+# inside Linux's ephemeral range (32768-60999), which any outgoing connection may take first.
+RAY_NODE_PORTS = ("node-manager-port", "object-manager-port", "runtime-env-agent-port",
+                  "dashboard-agent-grpc-port", "min-worker-port", "max-worker-port")  # fmt: skip
+
+
+def test_cluster_configs_pin_every_ray_port_below_the_ephemeral_range(rayservice: dict) -> None:
+    import re
+
+    c = load_yaml(RAY_CLUSTER)
+    for cmds in (c["head_start_ray_commands"], c["worker_start_ray_commands"]):
+        start = " ".join(cmds)
+        flags = dict(re.findall(r"--([a-z-]+-port)=(\d+)", start))
+        assert set(RAY_NODE_PORTS) | {"dashboard-agent-listen-port", "metrics-export-port"} <= set(flags)
+        assert all(int(p) < 32768 for p in flags.values()), flags
+    head = " ".join(c["head_start_ray_commands"])
+    for variable in ("AUTOSCALER_METRIC_PORT", "DASHBOARD_METRIC_PORT"):  # the head's exporters: 44217, 44227
+        assert int(re.search(rf"{variable}=(\d+)", head).group(1)) < 32768  # type: ignore[union-attr]
+
+    cluster = rayservice["spec"]["rayClusterConfig"]
+    groups = [cluster["headGroupSpec"], *cluster["workerGroupSpecs"]]
+    for group in groups:
+        params = group["rayStartParams"]
+        assert set(RAY_NODE_PORTS) <= set(params)
+        assert all(int(params[k]) < 32768 for k in RAY_NODE_PORTS)
+        [container] = group["template"]["spec"]["containers"]
+        agent = [p for p in container["ports"] if p["name"] == "dashboard-agent"]  # KubeRay reads it here
+        assert agent and agent[0]["containerPort"] < 32768
+    env = {e["name"]: e["value"] for e in cluster["autoscalerOptions"]["env"]}
+    head_env = {e["name"]: e["value"] for e in groups[0]["template"]["spec"]["containers"][0]["env"]}
+    assert int(env["AUTOSCALER_METRIC_PORT"]) < 32768 and int(head_env["DASHBOARD_METRIC_PORT"]) < 32768
