@@ -23,7 +23,7 @@ def test_env_example_values_parse() -> None:
     values = {k: v for k, v in dotenv_values(EXAMPLE).items() if v not in (None, "")}
     fields: dict[str, Any] = {k.removeprefix("ICOP_").lower(): v for k, v in values.items()}
     s = Settings(**fields)
-    assert s.env == "development" and s.pg_port == 55432
+    assert s.env == "development" and s.pg_port == 21010
 
 
 def test_production_refuses_development_secrets() -> None:
@@ -32,3 +32,19 @@ def test_production_refuses_development_secrets() -> None:
     ok = Settings(env="production", jwt_secret="x" * 48, vault_keys="k9:" + "A" * 43 + "=",
                   database_url="postgresql://icop_app:pw@db/icop")  # fmt: skip
     assert ok.pg_dsn("app").startswith("postgresql://icop_app")
+
+
+def test_default_ports_are_distinct_and_below_the_ephemeral_range() -> None:
+    """Linux hands out client source ports from 32768 up: a server port there can be taken by any outgoing
+    connection. Every default port (and Ray's worker range) is below it, and documented in the README."""
+    fields = Settings.model_fields
+    singles = {n: f.default for n, f in fields.items() if n.endswith("_port") and "worker" not in n}
+    singles.pop("temporal_ui_port")  # 0: the web UI is off
+    workers = range(fields["ray_min_worker_port"].default, fields["ray_max_worker_port"].default + 1)
+    every = [*singles.values(), *workers]
+    assert len(set(every)) == len(every)
+    assert all(1024 < p < 32768 for p in every), singles
+    readme = (EXAMPLE.parent / "README.md").read_text()
+    assert all(str(p) in readme for p in singles.values()), [
+        n for n, p in singles.items() if str(p) not in readme
+    ]
