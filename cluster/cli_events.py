@@ -26,9 +26,12 @@ def _run(relay: bool, deliver: bool, state_dir: Path | None) -> None:
     from icop.settings import load_settings
     from icop.vault import Vault
 
+    from .startup import refuse_unready
+
     apply_offline_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(state_dir)
+    refuse_unready(settings)
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -21,11 +21,19 @@ def serve(
     workers: Annotated[int, typer.Option(help="Processes; rate limits are shared through PostgreSQL.")] = 1,
     log_level: Annotated[str, typer.Option()] = "info",
 ) -> None:
-    """Run the gateway (any number of these may run side by side)."""
+    """Run the gateway (any number of these may run side by side). HTTPS when ICOP_TLS_CERT_FILE and
+    ICOP_TLS_KEY_FILE are set; in production a non-loopback --host needs them (or ICOP_TLS_OFFLOADED)."""
     import uvicorn
+
+    from icop.settings import load_settings
+
+    from .startup import refuse_unready
 
     if state_dir is not None:
         os.environ["ICOP_STATE_DIR"] = str(state_dir)
+    settings = load_settings(state_dir)
+    refuse_unready(settings, [host])
+    tls = settings.tls_cert_file and settings.tls_key_file
     uvicorn.run(
         "gateway.app:app_from_env",
         factory=True,
@@ -35,4 +43,6 @@ def serve(
         log_level=log_level,
         proxy_headers=False,
         server_header=False,
+        ssl_certfile=str(settings.tls_cert_file) if tls else None,
+        ssl_keyfile=str(settings.tls_key_file) if tls else None,
     )

@@ -46,11 +46,14 @@ def _run(
     from workflows.types import MODULES, Queues
     from workflows.worker import run_worker
 
+    from .startup import refuse_unready
+
     if fast_failover:
         policies.use_fast_failover()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(state_dir)
+    refuse_unready(settings)
     modules = list(MODULES) if module == "all" else [module]
 
     async def main() -> None:

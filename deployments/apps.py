@@ -19,16 +19,27 @@ from ray.serve import Application
 
 from deployments.jpeg import JpegAppArgs
 from icop.connectors.config import LlmName
-from icop.settings import get_settings
+from icop.production import require_production_ready
+from icop.settings import Settings, get_settings
 
 __all__ = ["JpegAppArgs", "ImagesAppArgs", "TopicsAppArgs", "WriterAppArgs", "jpeg_app", "images_app",
            "topics_app", "writer_app"]  # fmt: skip
+
+
+def _ready_settings() -> Settings:
+    """This process's settings, after the production start-up check (``icop.production``): an application
+    that would write offline text, draw offline images or store objects under file:// URLs is refused at
+    deploy time, not discovered in the articles."""
+    settings = get_settings()
+    require_production_ready(settings)
+    return settings
 
 
 def jpeg_app(args: JpegAppArgs) -> Application:
     """The JpegConverter on its own (``deployments.jpeg``)."""
     from deployments.jpeg import app_builder
 
+    _ready_settings()  # it stores JPEGs and hands out their URLs
     return app_builder(JpegAppArgs.model_validate(args))
 
 
@@ -41,7 +52,7 @@ class TopicsAppArgs(BaseModel):
 def topics_app(args: TopicsAppArgs) -> Application:
     from deployments.topics import build_topics_app
 
-    return build_topics_app(get_settings(), args.model_path)
+    return build_topics_app(_ready_settings(), args.model_path)
 
 
 class WriterAppArgs(BaseModel):
@@ -65,6 +76,7 @@ def writer_app(args: WriterAppArgs) -> Application:
         min_replicas=args.min_replicas,
         num_cpus=args.num_cpus,
     )
+    _ready_settings()  # each replica reads its own environment; the builder's is checked here
     return build_writer_app(args.provider, None, scaling)
 
 
@@ -81,6 +93,6 @@ def images_app(args: ImagesAppArgs) -> Application:
 
     jpeg: dict[str, Any] = args.jpeg.model_dump()
     return build_images_app(
-        get_settings(), num_cpus=args.num_cpus, max_concurrent=args.max_concurrent, pass_settings=False,
+        _ready_settings(), num_cpus=args.num_cpus, max_concurrent=args.max_concurrent, pass_settings=False,
         jpeg=jpeg,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from icop.db import create_pool
 from icop.plans import plan_catalog
+from icop.production import require_production_ready
 from icop.runs.service import RunStarter
 from icop.security import TokenCodec
 from icop.settings import PLACEHOLDER, Settings
@@ -117,7 +118,9 @@ def create_app(
     pool: asyncpg.Pool | None = None,
     run_starter: RunStarter | None = None,
 ) -> FastAPI:
-    """Build the gateway. With ``pool`` the caller owns the pool; otherwise the app opens one at start-up."""
+    """Build the gateway. With ``pool`` the caller owns the pool; otherwise the app opens one at start-up.
+    In production, a configuration that would hurt is refused here (``icop.production``)."""
+    require_production_ready(settings)
     # plan limits have one home (icop.plans, with the operator's ICOP_PLAN_LIMITS): the workers read it too
     config = dataclasses.replace(config or GatewayConfig(), plans=plan_catalog(settings))
     engine = workflow_engine(settings)  # ICOP_WORKFLOW_ENGINE

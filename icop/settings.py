@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     state_dir: Path = Field(default=Path(".icop"), description="Where the embedded stack keeps its state.")
     bind_host: str = Field(default="127.0.0.1", description="Loopback address the embedded stack binds.")
+    # TLS of what a process serves (the gateway). In production a non-loopback bind needs one of the two.
+    tls_cert_file: Path | None = Field(default=None, description="PEM certificate chain to serve HTTPS with.")
+    tls_key_file: Path | None = Field(default=None, description="The certificate's private key (PEM).")
+    tls_offloaded: bool = Field(
+        default=False,
+        description="A proxy in front (load balancer, ingress, sidecar) terminates TLS, and only it can "
+        "reach this process's port.",
+    )
 
     # PostgreSQL: the embedded stack fills these in; production passes URLs.
     pg_port: int = 21010
@@ -155,8 +163,9 @@ class Settings(BaseSettings):
         default=0.5, description="How often the delivery worker looks for due attempts."
     )
 
-    # Providers. A provider whose key is unset falls back to its offline provider; a base URL that is
-    # unset means the real service. Pointing at the real services is a change of these variables only.
+    # Providers. A provider whose key is unset falls back to its offline provider (in development only:
+    # production refuses to start, icop.production); a base URL that is unset means the real service.
+    # Pointing at the real services is a change of these variables only.
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = Field(default=None, description="Unset: https://api.openai.com/v1")
     openai_chat_model: str = "gpt-4o"
@@ -303,6 +312,13 @@ class Settings(BaseSettings):
     social_publish_lease_s: int = 120  # a 'publishing' row older than this is treated as ambiguous
     social_max_attempts: int = 3  # sends per publish call (after reconciling an ambiguous one)
     social_quota_recheck_s: int = 900  # wait when the platform's own counter says the quota is used up
+
+    @model_validator(mode="after")
+    def _temporal_by_default_in_production(self) -> Settings:
+        # Production runs must run: `none` only when asked for (and icop.production refuses it there).
+        if self.env == "production" and "workflow_engine" not in self.model_fields_set:
+            self.workflow_engine = "temporal"
+        return self
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:

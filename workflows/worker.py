@@ -284,7 +284,10 @@ async def run_worker(
     clusterer: ClustererKind = "serve",
     stop: asyncio.Event | None = None,
 ) -> None:
-    """``icop worker``: run until ``stop`` is set (or forever)."""
+    """``icop worker``: run until ``stop`` is set (or forever). Production refuses what would hurt first."""
+    from icop.production import require_production_ready
+
+    require_production_ready(settings)
     client = await connect(settings)
     acts = await build_activities(settings, modules, clusterer=clusterer)
     try:
