@@ -30,6 +30,8 @@ class AgentReply:
     model: str
     prompt_tokens: int
     completion_tokens: int
+    offline: bool = False
+    """Made by the offline provider (template text), not a model."""
 
 
 class Agents(Protocol):
@@ -58,7 +60,9 @@ class LlmAgents:
                 operation=f"agent:{role}",
             )
         )
-        return AgentReply(role, res.text, res.provider, res.model, res.prompt_tokens, res.completion_tokens)
+        return AgentReply(
+            role, res.text, res.provider, res.model, res.prompt_tokens, res.completion_tokens, res.offline
+        )
 
 
 class CrewAgents:

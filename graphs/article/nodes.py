@@ -11,6 +11,7 @@ import json
 import re
 import time
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -238,6 +239,12 @@ def render_markdown(state: ArticleState) -> str:
     return "\n".join(front) + "\n\n" + "\n\n".join(blocks) + "\n"
 
 
+def made_offline(state: Mapping[str, Any]) -> bool:
+    """Whether any text of the article came from an offline provider (template text, in development without
+    a provider key): such an article is marked and never published for real."""
+    return any(u.get("offline", False) for u in state.get("usage", []))
+
+
 # -- nodes ------------------------------------------------------------------------------------------
 class StyleSource(Protocol):
     """A tenant's brand-voice samples closest to a topic (``icop.brandvoice.BrandVoice``)."""
@@ -264,10 +271,15 @@ class ArticleNodes:
     voice: StyleSource | None = None
 
     async def _usage(
-        self, state: ArticleState, agent: str, provider: str, model: str, pt: int, ct: int
+        self, state: ArticleState, agent: str, provider: str, model: str, pt: int, ct: int, offline: bool
     ) -> UsageEntry:
         entry = UsageEntry(
-            agent=agent, provider=provider, model=model, prompt_tokens=pt, completion_tokens=ct
+            agent=agent,
+            provider=provider,
+            model=model,
+            prompt_tokens=pt,
+            completion_tokens=ct,
+            offline=offline,
         )
         tenant = state.get("tenant_id")
         if self.usage_sink is not None and tenant:
@@ -283,7 +295,13 @@ class ArticleNodes:
     async def _ask(self, state: ArticleState, role: str, prompt: str) -> tuple[AgentReply, UsageEntry]:
         reply = await self.agents.run(role, prompt)
         usage = await self._usage(
-            state, role, reply.provider, reply.model, reply.prompt_tokens, reply.completion_tokens
+            state,
+            role,
+            reply.provider,
+            reply.model,
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            reply.offline,
         )
         return reply, usage
 
@@ -331,7 +349,13 @@ class ArticleNodes:
                 message = cause.message if isinstance(cause, ProviderError | WriterError) else str(cause)
                 return {"writer_failures": [WriterFailure(writer=name, kind=kind, message=message[:500])]}
             usage = await self._usage(
-                state, f"writer:{name}", name, res.model, res.prompt_tokens, res.completion_tokens
+                state,
+                f"writer:{name}",
+                name,
+                res.model,
+                res.prompt_tokens,
+                res.completion_tokens,
+                res.offline,
             )
             draft = Draft(
                 writer=name,

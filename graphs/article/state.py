@@ -7,7 +7,7 @@ Values are plain JSON-able dicts and lists (they are checkpointed and stored as 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, TypedDict
+from typing import Annotated, Literal, NotRequired, TypedDict
 
 Mode = Literal["compare", "merge"]
 
@@ -58,6 +58,8 @@ class UsageEntry(TypedDict):
     model: str
     prompt_tokens: int
     completion_tokens: int
+    offline: NotRequired[bool]
+    """Made by an offline provider (template text, in development without a key); absent in older states."""
 
 
 class ArticleState(TypedDict, total=False):

@@ -46,6 +46,7 @@ class WriteResult:
     prompt_tokens: int
     completion_tokens: int
     seconds: float
+    offline: bool = False  # made by the offline provider (template text), not a model
 
 
 WriterCall = Callable[[WriteRequest], Awaitable[WriteResult]]
@@ -123,4 +124,5 @@ class ArticleWriter:
             res.prompt_tokens,
             res.completion_tokens,
             time.monotonic() - t0,
+            res.offline,
         )

@@ -15,3 +15,24 @@ async def set_markdown_location(conn: asyncpg.Connection, tenant_id: UUID, artic
         tenant_id, article_id, key, url,
     )  # fmt: skip
     return status == "UPDATE 1"
+
+
+async def mark_offline_content(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> None:
+    """The article holds text or images of an offline provider: it can never be published for real.
+    Never cleared: what was made offline stays in the article's history (graph state, images)."""
+    await conn.execute(
+        "UPDATE generated_articles SET offline_content = true, updated_at = now() "
+        "WHERE tenant_id = $1 AND id = $2 AND NOT offline_content",
+        tenant_id, article_id,
+    )  # fmt: skip
+
+
+async def offline_content(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> bool:
+    """Whether the article holds text or images of an offline provider (never published for real)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT offline_content FROM generated_articles WHERE tenant_id = $1 AND id = $2",
+            tenant_id,
+            article_id,
+        )  # fmt: skip
+    )

@@ -31,6 +31,7 @@ from uuid import UUID
 
 import asyncpg
 
+from icop.articles import repository as articles_repo
 from icop.db import tenant_tx
 from icop.events import hooks
 from icop.settings import Settings
@@ -54,6 +55,11 @@ from .text import ArticleText, RenderedPost, render
 from .tokens import Credential, TokenStore
 
 log = logging.getLogger(__name__)
+OFFLINE_CONTENT = (
+    "not published: the article holds text or images made by an offline provider (no provider key was "
+    "set when it was written); write it again with the providers' keys set (docs/providers.md), or "
+    "publish it as a dry run"
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,10 @@ class Publisher:
             return await self._dry_run(t, row, rendered)
         if row["status"] in (PostStatus.PUBLISHED, PostStatus.FAILED) or _not_due(row, datetime.now(UTC)):
             return PublishOutcome.of(row)  # done, or not due yet: no platform call at all
+        async with tenant_tx(self.pool, t.tenant_id) as conn:
+            offline = await articles_repo.offline_content(conn, t.tenant_id, t.article_id)
+        if offline:  # template text or placeholder images: never in front of real readers
+            return await self._finish(t, row["id"], PostStatus.FAILED, reason=OFFLINE_CONTENT, release=True)
 
         cred = await self._credential(t, row["id"])
         if isinstance(cred, PublishOutcome):

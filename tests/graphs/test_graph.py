@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from cluster.emulators import EmulatorsComponent
 from emulators.client import EmulatorAdmin
 from graphs.article.agents import CrewAgents, make_agents
 from graphs.article.graph import article_input, local_writers, make_graph
-from graphs.article.nodes import AllWritersFailed
+from graphs.article.nodes import AllWritersFailed, made_offline
 from graphs.article.prompts import EDITOR_CRITERIA, IMAGE_PROMPTS, SEO_META_MAX
 from icop.connectors.usage import UsageRecorder
 from icop.db import tenant_tx
@@ -98,6 +99,18 @@ async def test_compare_branch_keeps_every_product(
     ):
         assert a in agents_used
     assert all(u["prompt_tokens"] > 0 and u["completion_tokens"] > 0 for u in out["usage"])
+    assert not made_offline(out)  # emulated or real, every text came from a provider's API
+
+
+async def test_a_writer_without_a_key_marks_the_article_offline(
+    emulators: EmulatorsComponent, agents: Any, admin: EmulatorAdmin
+) -> None:
+    """Claude has no key (development): its draft is offline template text, and the article says so."""
+    no_claude = emulator_settings(emulators, anthropic_api_key=None)
+    out = await graph(no_claude, agents).ainvoke(article_input("Tea ceremonies", "merge", image_urls=IMAGES))
+    assert {d["writer"] for d in out["drafts"]} == {"gpt", "claude", "gemini"}
+    assert [u["agent"] for u in out["usage"] if u["offline"]] == ["writer:claude"]
+    assert made_offline(out)
 
 
 async def test_merge_branch(emu_settings: Settings, agents: Any, admin: EmulatorAdmin) -> None:

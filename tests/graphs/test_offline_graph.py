@@ -7,7 +7,7 @@ from pathlib import Path
 
 from graphs.article.agents import LlmAgents, make_agents
 from graphs.article.graph import article_input, local_writers, make_graph
-from graphs.article.nodes import AllWritersFailed
+from graphs.article.nodes import AllWritersFailed, made_offline
 from graphs.article.writers import WriteRequest, WriteResult
 from icop.settings import Settings
 
@@ -28,6 +28,7 @@ async def test_offline_graph_runs_end_to_end(tmp_path: Path) -> None:
         "claude",
         "gemini",
     }
+    assert all(u["offline"] for u in out["usage"]) and made_offline(out)  # marked: never published
 
 
 async def test_in_process_writer_callables_and_all_failing(tmp_path: Path) -> None:

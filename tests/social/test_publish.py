@@ -11,12 +11,13 @@ import asyncpg
 import httpx
 import pytest
 
+from icop.articles.repository import mark_offline_content
 from icop.db import tenant_tx
 from icop.settings import Settings
 from icop.social.clients import InstagramClient, PostRequest, build_clients
 from icop.social.errors import ErrorKind, PlatformError
 from icop.social.limits import Platform
-from icop.social.publisher import Publisher, PublishTarget
+from icop.social.publisher import OFFLINE_CONTENT, Publisher, PublishTarget
 from icop.social.text import ArticleText
 from icop.social.tokens import VaultTokenStore
 
@@ -354,6 +355,34 @@ async def test_dry_run_stores_the_text_and_sends_nothing(
     row = await post_row(app_pool, tenant, out.post_id)
     assert row["text"] == preview.text and row["cost_usd"] == preview.cost_usd
     assert (await emu.requests())["requests"] == []
+
+
+async def test_offline_content_is_refused_with_its_reason_and_only_dry_runs(
+    publisher: Publisher, emu: Emu, token_store: VaultTokenStore, tenant: uuid.UUID, app_pool: asyncpg.Pool
+) -> None:
+    """An article holding an offline provider's text or images (development without keys) never goes out:
+    the post fails with a reason that says what to do, nothing reaches the platform, no quota is held.
+    A dry run still shows the post; an article without offline content goes out."""
+    await connect_account(emu, token_store, tenant, "x", ACCOUNTS["x"])
+    offline, written = await make_articles(app_pool, tenant, 2)
+    async with tenant_tx(app_pool, tenant) as conn:
+        await mark_offline_content(conn, tenant, offline)
+    assert (await publisher.publish(target(tenant, offline, "x", dry_run=True))).status == "dry_run"
+    out = await publisher.publish(target(tenant, offline, "x"))
+    assert out.status == "failed" and out.reason == OFFLINE_CONTENT
+    assert "offline provider" in OFFLINE_CONTENT and "providers' keys" in OFFLINE_CONTENT
+    row = await post_row(app_pool, tenant, out.post_id)
+    assert row["error"] == OFFLINE_CONTENT and row["platform_post_id"] is None and row["published_at"] is None
+    assert (await emu.requests())["requests"] == [] and await emu.posts("x", ACCOUNTS["x"]) == []
+    async with tenant_tx(app_pool, tenant) as conn:
+        held = await conn.fetchval(
+            "SELECT count(*) FROM platform_quota_usage WHERE post_id = $1 AND released_at IS NULL",
+            out.post_id,
+        )
+    assert held == 0
+    again = await publisher.publish(target(tenant, offline, "x"))  # a retry changes nothing
+    assert again.status == "failed" and again.reason == OFFLINE_CONTENT
+    assert (await publisher.publish(target(tenant, written, "x"))).status == "published"
 
 
 async def test_x_monthly_budget_and_cap_make_posts_wait_for_next_month(

@@ -16,6 +16,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from icop.articles import repository as articles_repository
 from icop.articles.markdown import store_article_markdown
 from icop.db import tenant_tx
 from icop.images.generate import GenerateJob, ImageSources, ProviderName
@@ -125,6 +126,8 @@ class ArticleActivities:
 
     @activity.defn(name="run_agent_graph")
     async def run_agent_graph(self, inp: GraphInput) -> GraphResult:
+        from graphs.article.nodes import made_offline
+
         tenant = UUID(inp.tenant_id)
         with mapped_errors():
             try:
@@ -139,6 +142,8 @@ class ArticleActivities:
                 await repository.save_graph_result(
                     conn, tenant, UUID(inp.article_id), title, seo, _jsonable(state)
                 )
+                if made_offline(state):
+                    await articles_repository.mark_offline_content(conn, tenant, UUID(inp.article_id))
         return GraphResult(
             title=title,
             summary=str(seo.get("meta_description") or ""),
@@ -213,6 +218,8 @@ class ImageActivities:
                         provider=src.provider,
                         prompt=prompt,
                     )
+                    if src.offline:
+                        await articles_repository.mark_offline_content(conn, tenant, UUID(inp.article_id))
                 out.append(StoredImage(res.key or "", res.url or ""))
                 activity.heartbeat(pos)
         return out
