@@ -44,9 +44,11 @@ def deploy(state_dir: StateDir = None, config: Config = None, timeout: float = 3
 
     from .serve_apps import SERVE_CONFIG
     from .serve_apps import deploy as do_deploy
+    from .startup import refuse_unready
 
     apply_offline_env()
     settings = load_settings(state_dir)
+    refuse_unready(settings)  # the builders check again, in the environment the replicas get
     with console.status("deploying the Serve applications…"):
         try:
             statuses = do_deploy(settings, config or SERVE_CONFIG, timeout)

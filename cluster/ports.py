@@ -16,6 +16,7 @@ stack left running by a killed session) holds, TIME-WAIT connections included.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -127,7 +128,10 @@ class PortPicker:
         raise StackError(f"no unreserved port block in {self._where}")
 
     def _lock(self, block: int) -> int | None:
-        self.lock_dir.mkdir(mode=0o1777, exist_ok=True)
+        if not self.lock_dir.is_dir():
+            self.lock_dir.mkdir(exist_ok=True)
+            with contextlib.suppress(PermissionError):  # another user's session made it first
+                os.chmod(self.lock_dir, 0o1777)  # shared by every user's sessions, like /tmp itself
         fd = os.open(self.lock_dir / f"{block}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

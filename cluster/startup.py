@@ -1,5 +1,6 @@
-"""The start-up check of the commands that serve or work (`icop gateway serve`, `icop worker`, `icop events`):
-in production, what would hurt (``icop.production``) is refused with the list of what to set, exit code 1."""
+"""The start-up check of the commands that serve or work (`icop gateway serve`, `icop worker`, `icop events`,
+`icop serve deploy`): in production, what would hurt (``icop.production``) is refused with the list of what
+to set, exit code 1."""
 
 from __future__ import annotations
 

@@ -70,15 +70,17 @@ def _host(url: str) -> str | None:
 
 # (what, the endpoint, its key variable, its base URL variable, what happens without a key)
 def _providers(s: Settings) -> list[tuple[str, Endpoint, str, str, str]]:
-    text = "would write offline template text instead"
+    text, images = (
+        "would write offline template text instead",
+        "would draw offline placeholder images instead",
+    )
+    openai, anthropic, gemini = "ICOP_OPENAI", "ICOP_ANTHROPIC", "ICOP_GEMINI"
     return [
-        ("GPT writer", llm_endpoint(s, "gpt"), "ICOP_OPENAI_API_KEY", "ICOP_OPENAI_BASE_URL", text),
-        ("Claude writer", llm_endpoint(s, "claude"), "ICOP_ANTHROPIC_API_KEY", "ICOP_ANTHROPIC_BASE_URL", text),
-        ("Gemini writer", llm_endpoint(s, "gemini"), "ICOP_GEMINI_API_KEY", "ICOP_GEMINI_BASE_URL", text),
-        ("DALL-E 3 images", dalle_endpoint(s), "ICOP_OPENAI_API_KEY", "ICOP_OPENAI_BASE_URL",
-         "would draw offline placeholder images instead"),
-        ("FLUX images", fal_endpoint(s), "ICOP_FAL_KEY", "ICOP_FAL_HOST",
-         "would draw offline placeholder images instead"),
+        ("GPT writer", llm_endpoint(s, "gpt"), f"{openai}_API_KEY", f"{openai}_BASE_URL", text),
+        ("Claude writer", llm_endpoint(s, "claude"), f"{anthropic}_API_KEY", f"{anthropic}_BASE_URL", text),
+        ("Gemini writer", llm_endpoint(s, "gemini"), f"{gemini}_API_KEY", f"{gemini}_BASE_URL", text),
+        ("DALL-E 3 images", dalle_endpoint(s), f"{openai}_API_KEY", f"{openai}_BASE_URL", images),
+        ("FLUX images", fal_endpoint(s), "ICOP_FAL_KEY", "ICOP_FAL_HOST", images),
         ("Google Sheets", sheets_endpoint(s), "ICOP_SHEETS_TOKEN", "ICOP_SHEETS_API_ENDPOINT",
          "could not read any plan"),
     ]  # fmt: skip
@@ -100,8 +102,9 @@ def _provider_problems(s: Settings) -> list[str]:
 
 
 def _social_problems(s: Settings) -> list[str]:
-    urls = ("social_graph_base_url", "social_threads_base_url", "social_x_base_url", "social_facebook_dialog_url",
-            "social_threads_authorize_url", "social_threads_oauth_base_url", "social_x_authorize_url")  # fmt: skip
+    urls = ("social_graph_base_url", "social_threads_base_url", "social_x_base_url",
+            "social_facebook_dialog_url", "social_threads_authorize_url", "social_threads_oauth_base_url",
+            "social_x_authorize_url")  # fmt: skip
     out = []
     for name in urls:
         value = str(getattr(s, name))
@@ -114,7 +117,9 @@ def _social_problems(s: Settings) -> list[str]:
     for name, emulated in EMULATOR_OAUTH_APPS.items():
         value = getattr(s, name)
         if _plain(value) == _plain(emulated):
-            out.append(f"social platforms: ICOP_{name.upper()} is the social emulator's app; set your own app's")
+            out.append(
+                f"social platforms: ICOP_{name.upper()} is the social emulator's app; set your own app's"
+            )
     return out
 
 
@@ -134,14 +139,15 @@ def _storage_problems(s: Settings) -> list[str]:
         return []
     if s.storage_backend == "local":
         return [
-            "object storage: ICOP_STORAGE_BACKEND=local without ICOP_STORAGE_PUBLIC_BASE_URL hands out file:// "
-            "URLs, which no platform can fetch; set ICOP_STORAGE_BACKEND=s3 (with ICOP_S3_BUCKET and, for "
-            "private buckets, ICOP_S3_PRESIGN=true) or a public base URL"
+            "object storage: ICOP_STORAGE_BACKEND=local without ICOP_STORAGE_PUBLIC_BASE_URL hands out "
+            "file:// URLs, which no platform can fetch; set ICOP_STORAGE_BACKEND=s3 (with ICOP_S3_BUCKET "
+            "and, for private buckets, ICOP_S3_PRESIGN=true) or a public base URL"
         ]
     if s.s3_endpoint_url and is_loopback_host(_host(s.s3_endpoint_url)):
         return [
-            f"object storage: ICOP_S3_ENDPOINT_URL={s.s3_endpoint_url} is a loopback address, so object URLs "
-            "cannot be fetched by the platforms; set the bucket's public endpoint or ICOP_STORAGE_PUBLIC_BASE_URL"
+            f"object storage: ICOP_S3_ENDPOINT_URL={s.s3_endpoint_url} is a loopback address, so object "
+            "URLs cannot be fetched by the platforms; set the bucket's public endpoint or "
+            "ICOP_STORAGE_PUBLIC_BASE_URL"
         ]
     return []
 

@@ -190,6 +190,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         ["gateway", "serve", "--host", "0.0.0.0", "--port", "21999"],
         ["worker", "all"],
         ["events", "worker"],
+        ["serve", "deploy"],
     ],
 )
 def test_every_command_that_serves_or_works_refuses(command: list[str], tmp_path: Path) -> None:
