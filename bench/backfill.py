@@ -181,11 +181,11 @@ class CpuMeter:
 
 
 def start_stack(state: Path) -> Any:
+    from cluster.ports import private_stack_env
     from cluster.stack import LocalStack, StackState, ensure_stack_env
     from icop.db.migrate import setup_database
-    from tests.conftest import private_stack_env
 
-    ensure_stack_env(state, private_stack_env(state))
+    ensure_stack_env(state, private_stack_env())
     stack = LocalStack.open(state)
     st = StackState.load(stack.state_file)
     for comp in stack.components:  # no Ray (the clusterer runs in-process), no message broker

@@ -235,19 +235,18 @@ def main() -> None:
     from icop.offline import apply_offline_env
 
     apply_offline_env()
-    from cluster.ports import free_port
-    from cluster.stack import LocalStack, ensure_stack_env
+    from cluster.ports import free_port, private_stack_env
+    from cluster.stack import LocalStack, ensure_stack_env, private_state_dir
     from icop.db.migrate import setup_database
     from icop.settings import load_settings
-    from tests.conftest import make_state_dir, private_stack_env
 
     own = args.state_dir is None
-    state = make_state_dir("icop-bench-") if own else args.state_dir
+    state = private_state_dir("icop-bench-") if own else args.state_dir
     pg = pg_sid = None
     procs: list[subprocess.Popen[bytes]] = []
     try:
         if own:
-            ensure_stack_env(state, private_stack_env(state))
+            ensure_stack_env(state, private_stack_env())
             stack = LocalStack.open(state)
             pg = next(c for c in stack.components if c.name == "postgres")  # only PostgreSQL is needed
             pg_sid = pg.start()

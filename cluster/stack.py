@@ -315,6 +315,16 @@ class LocalStack:
         return [p.pid for sid in state.sessions.values() for p in session_members(sid)]
 
 
+def private_state_dir(prefix: str) -> Path:
+    """A fresh state folder for a private stack (test sessions, benchmarks; its ports: ``cluster.ports``).
+    Under /tmp, not pytest's tmp_path, whose 0700 parents the PostgreSQL OS user could not pass."""
+    import tempfile
+
+    state = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    os.chmod(state, 0o755)
+    return state
+
+
 def ensure_stack_env(state_dir: Path, extra: dict[str, str] | None = None) -> Path:
     """Create ``<state>/stack.env`` with fresh passwords and keys the first time; never overwrite it.
 

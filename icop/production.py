@@ -2,7 +2,7 @@
 
 In development a provider without a key falls back to its offline provider (or, on the embedded stack, to
 its emulator), runs may be only recorded, and objects may get ``file://`` URLs. With ``ICOP_ENV=production``
-none of that may happen, ever: offline template text could be published, a run never started, an image
+none of that may happen, ever: offline placeholder text could be published, a run never started, an image
 URL never fetched. So the gateway, the Temporal workers, the events worker and the Serve applications'
 builders call :func:`require_production_ready` before they serve or work, and it lists everything to set.
 In development it checks nothing.
@@ -71,7 +71,7 @@ def _host(url: str) -> str | None:
 # (what, the endpoint, its key variable, its base URL variable, what happens without a key)
 def _providers(s: Settings) -> list[tuple[str, Endpoint, str, str, str]]:
     text, images = (
-        "would write offline template text instead",
+        "would write offline placeholder text instead",
         "would draw offline placeholder images instead",
     )
     openai, anthropic, gemini = "ICOP_OPENAI", "ICOP_ANTHROPIC", "ICOP_GEMINI"

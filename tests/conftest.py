@@ -21,8 +21,8 @@ from icop.offline import apply_offline_env
 
 apply_offline_env()
 
-from cluster import ports  # noqa: E402 - after apply_offline_env
-from cluster.stack import LocalStack, ensure_stack_env  # noqa: E402 - after apply_offline_env
+from cluster.ports import private_stack_env  # noqa: E402 - after apply_offline_env
+from cluster.stack import LocalStack, ensure_stack_env, private_state_dir  # noqa: E402 - after apply_offline_env
 from icop.db import create_pool  # noqa: E402 - after apply_offline_env
 from icop.db.migrate import setup_database  # noqa: E402 - after apply_offline_env
 from icop.settings import Settings, load_settings  # noqa: E402 - after apply_offline_env
@@ -31,26 +31,13 @@ if TYPE_CHECKING:
     from cluster.dashboard import BuildResult
 
 
-def private_stack_env(state: Path) -> dict[str, str]:
-    """Fresh loopback ports for a private stack (below the ephemeral range, reserved for this session
-    against concurrent ones: ``cluster.ports``), as the settings it will read from stack.env."""
-    return ports.private_stack_env()
-
-
-def make_state_dir(prefix: str) -> Path:
-    # Not under pytest's tmp_path: its parents are 0700 and the PostgreSQL OS user must reach the data dir.
-    state = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    os.chmod(state, 0o755)
-    return state
-
-
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     """The session's private stack, up and migrated."""
     import asyncio
 
-    state = make_state_dir("icop-test-")
-    ensure_stack_env(state, private_stack_env(state))
+    state = private_state_dir("icop-test-")
+    ensure_stack_env(state, private_stack_env())
     s = LocalStack.open(state)
     try:
         s.up()

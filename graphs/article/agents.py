@@ -31,7 +31,7 @@ class AgentReply:
     prompt_tokens: int
     completion_tokens: int
     offline: bool = False
-    """Made by the offline provider (template text), not a model."""
+    """Made by the offline provider (placeholder text), not a model."""
 
 
 class Agents(Protocol):

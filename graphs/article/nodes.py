@@ -240,7 +240,7 @@ def render_markdown(state: ArticleState) -> str:
 
 
 def made_offline(state: Mapping[str, Any]) -> bool:
-    """Whether any text of the article came from an offline provider (template text, in development without
+    """Whether any text of the article came from an offline provider (placeholder text, in development without
     a provider key): such an article is marked and never published for real."""
     return any(u.get("offline", False) for u in state.get("usage", []))
 

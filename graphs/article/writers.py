@@ -46,7 +46,7 @@ class WriteResult:
     prompt_tokens: int
     completion_tokens: int
     seconds: float
-    offline: bool = False  # made by the offline provider (template text), not a model
+    offline: bool = False  # made by the offline provider (placeholder text), not a model
 
 
 WriterCall = Callable[[WriteRequest], Awaitable[WriteResult]]

@@ -140,7 +140,7 @@ class Publisher:
             return PublishOutcome.of(row)  # done, or not due yet: no platform call at all
         async with tenant_tx(self.pool, t.tenant_id) as conn:
             offline = await articles_repo.offline_content(conn, t.tenant_id, t.article_id)
-        if offline:  # template text or placeholder images: never in front of real readers
+        if offline:  # placeholder text or images: never in front of real readers
             return await self._finish(t, row["id"], PostStatus.FAILED, reason=OFFLINE_CONTENT, release=True)
 
         cred = await self._credential(t, row["id"])

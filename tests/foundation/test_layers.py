@@ -39,13 +39,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
 
 # Arrows known to point the wrong way, as (file, imported module): each is a debt to pay by moving what
 # it reaches for down a floor. An entry that no longer occurs fails the test, so the set only shrinks.
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # private stack ports and state folders, which the benchmarks' stacks need as the tests' do
-        ("bench/backfill.py", "tests.conftest"),
-        ("bench/gateway_list.py", "tests.conftest"),
-    }
-)
+KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,9 @@ def test_development_checks_nothing() -> None:
 @pytest.mark.parametrize(
     ("unset", "expected"),
     [
-        ("anthropic_api_key", "Claude writer: no key, so it would write offline template text instead; "
+        ("anthropic_api_key", "Claude writer: no key, so it would write offline placeholder text instead; "
                               "set ICOP_ANTHROPIC_API_KEY"),
-        ("gemini_api_key", "Gemini writer: no key, so it would write offline template text instead; "
+        ("gemini_api_key", "Gemini writer: no key, so it would write offline placeholder text instead; "
                            "set ICOP_GEMINI_API_KEY"),
         ("fal_key", "FLUX images: no key, so it would draw offline placeholder images instead; "
                     "set ICOP_FAL_KEY"),
@@ -75,7 +75,7 @@ def test_a_provider_without_a_key_is_refused(unset: str, expected: str) -> None:
 
 def test_no_openai_key_refuses_the_gpt_writer_and_dalle() -> None:
     assert production_problems(production(openai_api_key=None)) == [
-        "GPT writer: no key, so it would write offline template text instead; set ICOP_OPENAI_API_KEY",
+        "GPT writer: no key, so it would write offline placeholder text instead; set ICOP_OPENAI_API_KEY",
         "DALL-E 3 images: no key, so it would draw offline placeholder images instead; "
         "set ICOP_OPENAI_API_KEY",
     ]

@@ -12,10 +12,9 @@ import psutil
 import pytest
 
 from cluster.errors import StackError
-from cluster.ports import ephemeral_range
+from cluster.ports import ephemeral_range, private_stack_env
 from cluster.processes import listening_addresses, session_members
-from cluster.stack import LocalStack, StackState, ensure_stack_env
-from tests.conftest import make_state_dir, private_stack_env
+from cluster.stack import LocalStack, StackState, ensure_stack_env, private_state_dir
 
 ICOP = str(Path(sys.executable).parent / "icop")
 
@@ -61,8 +60,8 @@ def test_second_up_reports_already_running(stack: LocalStack) -> None:
 
 @pytest.mark.slow
 def test_up_down_up_again_leaves_no_process(tmp_path: Path) -> None:
-    state = make_state_dir("icop-updown-")
-    ensure_stack_env(state, private_stack_env(state))
+    state = private_state_dir("icop-updown-")
+    ensure_stack_env(state, private_stack_env())
     try:
         r = run_cli("stack", "up", "--no-apps", state=state)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -89,8 +88,8 @@ def test_down_then_up_ten_times_in_a_row_without_a_port_error() -> None:
     starts every component on the same ports, none is refused as taken, every `down` leaves nothing.
     Measured: 6 min 37 s for the eleven `up`s and ten `down`s (≈ 36 s a round, Ray's head and Serve most
     of it) on the 2-core machine shared with other test sessions."""
-    state = make_state_dir("icop-cycles-")
-    ensure_stack_env(state, private_stack_env(state))
+    state = private_state_dir("icop-cycles-")
+    ensure_stack_env(state, private_stack_env())
     stack = LocalStack.open(state)
     names = [c.name for c in stack.components]
     try:
@@ -113,8 +112,8 @@ def _processes_of(state: Path) -> list[int]:
 
 
 def test_taken_port_gives_a_clear_error(stack: LocalStack) -> None:
-    state = make_state_dir("icop-taken-")
-    env = private_stack_env(state)
+    state = private_state_dir("icop-taken-")
+    env = private_stack_env()
     env["ICOP_PG_PORT"] = str(stack.s.pg_port)  # already used by the session's stack
     ensure_stack_env(state, env)
     try:

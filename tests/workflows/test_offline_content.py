@@ -1,5 +1,5 @@
 """What an offline provider made marks its article (``generated_articles.offline_content``): the agent graph
-run by its activity with no provider keys (template text), and images drawn by the offline provider. The
+run by its activity with no provider keys (placeholder text), and images drawn by the offline provider. The
 publisher then refuses such an article (tests/social/test_publish.py)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from icop.connectors.images import OfflineImages
 from icop.db import tenant_tx
 from icop.images.generate import ImageSources
 from icop.images.service import StoredJpegConverter
+from icop.runs.admission import RunLimits
 from icop.settings import Settings
 from icop.storage import LocalDirStore
 from tests.graphs.conftest import new_tenant_with_article
@@ -35,7 +36,9 @@ async def offline_content(pool: asyncpg.Pool, tenant: uuid.UUID, article: uuid.U
 async def test_text_of_the_offline_provider_marks_the_article(app_pool: asyncpg.Pool, tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, **NO_KEYS)  # type: ignore[arg-type]
     graph = LangGraphArticleGraph(app_pool, local_writers(settings), make_agents(settings))
-    acts = ArticleActivities(app_pool, LocalDirStore(tmp_path / "objects"), graph)
+    acts = ArticleActivities(
+        app_pool, LocalDirStore(tmp_path / "objects"), graph, RunLimits.from_settings(settings)
+    )
     tenant, article = await new_tenant_with_article(app_pool)
     assert not await offline_content(app_pool, tenant, article)
     inp = GraphInput(str(tenant), str(article), "Balcony tomatoes", "", "en", "", "merge", ["gpt", "claude"])
