@@ -103,9 +103,9 @@ class RayComponent:
         ip = self.s.ray_node_ip
         for port in self.ports():
             require_free(*port)
-        for port, setting in ((self.s.ray_min_worker_port, "ICOP_RAY_MIN_WORKER_PORT"),
-                              (self.s.ray_max_worker_port, "ICOP_RAY_MAX_WORKER_PORT")):  # fmt: skip
-            require_outside_ephemeral(port, "Ray's workers", setting)
+        for worker_port, setting in ((self.s.ray_min_worker_port, "ICOP_RAY_MIN_WORKER_PORT"),
+                                     (self.s.ray_max_worker_port, "ICOP_RAY_MAX_WORKER_PORT")):  # fmt: skip
+            require_outside_ephemeral(worker_port, "Ray's workers", setting)
         self.root.mkdir(parents=True, exist_ok=True)
         env = ray_env(self.s, self.root)
         argv = [

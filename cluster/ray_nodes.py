@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from icop.settings import Settings
 
@@ -88,10 +89,11 @@ def private_settings(state: Path, num_cpus: int, node_ip: str = "127.0.0.2") -> 
     (127.0.0.2:P on the head, 127.0.0.3:P on a worker) instead of colliding on 127.0.0.1:P. The
     multi-node test checks that nothing ends up off loopback.
     """
-    return Settings(
-        **private_port_settings(), state_dir=state, ray_node_ip=node_ip, ray_num_cpus=num_cpus,
-        bind_host="0.0.0.0", storage_backend="local", storage_dir=state / "objects",
-    )  # fmt: skip
+    values: dict[str, Any] = {
+        **private_port_settings(), "state_dir": state, "ray_node_ip": node_ip, "ray_num_cpus": num_cpus,
+        "bind_host": "0.0.0.0", "storage_backend": "local", "storage_dir": state / "objects",
+    }  # fmt: skip
+    return Settings(**values)
 
 
 class PrivateCluster:

@@ -59,7 +59,7 @@ class UsageEntry(TypedDict):
     prompt_tokens: int
     completion_tokens: int
     offline: NotRequired[bool]
-    """Made by an offline provider (placeholder text, in development without a key); absent in older states."""
+    """Made by an offline provider (placeholder text, development without a key); absent in older states."""
 
 
 class ArticleState(TypedDict, total=False):

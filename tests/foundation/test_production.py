@@ -37,7 +37,7 @@ READY: dict[str, Any] = {
 
 
 def production(**changes: Any) -> Settings:
-    return Settings(_env_file=None, **{**READY, **changes})  # type: ignore[call-arg]
+    return Settings(_env_file=None, **{**READY, **changes})
 
 
 def only_problem(settings: Settings, listen: tuple[str, ...] = ()) -> str:
@@ -52,7 +52,7 @@ def test_a_ready_production_configuration_starts() -> None:
 
 
 def test_development_checks_nothing() -> None:
-    s = Settings(_env_file=None, env="development")  # type: ignore[call-arg]
+    s = Settings(_env_file=None, env="development")
     assert s.workflow_engine == "none" and s.storage_backend == "local" and s.openai_api_key is None
     assert production_problems(s, ["0.0.0.0"]) == []
 

@@ -34,7 +34,7 @@ async def offline_content(pool: asyncpg.Pool, tenant: uuid.UUID, article: uuid.U
 
 
 async def test_text_of_the_offline_provider_marks_the_article(app_pool: asyncpg.Pool, tmp_path: Path) -> None:
-    settings = Settings(state_dir=tmp_path, **NO_KEYS)  # type: ignore[arg-type]
+    settings = Settings(state_dir=tmp_path, **NO_KEYS)
     graph = LangGraphArticleGraph(app_pool, local_writers(settings), make_agents(settings))
     acts = ArticleActivities(
         app_pool, LocalDirStore(tmp_path / "objects"), graph, RunLimits.from_settings(settings)
