@@ -163,14 +163,15 @@ def start_serve(state: Path, root: str, args: argparse.Namespace) -> dict[str, D
              _temp_dir=str(state / "ray"), log_to_driver=False)  # fmt: skip
     serve.start(proxy_location="Disabled")
     settings = Settings(storage_backend="local", storage_dir=Path(root))
-    common = {
-        "num_replicas": args.replicas,
-        "num_cpus": args.num_cpus,
-        "batch_wait_timeout_s": args.batch_wait,
-    }
-    batched = build_jpeg_app(settings, max_batch_size=args.batch, **common)
-    grouped = build_jpeg_app(settings, max_batch_size=args.batch, max_ongoing_requests=args.grouped_ongoing,
-                             **common)  # fmt: skip
+    # the benchmark's own replica count and CPU share, on top of the Serve config's entry (stated)
+    fixed = {"num_replicas": args.replicas, "ray_actor_options": {"num_cpus": args.num_cpus}}
+    batched = build_jpeg_app(
+        settings, max_batch_size=args.batch, batch_wait_timeout_s=args.batch_wait, overrides=fixed
+    )
+    grouped = build_jpeg_app(
+        settings, max_batch_size=args.batch, batch_wait_timeout_s=args.batch_wait,
+        overrides={**fixed, "max_ongoing_requests": args.grouped_ongoing},
+    )  # fmt: skip
     return {
         "batched": serve.run(batched, name="jpeg-bench-batched", route_prefix=None),
         "grouped": serve.run(grouped, name="jpeg-bench-grouped", route_prefix=None),

@@ -12,7 +12,6 @@ config where its module allows it (each replica reads its own ``ICOP_*`` environ
 # run time (``inspect.signature``) and validates ``args`` into the model only when it is a real class.
 # (``deployments.jpeg.app_builder`` has string annotations, so Serve would hand it a plain dict: the
 # ``jpeg_app`` below validates first and then calls it.)
-from typing import Any
 
 from pydantic import BaseModel, Field
 from ray.serve import Application
@@ -56,34 +55,23 @@ def topics_app(args: TopicsAppArgs) -> Application:
 
 
 class WriterAppArgs(BaseModel):
-    """One provider's Writer application (``deployments.writers``); see ``WriterScaling``."""
+    """One provider's Writer application (``deployments.writers``); its replicas, concurrency and CPUs
+    are the config's ``deployments`` entry."""
 
     provider: LlmName
-    provider_concurrency: int = 16
-    per_replica: int = 8
-    target_ongoing_requests: float = 4.0
-    min_replicas: int = 1
-    num_cpus: float = 0.1
 
 
 def writer_app(args: WriterAppArgs) -> Application:
-    from deployments.writers import WriterScaling, build_writer_app
+    from deployments.writers import build_writer_app
 
-    scaling = WriterScaling(
-        provider_concurrency=args.provider_concurrency,
-        per_replica=args.per_replica,
-        target_ongoing_requests=args.target_ongoing_requests,
-        min_replicas=args.min_replicas,
-        num_cpus=args.num_cpus,
-    )
     _ready_settings()  # each replica reads its own environment; the builder's is checked here
-    return build_writer_app(args.provider, None, scaling)
+    return build_writer_app(args.provider, None)
 
 
 class ImagesAppArgs(BaseModel):
-    """ImageGenerator composed with its own JpegConverter (``deployments.images``)."""
+    """ImageGenerator composed with its own JpegConverter (``deployments.images``): the providers'
+    concurrency bounds inside a replica and the converter's batching (resources: ``deployments``)."""
 
-    num_cpus: float = 0.25
     max_concurrent: dict[str, int] | None = None
     jpeg: JpegAppArgs = Field(default_factory=JpegAppArgs)
 
@@ -91,8 +79,9 @@ class ImagesAppArgs(BaseModel):
 def images_app(args: ImagesAppArgs) -> Application:
     from deployments.images import build_images_app
 
-    jpeg: dict[str, Any] = args.jpeg.model_dump()
     return build_images_app(
-        _ready_settings(), num_cpus=args.num_cpus, max_concurrent=args.max_concurrent, pass_settings=False,
-        jpeg=jpeg,
-    )  # fmt: skip
+        _ready_settings(),
+        max_concurrent=args.max_concurrent,
+        pass_settings=False,
+        jpeg=args.jpeg.model_dump(),
+    )

@@ -11,6 +11,7 @@ cross the handles; concurrency per provider is bounded inside each replica.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,6 +20,7 @@ from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
 from deployments.jpeg import JpegRequest, build_jpeg_app
+from deployments.options import deployment_options
 from icop.images.convert import Fit
 from icop.images.generate import GenerateJob, ImageSources, ProviderName, StoredSource
 from icop.images.service import ConvertOutcome
@@ -45,7 +47,7 @@ class GeneratedJpeg:
     jpeg: ConvertOutcome
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.25}, max_ongoing_requests=32)
+@serve.deployment  # resources: cluster/serve_config.yaml (deployments.options)
 class ImageGenerator:
     def __init__(
         self,
@@ -93,22 +95,31 @@ class ImageGenerator:
 def build_images_app(
     settings: Settings,
     *,
-    num_cpus: float = 0.25,
     max_concurrent: dict[str, int] | None = None,
     pass_settings: bool = True,
-    jpeg: dict[str, Any] | None = None,
+    jpeg: Mapping[str, Any] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Application:
-    """ImageGenerator composed with a JpegConverter (``jpeg``: keyword arguments for ``build_jpeg_app``).
+    """ImageGenerator composed with a JpegConverter (``jpeg``: its batching arguments), each with the
+    resources the Serve config declares in the ``images`` application (``overrides`` by deployment name).
 
     With ``pass_settings`` the settings (provider keys included) travel in the init arguments; without
     it each replica reads its own environment, which keeps secrets out of Serve's stored config.
     """
-    converter = build_jpeg_app(settings, pass_storage=pass_settings, **(jpeg or {}))
+    over = overrides or {}
+    converter = build_jpeg_app(
+        settings, app="images", pass_storage=pass_settings,
+        overrides=over.get("JpegConverterDeployment"), **(jpeg or {}),
+    )  # fmt: skip
+    options = deployment_options("images", "ImageGenerator", over.get("ImageGenerator"))
     # mypy does not apply class decorators: @serve.deployment made the class a Deployment
-    deployment = cast(Deployment, ImageGenerator).options(ray_actor_options={"num_cpus": num_cpus})
-    return deployment.bind(
-        converter,
-        settings if pass_settings else None,
-        StorageConfig.from_settings(settings) if pass_settings else None,
-        max_concurrent,
+    return (
+        cast(Deployment, ImageGenerator)
+        .options(**options)
+        .bind(
+            converter,
+            settings if pass_settings else None,
+            StorageConfig.from_settings(settings) if pass_settings else None,
+            max_concurrent,
+        )
     )

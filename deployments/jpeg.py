@@ -12,6 +12,7 @@ about as much as converting it (see STACK.md). The replica reads, converts and w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 from ray import serve
 from ray.serve import Application, Deployment
 
+from deployments.options import deployment_options
 from icop.images.convert import ConvertOptions, Fit
 from icop.images.service import ConvertJob, ConvertOutcome, StoredJpegConverter
 from icop.settings import Settings, get_settings
@@ -38,7 +40,7 @@ class JpegRequest:
     fit: Fit | None = None
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=16)
+@serve.deployment  # resources: cluster/serve_config.yaml (deployments.options)
 class JpegConverterDeployment:
     def __init__(
         self,
@@ -86,61 +88,50 @@ class JpegConverterDeployment:
 def build_jpeg_app(
     settings: Settings,
     *,
-    num_replicas: int = 2,
-    num_cpus: float = 0.5,
+    app: str = "jpeg",
     max_batch_size: int = 8,
     batch_wait_timeout_s: float = 0.005,
-    max_ongoing_requests: int | None = None,
-    autoscaling_config: dict[str, Any] | None = None,
     pass_storage: bool = True,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Application:
-    """The converter app for ``settings``.
+    """The converter for ``settings``, with the resources the Serve config declares for it in ``app``
+    (``jpeg`` on its own, or ``images`` where it is composed with the generator; ``overrides`` on top).
 
     With ``pass_storage`` the store's configuration (secrets included) travels in the deployment's init
     arguments; without it each replica builds its store from its own environment (``ICOP_*`` variables),
     which is the production way to keep S3 credentials out of Serve's stored config.
 
-    ``max_ongoing_requests`` defaults to two batches per replica: a replica that accepted everything
+    The config keeps ``max_ongoing_requests`` at two batches per replica: a replica that accepted everything
     would batch it all itself while its peers idle (measured: one replica did 93 % of the work with 64).
     """
-    scaling: dict[str, Any] = (
-        {"autoscaling_config": autoscaling_config} if autoscaling_config else {"num_replicas": num_replicas}
-    )
+    options = deployment_options(app, "JpegConverterDeployment", overrides)
     # mypy does not apply class decorators: @serve.deployment made the class a Deployment
-    deployment = cast(Deployment, JpegConverterDeployment).options(
-        ray_actor_options={"num_cpus": num_cpus},
-        max_ongoing_requests=max_ongoing_requests or 2 * max_batch_size,
-        **scaling,
-    )
-    return deployment.bind(
-        StorageConfig.from_settings(settings) if pass_storage else None,
-        ConvertOptions.from_settings(settings),
-        ConvertOptions.from_settings(settings, instagram=True),
-        max_batch_size,
-        batch_wait_timeout_s,
+    return (
+        cast(Deployment, JpegConverterDeployment)
+        .options(**options)
+        .bind(
+            StorageConfig.from_settings(settings) if pass_storage else None,
+            ConvertOptions.from_settings(settings),
+            ConvertOptions.from_settings(settings, instagram=True),
+            max_batch_size,
+            batch_wait_timeout_s,
+        )
     )
 
 
 class JpegAppArgs(BaseModel):
-    """Arguments for ``serve run deployments.jpeg:app_builder`` / a Serve config's ``args``."""
+    """Arguments for ``serve run deployments.jpeg:app_builder`` / a Serve config's ``args`` (batching
+    only: replicas, CPUs and concurrency are the config's ``deployments`` entries)."""
 
-    num_replicas: int = 2
-    num_cpus: float = 0.5
     max_batch_size: int = 8
     batch_wait_timeout_s: float = 0.005
-    max_ongoing_requests: int | None = None
-    autoscaling_config: dict[str, Any] | None = None
 
 
 def app_builder(args: JpegAppArgs) -> Application:
     """Typed builder for Serve configs; settings (and storage) come from each replica's environment."""
     return build_jpeg_app(
         get_settings(),
-        num_replicas=args.num_replicas,
-        num_cpus=args.num_cpus,
         max_batch_size=args.max_batch_size,
         batch_wait_timeout_s=args.batch_wait_timeout_s,
-        max_ongoing_requests=args.max_ongoing_requests,
-        autoscaling_config=args.autoscaling_config,
         pass_storage=False,
     )

@@ -8,6 +8,7 @@ representation model, concurrently per cluster.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -16,6 +17,7 @@ from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
+from deployments.options import deployment_options
 from icop.connectors.config import LlmName
 from icop.offline import apply_offline_env
 from icop.settings import Settings
@@ -41,7 +43,7 @@ class SubtopicReply:
     subtopics: list[dict[str, Any]] = field(default_factory=list)  # SubtopicResult as dicts
 
 
-@serve.deployment(name="TopicClusterer", ray_actor_options={"num_cpus": 0.5})
+@serve.deployment(name="TopicClusterer")  # resources: cluster/serve_config.yaml (deployments.options)
 class TopicClustererDeployment:
     def __init__(
         self, settings: Settings, model_path: str | None = None, labeler_llm: LlmName = "gpt"
@@ -90,9 +92,13 @@ class TopicClustererDeployment:
         }
 
 
-def build_topics_app(settings: Settings, model_path: str | None = None) -> Application:
+def build_topics_app(
+    settings: Settings, model_path: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> Application:
+    """The TopicClusterer with the resources the Serve config declares for it (``overrides`` on top)."""
+    options = deployment_options(APP_NAME, "TopicClusterer", overrides)
     # mypy does not apply class decorators: @serve.deployment made the class a Deployment
-    return cast(Deployment, TopicClustererDeployment).bind(settings, model_path)
+    return cast(Deployment, TopicClustererDeployment).options(**options).bind(settings, model_path)
 
 
 def cluster_call(handle: DeploymentHandle[Any]) -> ClusterCall:

@@ -1,9 +1,10 @@
 """Ray Serve Writers: one application per provider (GPT, Claude, Gemini), each a thin shell over
 :class:`graphs.article.writers.ArticleWriter`.
 
-A provider's concurrency is bounded twice: ``max_ongoing_requests`` per replica, and
-``max_replicas`` so that replicas × ongoing stays within the provider's limit; replicas are added
-when ongoing requests per replica exceed ``target_ongoing_requests``.
+A provider's concurrency is bounded twice: ``max_ongoing_requests`` per replica, and ``max_replicas``
+so that replicas × ongoing stays within the provider's limit (``ICOP_WRITER_PROVIDER_CONCURRENCY``);
+replicas are added when ongoing requests per replica exceed ``target_ongoing_requests``. All of these
+are declared in ``cluster/serve_config.yaml`` (read through ``deployments.options``).
 
     handles = deploy_writers(settings)                       # {"gpt": DeploymentHandle, ...}
     graph = make_graph({n: writer_call(h) for n, h in handles.items()}, agents)
@@ -11,20 +12,20 @@ when ongoing requests per replica exceed ``target_ongoing_requests``.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any, cast
 
 from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
+from deployments.options import deployment_options
 from graphs.article.writers import WriteRequest, WriterError, WriteResult
 from icop.connectors.config import LLM_NAMES, LlmName
 from icop.settings import Settings, get_settings
 
 
-@serve.deployment(ray_actor_options={"num_cpus": 0.1}, max_ongoing_requests=8)
+@serve.deployment  # resources: cluster/serve_config.yaml (deployments.options)
 class Writer:
     """One provider's writer; retries and error classification are the connector's."""
 
@@ -45,62 +46,34 @@ class Writer:
             raise WriterError(exc.provider, exc.kind, exc.message) from None
 
 
-@dataclass(frozen=True)
-class WriterScaling:
-    """How one provider's Writer scales: its concurrency limit and the per-replica share of it."""
-
-    provider_concurrency: int = 16  # most calls in flight to this provider, all replicas together
-    per_replica: int = 8  # max_ongoing_requests of one replica
-    target_ongoing_requests: float = 4.0
-    min_replicas: int = 1
-    num_cpus: float = 0.1
-
-    def autoscaling_config(self) -> dict[str, Any]:
-        max_replicas = max(self.min_replicas, math.floor(self.provider_concurrency / self.per_replica))
-        return {
-            "min_replicas": self.min_replicas,
-            "initial_replicas": self.min_replicas,
-            "max_replicas": max_replicas,
-            "target_ongoing_requests": self.target_ongoing_requests,
-            "upscale_delay_s": 2.0,
-            "downscale_delay_s": 30.0,
-        }
-
-
 def app_name(provider: str, prefix: str = "writer") -> str:
     return f"{prefix}-{provider}"
 
 
 def build_writer_app(
-    provider: LlmName, settings: Settings | None = None, scaling: WriterScaling | None = None
+    provider: LlmName, settings: Settings | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Application:
-    """The Writer application for one provider. Without ``settings`` each replica reads its own
-    environment (keeps provider keys out of Serve's stored config)."""
-    sc = scaling or WriterScaling()
+    """The Writer application for one provider, with the resources the Serve config declares for it
+    (``overrides`` on top). Without ``settings`` each replica reads its own environment (keeps provider keys
+    out of Serve's stored config)."""
+    name = f"Writer_{provider}"
+    options = deployment_options(app_name(provider), name, overrides)
     # mypy does not apply class decorators: @serve.deployment made the class a Deployment
-    return (
-        cast(Deployment, Writer)
-        .options(
-            name=f"Writer_{provider}",
-            max_ongoing_requests=min(sc.per_replica, sc.provider_concurrency),
-            autoscaling_config=sc.autoscaling_config(),
-            ray_actor_options={"num_cpus": sc.num_cpus},
-        )
-        .bind(provider, settings)
-    )
+    return cast(Deployment, Writer).options(name=name, **options).bind(provider, settings)
 
 
 def deploy_writers(
     settings: Settings | None = None,
-    scaling: dict[str, WriterScaling] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
     providers: tuple[LlmName, ...] = LLM_NAMES,
     prefix: str = "writer",
 ) -> dict[str, DeploymentHandle[Any]]:
-    """Run (or update) the three Writer applications; their handles by provider."""
-    scaling = scaling or {}
+    """Run (or update) the three Writer applications; their handles by provider. ``overrides``: per
+    provider, options on top of the Serve config's (tests)."""
+    overrides = overrides or {}
     return {
         p: serve.run(
-            build_writer_app(p, settings, scaling.get(p)), name=app_name(p, prefix), route_prefix=None
+            build_writer_app(p, settings, overrides.get(p)), name=app_name(p, prefix), route_prefix=None
         )
         for p in providers
     }

@@ -187,6 +187,11 @@ class Settings(BaseSettings):
     fal_flux_model: str = "fal-ai/flux/schnell"
     sheets_api_endpoint: str | None = Field(default=None, description="Unset: https://sheets.googleapis.com/")
     sheets_token: SecretStr | None = Field(default=None, description="OAuth access token for Sheets.")
+    writer_provider_concurrency: int = Field(
+        default=16,
+        description="Most writer calls in flight to one LLM provider, all Serve replicas together; the Serve "
+        "config's max_replicas x max_ongoing_requests of each Writer must stay within it.",
+    )
     provider_timeout_s: float = 60.0
     provider_max_attempts: int = 3
     provider_max_retry_after_s: float = 60.0

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from icop.offline import apply_offline_env
+from icop.settings import Settings
 
 apply_offline_env()
 
@@ -111,14 +112,14 @@ def test_builder_rejects_bad_args(serve_config: ServeDeploySchema) -> None:
                                                      {"provider": "not-a-provider"})  # fmt: skip
     with pytest.raises(ValidationError):
         call_user_app_builder_with_args_if_necessary(import_attr("deployments.apps:jpeg_app"),
-                                                     {"num_cpus": "lots"})  # fmt: skip
+                                                     {"max_batch_size": "lots"})  # fmt: skip
 
 
 def test_writers_stay_within_the_provider_limit(serve_config: ServeDeploySchema) -> None:
     for app in serve_config.applications:
         if app.name.startswith("writer-"):
             (d,) = app.deployments
-            limit = app.args.get("provider_concurrency", 16)
+            limit = Settings().writer_provider_concurrency
             assert autoscaling(d)["max_replicas"] * d.max_ongoing_requests <= limit, app.name
 
 
@@ -210,3 +211,32 @@ def test_cluster_configs_pin_every_ray_port_below_the_ephemeral_range(rayservice
     env = {e["name"]: e["value"] for e in cluster["autoscalerOptions"]["env"]}
     head_env = {e["name"]: e["value"] for e in groups[0]["template"]["spec"]["containers"][0]["env"]}
     assert int(env["AUTOSCALER_METRIC_PORT"]) < 32768 and int(head_env["DASHBOARD_METRIC_PORT"]) < 32768
+
+
+def test_builders_read_their_resources_from_the_serve_config(serve_config: ServeDeploySchema) -> None:
+    """One home for Serve resources: an application built in code (tests, benchmarks) runs with exactly the
+    replicas, concurrency and CPUs the config declares; the decorators carry none of their own."""
+    from deployments.images import build_images_app
+    from deployments.jpeg import build_jpeg_app
+    from deployments.topics import build_topics_app
+    from deployments.writers import build_writer_app
+
+    s = Settings()
+    built = {
+        "topics": build_topics_app(s),
+        "writer-gpt": build_writer_app("gpt", s),
+        "images": build_images_app(s),
+        "jpeg": build_jpeg_app(s),
+    }
+    declared = resources(serve_config)
+    for app, application in built.items():
+        from ray.serve._private.build_app import build_app
+
+        for d in build_app(application, name=app).deployments:
+            cfg = d._deployment_config
+            want = declared[(app, d.name)]
+            assert (d.ray_actor_options or {}).get("num_cpus") == want["num_cpus"], (app, d.name)
+            assert cfg.max_ongoing_requests == want["max_ongoing_requests"], (app, d.name)
+            assert cfg.autoscaling_config is not None, (app, d.name)
+            assert cfg.autoscaling_config.min_replicas == want["min_replicas"], (app, d.name)
+            assert cfg.autoscaling_config.max_replicas == want["max_replicas"], (app, d.name)

@@ -162,12 +162,13 @@ async def test_serve_writer_receives_the_samples(
 ) -> None:  # fmt: skip
     from ray import serve
 
-    from deployments.writers import WriterScaling, app_name, deploy_writers, writer_call
+    from deployments.writers import app_name, deploy_writers, writer_call
 
     tenant, article = await new_tenant_with_article(app_pool)
     await voice.add(tenant, COFFEE)
     prefix = f"bv-{uuid.uuid4().hex[:6]}"
-    handles = deploy_writers(emu_settings, {"gpt": WriterScaling(num_cpus=0.05)}, ("gpt",), prefix)
+    small = {"gpt": {"ray_actor_options": {"num_cpus": 0.05}}}  # the session's Ray is shared by many tests
+    handles = deploy_writers(emu_settings, small, ("gpt",), prefix)
     call = writer_call(handles["gpt"])
     try:
         out = await make_graph({"gpt": call}, agents, voice=voice).ainvoke(

@@ -23,14 +23,11 @@ pytestmark = pytest.mark.slow  # three Serve applications start (≈ 10 s)
 def writer_handles(ray_session: None, emu_settings: Settings) -> Iterator[dict[str, Any]]:
     from ray import serve
 
-    from deployments.writers import WriterScaling, app_name, deploy_writers
+    from deployments.writers import app_name, deploy_writers
 
     prefix = f"writers-test-{uuid.uuid4().hex[:6]}"
-    scaling = {
-        p: WriterScaling(provider_concurrency=4, per_replica=4, num_cpus=0.05)
-        for p in ("gpt", "claude", "gemini")
-    }
-    handles = deploy_writers(emu_settings, scaling, prefix=prefix)
+    small = {"ray_actor_options": {"num_cpus": 0.05}}  # the session's Ray is shared by many tests
+    handles = deploy_writers(emu_settings, dict.fromkeys(("gpt", "claude", "gemini"), small), prefix=prefix)
     try:
         yield handles
     finally:
@@ -38,14 +35,15 @@ def writer_handles(ray_session: None, emu_settings: Settings) -> Iterator[dict[s
             serve.delete(app_name(p, prefix))
 
 
-def test_scaling_bounds_provider_concurrency() -> None:
-    from deployments.writers import WriterScaling, build_writer_app
+def test_writer_options_come_from_the_serve_config_with_explicit_overrides() -> None:
+    from deployments.options import deployment_options
+    from deployments.writers import build_writer_app
 
-    sc = WriterScaling(provider_concurrency=10, per_replica=4)
-    cfg = sc.autoscaling_config()
-    assert cfg["max_replicas"] * 4 <= 10 and cfg["min_replicas"] == 1
-    dep = build_writer_app("claude", None, sc)._bound_deployment
-    assert dep.max_ongoing_requests == 4 and dep.name == "Writer_claude"
+    declared = deployment_options("writer-claude", "Writer_claude")
+    dep = build_writer_app("claude", None)._bound_deployment
+    assert dep.name == "Writer_claude" and dep.max_ongoing_requests == declared["max_ongoing_requests"]
+    over = build_writer_app("claude", None, {"max_ongoing_requests": 3})._bound_deployment
+    assert over.max_ongoing_requests == 3
 
 
 async def test_graph_calls_writers_through_handles(

@@ -30,7 +30,9 @@ async def test_prompt_to_stored_jpeg(ray_session: None, settings: Settings) -> N
     tenant = str(uuid.uuid4())
     try:
         handle = serve.run(
-            build_images_app(s, jpeg={"num_replicas": 1, "num_cpus": 0.25}), name=name, route_prefix=None
+            build_images_app(s, overrides={"JpegConverterDeployment": {"num_replicas": 1}}),
+            name=name,
+            route_prefix=None,
         )
         results = await handle.generate.remote(
             ImageJobRequest(

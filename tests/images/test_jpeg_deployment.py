@@ -55,8 +55,8 @@ def jpeg_handle(ray_session: None, settings: Settings, objects_dir: Path) -> Ite
     s = settings.model_copy(update={"storage_backend": "local", "storage_dir": objects_dir,
                                     "storage_public_base_url": "http://127.0.0.1:8088/media"})  # fmt: skip
     name = f"jpeg-test-{uuid.uuid4().hex[:8]}"
-    handle = serve.run(build_jpeg_app(s, num_replicas=2, num_cpus=0.25, max_batch_size=4),
-                       name=name, route_prefix=None)  # fmt: skip
+    fixed = {"num_replicas": 2, "ray_actor_options": {"num_cpus": 0.25}}  # two replicas to route between
+    handle = serve.run(build_jpeg_app(s, max_batch_size=4, overrides=fixed), name=name, route_prefix=None)
     try:
         yield handle.options(method_name="convert")
     finally:
