@@ -1,39 +1,45 @@
 """Back-fill makespan against the ideal that the providers' latencies and the concurrency limits allow,
-the orchestration's CPU per article, and the sequential CrewAI loop most users script today.
+our own CPU per article, and the sequential CrewAI loop most users script today.
 
 Every LLM provider of the emulators answers after a fixed ``--llm-ms`` (gpt, claude, gemini), the
-DALL-E emulator after ``--image-ms``; the Sheets emulator and the database answer as fast as they can.
-A run has ``--articles`` N articles: N / S plan rows of S sub-topics (``--subtopics``), at most R rows
-in flight (``--rows`` R, ``PipelineRunInput.max_concurrent_rows``; every sub-topic of a row is written
-at once, so at most R × S articles are in flight), dry-run posts to 2 targets (x, threads).
+DALL-E emulator after ``--image-ms``, every call to the social emulator (Graph API, Threads, X) after
+``--platform-ms``; the Sheets emulator and the database answer as fast as they can. A run has
+``--articles`` N articles: N / S plan rows of S sub-topics (``--subtopics``), at most R rows in flight
+(``--rows`` R, ``PipelineRunInput.max_concurrent_rows``; every sub-topic of a row is written at once, so
+at most R × S articles are in flight), each article posted for real to 2 targets (x, threads).
 
-Phases (each on the same private stack: PostgreSQL, the Temporal dev server, the emulators):
+Phases (each on the same private stack: PostgreSQL, the Temporal dev server, the emulators, Ray):
 
-- ``pipeline``: the real workflows and activities in this process (``running_workers``): the plan read
-  from the Sheets emulator, the planner (LLM expansion + labels, the TopicClusterer in-process), the
-  LangGraph article graph (CrewAI agents, or ``--agents plain`` connector calls), images from the DALL-E
-  emulator converted to JPEG and stored, the Markdown stored, dry-run posts, the sheet written back.
-- ``orchestration``: the same three workflows, with every activity replaced by a stub (same name) that
-  only sleeps the latency its real counterpart waits on the providers: plan_row 2 LLM calls (expand,
+- ``real``: the product path. The worker's real activities in this process (``running_workers``,
+  ``build_activities(models="serve")``) call the Serve deployments of cluster/serve_config.yaml: the
+  TopicClusterer (BERTopic + LLM labels), the three Writers, the ImageGenerator composed with its
+  JpegConverter; the LangGraph article graph (CrewAI agents, or ``--agents plain`` connector calls), the
+  Markdown stored, posts published to the social emulator (its own state counted afterwards), the sheet
+  written back. **Our CPU per article** = (this process + the Serve replicas + the Temporal server +
+  PostgreSQL) / N; Ray's own processes and the emulators are reported beside it.
+- ``orchestration``: a labelled floor: the same three workflows with every activity replaced by a stub
+  (same name) that only sleeps the latency its real counterpart waits on: plan_row 2 LLM calls (expand,
   labels), run_agent_graph 5 (research → 3 writers at once → editor → SEO → visual director),
-  generate_images one image call, the rest 0. What it costs is the orchestration alone: the Temporal
-  worker, the workflow code and the Temporal server. **Orchestration CPU per article** is the CPU time
-  of this process plus the Temporal server's, over the phase, divided by N.
+  generate_images one image call, the rest 0. It costs the orchestration alone: the Temporal worker,
+  the workflow code and the Temporal server.
 - ``baseline``: the way most users script it today: a loop over the rows, one LLM call for the row's
   sub-topics, then per sub-topic a CrewAI ``Crew`` (sequential process) of the same roles (researcher,
   three writers on gpt / claude / gemini, editor, SEO, visual director), one DALL-E image, the Markdown
-  written to a file; no posting (dry-run). Run on ``--baseline-articles`` B articles and extrapolated
-  linearly to N (stated as such).
+  written to a file; no posting. Run on ``--baseline-articles`` B articles and extrapolated linearly to N
+  (stated as such).
 
 Each phase first sends one article through its workers (not measured), as a long-running worker is warm
-(embedding model loaded, numba compiled, the workflow sandbox's imports done).
+(embedding model loaded, numba compiled, the workflow sandbox's imports done, replicas up).
 
 Ideal makespan (zero CPU, only the latencies and limits): one row takes
-T_row = 2·llm (planning) + 5·llm (graph) + image, all of its articles at once; the rows go R at a time,
-so ideal = ceil(N / S / R) · T_row. Efficiency = ideal / measured.
+T_row = 2·llm (planning) + 5·llm (graph) + image + 3·platform (publishing), all of its articles at once;
+the rows go R at a time, so ideal = ceil(N / S / R) · T_row. Efficiency = ideal / measured. The real
+phase writes ``cpu_s_per_article`` (and, at N ≥ 1,000, ``real_pipeline_efficiency_1000``) to
+bench/results.json.
 
+    .venv/bin/python bench/backfill.py --articles 1000 --llm-ms 4000 --image-ms 6000 --phases real
     .venv/bin/python bench/backfill.py --articles 1000 --phases orchestration
-    .venv/bin/python bench/backfill.py --articles 40 --phases pipeline,baseline --baseline-articles 4
+    .venv/bin/python bench/backfill.py --articles 40 --phases real,baseline --baseline-articles 4
 """
 
 from __future__ import annotations
@@ -96,6 +102,7 @@ if TYPE_CHECKING:
 
 LLM_SERVICES: tuple[LlmName, ...] = ("gpt", "claude", "gemini")
 PLAN_CALLS, GRAPH_CALLS = 2, 5  # sequential LLM latencies on a row's critical path
+PUBLISH_CALLS = 3  # sequential platform calls of the slowest target (Threads: limit, container, publish)
 SUBJECTS = [
     "coffee", "gardening", "running", "baking", "personal finance", "guitar", "birdwatching", "remote work",
     "houseplants", "road trips", "photography", "chess", "yoga", "cycling", "woodworking", "astronomy",
@@ -125,6 +132,7 @@ class Shape:
     rows_in_flight: int
     llm_s: float
     image_s: float
+    platform_s: float = 0.0
 
     @property
     def rows(self) -> int:
@@ -132,7 +140,7 @@ class Shape:
 
     @property
     def t_row(self) -> float:
-        return (PLAN_CALLS + GRAPH_CALLS) * self.llm_s + self.image_s
+        return (PLAN_CALLS + GRAPH_CALLS) * self.llm_s + self.image_s + PUBLISH_CALLS * self.platform_s
 
     @property
     def ideal_s(self) -> float:
@@ -162,25 +170,47 @@ def _component_pids(stack: Any, name: str) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of this process, the Temporal server, PostgreSQL and the emulators over a phase."""
+    """CPU seconds over a phase: this process (the workers), the Serve replicas, Ray's own processes,
+    the Temporal server, PostgreSQL and the emulators. Processes that start during the phase (a replica
+    scaled up) are counted from their start."""
 
     def __init__(self, stack: Any) -> None:
-        self.groups = {
+        self.stack = stack
+        self.start = {k: _cpu(v) for k, v in self._groups().items()}
+        self.seen = {pid for pids in self._groups().values() for pid in pids}
+
+    def _groups(self) -> dict[str, list[int]]:
+        ray = _component_pids(self.stack, "ray")
+        replicas = [p for p in ray if _is_replica(p)]
+        return {
             "bench (workers)": [os.getpid()],
-            "temporal server": _component_pids(stack, "temporal"),
-            "postgres": _component_pids(stack, "postgres"),
-            "emulators": _component_pids(stack, "emulators"),
+            "serve replicas": replicas,
+            "ray system": [p for p in ray if p not in replicas],
+            "temporal server": _component_pids(self.stack, "temporal"),
+            "postgres": _component_pids(self.stack, "postgres"),
+            "emulators": _component_pids(self.stack, "emulators"),
         }
-        self.start = {k: _cpu(v) for k, v in self.groups.items()}
 
     def spent(self) -> dict[str, float]:
-        return {k: round(_cpu(v) - self.start[k], 2) for k, v in self.groups.items()}
+        out = {}
+        for name, pids in self._groups().items():
+            old = [p for p in pids if p in self.seen]
+            new = [p for p in pids if p not in self.seen]
+            out[name] = round(_cpu(old) - self.start[name] + _cpu(new), 2)
+        return out
+
+
+def _is_replica(pid: int) -> bool:
+    try:
+        return "ServeReplica" in " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return False
 
 
 # ---- the stack, the pipeline's rows ------------------------------------------------------------------
 
 
-def start_stack(state: Path) -> Any:
+def start_stack(state: Path, with_ray: bool) -> Any:
     from cluster.ports import private_stack_env
     from cluster.stack import LocalStack, StackState, ensure_stack_env
     from icop.db.migrate import setup_database
@@ -188,8 +218,9 @@ def start_stack(state: Path) -> Any:
     ensure_stack_env(state, private_stack_env())
     stack = LocalStack.open(state)
     st = StackState.load(stack.state_file)
-    for comp in stack.components:  # no Ray (the clusterer runs in-process), no message broker
-        if comp.name in ("postgres", "temporal", "emulators"):
+    wanted = {"postgres", "temporal", "emulators"} | ({"ray"} if with_ray else set())
+    for comp in stack.components:  # no message broker (events are not measured here)
+        if comp.name in wanted:
             st.sessions[comp.name] = comp.start()
             st.save(stack.state_file)
     asyncio.run(setup_database(stack.s))
@@ -214,11 +245,16 @@ def set_latencies(admin: Any, shape: Shape) -> None:
     admin.knobs("images", replace=True, latency_ms=shape.image_s * 1000)
 
 
-# ---- phase: pipeline (real activities) ----------------------------------------------------------------
+# ---- phase: real (the product's activities, the Serve deployments, posting to the emulators) ---------
 
 
-async def run_pipeline(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
-    from cluster.sheet_pipeline import TARGETS, make_pipeline
+async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
+    """The product path: the worker's real activities call the Serve deployments (TopicClusterer, the
+    three Writers, ImageGenerator + JpegConverter) deployed from cluster/serve_config.yaml, and publish
+    for real to the social emulator (``--platform-ms`` per call)."""
+    from cluster.serve_apps import deploy
+    from cluster.sheet_pipeline import TARGETS, connect_targets, make_pipeline
+    from deployments.ledger import served_totals
     from emulators.client import EmulatorAdmin
     from icop.db import create_pool, tenant_tx
     from icop.settings import load_settings
@@ -226,32 +262,40 @@ async def run_pipeline(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
     from workflows.worker import build_activities, close, connect, running_workers
 
     settings = load_settings(stack.state_dir)
+    t = time.monotonic()
+    deploy(settings)
+    print(f"Serve applications deployed in {time.monotonic() - t:.0f}s", flush=True)
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
     set_latencies(admin, shape)
+    set_platform_latency(settings, shape)
     pool = await create_pool(settings.pg_dsn("app"), 2, 20)
     client = await connect(settings)
     queues = Queues.with_prefix(f"bench-{uuid.uuid4().hex[:8]}")
-    p = await make_pipeline(
-        pool, admin, [[t, "", "en", ""] for t in topics(shape.rows)], subtopics=shape.subtopics
-    )
-    async with tenant_tx(pool, p.tenant_id) as conn:
-        await conn.execute(
-            "UPDATE content_pipelines SET image_provider = 'dalle' WHERE id = $1", p.pipeline_id
-        )
+
+    async def seeded(rows: list[list[str]], subtopics: int) -> Any:
+        p = await make_pipeline(pool, admin, rows, subtopics=subtopics, dry_run=False)
+        await connect_targets(settings, pool, p.tenant_id, TARGETS)
+        async with tenant_tx(pool, p.tenant_id) as conn:
+            await conn.execute(
+                "UPDATE content_pipelines SET image_provider = 'dalle' WHERE id = $1", p.pipeline_id
+            )
+        return p
+
+    p = await seeded([[t, "", "en", ""] for t in topics(shape.rows)], shape.subtopics)
     graph = None
     if agents == "plain":
         from graphs.article.agents import LlmAgents
-        from graphs.article.graph import local_writers
         from icop.connectors.llm import make_llm
         from workflows.activities.articles import LangGraphArticleGraph
+        from workflows.worker import serve_writers
 
-        graph = LangGraphArticleGraph(pool, local_writers(settings), LlmAgents(make_llm(settings, "gpt")))
-    acts = await build_activities(settings, MODULES, pool=pool, clusterer="local", graph=graph)
+        graph = LangGraphArticleGraph(pool, serve_writers(settings), LlmAgents(make_llm(settings, "gpt")))
+    acts = await build_activities(settings, MODULES, pool=pool, models="serve", graph=graph)
     try:
         async with running_workers(client, acts, queues, MODULES):
-            # Warm the workers first (one row of one article: model load, numba, the sandbox's imports),
-            # as a long-running worker is; the measurement starts after it.
-            w = await make_pipeline(pool, admin, [["Warm-up topic", "", "en", ""]], subtopics=1)
+            # Warm the workers and replicas first (one row of one article: the sandbox's imports, the
+            # replicas' first calls), as a long-running deployment is; the measurement starts after it.
+            w = await seeded([["Warm-up topic", "", "en", ""]], 1)
             await client.execute_workflow(
                 "PipelineRunWorkflow",
                 PipelineRunInput(str(w.tenant_id), str(w.pipeline_id), str(w.run_id), queues),
@@ -260,6 +304,7 @@ async def run_pipeline(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
                 result_type=Progress,
             )
             seq0 = admin.last_seq()
+            served0, posted0 = served_totals(), await platform_posts(settings)
             meter = CpuMeter(stack)
             t0 = time.monotonic()
             handle = await client.start_workflow(
@@ -274,11 +319,14 @@ async def run_pipeline(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
             progress = await handle.result()
             makespan = time.monotonic() - t0
             cpu = meter.spent()
+            served = {k: v - served0.get(k, 0) for k, v in served_totals().items()}
         async with tenant_tx(pool, p.tenant_id) as conn:
             arts = await conn.fetchval(
-                "SELECT count(*) FROM generated_articles WHERE run_id = $1 AND status = 'ready'", p.run_id
+                "SELECT count(*) FROM generated_articles WHERE run_id = $1 AND status = 'published'", p.run_id
             )
-            posts = await conn.fetchval("SELECT count(*) FROM posts WHERE tenant_id = $1", p.tenant_id)
+            posts = await conn.fetch(
+                "SELECT status, count(*) AS n FROM posts WHERE tenant_id = $1 GROUP BY status", p.tenant_id
+            )
     finally:
         await close(acts)
         await pool.close()
@@ -286,15 +334,44 @@ async def run_pipeline(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
     for e in admin.requests(since=seq0):
         calls[e["service"]] = calls.get(e["service"], 0) + 1
     admin.close()
+    by_status = {r["status"]: int(r["n"]) for r in posts}
     return {
         "articles": int(arts),
-        "posts": int(posts),
+        "posts": by_status,
         "expected_posts": int(arts) * len(TARGETS),
+        "platform_posts": {k: v - posted0.get(k, 0) for k, v in (await platform_posts(settings)).items()},
         "progress": progress.__dict__,
         "makespan_s": round(makespan, 1),
         "cpu_s": cpu,
+        "served": served,
         "provider_calls": calls,
     }
+
+
+async def platform_posts(settings: Any) -> dict[str, int]:
+    """Posts the social emulator holds for the benchmark's accounts, by platform (its own state)."""
+    import httpx
+
+    from cluster.sheet_pipeline import TARGETS
+
+    base = f"http://{settings.bind_host}:{settings.social_emulator_port}"
+    out: dict[str, int] = {}
+    async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30) as http:
+        for t in TARGETS:
+            r = await http.get(
+                "/_admin/posts", params={"platform": t["platform"], "account_id": t["account_id"]}
+            )
+            out[t["platform"]] = len(r.json()["posts"])
+    return out
+
+
+def set_platform_latency(settings: Any, shape: Shape) -> None:
+    import httpx
+
+    base = f"http://{settings.bind_host}:{settings.social_emulator_port}"
+    httpx.post(
+        f"{base}/_admin/knobs", json={"latency_ms": shape.platform_s * 1000}, timeout=10
+    ).raise_for_status()
 
 
 # ---- phase: orchestration only (stub activities) --------------------------------------------------------
@@ -580,6 +657,23 @@ def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict
 # ---- main -----------------------------------------------------------------------------------------------
 
 
+OURS = ("bench (workers)", "serve replicas", "temporal server", "postgres")  # emulators excluded
+
+
+def record_real(r: dict[str, Any], n: int, load: tuple[float, ...]) -> None:
+    """The real phase's goal figures into bench/results.json (efficiency at 1,000 articles only)."""
+    from bench.results import record
+
+    per_article = sum(r["cpu_s"][k] for k in OURS) / max(1, r["articles"])
+    r["our_cpu_s_per_article"] = round(per_article, 3)
+    parts = dict(r["cpu_ms_per_article"])
+    record("cpu_s_per_article", round(per_article, 3), "<= 0.5", "CPU-s", load=load, parts_ms=parts,
+           articles=r["articles"])  # fmt: skip
+    if n >= 1000:
+        record("real_pipeline_efficiency_1000", r["efficiency"], ">= 0.85", "ideal/measured", load=load,
+               makespan_s=r["makespan_s"], ideal_s=r["ideal_s"], articles=r["articles"])  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=1000)
@@ -587,15 +681,25 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=25, help="rows in flight (max_concurrent_rows)")
     ap.add_argument("--llm-ms", type=float, default=2000.0, help="fixed latency of every LLM call")
     ap.add_argument("--image-ms", type=float, default=3000.0, help="fixed latency of every image call")
-    ap.add_argument("--phases", default="orchestration,pipeline,baseline")
-    ap.add_argument("--pipeline-articles", type=int, help="N for the pipeline phase (default --articles)")
+    ap.add_argument(
+        "--platform-ms", type=float, default=200.0, help="fixed latency of every social platform call"
+    )
+    ap.add_argument("--phases", default="orchestration,real,baseline")
+    ap.add_argument("--real-articles", type=int, help="N for the real phase (default --articles)")
     ap.add_argument("--agents", choices=["crew", "plain"], default="crew", help="the graph's agents")
     ap.add_argument("--baseline-articles", type=int, default=4)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
-    shape = Shape(args.articles, args.subtopics, args.rows, args.llm_ms / 1000, args.image_ms / 1000)
+    shape = Shape(
+        args.articles,
+        args.subtopics,
+        args.rows,
+        args.llm_ms / 1000,
+        args.image_ms / 1000,
+        args.platform_ms / 1000,
+    )
     state = Path(tempfile.mkdtemp(prefix="icop-bench-backfill-", dir="/tmp"))
     os.chmod(state, 0o755)
     out: dict[str, Any] = {
@@ -607,7 +711,7 @@ def main() -> None:
     stack = None
     try:
         t = time.monotonic()
-        stack = start_stack(state)
+        stack = start_stack(state, with_ray="real" in phases)
         print(f"stack up in {time.monotonic() - t:.0f}s ({state})", flush=True)
 
         def report(name: str, sh: Shape, r: dict[str, Any]) -> None:
@@ -622,21 +726,22 @@ def main() -> None:
 
         if "orchestration" in phases:
             report("orchestration", shape, asyncio.run(run_orchestration(stack, shape)))
-        if "pipeline" in phases:
-            n = args.pipeline_articles or args.articles
-            sh = Shape(n, args.subtopics, args.rows, shape.llm_s, shape.image_s)
-            report("pipeline", sh, asyncio.run(run_pipeline(stack, sh, args.agents)))
+        if "real" in phases:
+            n = args.real_articles or args.articles
+            sh = Shape(n, args.subtopics, args.rows, shape.llm_s, shape.image_s, shape.platform_s)
+            report("real", sh, asyncio.run(run_real(stack, sh, args.agents)))
+            record_real(out["real"], n, tuple(out["load_before"]))
         if "baseline" in phases:
             base_dir = state / "baseline"
             base_dir.mkdir()
             b = run_baseline(stack, shape, args.baseline_articles, base_dir)
             b["extrapolated_s"] = {
                 str(n): round(b["per_article_s"] * n, 1)
-                for n in sorted({args.articles, args.pipeline_articles or args.articles})
+                for n in sorted({args.articles, args.real_articles or args.articles})
             }
             out["baseline"] = b
             print(f"baseline: {json.dumps(b)}", flush=True)
-            for name in ("pipeline", "orchestration"):
+            for name in ("real", "orchestration"):
                 if name in out:
                     n = out[name]["articles"]
                     out[name]["speedup_vs_baseline"] = round(

@@ -142,13 +142,13 @@ class WorkerComponent:
     def __init__(
         self,
         settings: Settings,
-        clusterer: str = "serve",
+        models: str = "serve",
         extra_env: dict[str, str] | None = None,
         deploy_serve: bool = True,
     ) -> None:
         self.s = settings
-        self.clusterer = clusterer
-        self.deploy_serve = deploy_serve and clusterer == "serve"
+        self.models = models
+        self.deploy_serve = deploy_serve and models == "serve"
         self.extra_env = extra_env or {}
         self.log = apps_dir(settings) / "worker.log"
 
@@ -161,7 +161,7 @@ class WorkerComponent:
 
     def start(self) -> int:
         env = app_env(self.s, self.extra_env)
-        if self.deploy_serve:  # the worker's TopicClusterer is the Serve deployment: deploy the config first
+        if self.deploy_serve:  # the worker's models are the Serve deployments: deploy the config first
             self.log.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log, "ab") as out:
                 r = subprocess.run(
@@ -171,7 +171,7 @@ class WorkerComponent:
             if r.returncode != 0:
                 raise StackError(f"`icop serve deploy` failed; see {self.log}:\n{_tail(self.log)}")
         argv = self._cli(
-            "worker", "all", "--clusterer", self.clusterer, "--queue-prefix", self.s.workflow_queue_prefix
+            "worker", "all", "--models", self.models, "--queue-prefix", self.s.workflow_queue_prefix
         )
         proc = spawn(argv, self.log, env=env, cwd=ROOT)
         deadline = time.monotonic() + 180
@@ -203,7 +203,7 @@ class WorkerComponent:
     def status(self, sid: int | None):
         running = alive(sid)
         healthy = running and sid is not None and self._polling(sid)
-        detail = f"icop worker all (clusterer {self.clusterer}); log {self.log}"
+        detail = f"icop worker all (models: {self.models}); log {self.log}"
         return _status(self.name, self.address, running, healthy, sid, detail)
 
 

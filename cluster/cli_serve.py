@@ -23,13 +23,14 @@ Config = Annotated[
 ]
 
 
-def _table(statuses) -> Table:
+def _table(statuses, served: dict[str, int] | None = None) -> Table:
     t = Table(title="Serve applications")
-    for col in ("application", "status", "running replicas", "message"):
+    for col in ("application", "status", "running replicas", "served", "message"):
         t.add_column(col, overflow="fold")
     for s in statuses:
         reps = ", ".join(f"{d}={n}" for d, n in s.replicas.items())
-        t.add_row(s.name, s.status, reps, s.message[:200])
+        count = ", ".join(f"{d}={(served or {}).get(f'{s.name}/{d}', 0)}" for d in s.replicas)
+        t.add_row(s.name, s.status, reps, count, s.message[:200])
     return t
 
 
@@ -60,11 +61,14 @@ def deploy(state_dir: StateDir = None, config: Config = None, timeout: float = 3
 
 @serve_app.command("status")
 def status(state_dir: StateDir = None) -> None:
-    """Each Serve application's status and running replicas."""
+    """Each Serve application's status, its running replicas and the requests each deployment has served
+    since the cluster started (counted by the replicas: deployments/ledger.py)."""
+    from deployments.ledger import served_totals
     from icop.offline import apply_offline_env
     from icop.settings import load_settings
 
     from .serve_apps import status as get_status
 
     apply_offline_env()
-    console.print(_table(get_status(load_settings(state_dir))))
+    statuses = get_status(load_settings(state_dir))
+    console.print(_table(statuses, served_totals()))

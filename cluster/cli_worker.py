@@ -16,8 +16,14 @@ worker_app = typer.Typer(
 
 
 QueuePrefix = Annotated[str, typer.Option("--queue-prefix", help="Task queue prefix (one queue per module).")]
-Clusterer = Annotated[
-    str, typer.Option("--clusterer", help="TopicClusterer: serve (Ray Serve handle) or local.")
+Models = Annotated[
+    str,
+    typer.Option(
+        "--models",
+        help="serve (default, the product path): sub-topic clustering, the writers, image generation and "
+        "JPEG conversion on their Ray Serve deployments (`icop serve deploy`); local: the same work in "
+        "this process, for development without Ray.",
+    ),
 ]
 StateDir = Annotated[Path | None, typer.Option("--state-dir", envvar="ICOP_STATE_DIR")]
 FastFailover = Annotated[
@@ -31,20 +37,20 @@ FastFailover = Annotated[
 
 
 def _run(
-    module: str, queue_prefix: str, clusterer: str, state_dir: Path | None, fast_failover: bool = False
+    module: str, queue_prefix: str, models: str, state_dir: Path | None, fast_failover: bool = False
 ) -> None:
     """Poll the module's task queue(s) until interrupted (SIGINT/SIGTERM stop gracefully)."""
     from icop.offline import apply_offline_env
 
     apply_offline_env()
-    if clusterer not in ("serve", "local"):
-        raise typer.BadParameter("--clusterer must be serve or local")
+    if models not in ("serve", "local"):
+        raise typer.BadParameter("--models must be serve or local")
     import logging
 
     from icop.settings import load_settings
     from workflows import policies
     from workflows.types import MODULES, Queues
-    from workflows.worker import run_worker
+    from workflows.worker import ModelBackend, run_worker
 
     from .startup import refuse_unready
 
@@ -63,7 +69,8 @@ def _run(
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         typer.echo(f"worker: {', '.join(modules)} on queues {queue_prefix}-*", err=True)
-        await run_worker(settings, modules, Queues.with_prefix(queue_prefix), clusterer, stop)  # type: ignore[arg-type]  # checked: serve or local
+        backend: ModelBackend = "local" if models == "local" else "serve"
+        await run_worker(settings, modules, Queues.with_prefix(queue_prefix), backend, stop)
 
     asyncio.run(main())
 
@@ -71,11 +78,11 @@ def _run(
 def _command(module: str, help_text: str) -> None:
     def command(
         queue_prefix: QueuePrefix = "icop",
-        clusterer: Clusterer = "serve",
+        models: Models = "serve",
         state_dir: StateDir = None,
         fast_failover: FastFailover = False,
     ) -> None:
-        _run(module, queue_prefix, clusterer, state_dir, fast_failover)
+        _run(module, queue_prefix, models, state_dir, fast_failover)
 
     command.__doc__ = help_text
     worker_app.command(module)(command)

@@ -199,7 +199,7 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
             )  # fmt: skip
             console.print(f"  pipeline {pipeline['id']}: compare mode, DALL-E images, dry-run posts")
             await asyncio.to_thread(_deploy_serve_apps, settings, console)
-            acts = await build_activities(settings, MODULES, pool=pool, clusterer="serve", writers="serve")
+            acts = await build_activities(settings, MODULES, pool=pool, models="serve")
             async with running_workers(client, acts, queues, MODULES):
                 run = await api.call(
                     "POST", f"/v1/pipelines/{pipeline['id']}/runs", json={"kind": "backfill"}

@@ -16,6 +16,7 @@ import asyncpg
 
 from emulators.client import EmulatorAdmin
 from icop.db import tenant_tx
+from icop.settings import Settings
 
 HEADER = ["topic", "notes", "language", "status", "result"]
 TARGETS = [{"platform": "x", "account_id": "4400001"}, {"platform": "threads", "account_id": "27000001"}]
@@ -37,6 +38,7 @@ async def make_pipeline(
     subtopics: int = 2,
     targets: list[dict[str, Any]] | None = None,
     approval: bool = False,
+    dry_run: bool = True,
 ) -> SeededPipeline:
     """A new tenant whose pipeline reads ``rows`` (under ``HEADER``) from a fresh sheet; with a run row."""
     tenant, sid = uuid.uuid4(), f"wf-{uuid.uuid4().hex[:10]}"
@@ -48,12 +50,13 @@ async def make_pipeline(
         pipeline = await conn.fetchval(
             """INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id, targets, dry_run,
                                               subtopics_per_topic, approval_required)
-               VALUES ($1, 'wf', 'sheet', $2, $3::jsonb, true, $4, $5) RETURNING id""",
+               VALUES ($1, 'wf', 'sheet', $2, $3::jsonb, $6, $4, $5) RETURNING id""",
             tenant,
             sid,
             json.loads(json.dumps(TARGETS if targets is None else targets)),
             subtopics,
             approval,
+            dry_run,
         )
         run = await conn.fetchval(
             "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind)"
@@ -62,3 +65,27 @@ async def make_pipeline(
             pipeline,
         )
     return SeededPipeline(tenant, pipeline, run, sid)
+
+
+async def connect_targets(
+    settings: Settings, pool: asyncpg.Pool, tenant_id: uuid.UUID, targets: list[dict[str, Any]]
+) -> None:
+    """Connect the tenant's target accounts as an OAuth callback would: a token issued by the social
+    emulator for each, stored encrypted in the vault (so the pipeline can post for real)."""
+    import httpx
+
+    from icop.social.clients import OAuthTokens
+    from icop.social.tokens import VaultTokenStore
+    from icop.vault import Vault
+
+    store = VaultTokenStore(pool, Vault.from_spec(settings.vault_keys.get_secret_value()))
+    base = f"http://{settings.bind_host}:{settings.social_emulator_port}"
+    async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=10) as http:
+        for t in targets:
+            r = await http.post(
+                "/_admin/tokens", json={"platform": t["platform"], "account_id": t["account_id"]}
+            )
+            r.raise_for_status()
+            tok = r.json()
+            tokens = OAuthTokens(tok["token"], tok.get("refresh_token"), None)
+            await store.connect(tenant_id, t["platform"], t["account_id"], tokens)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 from ray import serve
@@ -20,31 +19,11 @@ from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
 from deployments.jpeg import JpegRequest, build_jpeg_app
+from deployments.ledger import Tally
 from deployments.options import deployment_options
-from icop.images.convert import Fit
-from icop.images.generate import GenerateJob, ImageSources, ProviderName, StoredSource
-from icop.images.service import ConvertOutcome
+from icop.images.generate import GeneratedJpeg, ImageJobRequest, ImageSources
 from icop.settings import Settings, get_settings
 from icop.storage import StorageConfig, make_store
-
-
-@dataclass(frozen=True)
-class ImageJobRequest:
-    tenant_id: str
-    prompt: str
-    provider: ProviderName = "offline"
-    width: int = 1024
-    height: int = 1024
-    n: int = 1
-    instagram: bool = False
-    fit: Fit | None = None
-    article_id: str | None = None
-
-
-@dataclass(frozen=True)
-class GeneratedJpeg:
-    source: StoredSource
-    jpeg: ConvertOutcome
 
 
 @serve.deployment  # resources: cluster/serve_config.yaml (deployments.options)
@@ -67,18 +46,11 @@ class ImageGenerator:
         store = storage.open() if storage else make_store(s)
         self.sources = ImageSources(providers, store, max_concurrent)
         self.converter = converter.options(method_name="convert")
+        self.tally = Tally()
 
     async def generate(self, request: ImageJobRequest) -> list[GeneratedJpeg]:
-        job = GenerateJob(
-            request.tenant_id,
-            request.prompt,
-            request.provider,
-            request.width,
-            request.height,
-            request.n,
-            request.article_id,
-        )
-        sources = await self.sources.generate(job)
+        self.tally()
+        sources = await self.sources.generate(request.generate_job())
         outcomes = await asyncio.gather(
             *(
                 self.converter.remote(
@@ -123,3 +95,15 @@ def build_images_app(
             max_concurrent,
         )
     )
+
+
+class ServeImageMaker:
+    """The images activity's :class:`icop.images.generate.ImageMaker`: the ``images`` application through
+    its Serve handle (keys travel, not bytes)."""
+
+    def __init__(self, handle: DeploymentHandle[Any]) -> None:
+        self.handle = handle.options(method_name="generate")
+
+    async def make(self, request: ImageJobRequest) -> list[GeneratedJpeg]:
+        made: list[GeneratedJpeg] = await self.handle.remote(request)
+        return made

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from ray import serve
 from ray.serve import Application, Deployment
 
+from deployments.ledger import Tally
 from deployments.options import deployment_options
 from icop.images.convert import ConvertOptions, Fit
 from icop.images.service import ConvertJob, ConvertOutcome, StoredJpegConverter
@@ -62,6 +63,7 @@ class JpegConverterDeployment:
         # One worker thread: off the event loop (the replica keeps accepting and batching while Pillow
         # works), and one image at a time, so a replica uses about one core whatever it has queued.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jpeg")
+        self.tally = Tally()
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.005)
     async def convert(self, requests: list[JpegRequest]) -> list[ConvertOutcome]:
@@ -72,6 +74,7 @@ class JpegConverterDeployment:
         return await self._run([await self._job(r) for r in requests])
 
     async def _run(self, jobs: list[ConvertJob]) -> list[ConvertOutcome]:
+        self.tally(len(jobs))  # images, however they were grouped into calls
         return await asyncio.get_running_loop().run_in_executor(self._worker, self.core.run_many, jobs)
 
     async def __call__(self, request: JpegRequest) -> ConvertOutcome:

@@ -17,6 +17,7 @@ from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
+from deployments.ledger import Tally
 from deployments.options import deployment_options
 from icop.connectors.config import LlmName
 from icop.offline import apply_offline_env
@@ -55,6 +56,7 @@ class TopicClustererDeployment:
 
         self.core = TopicClusterer(model_path or settings.embedding_model_path or None)
         self.labeler = LlmLabeler(make_llm(settings, labeler_llm))
+        self.tally = Tally()
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
     async def _embed(self, batches: list[list[str]]) -> list[np.ndarray]:
@@ -70,6 +72,7 @@ class TopicClustererDeployment:
         from icop.planning.clustering import unique_candidates
         from icop.planning.service import label_clusters
 
+        self.tally()
         cands = unique_candidates(req.candidates)
         if not cands:
             return SubtopicReply()

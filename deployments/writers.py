@@ -19,6 +19,7 @@ from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
+from deployments.ledger import Tally
 from deployments.options import deployment_options
 from graphs.article.writers import WriteRequest, WriterError, WriteResult
 from icop.connectors.config import LLM_NAMES, LlmName
@@ -36,10 +37,12 @@ class Writer:
         from graphs.article.writers import ArticleWriter
 
         self.core = ArticleWriter.from_settings(settings or get_settings(), provider)
+        self.tally = Tally()
 
     async def write(self, request: WriteRequest) -> WriteResult:
         from icop.connectors.errors import ProviderError
 
+        self.tally()
         try:
             return await self.core.write(request)
         except ProviderError as exc:  # after the connector's retries: report it in a picklable form

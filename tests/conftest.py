@@ -82,6 +82,15 @@ def ray_session(settings: Settings) -> Iterator[None]:
         ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def serve_apps(settings: Settings, ray_session: None) -> list[str]:
+    """Every application of cluster/serve_config.yaml on the session's Ray Serve, as ``icop serve deploy``
+    runs them: the product path of the end-to-end tests (activities call these deployments)."""
+    from cluster.serve_apps import deploy
+
+    return [a.name for a in deploy(settings)]
+
+
 # ---- ordering, and the dashboard's build in the background -------------------------------------------
 # The browser tests need the dashboard built (npm ci + next build: minutes of CPU on a fresh clone). The
 # build starts in a thread as soon as the session has collected them, overlapping the suite's earlier tests

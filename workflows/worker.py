@@ -33,8 +33,11 @@ if TYPE_CHECKING:  # each module's activities (and their dependencies) are impor
     from .activities.publish import PublishActivities
     from .activities.scheduled import ScheduledRunActivities
 
+if TYPE_CHECKING:
+    from icop.images.generate import ImageMaker
+
 log = logging.getLogger(__name__)
-ClustererKind = Literal["serve", "local"]
+ModelBackend = Literal["serve", "local"]
 WORKFLOWS_BY_MODULE: dict[str, list[type]] = {
     "planning": [PipelineRunWorkflow, TopicWorkflow, ScheduledRunWorkflow],
     "agents": [ArticleWorkflow],
@@ -71,27 +74,57 @@ class Activities:
         raise ValueError(f"unknown module {module!r}; one of {', '.join(MODULES)}")
 
 
-def serve_cluster_call(settings: Settings, app_name: str = "topics") -> Any:
-    """The TopicClusterer deployment through a Serve handle (this process joins the Ray cluster)."""
+def join_ray(settings: Settings) -> None:
+    """This process as a driver of the stack's Ray cluster (once), so that it can reach Serve handles."""
     import ray
+
+    if not ray.is_initialized():
+        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+
+
+def serve_cluster_call(settings: Settings, app_name: str = "topics") -> Any:
+    """The TopicClusterer deployment through a Serve handle."""
     from ray import serve
 
     from deployments.topics import cluster_call
 
-    if not ray.is_initialized():
-        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+    join_ray(settings)
     return cluster_call(serve.get_app_handle(app_name))
 
 
 def serve_writers(settings: Settings) -> dict[str, Any]:
     """The three Writer deployments (``writer-gpt`` …) through Serve handles, as the graph's writers."""
-    import ray
-
     from deployments.writers import writer_call, writer_handles
 
-    if not ray.is_initialized():
-        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+    join_ray(settings)
     return {name: writer_call(h) for name, h in writer_handles().items()}
+
+
+def serve_image_maker(settings: Settings, app_name: str = "images") -> ImageMaker:
+    """The ImageGenerator deployment (composed with its JpegConverter) through a Serve handle."""
+    from ray import serve
+
+    from deployments.images import ServeImageMaker
+
+    join_ray(settings)
+    return ServeImageMaker(serve.get_app_handle(app_name))
+
+
+def local_image_maker(settings: Settings) -> ImageMaker:
+    """Generation and conversion in this process (unit tests): providers that meter nothing, since the
+    activity records usage from what comes back, whichever maker made it."""
+    from icop.connectors.images import OfflineImages, make_image_provider
+    from icop.images.generate import ImageSources, LocalImageMaker
+    from icop.images.service import StoredJpegConverter
+    from icop.storage import make_store
+
+    store = make_store(settings)
+    providers = {
+        "dall-e": make_image_provider(settings, "dall-e"),
+        "flux": make_image_provider(settings, "flux"),
+        "offline": OfflineImages("PNG"),
+    }
+    return LocalImageMaker(ImageSources(providers, store), StoredJpegConverter.from_settings(settings, store))
 
 
 _CLUSTERERS: dict[str, Any] = {}
@@ -112,7 +145,7 @@ def local_clusterer(model_path: str | None) -> Any:
 
 
 def local_cluster_call(settings: Settings, llm: Any) -> Any:
-    """The same clusterer in this process (the embedded default when Serve is not deployed; tests)."""
+    """The same clusterer in this process (unit tests and development without Ray)."""
     from icop.planning.clustering import SubtopicResult
     from icop.planning.service import LlmLabeler, label_clusters
 
@@ -132,12 +165,15 @@ async def build_activities(
     modules: Sequence[str],
     *,
     pool: Any = None,
+    models: ModelBackend = "serve",
     cluster: Any = None,
-    clusterer: ClustererKind = "serve",
     graph: Any = None,
-    writers: ClustererKind = "local",
 ) -> Activities:
-    """Activity objects for ``modules``, their dependencies built from settings (or passed in)."""
+    """Activity objects for ``modules``, their dependencies built from settings (or passed in).
+
+    ``models="serve"`` (the product path): sub-topic clustering, the three writers and image generation
+    with JPEG conversion are the Ray Serve deployments, reached through handles. ``"local"`` runs the
+    same core classes in this process: for unit tests and development without Ray only."""
     from icop.db import create_pool
 
     acts = Activities()
@@ -155,9 +191,7 @@ async def build_activities(
 
         llm = make_llm(settings, "gpt")
         if cluster is None:
-            cluster = (
-                serve_cluster_call(settings) if clusterer == "serve" else local_cluster_call(settings, llm)
-            )
+            cluster = serve_cluster_call(settings) if models == "serve" else local_cluster_call(settings, llm)
         planner = SubtopicPlanner(pool, CandidateExpander(llm, count=30), cluster)
         acts.planning = PlanningActivities(pool, make_sheets(settings), planner)
         acts.scheduled = ScheduledRunActivities(pool, RunLimits.from_settings(settings))
@@ -170,7 +204,7 @@ async def build_activities(
             from graphs.article.agents import make_agents
             from graphs.article.graph import local_writers
 
-            calls = serve_writers(settings) if writers == "serve" else local_writers(settings)
+            calls = serve_writers(settings) if models == "serve" else local_writers(settings)
             from icop.brandvoice import BrandVoice
             from icop.brandvoice.embedder import shared_embedder
 
@@ -182,25 +216,12 @@ async def build_activities(
             pool, make_store(settings), graph, RunLimits.from_settings(settings)
         )
     if "images" in modules:
-        from icop.connectors.images import OfflineImages, make_image_provider
-        from icop.connectors.usage import Metering
-        from icop.images.generate import ImageSources
-        from icop.images.service import StoredJpegConverter
-        from icop.storage import make_store
+        from icop.connectors.usage import UsageRecorder
 
         from .activities.articles import ImageActivities
 
-        metering = Metering.to_db(pool)
-        store = make_store(settings)
-        sources = ImageSources(
-            {
-                "dall-e": make_image_provider(settings, "dall-e", metering),
-                "flux": make_image_provider(settings, "flux", metering),
-                "offline": OfflineImages("PNG", metering),
-            },
-            store,
-        )
-        acts.images = ImageActivities(pool, sources, StoredJpegConverter.from_settings(settings, store))
+        maker = serve_image_maker(settings) if models == "serve" else local_image_maker(settings)
+        acts.images = ImageActivities(pool, maker, UsageRecorder(pool))
     if "syndication" in modules:
         import httpx
 
@@ -281,7 +302,7 @@ async def run_worker(
     settings: Settings,
     modules: Sequence[str],
     queues: Queues | None = None,
-    clusterer: ClustererKind = "serve",
+    models: ModelBackend = "serve",
     stop: asyncio.Event | None = None,
 ) -> None:
     """``icop worker``: run until ``stop`` is set (or forever). Production refuses what would hurt first."""
@@ -289,7 +310,7 @@ async def run_worker(
 
     require_production_ready(settings)
     client = await connect(settings)
-    acts = await build_activities(settings, modules, clusterer=clusterer)
+    acts = await build_activities(settings, modules, models=models)
     try:
         async with running_workers(client, acts, queues or Queues(), modules):
             log.info("worker up: %s", ", ".join(modules))

@@ -12,9 +12,12 @@ import asyncio
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from icop.storage import ObjectStore, source_key
+
+from .convert import Fit
+from .service import ConvertJob, ConvertOutcome, StoredJpegConverter
 
 if TYPE_CHECKING:
     from icop.connectors.images import ImageProvider
@@ -88,4 +91,57 @@ class ImageSources:
                     img.source_url,
                 )
             )
+        return out
+
+
+@dataclass(frozen=True)
+class ImageJobRequest:
+    """Images for one prompt, converted to JPEG and stored: what the images activity asks for."""
+
+    tenant_id: str
+    prompt: str
+    provider: ProviderName = "offline"
+    width: int = 1024
+    height: int = 1024
+    n: int = 1
+    instagram: bool = False
+    fit: Fit | None = None
+    article_id: str | None = None
+
+    def generate_job(self) -> GenerateJob:
+        return GenerateJob(
+            self.tenant_id, self.prompt, self.provider, self.width, self.height, self.n, self.article_id
+        )
+
+    def convert_job(self, source: StoredSource) -> ConvertJob:
+        return ConvertJob(self.tenant_id, source_key=source.key, instagram=self.instagram, fit=self.fit)
+
+
+@dataclass(frozen=True)
+class GeneratedJpeg:
+    """One generated image: the provider's output (who made it, for metering) and the stored JPEG."""
+
+    source: StoredSource
+    jpeg: ConvertOutcome
+
+
+class ImageMaker(Protocol):
+    """Generate and convert: the ImageGenerator deployment behind a Serve handle in production, or
+    :class:`LocalImageMaker` in a unit test. Nothing here meters or touches the database: the caller
+    records usage and rows from what comes back, in the tenant's transaction."""
+
+    async def make(self, request: ImageJobRequest) -> list[GeneratedJpeg]: ...
+
+
+class LocalImageMaker:
+    """The same work in this process (unit tests; no Serve)."""
+
+    def __init__(self, sources: ImageSources, converter: StoredJpegConverter) -> None:
+        self.sources, self.converter = sources, converter
+
+    async def make(self, request: ImageJobRequest) -> list[GeneratedJpeg]:
+        out = []
+        for src in await self.sources.generate(request.generate_job()):
+            jpeg = await asyncio.to_thread(self.converter.run, request.convert_job(src))
+            out.append(GeneratedJpeg(src, jpeg))
         return out

@@ -4,7 +4,6 @@ public API, Temporal and the Serve applications of cluster/serve_config.yaml, ag
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from rich.console import Console
@@ -17,23 +16,15 @@ from icop.settings import Settings
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def serve_apps_removed_after(settings: Settings) -> Iterator[list[str]]:
-    """The config's applications are deleted afterwards: later tests deploy their own."""
+def test_demo_runs_the_whole_pipeline(stack: LocalStack, settings: Settings, ray_session: None) -> None:
+    from deployments.ledger import served_totals
+
     names = [a.name for a in load_config(settings).applications]
-    yield names
-    from ray import serve
-
-    for name in names:
-        serve.delete(name)
-
-
-def test_demo_runs_the_whole_pipeline(
-    stack: LocalStack, settings: Settings, serve_apps_removed_after: list[str]
-) -> None:
+    before = served_totals()
     out = io.StringIO()
     report = run_demo(Console(file=out, width=160), str(stack.state_dir), want=2)
     text = out.getvalue()
+    served = {k: v - before.get(k, 0) for k, v in served_totals().items()}
 
     assert report.run_status == "completed", text[-4000:]
     # 4 valid rows (2 English, 2 Korean) and the 2 bad rows of examples/plan.csv skipped with a reason
@@ -45,6 +36,12 @@ def test_demo_runs_the_whole_pipeline(
     assert report.posts == report.articles * len(PLATFORM_ACCOUNTS)
     assert "sheet tab ContentPlan" in text and "sheet tab Subtopics" in text
     # every application of the Serve config ran, with at least one replica per deployment
-    apps = {s.name: s for s in status(settings, serve_apps_removed_after)}
-    assert set(apps) == set(serve_apps_removed_after)
+    apps = {s.name: s for s in status(settings, names)}
+    assert set(apps) == set(names)
     assert all(s.status == "RUNNING" and min(s.replicas.values()) >= 1 for s in apps.values())
+    # ... and the run's work went through them: counted by the replicas themselves
+    assert served.get("topics/TopicClusterer", 0) >= report.progress["rows_done"], served
+    for writer in ("writer-gpt/Writer_gpt", "writer-claude/Writer_claude", "writer-gemini/Writer_gemini"):
+        assert served.get(writer) == report.articles, (writer, served)
+    assert served.get("images/ImageGenerator") == report.images, served
+    assert served.get("images/JpegConverterDeployment") == report.images, served

@@ -2,7 +2,7 @@
 stack the product's app processes, started by the same components as `icop stack up` (cluster/apps.py):
 
 - a live gateway (uvicorn subprocess, ``ICOP_WORKFLOW_ENGINE=temporal``) on a free loopback port;
-- a worker subprocess (``icop worker all --clusterer local``) on this package's own task queues, which
+- a worker subprocess (``icop worker all --models local``) on this package's own task queues, which
   runs the back-fills the browser starts (the example plan, dry-run posts, emulated providers);
 - the dashboard (``next start``) pointed at that gateway;
 - Debian's Chromium driven by Playwright (async API, on the session's event loop).
@@ -167,7 +167,7 @@ def live(
         update={"storage_dir": objects, "storage_public_base_url": storage["ICOP_STORAGE_PUBLIC_BASE_URL"]}
     )
     gateway = GatewayComponent(s, extra_env=storage)
-    worker = WorkerComponent(s, clusterer="local", extra_env=storage, deploy_serve=False)
+    worker = WorkerComponent(s, models="local", extra_env=storage, deploy_serve=False)
     dashboard = DashboardComponent(s)
     for comp in (gateway, worker, dashboard):
         comp.log = logs_dir / f"{comp.name}.log"

@@ -361,6 +361,7 @@ async def test_approve_and_reject_signal_the_waiting_article_workflows(
     queues: Queues,
     sheets_admin: EmulatorAdmin,
     engine_api: httpx.AsyncClient,
+    serve_apps: list[str],
 ) -> None:
     t = await sign_up(engine_api)
     sid = f"appr-{uuid.uuid4().hex[:10]}"
@@ -372,7 +373,7 @@ async def test_approve_and_reject_signal_the_waiting_article_workflows(
         },
     )
     p = await pipeline(engine_api, t, sheet_id=sid, subtopics_per_topic=1, approval_required=True)
-    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     try:
         async with running_workers(temporal, acts, queues, MODULES):
             r = await engine_api.post(f"/v1/pipelines/{p['id']}/runs", headers=t.h, json={})
@@ -487,6 +488,7 @@ async def test_retry_runs_only_the_failed_rows_through_the_workflow(
     queues: Queues,
     sheets_admin: EmulatorAdmin,
     engine_api: httpx.AsyncClient,
+    serve_apps: list[str],
 ) -> None:
     t = await sign_up(engine_api)
     sid = f"retry-{uuid.uuid4().hex[:10]}"
@@ -505,7 +507,7 @@ async def test_retry_runs_only_the_failed_rows_through_the_workflow(
     p = await pipeline(engine_api, t, sheet_id=sid, subtopics_per_topic=1)
     old = await seed_run(app_pool, t.tenant_id, p["id"], "completed")
     await seed_run_rows(app_pool, t.tenant_id, str(old), ["done", "failed", "done"])  # rows 2, 3, 4
-    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     try:
         async with running_workers(temporal, acts, queues, MODULES):
             r = await engine_api.post(f"/v1/runs/{old}/retry", headers=t.h)

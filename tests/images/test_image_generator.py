@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 async def test_prompt_to_stored_jpeg(ray_session: None, settings: Settings) -> None:  # noqa: F811 - the imported fixture
     from ray import serve
 
-    from deployments.images import ImageJobRequest, build_images_app
+    from deployments.images import build_images_app
+    from icop.images.generate import ImageJobRequest
 
     root = Path(tempfile.mkdtemp(prefix="icop-imggen-test-", dir="/tmp"))
     s = settings.model_copy(update={"storage_backend": "local", "storage_dir": root})

@@ -109,7 +109,12 @@ async def test_api_schedule_and_backfill_refuse_alike(
 
 @pytest.mark.slow
 async def test_a_backfill_stops_admitting_articles_at_the_monthly_limit(
-    settings: Settings, app_pool: asyncpg.Pool, temporal: Client, queues: Queues, sheets_admin: EmulatorAdmin
+    settings: Settings,
+    app_pool: asyncpg.Pool,
+    temporal: Client,
+    queues: Queues,
+    sheets_admin: EmulatorAdmin,
+    serve_apps: list[str],
 ) -> None:
     p = await make_pipeline(
         app_pool,
@@ -119,9 +124,7 @@ async def test_a_backfill_stops_admitting_articles_at_the_monthly_limit(
         targets=[],
     )
     limit = 3
-    acts = await build_activities(
-        no_articles_left(settings, limit), MODULES, pool=app_pool, clusterer="local"
-    )
+    acts = await build_activities(no_articles_left(settings, limit), MODULES, pool=app_pool, models="serve")
     try:
         async with running_workers(temporal, acts, queues, MODULES):
             progress = await temporal.execute_workflow(

@@ -71,7 +71,12 @@ async def runs_of(pool: asyncpg.Pool, tenant: uuid.UUID, pipeline: uuid.UUID) ->
 
 
 async def test_backfill_cli_runs_follows_and_resumes(
-    settings: Settings, app_pool: asyncpg.Pool, temporal: Client, queues: Queues, sheets_admin: EmulatorAdmin
+    settings: Settings,
+    app_pool: asyncpg.Pool,
+    temporal: Client,
+    queues: Queues,
+    sheets_admin: EmulatorAdmin,
+    serve_apps: list[str],
 ) -> None:
     p = await make_pipeline(
         app_pool,
@@ -92,7 +97,7 @@ async def test_backfill_cli_runs_follows_and_resumes(
     code, out = await run_icop("backfill", "--pipeline", str(uuid.uuid4()), *common)
     assert code == 1 and "no pipeline" in out, out
 
-    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     try:
         async with running_workers(temporal, acts, queues, MODULES):
             t0 = time.monotonic()

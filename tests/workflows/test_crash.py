@@ -12,7 +12,8 @@ What keeps it within a few minutes on 2 shared cores, without relaxing anything 
 - the worker runs with ``--fast-failover`` (short calls time out after 10 s instead of 30-60 s, retries
   start after ≤ 1 s; ``workflows.policies.use_fast_failover``): a killed attempt is retried after
   seconds, not minutes (long calls already heartbeat: 10 s);
-- the TopicClusterer runs where production runs it, in its Ray Serve deployment (``--clusterer serve``,
+- sub-topics, writers, images and JPEGs run where production runs them, in their Ray Serve deployments
+  (``--models serve``,
   the CLI's default), deployed once for the test: a restarted worker does not import torch, load the
   embedding model and compile BERTopic's numba code again (≈ 30 CPU-s per restart otherwise).
 """
@@ -26,7 +27,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -38,7 +39,6 @@ from cluster.sheet_pipeline import TARGETS, make_pipeline
 from cluster.stack import LocalStack, StackState
 from emulators.client import EmulatorAdmin
 from icop.db import tenant_tx
-from icop.settings import Settings
 from workflows.types import PipelineRunInput, Progress, Queues, run_workflow_id
 
 pytestmark = pytest.mark.slow
@@ -66,20 +66,6 @@ UNITS = """SELECT (SELECT count(*) FROM subtopics WHERE run_id = $1)
                    WHERE a.run_id = $1)"""
 
 
-@pytest.fixture
-def topics_app(ray_session: None, settings: Settings) -> Iterator[None]:
-    """The ``topics`` application (TopicClusterer) that ``icop worker --clusterer serve`` calls."""
-    from ray import serve
-
-    from deployments.topics import build_topics_app
-
-    serve.run(build_topics_app(settings), name="topics", route_prefix=None)
-    try:
-        yield
-    finally:
-        serve.delete("topics")
-
-
 def start_worker(stack: LocalStack, prefix: str, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
@@ -91,7 +77,7 @@ def start_worker(stack: LocalStack, prefix: str, log: Path) -> subprocess.Popen[
                 "all",
                 "--queue-prefix",
                 prefix,
-                "--clusterer",
+                "--models",
                 "serve",
                 "--state-dir",
                 str(stack.state_dir),
@@ -149,7 +135,7 @@ async def test_worker_killed_and_temporal_restarted_mid_backfill_loses_nothing_a
     app_pool: asyncpg.Pool,
     temporal: Client,
     sheets_admin: EmulatorAdmin,
-    topics_app: None,
+    serve_apps: list[str],
     tmp_path: Path,
 ) -> None:
     seed = int(os.environ.get("ICOP_CRASH_SEED") or random.SystemRandom().randrange(2**31))

@@ -30,7 +30,12 @@ TOPICS = ["Home coffee brewing", "Sourdough bread baking", "Caring for houseplan
 
 
 async def test_backfill_completes_with_providers_failing_30_percent(
-    settings: Settings, app_pool: asyncpg.Pool, temporal: Client, queues: Queues, sheets_admin: EmulatorAdmin
+    settings: Settings,
+    app_pool: asyncpg.Pool,
+    temporal: Client,
+    queues: Queues,
+    sheets_admin: EmulatorAdmin,
+    serve_apps: list[str],
 ) -> None:
     p = await make_pipeline(app_pool, sheets_admin, [[t, "", "en", ""] for t in TOPICS], subtopics=2)
     async with tenant_tx(app_pool, p.tenant_id) as conn:  # images from the DALL-E emulator, not offline
@@ -42,7 +47,7 @@ async def test_backfill_completes_with_providers_failing_30_percent(
         sheets_admin.knobs(
             service, error_rate=FAILURE_RATE, error_kind=kind, retry_after_s=0.5, seed=1000 + i
         )
-    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     t0 = time.monotonic()
     try:
         async with running_workers(temporal, acts, queues, MODULES):

@@ -13,8 +13,9 @@ from temporalio.testing import ActivityEnvironment
 from graphs.article.agents import make_agents
 from graphs.article.graph import local_writers
 from icop.connectors.images import OfflineImages
+from icop.connectors.usage import UsageRecorder
 from icop.db import tenant_tx
-from icop.images.generate import ImageSources
+from icop.images.generate import ImageSources, LocalImageMaker
 from icop.images.service import StoredJpegConverter
 from icop.runs.admission import RunLimits
 from icop.settings import Settings
@@ -52,7 +53,8 @@ async def test_images_of_the_offline_provider_mark_the_article(
 ) -> None:
     store = LocalDirStore(tmp_path / "objects", public_base_url="https://media.example")
     sources = ImageSources({"offline": OfflineImages()}, store)
-    acts = ImageActivities(app_pool, sources, StoredJpegConverter.from_settings(Settings(), store))
+    maker = LocalImageMaker(sources, StoredJpegConverter.from_settings(Settings(), store))
+    acts = ImageActivities(app_pool, maker, UsageRecorder(app_pool))
     tenant, article = await new_tenant_with_article(app_pool)
     inp = ImagesInput(str(tenant), str(article), ["A balcony garden at dawn"], "offline")
     [image] = await ActivityEnvironment().run(acts.generate_images, inp)

@@ -29,7 +29,12 @@ pytestmark = pytest.mark.slow
 
 
 async def test_pipeline_run_end_to_end_then_replay(
-    settings: Settings, app_pool: asyncpg.Pool, temporal: Client, queues: Queues, sheets_admin: EmulatorAdmin
+    settings: Settings,
+    app_pool: asyncpg.Pool,
+    temporal: Client,
+    queues: Queues,
+    sheets_admin: EmulatorAdmin,
+    serve_apps: list[str],
 ) -> None:
     p = await make_pipeline(
         app_pool,
@@ -41,7 +46,10 @@ async def test_pipeline_run_end_to_end_then_replay(
             ["Old topic", "", "en", "done", "https://example.com/old"],
         ],
     )
-    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    from deployments.ledger import served_totals
+
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
+    before = served_totals()
     t0 = time.monotonic()
     try:
         async with running_workers(temporal, acts, queues, MODULES):
@@ -95,6 +103,12 @@ async def test_pipeline_run_end_to_end_then_replay(
     }
     assert all(r["status"] == "dry_run" for r in posts)
     assert images == len(arts)
+    # the product path: clustering, the three writers, images and JPEGs were served by their deployments
+    served = {k: v - before.get(k, 0) for k, v in served_totals().items()}
+    assert served.get("topics/TopicClusterer", 0) >= 2, served
+    for writer in ("writer-gpt/Writer_gpt", "writer-claude/Writer_claude", "writer-gemini/Writer_gemini"):
+        assert served.get(writer) == len(arts), (writer, served)
+    assert served.get("images/ImageGenerator") == images == served.get("images/JpegConverterDeployment")
 
     book = sheets_admin.read_sheet(p.sheet_id)
     plan = book["ContentPlan"]

@@ -102,6 +102,7 @@ async def test_schedule_follows_the_pipelines_api_and_a_fire_runs_the_pipeline(
     queues: Queues,
     sheets_admin: EmulatorAdmin,
     api: httpx.AsyncClient,
+    serve_apps: list[str],
 ) -> None:
     t = await sign_up(api)
     sid = seed_plan(sheets_admin, ["Cold brew at home"])
@@ -142,7 +143,7 @@ async def test_schedule_follows_the_pipelines_api_and_a_fire_runs_the_pipeline(
     assert not (await describe(temporal, pid)).schedule.state.paused
 
     # a fire (triggered now) opens a 'scheduled' run that runs the pipeline to completion
-    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     try:
         async with running_workers(temporal, acts, queues, MODULES):
             t_fire = time.monotonic()
@@ -210,11 +211,12 @@ async def test_api_run_shows_progress_is_bounded_per_tenant_and_cancels_the_work
     queues: Queues,
     sheets_admin: EmulatorAdmin,
     api: httpx.AsyncClient,
+    serve_apps: list[str],
 ) -> None:
     t = await sign_up(api)
     p = await create_pipeline(api, t, seed_plan(sheets_admin, ["Espresso basics", "Pour-over", "Moka pot"]))
     other = await create_pipeline(api, t, seed_plan(sheets_admin, ["Tea"]))
-    acts = await build_activities(settings, MODULES, pool=app_pool, clusterer="local")
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     try:
         async with running_workers(temporal, acts, queues, MODULES):
             r = await api.post(f"/v1/pipelines/{p['id']}/runs", headers=t.h, json={"kind": "backfill"})

@@ -7,7 +7,6 @@ Its full state stays in the database (``generated_articles.graph_state``), not i
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
@@ -18,9 +17,9 @@ from temporalio.exceptions import ApplicationError
 
 from icop.articles import repository as articles_repository
 from icop.articles.markdown import store_article_markdown
+from icop.connectors.usage import UsageEvent, UsageSink
 from icop.db import tenant_tx
-from icop.images.generate import GenerateJob, ImageSources, ProviderName
-from icop.images.service import ConvertJob, StoredJpegConverter
+from icop.images.generate import ImageJobRequest, ImageMaker, ProviderName
 from icop.runs.admission import RunLimits, admit_article
 
 from .. import repository
@@ -183,43 +182,39 @@ class ArticleActivities:
 
 
 class ImageActivities:
-    """Built with the pool, the image providers (``ImageSources``) and the JPEG converter."""
+    """Built with the pool, the :class:`ImageMaker` (the ImageGenerator deployment through its Serve
+    handle; in-process only in unit tests) and where usage is recorded."""
 
-    def __init__(self, pool: asyncpg.Pool, sources: ImageSources, converter: StoredJpegConverter) -> None:
-        self.pool, self.sources, self.converter = pool, sources, converter
+    def __init__(self, pool: asyncpg.Pool, maker: ImageMaker, usage: UsageSink) -> None:
+        self.pool, self.maker, self.usage = pool, maker, usage
 
     @activity.defn(name="generate_images")
     async def generate_images(self, inp: ImagesInput) -> list[StoredImage]:
-        """One image per prompt: generated, kept by key, converted to JPEG, stored content-addressed."""
-        tenant = UUID(inp.tenant_id)
+        """One image per prompt: generated, kept by key, converted to JPEG, stored content-addressed (by
+        the maker); the usage and the image rows are recorded here, from what it returns."""
+        tenant, article = UUID(inp.tenant_id), UUID(inp.article_id)
+        # a plain str on the wire; the API accepts only known providers
+        provider = cast(ProviderName, inp.provider)
         out: list[StoredImage] = []
         with mapped_errors():
             for pos, prompt in enumerate(inp.prompts):
-                # a plain str on the wire; the API accepts only known providers
-                provider = cast(ProviderName, inp.provider)
-                job = GenerateJob(inp.tenant_id, prompt, provider, article_id=inp.article_id)
-                [src] = (await with_heartbeats(self.sources.generate(job)))[:1]
-                res = await asyncio.to_thread(
-                    self.converter.run, ConvertJob(inp.tenant_id, source_key=src.key, instagram=inp.instagram)
+                request = ImageJobRequest(
+                    inp.tenant_id, prompt, provider, instagram=inp.instagram, article_id=inp.article_id
                 )
-                res.raise_for_error()
+                [made] = (await with_heartbeats(self.maker.make(request)))[:1]
+                src, res = made.source, made.jpeg.raise_for_error()
+                await self.usage.record(
+                    tenant,
+                    UsageEvent("image", src.provider, src.model, "generate", images=1, article_id=article),
+                )
                 async with tenant_tx(self.pool, tenant) as conn:
                     await repository.upsert_image(
-                        conn,
-                        tenant,
-                        UUID(inp.article_id),
-                        pos,
-                        sha256=res.sha256,
-                        key=res.key or "",
-                        url=res.url or "",
-                        width=res.width,
-                        height=res.height,
-                        size_bytes=res.size_bytes,
-                        provider=src.provider,
+                        conn, tenant, article, pos, sha256=res.sha256, key=res.key or "", url=res.url or "",
+                        width=res.width, height=res.height, size_bytes=res.size_bytes, provider=src.provider,
                         prompt=prompt,
-                    )
+                    )  # fmt: skip
                     if src.offline:
-                        await articles_repository.mark_offline_content(conn, tenant, UUID(inp.article_id))
+                        await articles_repository.mark_offline_content(conn, tenant, article)
                 out.append(StoredImage(res.key or "", res.url or ""))
                 activity.heartbeat(pos)
         return out
