@@ -172,18 +172,22 @@ def _component_pids(stack: Any, name: str) -> list[int]:
 class CpuMeter:
     """CPU seconds over a phase: this process (the workers), the Serve replicas, Ray's own processes,
     the Temporal server, PostgreSQL and the emulators. Processes that start during the phase (a replica
-    scaled up) are counted from their start."""
+    scaled up) are counted from their start. The meter's own process scans are kept out of the workers'
+    figure: this process's CPU is read before each scan."""
+
+    OWN = "bench (workers)"
 
     def __init__(self, stack: Any) -> None:
         self.stack = stack
-        self.start = {k: _cpu(v) for k, v in self._groups().items()}
-        self.seen = {pid for pids in self._groups().values() for pid in pids}
+        own = _cpu([os.getpid()])
+        groups = self._groups()
+        self.start = {k: _cpu(v) for k, v in groups.items()} | {self.OWN: own}
+        self.seen = {pid for pids in groups.values() for pid in pids}
 
     def _groups(self) -> dict[str, list[int]]:
         ray = _component_pids(self.stack, "ray")
         replicas = [p for p in ray if _is_replica(p)]
         return {
-            "bench (workers)": [os.getpid()],
             "serve replicas": replicas,
             "ray system": [p for p in ray if p not in replicas],
             "temporal server": _component_pids(self.stack, "temporal"),
@@ -192,7 +196,7 @@ class CpuMeter:
         }
 
     def spent(self) -> dict[str, float]:
-        out = {}
+        out = {self.OWN: round(_cpu([os.getpid()]) - self.start[self.OWN], 2)}
         for name, pids in self._groups().items():
             old = [p for p in pids if p in self.seen]
             new = [p for p in pids if p not in self.seen]
@@ -327,6 +331,11 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
             posts = await conn.fetch(
                 "SELECT status, count(*) AS n FROM posts WHERE tenant_id = $1 GROUP BY status", p.tenant_id
             )
+            errors = await conn.fetch(
+                "SELECT platform, error, count(*) AS n FROM posts WHERE tenant_id = $1 AND error IS NOT NULL "
+                "GROUP BY platform, error ORDER BY n DESC LIMIT 5",
+                p.tenant_id,
+            )
     finally:
         await close(acts)
         await pool.close()
@@ -339,6 +348,7 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         "articles": int(arts),
         "posts": by_status,
         "expected_posts": int(arts) * len(TARGETS),
+        "post_errors": [f"{r['platform']}: {r['error']} (x{r['n']})" for r in errors],
         "platform_posts": {k: v - posted0.get(k, 0) for k, v in (await platform_posts(settings)).items()},
         "progress": progress.__dict__,
         "makespan_s": round(makespan, 1),

@@ -105,11 +105,12 @@ class ArticleWorkflow:
                 **P.IMAGES.options(),
             )
             self._stage = "markdown"
-            md = await workflow.execute_activity_method(
+            # short (a database read, a render, one object write): a local activity, in this worker
+            md = await workflow.execute_local_activity_method(
                 ArticleActivities.format_markdown,
                 MarkdownInput(inp.tenant_id, article_id, [i.url for i in images]),
-                task_queue=q.agents,
-                **P.MARKDOWN.options(),
+                start_to_close_timeout=P.MARKDOWN.start_to_close,
+                retry_policy=P.MARKDOWN.retry,
             )
         except ActivityError as e:
             return await self._failed(inp, article_id, _cause(e))

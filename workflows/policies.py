@@ -53,7 +53,7 @@ PLAN_ROW = Call(timedelta(minutes=10), _retry(2, 120, 5), heartbeat=timedelta(se
 AGENT_GRAPH = Call(timedelta(minutes=20), _retry(5, 120, 4), heartbeat=timedelta(seconds=10))
 # Image providers are slow and flaky; a rejected image is never retried.
 IMAGES = Call(timedelta(minutes=5), _retry(2, 60, 5), heartbeat=timedelta(seconds=10))
-# Object storage write of the Markdown.
+# Object storage write of the Markdown (a local activity).
 MARKDOWN = Call(timedelta(seconds=30), _retry(1, 30, 8))
 # Publishing: the publisher itself never posts twice (idempotency key, reconcile), so retries are safe.
 PUBLISH = Call(timedelta(seconds=60), _retry(2, 60, 8))

@@ -103,6 +103,9 @@ class GoogleSheets:
             cache_discovery=False,
             client_options={"api_endpoint": api_endpoint},
         )
+        # Built once: every spreadsheets().values() builds the resource's methods from the discovery
+        # document again (measured: 15 % of a worker's CPU in a back-fill went there).
+        self.values = self.service.spreadsheets().values()
 
     def _http(self) -> Any:
         import google_auth_httplib2
@@ -117,7 +120,7 @@ class GoogleSheets:
         return await call_with_retries(self.policy, call, classify_sheets_error)
 
     async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]:
-        request = self.service.spreadsheets().values().get(spreadsheetId=spreadsheet_id, range=range_)
+        request = self.values.get(spreadsheetId=spreadsheet_id, range=range_)
         resp = await self._execute(request)
         return [list(map(str, row)) for row in resp.get("values", [])]
 
@@ -131,7 +134,7 @@ class GoogleSheets:
             "valueInputOption": value_input_option,
             "data": [{"range": d.range, "majorDimension": "ROWS", "values": d.values} for d in data],
         }
-        request = self.service.spreadsheets().values().batchUpdate(spreadsheetId=spreadsheet_id, body=body)
+        request = self.values.batchUpdate(spreadsheetId=spreadsheet_id, body=body)
         resp = await self._execute(request)
         return UpdateResult(
             int(resp.get("totalUpdatedCells", 0)), [r["updatedRange"] for r in resp.get("responses", [])]

@@ -7,6 +7,7 @@ Its full state stays in the database (``generated_articles.graph_state``), not i
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
@@ -53,25 +54,42 @@ class LangGraphArticleGraph:
     tenant's brand voice from ``voice`` (default: ``icop.brandvoice.BrandVoice`` on the pool, whose
     model loads only once a tenant with samples writes)."""
 
+    CACHED_GRAPHS = 64
+
     def __init__(self, pool: asyncpg.Pool, writers: dict[str, Any], agents: Any, voice: Any = None) -> None:
         from icop.brandvoice import BrandVoice
 
         self.pool, self.writers, self.agents = pool, writers, agents
         self.voice = voice if voice is not None else BrandVoice(pool)
+        self._graphs: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
 
-    async def run(self, inp: GraphInput) -> dict[str, Any]:
+    def _graph(self, tenant_id: str, writer_names: list[str]) -> Any:
+        """The compiled graph for a tenant (its checkpointer is the tenant's) and a set of writers.
+        Compiling costs more than many a node does, so a back-fill's articles share one (LRU)."""
         from graphs.article.checkpoint import PgCheckpointSaver
-        from graphs.article.graph import article_input, make_graph
+        from graphs.article.graph import make_graph
         from icop.connectors.usage import UsageRecorder
 
-        writers = {w: call for w, call in self.writers.items() if w in inp.writers} or self.writers
-        graph = make_graph(
-            writers,
-            self.agents,
-            usage_sink=UsageRecorder(self.pool),
-            checkpointer=PgCheckpointSaver(self.pool, inp.tenant_id),
-            voice=self.voice,
-        )
+        writers = {w: call for w, call in self.writers.items() if w in writer_names} or self.writers
+        key = (tenant_id, tuple(sorted(writers)))
+        graph = self._graphs.pop(key, None)
+        if graph is None:
+            graph = make_graph(
+                writers,
+                self.agents,
+                usage_sink=UsageRecorder(self.pool),
+                checkpointer=PgCheckpointSaver(self.pool, tenant_id),
+                voice=self.voice,
+            )
+        self._graphs[key] = graph
+        while len(self._graphs) > self.CACHED_GRAPHS:
+            self._graphs.popitem(last=False)
+        return graph
+
+    async def run(self, inp: GraphInput) -> dict[str, Any]:
+        from graphs.article.graph import article_input
+
+        graph = self._graph(inp.tenant_id, inp.writers)
         config = {"configurable": {"thread_id": f"article-{inp.article_id}"}}
         snapshot = await graph.aget_state(config)
         if snapshot.next:  # an earlier attempt stopped mid-graph: resume it
