@@ -214,7 +214,8 @@ def _is_replica(pid: int) -> bool:
 # ---- the stack, the pipeline's rows ------------------------------------------------------------------
 
 
-def start_stack(state: Path, with_ray: bool) -> Any:
+def start_stack(state: Path, with_ray: bool, database: bool = True) -> Any:
+    """A private stack: the emulators, with Ray and/or PostgreSQL + Temporal (migrated) as asked."""
     from cluster.ports import private_stack_env
     from cluster.stack import LocalStack, StackState, ensure_stack_env
     from icop.db.migrate import setup_database
@@ -222,12 +223,15 @@ def start_stack(state: Path, with_ray: bool) -> Any:
     ensure_stack_env(state, private_stack_env())
     stack = LocalStack.open(state)
     st = StackState.load(stack.state_file)
-    wanted = {"postgres", "temporal", "emulators"} | ({"ray"} if with_ray else set())
+    wanted = (
+        {"emulators"} | ({"ray"} if with_ray else set()) | ({"postgres", "temporal"} if database else set())
+    )
     for comp in stack.components:  # no message broker (events are not measured here)
         if comp.name in wanted:
             st.sessions[comp.name] = comp.start()
             st.save(stack.state_file)
-    asyncio.run(setup_database(stack.s))
+    if database:
+        asyncio.run(setup_database(stack.s))
     return stack
 
 
