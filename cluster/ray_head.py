@@ -130,7 +130,7 @@ class RayComponent:
             raise StackError(f"Ray head did not start; see {self.root / 'ray.log'}")
         try:
             r = subprocess.run(
-                [venv_bin("serve"), "start", f"--address={self.s.ray_target}",
+                [venv_bin("serve"), "start", f"--address={self.s.ray_target}", "--proxy-location=Disabled",
                  f"--http-host={self.s.bind_host}", f"--http-port={self.s.serve_http_port}"],
                 env=env, capture_output=True, text=True, timeout=300,
             )  # fmt: skip
@@ -156,5 +156,5 @@ class RayComponent:
 
         running = alive(sid)
         healthy = running and wait_for_port(self.s.ray_node_ip, self.s.ray_gcs_port, 2)
-        detail = f"Serve HTTP on {self.s.bind_host}:{self.s.serve_http_port}"
+        detail = "Ray Serve (handles only: no HTTP proxy)"
         return ComponentStatus(self.name, self.address, running, healthy, sid, detail)

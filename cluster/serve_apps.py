@@ -52,7 +52,11 @@ def deploy(settings: Settings, path: Path = SERVE_CONFIG, timeout_s: float = 300
 
     config = load_config(settings, path)
     connect(settings)
-    serve.start(http_options={"host": settings.bind_host, "port": settings.serve_http_port})
+    http = {"host": settings.bind_host, "port": settings.serve_http_port}
+    if config.proxy_location.value == "Disabled":  # handles only: no proxy actor at all
+        serve.start(proxy_location="Disabled")
+    else:
+        serve.start(proxy_location=config.proxy_location, http_options=http)
     _get_global_client().deploy_apps(config)  # type: ignore[union-attr]  # raises, not None, with no controller
     names = [a.name for a in config.applications]
     deadline = time.monotonic() + timeout_s

@@ -91,14 +91,14 @@ class JpegConverterDeployment:
 def build_jpeg_app(
     settings: Settings,
     *,
-    app: str = "jpeg",
+    app: str = "images",
     max_batch_size: int = 8,
     batch_wait_timeout_s: float = 0.005,
     pass_storage: bool = True,
     overrides: Mapping[str, Any] | None = None,
 ) -> Application:
-    """The converter for ``settings``, with the resources the Serve config declares for it in ``app``
-    (``jpeg`` on its own, or ``images`` where it is composed with the generator; ``overrides`` on top).
+    """The converter for ``settings``, with the resources the Serve config declares for it in ``app`` (the
+    ``images`` application composes it with the generator; ``overrides`` on top).
 
     With ``pass_storage`` the store's configuration (secrets included) travels in the deployment's init
     arguments; without it each replica builds its store from its own environment (``ICOP_*`` variables),

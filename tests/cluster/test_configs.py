@@ -27,7 +27,6 @@ EXPECTED = {
     "writer-claude": {"Writer_claude"},
     "writer-gemini": {"Writer_gemini"},
     "images": {"ImageGenerator", "JpegConverterDeployment"},
-    "jpeg": {"JpegConverterDeployment"},
 }
 
 
@@ -73,7 +72,7 @@ def resources(schema: ServeDeploySchema) -> dict[tuple[str, str], dict[str, Any]
 def test_serve_config_declares_every_deployment_with_bounds(serve_config: ServeDeploySchema) -> None:
     declared = {a.name: {d.name for d in a.deployments} for a in serve_config.applications}
     assert declared == EXPECTED
-    assert serve_config.proxy_location.value == "HeadOnly" and serve_config.http_options.host == "127.0.0.1"
+    assert serve_config.proxy_location.value == "Disabled" and serve_config.http_options.host == "127.0.0.1"
     for (app, name), r in resources(serve_config).items():
         assert 0 < r["num_cpus"] < 1, (app, name, r)  # fractional CPUs: 2-core machines, I/O-bound replicas
         assert r["num_gpus"] == 0, (app, name)  # nothing runs on a GPU today (see the config's comment)
@@ -217,7 +216,6 @@ def test_builders_read_their_resources_from_the_serve_config(serve_config: Serve
     """One home for Serve resources: an application built in code (tests, benchmarks) runs with exactly the
     replicas, concurrency and CPUs the config declares; the decorators carry none of their own."""
     from deployments.images import build_images_app
-    from deployments.jpeg import build_jpeg_app
     from deployments.topics import build_topics_app
     from deployments.writers import build_writer_app
 
@@ -226,7 +224,6 @@ def test_builders_read_their_resources_from_the_serve_config(serve_config: Serve
         "topics": build_topics_app(s),
         "writer-gpt": build_writer_app("gpt", s),
         "images": build_images_app(s),
-        "jpeg": build_jpeg_app(s),
     }
     declared = resources(serve_config)
     for app, application in built.items():
