@@ -9,7 +9,7 @@
   with ``<b>``-highlighted titles and descriptions, ``pubDate`` on news and ``postdate`` on blogs; errors
   as ``{errorMessage, errorCode}`` (SE01–SE06, SE99, 024 authentication, 010 quota).
 - The pages: ``/web/...`` HTML with Cache-Control and ETag (304 on a matching If-None-Match),
-  ``/members/...`` (disallowed by ``/robots.txt``), a PDF.
+  ``/members/...`` (disallowed by ``/robots.txt``), a PDF, and ``/redirect?to=`` (a 302 anywhere).
 
 Every query gets results, deterministically, in its own language (``web_pages``).
 """
@@ -235,6 +235,11 @@ def page_handler(ctx: Context):
     return handle
 
 
+async def redirect_handler(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
+    """``/redirect?to=URL``: a 302 to anywhere (what a hostile page can do to a fetcher)."""
+    return web.Response(status=302, headers={"Location": request.query.get("to", "/")})
+
+
 async def robots_handler(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
     return web.Response(text=web_pages.ROBOTS_TXT, content_type="text/plain")
 
@@ -246,5 +251,6 @@ def add_routes(app: web.Application, ctx: Context) -> None:
     app.router.add_get("/naverhub/search/v1/{kind}", g("naver", naver_key, naver_handler(ctx)))
     anon = {"allow_anonymous": True}
     app.router.add_get("/robots.txt", g("web", lambda r: None, robots_handler, **anon))
+    app.router.add_get("/redirect", g("web", lambda r: None, redirect_handler, **anon))
     app.router.add_get("/web/{rest:.+}", g("web", lambda r: None, page_handler(ctx), **anon))
     app.router.add_get("/members/{rest:.+}", g("web", lambda r: None, page_handler(ctx), **anon))
