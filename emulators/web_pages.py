@@ -76,6 +76,16 @@ _EN_PARAS = [
     "compare the results before committing more time or money to {s}.",
     "Long-term results are encouraging. Participants who kept at {s} for two years reported a {p5}% "
     "improvement on the measures the {org2} tracked, against {p6}% for those who stopped early.",
+    "Equipment is rarely the bottleneck. In interviews with {n1} practitioners, the most cited obstacle "
+    "to {s} was finding a regular slot in the week, named by {p3}% of them.",
+    "Not every claim holds up. A review by the {org2} of {n1} popular tips on {s} found that only {p4}% "
+    "were backed by published evidence; the rest were plausible but untested.",
+    "Community groups have become the main entry point: membership of groups devoted to {s} grew by "
+    "{p1}% between {year0} and {year}, according to the {org}.",
+    "Seasonal timing matters more than most beginners expect. Projects on {s} started in spring were "
+    "{p5}% more likely to continue a year later than those started in late autumn.",
+    "Safety guidance is short and practical: read the manufacturer's instructions, ask an experienced "
+    "member before the first attempt, and stop when something feels wrong, {person} advised.",
 ]
 _KO_PARAS = [
     "{s}에 대한 관심이 커지고 있다. {org}가 {year}년 성인 {n2:,}명을 조사한 결과 {p1}%가 한 번 이상 "
@@ -92,6 +102,16 @@ _KO_PARAS = [
     "{s}에 시간과 돈을 더 들이라는 것이다.",
     "장기적인 결과도 긍정적이다. {s}를 2년 이상 꾸준히 한 참가자들은 {org2}가 추적한 지표에서 {p5}% "
     "개선을 보였고, 일찍 그만둔 사람들은 {p6}%에 그쳤다.",
+    "장비는 걸림돌이 아닌 경우가 많다. 실천가 {n1}명을 인터뷰한 결과 {s}의 가장 큰 장애물은 일주일 중 "
+    "규칙적인 시간을 확보하는 일이었고, 응답자의 {p3}%가 이를 꼽았다.",
+    "모든 주장이 검증된 것은 아니다. {org2}가 {s}에 관한 인기 조언 {n1}개를 검토한 결과 발표된 근거가 "
+    "있는 것은 {p4}%뿐이었다.",
+    "동호회가 주요 입문 경로가 됐다. {org}에 따르면 {s} 관련 모임의 회원 수는 {year0}년부터 {year}년 "
+    "사이 {p1}% 늘었다.",
+    "시작 시기도 생각보다 중요하다. 봄에 {s}를 시작한 경우 늦가을에 시작한 경우보다 1년 뒤에도 계속할 "
+    "가능성이 {p5}% 높았다.",
+    "안전 수칙은 짧고 실용적이다. 제조사 설명서를 읽고, 처음에는 경험 많은 회원에게 묻고, 이상하다고 "
+    "느끼면 멈추라고 {person} 연구원은 조언했다.",
 ]
 _EN_ORGS = [
     "National Consumer Panel",
@@ -210,8 +230,10 @@ def document(slug: str, rank: int, lang: str | None = None) -> Document:
     fill = _fill(lang, slug, base_rank)
     titles, paras = (_KO_TITLES, _KO_PARAS) if lang == "ko" else (_EN_TITLES, _EN_PARAS)
     title = titles[(q + base_rank) % len(titles)].format(**fill)
-    order = sorted(range(len(paras)), key=lambda i: _seed(slug, str(base_rank), str(i)))
-    body = [paras[i].format(**fill) for i in order[:5]]
+    # five paragraphs per story, three of them its own: different stories share at most two templates
+    picks = [(base_rank * 3 + j) % len(paras) for j in range(5)]
+    picks.sort(key=lambda i: _seed(slug, str(base_rank), str(i)))
+    body = [paras[i].format(**fill) for i in picks]
     if copy is not None:  # the syndicated copy: same story, a different site's lead and sign-off
         lead = (
             "이 기사는 제휴 매체에 먼저 실렸다."
