@@ -249,8 +249,9 @@ def add_routes(app: web.Application, ctx: Context) -> None:
     app.router.add_post("/tavily/search", g("tavily", tavily_key, tavily_handler(ctx), body_key="api_key"))
     app.router.add_get("/naver/v1/search/{kind}.json", g("naver", naver_key, naver_handler(ctx)))
     app.router.add_get("/naverhub/search/v1/{kind}", g("naver", naver_key, naver_handler(ctx)))
-    anon = {"allow_anonymous": True}
-    app.router.add_get("/robots.txt", g("web", lambda r: None, robots_handler, **anon))
-    app.router.add_get("/redirect", g("web", lambda r: None, redirect_handler, **anon))
-    app.router.add_get("/web/{rest:.+}", g("web", lambda r: None, page_handler(ctx), **anon))
-    app.router.add_get("/members/{rest:.+}", g("web", lambda r: None, page_handler(ctx), **anon))
+    app.router.add_get("/robots.txt", g("web", lambda r: None, robots_handler, allow_anonymous=True))
+    app.router.add_get("/redirect", g("web", lambda r: None, redirect_handler, allow_anonymous=True))
+    app.router.add_get("/web/{rest:.+}", g("web", lambda r: None, page_handler(ctx), allow_anonymous=True))
+    app.router.add_get(
+        "/members/{rest:.+}", g("web", lambda r: None, page_handler(ctx), allow_anonymous=True)
+    )

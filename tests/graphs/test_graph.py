@@ -15,8 +15,8 @@ from graphs.article.graph import article_input, local_writers, make_graph
 from graphs.article.nodes import AllWritersFailed, made_offline
 from graphs.article.prompts import EDITOR_CRITERIA, IMAGE_PROMPTS, SEO_META_MAX
 from icop.connectors.usage import UsageRecorder
-from icop.research.service import Researcher
 from icop.db import tenant_tx
+from icop.research.service import Researcher
 from icop.settings import Settings
 
 from .conftest import agent_requests, emulator_settings, new_tenant_with_article, writer_requests

@@ -112,3 +112,18 @@ async def test_a_used_up_quota_is_reported_on_the_article(
         )
     assert err.value.non_retryable and err.value.type == "ResearchFailed"  # reported, not retried forever
     assert "quota is used up" in str(err.value)
+
+
+async def test_pipeline_research_settings_are_checked(api: httpx.AsyncClient) -> None:
+    t = await sign_up(api)
+    ok = {
+        "name": "research",
+        "sheet_id": "s",
+        "settings": {"search_provider": "naver", "on_research_failure": "fail"},
+    }
+    r = await api.post("/v1/pipelines", headers=t.h, json=ok)
+    assert r.status_code == 201, r.text
+    for bad in ({"search_provider": "bing"}, {"on_research_failure": "retry forever"}):
+        r = await api.post("/v1/pipelines", headers=t.h, json={"name": "x", "sheet_id": "s", "settings": bad})
+        assert r.status_code == 422, r.text
+        assert "search_provider" in r.text or "on_research_failure" in r.text

@@ -1459,7 +1459,10 @@ export interface components {
              * @default 5
              */
             subtopics_per_topic?: number;
-            /** Settings */
+            /**
+             * Settings
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             */
             settings?: {
                 [key: string]: unknown;
             };
@@ -1526,7 +1529,10 @@ export interface components {
              * @default 5
              */
             subtopics_per_topic?: number;
-            /** Settings */
+            /**
+             * Settings
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             */
             settings?: {
                 [key: string]: unknown;
             };
@@ -1586,7 +1592,10 @@ export interface components {
             dry_run?: boolean | null;
             /** Subtopics Per Topic */
             subtopics_per_topic?: number | null;
-            /** Settings */
+            /**
+             * Settings
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             */
             settings?: {
                 [key: string]: unknown;
             } | null;
