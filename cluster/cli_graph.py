@@ -33,8 +33,9 @@ def graph_settings(state_dir: Path | None, offline: bool = False):
 
     settings = load_settings(state_dir)
     llm_keys = ("openai_api_key", "anthropic_api_key", "gemini_api_key")
+    search_keys = ("tavily_api_key", "naver_client_id", "naver_client_secret")
     if offline:
-        return load_settings(state_dir, **{k: None for k in llm_keys})
+        return load_settings(state_dir, **{k: None for k in (*llm_keys, *search_keys)})
     if any(getattr(settings, k) for k in llm_keys):
         return settings
     try:
@@ -47,7 +48,14 @@ def graph_settings(state_dir: Path | None, offline: bool = False):
         up = False
     if not up:
         return settings
-    prefixes = ("ICOP_OPENAI_", "ICOP_ANTHROPIC_", "ICOP_GEMINI_")
+    prefixes = (
+        "ICOP_OPENAI_",
+        "ICOP_ANTHROPIC_",
+        "ICOP_GEMINI_",
+        "ICOP_TAVILY_",
+        "ICOP_NAVER_",
+        "ICOP_RESEARCH_",
+    )
     env = {
         k.removeprefix("ICOP_").lower(): v
         for k, v in provider_env(settings).items()
@@ -66,6 +74,7 @@ async def run_graph(
     tenant_id: str | None,
     thread_id: str,
     article_id: str | None,
+    search_provider: str = "",
 ) -> dict[str, Any]:
     from graphs.article.checkpoint import PgCheckpointSaver
     from graphs.article.graph import article_input, default_graph
@@ -76,6 +85,7 @@ async def run_graph(
     try:
         graph = default_graph(
             settings,
+            pool,
             checkpointer=PgCheckpointSaver(pool, tenant_id) if pool and tenant_id else None,
             usage_sink=UsageRecorder(pool) if pool else None,
         )
@@ -95,6 +105,7 @@ async def run_graph(
                 image_urls=image_urls,
                 tenant_id=tenant_id,
                 article_id=article_id,
+                search_provider=search_provider,
             )
         )
         return dict(await graph.ainvoke(inp, config))
@@ -123,6 +134,9 @@ def run(
     article_id: Annotated[
         str | None, typer.Option("--article-id", help="generated_articles row to bill.")
     ] = None,
+    search_provider: Annotated[
+        str, typer.Option("--search-provider", help="auto (Naver for Korean, else Tavily), tavily or naver.")
+    ] = "",
     offline: Annotated[
         bool, typer.Option("--offline", help="In-process offline provider, no emulators.")
     ] = False,
@@ -135,10 +149,12 @@ def run(
     apply_offline_env()
     if mode not in ("compare", "merge"):
         raise typer.BadParameter("--mode must be compare or merge")
+    if search_provider not in ("", "auto", "tavily", "naver"):
+        raise typer.BadParameter("--search-provider must be auto, tavily or naver")
     graph_mode: Literal["compare", "merge"] = "merge" if mode == "merge" else "compare"
     settings = graph_settings(state_dir, offline)
     thread = thread_id or str(uuid.uuid4())
-    from graphs.article.nodes import AllWritersFailed
+    from graphs.article.nodes import AllWritersFailed, ResearchFailed
 
     try:
         with contextlib.redirect_stdout(sys.stderr):  # agent frameworks print panels: keep stdout clean
@@ -153,13 +169,19 @@ def run(
                     tenant_id,
                     thread,
                     article_id,
+                    search_provider,
                 )
             )
-    except AllWritersFailed as exc:
+    except (AllWritersFailed, ResearchFailed) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     for f in state.get("writer_failures", []):
         typer.echo(f"warning: writer {f['writer']} failed ({f['kind']}): {f['message']}", err=True)
+    report = state.get("research_report") or {}
+    if state.get("sources"):
+        typer.echo(f"research: {len(state['sources'])} sources via {report.get('provider')}", err=True)
+    else:
+        typer.echo(f"warning: the article is unsourced: {report.get('reason')}", err=True)
     typer.echo(f"thread {thread}", err=True)
     if as_json:
         typer.echo(json.dumps(state, ensure_ascii=False, indent=2, default=str))

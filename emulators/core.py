@@ -43,6 +43,7 @@ _ANTHROPIC_TYPE = {
     503: "overloaded_error",
     529: "overloaded_error",
 }
+_NAVER_CODE = {400: "SE01", 401: "024", 404: "SE05", 429: "012", 500: "SE99", 503: "SE99"}
 _OPENAI_TYPE = {
     400: "invalid_request_error",
     401: "invalid_request_error",
@@ -101,6 +102,11 @@ def error_response(
         body = {
             "error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}
         }
+    elif service == "tavily":
+        body = {"detail": {"error": message}}
+    elif service == "naver":
+        naver_code = code if code and (code.startswith("SE") or code.isdigit()) else None
+        body = {"errorMessage": message, "errorCode": naver_code or _NAVER_CODE.get(status, "SE99")}
     elif service == "fal":
         body = {"detail": message}
         if code:
@@ -135,6 +141,17 @@ _FAULT_MESSAGES = {
         503: "The service is currently unavailable.",
     },
     "fal": {429: "Too many requests", 500: "Internal server error", 503: "Service temporarily unavailable"},
+    "tavily": {
+        429: "Your request has been blocked due to excessive requests. Please reduce the rate of requests.",
+        500: "Internal Server Error",
+        503: "Service Unavailable",
+    },
+    "naver": {
+        429: "Rate limit exceeded. (처리율 한도를 초과했습니다.)",
+        500: "System error. (시스템 에러)",
+        503: "System error. (시스템 에러)",
+    },
+    "web": {429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"},
 }
 _FAULT_MESSAGES["images"] = _FAULT_MESSAGES["gpt"]
 
@@ -149,6 +166,29 @@ def fault_response(service: str, status: int, retry_after: float) -> web.Respons
         code=code if status == 429 else None,
         retry_after=retry_after if status in (429, 503) else None,
     )
+
+
+def quota_response(service: str) -> web.Response:
+    """The account's quota is used up: what each service answers (no retry helps until it resets)."""
+    if service == "tavily":  # Tavily: 432 when the key's or plan's credits are used up
+        return error_response(
+            service,
+            432,
+            "This request exceeds your plan's set usage limit. Please upgrade your plan or contact "
+            "support@tavily.com",
+        )
+    if service == "naver":  # Naver: the application's daily call limit
+        return error_response(
+            service, 429, "Query limit exceeded. (일일 호출 한도를 초과했습니다.)", code="010"
+        )
+    if service in ("gpt", "images"):
+        return error_response(
+            service,
+            429,
+            "You exceeded your current quota, please check your plan and billing details.",
+            code="insufficient_quota",
+        )
+    return error_response(service, 429, "Quota exhausted")
 
 
 def rate_limit_response(service: str, key: str, wait: float, limit: int, model: str) -> web.Response:
@@ -223,6 +263,7 @@ class Context:
         handler: Handler,
         *,
         allow_anonymous: bool = False,
+        body_key: str | None = None,
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """Wrap ``handler`` with the knobs of ``service``: latency, auth, rate limit, injected faults, log."""
 
@@ -242,6 +283,8 @@ class Context:
                         self.log.finish(entry, resp.status)
                         return resp
             key = key_of(request) or ""
+            if not key and body_key and isinstance(body, dict) and isinstance(body.get(body_key), str):
+                key = body[body_key]
             entry = self.log.start(service, request.method, request.path_qs, key, body)
             sf = self.faults[service]
             knobs = sf.knobs
@@ -265,6 +308,12 @@ class Context:
                     resp = rate_limit_response(service, key, limited[0], limited[1], model)
                     self.log.finish(entry, resp.status, "rate_limit")
                     return resp
+                if knobs.quota is not None:
+                    if knobs.quota <= 0:
+                        resp = quota_response(service)
+                        self.log.finish(entry, resp.status, "quota")
+                        return resp
+                    knobs.quota -= 1
                 fault = sf.draw_error()
                 if fault in ("429", "500", "503"):
                     resp = fault_response(service, int(fault), knobs.retry_after_s)
@@ -320,6 +369,10 @@ def _invalid_key_message(service: str, key: str) -> str:
         return "invalid x-api-key"
     if service in ("gemini", "sheets"):
         return "API key not valid. Please pass a valid API key."
+    if service == "tavily":
+        return "Unauthorized: missing or invalid API key."
+    if service == "naver":
+        return "Authentication failed. (인증에 실패했습니다.)"
     return "Invalid key"
 
 
@@ -335,6 +388,9 @@ def _missing_key(service: str) -> web.Response:
         "fal": "No authentication credentials provided",
     }
     msg["images"] = msg["gpt"]
+    msg["tavily"] = "Unauthorized: missing or invalid API key."
+    msg["naver"] = "Authentication failed. (인증에 실패했습니다.)"
+    msg["web"] = "Unauthorized"
     return error_response(service, 401 if service != "gemini" else 403, msg[service])
 
 

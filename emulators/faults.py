@@ -12,7 +12,7 @@ from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-SERVICES = ("gpt", "claude", "gemini", "images", "fal", "sheets")
+SERVICES = ("gpt", "claude", "gemini", "images", "fal", "sheets", "tavily", "naver", "web")
 ERROR_KINDS = ("429", "500", "503", "timeout", "late")
 
 
@@ -26,6 +26,8 @@ class Knobs:
         hold the request without acting and never answer, "late": act, then answer after ``late_s``).
     error_count: the next N requests fail with ``error_kind`` (deterministic; counted before the rate).
     rate_limit: ``{"requests": n, "window_s": s}`` per API key, answered like the real service.
+    quota: requests left before the account's quota (daily calls, plan credits) is used up; then every
+        request is refused the way the service reports an exhausted quota. None: no quota.
     """
 
     latency_ms: float | dict[str, float | str] = 0.0
@@ -37,6 +39,7 @@ class Knobs:
     late_s: float = 5.0
     rate_limit: dict[str, float] | None = None
     revoked_keys: list[str] = field(default_factory=list)
+    quota: int | None = None
     seed: int | None = None
     chunk_ms: float = 0.0  # streaming: delay between chunks
     job_queue_ms: float = 30.0  # fal: time a request spends IN_QUEUE

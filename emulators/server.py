@@ -3,7 +3,7 @@
 Admin API (plain-HTTP site):
   GET  /_admin/health
   GET  /_admin/knobs                    every service's knobs
-  POST /_admin/knobs                    {"service": "gpt"|"claude"|"gemini"|"images"|"fal"|"sheets"|"*",
+  POST /_admin/knobs                    {"service": "gpt"|…|"sheets"|"tavily"|"naver"|"web"|"*",
                                          "knobs": {...}, "replace": false}
   POST /_admin/reset                    knobs, request log, spreadsheets, fal jobs back to empty
   GET  /_admin/requests?service=&since= the request log;  DELETE /_admin/requests clears it
@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import fal_api, openai_api, sheets_api
+from . import fal_api, openai_api, search_api, sheets_api
 from .core import Context
 from .faults import SERVICES
 from .tls import make_certificate, server_context
@@ -98,6 +98,7 @@ def build_http_app(ctx: Context) -> web.Application:
     app.router.add_get("/files/{name}", _files)
     openai_api.add_routes(app, ctx)
     sheets_api.add_routes(app, ctx)
+    search_api.add_routes(app, ctx)
     return app
 
 

@@ -194,6 +194,7 @@ def compose_draft(
         body = [p.format(**fill) for p in paras]
         start = seed % 2  # vary the order a little between inputs, deterministically
         body = body[:1] + body[1 + start :] + body[1 : 1 + start]
+        body = _cite(body, f"{system}\n{user}")
         text = "\n\n".join([title, note, *body])
     if stop:
         for s in [stop] if isinstance(stop, str) else stop:
@@ -202,6 +203,27 @@ def compose_draft(
     if max_tokens is not None and count_tokens(text) > max_tokens:
         text = _truncate_tokens(text, max_tokens)
     return text
+
+
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?。])(?=\s|$)")
+
+
+def _cite(paragraphs: list[str], prompt: str) -> list[str]:
+    """Like a model told to cite numbered sources: when the request carries source numbers (``[n]``),
+    every sentence ends with the next one of them, in turn."""
+    numbers = sorted({int(n) for n in _CITATION.findall(prompt)})
+    if not numbers:
+        return paragraphs
+    out, i = [], 0
+    for para in paragraphs:
+        parts = [p for p in _SENTENCE_END.split(para) if p.strip()]
+        cited = []
+        for part in parts:
+            cited.append(f"{part.rstrip()} [{numbers[i % len(numbers)]}]")
+            i += 1
+        out.append(" ".join(c.strip() for c in cited))
+    return out
 
 
 def _truncate_tokens(text: str, limit: int) -> str:

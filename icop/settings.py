@@ -196,6 +196,54 @@ class Settings(BaseSettings):
     provider_max_attempts: int = 3
     provider_max_retry_after_s: float = 60.0
 
+    # Research: web search (Tavily), Korean search (Naver), page fetch and extraction. Base URLs and the
+    # Naver auth header names are settings: the NAVER Developers Center is succeeded by the NAVER API HUB
+    # (https://naverapihub.apigw.ntruss.com/search/v1, path "/{kind}", headers X-NCP-APIGW-API-KEY-ID and
+    # X-NCP-APIGW-API-KEY). Tenants may store their own keys in the vault; these are the platform defaults.
+    tavily_api_key: SecretStr | None = None
+    tavily_base_url: str = Field(default="https://api.tavily.com", description="Tavily REST API base URL.")
+    tavily_search_depth: Literal["basic", "advanced"] = "basic"
+    naver_client_id: SecretStr | None = None
+    naver_client_secret: SecretStr | None = None
+    naver_search_base_url: str = Field(
+        default="https://openapi.naver.com/v1/search", description="Naver Search API base URL."
+    )
+    naver_search_path: str = Field(
+        default="/{kind}.json", description="Path under the base URL; {kind} is webkr, news or blog."
+    )
+    naver_client_id_header: str = "X-Naver-Client-Id"
+    naver_client_secret_header: str = "X-Naver-Client-Secret"
+    naver_search_kinds: str = Field(
+        default="webkr,news,blog", description="Comma-separated Naver indexes searched per query."
+    )
+    research_search_provider: Literal["auto", "tavily", "naver"] = Field(
+        default="auto",
+        description="auto: Naver for Korean articles, Tavily otherwise (a pipeline's settings may override).",
+    )
+    research_on_search_failure: Literal["continue", "fail"] = Field(
+        default="continue",
+        description="When no source could be found: continue unsourced (marked on the article) or fail the "
+        "article (a pipeline's settings may override).",
+    )
+    research_max_results: int = Field(default=8, description="Search results asked for per query.")
+    research_fetch_pages: int = Field(default=6, description="Top results fetched and extracted.")
+    research_max_sources: int = Field(default=5, description="Sources kept (after de-duplication).")
+    research_fetch_timeout_s: float = Field(default=10.0, description="Time allowed for one page fetch.")
+    research_fetch_max_bytes: int = Field(default=2_000_000, description="Largest page body read.")
+    research_fetch_concurrency: int = Field(default=4, description="Pages fetched at once per article.")
+    research_user_agent: str = Field(
+        default="ICOP-Researcher/1.0 (+https://icop.example/bot)",
+        description="User-Agent of page fetches; robots.txt rules for it are honoured.",
+    )
+    research_cache_ttl_s: int = Field(
+        default=86_400, description="How long a fetched page is reused when it sends no cache headers."
+    )
+    research_fetch_allow: str = Field(
+        default="",
+        description="Development only: comma-separated host:port pairs the fetcher may reach although "
+        "they are not public (the embedded emulators' pages). Refused in production.",
+    )
+
     # Images and object storage (issue 7). Keys: tenants/{tenant}/images/{sha256}.jpg, .../articles/{id}.md
     storage_backend: Literal["local", "s3"] = "local"
     storage_dir: Path | None = Field(
@@ -336,6 +384,8 @@ class Settings(BaseSettings):
             bad.append("vault_keys")
         if not self.database_url:
             bad.append("database_url")
+        if self.research_fetch_allow.strip():
+            bad.append("research_fetch_allow")
         if bad:
             names = ", ".join(f"ICOP_{b.upper()}" for b in bad)
             raise ValueError(f"production mode refuses development or placeholder values for: {names}")
@@ -386,6 +436,12 @@ def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
         "fal_key": {"fal_key": key, "fal_host": f"{s.bind_host}:{s.fal_emulator_port}",
                     "fal_ca_bundle": str(s.state_path / "emulators" / "ca-bundle.pem")},
         "sheets_token": {"sheets_token": key, "sheets_api_endpoint": root},
+        # the search emulators' results point at pages the emulator serves on loopback: let the fetcher in
+        "tavily_api_key": {"tavily_api_key": key, "tavily_base_url": f"{root}/tavily",
+                           "research_fetch_allow": f"{s.bind_host}:{s.emulator_port}"},
+        "naver_client_id": {"naver_client_id": SecretStr("emulator-naver-id"), "naver_client_secret": key,
+                            "naver_search_base_url": f"{root}/naver/v1/search",
+                            "research_fetch_allow": f"{s.bind_host}:{s.emulator_port}"},
     }  # fmt: skip
 
 

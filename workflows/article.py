@@ -86,6 +86,8 @@ class ArticleWorkflow:
                     inp.notes,
                     cfg.mode,
                     list(cfg.writers),
+                    cfg.search_provider,
+                    cfg.on_research_failure,
                 ),
                 task_queue=q.agents,
                 **P.AGENT_GRAPH.options(),

@@ -73,6 +73,8 @@ class PipelineConfig:
     subtopics_per_topic: int = 5
     default_language: str = "en"
     images_per_article: int = 1
+    search_provider: str = ""  # auto | tavily | naver; "": the platform's ICOP_RESEARCH_SEARCH_PROVIDER
+    on_research_failure: str = ""  # continue | fail; "": the platform's ICOP_RESEARCH_ON_SEARCH_FAILURE
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,8 @@ class GraphInput:
     notes: str
     mode: str
     writers: list[str]
+    search_provider: str = ""
+    on_research_failure: str = ""
 
 
 @dataclass(frozen=True)

@@ -215,9 +215,11 @@ async def build_activities(
             calls = serve_writers(settings) if models == "serve" else local_writers(settings)
             from icop.brandvoice import BrandVoice
             from icop.brandvoice.embedder import shared_embedder
+            from icop.research.service import Researcher
 
             voice = BrandVoice(pool, shared_embedder(settings.embedding_model_path or None))
-            graph = LangGraphArticleGraph(pool, calls, make_agents(settings), voice)
+            researcher = Researcher.from_settings(settings, pool)
+            graph = LangGraphArticleGraph(pool, calls, make_agents(settings), voice, researcher)
         from icop.runs.admission import RunLimits
 
         acts.articles = ArticleActivities(

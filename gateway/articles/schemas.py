@@ -68,6 +68,32 @@ class EditorOut(BaseModel):
     rationale: str = Field(description="Why this article, in words derived from the recorded decision.")
 
 
+class SourceOut(BaseModel):
+    """A page the article cites as [n]: found by the search provider, fetched and extracted in the run."""
+
+    model_config = ALWAYS_PRESENT
+
+    n: int = Field(description="The number the article cites it by.")
+    url: str
+    title: str
+    site: str
+    published: str | None = Field(description="ISO date from the page's metadata (or the search result).")
+    passages: list[str] = Field(description="The extracted passages the writers were given.")
+    provider: str = Field(description="The search provider that found it: tavily or naver.")
+
+
+class ResearchOut(BaseModel):
+    """Whether the article is grounded in sources, and why not when it is not."""
+
+    model_config = ALWAYS_PRESENT
+
+    status: Literal["sourced", "unsourced"]
+    provider: str | None = Field(description="The search provider used (or tried first).")
+    reason: str | None = Field(description="unsourced: what failed, e.g. a used-up search quota.")
+    searches: int = Field(description="Search requests made.")
+    pages_fetched: int = Field(description="Pages fetched, from the cache included.")
+
+
 class ArticleOut(ArticleSummary):
     model_config = ALWAYS_PRESENT
 
@@ -78,6 +104,10 @@ class ArticleOut(ArticleSummary):
     markdown: str | None = Field(default=None, description="The final Markdown (null until it is written).")
     drafts: list[DraftOut] = Field(default_factory=list)
     editor: EditorOut | None = None
+    sources: list[SourceOut] = Field(default_factory=list, description="What the article cites, by number.")
+    research: ResearchOut | None = Field(
+        default=None, description="The research step's outcome (null until the graph has run)."
+    )
 
 
 class ApproveBody(BaseModel):

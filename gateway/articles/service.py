@@ -24,7 +24,16 @@ from workflows.types import Approval, article_workflow_id
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
 from .repository import ArticleRepository
-from .schemas import ArticleOut, ArticleSummary, DraftOut, EditorOut, ImageOut, PreviewOut
+from .schemas import (
+    ArticleOut,
+    ArticleSummary,
+    DraftOut,
+    EditorOut,
+    ImageOut,
+    PreviewOut,
+    ResearchOut,
+    SourceOut,
+)
 
 log = logging.getLogger("icop.gateway")
 repo = ArticleRepository()
@@ -137,6 +146,41 @@ def _editor(state: dict[str, Any], mode: str, drafts: list[DraftOut]) -> EditorO
     )
 
 
+def _sources(state: dict[str, Any]) -> list[SourceOut]:
+    out = []
+    for s in state.get("sources") or []:
+        if not isinstance(s, dict) or not isinstance(s.get("n"), int) or not isinstance(s.get("url"), str):
+            continue
+        found = s.get("passages")
+        passages: list[Any] = found if isinstance(found, list) else []
+        out.append(
+            SourceOut(
+                n=s["n"],
+                url=s["url"],
+                title=str(s.get("title") or s["url"]),
+                site=str(s.get("site") or ""),
+                published=str(s["published"]) if s.get("published") else None,
+                passages=[str(p) for p in passages],
+                provider=str(s.get("provider") or ""),
+            )
+        )
+    return out
+
+
+def _research(state: dict[str, Any]) -> ResearchOut | None:
+    report = state.get("research_report")
+    if not isinstance(report, dict) or report.get("status") not in ("sourced", "unsourced"):
+        return None
+    pages = [p for p in report.get("pages") or [] if isinstance(p, dict)]
+    return ResearchOut(
+        status=report["status"],
+        provider=str(report["provider"]) if report.get("provider") else None,
+        reason=str(report["reason"]) if report.get("reason") else None,
+        searches=len(report.get("searches") or []),
+        pages_fetched=sum(p.get("outcome") in ("fetched", "cached", "revalidated") for p in pages),
+    )
+
+
 async def get(tx: Tx, article_id: UUID) -> ArticleOut:
     row = await repo.get(tx.conn, tx.tenant_id, article_id)
     if row is None:
@@ -152,6 +196,8 @@ async def get(tx: Tx, article_id: UUID) -> ArticleOut:
         markdown=md.decode("utf-8", "replace") if md is not None else None,
         drafts=drafts,
         editor=_editor(state, data["mode"], drafts),
+        sources=_sources(state),
+        research=_research(state),
     )
 
 

@@ -28,7 +28,10 @@ class CredentialRepository:
 
     async def count_connected(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
         n: int = await conn.fetchval(
-            "SELECT count(*) FROM api_credentials WHERE tenant_id = $1 AND status <> 'revoked'", tenant_id
+            # search keys are not connected accounts
+            "SELECT count(*) FROM api_credentials WHERE tenant_id = $1 AND status <> 'revoked' "
+            "AND platform NOT IN ('tavily', 'naver')",
+            tenant_id,
         )
         return n
 

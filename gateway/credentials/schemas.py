@@ -8,7 +8,9 @@ from pydantic import AwareDatetime, BaseModel, Field, SecretStr, model_validator
 
 from icop.statuses import CredentialStatus
 
-Platform = Literal["google", "facebook", "instagram", "threads", "x"]
+# tavily and naver: the tenant's own search keys (access_token: the Tavily API key, or Naver's client
+# secret with the client id as account_id); they do not count as connected accounts.
+Platform = Literal["google", "facebook", "instagram", "threads", "x", "tavily", "naver"]
 NO_NUL = r"^[^\x00]*$"
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from icop.research.types import failure_policy, provider_choice
 from icop.statuses import PipelineStatus
 
 from ..timezones import check_timezone
@@ -39,6 +40,24 @@ def check_cron(value: str | None) -> str | None:
     return " ".join(fields)
 
 
+SETTINGS_DOC = (
+    "Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider "
+    "(auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure "
+    "(continue: write unsourced articles, marked as such | fail: fail them)."
+)
+
+
+def check_settings(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The research keys of a pipeline's settings hold values the Researcher knows."""
+    if value is None:
+        return None
+    if "search_provider" in value and provider_choice(value["search_provider"]) is None:
+        raise ValueError("settings.search_provider must be auto, tavily or naver")
+    if "on_research_failure" in value and failure_policy(value["on_research_failure"]) is None:
+        raise ValueError("settings.on_research_failure must be continue or fail")
+    return value
+
+
 class Target(BaseModel):
     platform: TargetPlatform
     account_id: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
@@ -59,10 +78,11 @@ class PipelineFields(BaseModel):
     approval_required: bool = False
     dry_run: bool = True
     subtopics_per_topic: int = Field(default=5, ge=1, le=50)
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict, description=SETTINGS_DOC)
     status: PipelineStatus = PipelineStatus.ACTIVE
 
     _cron = field_validator("cron")(check_cron)
+    _settings = field_validator("settings")(check_settings)
     _tz = field_validator("timezone")(check_timezone)
 
     @field_validator("writers")
@@ -102,8 +122,10 @@ class PipelineUpdate(BaseModel):
     approval_required: bool | None = None
     dry_run: bool | None = None
     subtopics_per_topic: int | None = Field(default=None, ge=1, le=50)
-    settings: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = Field(default=None, description=SETTINGS_DOC)
     status: PipelineStatus | None = None
+
+    _settings = field_validator("settings")(check_settings)
 
 
 class PipelineOut(PipelineFields):

@@ -1,12 +1,14 @@
-"""The article graph: brand voice → research → three writers in parallel → Editor | Merger → SEO →
-Visual Director → formatter.
+"""The article graph: brand voice → research (search, fetch, extract) → the Researcher's brief → three
+writers in parallel → Editor | Merger → SEO → Visual Director → formatter.
 
 ```
-START → voice → research ─┬─ writer_gpt ────┐
-                          ├─ writer_claude ─┼─ gather ─(mode)─ compare → editor ─┐
-                          └─ writer_gemini ─┘                  merge   → merger ─┴→ seo
+START → voice → research → brief ─┬─ writer_gpt ────┐
+                                  ├─ writer_claude ─┼─ gather ─(mode)─ compare → editor ─┐
+                                  └─ writer_gemini ─┘                  merge   → merger ─┴→ seo
 seo → visual_director → formatter → END
 ```
+``research`` is a node of its own so that its searches and page fetches are checkpointed before the
+brief's model call: a run resumed after a crash never searches or fetches again.
 The writers run concurrently (one super-step); their drafts are joined by the ``drafts`` reducer.
 ``voice`` looks up the tenant's brand-voice samples closest to the topic once (kept in the state, so a
 resumed graph does not query again); every writer gets them as style guidance.
@@ -25,8 +27,7 @@ from icop.connectors.usage import UsageSink
 from icop.settings import Settings
 
 from .agents import Agents, make_agents
-from .nodes import ArticleNodes, StyleSource
-from .search import LocalCorpusSearch, SearchTool
+from .nodes import ArticleNodes, NoResearch, ResearchSource, StyleSource
 from .state import ArticleState, Mode
 from .writers import ArticleWriter, WriterCall
 
@@ -40,20 +41,22 @@ def make_graph(
     writers: Mapping[str, WriterCall],
     agents: Agents,
     *,
-    search: SearchTool | None = None,
+    researcher: ResearchSource | None = None,
     usage_sink: UsageSink | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     voice: StyleSource | None = None,
 ) -> Any:
     """The compiled graph. ``writers`` maps a writer's name to how it is called (in-process or a
-    Ray Serve handle, see ``deployments.writers.writer_call``); ``voice`` gives the tenant's brand-voice
-    samples (none: the writers get no style section)."""
+    Ray Serve handle, see ``deployments.writers.writer_call``); ``researcher`` searches and fetches
+    (none: every article is unsourced, and marked so); ``voice`` gives the tenant's brand-voice samples
+    (none: the writers get no style section)."""
     if not writers:
         raise ValueError("the graph needs at least one writer")
-    nodes = ArticleNodes(agents, search or LocalCorpusSearch(), usage_sink, voice)
+    nodes = ArticleNodes(agents, researcher or NoResearch(), usage_sink, voice)
     g = StateGraph(ArticleState)
     g.add_node("voice", nodes.voice_samples)
     g.add_node("research", nodes.research)
+    g.add_node("brief", nodes.brief)
     names = [f"writer_{w}" for w in writers]
     for w, call in writers.items():
         g.add_node(f"writer_{w}", nodes.writer(w, call))
@@ -66,8 +69,9 @@ def make_graph(
 
     g.add_edge(START, "voice")
     g.add_edge("voice", "research")
+    g.add_edge("research", "brief")
     for n in names:
-        g.add_edge("research", n)
+        g.add_edge("brief", n)
     g.add_edge(names, "gather")  # waits for every writer
     g.add_conditional_edges("gather", route_mode, {"editor": "editor", "merger": "merger"})
     g.add_edge("editor", "seo")
@@ -92,11 +96,14 @@ def article_input(
     image_urls: list[str] | None = None,
     tenant_id: str | None = None,
     article_id: str | None = None,
+    search_provider: str = "",
+    on_research_failure: str = "",
 ) -> ArticleState:
-    """The graph's input; tenant and article arrive here, never from the environment."""
+    """The graph's input; tenant, article and the pipeline's research settings arrive here, never from
+    the environment (an empty research setting means the platform's default)."""
     if mode not in ("compare", "merge"):
         raise ValueError(f"mode must be 'compare' or 'merge', not {mode!r}")
-    return ArticleState(
+    state = ArticleState(
         topic=topic,
         mode=mode,
         language=language,
@@ -105,8 +112,17 @@ def article_input(
         tenant_id=tenant_id,
         article_id=article_id,
     )
+    if search_provider:
+        state["search_provider"] = search_provider
+    if on_research_failure:
+        state["on_research_failure"] = on_research_failure
+    return state
 
 
-def default_graph(settings: Settings, **kwargs: Any) -> Any:
-    """In-process writers and agents from settings (the CLI's graph)."""
+def default_graph(settings: Settings, pool: Any = None, **kwargs: Any) -> Any:
+    """In-process writers and agents from settings, and the researcher (the CLI's graph); with ``pool``
+    the tenant's stored search keys and page cache are used."""
+    from icop.research.service import Researcher
+
+    kwargs.setdefault("researcher", Researcher.from_settings(settings, pool))
     return make_graph(local_writers(settings), make_agents(settings), **kwargs)

@@ -19,8 +19,11 @@ from uuid import UUID
 from icop.connectors.errors import ProviderError
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.keywords import keywords as extract_keywords
+from icop.research.service import ResearchRequest, ResearchResult
+from icop.research.types import FailurePolicy, ResearchReport, failure_policy, provider_choice
 
 from .agents import AgentReply, Agents
+from .citations import footnoted, sources_section, strip_markers, unsourced_note
 from .prompts import (
     EDITOR_CRITERIA,
     IMAGE_PROMPTS,
@@ -35,7 +38,6 @@ from .prompts import (
     translate_prompt,
     visual_prompt,
 )
-from .search import SearchTool, claims
 from .state import ArticleState, Draft, ResearchNote, Seo, UsageEntry, WriterFailure
 from .writers import WriterCall, WriteRequest, WriterError
 
@@ -43,6 +45,14 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _NON_LATIN_RUN = re.compile(r"[^\x00-\x7F\u00C0-\u024F]+")  # anything outside ASCII / Latin-1 / Latin Ext.
 _NUMBERED = re.compile(r"^\s*\d+\s*[.)]\s*(.+?)\s*$")
+
+
+class ResearchFailed(RuntimeError):
+    """Research found no source and the pipeline asks to fail such articles; the message says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"research found no source: {reason}")
+        self.reason = reason
 
 
 class AllWritersFailed(RuntimeError):
@@ -136,7 +146,7 @@ def title_and_body(article: str) -> tuple[str, str]:
 def finalize_seo(topic: str, article: str, reply: str) -> Seo:
     """The SEO agent's JSON where usable, derived from the article otherwise; limits always enforced."""
     data = parse_json_object(reply) or {}
-    title, body = title_and_body(article)
+    title, body = title_and_body(strip_markers(article))
     seo_title = data.get("title") if isinstance(data.get("title"), str) and data["title"].strip() else title
     seo_title = _clip(seo_title or topic, SEO_TITLE_MAX)
     meta = data.get("meta_description")
@@ -198,6 +208,7 @@ def _yaml_list(values: list[str]) -> str:
 def render_markdown(state: ArticleState) -> str:
     """YAML front matter, the article under its title, and the given images spread through it."""
     seo = state["seo"]
+    sources = list(state.get("sources") or [])
     title, body = title_and_body(state.get("article", ""))
     urls = list(state.get("image_urls") or [])
     prompts = list(state.get("image_prompts") or [])
@@ -212,9 +223,11 @@ def render_markdown(state: ArticleState) -> str:
         f"images: {_yaml_list(urls)}",
         f"mode: {_yaml_str(state.get('mode', 'compare'))}",
         f"writers: {_yaml_list([d['writer'] for d in state.get('drafts', [])])}",
-        "sources: " + _yaml_list(list(dict.fromkeys(n["source_url"] for n in state.get("research", [])))),
+        "sources: " + _yaml_list(_source_urls(state)),
+        f"sourced: {'true' if sources else 'false'}",
         "---",
     ]
+    body = footnoted(body, {int(s["n"]) for s in sources})
     paras = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
     blocks: list[str] = [f"# {title or seo['title']}"]
     if urls:
@@ -236,6 +249,11 @@ def render_markdown(state: ArticleState) -> str:
     for i, url in enumerate(urls):
         if i not in placed:
             blocks.append(f"![{seo['title']}]({url})")
+    language = state.get("language", "en")
+    if sources:
+        blocks.append(sources_section(sources, language))
+    elif "research_report" in state:
+        blocks.append(unsourced_note(language, state["research_report"].get("reason")))
     return "\n".join(front) + "\n\n" + "\n\n".join(blocks) + "\n"
 
 
@@ -243,6 +261,12 @@ def made_offline(state: Mapping[str, Any]) -> bool:
     """Whether any text of the article came from an offline provider (placeholder text, in development without
     a provider key): such an article is marked and never published for real."""
     return any(u.get("offline", False) for u in state.get("usage", []))
+
+
+def _source_urls(state: ArticleState) -> list[str]:
+    if state.get("sources"):
+        return [s["url"] for s in state["sources"]]
+    return list(dict.fromkeys(n["source_url"] for n in state.get("research", [])))
 
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -254,6 +278,31 @@ class StyleSource(Protocol):
     ) -> list[str]: ...
 
 
+class ResearchSource(Protocol):
+    """Search, fetch and extract for one article (``icop.research.service.Researcher``)."""
+
+    @property
+    def failure_policy(self) -> FailurePolicy: ...
+
+    async def research(self, req: ResearchRequest) -> ResearchResult: ...
+
+
+class NoResearch:
+    """A graph built without a researcher: every article is unsourced, and says so."""
+
+    failure_policy: FailurePolicy = "continue"
+
+    async def research(self, req: ResearchRequest) -> ResearchResult:
+        report = ResearchReport(
+            status="unsourced",
+            provider=None,
+            reason="this graph was built without a researcher (no search provider)",
+            searches=[],
+            pages=[],
+        )
+        return ResearchResult([], report)
+
+
 class StateNode(Protocol):
     """A node as LangGraph's ``add_node`` types it: one parameter, named ``state``."""
 
@@ -262,11 +311,11 @@ class StateNode(Protocol):
 
 @dataclass
 class ArticleNodes:
-    """The nodes' dependencies: the agents, the search tool, where usage is recorded and where the
+    """The nodes' dependencies: the agents, the researcher, where usage is recorded and where the
     brand voice comes from."""
 
     agents: Agents
-    search: SearchTool
+    researcher: ResearchSource
     usage_sink: UsageSink | None = None
     voice: StyleSource | None = None
 
@@ -316,15 +365,28 @@ class ArticleNodes:
         return {"style_samples": samples}
 
     async def research(self, state: ArticleState) -> dict[str, Any]:
-        query = f"{state['topic']} {state.get('notes', '')}".strip()
-        hits = await self.search.search(query, k=4)
-        notes = [
-            ResearchNote(claim=c, source_url=h.url, source_title=h.title) for h in hits for c in claims(h)
-        ]
-        reply, usage = await self._ask(
-            state, "researcher", research_prompt(state["topic"], state["language"], notes)
+        """Search, fetch, extract: the numbered sources. Its own node, so that what it paid for (search
+        calls, fetches) is checkpointed before any model is asked about it."""
+        choice = provider_choice(state.get("search_provider"))
+        result = await self.researcher.research(
+            ResearchRequest(state["topic"], state["language"], state.get("tenant_id"), choice)
         )
-        return {"research": notes, "research_summary": reply.text, "usage": [usage]}
+        policy = failure_policy(state.get("on_research_failure")) or self.researcher.failure_policy
+        if not result.sourced and policy == "fail":
+            raise ResearchFailed(result.report["reason"] or "no source")
+        notes = [
+            ResearchNote(claim=p, source_url=src["url"], source_title=src["title"], source=src["n"])
+            for src in result.sources
+            for p in src["passages"]
+        ]
+        return {"sources": result.sources, "research_report": result.report, "research": notes}
+
+    async def brief(self, state: ArticleState) -> dict[str, Any]:
+        """The Researcher agent's brief to the writers, from the sources."""
+        reply, usage = await self._ask(
+            state, "researcher", research_prompt(state["topic"], state["language"], state.get("sources", []))
+        )
+        return {"research_summary": reply.text, "usage": [usage]}
 
     def writer(self, name: str, call: WriterCall) -> StateNode:
         """The node for one writer: a failure after its retries is recorded, not raised."""
@@ -335,7 +397,7 @@ class ArticleNodes:
                 language=state["language"],
                 notes=state.get("notes", ""),
                 research_summary=state.get("research_summary", ""),
-                sources=[{k: str(v) for k, v in n.items()} for n in state.get("research", [])],
+                sources=[dict(src) for src in state.get("sources", [])],
                 style_samples=list(state.get("style_samples") or []),
                 tenant_id=state.get("tenant_id"),
                 article_id=state.get("article_id"),

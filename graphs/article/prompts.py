@@ -77,13 +77,42 @@ ROLES: dict[str, Role] = {
 }
 
 
-def research_prompt(topic: str, language: str, notes: Sequence[Mapping[str, Any]]) -> str:
-    listing = (
-        "\n".join(f"- {n['claim']} [source: {n['source_url']}]" for n in notes) or "- (no sources found)"
-    )
+CITE_RULE = (
+    "Ground every factual claim in the numbered sources and mark it with the source's number in square "
+    "brackets right after the claim, like [n] (several: one bracket each). Use only those numbers; add no "
+    "reference list and "
+    "no URLs (the sources section is added for you)."
+)
+NO_SOURCES_RULE = (
+    "No sources are available for this article: write from general knowledge, avoid precise figures, "
+    "dates and quotations, and add no citation markers."
+)
+KEEP_CITATIONS = (
+    "Keep every citation marker (a source number in square brackets) where it is; add no new numbers."
+)
+
+
+def source_listing(sources: Sequence[Mapping[str, Any]]) -> str:
+    """The numbered sources as writers see them: number, title, site, date, URL, then the passages."""
+    lines = []
+    for src in sources:
+        meta = ", ".join(str(x) for x in (src.get("site"), src.get("published")) if x)
+        lines.append(f"[{src['n']}] {src['title']} ({meta}) {src['url']}")
+        passages = src.get("passages") or []
+        lines.extend(f"    {p}" for p in (passages if isinstance(passages, list) else [passages]))
+    return "\n".join(lines)
+
+
+def research_prompt(topic: str, language: str, sources: Sequence[Mapping[str, Any]]) -> str:
+    if not sources:
+        return (
+            f"Topic: {topic}\nWrite a research brief in {language_name(language)} for three writers about "
+            f"{topic}. {NO_SOURCES_RULE}"
+        )
     return (
         f"Topic: {topic}\nWrite a research brief in {language_name(language)} for three writers about "
-        f"{topic}. Keep each claim's source URL next to it.\nFindings:\n{listing}"
+        f"{topic} from these numbered sources. Keep each fact's source number next to it, as [n].\n"
+        f"Sources:\n{source_listing(sources)}"
     )
 
 
@@ -101,7 +130,7 @@ def editor_score_prompt(topic: str, language: str, drafts: dict[str, str]) -> st
 def editor_edit_prompt(topic: str, language: str, draft: str) -> str:
     return (
         f"Topic: {topic}\nEdit this draft for publication in {language_name(language)}: fix errors, tighten "
-        f"sentences, keep the structure and the sources. Return the whole article.\n\n{draft}"
+        f"sentences, keep the structure. {KEEP_CITATIONS} Return the whole article.\n\n{draft}"
     )
 
 
@@ -109,7 +138,8 @@ def merger_prompt(topic: str, language: str, drafts: dict[str, str]) -> str:
     body = "\n\n".join(f"### Draft {w}\n{t}" for w, t in drafts.items())
     return (
         f"Topic: {topic}\nWrite one article in {language_name(language)} about {topic} from the best parts "
-        f"of these drafts, without repeating a point. Return the whole article.\n\n{body}"
+        f"of these drafts, without repeating a point. The drafts cite the same numbered sources: "
+        f"{KEEP_CITATIONS} Return the whole article.\n\n{body}"
     )
 
 

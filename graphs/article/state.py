@@ -9,15 +9,18 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Literal, NotRequired, TypedDict
 
+from icop.research.types import ResearchReport, Source
+
 Mode = Literal["compare", "merge"]
 
 
 class ResearchNote(TypedDict):
-    """One claim the Researcher passes on, with the source it came from."""
+    """One passage the Researcher passes on, with the source it came from."""
 
     claim: str
     source_url: str
     source_title: str
+    source: NotRequired[int]  # the source's number: writers cite it as [n]
 
 
 class Draft(TypedDict):
@@ -77,10 +80,19 @@ class ArticleState(TypedDict, total=False):
     """Who pays: usage is recorded for this tenant (None: not recorded in the database)."""
     article_id: str | None
     """The generated_articles row this run fills, if any (usage rows point at it)."""
+    search_provider: str
+    """The pipeline's search provider: "auto", "tavily" or "naver" (absent: the platform's setting)."""
+    on_research_failure: str
+    """When research finds no source: "continue" unsourced or "fail" the article (absent: the platform's)."""
     style_samples: list[str]
     """The tenant's brand-voice samples closest to the topic (looked up once, before the writers)."""
+    sources: list[Source]
+    """The pages fetched and extracted during the run, numbered [1]..[n]: what the article may cite."""
+    research_report: ResearchReport
+    """The searches made and pages fetched, and whether the article is sourced (with the reason if not).
+    Checkpointed with the rest: a resumed graph does not search or fetch again."""
     research: list[ResearchNote]
-    """The Researcher's notes, each with its source URL."""
+    """The Researcher's notes: the sources' passages, each with its source's URL and number."""
     research_summary: str
     """The Researcher agent's brief to the writers, built from the notes."""
     drafts: Annotated[list[Draft], operator.add]

@@ -18,7 +18,7 @@ from icop.connectors.llm import LLM, ChatRequest, make_llm
 from icop.connectors.usage import Metering
 from icop.settings import Settings
 
-from .prompts import language_name
+from .prompts import CITE_RULE, NO_SOURCES_RULE, language_name, source_listing
 
 WRITER_MARK = "You are WriterAgent_"  # how a writer's request is recognised in logs (tests, audits)
 STYLE_MARK = "Brand voice samples"  # heads the style section (absent when the tenant has no samples)
@@ -32,7 +32,8 @@ class WriteRequest:
     language: str
     notes: str = ""
     research_summary: str = ""
-    sources: list[dict[str, str]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    """The numbered sources (``icop.research.types.Source``) the article may cite as [n]."""
     style_samples: list[str] = field(default_factory=list)
     tenant_id: str | None = None
     article_id: str | None = None
@@ -66,20 +67,19 @@ class WriterError(Exception):
 
 def writer_messages(name: str, req: WriteRequest) -> list[dict[str, Any]]:
     lang = language_name(req.language)
-    sources = "\n".join(f"- {s.get('claim', '')} ({s.get('source_url', '')})" for s in req.sources)
     samples = "\n".join(f"<sample>\n{s.strip()}\n</sample>" for s in req.style_samples if s.strip())
     system = (
         f"{WRITER_MARK}{name.upper()}, a professional feature writer. "
         f"Write the whole article in {lang}. Use a title line, an introduction, three or four sections "
-        "and a conclusion. Cite sources by URL where you use them."
+        f"and a conclusion. {CITE_RULE if req.sources else NO_SOURCES_RULE}"
     )
     user = f"Topic: {req.topic}\nWrite an article in {lang} about {req.topic}."
     if req.notes:
         user += f"\nEditorial notes: {req.notes}"
     if req.research_summary:
         user += f"\nResearch brief:\n{req.research_summary}"
-    if sources:
-        user += f"\nSources:\n{sources}"
+    if req.sources:
+        user += f"\nSources (cite by number):\n{source_listing(req.sources)}"
     if samples:
         user += (
             f"\n{STYLE_MARK} (style guidance only): match their tone, style, sentence rhythm and "

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 ErrorKind = Literal[
     "rate_limited",  # 429: retry after the server's Retry-After
+    "quota_exhausted",  # the account's daily/monthly quota or credits are used up: no retry helps now
     "server_error",  # 5xx
     "unavailable",  # 503 / overloaded
     "timeout",  # the client gave up waiting (the server may still have acted)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -115,4 +116,24 @@ async def vet(url: str, settings: Settings) -> Target:
                 f"the host {host!r} resolves to a non-public address ({', '.join(bad)}); "
                 "webhooks may only reach public addresses"
             )
+    return Target(scheme, host, port, path, str(addresses[0]))
+
+
+async def vet_public(url: str, allowed: Collection[str] = ()) -> Target:
+    """A server-side fetch of someone else's page (the Researcher's): https, and every address of the host
+    public — the rule of webhook targets outside development. ``allowed`` holds ``host:port`` pairs the
+    caller lets through although they are not (development's emulators); it is empty in production."""
+    scheme, host, port, path = parse(url, enforce=False)
+    exempt = f"{host}:{port}" in allowed
+    if scheme != "https" and not exempt:
+        raise UnsafeWebhookURL("only https:// pages are fetched")
+    addresses = await resolve(host, port)
+    if not addresses:
+        raise UnsafeWebhookURL(f"the host {host!r} does not resolve")
+    bad = [str(ip) for ip in addresses if not is_public(ip)]
+    if bad and not exempt:
+        raise UnsafeWebhookURL(
+            f"the host {host!r} resolves to a non-public address ({', '.join(bad)}); only public "
+            "addresses are fetched"
+        )
     return Target(scheme, host, port, path, str(addresses[0]))

@@ -34,22 +34,23 @@ async def strict_client(
         yield c
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://169.254.169.254/latest/meta-data/",  # cloud metadata (and plain http)
-        "https://169.254.169.254/latest/meta-data/",
-        "https://10.0.0.1/hook",  # private
-        "https://localhost/hook",  # a name that resolves to 127.0.0.1
-        "https://127.0.0.1:8443/hook",
-        "https://[::1]/hook",
-        "https://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
-        "https://100.64.0.1/hook",  # shared address space
-        "https://[fd00:ec2::254]/hook",  # AWS IMDS over IPv6
-        "https://user:pw@93.184.215.14/hook",  # credentials in the URL
-        "http://93.184.215.14/hook",  # public, but not https
-    ],
-)
+# Refused as webhook targets outside development, and by the Researcher's page fetcher in production.
+UNSAFE_TARGETS = [
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata (and plain http)
+    "https://169.254.169.254/latest/meta-data/",
+    "https://10.0.0.1/hook",  # private
+    "https://localhost/hook",  # a name that resolves to 127.0.0.1
+    "https://127.0.0.1:8443/hook",
+    "https://[::1]/hook",
+    "https://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
+    "https://100.64.0.1/hook",  # shared address space
+    "https://[fd00:ec2::254]/hook",  # AWS IMDS over IPv6
+    "https://user:pw@93.184.215.14/hook",  # credentials in the URL
+    "http://93.184.215.14/hook",  # public, but not https
+]
+
+
+@pytest.mark.parametrize("url", UNSAFE_TARGETS)
 async def test_registration_refuses_unsafe_targets(strict_client: httpx.AsyncClient, url: str) -> None:
     t = await sign_up(strict_client)
     r = await strict_client.post("/v1/webhooks", json={"url": url}, headers=t.h)

@@ -16,6 +16,7 @@ from graphs.article.nodes import AllWritersFailed, made_offline
 from graphs.article.prompts import EDITOR_CRITERIA, IMAGE_PROMPTS, SEO_META_MAX
 from icop.connectors.usage import UsageRecorder
 from icop.db import tenant_tx
+from icop.research.service import Researcher
 from icop.settings import Settings
 
 from .conftest import agent_requests, emulator_settings, new_tenant_with_article, writer_requests
@@ -32,11 +33,13 @@ def agents(emu_settings: Settings) -> Any:
 
 
 def graph(settings: Settings, agents: Any, **kw: Any) -> Any:
+    kw.setdefault("researcher", Researcher(settings))
     return make_graph(local_writers(settings), agents, **kw)
 
 
 def assert_common_products(out: dict[str, Any], writers: set[str]) -> None:
-    assert out["research"] and all(n["source_url"].startswith("https://") for n in out["research"])
+    urls = {s["url"] for s in out["sources"]}
+    assert out["research"] and all(n["source_url"] in urls for n in out["research"])
     assert out["research_summary"]
     assert {d["writer"] for d in out["drafts"]} == writers and all(d["text"] for d in out["drafts"])
     assert out["article"]
@@ -50,7 +53,7 @@ def assert_common_products(out: dict[str, Any], writers: set[str]) -> None:
     for url in IMAGES:
         assert f"]({url})" in md
     for n in out["research"]:
-        assert n["source_url"] in md  # sources carried to the front matter
+        assert n["source_url"] in md  # sources carried to the front matter and the sources section
 
 
 async def test_writers_run_in_parallel(emu_settings: Settings, agents: Any, admin: EmulatorAdmin) -> None:
@@ -169,7 +172,8 @@ async def test_korean_topic_gives_korean_article_and_english_prompts(
     assert all(korean_share(d["text"]) > 0.8 for d in out["drafts"])
     assert HANGUL.search(out["seo"]["meta_description"])
     assert all(p and not HANGUL.search(p) and re.search(r"[A-Za-z]{3,}", p) for p in out["image_prompts"])
-    assert all(r["source_url"].startswith("https://corpus.icop.example/ko/") for r in out["research"])
+    assert out["research_report"]["provider"] == "naver"  # Korean articles search Naver
+    assert all(HANGUL.search(s["title"]) for s in out["sources"])
     assert len(agent_requests(admin, "VisualDirectorAgent")) == 2  # prompts, then their translation
     assert 'lang: "ko"' in out["markdown"]
 

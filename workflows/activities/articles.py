@@ -56,10 +56,17 @@ class LangGraphArticleGraph:
 
     CACHED_GRAPHS = 64
 
-    def __init__(self, pool: asyncpg.Pool, writers: dict[str, Any], agents: Any, voice: Any = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        writers: dict[str, Any],
+        agents: Any,
+        voice: Any = None,
+        researcher: Any = None,
+    ) -> None:
         from icop.brandvoice import BrandVoice
 
-        self.pool, self.writers, self.agents = pool, writers, agents
+        self.pool, self.writers, self.agents, self.researcher = pool, writers, agents, researcher
         self.voice = voice if voice is not None else BrandVoice(pool)
         self._graphs: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
 
@@ -80,6 +87,7 @@ class LangGraphArticleGraph:
                 usage_sink=UsageRecorder(self.pool),
                 checkpointer=PgCheckpointSaver(self.pool, tenant_id),
                 voice=self.voice,
+                researcher=self.researcher,
             )
         self._graphs[key] = graph
         while len(self._graphs) > self.CACHED_GRAPHS:
@@ -106,6 +114,8 @@ class LangGraphArticleGraph:
                     notes=notes.strip(),
                     tenant_id=inp.tenant_id,
                     article_id=inp.article_id,
+                    search_provider=inp.search_provider,
+                    on_research_failure=inp.on_research_failure,
                 ),
                 config,
             )
@@ -152,6 +162,8 @@ class ArticleActivities:
             except Exception as e:
                 if type(e).__name__ == "AllWritersFailed":  # every writer failed after its own retries
                     raise ApplicationError(str(e), type="AllWritersFailed") from e
+                if type(e).__name__ == "ResearchFailed":  # no source, and the pipeline fails such articles
+                    raise ApplicationError(str(e), type="ResearchFailed", non_retryable=True) from e
                 raise
             seo = dict(state.get("seo") or {})
             title = str(seo.get("title") or inp.topic)

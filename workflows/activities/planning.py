@@ -19,6 +19,7 @@ from icop.planning import repository as planning_repo
 from icop.planning.plan import PlanRow, safe_cell, status_updates
 from icop.planning.service import SubtopicPlanner
 from icop.planning.sheet_io import PlanSheet
+from icop.research.types import failure_policy, provider_choice
 
 from .. import repository
 from ..types import (
@@ -172,4 +173,6 @@ def _config(p: asyncpg.Record, default_language: str) -> PipelineConfig:
         subtopics_per_topic=int(p["subtopics_per_topic"]),
         default_language=str(extra.get("default_language") or default_language),
         images_per_article=int(extra.get("images_per_article", 1)),
+        search_provider=str(provider_choice(extra.get("search_provider")) or ""),
+        on_research_failure=str(failure_policy(extra.get("on_research_failure")) or ""),
     )

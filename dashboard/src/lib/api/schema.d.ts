@@ -927,6 +927,13 @@ export interface components {
             /** Drafts */
             drafts: components["schemas"]["DraftOut"][];
             editor: components["schemas"]["EditorOut"] | null;
+            /**
+             * Sources
+             * @description What the article cites, by number.
+             */
+            sources: components["schemas"]["SourceOut"][];
+            /** @description The research step's outcome (null until the graph has run). */
+            research: components["schemas"]["ResearchOut"] | null;
         };
         /**
          * ArticleStatus
@@ -1001,7 +1008,7 @@ export interface components {
              * Platform
              * @enum {string}
              */
-            platform: "google" | "facebook" | "instagram" | "threads" | "x";
+            platform: "google" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver";
             /** Account Id */
             account_id: string;
             /**
@@ -1039,7 +1046,7 @@ export interface components {
              * Platform
              * @enum {string}
              */
-            platform: "google" | "facebook" | "instagram" | "threads" | "x";
+            platform: "google" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver";
             /** Account Id */
             account_id: string;
             /** Account Name */
@@ -1452,7 +1459,10 @@ export interface components {
              * @default 5
              */
             subtopics_per_topic?: number;
-            /** Settings */
+            /**
+             * Settings
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             */
             settings?: {
                 [key: string]: unknown;
             };
@@ -1519,7 +1529,10 @@ export interface components {
              * @default 5
              */
             subtopics_per_topic?: number;
-            /** Settings */
+            /**
+             * Settings
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             */
             settings?: {
                 [key: string]: unknown;
             };
@@ -1579,7 +1592,10 @@ export interface components {
             dry_run?: boolean | null;
             /** Subtopics Per Topic */
             subtopics_per_topic?: number | null;
-            /** Settings */
+            /**
+             * Settings
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             */
             settings?: {
                 [key: string]: unknown;
             } | null;
@@ -1742,6 +1758,37 @@ export interface components {
             reason: string;
         };
         /**
+         * ResearchOut
+         * @description Whether the article is grounded in sources, and why not when it is not.
+         */
+        ResearchOut: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "sourced" | "unsourced";
+            /**
+             * Provider
+             * @description The search provider used (or tried first).
+             */
+            provider: string | null;
+            /**
+             * Reason
+             * @description unsourced: what failed, e.g. a used-up search quota.
+             */
+            reason: string | null;
+            /**
+             * Searches
+             * @description Search requests made.
+             */
+            searches: number;
+            /**
+             * Pages Fetched
+             * @description Pages fetched, from the cache included.
+             */
+            pages_fetched: number;
+        };
+        /**
          * RowStatus
          * @description A plan row within one run (``run_rows``).
          * @enum {string}
@@ -1901,6 +1948,38 @@ export interface components {
              * @default
              */
             display_name?: string;
+        };
+        /**
+         * SourceOut
+         * @description A page the article cites as [n]: found by the search provider, fetched and extracted in the run.
+         */
+        SourceOut: {
+            /**
+             * N
+             * @description The number the article cites it by.
+             */
+            n: number;
+            /** Url */
+            url: string;
+            /** Title */
+            title: string;
+            /** Site */
+            site: string;
+            /**
+             * Published
+             * @description ISO date from the page's metadata (or the search result).
+             */
+            published: string | null;
+            /**
+             * Passages
+             * @description The extracted passages the writers were given.
+             */
+            passages: string[];
+            /**
+             * Provider
+             * @description The search provider that found it: tavily or naver.
+             */
+            provider: string;
         };
         /** Target */
         Target: {
@@ -3114,7 +3193,7 @@ export interface operations {
     list_credentials_v1_credentials_get: {
         parameters: {
             query?: {
-                platform?: ("google" | "facebook" | "instagram" | "threads" | "x") | null;
+                platform?: ("google" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver") | null;
             };
             header?: never;
             path?: never;

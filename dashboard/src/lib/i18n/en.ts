@@ -116,6 +116,8 @@ export const en = {
     threads: "Threads",
     x: "X",
     google: "Google",
+    tavily: "Tavily (search key)",
+    naver: "Naver (search key)",
   },
   overview: {
     title: "Overview",
@@ -294,6 +296,12 @@ export const en = {
     error: "Error",
     run: "Run",
     openMarkdown: "Markdown file",
+    sources: "Sources",
+    sourcesHint: "Pages found by {provider}, fetched and read during the run; the article cites them by number.",
+    unsourced: "Written without sources",
+    unsourcedHint: "Research found no usable source, so the article was written from general knowledge. Check its facts before publishing.",
+    noResearch: "No research recorded yet.",
+    passages: "Passages given to the writers",
   },
   posts: {
     title: "Posts",

@@ -117,6 +117,8 @@ export const ko: Dict = {
     threads: "Threads",
     x: "X",
     google: "Google",
+    tavily: "Tavily (search key)",
+    naver: "네이버 (검색 키)",
   },
   overview: {
     title: "개요",
@@ -295,6 +297,12 @@ export const ko: Dict = {
     error: "오류",
     run: "실행",
     openMarkdown: "Markdown 파일",
+    sources: "출처",
+    sourcesHint: "{provider}에서 찾아 작성 중에 가져와 읽은 페이지입니다. 글은 번호로 인용합니다.",
+    unsourced: "출처 없이 작성됨",
+    unsourcedHint: "리서치에서 쓸 만한 출처를 찾지 못해 일반 지식으로 작성했습니다. 게시 전에 사실관계를 확인하세요.",
+    noResearch: "아직 기록된 리서치가 없습니다.",
+    passages: "작성자에게 전달된 구절",
   },
   posts: {
     title: "게시물",

@@ -6,6 +6,7 @@ import { AutoRefresh } from "@/components/AutoRefresh";
 import { Drafts } from "@/components/article/Drafts";
 import { Markdown } from "@/components/article/Markdown";
 import { Previews } from "@/components/article/Previews";
+import { Sources } from "@/components/article/Sources";
 import { PageHeader } from "@/components/PageHeader";
 import { PostsTable } from "@/components/PostsTable";
 import { StatusBadge } from "@/components/StatusBadge";
@@ -126,6 +127,10 @@ export default async function ArticlePage({
                 </div>
               ))}
             </dl>
+          </section>
+          <section aria-labelledby="sources-h" className={panel}>
+            <h2 id="sources-h">{a.sources}</h2>
+            <Sources sources={article.sources ?? []} research={article.research} t={t} />
           </section>
           {article.editor?.rationale ? (
             <section aria-labelledby="rationale-h" className={panel}>
