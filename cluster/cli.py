@@ -39,9 +39,11 @@ app.add_typer(worker_app, name="worker")
 from .cli_serve import serve_app  # noqa: E402 - after apply_offline_env
 
 app.add_typer(serve_app, name="serve")
+from .cli_embeddings import embeddings_app  # noqa: E402 - after apply_offline_env
 from .cli_events import events_app  # noqa: E402 - after apply_offline_env
 
 app.add_typer(events_app, name="events")
+app.add_typer(embeddings_app, name="embeddings")
 from .cli_backfill import BACKFILL_HELP, backfill, schedules_app  # noqa: E402 - after apply_offline_env
 
 app.command("backfill", help=BACKFILL_HELP)(backfill)

@@ -45,7 +45,11 @@ def jpeg_app(args: JpegAppArgs) -> Application:
 class TopicsAppArgs(BaseModel):
     """The TopicClusterer application (``deployments.topics``)."""
 
-    model_path: str | None = Field(default=None, description="Blank: ICOP_EMBEDDING_MODEL_PATH or MiniLM.")
+    model_path: str | None = Field(
+        default=None,
+        description="A sentence-transformers folder in place of MiniLM; blank: ICOP_EMBEDDING_MODEL_PATH "
+        "or the shipped all-MiniLM-L6-v2 (ICOP_EMBEDDING_MODEL chooses the models).",
+    )
 
 
 def topics_app(args: TopicsAppArgs) -> Application:

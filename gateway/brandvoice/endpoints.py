@@ -22,12 +22,13 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def warm_embedder(app: FastAPI) -> AsyncIterator[None]:
-    """Load the embedding model in the background at start, so the first POST does not wait for it."""
-    embedder = service.brand_voice(app.state.services).embedder
+    """Load the embedding models in the background at start, so the first POST does not wait for them."""
+    choice = service.brand_voice(app.state.services).choice
 
     async def warm() -> None:
         try:
-            await asyncio.to_thread(embedder.embed, ["warm up"])
+            for model in choice.models():
+                await asyncio.to_thread(choice.embedder(model).encode, ["warm up"])
         except Exception as exc:  # noqa: BLE001 - the first POST will load it (and report) instead
             log.warning("brand-voice model warm-up failed: %s", exc)
 

@@ -8,8 +8,9 @@ from uuid import UUID
 
 import asyncpg
 
-from icop.brandvoice import BrandVoice, shared_embedder
+from icop.brandvoice import BrandVoice
 from icop.brandvoice.repository import BrandVoiceRepository
+from icop.embeddings import EmbeddingChoice
 from icop.errors import NotFound
 
 from ..context import Services, Tx
@@ -20,8 +21,8 @@ repo = BrandVoiceRepository()
 
 
 def brand_voice(services: Services) -> BrandVoice:
-    """The core over the process's one embedder (the request's transaction is passed per call)."""
-    return BrandVoice(None, shared_embedder(services.settings.embedding_model_path or None))
+    """The core over the process's embedders (the request's transaction is passed per call)."""
+    return BrandVoice(None, EmbeddingChoice.from_settings(services.settings))
 
 
 def to_out(row: asyncpg.Record) -> SampleOut:

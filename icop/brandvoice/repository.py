@@ -36,16 +36,19 @@ class BrandVoiceRepository:
         language: str,
         texts: list[str],
         embeddings: np.ndarray,
+        model_id: str,
     ) -> list[asyncpg.Record]:
         return [
             await conn.fetchrow(
-                f"""INSERT INTO brand_voice_samples (tenant_id, pipeline_id, language, text, embedding)
-                    VALUES ($1, $2, $3, $4, $5) RETURNING {COLS}""",
+                f"""INSERT INTO brand_voice_samples (tenant_id, pipeline_id, language, text, embedding,
+                                                     embedding_model)
+                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLS}""",
                 tenant_id,
                 pipeline_id,
                 language,
                 text,
                 vector,
+                model_id,
             )
             for text, vector in zip(texts, embeddings, strict=True)
         ]
@@ -85,12 +88,16 @@ class BrandVoiceRepository:
         )
         return status.endswith(" 1")
 
-    async def has_samples(self, conn: asyncpg.Connection, tenant_id: UUID, language: str) -> bool:
+    async def has_samples(
+        self, conn: asyncpg.Connection, tenant_id: UUID, language: str, model_id: str
+    ) -> bool:
         return bool(
             await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM brand_voice_samples WHERE tenant_id = $1 AND language = $2)",
+                """SELECT EXISTS (SELECT 1 FROM brand_voice_samples
+                                   WHERE tenant_id = $1 AND language = $2 AND embedding_model = $3)""",
                 tenant_id,
                 language,
+                model_id,
             )
         )
 
@@ -100,16 +107,18 @@ class BrandVoiceRepository:
         tenant_id: UUID,
         embedding: np.ndarray,
         language: str,
+        model_id: str,
         k: int,
         article_id: UUID | None = None,
     ) -> list[asyncpg.Record]:
-        """The ``k`` nearest samples by cosine distance. With ``article_id``: the tenant-wide samples and
-        those of the article's pipeline; without: the tenant-wide ones only."""
+        """The ``k`` nearest samples of embedding model ``model_id`` by cosine distance. With
+        ``article_id``: the tenant-wide samples and those of the article's pipeline; without: the
+        tenant-wide ones only."""
         # keep scanning the HNSW index past rows the filters drop, so k rows come back when k exist
         await conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
         rows: list[asyncpg.Record] = await conn.fetch(
             """SELECT id, text, embedding <=> $2 AS distance FROM brand_voice_samples
-               WHERE tenant_id = $1 AND language = $3
+               WHERE tenant_id = $1 AND language = $3 AND embedding_model = $6
                  AND (pipeline_id IS NULL OR pipeline_id =
                       (SELECT a.pipeline_id FROM generated_articles a WHERE a.tenant_id = $1 AND a.id = $5))
                ORDER BY embedding <=> $2 LIMIT $4""",
@@ -118,5 +127,6 @@ class BrandVoiceRepository:
             language,
             k,
             article_id,
+            model_id,
         )
         return rows

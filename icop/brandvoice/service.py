@@ -15,19 +15,15 @@ from uuid import UUID
 import asyncpg
 
 from icop.db import tenant_tx
+from icop.embeddings import EmbeddingChoice, aencode, calibration_for
 from icop.errors import Conflict, InvalidRequest, NotFound
 
-from .embedder import SentenceEmbedder, shared_embedder
 from .repository import BrandVoiceRepository
 
 MIN_CHARS, MAX_CHARS = 20, 4000  # per sample (the table's CHECK)
 MAX_SAMPLES = 200  # per tenant
 MAX_PER_REQUEST = 20
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-# Cosine distance above which a sample says nothing about the sub-topic. MiniLM, measured: "Cold brew
-# coffee at home" vs a barista sample 0.49; "How to read a balance sheet" vs an earnings sample 0.85;
-# unrelated pairs 0.94-1.05.
-MAX_DISTANCE = 0.9
 STYLE_CHARS = 2400  # all samples given to one writer together
 
 
@@ -69,18 +65,22 @@ def check_texts(texts: Sequence[str], language: str) -> list[str]:
 
 
 class BrandVoice:
-    """Stores a tenant's samples with their embeddings and finds the closest ones to a text."""
+    """Stores a tenant's samples with their embeddings and finds the closest ones to a text.
+
+    Samples and queries of a language are embedded by the model ``choice`` gives that language; a
+    sample's row records the model, and a query only meets samples of its own model. A sample further
+    than the model's calibrated distance (``brand_voice_max_distance``) says nothing about the topic."""
 
     def __init__(
         self,
         pool: asyncpg.Pool | None,
-        embedder: SentenceEmbedder | None = None,
+        choice: EmbeddingChoice | None = None,
         *,
-        max_distance: float = MAX_DISTANCE,
+        max_distance: float | None = None,
         style_chars: int = STYLE_CHARS,
     ) -> None:
         self.pool = pool
-        self.embedder = embedder or shared_embedder()
+        self.choice = choice or EmbeddingChoice()
         self.max_distance, self.style_chars = max_distance, style_chars
         self.repo = BrandVoiceRepository()
 
@@ -103,8 +103,11 @@ class BrandVoice:
             raise NotFound("no such pipeline")
         if await self.repo.count(conn, tenant_id) + len(clean) > MAX_SAMPLES:
             raise Conflict(f"a tenant keeps at most {MAX_SAMPLES} brand-voice samples; delete some first")
-        vectors = await self.embedder.aembed(clean)
-        return await self.repo.insert_many(conn, tenant_id, pipeline_id, language, clean, vectors)
+        embedder = self.choice.for_language(language)
+        vectors = await aencode(embedder, clean)
+        return await self.repo.insert_many(
+            conn, tenant_id, pipeline_id, language, clean, vectors, embedder.model_id
+        )
 
     async def closest_in(
         self,
@@ -115,14 +118,18 @@ class BrandVoice:
         k: int = 3,
         article_id: UUID | None = None,
     ) -> list[StyleSample]:
-        if not await self.repo.has_samples(conn, tenant_id, language):
+        embedder = self.choice.for_language(language)
+        if not await self.repo.has_samples(conn, tenant_id, language, embedder.model_id):
             return []  # most tenants: no embedding, no model load
-        [vector] = await self.embedder.aembed([query_text])
-        rows = await self.repo.closest(conn, tenant_id, vector, language, k, article_id)
+        [vector] = await aencode(embedder, [query_text])
+        rows = await self.repo.closest(conn, tenant_id, vector, language, embedder.model_id, k, article_id)
+        cutoff = self.max_distance
+        if cutoff is None:
+            cutoff = calibration_for(embedder.model_id).brand_voice_max_distance
         near = [
             StyleSample(r["id"], r["text"], float(r["distance"]))
             for r in rows
-            if float(r["distance"]) <= self.max_distance
+            if float(r["distance"]) <= cutoff
         ]
         return within_budget(near, self.style_chars)
 

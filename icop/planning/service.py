@@ -3,9 +3,12 @@ the tenant already covered, store the rest. Plain async code; Temporal activitie
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
@@ -13,14 +16,25 @@ import numpy as np
 
 from icop.connectors.llm import LLM, ChatRequest
 from icop.db import tenant_tx
+from icop.embeddings import EmbeddingChoice, EmbeddingModel, calibration_for
 from icop.events import hooks
 
 from . import repository
-from .clustering import SubtopicResult
+from .clustering import SubtopicResult, shared_clusterer
 from .plan import LANGUAGES, PlanRow
 
-# (main topic, language, candidates, want) -> sub-topics ordered by cluster size (the Serve deployment).
-ClusterCall = Callable[[str, str, list[str], int], Awaitable[list[SubtopicResult]]]
+log = logging.getLogger(__name__)
+
+
+class ClusterCall(Protocol):
+    """(main topic, language, candidates, want, embedding model) -> sub-topics ordered by cluster size:
+    the Serve deployment, or a clusterer in this process."""
+
+    async def __call__(
+        self, main_topic: str, language: str, candidates: list[str], want: int, model: EmbeddingModel
+    ) -> list[SubtopicResult]: ...
+
+
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,3}[.)])\s*")
 
 
@@ -62,6 +76,33 @@ class CandidateExpander:
         return parse_candidates(result.text)
 
 
+_LABEL_PROMPTS = {
+    "en": (
+        "These article ideas about '{topic}' form one sub-topic. Answer with its title only: at most 8 "
+        "words, one line, in English.",
+        "Title: {first}\nKeywords: {keywords}\nIdeas:\n{ideas}",
+    ),
+    "ko": (
+        "다음 기사 아이디어들은 '{topic}'에 관한 하나의 하위 주제입니다. 그 하위 주제의 제목만 한국어로 "
+        "답하세요: 한 줄, 여덟 단어 이내, 조사로 끝나지 않는 명사구.",
+        "대표 제목: {first}\n키워드: {keywords}\n아이디어:\n{ideas}",
+    ),
+}
+
+
+def label_prompt(main_topic: str, language: str, examples: list[str], keywords: list[str]) -> tuple[str, str]:
+    """(system, user) asking for a cluster's title, written in the row's language (a Korean row is asked
+    in Korean; a language without its own wording is asked in English for an answer in that language)."""
+    system, user = _LABEL_PROMPTS.get(language, _LABEL_PROMPTS["en"])
+    if language not in _LABEL_PROMPTS:
+        system = system.replace("in English.", f"in {LANGUAGES.get(language, 'English')}.")
+    ideas = "\n".join(f"- {e}" for e in examples)
+    return (
+        system.format(topic=main_topic),
+        user.format(first=examples[0] if examples else "", keywords=", ".join(keywords), ideas=ideas),
+    )
+
+
 class LlmLabeler:
     """The representation model: names a cluster from its most central candidates and keywords."""
 
@@ -69,13 +110,7 @@ class LlmLabeler:
         self.llm = llm
 
     async def label(self, main_topic: str, language: str, examples: list[str], keywords: list[str]) -> str:
-        system = (
-            f"These article ideas about '{main_topic}' form one sub-topic. Answer with its title only: "
-            f"at most 8 words, one line, in {LANGUAGES.get(language, 'English')}."
-        )
-        user = f"Title: {examples[0]}\nKeywords: {', '.join(keywords)}\nIdeas:\n" + "\n".join(
-            f"- {e}" for e in examples
-        )
+        system, user = label_prompt(main_topic, language, examples, keywords)
         result = await self.llm.complete(
             ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
                         max_tokens=30, operation="label_subtopic")
@@ -83,41 +118,104 @@ class LlmLabeler:
         return result.text
 
 
+class InProcessClusterCall:
+    """A ``ClusterCall`` in this process (the embedded default when Serve is not deployed; tests): the
+    process's clusterer for the model, labels from ``labeler``."""
+
+    def __init__(self, choice: EmbeddingChoice, labeler: LlmLabeler | None) -> None:
+        self.choice, self.labeler = choice, labeler
+
+    async def __call__(
+        self, main_topic: str, language: str, candidates: list[str], want: int, model: EmbeddingModel
+    ) -> list[SubtopicResult]:
+        core = shared_clusterer(self.choice.embedder(model))
+        proposal = await asyncio.to_thread(core.propose, candidates, want)
+        labels = await label_clusters(self.labeler, main_topic, language, proposal.label_inputs())
+        return await asyncio.to_thread(core.finalize, proposal, labels)
+
+
+def cross_language_twins(new: np.ndarray, stored: np.ndarray, floor: float) -> set[int]:
+    """Rows of ``new`` that have a twin among ``stored`` (sub-topics in other languages): new and stored
+    are paired one to one so that the pairs' cosines sum highest, and a pair counts from ``floor`` up.
+
+    Across languages e5-small puts one sub-topic's two versions only a little closer than two neighbouring
+    sub-topics of one field (Korean vs English coffee themes: twins 0.15–0.6, neighbours up to 0.33); a
+    threshold alone would take a neighbour for a twin, a one-to-one pairing gives each its best partner."""
+    if len(new) == 0 or len(stored) == 0:
+        return set()
+    from scipy.optimize import linear_sum_assignment
+
+    sims = new @ stored.T
+    rows, cols = linear_sum_assignment(-sims)
+    return {int(r) for r, c in zip(rows, cols, strict=True) if sims[r, c] >= floor}
+
+
 class SubtopicPlanner:
     """From one plan row to stored sub-topics, without duplicates of each other or of the tenant's past."""
 
     def __init__(self, pool: asyncpg.Pool, expander: CandidateExpander, cluster: ClusterCall,
-                 threshold: float = 0.85) -> None:  # fmt: skip
-        self.pool, self.expander, self.cluster, self.threshold = pool, expander, cluster, threshold
+                 choice: EmbeddingChoice | None = None) -> None:  # fmt: skip
+        self.pool, self.expander, self.cluster = pool, expander, cluster
+        self.choice = choice or EmbeddingChoice()
 
     async def plan_row(
         self, tenant_id: UUID, row: PlanRow, want: int, *, pipeline_id: UUID | None = None,
         run_id: UUID | None = None, candidates: Sequence[str] | None = None,
     ) -> list[StoredSubtopic]:  # fmt: skip
         cands = list(candidates) if candidates is not None else await self.expander.expand(row, tenant_id)
-        found = await self.cluster(row.topic, row.language, cands, want)
+        async with tenant_tx(self.pool, tenant_id) as conn:
+            cross = await repository.cross_language_dedup(conn, tenant_id, pipeline_id)
+        model = self.choice.model(row.language, cross_language=cross)
+        found = await self.cluster(row.topic, row.language, cands, want, model)
         async with tenant_tx(self.pool, tenant_id) as conn:
             # Serialise planners of one tenant so that two rows cannot both add the same new sub-topic.
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtext('subtopics:' || $1::text))", str(tenant_id)
             )
-            sims = await repository.max_similarity(conn, tenant_id, [np.asarray(s.embedding) for s in found])
-            fresh = [s for s, sim in zip(found, sims, strict=True) if sim <= self.threshold][:want]
+            fresh = (await _not_covered(conn, tenant_id, row.language, found, cross))[:want]
+            model_id = found[0].model_id if found else ""
             ids = await repository.insert_subtopics(
                 conn, tenant_id, pipeline_id=pipeline_id, run_id=run_id, row_number=row.row_number,
-                main_topic=row.topic, language=row.language,
-                items=[(s.label, s.keywords, s.embedding) for s in fresh],
+                main_topic=row.topic, language=row.language, model_id=model_id,
+                items=[(s.label, s.keywords, s.examples, s.embedding) for s in fresh],
             )  # fmt: skip
             await hooks.subtopics_ready(conn, tenant_id, run_id, row.row_number, ids)
         return [StoredSubtopic(i, s.label, s.keywords) for i, s in zip(ids, fresh, strict=True)]
 
 
+async def _not_covered(
+    conn: asyncpg.Connection, tenant_id: UUID, language: str, found: list[SubtopicResult], cross: bool
+) -> list[SubtopicResult]:
+    """The sub-topics the tenant has not covered yet: none of its stored sub-topics of the same model (and
+    language) is a near-duplicate; with ``cross``, none in another language is its twin either."""
+    if not found:
+        return []
+    model_id = found[0].model_id
+    calibration = calibration_for(model_id)
+    vectors = [np.asarray(s.embedding, dtype=np.float32) for s in found]
+    sims = await repository.max_similarity(conn, tenant_id, vectors, model_id, None if cross else language)
+    fresh = [i for i, sim in enumerate(sims) if sim <= calibration.near_duplicate]
+    if cross and fresh and calibration.cross_language_duplicate is not None:
+        stored: dict[UUID, np.ndarray] = {}
+        for i in fresh:
+            for sid, vec in await repository.nearest_in_other_languages(
+                conn, tenant_id, vectors[i], model_id, language, k=len(found)
+            ):
+                stored[sid] = vec
+        if stored:
+            twins = cross_language_twins(
+                np.stack([vectors[i] for i in fresh]), np.stack(list(stored.values())),
+                calibration.cross_language_duplicate,
+            )  # fmt: skip
+            fresh = [i for n, i in enumerate(fresh) if n not in twins]
+    elif cross and calibration.cross_language_duplicate is None:
+        log.warning("cross-language dedup asked, but %s does not compare languages; skipped", model_id)
+    return [found[i] for i in fresh]
+
+
 async def label_clusters(labeler: LlmLabeler | None, main_topic: str, language: str,
                          inputs: list[tuple[list[str], list[str]]]) -> list[str]:  # fmt: skip
-    """All cluster labels concurrently; a failed label becomes '' (the central candidate is used)."""
-    import asyncio
-    import logging
-
+    """All cluster labels concurrently; a failed label becomes '' (the keywords are used)."""
     if labeler is None:
         return ["" for _ in inputs]
     results = await asyncio.gather(
@@ -126,7 +224,7 @@ async def label_clusters(labeler: LlmLabeler | None, main_topic: str, language: 
     out = []
     for r in results:
         if isinstance(r, BaseException):
-            logging.getLogger(__name__).warning("labeling failed: %s", r)
+            log.warning("labeling failed: %s", r)
             out.append("")
         else:
             out.append(r)

@@ -22,7 +22,7 @@ HEADER = ["topic", "notes", "language", "status", "result"]
 
 
 async def test_sheet_is_planned_with_one_batch_update_per_batch(
-    settings: Settings, app_pool: asyncpg.Pool, clusterer: TopicClusterer
+    settings: Settings, app_pool: asyncpg.Pool, clusterer: TopicClusterer, e5_clusterer: TopicClusterer
 ) -> None:
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
     sid = f"plan-{uuid.uuid4().hex[:8]}"
@@ -44,12 +44,13 @@ async def test_sheet_is_planned_with_one_batch_update_per_batch(
     labeler = LlmLabeler(llm)
     docs, _ = candidates(10)
 
-    async def cluster(topic: str, lang: str, cands: list[str], want: int) -> list[SubtopicResult]:
-        p = clusterer.propose(cands + docs, want)  # the offline expansion is thin: add the themed set
+    async def cluster(topic: str, lang: str, cands: list[str], want: int, model: str) -> list[SubtopicResult]:
+        core = clusterer if model == "minilm" else e5_clusterer
+        p = core.propose(cands + docs, want)  # the offline expansion is thin: add the themed set
         from icop.planning.service import label_clusters
 
         labels = await label_clusters(labeler, topic, lang, p.label_inputs())
-        return clusterer.finalize(p, labels)
+        return core.finalize(p, labels)
 
     planner = SubtopicPlanner(app_pool, CandidateExpander(llm, count=30), cluster)
     report = await plan_sheet(

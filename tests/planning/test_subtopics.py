@@ -80,7 +80,8 @@ async def test_second_run_on_the_same_topic_adds_nothing_already_covered(
     async with tenant_tx(app_pool, tenant) as conn:
         await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'planner')", tenant)
 
-    async def cluster(topic: str, lang: str, cands: list[str], want: int) -> list[SubtopicResult]:
+    async def cluster(topic: str, lang: str, cands: list[str], want: int, model: str) -> list[SubtopicResult]:
+        assert model == "minilm"  # an English row, the default choice
         return clusterer.subtopics(topic, lang, cands, want)
 
     planner = SubtopicPlanner(app_pool, CandidateExpander(llm=None), cluster)  # type: ignore[arg-type]  # never asked: candidates are given

@@ -40,7 +40,8 @@ async def test_concurrent_requests_through_the_deployment(topics_handle: Deploym
     call = cluster_call(topics_handle)
     docs, themes = candidates(12)
     a, b = await asyncio.gather(
-        call("home coffee", "en", docs, len(THEMES)), call("home coffee", "en", docs[:40], 3)
+        call("home coffee", "en", docs, len(THEMES), "minilm"),
+        call("home coffee", "en", docs[:40], 3, "minilm"),
     )
     assert len(a) >= len(THEMES)
     top = a[: len(THEMES)]
