@@ -73,7 +73,7 @@ def reembed(
     except ValueError:
         raise typer.BadParameter("a tenant id is a UUID", param_hint="--tenant") from None
     settings = load_settings(state_dir)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
 
     async def main() -> None:
         pool = await create_pool(settings.pg_dsn("app"), 1, 4)

@@ -101,6 +101,20 @@ def korean_candidates(per_theme: int, seed: int = 7) -> tuple[list[str], list[st
     return _split(_framed(rng, ko["themes"], ko["frames"], per_theme), rng)
 
 
+def korean_wide_candidates(n: int, seed: int = 11) -> tuple[list[str], list[str]]:
+    """About ``n`` Korean candidates (frames × subjects × audiences, for sizes up to ≈ 3,400), shuffled;
+    and the theme of each."""
+    rng = random.Random(seed)
+    ko = _korean()["korean"]
+    per = n // len(ko["themes"])
+    out: list[tuple[str, str]] = []
+    for theme, subjects in ko["themes"].items():
+        combos = [(f, s, a) for f in ko["frames"] for s in subjects for a in ko["audiences"]]
+        rng.shuffle(combos)
+        out += [(f.format(s) + a, theme) for f, s, a in combos[:per]]
+    return _split(out, rng)
+
+
 def mixed_candidates(per_theme: int, seed: int = 7) -> tuple[list[str], list[str]]:
     """A plan answered in both languages: per theme, about ``korean_share`` of the candidates in Korean and
     the rest in English (the narrow themes); shuffled, with the theme of each."""

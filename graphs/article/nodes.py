@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from icop.connectors.errors import ProviderError
+from icop.connectors.placeholder import OFFLINE_MARK
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.keywords import keywords as extract_keywords
 from icop.research.service import ResearchRequest, ResearchResult
@@ -181,6 +182,15 @@ def parse_items(text: str, n: int) -> list[str]:
     if not items:
         items = [ln.strip(" -*") for ln in lines]
     return [i for i in items if i][:n]
+
+
+def translated_items(answer: str, originals: list[str]) -> list[str]:
+    """The translator's answer as one item per original, or the originals when the answer is no
+    translation: an offline provider's placeholder (it cannot translate) or a list of another length."""
+    if answer.lstrip().startswith(OFFLINE_MARK):
+        return originals
+    items = parse_items(answer, len(originals))
+    return items if len(items) == len(originals) else originals
 
 
 def english_only(prompt: str, index: int, topic_hint: str = "") -> str:
@@ -480,9 +490,11 @@ class ArticleNodes:
         prompts = parse_items(reply.text, IMAGE_PROMPTS)
         usage, original = [u1], list(prompts)
         if state["language"] != "en" or any(_NON_LATIN_RUN.search(p) for p in prompts):
-            translated, u2 = await self._ask(state, "translator", translate_prompt(prompts))
+            translated, u2 = await self._ask(
+                state, "translator", translate_prompt(prompts, state["language"])
+            )
             usage.append(u2)
-            prompts = parse_items(translated.text, IMAGE_PROMPTS) or prompts
+            prompts = translated_items(translated.text, prompts)
         hint = " ".join(k for k in state.get("seo", {}).get("keywords", []) if k.isascii())[:60]
         english = [english_only(p, i, hint) for i, p in enumerate(prompts)]
         return {"image_prompts": english, "image_prompts_original": original, "usage": usage}

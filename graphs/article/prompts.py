@@ -158,9 +158,15 @@ def visual_prompt(topic: str, language: str, article: str) -> str:
     )
 
 
-def translate_prompt(prompts: list[str]) -> str:
+def translate_prompt(prompts: list[str], language: str) -> str:
+    """The translator's brief: the image prompts, numbered, from the article's language into English."""
     listing = "\n".join(f"{i + 1}. {p}" for i, p in enumerate(prompts))
-    return f"Translate these {len(prompts)} items into English, one per line, numbered.\n\n{listing}"
+    source = language_name(language) if language != "en" else "the language they are written in"
+    return (
+        f"Translate these {len(prompts)} image prompts from {source} into English. Keep each one a concrete, "
+        "photographable scene; translate names of dishes, places and tools rather than dropping them. "
+        f"Answer with exactly {len(prompts)} numbered lines in English and nothing else.\n\n{listing}"
+    )
 
 
 def parse_json_object(text: str) -> dict[str, Any] | None:

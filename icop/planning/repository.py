@@ -46,17 +46,18 @@ async def nearest_in_other_languages(
             ORDER BY s.embedding <=> $2 LIMIT $5""",
         tenant_id, np.asarray(vector, dtype=np.float32), model_id, language, k,
     )  # fmt: skip
-    return [(r["id"], np.asarray(r["embedding"], dtype=np.float32)) for r in rows]
+    return [(r["id"], np.asarray(r["embedding"].to_numpy(), dtype=np.float32)) for r in rows]
 
 
 async def cross_language_dedup(conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID | None) -> bool:
-    """The ``cross_language_dedup`` setting: the pipeline's, else the tenant's, else off."""
+    """The ``cross_language_dedup`` setting (JSON ``true`` turns it on): the pipeline's, else the
+    tenant's, else off."""
     value = await conn.fetchval(
         """SELECT coalesce(
-                  (SELECT (p.settings->>'cross_language_dedup')::boolean FROM content_pipelines p
+                  (SELECT p.settings->'cross_language_dedup' FROM content_pipelines p
                     WHERE p.tenant_id = $1 AND p.id = $2),
-                  (SELECT (t.settings->>'cross_language_dedup')::boolean FROM tenants t WHERE t.id = $1),
-                  false)""",
+                  (SELECT t.settings->'cross_language_dedup' FROM tenants t WHERE t.id = $1)
+                ) = 'true'::jsonb""",
         tenant_id, pipeline_id,
     )  # fmt: skip
     return bool(value)

@@ -10,6 +10,7 @@ from graphs.article.nodes import (
     render_markdown,
     rubric_scores,
     slugify,
+    translated_items,
 )
 from graphs.article.prompts import EDITOR_CRITERIA, SEO_META_MAX, parse_json_object
 from graphs.article.state import ArticleState, ResearchNote
@@ -98,3 +99,18 @@ def test_markdown_front_matter_and_every_image() -> None:
     for url in state["image_urls"]:
         assert body.count(f"]({url})") == 1
     assert "![one (x)](https://i/1.jpg)" in body
+
+
+def test_a_translation_is_used_only_when_it_is_one() -> None:
+    originals = ["서울 골목의 작은 카페", "라떼를 만드는 바리스타"]
+    answer = "1. A small cafe in a Seoul alley\n2. A barista making a latte"
+    assert translated_items(answer, originals) == [
+        "A small cafe in a Seoul alley",
+        "A barista making a latte",
+    ]
+    # an offline provider cannot translate: its placeholder never becomes an image prompt
+    assert translated_items("[offline] Translate these 2 image prompts", originals) == originals
+    assert translated_items("1. A small cafe in a Seoul alley", originals) == originals  # one item missing
+    fallback = [english_only(p, i, "seoul cafe") for i, p in enumerate(originals)]
+    assert fallback == ["Editorial photograph for an article on seoul cafe, scene 1",
+                        "Editorial photograph for an article on seoul cafe, scene 2"]  # fmt: skip

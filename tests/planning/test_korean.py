@@ -102,14 +102,11 @@ def test_one_to_one_pairing_finds_twins_a_threshold_would_confuse() -> None:
 
 
 async def _tenant(pool: asyncpg.Pool, settings: dict[str, object] | None = None) -> uuid.UUID:
-    import json
-
     tenant = uuid.uuid4()
     async with tenant_tx(pool, tenant) as conn:
         await conn.execute(
-            "INSERT INTO tenants (id, name, settings) VALUES ($1, 'ko', $2::jsonb)",
-            tenant, json.dumps(settings or {}),
-        )  # fmt: skip
+            "INSERT INTO tenants (id, name, settings) VALUES ($1, 'ko', $2)", tenant, settings or {}
+        )
     return tenant
 
 
