@@ -31,7 +31,7 @@ class ClusterCall(Protocol):
     the Serve deployment, or a clusterer in this process."""
 
     async def __call__(
-        self, main_topic: str, language: str, candidates: list[str], want: int, model: EmbeddingModel
+        self, main_topic: str, language: str, candidates: list[str], want: int, model: EmbeddingModel, /
     ) -> list[SubtopicResult]: ...
 
 

@@ -115,9 +115,8 @@ async def test_cross_language_duplicates_are_caught_when_the_tenant_asks(app_poo
     row adds (nearly) nothing the Korean row covered; without it, both keep their own; vectors of the two
     models never meet."""
     choice = EmbeddingChoice()
-    planner = SubtopicPlanner(
-        app_pool, CandidateExpander(llm=None), InProcessClusterCall(choice, None), choice
-    )  # type: ignore[arg-type]  # never asked: candidates are given
+    expander = CandidateExpander(llm=None)  # type: ignore[arg-type]  # never asked: candidates are given
+    planner = SubtopicPlanner(app_pool, expander, InProcessClusterCall(choice, None), choice)
     ko_docs, _ = korean_candidates(12, seed=1)
     en_docs, _ = candidates(12, seed=2)
     ko_row, en_row = PlanRow(2, "홈카페 커피", "", "ko", ""), PlanRow(3, "home coffee", "", "en", "")

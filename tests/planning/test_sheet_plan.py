@@ -12,6 +12,7 @@ from emulators.client import EmulatorAdmin
 from icop.connectors.llm import make_llm
 from icop.connectors.sheets import make_sheets
 from icop.db import tenant_tx
+from icop.embeddings import EmbeddingModel
 from icop.planning.clustering import SubtopicResult, TopicClusterer
 from icop.planning.run import plan_sheet
 from icop.planning.service import CandidateExpander, LlmLabeler, SubtopicPlanner
@@ -44,7 +45,9 @@ async def test_sheet_is_planned_with_one_batch_update_per_batch(
     labeler = LlmLabeler(llm)
     docs, _ = candidates(10)
 
-    async def cluster(topic: str, lang: str, cands: list[str], want: int, model: str) -> list[SubtopicResult]:
+    async def cluster(
+        topic: str, lang: str, cands: list[str], want: int, model: EmbeddingModel
+    ) -> list[SubtopicResult]:
         core = clusterer if model == "minilm" else e5_clusterer
         p = core.propose(cands + docs, want)  # the offline expansion is thin: add the themed set
         from icop.planning.service import label_clusters

@@ -10,6 +10,7 @@ import pytest
 
 from cluster.eval_themes import candidates, narrow_themes, wide_candidates, wide_themes
 from icop.db import tenant_tx
+from icop.embeddings import EmbeddingModel
 from icop.planning.clustering import SubtopicResult, TopicClusterer
 from icop.planning.plan import PlanRow
 from icop.planning.service import CandidateExpander, SubtopicPlanner
@@ -80,7 +81,9 @@ async def test_second_run_on_the_same_topic_adds_nothing_already_covered(
     async with tenant_tx(app_pool, tenant) as conn:
         await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'planner')", tenant)
 
-    async def cluster(topic: str, lang: str, cands: list[str], want: int, model: str) -> list[SubtopicResult]:
+    async def cluster(
+        topic: str, lang: str, cands: list[str], want: int, model: EmbeddingModel
+    ) -> list[SubtopicResult]:
         assert model == "minilm"  # an English row, the default choice
         return clusterer.subtopics(topic, lang, cands, want)
 
