@@ -321,7 +321,7 @@ def private_state_dir(prefix: str) -> Path:
     import tempfile
 
     state = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    os.chmod(state, 0o755)
+    os.chmod(state, 0o711)  # passable (the PostgreSQL OS user's data dir is inside), not listable
     return state
 
 

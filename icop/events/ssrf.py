@@ -63,14 +63,11 @@ def is_public(ip: IPAddress) -> bool:
 
 
 def stack_ports(settings: Settings) -> set[int]:
-    """Every port the embedded stack's own services listen on (refused as webhook targets)."""
-    s = settings
-    ports = {
-        s.pg_port, s.temporal_port, s.temporal_ui_port, s.ray_gcs_port, s.ray_client_port, s.ray_agent_port,
-        s.serve_http_port, s.emulator_port, s.fal_emulator_port, s.social_emulator_port, s.gateway_port,
-        s.dashboard_port, s.rabbitmq_port, s.rabbitmq_dist_port, s.rabbitmq_epmd_port,
-    }  # fmt: skip
-    ports.update(range(s.ray_min_worker_port, s.ray_max_worker_port + 1))
+    """Every port the embedded stack's own services listen on (refused as webhook targets): each ``*_port``
+    setting (database, Temporal, Ray, Serve, RabbitMQ, the emulators, the gateway, the dashboard) and Ray's
+    worker port range."""
+    ports = {getattr(settings, name) for name in type(settings).model_fields if name.endswith("_port")}
+    ports.update(range(settings.ray_min_worker_port, settings.ray_max_worker_port + 1))
     ports.discard(0)
     return ports
 
