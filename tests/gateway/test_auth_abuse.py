@@ -4,6 +4,7 @@ refused."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -184,3 +185,24 @@ async def test_weak_passwords_are_refused(
     assert "password" in r.text.lower()
     r = await client.post("/v1/users", headers=tenant.h, json={"email": email, "password": password})
     assert r.status_code == 422, r.text
+
+
+async def test_operator_sets_the_plan_with_the_command(client: httpx.AsyncClient, settings: Settings) -> None:
+    """`icop tenants set-plan` is the operator's path (a billing flow would call the same function)."""
+    import os
+    import subprocess
+    import sys
+
+    t = await sign_up(client)
+    env = {**os.environ, "ICOP_STATE_DIR": str(settings.state_path)}
+    argv = [sys.executable, "-m", "cluster.cli", "tenants", "set-plan", t.tenant_id]
+
+    def run(plan: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*argv, plan], env=env, capture_output=True, text=True, timeout=120)
+
+    bad = await asyncio.to_thread(run, "platinum")
+    assert bad.returncode != 0 and "starter, growth, enterprise" in bad.stdout + bad.stderr
+    ok = await asyncio.to_thread(run, "enterprise")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "starter → enterprise" in ok.stdout
+    assert (await client.get("/v1/tenant", headers=t.h)).json()["plan"] == "enterprise"
