@@ -23,7 +23,7 @@ from icop.research.service import Researcher
 from icop.runs.admission import RunLimits
 from icop.settings import Settings
 from icop.storage import make_store
-from tests.gateway.conftest import TenantHandle, sign_up
+from tests.gateway.conftest import TenantHandle, sheet, sign_up
 from workflows.activities.articles import ArticleActivities, LangGraphArticleGraph
 from workflows.types import GraphInput
 
@@ -118,12 +118,14 @@ async def test_pipeline_research_settings_are_checked(api: httpx.AsyncClient) ->
     t = await sign_up(api)
     ok = {
         "name": "research",
-        "sheet_id": "s",
+        "sheet_id": sheet(),
         "settings": {"search_provider": "naver", "on_research_failure": "fail"},
     }
     r = await api.post("/v1/pipelines", headers=t.h, json=ok)
     assert r.status_code == 201, r.text
     for bad in ({"search_provider": "bing"}, {"on_research_failure": "retry forever"}):
-        r = await api.post("/v1/pipelines", headers=t.h, json={"name": "x", "sheet_id": "s", "settings": bad})
+        r = await api.post(
+            "/v1/pipelines", headers=t.h, json={"name": "x", "sheet_id": sheet(), "settings": bad}
+        )
         assert r.status_code == 422, r.text
         assert "search_provider" in r.text or "on_research_failure" in r.text
