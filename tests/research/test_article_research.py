@@ -31,8 +31,12 @@ from .conftest import unseen_topic
 
 
 @pytest.fixture(scope="module")
-async def api(emu_settings: Settings, app_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(emu_settings, pool=app_pool)
+async def api(
+    emu_settings: Settings, settings: Settings, app_pool: asyncpg.Pool
+) -> AsyncIterator[httpx.AsyncClient]:
+    # the session's sign-in throttles (loosened for the suite; emu_settings has only the defaults)
+    throttles = {k: getattr(settings, k) for k in Settings.model_fields if k.startswith("auth_")}
+    app = create_app(emu_settings.model_copy(update=throttles), pool=app_pool)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as c:
         yield c
 
