@@ -147,28 +147,27 @@ async def _seed(settings, gateway: str, tenants: int, per_tenant: int) -> tuple[
     """Sign up ``tenants`` tenants through the gateway; give each ``per_tenant`` pipelines. Returns
     (tenant, token)."""
     from icop.db import create_pool, tenant_tx
+    from icop.tenants import set_plan
 
     pool = await create_pool(settings.pg_dsn("app"), 1, 2)
     first: tuple[str, str] | None = None
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as c:
         for i in range(tenants):
+            email, password = f"bench-{uuid4().hex[:8]}@example.test", uuid4().hex
             r = await c.post(
-                "/v1/auth/signup",
-                json={
-                    "company_name": f"Bench {i}",
-                    "plan": "enterprise",
-                    "email": f"bench-{uuid4().hex[:8]}@example.test",
-                    "password": uuid4().hex,
-                },
+                "/v1/auth/signup", json={"company_name": f"Bench {i}", "email": email, "password": password}
             )
             r.raise_for_status()
+            r = await c.post("/v1/auth/login", json={"email": email, "password": password})
+            r.raise_for_status()
             tid = UUID(r.json()["tenant_id"])
+            await set_plan(pool, tid, "enterprise")  # as the operator: sign-up always starts on starter
             async with tenant_tx(pool, tid) as conn:
                 await conn.executemany(
                     "INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id, targets, "
                     "writers) VALUES ($1, $2, 'sheet', $3, $4, $5)",
                     [
-                        (tid, f"pipeline {j}", f"sheet-{j}", [], ["gpt", "claude", "gemini"])
+                        (tid, f"pipeline {j}", f"sheet-{tid}-{j}", [], ["gpt", "claude", "gemini"])
                         for j in range(per_tenant)
                     ],
                 )

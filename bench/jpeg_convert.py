@@ -182,6 +182,11 @@ def start_serve(state: Path, root: str, args: argparse.Namespace) -> dict[str, D
 
 
 def main() -> None:
+    from cluster.loopback import bind_driver_to_loopback
+
+    # This process starts a local Ray and is its driver: like every driver of ours, under the loopback
+    # bind shim (re-executes once), so neither it nor the Ray processes it starts listen off loopback.
+    bind_driver_to_loopback("127.0.0.2", Path(__file__).resolve().parents[1] / ".icop" / "lib", sys.argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=64, help="images per size and measurement")
     ap.add_argument("--rounds", type=int, default=3, help="measurements per contender (median reported)")

@@ -48,6 +48,9 @@ from .cli_backfill import BACKFILL_HELP, backfill, schedules_app  # noqa: E402 -
 
 app.command("backfill", help=BACKFILL_HELP)(backfill)
 app.add_typer(schedules_app, name="schedules")
+from .cli_tenants import tenants_app  # noqa: E402 - after apply_offline_env
+
+app.add_typer(tenants_app, name="tenants")
 
 console = Console()
 err = Console(stderr=True)
@@ -175,10 +178,15 @@ def demo(
     write-back, then prints what was produced and where. Providers with a key configured are used for
     real; the others run against the local emulators.
     """
+    from icop.settings import load_settings
+
     from .demo import DemoError, run_demo
+    from .loopback import as_ray_driver
     from .processes import StackError
     from .stack import LocalStack
 
+    settings = load_settings(state_dir)
+    as_ray_driver(settings.ray_node_ip, settings.state_path)  # a Ray driver: its gRPC server on loopback
     console.rule("ICOP demo — embedded stack")
     try:
         r = run_demo(console, str(state_dir) if state_dir else None, want=subtopics, apps=apps)

@@ -43,12 +43,14 @@ def deploy(state_dir: StateDir = None, config: Config = None, timeout: float = 3
     from icop.offline import apply_offline_env
     from icop.settings import load_settings
 
+    from .loopback import as_ray_driver
     from .serve_apps import SERVE_CONFIG
     from .serve_apps import deploy as do_deploy
     from .startup import refuse_unready
 
-    apply_offline_env()
     settings = load_settings(state_dir)
+    as_ray_driver(settings.ray_node_ip, settings.state_path)  # a Ray driver: its gRPC server on loopback
+    apply_offline_env()
     refuse_unready(settings)  # the builders check again, in the environment the replicas get
     with console.status("deploying the Serve applications…"):
         try:

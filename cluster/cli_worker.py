@@ -41,13 +41,17 @@ def _run(
 ) -> None:
     """Poll the module's task queue(s) until interrupted (SIGINT/SIGTERM stop gracefully)."""
     from icop.offline import apply_offline_env
+    from icop.settings import load_settings
 
+    from .loopback import as_ray_driver
+
+    settings = load_settings(state_dir)
+    as_ray_driver(settings.ray_node_ip, settings.state_path)  # a Ray driver: its gRPC server on loopback
     apply_offline_env()
     if models not in ("serve", "local"):
         raise typer.BadParameter("--models must be serve or local")
     import logging
 
-    from icop.settings import load_settings
     from workflows import policies
     from workflows.types import MODULES, Queues
     from workflows.worker import ModelBackend, run_worker
@@ -58,7 +62,6 @@ def _run(
         policies.use_fast_failover()
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = load_settings(state_dir)
     refuse_unready(settings)
     modules = list(MODULES) if module == "all" else [module]
 

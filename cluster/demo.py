@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from rich.console import Console
 from rich.table import Table
@@ -101,16 +102,28 @@ class Api:
         self.http.headers["Authorization"] = f"Bearer {access_token}"
 
 
-async def _sign_up(api: Api, settings: Settings, console: Console, report: DemoReport) -> None:
-    """A fresh demo tenant per run (so every run shows the whole pipeline); logins kept in the state dir."""
+def demo_sheet_id() -> str:
+    """A sheet id nobody can guess (128 random bits): the emulator's sheets are reachable by id alone."""
+    return f"demo-plan-{secrets.token_hex(16)}"
+
+
+async def _sign_up(
+    api: Api, settings: Settings, console: Console, report: DemoReport, pool: asyncpg.Pool
+) -> None:
+    """A fresh demo tenant per run (so every run shows the whole pipeline); logins kept in the state dir.
+    Sign-up starts every tenant on starter; the demo, as the operator, puts it on growth (four accounts)."""
+    from icop.tenants import set_plan
+
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     email, password = f"demo-{stamp}@icop.example", secrets.token_urlsafe(12)
-    pair = await api.call(
+    await api.call(
         "POST",
         "/v1/auth/signup",
-        json={"company_name": f"Demo Coffee Co. {stamp}", "plan": "growth", "email": email,
-              "password": password, "display_name": "Demo admin"},
+        json={"company_name": f"Demo Coffee Co. {stamp}", "email": email, "password": password,
+              "display_name": "Demo admin"},
     )  # fmt: skip
+    pair = await api.call("POST", "/v1/auth/login", json={"email": email, "password": password})
+    await set_plan(pool, uuid.UUID(pair["tenant_id"]), "growth")
     api.authorize(pair["access_token"])
     logins = settings.state_path / "demo-logins.txt"
     with logins.open("a", encoding="utf-8") as f:
@@ -186,9 +199,9 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=60) as http:
             api = Api(http)
-            await _sign_up(api, settings, console, report)
+            await _sign_up(api, settings, console, report, pool)
             targets = await _connect_accounts(api, settings, console)
-            sheet_id = f"demo-plan-{report.tenant_id[:8]}"
+            sheet_id = demo_sheet_id()
             _seed_sheet(settings, sheet_id, console)
             pipeline = await api.call(
                 "POST",

@@ -8,7 +8,7 @@ import socket
 import struct
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import psutil
@@ -90,10 +90,28 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
     return False
 
 
+def without_shim(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without the loopback bind shim (cluster.loopback) a driver of ours runs under."""
+    out = dict(env)
+    kept = [p for p in out.get("LD_PRELOAD", "").split(":") if p and "libicop_loopback_bind-" not in p]
+    if kept:
+        out["LD_PRELOAD"] = ":".join(kept)
+    else:
+        out.pop("LD_PRELOAD", None)
+    out.pop("ICOP_BIND_IP", None)
+    return out
+
+
 def spawn(
     argv: Sequence[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start a detached process in its own session (so that stopping it stops its children too)."""
+    """Start a detached process in its own session (so that stopping it stops its children too).
+
+    Without ``env`` it inherits this process's environment, less the loopback shim a driver of ours runs
+    under: a server that wants it (Ray's) is given it explicitly, and other OS users (PostgreSQL's) need
+    not read it."""
+    if env is None:
+        env = without_shim(os.environ)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         return subprocess.Popen(

@@ -81,6 +81,9 @@ class RabbitMQComponent:
             "ERL_EPMD_ADDRESS": host,
             "ERL_EPMD_PORT": str(self.s.rabbitmq_epmd_port),
             "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            # Every other Erlang VM the scripts start (the CLI nodes they run on the side) listens for
+            # distribution too, on a random port of every interface unless told otherwise.
+            "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}",
             "RABBITMQ_MNESIA_BASE": str(d / "mnesia"),
             "RABBITMQ_LOG_BASE": str(d / "log"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(d / "enabled_plugins"),

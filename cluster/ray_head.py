@@ -15,6 +15,7 @@ from pathlib import Path
 from icop.offline import apply_offline_env
 from icop.settings import Settings
 
+from .loopback import loopback_shim, with_shim
 from .processes import (
     Port,
     StackError,
@@ -26,29 +27,9 @@ from .processes import (
     wait_for_port,
 )
 
-SHIM_SOURCE = Path(__file__).with_name("loopback_bind.c")
 # Nothing of Ray's is durable here (Serve apps are redeployed), and some of its processes sit out a
 # SIGTERM's whole grace period: 3 s after SIGTERM, SIGKILL (the stack's head and private clusters' nodes).
 STOP_GRACE_S = 3.0
-
-
-def loopback_shim(build_dir: Path) -> Path:
-    """Compile (once per source version) the LD_PRELOAD library that keeps wildcard binds on loopback."""
-    import hashlib
-
-    digest = hashlib.sha256(SHIM_SOURCE.read_bytes()).hexdigest()[:12]
-    lib = build_dir / f"libicop_loopback_bind-{digest}.so"
-    if lib.exists():
-        return lib
-    build_dir.mkdir(parents=True, exist_ok=True)
-    cc = os.environ.get("CC", "cc")
-    tmp = lib.with_suffix(".tmp")
-    r = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(tmp), str(SHIM_SOURCE), "-ldl"],
-                       capture_output=True, text=True)  # fmt: skip
-    if r.returncode != 0:
-        raise StackError(f"could not build the loopback bind shim with {cc}: {r.stderr.strip()[-400:]}")
-    tmp.rename(lib)
-    return lib
 
 
 def ray_env(settings: Settings, state: Path, node_ip: str | None = None) -> dict[str, str]:
@@ -57,15 +38,10 @@ def ray_env(settings: Settings, state: Path, node_ip: str | None = None) -> dict
     env["HOME"] = str(state)  # Ray writes ~/ray_bootstrap_config.yaml-style files under HOME
     env["RAY_ADDRESS"] = settings.ray_target
     env["ICOP_STATE_DIR"] = str(settings.state_path)  # replicas read the stack's settings (stack.env)
-    env["ICOP_BIND_IP"] = node_ip or settings.ray_node_ip
     # The head's two metrics exporters have fixed ports inside the ephemeral range unless these are set.
     env["AUTOSCALER_METRIC_PORT"] = str(settings.ray_autoscaler_metrics_port)
     env["DASHBOARD_METRIC_PORT"] = str(settings.ray_dashboard_metrics_port)
-    preload = [str(loopback_shim(settings.state_path / "lib"))]
-    if env.get("LD_PRELOAD"):
-        preload.append(env["LD_PRELOAD"])
-    env["LD_PRELOAD"] = ":".join(preload)
-    return env
+    return with_shim(env, loopback_shim(settings.state_path / "lib"), node_ip or settings.ray_node_ip)
 
 
 class RayComponent:

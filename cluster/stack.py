@@ -321,7 +321,7 @@ def private_state_dir(prefix: str) -> Path:
     import tempfile
 
     state = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    os.chmod(state, 0o755)
+    os.chmod(state, 0o711)  # passable (the PostgreSQL OS user's data dir is inside), not listable
     return state
 
 
@@ -331,7 +331,9 @@ def ensure_stack_env(state_dir: Path, extra: dict[str, str] | None = None) -> Pa
     ``extra`` adds settings (e.g. a test stack's private ports) to a new file.
     """
     state_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(state_dir, 0o755)  # the PostgreSQL OS user must be able to reach its data dir inside
+    # Other local users may pass through (PostgreSQL and RabbitMQ run as their own OS users and must reach
+    # their folders inside) but not list it; what is secret inside is 0600/0700 (stack.env, objects/).
+    os.chmod(state_dir, 0o711)
     path = state_dir / STACK_ENV
     if path.exists():
         return path

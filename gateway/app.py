@@ -34,6 +34,7 @@ from .config import GatewayConfig
 from .context import Services
 from .credentials.endpoints import router as credentials_router
 from .events.endpoints import router as events_router
+from .limits import RequestLimits, SecurityHeaders
 from .pipelines.endpoints import router as pipelines_router
 from .plans.endpoints import router as plans_router
 from .posts.endpoints import router as posts_router
@@ -182,6 +183,16 @@ def create_app(
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
+    # Outermost last: the access log sees every answer, the headers go on every answer (limits' included).
+    app.add_middleware(
+        RequestLimits,
+        max_body=settings.request_max_body_bytes,
+        max_upload=settings.request_max_upload_bytes,
+        max_depth=settings.request_max_json_depth,
+    )
+    app.add_middleware(
+        SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s, always_hsts=settings.env == "production"
+    )
     app.add_middleware(AccessLog)
     return app
 

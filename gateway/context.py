@@ -1,11 +1,16 @@
 """The tenant context: the one dependency that turns a caller into a tenant, and the transaction it opens.
 
-``principal`` authenticates the caller (a Bearer access token, or an API key in ``X-API-Key`` or as a
-Bearer ``icop_…`` token), counts the request against the tenant's rate limit and checks the role.
-``tenant_tx`` from ``icop.db`` then opens the request's transaction: every route reaches the database
-through it, and it commits or rolls back once when the route returns (services never commit).
+A request's credential (a Bearer access token, or an API key in ``X-API-Key`` or as a Bearer ``icop_…``
+token) names a tenant. ``tx_for`` opens that tenant's transaction (``icop.db.tenant_tx``) and, in it, checks
+who the credential stands for *now*: the user still active, the login session not ended (logout, a reused
+refresh token), the role as it is today; an API key not revoked and its creator still active, acting with
+no more than the creator's current role. The request is counted against the tenant's rate limit in the same
+transaction, and the route runs in it too: one transaction per request, committed or rolled back once when
+the route returns (services never commit). A revoked credential is therefore refused by the very next
+request. Long-lived responses (the event stream) re-check with :func:`still_valid`.
 """
 
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,30 +23,45 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from icop.db import tenant_tx
 from icop.errors import Forbidden, Unauthorized
-from icop.security import TokenCodec
+from icop.security import AccessClaims, TokenCodec
 from icop.settings import Settings
 from icop.social.oauth import OAuthConnector, build_connectors
 from icop.storage import ObjectStore, make_store
 from icop.vault import Vault
 
-from .api_keys.repository import ApiKeyRepository, parse_api_key
+from .api_keys.repository import ApiKeyRepository, ParsedKey, parse_api_key
+from .auth.repository import AuthRepository
 from .config import GatewayConfig
 from .ratelimit.service import RateLimiter
 from .runs.temporal_starter import WorkflowEngine
 
+log = logging.getLogger("icop.gateway")
 Role = Literal["admin", "editor", "viewer"]
 RANK: dict[str, int] = {"viewer": 0, "editor": 1, "admin": 2}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What the caller presented, verified as far as it can be without the database."""
+
+    tenant_id: UUID
+    claims: AccessClaims | None = None
+    """A user's access token (signature, expiry, audience checked)."""
+    key: ParsedKey | None = None
+    """An API key (its tenant found by its prefix; its secret is checked in the tenant's transaction)."""
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, for which tenant, with which role."""
+    """Who is calling, for which tenant, with which role (as the database says now)."""
 
     tenant_id: UUID
     actor_id: UUID
     actor_kind: Literal["user", "api_key"]
     role: Role
     plan: str = "starter"
+    credential: Credential | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -97,58 +117,119 @@ def pool_of(svc: Services) -> asyncpg.Pool:
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/login, or an API key.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (icop_…).")
+_auth = AuthRepository()
+_keys = ApiKeyRepository()
 
 
-async def _authenticate(
+async def _credential(
     svc: Services, bearer: HTTPAuthorizationCredentials | None, api_key: str | None
-) -> Principal:
+) -> Credential:
     token = api_key or (bearer.credentials if bearer else None)
     if not token:
         raise Unauthorized("send an access token (Authorization: Bearer …) or an API key (X-API-Key)")
-    pool = pool_of(svc)
     if token.startswith("icop_"):
         parsed = parse_api_key(token)
         if parsed is None:
             raise Unauthorized("invalid API key")
-        async with pool.acquire() as conn:  # the sanctioned pre-tenant lookup: an id, never a hash
+        async with pool_of(svc).acquire() as conn:  # the sanctioned pre-tenant lookup: an id, never a hash
             tenant_id = await conn.fetchval("SELECT auth_api_key_tenant($1)", parsed.prefix)
         if tenant_id is None:
             raise Unauthorized("invalid API key")
-        async with tenant_tx(pool, tenant_id) as conn:
-            key = await ApiKeyRepository().authenticate(conn, tenant_id, parsed)
-            if key is None:
-                raise Unauthorized("invalid or revoked API key")
-            plan = await svc.limiter.check(conn, tenant_id)
-        role: Role = "editor" if "write" in key.scopes else "viewer"
-        return Principal(tenant_id, key.id, "api_key", role, plan)
+        return Credential(tenant_id, key=parsed)
     claims = svc.codec.verify(token)
-    async with tenant_tx(pool, claims.tenant_id) as conn:
-        plan = await svc.limiter.check(conn, claims.tenant_id)
-    return Principal(claims.tenant_id, claims.user_id, "user", claims.role, plan)
+    return Credential(claims.tenant_id, claims=claims)
+
+
+async def _identify(conn: asyncpg.Connection, cred: Credential) -> tuple[UUID, Role]:
+    """The actor and its role now, in the tenant's transaction; Unauthorized if the credential is gone."""
+    if cred.claims is not None:
+        c = cred.claims
+        role = await _auth.live_session_role(conn, c.tenant_id, c.user_id, c.session_id)
+        if role is None:
+            raise Unauthorized("this session has ended (logged out, or the user was disabled): log in again")
+        return c.user_id, role
+    assert cred.key is not None
+    key = await _keys.authenticate(conn, cred.tenant_id, cred.key)
+    if key is None:
+        raise Unauthorized("invalid, revoked or suspended API key (keys stop working with their creator)")
+    scope_role: Role = "editor" if "write" in key.scopes else "viewer"
+    # A key acts with its scope, and never with more than its creator may do today.
+    role = scope_role if RANK[scope_role] <= RANK[key.creator_role] else key.creator_role
+    return key.id, role
+
+
+async def admit(conn: asyncpg.Connection, svc: Services, cred: Credential) -> Principal:
+    """Check the credential and count the request against the tenant's rate limit."""
+    actor, role = await _identify(conn, cred)
+    plan = await svc.limiter.check(conn, cred.tenant_id)
+    kind: Literal["user", "api_key"] = "user" if cred.claims is not None else "api_key"
+    return Principal(cred.tenant_id, actor, kind, role, plan, cred)
+
+
+def require(who: Principal, min_role: Role) -> None:
+    if RANK[who.role] < RANK[min_role]:
+        raise Forbidden(f"this action needs the {min_role} role; the caller is {who.role}")
+
+
+async def still_valid(conn: asyncpg.Connection, who: Principal) -> bool:
+    """Whether ``who``'s credential still stands (a re-check in the caller's transaction, not counted)."""
+    if who.credential is None:
+        return False
+    try:
+        await _identify(conn, who.credential)
+    except Unauthorized:
+        return False
+    return True
+
+
+async def _count_failed(svc: Services, tenant_id: UUID) -> None:
+    """A request that failed after it was admitted still counts (its transaction, and the count in it,
+    rolled back): without this, probing for 404s would cost nothing against the rate limit."""
+    try:
+        async with tenant_tx(pool_of(svc), tenant_id, durable=False) as conn:
+            await svc.limiter.check(conn, tenant_id)
+    except Exception:  # best effort: the request's own error is the one to report
+        log.debug("could not count a failed request of tenant %s", tenant_id, exc_info=True)
 
 
 def principal_for(min_role: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """The caller, checked and counted in a transaction of its own (for routes without a tenant tx)."""
+
     async def principal(
         svc: Annotated[Services, Depends(services)],
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         api_key: Annotated[str | None, Depends(_api_key)],
     ) -> Principal:
-        who = await _authenticate(svc, bearer, api_key)
-        if RANK[who.role] < RANK[min_role]:
-            raise Forbidden(f"this action needs the {min_role} role; the caller is {who.role}")
+        cred = await _credential(svc, bearer, api_key)
+        async with tenant_tx(pool_of(svc), cred.tenant_id, durable=False) as conn:
+            who = await admit(conn, svc, cred)
+        require(who, min_role)
         return who
 
     return principal
 
 
 def tx_for(min_role: Role) -> Callable[..., AsyncIterator[Tx]]:
-    who_dep = principal_for(min_role)
-
     async def tx(
-        svc: Annotated[Services, Depends(services)], who: Annotated[Principal, Depends(who_dep)]
+        request: Request,
+        svc: Annotated[Services, Depends(services)],
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        api_key: Annotated[str | None, Depends(_api_key)],
     ) -> AsyncIterator[Tx]:
-        async with tenant_tx(pool_of(svc), who.tenant_id) as conn:
-            yield Tx(conn, who, svc)
+        cred = await _credential(svc, bearer, api_key)
+        # A read need not wait for its WAL flush (its only write is the request counter); a write must.
+        durable = request.method not in SAFE_METHODS
+        counted = False
+        try:
+            async with tenant_tx(pool_of(svc), cred.tenant_id, durable=durable) as conn:
+                who = await admit(conn, svc, cred)
+                counted = True
+                require(who, min_role)
+                yield Tx(conn, who, svc)
+        except Exception:
+            if counted:
+                await _count_failed(svc, cred.tenant_id)
+            raise
 
     return tx
 

@@ -1,5 +1,5 @@
-"""Passwords (Argon2id), signed access tokens (HS256, pinned) and opaque secrets for refresh tokens and API
-keys.
+"""Passwords (Argon2id, and the policy a new one must meet), e-mail addresses (one spelling per address),
+signed access tokens (HS256, pinned) and opaque secrets for refresh tokens and API keys.
 
 Plain functions and one small class; no web framework here. Secrets are compared by hash, never logged.
 """
@@ -7,8 +7,10 @@ Plain functions and one small class; no web framework here. Secrets are compared
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
@@ -36,6 +38,51 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+PASSWORD_MIN_LENGTH = 10
+# zxcvbn's estimate, 0-4: below 2 a password falls to an online or throttled offline guessing attack (it is
+# in a breached-password list, a dictionary word with a suffix, a keyboard run, a repeat, a date ...).
+PASSWORD_MIN_SCORE = 2
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters decide its estimate anyway
+
+
+def password_problem(password: str, *context: str) -> str | None:
+    """Why ``password`` may not be used, or None. ``context`` (e-mail, names) counts as guessable."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"the password needs at least {PASSWORD_MIN_LENGTH} characters"
+    from zxcvbn import zxcvbn  # its word lists load on first use
+
+    hints = [w for c in context for w in re.split(r"[^\w]+", c.lower()) if len(w) >= 3]
+    result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=hints)
+    if result["score"] < PASSWORD_MIN_SCORE:
+        warning = result["feedback"].get("warning") or "it is too easy to guess"
+        return f"choose a stronger password: {warning.rstrip('.').lower()} (a few unrelated words work well)"
+    return None
+
+
+_EMAIL = re.compile(
+    r"^(?=.{1,64}@)[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+)
+
+
+def normalize_email(value: str) -> str:
+    """The one spelling of an e-mail address: NFKC (fullwidth ``ａ`` is ``a``), lower case, ASCII only.
+
+    What NFKC does not fold is refused: look-alike letters of other scripts (Cyrillic ``а``), invisible
+    characters (zero-width space, joiners) and direction overrides, so that no second account can look
+    like someone's address. Internationalised domains are accepted in their ASCII (``xn--``) form.
+    """
+    folded = unicodedata.normalize("NFKC", value).strip().lower()
+    if not folded.isascii():
+        raise ValueError(
+            "the e-mail address has characters that only look like Latin letters, or invisible ones; "
+            "type it in plain ASCII (an international domain in its xn-- form)"
+        )
+    if not _EMAIL.match(folded):
+        raise ValueError("not a valid e-mail address (name@example.com)")
+    return folded
+
+
 def sha256(value: str) -> bytes:
     return hashlib.sha256(value.encode()).digest()
 
@@ -52,6 +99,8 @@ class AccessClaims:
     tenant_id: UUID
     role: Literal["admin", "editor", "viewer"]  # verify refuses any other
     expires_at: int
+    session_id: UUID
+    """The login session (refresh-token family): logging out or a reused refresh token ends it."""
 
 
 class TokenCodec:
@@ -65,13 +114,16 @@ class TokenCodec:
         self._secret = secret
         self.issuer, self.audience, self.ttl_s = issuer, audience, ttl_s
 
-    def issue(self, user_id: UUID, tenant_id: UUID, role: str, now: float | None = None) -> str:
+    def issue(
+        self, user_id: UUID, tenant_id: UUID, role: str, session_id: UUID, now: float | None = None
+    ) -> str:
         iat = int(now if now is not None else time.time())
         claims = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": str(user_id),
             "tenant": str(tenant_id),
+            "sid": str(session_id),
             "role": role,
             "typ": "access",
             "iat": iat,
@@ -88,12 +140,16 @@ class TokenCodec:
                 algorithms=[self.ALGORITHM],  # pinned: no `none`, no RS/HS confusion
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "tenant", "role", "typ"]},
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "tenant", "sid", "role", "typ"]},
             )
             if claims["typ"] != "access" or claims["role"] not in ("admin", "editor", "viewer"):
                 raise Unauthorized("not an access token")
             return AccessClaims(
-                UUID(claims["sub"]), UUID(claims["tenant"]), claims["role"], int(claims["exp"])
+                UUID(claims["sub"]),
+                UUID(claims["tenant"]),
+                claims["role"],
+                int(claims["exp"]),
+                UUID(claims["sid"]),
             )
         except jwt.ExpiredSignatureError as e:
             raise Unauthorized("access token expired") from e

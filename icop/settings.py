@@ -145,6 +145,12 @@ class Settings(BaseSettings):
         description="Refuse http:// and private, loopback, link-local and metadata targets even in "
         "development (always on when ICOP_ENV=production).",
     )
+    webhook_allowed_targets: list[str] = Field(
+        default_factory=list,
+        description="Development only (refused in production): host:port receivers on a loopback or private "
+        'address that webhooks may reach anyway, as JSON, e.g. ["127.0.0.1:9000"]. Every other such '
+        "target is refused in every mode, and the stack's own ports always are.",
+    )
     webhook_timeout_s: float = Field(default=10.0, description="Time allowed for one webhook POST.")
     webhook_concurrency_per_endpoint: int = Field(default=4, description="POSTs in flight per endpoint.")
     webhook_retry_base_s: float = Field(default=5.0, description="First retry delay; doubles per attempt.")
@@ -252,7 +258,7 @@ class Settings(BaseSettings):
     storage_public_base_url: str | None = Field(
         default=None,
         description="Base URL under which stored keys are publicly served (file server, CDN, public bucket). "
-        "Unset: file:// URLs (local) or the S3 endpoint's path-style URL.",
+        "Unset: icop-object:<key> (local; no path of the host) or the S3 endpoint's path-style URL.",
     )
     s3_endpoint_url: str | None = Field(default=None, description="Unset: AWS S3 for s3_region.")
     s3_bucket: str = "icop-media"
@@ -371,6 +377,33 @@ class Settings(BaseSettings):
     social_max_attempts: int = 3  # sends per publish call (after reconciling an ambiguous one)
     social_quota_recheck_s: int = 900  # wait when the platform's own counter says the quota is used up
 
+    # Requests and sign-in (the gateway)
+    request_max_body_bytes: int = Field(
+        default=1_048_576, description="Largest request body (413 beyond), read before any parser."
+    )
+    request_max_upload_bytes: int = Field(
+        default=6 * 1024 * 1024, description="Largest multipart upload (a CSV plan is at most 5 MB)."
+    )
+    request_max_json_depth: int = Field(default=32, description="Deepest JSON body nesting (422 beyond).")
+    auth_throttle_window_s: int = Field(
+        default=900, description="Window of the sign-in throttles below (fixed windows, shared by gateways)."
+    )
+    auth_login_attempts_per_account: int = Field(
+        default=10, description="Login (and sign-up) attempts per e-mail address and window (429 beyond)."
+    )
+    auth_login_attempts_per_address: int = Field(
+        default=100, description="Login attempts per client address and window (429 beyond)."
+    )
+    auth_signups_per_address: int = Field(default=10, description="Sign-ups per client address and window.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (JSON list) of proxies whose X-Forwarded-For names the client, "
+        "e.g. the dashboard's server; unset: the connection's peer is the client.",
+    )
+    hsts_max_age_s: int = Field(
+        default=31_536_000, description="Strict-Transport-Security max-age (over TLS, always in production)."
+    )
+
     @model_validator(mode="after")
     def _temporal_by_default_in_production(self) -> Settings:
         # Production runs must run: `none` only when asked for (and icop.production refuses it there).
@@ -382,6 +415,11 @@ class Settings(BaseSettings):
     def _no_placeholders_in_production(self) -> Settings:
         if self.env != "production":
             return self
+        if self.webhook_allowed_targets:
+            raise ValueError(
+                "ICOP_WEBHOOK_ALLOWED_TARGETS is for development receivers only; production webhooks must "
+                "reach public https addresses"
+            )
         bad = [
             name for name in ("jwt_secret",) if getattr(self, name).get_secret_value() in ("", PLACEHOLDER)
         ]

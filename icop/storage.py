@@ -6,7 +6,9 @@ written only when absent (head first), so the same image stored twice is stored 
 lives beside them (``tenants/{tenant}/articles/{article_id}.md``) and is overwritten on every save.
 
 The URL a store hands out is one a social platform can fetch: a public URL under a configured base, or
-an S3 presigned GET URL, per settings.
+an S3 presigned GET URL, per settings. A local store without a public base URL names only the key
+(``icop-object:<key>``), never a path of the host; its folders and files are private to the owner
+(0700/0600).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from icop.settings import Settings
 
 JPEG = "image/jpeg"
+LOCAL_SCHEME = "icop-object:"  # a local object without a public URL: the key, and nothing of the host
 MARKDOWN = "text/markdown; charset=utf-8"
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
@@ -113,11 +116,13 @@ def _join_url(base: str, key: str) -> str:
 
 
 class LocalDirStore:
-    """Objects as files under ``root``; URLs under ``public_base_url`` (e.g. a file server) or ``file://``."""
+    """Objects as files under ``root`` (0700 folders, 0600 files: other local users read nothing); URLs
+    under ``public_base_url`` (e.g. a file server) or ``icop-object:<key>``."""
 
     def __init__(self, root: Path | str, public_base_url: str | None = None) -> None:
         self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root.chmod(0o700)
         self.public_base_url = public_base_url
 
     def path_for(self, key: str) -> Path:
@@ -127,12 +132,11 @@ class LocalDirStore:
         path = self.path_for(key)
         if if_absent and path.exists():
             return StoredObject(key, self.url_for(key), created=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        self._make_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            os.chmod(tmp, 0o644)
             if if_absent:
                 try:  # atomic create-if-absent: a concurrent writer of the same key wins, we keep theirs
                     os.link(tmp, path)
@@ -147,6 +151,14 @@ class LocalDirStore:
                 os.unlink(tmp)
         return StoredObject(key, self.url_for(key), created=created)
 
+    def _make_dirs(self, folder: Path) -> None:
+        missing = []
+        while folder != self.root and not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for d in reversed(missing):
+            d.mkdir(mode=0o700, exist_ok=True)  # mode, not umask, decides: 0700 whatever the umask
+
     def exists(self, key: str) -> bool:
         return self.path_for(key).is_file()
 
@@ -159,7 +171,7 @@ class LocalDirStore:
     def url_for(self, key: str) -> str:
         if self.public_base_url:
             return _join_url(self.public_base_url, check_key(key))
-        return self.path_for(key).as_uri()
+        return LOCAL_SCHEME + quote(check_key(key))
 
 
 # -- S3 -----------------------------------------------------------------------------------------------

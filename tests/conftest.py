@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future
@@ -21,6 +22,7 @@ from icop.offline import apply_offline_env
 
 apply_offline_env()
 
+from cluster.loopback import bind_driver_to_loopback, under_shim  # noqa: E402 - after apply_offline_env
 from cluster.ports import private_stack_env  # noqa: E402 - after apply_offline_env
 from cluster.stack import LocalStack, ensure_stack_env, private_state_dir  # noqa: E402 - after apply_offline_env
 from icop.db import create_pool  # noqa: E402 - after apply_offline_env
@@ -31,13 +33,36 @@ if TYPE_CHECKING:
     from cluster.dashboard import BuildResult
 
 
+ROOT = Path(__file__).resolve().parents[1]
+RAY_NODE_IP = os.environ.get("ICOP_RAY_NODE_IP") or str(Settings.model_fields["ray_node_ip"].default)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test process joins Ray as a driver (``ray_session``): like every driver of ours it runs under
+    the loopback bind shim (cluster/loopback.py), so its core worker's gRPC server listens on the node's
+    loopback address, not on every interface. Re-executes pytest once, with the same arguments."""
+    if under_shim(RAY_NODE_IP):
+        return
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:  # give the new process the real stdout/stderr, not pytest's capture files
+        capture.stop_global_capturing()
+    bind_driver_to_loopback(RAY_NODE_IP, ROOT / ".icop" / "lib", ["-m", "pytest", *sys.argv[1:]])
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     """The session's private stack, up and migrated."""
     import asyncio
 
     state = private_state_dir("icop-test-")
-    ensure_stack_env(state, private_stack_env())
+    # The suite signs up and logs in hundreds of times from one address; the throttles' own tests tighten
+    # these again.
+    throttles = {
+        "ICOP_AUTH_LOGIN_ATTEMPTS_PER_ACCOUNT": "1000",
+        "ICOP_AUTH_LOGIN_ATTEMPTS_PER_ADDRESS": "1000000",
+        "ICOP_AUTH_SIGNUPS_PER_ADDRESS": "1000000",
+    }
+    ensure_stack_env(state, private_stack_env() | throttles)
     s = LocalStack.open(state)
     try:
         s.up()

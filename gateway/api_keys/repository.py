@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
@@ -26,6 +27,8 @@ class ParsedKey:
 class AuthenticatedKey:
     id: UUID
     scopes: list[str]
+    creator_role: Literal["admin", "editor", "viewer"]
+    """The role of the user who made the key, now: a key never acts above it."""
 
 
 def parse_api_key(token: str) -> ParsedKey | None:
@@ -45,12 +48,17 @@ class ApiKeyRepository:
     async def authenticate(
         self, conn: asyncpg.Connection, tenant_id: UUID, key: ParsedKey
     ) -> AuthenticatedKey | None:
+        # A key lives with its creator: a disabled (or removed) creator suspends it.
         row = await conn.fetchrow(
-            "SELECT id, key_hash, scopes, revoked_at FROM api_keys WHERE tenant_id = $1 AND prefix = $2",
+            """SELECT k.id, k.key_hash, k.scopes, k.revoked_at, u.role AS creator_role
+               FROM api_keys k
+               LEFT JOIN users u
+                 ON u.tenant_id = k.tenant_id AND u.id = k.created_by AND u.disabled_at IS NULL
+               WHERE k.tenant_id = $1 AND k.prefix = $2""",
             tenant_id,
             key.prefix,
         )
-        if row is None or row["revoked_at"] is not None:
+        if row is None or row["revoked_at"] is not None or row["creator_role"] is None:
             return None
         if not hmac.compare_digest(bytes(row["key_hash"]), sha256(key.full)):
             return None
@@ -61,7 +69,7 @@ class ApiKeyRepository:
             tenant_id,
             row["id"],
         )
-        return AuthenticatedKey(row["id"], list(row["scopes"]))
+        return AuthenticatedKey(row["id"], list(row["scopes"]), row["creator_role"])
 
     async def create(
         self,

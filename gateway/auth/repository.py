@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
 
+Role = Literal["admin", "editor", "viewer"]
+
 
 class AuthRepository:
+    async def live_session_role(
+        self, conn: asyncpg.Connection, tenant_id: UUID, user_id: UUID, session_id: UUID
+    ) -> Role | None:
+        """The user's role now, if the user is active and the login session (refresh family) lives."""
+        role: Role | None = await conn.fetchval(
+            """SELECT u.role FROM users u
+               WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled_at IS NULL
+                 AND EXISTS (SELECT 1 FROM refresh_tokens r
+                             WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.user_id = $2)
+                 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r
+                                 WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.revoked_at IS NOT NULL)""",
+            tenant_id,
+            user_id,
+            session_id,
+        )
+        return role
+
     async def tenant_of_email(self, conn: asyncpg.Connection, email: str) -> UUID | None:
         # The sanctioned pre-tenant lookup (SECURITY DEFINER, returns an id only).
         tenant_id: UUID | None = await conn.fetchval("SELECT auth_user_tenant($1)", email)

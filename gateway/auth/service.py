@@ -3,7 +3,12 @@
 These flows have no caller tenant yet, so this service opens the tenant transaction itself (through
 ``icop.db.tenant_tx``, as everything does). Refresh tokens look like ``<tenant uuid>.<secret>``: the
 tenant needs no lookup, and only sha256 of the whole token is stored. A token used twice revokes its
-whole family, so a stolen token that races the real client ends both sessions.
+whole family, so a stolen token that races the real client ends both sessions. The family is the login
+session: access tokens name it (``sid``), so logging out or a reuse ends them too.
+
+Sign-up and login are throttled per account and per client address before any Argon2 work. Sign-up
+answers the same whether or not the address was registered (nothing is created for a taken one), and
+always starts the tenant on the starter plan.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from icop.db import tenant_tx
-from icop.errors import Conflict, Unauthorized
-from icop.security import TokenCodec, hash_password, new_secret, sha256, verify_password
+from icop.errors import InvalidRequest, Unauthorized
+from icop.plans import Plan
+from icop.security import TokenCodec, hash_password, new_secret, password_problem, sha256, verify_password
+from icop.settings import Settings
 
 from ..config import GatewayConfig
+from . import throttle
 from .repository import AuthRepository
-from .schemas import Login, SignUp, TokenPair
+from .schemas import Login, SignUp, SignUpAccepted, TokenPair
 
 log = logging.getLogger("icop.gateway.auth")
 
@@ -45,10 +53,24 @@ def _split_refresh(token: str) -> tuple[UUID, str] | None:
 
 class AuthService:
     def __init__(
-        self, pool: asyncpg.Pool, codec: TokenCodec, config: GatewayConfig, repo: AuthRepository | None = None
+        self,
+        pool: asyncpg.Pool,
+        codec: TokenCodec,
+        config: GatewayConfig,
+        settings: Settings,
+        repo: AuthRepository | None = None,
     ) -> None:
-        self.pool, self.codec, self.config = pool, codec, config
+        self.pool, self.codec, self.config, self.settings = pool, codec, config, settings
         self.repo = repo or AuthRepository()
+
+    def _account(self, email: str) -> throttle.Bucket:
+        return throttle.Bucket(
+            "account", email, self.settings.auth_login_attempts_per_account,
+            "too many sign-in attempts for this account",
+        )  # fmt: skip
+
+    async def _throttle(self, conn: asyncpg.Connection, *buckets: throttle.Bucket) -> None:
+        await throttle.hit(conn, buckets, self.settings.auth_throttle_window_s)
 
     async def _issue(
         self,
@@ -60,11 +82,10 @@ class AuthService:
     ) -> TokenPair:
         refresh = f"{tenant_id}.{new_secret(32)}"
         expires = datetime.now(UTC) + timedelta(seconds=self.config.refresh_ttl_s)
-        await self.repo.insert_refresh(
-            conn, tenant_id, user_id, family_id or uuid4(), sha256(refresh), expires
-        )
+        session = family_id or uuid4()
+        await self.repo.insert_refresh(conn, tenant_id, user_id, session, sha256(refresh), expires)
         return TokenPair(
-            access_token=self.codec.issue(user_id, tenant_id, role),
+            access_token=self.codec.issue(user_id, tenant_id, role, session),
             expires_in=self.codec.ttl_s,
             refresh_token=refresh,
             tenant_id=tenant_id,
@@ -72,27 +93,47 @@ class AuthService:
             role=role,
         )
 
-    async def sign_up(self, body: SignUp) -> TokenPair:
-        email = body.email.lower()
-        password_hash = await asyncio.to_thread(hash_password, body.password.get_secret_value())
+    async def sign_up(self, body: SignUp, address: str) -> SignUpAccepted:
+        email = body.email  # one spelling (schemas.Email)
+        async with self.pool.acquire() as conn:
+            await self._throttle(
+                conn,
+                throttle.Bucket("signup-address", address, self.settings.auth_signups_per_address,
+                                "too many sign-ups from this address"),
+                self._account(email),
+            )  # fmt: skip
+        password = body.password.get_secret_value()
+        problem = await asyncio.to_thread(
+            password_problem, password, email, body.company_name, body.display_name
+        )
+        if problem:
+            raise InvalidRequest(problem)
+        password_hash = await asyncio.to_thread(hash_password, password)
         tenant_id = uuid4()  # made here so the transaction can be opened for it: RLS WITH CHECK passes
         try:
             async with tenant_tx(self.pool, tenant_id) as conn:
-                await self.repo.insert_tenant(conn, tenant_id, body.company_name.strip(), body.plan)
+                await self.repo.insert_tenant(conn, tenant_id, body.company_name.strip(), Plan.STARTER)
                 user_id = await self.repo.insert_user(
                     conn, tenant_id, email, body.display_name, "admin", password_hash
                 )
-                await self.repo.audit(conn, tenant_id, user_id, "tenant.signup", {"plan": body.plan})
-                pair = await self._issue(conn, tenant_id, user_id, "admin")
-        except asyncpg.UniqueViolationError as e:
-            raise Conflict("this e-mail address is already registered; log in instead") from e
-        log.info("tenant %s signed up (plan %s)", tenant_id, body.plan)
-        return pair
+                await self.repo.audit(conn, tenant_id, user_id, "tenant.signup", {"plan": Plan.STARTER})
+        except asyncpg.UniqueViolationError:
+            # Taken: nothing is created, and the answer is the one a free address gets.
+            log.info("sign-up for an address that is already registered")
+            return SignUpAccepted()
+        log.info("tenant %s signed up", tenant_id)
+        return SignUpAccepted()
 
-    async def login(self, body: Login) -> TokenPair:
-        email = body.email.lower()
+    async def login(self, body: Login, address: str) -> TokenPair:
+        email = body.email
         password = body.password.get_secret_value()
         async with self.pool.acquire() as conn:
+            await self._throttle(
+                conn,
+                self._account(email),
+                throttle.Bucket("login-address", address, self.settings.auth_login_attempts_per_address,
+                                "too many sign-in attempts from this address"),
+            )  # fmt: skip
             tenant_id = await self.repo.tenant_of_email(conn, email)
         if tenant_id is None:
             await asyncio.to_thread(verify_password, None, password)  # same cost as a real check

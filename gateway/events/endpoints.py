@@ -4,6 +4,11 @@ Each event is ``id: <event id>``, ``event: <type>``, ``data: <envelope JSON>``. 
 with ``Last-Event-ID`` gets every event after that one (the outbox keeps them); without it the stream
 starts at the newest event. The stream reads the outbox in short tenant transactions (never one held
 open), polling every half second, with a comment line every 15 s to keep proxies from closing it.
+
+The caller's credential is checked again every ``RECHECK_S`` seconds in one of those transactions: once
+the user is disabled, the session logged out or the API key revoked (or suspended with its creator), the
+stream sends an ``event: revoked`` and ends. A stream therefore outlives its credential by at most
+``RECHECK_S`` plus one poll.
 """
 
 from __future__ import annotations
@@ -14,19 +19,20 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
 from icop.db import tenant_tx
 from icop.errors import InvalidRequest, NotFound
 from icop.events import stream
 
-from ..context import CurrentPrincipal, Services, pool_of, services
+from ..context import ViewerTx, pool_of, still_valid
 from ..problems import errors
 
 router = APIRouter(prefix="/v1/events", tags=["events"], responses=errors(401, 403, 429))
 POLL_S = 0.5
 KEEPALIVE_S = 15.0
+RECHECK_S = 2.0
 
 
 @router.get(
@@ -39,32 +45,36 @@ KEEPALIVE_S = 15.0
     summary="Live stream of this tenant's events (SSE; resume with Last-Event-ID)",
 )
 async def event_stream(
-    who: CurrentPrincipal,
-    svc: Annotated[Services, Depends(services)],
+    tx: ViewerTx,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> StreamingResponse:
-    pool = pool_of(svc)
-    tenant = who.tenant_id
-    async with tenant_tx(pool, tenant) as conn:
-        if last_event_id:
-            try:
-                event_id = UUID(last_event_id)
-            except ValueError as e:
-                raise InvalidRequest("Last-Event-ID must be an event id") from e
-            found = await stream.cursor_of(conn, tenant, event_id)
-            if found is None:
-                raise NotFound("no such event for this tenant: start without Last-Event-ID")
-            cursor = found
-        else:
-            cursor = await stream.head(conn, tenant)
+    who, pool, tenant = tx.who, pool_of(tx.services), tx.tenant_id
+    if last_event_id:
+        try:
+            event_id = UUID(last_event_id)
+        except ValueError as e:
+            raise InvalidRequest("Last-Event-ID must be an event id") from e
+        found = await stream.cursor_of(tx.conn, tenant, event_id)
+        if found is None:
+            raise NotFound("no such event for this tenant: start without Last-Event-ID")
+        cursor = found
+    else:
+        cursor = await stream.head(tx.conn, tenant)
 
     async def body() -> AsyncIterator[bytes]:
         nonlocal cursor
         yield b"retry: 2000\n\n"
-        quiet_since = time.monotonic()
+        quiet_since = checked = time.monotonic()
         while True:
-            async with tenant_tx(pool, tenant) as conn:
-                events, cursor = await stream.after(conn, tenant, cursor)
+            recheck = time.monotonic() - checked >= RECHECK_S
+            async with tenant_tx(pool, tenant, durable=False) as conn:
+                valid = not recheck or await still_valid(conn, who)
+                events, cursor = await stream.after(conn, tenant, cursor) if valid else ([], cursor)
+            if not valid:
+                yield b'event: revoked\ndata: {"detail": "the credential was revoked"}\n\n'
+                return
+            if recheck:
+                checked = time.monotonic()
             for e in events:
                 yield f"id: {e.id}\nevent: {e.type}\ndata: {e.model_dump_json()}\n\n".encode()
             if events:

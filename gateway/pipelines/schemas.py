@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from icop.research.types import failure_policy, provider_choice
 from icop.statuses import PipelineStatus
 
+from ..limits import bounded_json
 from ..timezones import check_timezone
 from .cron import parse as parse_cron
 
@@ -40,17 +41,26 @@ def check_cron(value: str | None) -> str | None:
     return " ".join(fields)
 
 
+SETTINGS_MAX_BYTES, SETTINGS_MAX_DEPTH, SETTINGS_MAX_KEYS = 16_384, 8, 200
 SETTINGS_DOC = (
     "Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider "
     "(auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure "
-    "(continue: write unsourced articles, marked as such | fail: fail them)."
+    "(continue: write unsourced articles, marked as such | fail: fail them). At most "
+    f"{SETTINGS_MAX_BYTES} bytes as JSON, {SETTINGS_MAX_DEPTH} levels deep and {SETTINGS_MAX_KEYS} keys."
 )
 
 
 def check_settings(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The research keys of a pipeline's settings hold values the Researcher knows."""
+    """A pipeline's settings are small (bytes, depth and keys bounded), and their research keys hold
+    values the Researcher knows."""
     if value is None:
         return None
+    try:
+        bounded_json(
+            value, max_bytes=SETTINGS_MAX_BYTES, max_depth=SETTINGS_MAX_DEPTH, max_keys=SETTINGS_MAX_KEYS
+        )
+    except ValueError as e:
+        raise ValueError(f"settings: {e}") from None
     if "search_provider" in value and provider_choice(value["search_provider"]) is None:
         raise ValueError("settings.search_provider must be auto, tavily or naver")
     if "on_research_failure" in value and failure_policy(value["on_research_failure"]) is None:

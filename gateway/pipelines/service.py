@@ -6,6 +6,7 @@ database change stands even when Temporal is unreachable (logged; ``icop schedul
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -13,11 +14,12 @@ from uuid import UUID
 import asyncpg
 from pydantic import ValidationError
 
-from icop.errors import DomainError, InvalidRequest, NotFound, PlanLimitExceeded
+from icop.errors import Conflict, DomainError, InvalidRequest, NotFound, PlanLimitExceeded
 from workflows.schedules import NoSchedules, PipelineSchedule, apply_quietly
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
+from ..plans.service import is_plan_key
 from ..timezones import check_timezone
 from .cron import next_fire_times
 from .repository import FIELDS, PipelineRepository
@@ -46,10 +48,26 @@ async def _check_targets(tx: Tx, fields: PipelineFields) -> None:
 
 
 def _check_csv_key(tx: Tx, fields: PipelineFields) -> None:
-    """A CSV plan must be one this tenant uploaded (POST /v1/plans/csv), never another tenant's object."""
+    """A CSV plan must be one this tenant uploaded (POST /v1/plans/csv), never another tenant's object:
+    exactly the key the upload returned (no ``..``, nothing else)."""
     key = fields.csv_object_key
-    if key is not None and not key.startswith(f"tenants/{tx.tenant_id}/plans/"):
+    if key is not None and not is_plan_key(tx.tenant_id, key):
         raise InvalidRequest("csv_object_key must come from POST /v1/plans/csv of this tenant")
+
+
+# The database refuses a pipeline whose sheet another tenant connected first (migration 0014's trigger).
+SHEET_TAKEN = "IC409"
+
+
+async def _write(write: Coroutine[Any, Any, asyncpg.Record | None]) -> asyncpg.Record | None:
+    try:
+        return await write
+    except asyncpg.PostgresError as e:
+        if getattr(e, "sqlstate", None) == SHEET_TAKEN:
+            raise Conflict(
+                "this sheet is connected to another account; use a sheet of your own (a copy of it works)"
+            ) from None
+        raise
 
 
 async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
@@ -60,7 +78,8 @@ async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
         )
     await _check_targets(tx, body)
     _check_csv_key(tx, body)
-    row = await repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json"))
+    row = await _write(repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json")))
+    assert row is not None
     await _sync_schedule(tx, row, had_cron=False)
     return to_out(row)
 
@@ -88,7 +107,7 @@ async def update(tx: Tx, pipeline_id: UUID, body: PipelineUpdate) -> PipelineOut
         raise InvalidRequest("; ".join(err["msg"] for err in e.errors())) from None
     await _check_targets(tx, fields)
     _check_csv_key(tx, fields)
-    out = await repo.update(tx.conn, tx.tenant_id, pipeline_id, fields.model_dump(mode="json"))
+    out = await _write(repo.update(tx.conn, tx.tenant_id, pipeline_id, fields.model_dump(mode="json")))
     assert out is not None
     await _sync_schedule(tx, out, had_cron=row["cron"] is not None)
     return to_out(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 
 from icop.errors import InvalidRequest
 from icop.planning.plan import parse_csv
@@ -16,6 +17,11 @@ MAX_BYTES = 5 * 1024 * 1024
 
 def plan_key(tenant_id: object, digest: str) -> str:
     return f"tenants/{tenant_id}/plans/{digest}.csv"
+
+
+def is_plan_key(tenant_id: object, key: str) -> bool:
+    """Exactly a key :func:`plan_key` makes for this tenant: no ``..``, no other folder, no other tenant."""
+    return re.fullmatch(re.escape(f"tenants/{tenant_id}/plans/") + r"[0-9a-f]{64}\.csv", key) is not None
 
 
 async def upload(store: ObjectStore, tenant_id: object, data: bytes) -> PlanUpload:

@@ -19,8 +19,6 @@ class Hit:
 class RateLimitRepository:
     async def hit(self, conn: asyncpg.Connection, tenant_id: UUID, window_s: int) -> Hit | None:
         """Count one request in the current window; also return the tenant's plan and status."""
-        # A counter may lose its last few hits in a server crash; it need not wait for a WAL flush.
-        await conn.execute("SET LOCAL synchronous_commit TO off")
         row = await conn.fetchrow(
             """
             WITH t AS (SELECT plan, status FROM tenants WHERE id = $1),

@@ -4,11 +4,11 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from icop.statuses import TenantStatus
 
-from ..auth.schemas import EMAIL_PATTERN
+from ..auth.schemas import Email, NewPassword
 from ..timezones import check_timezone
 
 Role = Literal["admin", "editor", "viewer"]
@@ -41,8 +41,8 @@ class UserOut(BaseModel):
 
 
 class UserCreate(BaseModel):
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=320)
-    password: SecretStr = Field(min_length=10, max_length=256)
+    email: Email
+    password: NewPassword
     display_name: str = Field(default="", max_length=200, pattern=r"^[^\x00]*$")
     role: Role = "viewer"
 

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import asyncpg
 
-from icop.errors import Conflict, NotFound
-from icop.security import hash_password
+from icop.errors import Conflict, InvalidRequest, NotFound
+from icop.security import hash_password, password_problem
 
 from ..context import Tx
 from .repository import TenantRepository, UserRepository
@@ -40,12 +40,14 @@ async def get_user(tx: Tx, user_id: UUID) -> UserOut:
 
 
 async def create_user(tx: Tx, body: UserCreate) -> UserOut:
-    pw = await asyncio.to_thread(hash_password, body.password.get_secret_value())
+    password = body.password.get_secret_value()
+    problem = await asyncio.to_thread(password_problem, password, body.email, body.display_name)
+    if problem:
+        raise InvalidRequest(problem)
+    pw = await asyncio.to_thread(hash_password, password)
     try:
         async with tx.conn.transaction():  # savepoint: a duplicate e-mail must not poison the request tx
-            row = await users.create(
-                tx.conn, tx.tenant_id, body.email.lower(), body.display_name, body.role, pw
-            )
+            row = await users.create(tx.conn, tx.tenant_id, body.email, body.display_name, body.role, pw)
     except asyncpg.UniqueViolationError as e:
         raise Conflict("this e-mail address is already registered") from e
     return UserOut(**dict(row))
@@ -57,6 +59,8 @@ async def update_user(tx: Tx, user_id: UUID, body: UserUpdate) -> UserOut:
         raise NotFound("no such user")
     if await users.count_active_admins(tx.conn, tx.tenant_id) == 0:
         raise Conflict("a tenant needs at least one active admin")  # the request tx rolls the change back
-    if row["disabled"] or body.role is not None:
+    # Every request checks the user's status and role, so a new role takes effect at once and needs no new
+    # login; a disabled user's sessions end for good (enabling them again does not revive them).
+    if row["disabled"]:
         await users.revoke_sessions(tx.conn, tx.tenant_id, user_id)
     return UserOut(**dict(row))

@@ -1,5 +1,6 @@
-"""Rules: URLs are vetted (https and public addresses outside embedded development); the signing secret is
-generated here, stored encrypted by the vault and shown once; redelivery restarts a delivery's schedule."""
+"""Rules: URLs are vetted (public addresses in every mode, https outside embedded development); the signing
+secret is generated here, stored encrypted by the vault and shown once; redelivery restarts a delivery's
+schedule."""
 
 from __future__ import annotations
 
@@ -62,10 +63,11 @@ async def get(tx: Tx, endpoint_id: UUID) -> WebhookOut:
 
 async def update(tx: Tx, endpoint_id: UUID, body: WebhookUpdate) -> WebhookOut:
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude_none=True)
+    current = await get(tx, endpoint_id)  # another tenant's id: 404 before anything about the URL
     if "url" in changes:
         changes["url"] = await _vetted(tx, changes["url"])
     if not changes:
-        return await get(tx, endpoint_id)
+        return current
     row = await repo.update(tx.conn, tx.tenant_id, endpoint_id, changes)
     if row is None:
         raise NotFound("no such webhook endpoint")

@@ -35,12 +35,22 @@ async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncp
 
 
 @asynccontextmanager
-async def tenant_tx(pool: asyncpg.Pool, tenant_id: TenantId | str) -> AsyncIterator[asyncpg.Connection]:
+async def tenant_tx(
+    pool: asyncpg.Pool, tenant_id: TenantId | str, *, durable: bool = True
+) -> AsyncIterator[asyncpg.Connection]:
     """A transaction in which row-level security sees exactly one tenant.
 
-    Commits when the block ends normally, rolls back on an exception.
+    Commits when the block ends normally, rolls back on an exception. ``durable=False`` lets the commit
+    return before its WAL is flushed (``synchronous_commit`` off, for this transaction only): for one whose
+    only writes may be lost in a server crash (a request counter), never for data a caller was promised.
     """
     tid = str(UUID(str(tenant_id)))  # refuse anything that is not a UUID before it reaches SQL
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tid)
+        if durable:  # the server's own synchronous_commit (it may be stricter than "on", e.g. remote_apply)
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tid)
+        else:
+            await conn.execute(
+                "SELECT set_config('app.tenant_id', $1, true), set_config('synchronous_commit', 'off', true)",
+                tid,
+            )
         yield conn

@@ -237,3 +237,17 @@ def test_builders_read_their_resources_from_the_serve_config(serve_config: Serve
             assert cfg.autoscaling_config is not None, (app, d.name)
             assert cfg.autoscaling_config.min_replicas == want["min_replicas"], (app, d.name)
             assert cfg.autoscaling_config.max_replicas == want["max_replicas"], (app, d.name)
+
+
+def test_ray_cluster_yaml_keeps_rays_ports_inside_the_cluster_network() -> None:
+    """Ray's ports carry no authentication: nodes use private addresses, and no security-group rule opens
+    anything to an address range (Ray's own rule admits only members of the cluster's group)."""
+    cfg = yaml.safe_load(RAY_CLUSTER.read_text())
+    provider = cfg["provider"]
+    assert provider["use_internal_ips"] is True
+    rules = provider.get("security_group", {}).get("IpPermissions", [])
+    assert not [r for r in rules if r.get("IpRanges") or r.get("Ipv6Ranges")], rules
+    for command in cfg["head_start_ray_commands"] + cfg["worker_start_ray_commands"]:
+        if "ray start" in command:
+            assert "--min-worker-port=" in command and "--max-worker-port=" in command, command
+            assert "dashboard-host" not in command and "0.0.0.0" not in command, command

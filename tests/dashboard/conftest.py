@@ -245,6 +245,17 @@ def api(live: LiveApp, token: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=live.gateway, headers=headers, timeout=30, trust_env=False)
 
 
+def set_plan(live: LiveApp, token: str, plan: str) -> None:
+    """Put the token's tenant on ``plan`` as an operator does (`icop tenants set-plan`): sign-up always
+    starts on starter, and four connected platforms need growth."""
+    with api(live, token) as c:
+        tenant_id = c.get("/v1/auth/me").json()["tenant_id"]
+    env = {**os.environ, "ICOP_STATE_DIR": str(live.settings.state_path)}
+    r = subprocess.run([sys.executable, "-m", "cluster.cli", "tenants", "set-plan", tenant_id, plan],
+                       env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not TIMINGS and not _PATHS:
         return

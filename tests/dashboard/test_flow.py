@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from .conftest import ROOT, LiveApp, api, new_context, record
+from .conftest import ROOT, LiveApp, api, new_context, record, set_plan
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ async def sign_up(page: Page, live: LiveApp, company: str) -> tuple[str, str]:
     await page.get_by_label("Your name").fill("Dana Kim")
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password", exact=True).fill(password)
-    await page.get_by_label("Plan").select_option("growth")
+    await expect(page.get_by_text("Every account starts on the Starter plan.")).to_be_visible()
     await page.get_by_role("button", name="Sign up").click()
     await expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
     return email, password
@@ -113,6 +113,7 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
     # 1. sign up
     email, password = await sign_up(page, live, "Seoul Coffee Lab")
     token = api_token(live, email, password)
+    set_plan(live, token, "growth")  # four platforms: more than starter's accounts
     FLOW.update(email=email, password=password)
 
     # 2. the four platforms through the emulated OAuth pages
@@ -293,8 +294,13 @@ def _pipeline_through_api(live: LiveApp) -> str:
     email, password = f"a-{uuid.uuid4().hex[:8]}@example.test", f"pw-{uuid.uuid4().hex}"
     with api(live) as c:
         r = c.post("/v1/auth/signup", json={"company_name": "Tenant A", "email": email, "password": password})
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
+        r = c.post("/v1/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
         c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
-        r = c.post("/v1/pipelines", json={"name": "Example plan", "source_kind": "sheet", "sheet_id": "x"})
+        r = c.post(
+            "/v1/pipelines",
+            json={"name": "Example plan", "source_kind": "sheet", "sheet_id": f"x-{uuid.uuid4().hex}"},
+        )
         assert r.status_code == 201, r.text
         return str(r.json()["id"])

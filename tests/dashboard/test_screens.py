@@ -21,7 +21,7 @@ from playwright.async_api import Page, expect
 
 from cluster.dashboard import DASHBOARD_DIR
 
-from .conftest import PHONE, LiveApp, api, new_context, record
+from .conftest import PHONE, LiveApp, api, new_context, record, set_plan
 from .test_flow import FLOW, PLATFORMS
 
 pytestmark = pytest.mark.slow
@@ -147,10 +147,13 @@ def _seed_through_api(live: LiveApp) -> dict[str, Any]:
 
     email, password = f"shots-{uuid.uuid4().hex[:8]}@example.test", f"pw-{uuid.uuid4().hex}"
     with api(live) as c:
-        r = c.post("/v1/auth/signup", json={"company_name": "Seoul Coffee Lab", "plan": "growth",
-                                            "email": email, "password": password})  # fmt: skip
-        assert r.status_code == 201, r.text
+        r = c.post("/v1/auth/signup", json={"company_name": "Seoul Coffee Lab", "email": email,
+                                            "password": password})  # fmt: skip
+        assert r.status_code == 202, r.text
+        r = c.post("/v1/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
         c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        set_plan(live, r.json()["access_token"], "growth")  # four platforms: more than starter's accounts
         targets = []
         for i, platform in enumerate(PLATFORMS):
             tok = c.post(

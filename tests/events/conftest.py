@@ -91,10 +91,12 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture(scope="session")
-def ev_settings(settings: Settings) -> Settings:
-    """Short back-off and polls so retries happen within a test."""
+def ev_settings(settings: Settings, receiver: Receiver) -> Settings:
+    """Short back-off and polls so retries happen within a test; the receiver named as a development
+    webhook target (every other loopback target is refused)."""
     return settings.model_copy(
         update={
+            "webhook_allowed_targets": [receiver.base.removeprefix("http://")],
             "webhook_retry_base_s": 0.2,
             "webhook_retry_max_s": 0.5,
             "webhook_poll_s": 0.05,

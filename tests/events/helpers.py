@@ -14,8 +14,9 @@ async def make_run(pool: asyncpg.Pool, tenant_id: str | UUID) -> UUID:
     async with tenant_tx(pool, tid) as conn:
         pipeline = await conn.fetchval(
             "INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id) "
-            "VALUES ($1, 'events test', 'sheet', 'sheet-1') RETURNING id",
+            "VALUES ($1, 'events test', 'sheet', $2) RETURNING id",
             tid,
+            f"sheet-{tid}",  # a sheet id is bound to the first tenant that uses it
         )
         return await conn.fetchval(
             "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind) VALUES ($1, $2, 'manual') RETURNING id",

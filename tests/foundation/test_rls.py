@@ -37,12 +37,13 @@ async def test_every_tenant_table_has_forced_rls_and_a_policy(owner_conn: asyncp
         r["relname"] for r in rows if not (r["relrowsecurity"] and r["relforcerowsecurity"] and r["policies"])
     ]
     assert missing == [], f"tables with tenant_id but without ENABLE+FORCE RLS and a policy: {missing}"
-    # And every table but the migration ledger is tenant-owned.
+    # And every table but the migration ledger and the sign-in throttle's counters (before any tenant is
+    # known; forced RLS without a policy, so the app role sees none of it) is tenant-owned.
     others = await owner_conn.fetch(
         """
         SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-          AND c.relname NOT IN ('tenants', 'schema_migrations')
+          AND c.relname NOT IN ('tenants', 'schema_migrations', 'auth_throttle')
           AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id')
         """
     )
@@ -184,3 +185,15 @@ async def test_vector_similarity_uses_hnsw_under_rls(app_pool: asyncpg.Pool) -> 
             for r in await conn.fetch("EXPLAIN SELECT id FROM subtopics ORDER BY embedding <=> $1 LIMIT 3", q)
         )
         assert "subtopics_embedding_hnsw" in plan
+
+
+async def test_sign_in_throttle_counters_are_reachable_only_through_their_function(
+    app_pool: asyncpg.Pool,
+) -> None:
+    key = uuid.uuid4().bytes
+    async with app_pool.acquire() as conn:
+        rows = await conn.fetch("SELECT * FROM auth_throttle_hit($1, 60)", [key])
+        assert [(bytes(r["bucket"]), r["hits"]) for r in rows] == [(key, 1)]
+        assert (await conn.fetch("SELECT * FROM auth_throttle_hit($1, 60)", [key]))[0]["hits"] == 2
+        assert await conn.fetchval("SELECT count(*) FROM auth_throttle") == 0  # forced RLS, no policy
+        assert await conn.execute("DELETE FROM auth_throttle") == "DELETE 0"

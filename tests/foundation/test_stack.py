@@ -50,6 +50,26 @@ def test_every_port_the_stack_listens_on_is_below_the_ephemeral_range(stack: Loc
     assert len({port for _, _, port in inside}) <= 4, inside  # Temporal's internal services only
 
 
+def test_state_is_private_to_its_owner(stack: LocalStack) -> None:
+    """Other local users may pass through the state folder (PostgreSQL's and RabbitMQ's OS users reach
+    their folders in it) but not list it; the generated secrets and the local object store are the
+    owner's alone."""
+    import stat
+
+    from icop.storage import LocalDirStore
+
+    def mode(p: Path) -> int:
+        return stat.S_IMODE(p.stat().st_mode)
+
+    assert mode(stack.state_dir) & 0o066 == 0, oct(mode(stack.state_dir))
+    assert mode(stack.state_dir / "stack.env") & 0o077 == 0
+    store = LocalDirStore(stack.state_dir / "objects")
+    obj = store.put("tenants/t/articles/a.md", b"# private", "text/markdown")
+    assert obj.url == "icop-object:tenants/t/articles/a.md"
+    for p in [stack.state_dir / "objects", *(stack.state_dir / "objects").rglob("*")]:
+        assert mode(p) & 0o077 == 0, (p, oct(mode(p)))
+
+
 def test_second_up_reports_already_running(stack: LocalStack) -> None:
     r = run_cli("stack", "up", "--no-apps", state=stack.state_dir)
     assert r.returncode == 0, r.stderr

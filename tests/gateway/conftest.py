@@ -22,6 +22,8 @@ from gateway.app import create_app
 from gateway.config import GatewayConfig
 from icop.settings import Settings
 
+from .live import serve_app
+
 LOG = io.StringIO()
 SECRETS: set[str] = set()
 LOG_FILES: list[Path] = []  # logs of gateway processes started by tests (uvicorn)
@@ -43,9 +45,14 @@ def capture_all_logs() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+# A webhook receiver the tests register but never deliver to (the discard port), named as development
+# receivers must be: every other loopback or private target is refused.
+TEST_RECEIVER = "127.0.0.1:9"
+
+
 @pytest.fixture(scope="session")
 def gw_app(settings: Settings, app_pool: asyncpg.Pool) -> FastAPI:
-    return create_app(settings, pool=app_pool)
+    return create_app(settings.model_copy(update={"webhook_allowed_targets": [TEST_RECEIVER]}), pool=app_pool)
 
 
 @pytest.fixture(scope="session")
@@ -73,16 +80,30 @@ class TenantHandle:
         return {"Authorization": f"Bearer {self.access}"}
 
 
-async def sign_up(client: httpx.AsyncClient, plan: str = "starter") -> TenantHandle:
+def sheet() -> str:
+    """A sheet id of its own: the first tenant to use a sheet id keeps it (409 for any other tenant)."""
+    return f"sheet-{uuid.uuid4().hex[:16]}"
+
+
+async def sign_up(
+    client: httpx.AsyncClient, plan: str = "starter", pool: asyncpg.Pool | None = None
+) -> TenantHandle:
+    """A new tenant through the public API (sign-up, then log in); a paid plan is set as an operator would."""
     email = f"admin-{uuid.uuid4().hex[:10]}@example.test"
     password = f"pw-{uuid.uuid4().hex}"
     r = await client.post(
-        "/v1/auth/signup",
-        json={"company_name": "Acme " + email[:12], "plan": plan, "email": email, "password": password},
+        "/v1/auth/signup", json={"company_name": "Acme " + email[:12], "email": email, "password": password}
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
+    r = await client.post("/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
     b = r.json()
     remember(password, b["access_token"], b["refresh_token"])
+    if plan != "starter":  # sign-up always starts on starter; an operator changes the plan
+        from icop.tenants import set_plan
+
+        assert pool is not None, "a paid plan is set in the database: pass the pool"
+        await set_plan(pool, uuid.UUID(b["tenant_id"]), plan)
     return TenantHandle(b["tenant_id"], b["user_id"], email, password, b["access_token"], b["refresh_token"])
 
 
@@ -94,6 +115,13 @@ async def tenant(client: httpx.AsyncClient) -> TenantHandle:
 @pytest.fixture
 async def other(client: httpx.AsyncClient) -> TenantHandle:
     return await sign_up(client)
+
+
+@pytest.fixture(scope="session")
+async def live_api(gw_app: FastAPI) -> AsyncIterator[str]:
+    """The session's app served by uvicorn on loopback (streams: the event stream)."""
+    async with serve_app(gw_app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -1,17 +1,21 @@
 """A real gateway process: uvicorn on 127.0.0.1 serving ``gateway.app:app_from_env`` for a stack's state
-dir."""
+dir; or an app of this process served by uvicorn on loopback (``serve_app``), for streams."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 
 from cluster.ports import free_port
 
@@ -53,3 +57,20 @@ def live_gateway(state_dir: Path, log_path: Path, extra_env: dict[str, str] | No
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@asynccontextmanager
+async def serve_app(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 inside this event loop; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = server.force_exit = True
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(task, 5)

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from .conftest import TenantHandle, remember
+from .conftest import TenantHandle, remember, sheet
 from .seed import seed_article, seed_run_rows
 
 
@@ -64,7 +64,7 @@ async def test_pipeline_crud_validation_and_pagination(
     body = {
         "name": "Weekly",
         "source_kind": "sheet",
-        "sheet_id": "sheet-123",
+        "sheet_id": sheet(),
         "cron": "0 9 * * 1-5",
         "timezone": "Asia/Seoul",
         "mode": "merge",
@@ -79,11 +79,11 @@ async def test_pipeline_crud_validation_and_pagination(
     assert p["mode"] == "merge" and p["targets"] == body["targets"] and p["dry_run"] is True
     bad = [
         {"name": "x", "source_kind": "sheet"},  # no sheet id
-        {"name": "x", "source_kind": "csv", "sheet_id": "s"},  # no csv key
-        {"name": "x", "sheet_id": "s", "cron": "61 * * * *"},
-        {"name": "x", "sheet_id": "s", "timezone": "Mars/Base"},
-        {"name": "x", "sheet_id": "s", "writers": ["gpt", "gpt"]},
-        {"name": "x", "sheet_id": "s", "targets": [{"platform": "threads", "account_id": "none"}]},
+        {"name": "x", "source_kind": "csv", "sheet_id": sheet()},  # no csv key
+        {"name": "x", "sheet_id": sheet(), "cron": "61 * * * *"},
+        {"name": "x", "sheet_id": sheet(), "timezone": "Mars/Base"},
+        {"name": "x", "sheet_id": sheet(), "writers": ["gpt", "gpt"]},
+        {"name": "x", "sheet_id": sheet(), "targets": [{"platform": "threads", "account_id": "none"}]},
     ]
     for b in bad:
         r = await client.post("/v1/pipelines", headers=tenant.h, json=b)
@@ -100,7 +100,7 @@ async def test_pipeline_crud_validation_and_pagination(
     # Pagination: newest first, cursor walks the rest.
     for i in range(2):
         assert (
-            await client.post("/v1/pipelines", headers=tenant.h, json={"name": f"n{i}", "sheet_id": "s"})
+            await client.post("/v1/pipelines", headers=tenant.h, json={"name": f"n{i}", "sheet_id": sheet()})
         ).status_code == 201
     page1 = (await client.get("/v1/pipelines?limit=2", headers=tenant.h)).json()
     assert [x["name"] for x in page1["items"]] == ["n1", "n0"] and page1["next_cursor"]
@@ -119,9 +119,9 @@ async def test_pipeline_crud_validation_and_pagination(
 async def test_runs_start_progress_cancel(
     client: httpx.AsyncClient, tenant: TenantHandle, app_pool: asyncpg.Pool
 ) -> None:
-    pid = (await client.post("/v1/pipelines", headers=tenant.h, json={"name": "r", "sheet_id": "s"})).json()[
-        "id"
-    ]
+    pid = (
+        await client.post("/v1/pipelines", headers=tenant.h, json={"name": "r", "sheet_id": sheet()})
+    ).json()["id"]
     r = await client.post(f"/v1/pipelines/{pid}/runs", headers=tenant.h, json={"kind": "manual"})
     assert r.status_code == 202, r.text
     run = r.json()
@@ -155,9 +155,9 @@ async def test_articles_posts_quotas(
 ) -> None:
     await _connect(client, tenant, "x", "acct-x")
     await _connect(client, tenant, "instagram", "ig")
-    pid = (await client.post("/v1/pipelines", headers=tenant.h, json={"name": "a", "sheet_id": "s"})).json()[
-        "id"
-    ]
+    pid = (
+        await client.post("/v1/pipelines", headers=tenant.h, json={"name": "a", "sheet_id": sheet()})
+    ).json()["id"]
     seeded = [
         await seed_article(app_pool, tenant.tenant_id, pid, None, status=st, language=lang, title=f"T{i}")
         for i, (st, lang) in enumerate([("ready", "en"), ("published", "ko"), ("ready", "ko")])
@@ -205,10 +205,12 @@ async def test_problem_json_shapes(client: httpx.AsyncClient, tenant: TenantHand
     secret = "do-not-echo-this-password"
     r = await client.post("/v1/auth/login", json={"email": "bad", "password": secret})
     assert r.status_code == 422 and secret not in r.text
-    r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "nul\u0000", "sheet_id": "s"})
+    r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "nul\u0000", "sheet_id": sheet()})
     assert r.status_code == 422
     r = await client.post(
-        "/v1/pipelines", headers=tenant.h, json={"name": "n", "sheet_id": "s", "settings": {"k": "\u0000"}}
+        "/v1/pipelines",
+        headers=tenant.h,
+        json={"name": "n", "sheet_id": sheet(), "settings": {"k": "\u0000"}},
     )
     assert r.status_code == 422, r.text
     r = await client.post(

@@ -21,7 +21,7 @@ from icop.errors import DecryptionRefused
 from icop.settings import Settings
 from icop.vault import Vault, read_credential_secrets
 
-from .conftest import TenantHandle, remember
+from .conftest import TenantHandle, remember, sheet
 from .seed import seed_article, seed_delivery_and_sample
 
 # Every route that takes an id, with the request another tenant sends; {id} is the victim's id.
@@ -94,7 +94,7 @@ async def victim(client: httpx.AsyncClient, tenant: TenantHandle, app_pool: asyn
     p = await client.post(
         "/v1/pipelines",
         headers=h,
-        json={"name": "victim", "sheet_id": "s", "targets": [{"platform": "x", "account_id": "acct-x"}]},
+        json={"name": "victim", "sheet_id": sheet(), "targets": [{"platform": "x", "account_id": "acct-x"}]},
     )
     assert p.status_code == 201, p.text
     ids["pipeline"] = p.json()["id"]
@@ -161,7 +161,7 @@ async def test_cross_tenant_ids_are_404_and_change_nothing(
     r = await client.post(
         "/v1/pipelines",
         headers=other.h,
-        json={"name": "p", "sheet_id": "s", "targets": [{"platform": "x", "account_id": "acct-x"}]},
+        json={"name": "p", "sheet_id": sheet(), "targets": [{"platform": "x", "account_id": "acct-x"}]},
     )
     assert r.status_code == 422
     assert (await client.get("/v1/quotas", headers=other.h)).json() == []
@@ -201,11 +201,14 @@ async def test_forged_tokens_are_401(
 ) -> None:
     secret = settings.jwt_secret.get_secret_value()
     now = int(time.time())
+    header, payload, sig = tenant.access.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     good = {
         "iss": "icop",
         "aud": "icop-api",
         "sub": tenant.user_id,
         "tenant": tenant.tenant_id,
+        "sid": claims["sid"],  # the login session of tenant's sign-in
         "role": "admin",
         "typ": "access",
         "iat": now,
@@ -217,8 +220,6 @@ async def test_forged_tokens_are_401(
             "/v1/tenant", headers={"Authorization": "Bearer " + jwt.encode(good, secret, "HS256")}
         )
     ).status_code == 200
-    header, payload, sig = tenant.access.split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     forged = {
         "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(good)}.",
         "alg none with sig": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(good)}.{sig}",
@@ -228,6 +229,9 @@ async def test_forged_tokens_are_401(
         "wrong audience": jwt.encode(good | {"aud": "someone-else"}, secret, "HS256"),
         "wrong issuer": jwt.encode(good | {"iss": "evil"}, secret, "HS256"),
         "no tenant": jwt.encode({k: v for k, v in good.items() if k != "tenant"}, secret, "HS256"),
+        "no session": jwt.encode({k: v for k, v in good.items() if k != "sid"}, secret, "HS256"),
+        "another session": jwt.encode(good | {"sid": str(uuid.uuid4())}, secret, "HS256"),
+        "another tenant's user": jwt.encode(good | {"tenant": other.tenant_id}, secret, "HS256"),
         "refresh typ": jwt.encode(good | {"typ": "refresh"}, secret, "HS256"),
         "tenant claim altered": f"{header}.{_b64(claims | {'tenant': other.tenant_id})}.{sig}",
         "role claim altered": f"{header}.{_b64(claims | {'role': 'admin', 'exp': now + 99999})}.{sig}",
@@ -289,3 +293,85 @@ async def test_no_tenant_set_sees_nothing(app_pool: asyncpg.Pool, victim: dict[s
     async with app_pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM content_pipelines") == 0
         assert await conn.fetchval("SELECT count(*) FROM rate_limit_counters") == 0
+
+
+# ---- a sheet belongs to the tenant that connected it first ---------------------------------------------
+
+
+async def test_another_tenants_sheet_is_refused_with_409(
+    client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle
+) -> None:
+    """Tenant B may not point a pipeline at tenant V's sheet: not at creation, not by a change."""
+    sid = sheet()
+    v = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "plan", "sheet_id": sid})
+    assert v.status_code == 201, v.text
+    r = await client.post("/v1/pipelines", headers=other.h, json={"name": "steal", "sheet_id": sid})
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"].startswith("this sheet is connected to another account")
+    assert tenant.tenant_id not in r.text and tenant.email not in r.text  # nothing about whose it is
+    own = await client.post("/v1/pipelines", headers=other.h, json={"name": "own", "sheet_id": sheet()})
+    assert own.status_code == 201
+    r = await client.patch(f"/v1/pipelines/{own.json()['id']}", headers=other.h, json={"sheet_id": sid})
+    assert r.status_code == 409, r.text
+    assert (await client.get(f"/v1/pipelines/{own.json()['id']}", headers=other.h)).json()["sheet_id"] != sid
+    # The owner keeps using it: a second pipeline on the same sheet is fine.
+    again = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "second", "sheet_id": sid})
+    assert again.status_code == 201, again.text
+
+
+async def test_the_database_refuses_a_pipeline_on_another_tenants_sheet(
+    client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle, app_pool: asyncpg.Pool
+) -> None:
+    """Below the API too (a command, a script, a bug): the sheet's binding is checked by the database."""
+    sid = sheet()
+    assert (
+        await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p", "sheet_id": sid})
+    ).status_code == 201
+    with pytest.raises(asyncpg.PostgresError) as e:
+        async with tenant_tx(app_pool, UUID(other.tenant_id)) as conn:
+            await conn.execute(
+                "INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id) "
+                "VALUES ($1, 'x', 'sheet', $2)",
+                UUID(other.tenant_id),
+                sid,
+            )
+    assert "connected to another account" in str(e.value)
+
+
+async def test_write_back_never_writes_into_another_tenants_sheet(
+    client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle, app_pool: asyncpg.Pool,
+    settings: Settings,
+) -> None:  # fmt: skip
+    """The run's sheet activities check the binding: B's run cannot read or mark V's rows."""
+    from temporalio.exceptions import ApplicationError
+
+    from emulators.client import EmulatorAdmin
+    from icop.connectors.sheets import make_sheets
+    from workflows.activities.planning import PlanningActivities
+    from workflows.types import SheetCells, SheetWriteInput
+
+    sid = sheet()
+    rows = [["topic", "notes", "language", "status", "result"], ["Embargoed launch", "", "en", "", ""]]
+    admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
+    try:
+        admin.seed_sheet(sid, {"ContentPlan": rows})
+        assert (
+            await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p", "sheet_id": sid})
+        ).status_code == 201
+        acts = PlanningActivities(app_pool, make_sheets(settings), planner=None)  # type: ignore[arg-type]
+        cells = [SheetCells("ContentPlan!D2:E2", [["done", "https://attacker.example/x"]])]
+        with pytest.raises(ApplicationError) as e:
+            await acts.write_sheet(SheetWriteInput(other.tenant_id, sid, cells))
+        assert e.value.non_retryable and "connected to another account" in str(e.value)
+        assert admin.read_sheet(sid)["ContentPlan"] == rows  # nothing written
+        # The owner's write-back works.
+        assert await acts.write_sheet(SheetWriteInput(tenant.tenant_id, sid, cells)) == 2
+    finally:
+        admin.close()
+
+
+def test_demo_sheet_ids_are_unpredictable() -> None:
+    from cluster.demo import demo_sheet_id
+
+    ids = {demo_sheet_id() for _ in range(50)}
+    assert len(ids) == 50 and all(len(i) >= len("demo-plan-") + 32 for i in ids)

@@ -11,7 +11,7 @@ import httpx
 
 from icop.db import tenant_tx
 
-from .conftest import TenantHandle, remember
+from .conftest import TenantHandle, remember, sheet
 
 URL = "/v1/brand-voice/samples"
 COFFEE = "Our baristas pour each cup slowly, with single-origin beans ground a minute before brewing."
@@ -77,13 +77,13 @@ async def test_validation_pipelines_and_pagination(
         assert r.headers["content-type"].startswith("application/problem+json")
 
     theirs = (
-        await client.post("/v1/pipelines", headers=other.h, json={"name": "o", "sheet_id": "s"})
+        await client.post("/v1/pipelines", headers=other.h, json={"name": "o", "sheet_id": sheet()})
     ).json()["id"]
     r = await client.post(URL, headers=tenant.h, json={"texts": [COFFEE], "pipeline_id": theirs})
     assert r.status_code == 404  # another tenant's pipeline
-    mine = (await client.post("/v1/pipelines", headers=tenant.h, json={"name": "m", "sheet_id": "s"})).json()[
-        "id"
-    ]
+    mine = (
+        await client.post("/v1/pipelines", headers=tenant.h, json={"name": "m", "sheet_id": sheet()})
+    ).json()["id"]
     r = await client.post(URL, headers=tenant.h, json={"texts": [f"{COFFEE} ({i})" for i in range(5)],
                                                        "pipeline_id": mine})  # fmt: skip
     assert r.status_code == 201 and all(s["pipeline_id"] == mine for s in r.json())

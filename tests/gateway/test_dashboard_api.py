@@ -32,7 +32,7 @@ from icop.storage import make_store, put_article_markdown, put_image
 from workflows.types import MODULES, Queues
 from workflows.worker import build_activities, close, running_workers
 
-from .conftest import TenantHandle, remember, sign_up
+from .conftest import TenantHandle, remember, sheet, sign_up
 from .seed import seed_article, seed_run_rows
 
 HEADER = ["topic", "notes", "language", "status", "result"]
@@ -53,7 +53,7 @@ async def connect(client: httpx.AsyncClient, t: TenantHandle, platform: str, acc
 
 
 async def pipeline(client: httpx.AsyncClient, t: TenantHandle, **fields: Any) -> dict[str, Any]:
-    r = await client.post("/v1/pipelines", headers=t.h, json={"name": "p", "sheet_id": "s", **fields})
+    r = await client.post("/v1/pipelines", headers=t.h, json={"name": "p", "sheet_id": sheet(), **fields})
     assert r.status_code == 201, r.text
     return dict(r.json())
 
@@ -243,7 +243,9 @@ async def test_article_detail_drafts_editor_markdown_and_images(
 async def test_previews_count_as_each_platform_counts(
     client: httpx.AsyncClient, app_pool: asyncpg.Pool
 ) -> None:
-    tenant = await sign_up(client, plan="growth")  # four connected accounts: more than starter allows
+    tenant = await sign_up(
+        client, plan="growth", pool=app_pool
+    )  # four connected accounts: more than starter allows
     accounts = {"x": "x-1", "threads": "th-1", "instagram": "ig-1", "facebook": "fb-1"}
     for platform, account in accounts.items():
         await connect(client, tenant, platform, account)
@@ -616,7 +618,7 @@ async def test_cron_preview_refuses_what_pipeline_create_refuses(
         made = await client.post(
             "/v1/pipelines",
             headers=tenant.h,
-            json={"name": "c", "sheet_id": "s", "cron": cron, "timezone": zone},
+            json={"name": "c", "sheet_id": sheet(), "cron": cron, "timezone": zone},
         )
         assert made.status_code == 422, (cron, zone)  # the same rule refuses it at create
     assert (await client.get("/v1/pipelines/cron-preview", headers=tenant.h)).status_code == 422

@@ -9,7 +9,7 @@ from gateway.app import create_app
 from icop.db import create_pool
 from icop.settings import Settings
 
-from .conftest import TenantHandle, client_for, remember, sign_up
+from .conftest import TenantHandle, client_for, remember, sheet, sign_up
 
 
 def _tight(settings: Settings, requests: int) -> Settings:
@@ -24,7 +24,9 @@ async def test_rate_limit_is_shared_by_gateway_processes(settings: Settings, app
         b = client_for(create_app(_tight(settings, 4), pool=second_pool))
         async with a, b:
             t = await sign_up(a)
-            g = await sign_up(a, plan="growth")  # a different plan and tenant keeps its own budget
+            g = await sign_up(
+                a, plan="growth", pool=app_pool
+            )  # a different plan and tenant keeps its own budget
             codes = [(await c.get("/v1/pipelines", headers=t.h)).status_code for c in (a, b, a, b)]
             assert codes == [200, 200, 200, 200]
             r = await b.get("/v1/pipelines", headers=t.h)
@@ -50,9 +52,9 @@ async def test_rate_limit_counts_api_keys_too(settings: Settings, app_pool: asyn
 
 async def test_plan_limits_on_pipelines_and_accounts(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     for i in range(3):
-        r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": f"p{i}", "sheet_id": "s"})
+        r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": f"p{i}", "sheet_id": sheet()})
         assert r.status_code == 201, r.text
-    r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p4", "sheet_id": "s"})
+    r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p4", "sheet_id": sheet()})
     assert (
         r.status_code == 403
         and r.json()["title"] == "Plan limit reached"

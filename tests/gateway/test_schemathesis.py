@@ -12,7 +12,7 @@ import pytest
 
 from icop.settings import Settings
 
-from .conftest import LOG_FILES, remember
+from .conftest import LOG_FILES, remember, sheet
 from .live import live_gateway
 
 CHECKS = ",".join(
@@ -33,14 +33,15 @@ def test_schemathesis_live_schema(settings: Settings, tmp_path: Path) -> None:
     with live_gateway(settings.state_path, log_path) as base:
         email, password = f"st-{uuid.uuid4().hex[:8]}@example.test", f"pw-{uuid.uuid4().hex}"
         r = httpx.post(
-            f"{base}/v1/auth/signup",
-            json={"company_name": "Fuzz", "plan": "enterprise", "email": email, "password": password},
+            f"{base}/v1/auth/signup", json={"company_name": "Fuzz", "email": email, "password": password}
         )
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202, r.text
+        r = httpx.post(f"{base}/v1/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
         token = r.json()["access_token"]
         remember(password, token, r.json()["refresh_token"])
         h = {"Authorization": f"Bearer {token}"}
-        httpx.post(f"{base}/v1/pipelines", headers=h, json={"name": "seed", "sheet_id": "s"})
+        httpx.post(f"{base}/v1/pipelines", headers=h, json={"name": "seed", "sheet_id": sheet()})
         run = subprocess.run(
             [
                 str(Path(sys.executable).parent / "schemathesis"),

@@ -133,8 +133,9 @@ async def test_pipeline_samples_reach_only_that_pipelines_articles(
     async with tenant_tx(app_pool, tenant) as conn:
         pipeline = await conn.fetchval(
             "INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id) "
-            "VALUES ($1, 'p', 'sheet', 's') RETURNING id",
+            "VALUES ($1, 'p', 'sheet', $2) RETURNING id",
             tenant,
+            f"sheet-{tenant}",  # a sheet id is bound to the first tenant that uses it
         )
     await voice.add(tenant, COFFEE, pipeline_id=pipeline)
     assert await voice.closest(tenant, TOPIC, "en", article_id=article) == []  # article outside it

@@ -92,8 +92,9 @@ def test_local_store_files_and_urls(tmp_path: Path, jpeg: bytes) -> None:
     assert (tmp_path / "a" / obj.key).read_bytes() == jpeg
     assert not [p for p in (tmp_path / "a").rglob(".tmp-*")]  # no temp files left behind
     bare = LocalDirStore(tmp_path / "b")
-    url = put_image(bare, TENANT, jpeg).url
-    assert url.startswith("file:///") and Path(urlparse(url).path).read_bytes() == jpeg
+    obj = put_image(bare, TENANT, jpeg)
+    assert obj.url == f"icop-object:{obj.key}" and str(tmp_path) not in obj.url  # no path of the host
+    assert bare.get(obj.key) == jpeg
 
 
 def test_s3_writes_once_with_content_type_and_public_url(

@@ -1,8 +1,10 @@
-"""Watches where this test process and the emulators connect, for the loopback-only test.
+"""Watches where this test process and the emulators connect, and where they listen, for the loopback-only
+tests.
 
 Two independent witnesses: an audit hook in this process (every ``socket.connect`` and
 ``socket.getaddrinfo``, whatever library makes it), and a sampler that lists the open inet
-connections of the watched processes (the emulators included) every 100 ms.
+connections and listening sockets of the watched processes (this one, its children, the emulators) every
+100 ms.
 """
 
 from __future__ import annotations
@@ -33,11 +35,21 @@ def is_local(host: Any) -> bool:
     return ip.is_loopback or ip.is_unspecified
 
 
+def is_loopback(ip: str) -> bool:
+    """A listening address only loopback reaches (the wildcard 0.0.0.0 / :: is not one)."""
+    addr = ipaddress.ip_address(ip.split("%")[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return addr.is_loopback
+
+
 @dataclass
 class NetAudit:
     connects: list[tuple[str, Any]] = field(default_factory=list)
     lookups: list[str] = field(default_factory=list)
     remote: set[tuple[int, str, int]] = field(default_factory=set)
+    listening: set[tuple[int, str, int, str]] = field(default_factory=set)
+    """(pid, ip, port, process name) of every listening socket seen that is not on a loopback address."""
     samples: int = 0
     pids: set[int] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -76,6 +88,8 @@ class NetAudit:
                         for c in p.net_connections(kind="inet"):
                             if c.raddr:
                                 self.remote.add((p.pid, c.raddr.ip, c.raddr.port))
+                            elif c.status == psutil.CONN_LISTEN and not is_loopback(c.laddr.ip):
+                                self.listening.add((p.pid, c.laddr.ip, c.laddr.port, p.name()))
                     except psutil.Error:
                         continue
             self.samples += 1

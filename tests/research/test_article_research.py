@@ -23,7 +23,7 @@ from icop.research.service import Researcher
 from icop.runs.admission import RunLimits
 from icop.settings import Settings
 from icop.storage import make_store
-from tests.gateway.conftest import TenantHandle, sign_up
+from tests.gateway.conftest import TenantHandle, sheet, sign_up
 from workflows.activities.articles import ArticleActivities, LangGraphArticleGraph
 from workflows.types import GraphInput
 
@@ -31,8 +31,12 @@ from .conftest import unseen_topic
 
 
 @pytest.fixture(scope="module")
-async def api(emu_settings: Settings, app_pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(emu_settings, pool=app_pool)
+async def api(
+    emu_settings: Settings, settings: Settings, app_pool: asyncpg.Pool
+) -> AsyncIterator[httpx.AsyncClient]:
+    # the session's sign-in throttles (loosened for the suite; emu_settings has only the defaults)
+    throttles = {k: getattr(settings, k) for k in Settings.model_fields if k.startswith("auth_")}
+    app = create_app(emu_settings.model_copy(update=throttles), pool=app_pool)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as c:
         yield c
 
@@ -118,12 +122,14 @@ async def test_pipeline_research_settings_are_checked(api: httpx.AsyncClient) ->
     t = await sign_up(api)
     ok = {
         "name": "research",
-        "sheet_id": "s",
+        "sheet_id": sheet(),
         "settings": {"search_provider": "naver", "on_research_failure": "fail"},
     }
     r = await api.post("/v1/pipelines", headers=t.h, json=ok)
     assert r.status_code == 201, r.text
     for bad in ({"search_provider": "bing"}, {"on_research_failure": "retry forever"}):
-        r = await api.post("/v1/pipelines", headers=t.h, json={"name": "x", "sheet_id": "s", "settings": bad})
+        r = await api.post(
+            "/v1/pipelines", headers=t.h, json={"name": "x", "sheet_id": sheet(), "settings": bad}
+        )
         assert r.status_code == 422, r.text
         assert "search_provider" in r.text or "on_research_failure" in r.text

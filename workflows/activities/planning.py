@@ -38,6 +38,14 @@ from .errors import mapped_errors
 from .heartbeat import with_heartbeats
 
 
+def _not_bound() -> ApplicationError:
+    return ApplicationError(
+        "this sheet is connected to another account; the run may neither read nor write it",
+        type="SheetNotBound",
+        non_retryable=True,
+    )
+
+
 class PlanningActivities:
     """Built with the pool, a Sheets client and the sub-topic planner (LLM expansion + TopicClusterer)."""
 
@@ -53,6 +61,13 @@ class PlanningActivities:
         with mapped_errors():
             async with tenant_tx(self.pool, tenant) as conn:
                 p = await repository.pipeline_config(conn, tenant, UUID(inp.pipeline_id))
+                bound = (
+                    p is None
+                    or p["sheet_id"] is None
+                    or await repository.sheet_is_bound(conn, tenant, p["sheet_id"])
+                )
+            if not bound:
+                raise _not_bound()
             if p is None:
                 raise ApplicationError(
                     f"pipeline {inp.pipeline_id} does not exist for this tenant",
@@ -119,9 +134,15 @@ class PlanningActivities:
 
     @activity.defn(name="write_sheet")
     async def write_sheet(self, inp: SheetWriteInput) -> int:
-        """One ``values.batchUpdate`` with every range (RAW; no value can become a formula). Idempotent."""
+        """One ``values.batchUpdate`` with every range (RAW; no value can become a formula). Idempotent.
+
+        Only into a sheet bound to the run's tenant: never into another tenant's plan."""
         if not inp.cells:
             return 0
+        tenant = UUID(inp.tenant_id)
+        async with tenant_tx(self.pool, tenant) as conn:
+            if not await repository.sheet_is_bound(conn, tenant, inp.sheet_id):
+                raise _not_bound()
         data = [
             ValueRange(c.range, [[safe_cell(str(v)) for v in row] for row in c.values]) for c in inp.cells
         ]

@@ -5,13 +5,15 @@ import { redirect } from "next/navigation";
 import { clientWith } from "@/lib/api/client";
 import { attempt } from "@/lib/api/errors";
 import { getDict, isLang, LANG_COOKIE } from "@/lib/i18n";
+import { safeNext } from "@/lib/next-path";
 import { REFRESH_COOKIE, clearSession, cookieOptions, writeSession } from "@/lib/session";
 import type { FormState } from "@/components/form-state";
 
-/** Only paths on this site: never an open redirect. */
-function safeNext(value: FormDataEntryValue | null): string {
-  const v = typeof value === "string" ? value : "";
-  return v.startsWith("/") && !v.startsWith("//") && !v.startsWith("/\\") ? v : "/";
+/** The browser's address as this server saw it, for the gateway's per-address sign-in throttling (it
+ * believes it only when ICOP_TRUSTED_PROXIES names this server). */
+async function forwardedFor(): Promise<Record<string, string>> {
+  const chain = (await headers()).get("x-forwarded-for");
+  return chain ? { "X-Forwarded-For": chain } : {};
 }
 
 function text(data: FormData, name: string): string {
@@ -24,6 +26,7 @@ export async function login(_: FormState, data: FormData): Promise<FormState> {
   const res = await attempt(
     clientWith().POST("/v1/auth/login", {
       body: { email: text(data, "email"), password: String(data.get("password") ?? "") },
+      headers: await forwardedFor(),
     }),
   );
   if (!res.ok) return { error: res.status === 401 ? t.auth.invalid : res.error };
@@ -31,23 +34,28 @@ export async function login(_: FormState, data: FormData): Promise<FormState> {
   redirect(safeNext(data.get("next")));
 }
 
-type Plan = "starter" | "growth" | "enterprise";
-
 export async function signup(_: FormState, data: FormData): Promise<FormState> {
   const { t } = await getDict();
-  const plan = text(data, "plan");
-  const res = await attempt(
+  const email = text(data, "email");
+  const password = String(data.get("password") ?? "");
+  // The gateway answers sign-up the same way for a free and a taken address (no account enumeration);
+  // logging in with the new password tells the two apart for the one who knows it.
+  const created = await attempt(
     clientWith().POST("/v1/auth/signup", {
       body: {
         company_name: text(data, "company_name"),
         display_name: text(data, "display_name"),
-        email: text(data, "email"),
-        password: String(data.get("password") ?? ""),
-        plan: (["starter", "growth", "enterprise"].includes(plan) ? plan : "starter") as Plan,
+        email,
+        password,
       },
+      headers: await forwardedFor(),
     }),
   );
-  if (!res.ok) return { error: res.status === 409 ? t.auth.taken : res.error };
+  if (!created.ok) return { error: created.error };
+  const res = await attempt(
+    clientWith().POST("/v1/auth/login", { body: { email, password }, headers: await forwardedFor() }),
+  );
+  if (!res.ok) return { error: res.status === 401 ? t.auth.signupFailed : res.error };
   writeSession(await cookies(), res.data);
   redirect("/");
 }

@@ -13,7 +13,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a tenant and its first admin */
+        /**
+         * Create a tenant and its first admin (then log in)
+         * @description Answers 202 the same way whether or not the address is already registered, so that sign-up does not tell who has an account; log in next. Every tenant starts on the starter plan.
+         */
         post: operations["signup_v1_auth_signup_post"];
         delete?: never;
         options?: never;
@@ -30,7 +33,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with e-mail and password */
+        /**
+         * Log in with e-mail and password
+         * @description Throttled per account and per client address (429 with Retry-After).
+         */
         post: operations["login_v1_auth_login_post"];
         delete?: never;
         options?: never;
@@ -64,7 +70,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a refresh token and its family */
+        /** End the session: its refresh token family and its access tokens are revoked */
         post: operations["logout_v1_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -1256,7 +1262,10 @@ export interface components {
         };
         /** Login */
         Login: {
-            /** Email */
+            /**
+             * Email
+             * @description Folded to one spelling (NFKC, lower case).
+             */
             email: string;
             /**
              * Password
@@ -1461,7 +1470,7 @@ export interface components {
             subtopics_per_topic?: number;
             /**
              * Settings
-             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
              */
             settings?: {
                 [key: string]: unknown;
@@ -1531,7 +1540,7 @@ export interface components {
             subtopics_per_topic?: number;
             /**
              * Settings
-             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
              */
             settings?: {
                 [key: string]: unknown;
@@ -1594,7 +1603,7 @@ export interface components {
             subtopics_per_topic?: number | null;
             /**
              * Settings
-             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them).
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
              */
             settings?: {
                 [key: string]: unknown;
@@ -1926,21 +1935,22 @@ export interface components {
              */
             pipeline_id?: string | null;
         };
-        /** SignUp */
+        /**
+         * SignUp
+         * @description A new tenant and its first admin. Every tenant starts on the starter plan (an operator changes it).
+         */
         SignUp: {
             /** Company Name */
             company_name: string;
             /**
-             * Plan
-             * @default starter
-             * @enum {string}
+             * Email
+             * @description Folded to one spelling (NFKC, lower case).
              */
-            plan?: "starter" | "growth" | "enterprise";
-            /** Email */
             email: string;
             /**
              * Password
              * Format: password
+             * @description At least 10 characters and not easy to guess (common and breached passwords, repeats, keyboard runs and the account's own names are refused).
              */
             password: string;
             /**
@@ -1948,6 +1958,23 @@ export interface components {
              * @default
              */
             display_name?: string;
+        };
+        /**
+         * SignUpAccepted
+         * @description The same answer whether or not the address was already registered: log in next.
+         */
+        SignUpAccepted: {
+            /**
+             * Status
+             * @default accepted
+             * @constant
+             */
+            status?: "accepted";
+            /**
+             * Detail
+             * @default If this e-mail address was free, the account is ready: log in with it and your password.
+             */
+            detail?: string;
         };
         /**
          * SourceOut
@@ -2109,11 +2136,15 @@ export interface components {
         };
         /** UserCreate */
         UserCreate: {
-            /** Email */
+            /**
+             * Email
+             * @description Folded to one spelling (NFKC, lower case).
+             */
             email: string;
             /**
              * Password
              * Format: password
+             * @description At least 10 characters and not easy to guess (common and breached passwords, repeats, keyboard runs and the account's own names are refused).
              */
             password: string;
             /**
@@ -2331,16 +2362,16 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["SignUpAccepted"];
                 };
             };
-            /** @description Conflict */
-            409: {
+            /** @description Invalid request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2348,9 +2379,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid request */
-            422: {
+            /** @description Too many requests */
+            429: {
                 headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2393,6 +2426,17 @@ export interface operations {
             /** @description Invalid request */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

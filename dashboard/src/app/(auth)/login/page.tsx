@@ -7,6 +7,7 @@ import { ErrorMessage, Notice } from "@/components/Messages";
 import { SubmitButton } from "@/components/SubmitButton";
 import { panel } from "@/components/ui";
 import { getDict } from "@/lib/i18n";
+import { safeNext } from "@/lib/next-path";
 
 export const metadata: Metadata = { title: "Log in" };
 
@@ -25,7 +26,7 @@ export default async function LoginPage({
         {sp.logged_out ? <Notice>{t.auth.loggedOut}</Notice> : null}
       </div>
       <ActionForm action={login} className="mt-4 space-y-4">
-        <input type="hidden" name="next" value={sp.next ?? "/"} />
+        <input type="hidden" name="next" value={safeNext(sp.next)} />
         <Field id="email" name="email" type="email" label={t.auth.email} autoComplete="email" required />
         <Field
           id="password"

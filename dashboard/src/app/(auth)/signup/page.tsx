@@ -4,7 +4,7 @@ import { signup } from "@/app/actions/session";
 import { ActionForm } from "@/components/ActionForm";
 import { Field } from "@/components/Field";
 import { SubmitButton } from "@/components/SubmitButton";
-import { input, label, panel } from "@/components/ui";
+import { panel } from "@/components/ui";
 import { getDict } from "@/lib/i18n";
 
 export const metadata: Metadata = { title: "Sign up" };
@@ -28,16 +28,7 @@ export default async function SignupPage() {
           minLength={10}
           required
         />
-        <div>
-          <label htmlFor="plan" className={label}>
-            {t.auth.plan}
-          </label>
-          <select id="plan" name="plan" className={`${input} mt-1`} defaultValue="starter">
-            <option value="starter">{t.auth.planStarter}</option>
-            <option value="growth">{t.auth.planGrowth}</option>
-            <option value="enterprise">{t.auth.planEnterprise}</option>
-          </select>
-        </div>
+        <p className="text-sm text-slate-700">{t.auth.planNote}</p>
         <SubmitButton className="w-full rounded-md bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60">
           {t.auth.signup}
         </SubmitButton>
