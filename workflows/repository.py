@@ -26,7 +26,7 @@ async def pipeline_config(
 
 
 async def sheet_is_bound(conn: asyncpg.Connection, tenant_id: UUID, sheet_id: str) -> bool:
-    """Whether ``sheet_id`` is bound to this tenant (migration 0014: the first tenant to use it)."""
+    """Whether ``sheet_id`` is bound to this tenant (migration 0015: the first tenant to use it)."""
     bound: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM sheet_bindings WHERE tenant_id = $1 AND sheet_id = $2)",
         tenant_id,

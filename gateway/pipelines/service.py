@@ -55,7 +55,7 @@ def _check_csv_key(tx: Tx, fields: PipelineFields) -> None:
         raise InvalidRequest("csv_object_key must come from POST /v1/plans/csv of this tenant")
 
 
-# The database refuses a pipeline whose sheet another tenant connected first (migration 0014's trigger).
+# The database refuses a pipeline whose sheet another tenant connected first (migration 0015's trigger).
 SHEET_TAKEN = "IC409"
 
 
