@@ -83,7 +83,11 @@ class PipelineFields(BaseModel):
     timezone: str = Field(default="UTC", max_length=64)
     mode: Literal["compare", "merge"] = "compare"
     writers: list[Writer] = Field(default_factory=_every_writer, min_length=1, max_length=3)
-    image_provider: ImageProvider = "offline"
+    image_provider: ImageProvider = Field(
+        default="dalle",
+        description="dalle or flux (the provider's API, or its emulator in development); offline draws "
+        "placeholders that are never published (development only).",
+    )
     targets: list[Target] = Field(default_factory=list, max_length=20)
     approval_required: bool = False
     dry_run: bool = True

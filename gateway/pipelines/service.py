@@ -55,6 +55,12 @@ def _check_csv_key(tx: Tx, fields: PipelineFields) -> None:
         raise InvalidRequest("csv_object_key must come from POST /v1/plans/csv of this tenant")
 
 
+def _check_image_provider(tx: Tx, fields: PipelineFields) -> None:
+    """The offline image provider draws placeholders that are never published: development only."""
+    if fields.image_provider == "offline" and tx.services.settings.env == "production":
+        raise InvalidRequest("image_provider 'offline' makes placeholders only; choose dalle or flux")
+
+
 # The database refuses a pipeline whose sheet another tenant connected first (migration 0015's trigger).
 SHEET_TAKEN = "IC409"
 
@@ -78,6 +84,7 @@ async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
         )
     await _check_targets(tx, body)
     _check_csv_key(tx, body)
+    _check_image_provider(tx, body)
     row = await _write(repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json")))
     assert row is not None
     await _sync_schedule(tx, row, had_cron=False)
@@ -107,6 +114,7 @@ async def update(tx: Tx, pipeline_id: UUID, body: PipelineUpdate) -> PipelineOut
         raise InvalidRequest("; ".join(err["msg"] for err in e.errors())) from None
     await _check_targets(tx, fields)
     _check_csv_key(tx, fields)
+    _check_image_provider(tx, fields)
     out = await _write(repo.update(tx.conn, tx.tenant_id, pipeline_id, fields.model_dump(mode="json")))
     assert out is not None
     await _sync_schedule(tx, out, had_cron=row["cron"] is not None)

@@ -176,7 +176,7 @@ export function PipelineForm({
                 id="image_provider"
                 name="image_provider"
                 className={`${input} mt-1`}
-                defaultValue={pipeline?.image_provider ?? "offline"}
+                defaultValue={pipeline?.image_provider ?? "dalle"}
               >
                 <option value="offline">{p.imageOffline}</option>
                 <option value="dalle">{p.imageDalle}</option>

@@ -1447,7 +1447,8 @@ export interface components {
             writers?: ("gpt" | "claude" | "gemini")[];
             /**
              * Image Provider
-             * @default offline
+             * @description dalle or flux (the provider's API, or its emulator in development); offline draws placeholders that are never published (development only).
+             * @default dalle
              * @enum {string}
              */
             image_provider?: "offline" | "dalle" | "flux";
@@ -1517,7 +1518,8 @@ export interface components {
             writers?: ("gpt" | "claude" | "gemini")[];
             /**
              * Image Provider
-             * @default offline
+             * @description dalle or flux (the provider's API, or its emulator in development); offline draws placeholders that are never published (development only).
+             * @default dalle
              * @enum {string}
              */
             image_provider?: "offline" | "dalle" | "flux";
