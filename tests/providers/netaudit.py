@@ -4,7 +4,7 @@ tests.
 Two independent witnesses: an audit hook in this process (every ``socket.connect`` and
 ``socket.getaddrinfo``, whatever library makes it), and a sampler that lists the open inet
 connections and listening sockets of the watched processes (this one, its children, the emulators) every
-100 ms.
+``INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,12 @@ def is_loopback(ip: str) -> bool:
     return addr.is_loopback
 
 
+# It samples for the whole session, in the test process: at 10 Hz its scans of every child's sockets took a
+# share of the GIL and CPU that slowed the suite; a listener lives longer than a second, and this process's
+# own connections are caught by the audit hook whatever the interval.
+INTERVAL_S = 1.0
+
+
 @dataclass
 class NetAudit:
     connects: list[tuple[str, Any]] = field(default_factory=list)
@@ -76,7 +82,7 @@ class NetAudit:
         import os
 
         self.pids.add(os.getpid())
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(INTERVAL_S):
             for pid in list(self.pids):
                 try:
                     procs = [psutil.Process(pid)]
