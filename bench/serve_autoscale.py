@@ -43,6 +43,9 @@ from temporalio.common import RetryPolicy  # noqa: E402 - after sys.path.insert
 
 from icop.offline import apply_offline_env  # noqa: E402 - after sys.path.insert
 
+# This driver calls its handles from plain threads and from one ``asyncio.run`` loop after another (warm-up,
+# then load): its routers run on a loop of their own, not on the caller's (what throughput mode would do).
+os.environ.setdefault("RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", "1")
 apply_offline_env()
 
 APP = "jpeg"
@@ -81,17 +84,24 @@ def put_inputs(objects: Path, n: int, side: int) -> list[str]:
 
 
 def config_app(objects: Path, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The ``jpeg`` application of cluster/serve_config.yaml, storage pointed at ``objects`` through the
-    replicas' environment, autoscaling fields replaced by ``overrides`` (shorter delays for a bench)."""
+    """The product's JPEG converter (the ``JpegConverterDeployment`` entry of the ``images`` application in
+    cluster/serve_config.yaml: its resources and autoscaling bounds) deployed as an application of its own,
+    ``APP``, so a scenario loads and kills it alone; storage pointed at ``objects`` through the replicas'
+    environment, autoscaling fields replaced by ``overrides`` (shorter delays for a bench)."""
     import yaml
 
     cfg = yaml.safe_load((ROOT / "cluster" / "serve_config.yaml").read_text())
-    (app,) = [a for a in cfg["applications"] if a["name"] == APP]
-    app["runtime_env"] = {"env_vars": {"ICOP_STORAGE_BACKEND": "local", "ICOP_STORAGE_DIR": str(objects)}}
-    (dep,) = app["deployments"]
+    (images,) = [a for a in cfg["applications"] if a["name"] == "images"]
+    (dep,) = [d for d in images["deployments"] if d["name"] == DEPLOYMENT]
     dep["autoscaling_config"].update(overrides)
-    app["args"]["autoscaling_config"] = dict(dep["autoscaling_config"])
-    return app
+    return {
+        "name": APP,
+        "route_prefix": None,
+        "import_path": "deployments.apps:jpeg_app",
+        "args": dict(images["args"].get("jpeg", {})),
+        "runtime_env": {"env_vars": {"ICOP_STORAGE_BACKEND": "local", "ICOP_STORAGE_DIR": str(objects)}},
+        "deployments": [dep],
+    }
 
 
 def fixed_replicas_app(objects: Path, cpus: float, max_batch_size: int, replicas: int = 2) -> dict[str, Any]:
@@ -101,7 +111,7 @@ def fixed_replicas_app(objects: Path, cpus: float, max_batch_size: int, replicas
     dep.pop("autoscaling_config")
     dep["num_replicas"] = replicas
     dep["ray_actor_options"]["num_cpus"] = cpus
-    app["args"] = {"max_batch_size": max_batch_size, "num_replicas": replicas, "num_cpus": cpus}
+    app["args"] = {"max_batch_size": max_batch_size}
     return app
 
 

@@ -50,8 +50,11 @@ def in_ephemeral_range(port: int) -> bool:
 
 def bindable(port: int) -> bool:
     """Nothing holds ``port`` on any address: binding the wildcard address without SO_REUSEADDR fails on a
-    listener of any address and on a connection in TIME-WAIT. (Bound, never listened on: no traffic.)"""
-    families = [(socket.AF_INET, "0.0.0.0")] + ([(socket.AF_INET6, "::")] if socket.has_ipv6 else [])
+    listener of any address and on a connection in TIME-WAIT. (Bound, never listened on: no traffic.)
+    127.0.0.1 is tried as well: under the loopback shim (a Ray driver, a test session) a wildcard bind
+    becomes a bind to the node's own loopback alias, which does not clash with 127.0.0.1."""
+    families = [(socket.AF_INET, "0.0.0.0"), (socket.AF_INET, "127.0.0.1")]
+    families += [(socket.AF_INET6, "::")] if socket.has_ipv6 else []
     for family, wildcard in families:
         try:
             s = socket.socket(family, socket.SOCK_STREAM)

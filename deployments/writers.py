@@ -19,6 +19,7 @@ from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
+from deployments.handles import app_handle
 from deployments.ledger import Tally
 from deployments.options import deployment_options
 from graphs.article.writers import WriteRequest, WriterError, WriteResult
@@ -86,7 +87,7 @@ def writer_handles(
     providers: tuple[LlmName, ...] = LLM_NAMES, prefix: str = "writer"
 ) -> dict[str, DeploymentHandle[Any]]:
     """Handles to Writer applications already running on the cluster."""
-    return {p: serve.get_app_handle(app_name(p, prefix)) for p in providers}
+    return {p: app_handle(app_name(p, prefix)) for p in providers}
 
 
 class HandleWriter:

@@ -17,6 +17,10 @@ OFFLINE_ENV: dict[str, str] = {
     "RAY_USAGE_STATS_ENABLED": "0",
     "RAY_AUTH_MODE": "disabled",
     "RAY_DISABLE_DOCKER_CPU_WARNING": "1",
+    # A process of ours joins the stack's Ray cluster explicitly or not at all: Ray's API would otherwise
+    # start a private local cluster (more processes and ports) when called before `ray.init` or after
+    # `ray.shutdown` (a Serve handle's metrics task does, once its driver has left the cluster).
+    "RAY_ENABLE_AUTO_CONNECT": "0",
     "CREWAI_DISABLE_TELEMETRY": "true",
     "CREWAI_TRACING_ENABLED": "false",
     "CREWAI_DISABLE_VERSION_CHECK": "true",

@@ -91,12 +91,11 @@ def join_ray(settings: Settings) -> None:
 
 def serve_cluster_call(settings: Settings, app_name: str = "topics") -> Any:
     """The TopicClusterer deployment through a Serve handle."""
-    from ray import serve
-
+    from deployments.handles import app_handle
     from deployments.topics import cluster_call
 
     join_ray(settings)
-    return cluster_call(serve.get_app_handle(app_name))
+    return cluster_call(app_handle(app_name))
 
 
 def serve_writers(settings: Settings) -> dict[str, Any]:
@@ -109,12 +108,11 @@ def serve_writers(settings: Settings) -> dict[str, Any]:
 
 def serve_image_maker(settings: Settings, app_name: str = "images") -> ImageMaker:
     """The ImageGenerator deployment (composed with its JpegConverter) through a Serve handle."""
-    from ray import serve
-
+    from deployments.handles import app_handle
     from deployments.images import ServeImageMaker
 
     join_ray(settings)
-    return ServeImageMaker(serve.get_app_handle(app_name))
+    return ServeImageMaker(app_handle(app_name))
 
 
 def local_image_maker(settings: Settings) -> ImageMaker:

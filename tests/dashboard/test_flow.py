@@ -190,13 +190,16 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
     table = page.locator("main table")
     links = table.locator('a[href^="/articles/"]')
     waiting = table.get_by_text("Awaiting approval", exact=True)
-    deadline, seen = time.monotonic() + RUN_LIMIT_S, -1
+    deadline = time.monotonic() + RUN_LIMIT_S
     while True:
         n = await links.count()
-        if n and n == await waiting.count() and n == seen:  # all waiting, and no new one since the last look
+        # one article per planned sub-topic (the live page's count): all of them written and waiting
+        planned_subtopics = int(await stage("Sub-topics").inner_text())
+        if n and n == await waiting.count() and n == planned_subtopics:
             break
-        assert time.monotonic() < deadline, f"{n} articles, {await waiting.count()} awaiting approval"
-        seen = n if n == await waiting.count() else -1
+        assert time.monotonic() < deadline, (
+            f"{n} articles, {await waiting.count()} awaiting approval, {planned_subtopics} sub-topics planned"
+        )
         await page.wait_for_timeout(3000)
         await page.reload()
     hrefs = sorted({h for h in [await links.nth(i).get_attribute("href") for i in range(n)] if h})

@@ -63,7 +63,7 @@ def test_schemathesis_live_schema(settings: Settings, tmp_path: Path) -> None:
                 "10",
                 "--no-shrink",
                 "--max-time",
-                "70",
+                "45",  # every operation's examples and coverage phases fit; fuzzing gets what is left
                 "--output-sanitize",
                 "true",
                 "--suppress-health-check",

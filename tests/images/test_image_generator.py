@@ -14,12 +14,10 @@ from PIL import Image
 from icop.settings import Settings
 from icop.storage import LocalDirStore, image_key
 
-from .test_jpeg_deployment import ray_session  # noqa: F401 - a fixture, used by name
-
 pytestmark = pytest.mark.slow
 
 
-async def test_prompt_to_stored_jpeg(ray_session: None, settings: Settings) -> None:  # noqa: F811 - the imported fixture
+async def test_prompt_to_stored_jpeg(ray_session: None, settings: Settings) -> None:
     from ray import serve
 
     from deployments.images import build_images_app

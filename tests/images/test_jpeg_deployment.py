@@ -12,7 +12,6 @@ import pytest
 from PIL import Image
 
 from icop.images import ImageRejected
-from icop.offline import apply_offline_env
 from icop.settings import Settings
 from icop.storage import LocalDirStore, image_key
 
@@ -21,19 +20,6 @@ from .samples import encode, gradient, half_transparent
 pytestmark = pytest.mark.slow  # the session stack (~15 s) plus a Serve app deploy (~5 s)
 
 TENANT = str(uuid.uuid4())
-
-
-@pytest.fixture(scope="module")
-def ray_session(settings: Settings) -> Iterator[None]:
-    apply_offline_env()
-    import ray
-
-    mine = not ray.is_initialized()
-    if mine:
-        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
-    yield
-    if mine:
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +33,7 @@ def objects_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def jpeg_handle(ray_session: None, settings: Settings, objects_dir: Path) -> Iterator[object]:
+def jpeg_app_name(ray_session: None, settings: Settings, objects_dir: Path) -> Iterator[str]:
     from ray import serve
 
     from deployments.jpeg import build_jpeg_app
@@ -56,11 +42,19 @@ def jpeg_handle(ray_session: None, settings: Settings, objects_dir: Path) -> Ite
                                     "storage_public_base_url": "http://127.0.0.1:8088/media"})  # fmt: skip
     name = f"jpeg-test-{uuid.uuid4().hex[:8]}"
     fixed = {"num_replicas": 2, "ray_actor_options": {"num_cpus": 0.25}}  # two replicas to route between
-    handle = serve.run(build_jpeg_app(s, max_batch_size=4, overrides=fixed), name=name, route_prefix=None)
+    serve.run(build_jpeg_app(s, max_batch_size=4, overrides=fixed), name=name, route_prefix=None)
     try:
-        yield handle.options(method_name="convert")
+        yield name
     finally:
         serve.delete(name)
+
+
+@pytest.fixture(scope="module")
+async def jpeg_handle(jpeg_app_name: str) -> object:
+    """Made on the tests' event loop, as a worker makes its own (throughput mode routes on that loop)."""
+    from deployments.handles import app_handle
+
+    return app_handle(jpeg_app_name).options(method_name="convert")
 
 
 async def test_keys_in_stored_jpegs_out(jpeg_handle, objects_dir: Path) -> None:
