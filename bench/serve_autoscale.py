@@ -108,7 +108,7 @@ def fixed_replicas_app(objects: Path, cpus: float, max_batch_size: int, replicas
     """The config's jpeg application with a fixed number of replicas (no autoscaling) of ``cpus`` each."""
     app = config_app(objects, {})
     dep = app["deployments"][0]
-    dep.pop("autoscaling_config")
+    dep["autoscaling_config"] = None  # explicitly: the builder's options (the config's entry) autoscale
     dep["num_replicas"] = replicas
     dep["ray_actor_options"]["num_cpus"] = cpus
     app["args"] = {"max_batch_size": max_batch_size}
