@@ -340,6 +340,10 @@ class Settings(BaseSettings):
     social_x_base_url: str = Field(
         default="https://api.x.com", description="X API v2 base URL (no /2 suffix)."
     )
+    social_x_permalink_url: str = Field(
+        default="https://x.com/i/web/status/{id}",
+        description="A post's web address on X ({id}: the post id); X's API returns none.",
+    )
     social_x_client_id: str = Field(default="", description="X OAuth 2.0 client id (refresh-token grant).")
     social_x_client_secret: SecretStr = Field(
         default=SecretStr(""), description="X OAuth 2.0 client secret, if any."
@@ -523,6 +527,7 @@ def emulator_social_settings(s: Settings) -> dict[str, object]:
         "social_graph_base_url": f"{root}/v21.0",
         "social_threads_base_url": f"{root}/v1.0",
         "social_x_base_url": root,
+        "social_x_permalink_url": f"{root}/web/x/{{id}}",
         "social_facebook_dialog_url": f"{root}/v21.0/dialog/oauth",
         "social_threads_authorize_url": f"{root}/oauth/authorize",
         "social_threads_oauth_base_url": root,

@@ -15,6 +15,7 @@ publishing request was sent and no answer came back). After an ambiguous failure
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from icop.settings import Settings
 from .errors import ErrorKind, PlatformError
 from .text import normalize_for_match
 
+log = logging.getLogger(__name__)
 _URL = re.compile(r"https?://\S+")
 _JPEG_MAGIC = b"\xff\xd8\xff"
 # Graph API error codes (https://developers.facebook.com/docs/graph-api/guides/error-handling)
@@ -160,6 +162,20 @@ class GraphClientBase(_HttpBase):
     def _auth(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
+    permalink_field = "permalink"
+
+    async def _with_permalink(self, result: PublishResult, token: str) -> PublishResult:
+        """The published post's permalink (``GET /{id}?fields=permalink``); a post that went out stays
+        published when this look-up fails, only without its link."""
+        try:
+            fields = {"fields": self.permalink_field}
+            resp = await self._send("GET", f"/{result.post_id}", params=fields, headers=self._auth(token))
+            link = resp.json().get(self.permalink_field)
+        except (PlatformError, ValueError) as e:
+            log.warning("%s post %s: no permalink (%s)", self.platform, result.post_id, e)
+            return result
+        return PublishResult(result.post_id, str(link)) if link else result
+
     async def _recent(self, path: str, token: str, text_field: str) -> list[dict[str, Any]]:
         resp = await self._send(
             "GET",
@@ -220,6 +236,7 @@ class FacebookClient(GraphClientBase):
     """Facebook Pages: ``POST /{page-id}/feed`` (text and link) or ``/{page-id}/photos`` (image + caption)."""
 
     platform = "facebook"
+    permalink_field = "permalink_url"
 
     async def publish(self, account_id: str, token: str, post: PostRequest) -> PublishResult:
         if post.media_urls:
@@ -228,14 +245,14 @@ class FacebookClient(GraphClientBase):
                 "POST", f"/{account_id}/photos", data=data, headers=self._auth(token), publishing=True
             )
             body = resp.json()
-            return PublishResult(str(body.get("post_id") or body["id"]))
+            return await self._with_permalink(PublishResult(str(body.get("post_id") or body["id"])), token)
         data = {"message": post.text}
         if post.link:
             data["link"] = post.link
         resp = await self._send(
             "POST", f"/{account_id}/feed", data=data, headers=self._auth(token), publishing=True
         )
-        return PublishResult(str(resp.json()["id"]))
+        return await self._with_permalink(PublishResult(str(resp.json()["id"])), token)
 
     async def reconcile(
         self, account_id: str, token: str, post: PostRequest, since: datetime
@@ -308,7 +325,7 @@ class _ContainerFlow(GraphClientBase):
             headers=self._auth(token),
             publishing=True,
         )
-        return PublishResult(str(resp.json()["id"]))
+        return await self._with_permalink(PublishResult(str(resp.json()["id"])), token)
 
     async def reconcile(
         self, account_id: str, token: str, post: PostRequest, since: datetime
@@ -452,9 +469,18 @@ class XClient(_HttpBase):
 
     platform = "x"
 
-    def __init__(self, base_url: str, *, client_id: str = "", client_secret: str = "", **kw: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client_id: str = "",
+        client_secret: str = "",
+        permalink_url: str = "https://x.com/i/web/status/{id}",
+        **kw: Any,
+    ) -> None:
         super().__init__(base_url, **kw)
         self.client_id, self.client_secret = client_id, client_secret
+        self.permalink_url = permalink_url  # X's API names no permalink: its web address, from the id
 
     def _classify(self, resp: httpx.Response) -> PlatformError:
         try:
@@ -519,7 +545,7 @@ class XClient(_HttpBase):
             publishing=True,
         )
         data = resp.json()["data"]
-        return PublishResult(str(data["id"]), f"https://x.com/i/web/status/{data['id']}")
+        return PublishResult(str(data["id"]), self.permalink_url.format(id=data["id"]))
 
     async def reconcile(
         self, account_id: str, token: str, post: PostRequest, since: datetime
@@ -534,7 +560,7 @@ class XClient(_HttpBase):
         want = match_key(post.text)
         for item in resp.json().get("data", []):
             if match_key(str(item.get("text", ""))) == want:
-                return PublishResult(str(item["id"]), f"https://x.com/i/web/status/{item['id']}")
+                return PublishResult(str(item["id"]), self.permalink_url.format(id=item["id"]))
         return None
 
     async def publishing_limit(self, account_id: str, token: str) -> PublishingLimit | None:
@@ -590,6 +616,7 @@ def build_clients(s: Settings, http: httpx.AsyncClient | None = None) -> dict[st
             s.social_x_base_url,
             client_id=s.social_x_client_id,
             client_secret=s.social_x_client_secret.get_secret_value(),
+            permalink_url=s.social_x_permalink_url,
             **kw,
         ),
     }

@@ -1,0 +1,134 @@
+"""The emulated platforms fetch media like the real ones, from presigned URLs of the session stack's S3
+server (SeaweedFS): Instagram, Threads and Facebook photo posts download ``image_url`` themselves, X takes
+the bytes through its media endpoint; each keeps its posts (media hashes included) with a permalink page,
+and the publisher records the platform's id and permalink."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import io
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+from PIL import Image
+
+from cluster.ports import free_port
+from icop.settings import Settings
+from icop.social.publisher import Publisher
+from icop.social.tokens import VaultTokenStore
+from icop.storage import S3Store, make_store, put_image
+
+from .conftest import Emu, connect_account, make_articles
+from .test_publish import ACCOUNTS, post_row, target
+
+
+def _jpeg(colour: tuple[int, int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (1080, 1080), colour).save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def store(settings: Settings) -> S3Store:
+    """The stack's object store, as the worker builds it: SeaweedFS, presigned GET URLs."""
+    s = make_store(settings)
+    assert isinstance(s, S3Store) and s.presign
+    return s
+
+
+@pytest.mark.parametrize("case", ["facebook-photo", "instagram", "threads", "x"])
+async def test_media_from_a_presigned_url_reaches_the_platform_and_the_post_has_a_permalink(
+    case: str,
+    publisher: Publisher,
+    emu: Emu,
+    token_store: VaultTokenStore,
+    tenant: uuid.UUID,
+    app_pool: asyncpg.Pool,
+    store: S3Store,
+) -> None:
+    platform = case.split("-")[0]
+    jpeg = _jpeg((30, 90, 150))
+    obj = put_image(store, tenant, jpeg)
+    assert "X-Amz-Signature" in obj.url
+    await connect_account(emu, token_store, tenant, platform, ACCOUNTS[platform])
+    [aid] = await make_articles(app_pool, tenant)
+    out = await publisher.publish(target(tenant, aid, platform, (obj.url,)))
+    assert out.status == "published", out.reason
+
+    [post] = await emu.posts(platform, ACCOUNTS[platform])
+    assert post["id"] == out.platform_post_id
+    assert post["media_sha256"] == [hashlib.sha256(jpeg).hexdigest()]  # the very bytes we stored
+    assert post["created_at"] > 0 and post["account_id"] == ACCOUNTS[platform]
+    fetched = [f for f in (await emu.requests())["fetches"] if f["url"] == obj.url]
+    if platform == "x":
+        assert fetched == [] and post["media_urls"][0].startswith("x-media:")  # uploaded, not fetched
+    else:
+        assert [f["status"] for f in fetched] == [200]
+
+    row = await post_row(app_pool, tenant, out.post_id)
+    assert row["platform_post_id"] == out.platform_post_id
+    assert row["permalink"] == post["permalink"] == f"{emu.base}/web/{platform}/{post['id']}"
+    page = await emu.http.get(row["permalink"])
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert html.escape(post["text"]) in page.text
+    assert hashlib.sha256(jpeg).hexdigest() in page.text
+    one = (await emu.http.get(f"/_admin/posts/{post['id']}")).json()
+    assert one == post
+
+
+async def test_unreachable_expired_or_wrong_media_fails_like_the_platform(
+    settings: Settings, emu: Emu, tenant: uuid.UUID, store: S3Store
+) -> None:
+    """What the platforms answer when they cannot fetch ``image_url``: unreachable, an expired
+    presigned URL (the S3 server's 403), or (Instagram) not a JPEG."""
+    accounts = {p: ACCOUNTS[p] for p in ("facebook", "instagram", "threads")}
+    tokens = {p: (await emu.token(p, a))["token"] for p, a in accounts.items()}
+    brief = S3Store(
+        store.bucket, endpoint_url=store.endpoint_url, access_key_id=_key(settings),
+        secret_access_key=_secret(settings), presign=True, presign_ttl=1,
+    )  # fmt: skip
+    expired = put_image(brief, tenant, _jpeg((1, 2, 3))).url
+    png = io.BytesIO()
+    Image.new("RGB", (600, 600), (9, 9, 9)).save(png, "PNG")
+    not_jpeg = store.put(f"tenants/{tenant}/sources/{'a' * 64}.png", png.getvalue(), "image/png").url
+    unreachable = f"http://127.0.0.1:{free_port()}/nothing.jpg"  # nobody listens there
+    await asyncio.sleep(2.1)
+    assert (await emu.http.get(expired)).status_code == 403
+
+    async def create(platform: str, url: str) -> httpx.Response:
+        acct, tok = accounts[platform], tokens[platform]
+        if platform == "facebook":
+            return await emu.http.post(f"/v21.0/{acct}/photos", data={"url": url, "access_token": tok})
+        if platform == "instagram":
+            return await emu.http.post(f"/v21.0/{acct}/media", data={"image_url": url, "access_token": tok})
+        data = {"media_type": "IMAGE", "image_url": url, "text": "hi", "access_token": tok}
+        return await emu.http.post(f"/v1.0/{acct}/threads", data=data)
+
+    for url in (expired, unreachable):
+        for platform in accounts:
+            r = await create(platform, url)
+            err = r.json()["error"]
+            assert r.status_code == 400, (platform, url, r.text)
+            if platform == "facebook":
+                assert err["code"] == 324
+            else:
+                assert (err["code"], err["error_subcode"]) == (9004, 2207052)
+                assert err["error_user_title"] == "Media download has failed."
+    r = await create("instagram", not_jpeg)
+    assert r.status_code == 400 and "JPEG" in r.json()["error"]["error_user_msg"]
+    assert (await create("threads", not_jpeg)).status_code == 200  # Threads takes PNG
+    assert await emu.posts() == []
+
+
+def _key(s: Settings) -> str:
+    assert s.s3_access_key_id is not None
+    return s.s3_access_key_id.get_secret_value()
+
+
+def _secret(s: Settings) -> str:
+    assert s.s3_secret_access_key is not None
+    return s.s3_secret_access_key.get_secret_value()
