@@ -395,6 +395,14 @@ class Settings(BaseSettings):
     social_meta_extend_before_s: int = 7 * 86_400  # extend a 60-day Meta token this long before it expires
     social_publish_lease_s: int = 120  # a 'publishing' row older than this is treated as ambiguous
     social_max_attempts: int = 3  # sends per publish call (after reconciling an ambiguous one)
+    social_media_fetch_attempts: int = Field(
+        default=3,
+        description="Sends of one post whose media the platform could not fetch (each with freshly signed "
+        "URLs) before it is marked failed.",
+    )
+    social_media_refetch_s: float = Field(
+        default=5.0, description="Wait before sending again after the platform could not fetch the media."
+    )
     social_quota_recheck_s: int = 900  # wait when the platform's own counter says the quota is used up
 
     # Requests and sign-in (the gateway)

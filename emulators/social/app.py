@@ -483,6 +483,8 @@ class SocialEmulator:
         (Facebook's photo endpoint answers its own)."""
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=10, follow_redirects=True, trust_env=False)
+        if self.state.knobs.media_fetch_delay_s:  # a platform's fetcher, busy: the URL may expire meanwhile
+            await asyncio.sleep(self.state.knobs.media_fetch_delay_s)
         try:
             r = await self._http.get(url)
             r.raise_for_status()

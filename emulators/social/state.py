@@ -68,6 +68,7 @@ class Knobs:
     hang_s: float = 30.0
     platform: str | None = None  # restrict faults to one platform (None: all)
     container_in_progress_polls: int = 1  # polls answering IN_PROGRESS before FINISHED
+    media_fetch_delay_s: float = 0.0  # the platform downloads image_url this long after the request
     ig_quota_total: int = 100
     ig_quota_duration_s: int = 86_400
     threads_quota_total: int = 250

@@ -154,6 +154,8 @@ class GraphClientBase(_HttpBase):
             kind = ErrorKind.RETRYABLE
         elif code == 9007 and sub == 2207027:  # container not ready yet
             kind = ErrorKind.RETRYABLE
+        elif (code == 9004 and sub == 2207052) or code == 324:  # the platform could not download the media
+            kind = ErrorKind.MEDIA_UNAVAILABLE
         else:
             kind = ErrorKind.REJECTED
         return PlatformError(self.platform, kind, msg, **args)
@@ -373,7 +375,9 @@ class InstagramClient(_ContainerFlow):
             async with self._http.stream("GET", url) as resp:
                 if resp.status_code >= 400:
                     raise PlatformError(
-                        self.platform, ErrorKind.REJECTED, f"image not fetchable ({resp.status_code})"
+                        self.platform,
+                        ErrorKind.MEDIA_UNAVAILABLE,
+                        f"image not fetchable ({resp.status_code})",
                     )
                 head = b""
                 async for chunk in resp.aiter_bytes():
@@ -512,7 +516,7 @@ class XClient(_HttpBase):
             img.raise_for_status()
         except httpx.HTTPError as e:
             raise PlatformError(
-                self.platform, ErrorKind.REJECTED, f"image not fetchable: {type(e).__name__}"
+                self.platform, ErrorKind.MEDIA_UNAVAILABLE, f"image not fetchable: {type(e).__name__}"
             ) from None
         try:
             resp = await self._send(

@@ -199,7 +199,7 @@ class Publisher:
                         return rotated
                     cred, refreshed = rotated, True
                     continue
-                return await self._failed_call(t, post_id, cred, e)
+                return await self._failed_call(t, post_id, cred, e, attempts=claim["attempts"])
             return await self._published(t, post_id, result)
         if reconcile_first:  # the last send was ambiguous: one more look before giving up for now
             found = await self._reconcile(t, client, cred, post, since, post_id)
@@ -428,9 +428,17 @@ class Publisher:
             )  # fmt: skip
 
     async def _failed_call(
-        self, t: PublishTarget, post_id: UUID, cred: Credential, e: PlatformError
+        self, t: PublishTarget, post_id: UUID, cred: Credential, e: PlatformError, attempts: int = 0
     ) -> PublishOutcome:
         now = datetime.now(UTC)
+        if e.kind is ErrorKind.MEDIA_UNAVAILABLE and attempts < self.s.social_media_fetch_attempts:
+            # Nothing was posted. The next call signs the media URLs afresh (an expired presigned URL is
+            # the usual cause), so the post goes out then, once.
+            return await self._finish(
+                t, post_id, PostStatus.PENDING,
+                reason=f"the platform could not fetch the media ({e.message}); will send with fresh links",
+                not_before=now + timedelta(seconds=self.s.social_media_refetch_s), release=True,
+            )  # fmt: skip
         if e.kind in (ErrorKind.AUTH_REVOKED, ErrorKind.AUTH_EXPIRED):
             return await self._auth_failed(t, post_id, cred, e)
         if e.kind is ErrorKind.RATE_LIMITED:

@@ -15,12 +15,16 @@ import asyncpg
 import httpx
 import pytest
 from PIL import Image
+from temporalio.testing import ActivityEnvironment
 
 from cluster.ports import free_port
 from icop.settings import Settings
+from icop.social.clients import build_clients
 from icop.social.publisher import Publisher
 from icop.social.tokens import VaultTokenStore
-from icop.storage import S3Store, make_store, put_image
+from icop.storage import S3Store, make_store, put_article_markdown, put_image
+from workflows.activities.publish import PublishActivities
+from workflows.types import PublishInput
 
 from .conftest import Emu, connect_account, make_articles
 from .test_publish import ACCOUNTS, post_row, target
@@ -132,3 +136,55 @@ def _key(s: Settings) -> str:
 def _secret(s: Settings) -> str:
     assert s.s3_secret_access_key is not None
     return s.s3_secret_access_key.get_secret_value()
+
+
+@pytest.mark.parametrize("case", ["facebook-photo", "instagram", "threads"])
+async def test_an_expired_presigned_url_is_refused_then_sent_again_with_a_fresh_one(
+    case: str,
+    app_pool: asyncpg.Pool,
+    social_settings: Settings,
+    settings: Settings,
+    emu: Emu,
+    token_store: VaultTokenStore,
+    tenant: uuid.UUID,
+    store: S3Store,
+) -> None:
+    """The platform fetches the image after its presigned URL expired and answers its download error;
+    nothing was posted, so the publish activity comes back with a retry, and the next call signs fresh
+    URLs from the storage keys: the post goes out once, with the very image stored."""
+    platform = case.split("-")[0]
+    brief = S3Store(
+        store.bucket, endpoint_url=store.endpoint_url, access_key_id=_key(settings),
+        secret_access_key=_secret(settings), presign=True, presign_ttl=1,
+    )  # fmt: skip
+    jpeg = _jpeg((120, 60, 30))
+    image = put_image(brief, tenant, jpeg)
+    [aid] = await make_articles(app_pool, tenant)
+    markdown = put_article_markdown(brief, tenant, aid, "# An article\n")
+    await connect_account(emu, token_store, tenant, platform, ACCOUNTS[platform])
+    quick = social_settings.model_copy(update={"social_media_refetch_s": 0.2})
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
+        acts = PublishActivities(Publisher(app_pool, quick, build_clients(quick, http), token_store), brief)
+        inp = PublishInput(
+            str(tenant), str(aid), platform, ACCOUNTS[platform], "Autumn in Seoul", "A short guide.",
+            "https://stale.example/article", ["Seoul"], "en", ["https://stale.example/image.jpg"], False,
+            media_keys=[image.key], markdown_key=markdown.key,
+        )  # fmt: skip
+        await emu.knobs(media_fetch_delay_s=1.5)  # the platform's fetcher is slower than the URL's life
+        first = await ActivityEnvironment().run(acts.publish, inp)
+        assert first.status == "pending" and first.retry_in_s is not None, first
+        assert "could not fetch the media" in (first.reason or "")
+        assert await emu.posts(platform) == []
+        await emu.knobs(media_fetch_delay_s=0)
+        await asyncio.sleep(first.retry_in_s)  # the workflow sleeps durably, then calls again
+        second = await ActivityEnvironment().run(acts.publish, inp)
+    assert second.status == "published", second
+    [post] = await emu.posts(platform, ACCOUNTS[platform])
+    assert post["id"] == second.platform_post_id
+    assert post["media_sha256"] == [hashlib.sha256(jpeg).hexdigest()]
+    fetches = [f for f in (await emu.requests())["fetches"] if image.key in f["url"]]
+    assert [f["status"] for f in fetches] == [403, 200]  # expired, then the fresh signature
+    assert fetches[0]["url"] != fetches[1]["url"] and "stale.example" not in fetches[1]["url"]
+    row = await post_row(app_pool, tenant, uuid.UUID(second.post_id))
+    assert row["attempts"] == 2 and row["media_urls"] == [fetches[1]["url"]]
+    assert row["platform_post_id"] == post["id"] and row["permalink"] == post["permalink"]
