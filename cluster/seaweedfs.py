@@ -4,7 +4,8 @@ One process runs a master, a volume server, a filer and the S3 API. Every port i
 (``ICOP_SEAWEED_*_PORT``, 21050–21069 by default): left unset it would take its defaults and their +10000
 gRPC twins, an Iceberg catalog (8181) and a Lance server (9101). Telemetry is off. Data, metadata, the
 S3 identities file and the log live under ``<state>/seaweedfs``; the filer's and the S3 server's unix
-sockets too (their gRPC sockets, which have no flag, are ``/tmp/seaweedfs-*-grpc-<port>.sock``).
+sockets too (their gRPC sockets, which have no flag, are ``/tmp/seaweedfs-*-grpc-<port>.sock``, removed
+when it stops).
 
 S3 identities are configured (``-s3.config``, the stack's own key pair from stack.env), so signatures,
 presigned URLs' included, are checked: an anonymous, tampered or expired URL gets 403. The buckets
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import httpx
 
@@ -160,6 +162,11 @@ class SeaweedFSComponent:
 
     def stop(self, sid: int) -> None:
         stop_session(sid, grace=STOP_GRACE_S)
+        # its gRPC unix sockets outlive a killed server; they are named by our ports, so they are ours
+        s = self.s
+        for role, port in (("master", s.seaweed_master_grpc_port), ("volume", s.seaweed_volume_grpc_port),
+                           ("filer", s.seaweed_filer_grpc_port), ("s3", s.seaweed_s3_grpc_port)):  # fmt: skip
+            Path(f"/tmp/seaweedfs-{role}-grpc-{port}.sock").unlink(missing_ok=True)
 
     def status(self, sid: int | None):
         from .stack import ComponentStatus
