@@ -101,6 +101,9 @@ def test_the_s3_server_listens_on_its_settings_only(stack: LocalStack) -> None:
     listening = {(ip, port) for _, ip, port in listening_addresses(pids)}
     wanted = {getattr(stack.s, n) for n in type(stack.s).model_fields if n.startswith("seaweed_")}
     assert listening == {("127.0.0.1", port) for port in wanted}
+    # and it talks to nobody off the machine (its telemetry is off)
+    remote = [c.raddr.ip for p in session_members(sid) for c in p.net_connections(kind="inet") if c.raddr]
+    assert remote and all(is_loopback(ip) for ip in remote), remote
 
 
 @pytest.mark.slow

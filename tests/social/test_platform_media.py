@@ -164,7 +164,8 @@ async def test_an_expired_presigned_url_is_refused_then_sent_again_with_a_fresh_
     await connect_account(emu, token_store, tenant, platform, ACCOUNTS[platform])
     quick = social_settings.model_copy(update={"social_media_refetch_s": 0.2})
     async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
-        acts = PublishActivities(Publisher(app_pool, quick, build_clients(quick, http), token_store), brief)
+        publisher = Publisher(app_pool, quick, build_clients(quick, http), token_store)
+        acts = PublishActivities(publisher, brief)
         inp = PublishInput(
             str(tenant), str(aid), platform, ACCOUNTS[platform], "Autumn in Seoul", "A short guide.",
             "https://stale.example/article", ["Seoul"], "en", ["https://stale.example/image.jpg"], False,
@@ -177,7 +178,8 @@ async def test_an_expired_presigned_url_is_refused_then_sent_again_with_a_fresh_
         assert await emu.posts(platform) == []
         await emu.knobs(media_fetch_delay_s=0)
         await asyncio.sleep(first.retry_in_s)  # the workflow sleeps durably, then calls again
-        second = await ActivityEnvironment().run(acts.publish, inp)
+        # (the store's usual lifetime for the new signature: a 1 s URL may live 0 to 1 s)
+        second = await ActivityEnvironment().run(PublishActivities(publisher, store).publish, inp)
     assert second.status == "published", second
     [post] = await emu.posts(platform, ACCOUNTS[platform])
     assert post["id"] == second.platform_post_id
