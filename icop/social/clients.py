@@ -9,7 +9,9 @@ must classify. So: plain ``httpx``, base URLs from settings (emulators in develo
 Every failure is raised as :class:`~icop.social.errors.PlatformError` with a kind: retryable,
 rate-limited (with ``retry_after``), auth-expired, auth-revoked, rejected, or ambiguous (the
 publishing request was sent and no answer came back). After an ambiguous failure the caller asks
-:meth:`reconcile`, which looks the post up among the account's recent posts by its exact text.
+:meth:`reconcile`, which looks the post up among the account's recent posts by its reference (the
+marker its text ends with, :func:`icop.social.text.post_marker`), or by its exact text for a post
+without one.
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ class PostRequest:
     text: str
     media_urls: tuple[str, ...] = ()
     link: str | None = None
+    marker: str | None = None
+    """The post's reference (the last line of ``text``): what reconciling looks for, when set."""
+
+
+def same_post(candidate: str, post: PostRequest) -> bool:
+    """Whether a post found on the platform is ``post``: by its reference when it has one (two posts
+    with the same text are told apart), else by its text."""
+    if post.marker:
+        return post.marker in candidate.split()
+    return match_key(candidate) == match_key(post.text)
 
 
 @dataclass(frozen=True)
@@ -191,7 +203,6 @@ class GraphClientBase(_HttpBase):
     def _match(
         items: list[dict[str, Any]], text_field: str, post: PostRequest, since: datetime
     ) -> PublishResult | None:
-        want = match_key(post.text)
         floor = since - timedelta(minutes=5)  # clock skew between us and the platform
         for item in items:
             stamp = item.get("timestamp") or item.get("created_time")
@@ -199,7 +210,7 @@ class GraphClientBase(_HttpBase):
                 at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")
                 if at < floor:
                     continue
-            if match_key(str(item.get(text_field, ""))) == want:
+            if same_post(str(item.get(text_field, "")), post):
                 return PublishResult(str(item["id"]), item.get("permalink") or item.get("permalink_url"))
         return None
 
@@ -561,9 +572,8 @@ class XClient(_HttpBase):
             params={"start_time": start, "max_results": 100, "tweet.fields": "created_at"},
             headers={"Authorization": f"Bearer {token}"},
         )
-        want = match_key(post.text)
         for item in resp.json().get("data", []):
-            if match_key(str(item.get("text", ""))) == want:
+            if same_post(str(item.get("text", "")), post):
                 return PublishResult(str(item["id"]), self.permalink_url.format(id=item["id"]))
         return None
 
