@@ -103,7 +103,7 @@ def test_the_s3_server_listens_on_its_settings_only(stack: LocalStack) -> None:
     assert listening == {("127.0.0.1", port) for port in wanted}
     # and it talks to nobody off the machine (its telemetry is off)
     remote = [c.raddr.ip for p in session_members(sid) for c in p.net_connections(kind="inet") if c.raddr]
-    assert remote and all(is_loopback(ip) for ip in remote), remote
+    assert all(is_loopback(ip) for ip in remote), remote  # (between its parts: gRPC, often unix sockets)
 
 
 @pytest.mark.slow
