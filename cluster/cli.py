@@ -170,13 +170,17 @@ def demo(
     state_dir: StateDir = None,
     subtopics: Annotated[int, typer.Option(min=1, max=10, help="Sub-topics (articles) per plan row.")] = 2,
     apps: Apps = True,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render and check the posts, send none.")
+    ] = False,
 ) -> None:
     """Run the whole product on the embedded default stack (no API keys needed).
 
     Starts the stack, signs up a demo tenant, connects the four platforms, back-fills the example plan
-    (examples/plan.csv) through Temporal: sub-topics, articles, images, JPEGs, dry-run posts and sheet
-    write-back, then prints what was produced and where. Providers with a key configured are used for
-    real; the others run against the local emulators.
+    (examples/plan.csv) through Temporal: sub-topics, articles, images and JPEGs in the stack's S3 server,
+    posts to Facebook, Instagram, Threads and X (emulated; `--dry-run` sends none) and sheet write-back,
+    then prints what was produced and where, each post with its platform id and permalink. Providers
+    with a key configured are used for real; the others run against the local emulators.
     """
     from icop.settings import load_settings
 
@@ -189,14 +193,22 @@ def demo(
     as_ray_driver(settings.ray_node_ip, settings.state_path)  # a Ray driver: its gRPC server on loopback
     console.rule("ICOP demo — embedded stack")
     try:
-        r = run_demo(console, str(state_dir) if state_dir else None, want=subtopics, apps=apps)
+        r = run_demo(
+            console, str(state_dir) if state_dir else None, want=subtopics, apps=apps, dry_run=dry_run
+        )
     except (StackError, DemoError) as e:
         _fail(str(e))
         return
     console.print(_status_table(LocalStack.open(state_dir, apps=apps).status()))
     console.print(
         f"Run {r.run_id} {r.run_status} in {r.seconds:.0f} s: {r.articles} articles, {r.images} images, "
-        f"{r.posts} dry-run posts, {len(r.problems)} plan rows skipped with a reason. "
+        + (
+            f"{r.posts} dry-run posts, "
+            if r.dry_run
+            else f"{r.posts} posts ({', '.join(f'{p} {n}' for p, n in r.published.items())} on the "
+            "platforms' side), "
+        )
+        + f"{len(r.problems)} plan rows skipped with a reason. "
         f"Log in to the API as {r.email} (password in the state folder's demo-logins.txt)."
     )
     if r.dashboard_url:

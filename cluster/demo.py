@@ -6,8 +6,10 @@ connected (tokens issued by the social emulator, stored encrypted) → the examp
 pipeline on it → a back-fill started through the API, which starts a durable ``PipelineRunWorkflow`` in
 Temporal → workers in this process run it, calling the Ray Serve applications of
 cluster/serve_config.yaml: sub-topics (TopicClusterer), articles (the LangGraph/CrewAI graph with the three
-Writer deployments), images and JPEGs, dry-run posts to every platform, sheet write-back → a summary of
-what was produced and where.
+Writer deployments), images and JPEGs stored in the stack's S3 server, posts to the four emulated
+platforms (which fetch the images from presigned URLs, as the real ones do), sheet write-back → a summary
+of what was produced and where, each post with its platform id and permalink. ``dry_run`` renders the
+posts and sends nothing.
 
 Providers without a key talk to the emulators through their real SDKs; the same command with keys in
 the environment (or `.env`) uses the real providers.
@@ -53,13 +55,23 @@ class DemoReport:
     articles: int = 0
     images: int = 0
     posts: int = 0
+    published: dict[str, int] = field(default_factory=dict)  # posts the platforms hold, by platform
+    post_links: list[tuple[str, str, str]] = field(default_factory=list)  # (platform, id, permalink)
+    dry_run: bool = False
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
-def run_demo(console: Console, state_dir: str | None = None, want: int = 2, apps: bool = False) -> DemoReport:
+def run_demo(
+    console: Console,
+    state_dir: str | None = None,
+    want: int = 2,
+    apps: bool = False,
+    dry_run: bool = False,
+) -> DemoReport:
     """``apps``: also bring up the gateway, the stack's worker and the dashboard (as ``icop stack up``
-    does); the report then carries the dashboard's URL, where the demo login works too."""
+    does); the report then carries the dashboard's URL, where the demo login works too. ``dry_run``:
+    the posts are rendered and checked against each platform's rules, and not sent."""
     stack = LocalStack.open(state_dir, apps=apps)
     t0 = time.monotonic()
     with console.status("starting the embedded stack…") as status:
@@ -71,7 +83,7 @@ def run_demo(console: Console, state_dir: str | None = None, want: int = 2, apps
     settings = load_settings(stack.state_dir)
     applied = asyncio.run(setup_database(settings))
     console.print(f"  database migrated ({len(applied)} new migrations)")
-    report = DemoReport(seconds, [f"{m.version:04d}_{m.name}" for m in applied])
+    report = DemoReport(seconds, [f"{m.version:04d}_{m.name}" for m in applied], dry_run=dry_run)
     t1 = time.monotonic()
     asyncio.run(_main_job(console, settings, report, want))
     report.seconds = time.monotonic() - t1
@@ -207,10 +219,11 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
                 "POST",
                 "/v1/pipelines",
                 json={"name": "Demo content plan", "source_kind": "sheet", "sheet_id": sheet_id,
-                      "mode": "compare", "image_provider": "dalle", "targets": targets, "dry_run": True,
-                      "subtopics_per_topic": want},
+                      "mode": "compare", "image_provider": "dalle", "targets": targets,
+                      "dry_run": report.dry_run, "subtopics_per_topic": want},
             )  # fmt: skip
-            console.print(f"  pipeline {pipeline['id']}: compare mode, DALL-E images, dry-run posts")
+            posting = "dry-run posts" if report.dry_run else "posts to the four emulated platforms"
+            console.print(f"  pipeline {pipeline['id']}: compare mode, DALL-E images, {posting}")
             await asyncio.to_thread(_deploy_serve_apps, settings, console)
             acts = await build_activities(settings, MODULES, pool=pool, models="serve")
             async with running_workers(client, acts, queues, MODULES):
@@ -245,15 +258,23 @@ async def _summary(
             uuid.UUID(report.run_id),
         )
         posts = await conn.fetch(
-            "SELECT platform, status, count(*) AS n FROM posts WHERE tenant_id = $1 GROUP BY 1, 2 ORDER BY 1",
+            """SELECT p.platform, p.account_id, p.status, p.platform_post_id, p.permalink, p.error, a.title
+                 FROM posts p JOIN generated_articles a ON a.id = p.article_id
+                WHERE p.tenant_id = $1 AND a.run_id = $2 ORDER BY a.created_at, p.platform""",
             tenant,
+            uuid.UUID(report.run_id),
         )
         skipped = await conn.fetch(
             "SELECT row_number, reason FROM run_rows WHERE run_id = $1 AND status = 'invalid' ORDER BY 1",
             uuid.UUID(report.run_id),
         )
     report.articles, report.images = len(arts), sum(int(a["images"]) for a in arts)
-    report.posts = sum(int(p["n"]) for p in posts)
+    report.posts = len(posts)
+    report.post_links = [
+        (p["platform"], p["platform_post_id"], p["permalink"] or "") for p in posts if p["platform_post_id"]
+    ]
+    if not report.dry_run:
+        report.published = await _platform_posts(settings, list(posts))
     report.problems = [f"row {r['row_number']}: {r['reason']}" for r in skipped]
 
     t = Table(title="articles")
@@ -269,11 +290,25 @@ async def _summary(
             a["markdown_url"] or "",
         )
     console.print(t)
-    pt = Table(title="posts (dry run: rendered and checked against each platform's rules, not sent)")
-    for h in ("platform", "status", "posts"):
-        pt.add_column(h)
-    for p in posts:
-        pt.add_row(p["platform"], p["status"], str(p["n"]))
+    if report.dry_run:
+        pt = Table(title="posts (dry run: rendered and checked against each platform's rules, not sent)")
+        for h in ("platform", "status", "posts"):
+            pt.add_column(h)
+        counts: dict[tuple[str, str], int] = {}
+        for p in posts:
+            counts[p["platform"], p["status"]] = counts.get((p["platform"], p["status"]), 0) + 1
+        for (platform, status), n in sorted(counts.items()):
+            pt.add_row(platform, status, str(n))
+    else:
+        pt = Table(title="posts (sent to the emulated platforms; permalinks are their post pages)")
+        for h in ("article", "platform", "account", "status", "platform id", "permalink"):
+            pt.add_column(h, overflow="fold")
+        for p in posts:
+            status = p["status"] if p["status"] == "published" else f"{p['status']}: {p['error'] or ''}"
+            pt.add_row(
+                p["title"], p["platform"], p["account_id"], status, p["platform_post_id"] or "",
+                p["permalink"] or "",
+            )  # fmt: skip
     console.print(pt)
     for line in report.problems:
         console.print(f"  [yellow]skipped[/] {line}")
@@ -282,6 +317,19 @@ async def _summary(
         _print_sheet(console, admin.read_sheet(sheet_id))
     finally:
         admin.close()
+
+
+async def _platform_posts(settings: Settings, posts: list[Any]) -> dict[str, int]:
+    """This run's posts that the social emulator holds, by platform: counted on the platforms' side."""
+    base = f"http://{settings.bind_host}:{settings.social_emulator_port}"
+    ours = {(p["platform"], p["platform_post_id"]) for p in posts if p["platform_post_id"]}
+    out: dict[str, int] = {}
+    async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30) as http:
+        for platform, account_id in PLATFORM_ACCOUNTS.items():
+            r = await http.get("/_admin/posts", params={"platform": platform, "account_id": account_id})
+            r.raise_for_status()
+            out[platform] = sum((platform, x["id"]) in ours for x in r.json()["posts"])
+    return out
 
 
 def _print_sheet(console: Console, book: dict[str, list[list[object]]]) -> None:

@@ -1,6 +1,7 @@
 """The embedded local stack: PostgreSQL 16 + pgvector, the Temporal dev server, a local Ray head
-with Serve, the emulators and RabbitMQ, all on loopback, all state under one folder (``ICOP_STATE_DIR``,
-default ``.icop``); with ``apps``, also the product's gateway, worker and dashboard (cluster/apps.py).
+with Serve, the emulators, RabbitMQ and an S3 server (SeaweedFS), all on loopback, all state under one
+folder (``ICOP_STATE_DIR``, default ``.icop``); with ``apps``, also the product's gateway, worker and
+dashboard (cluster/apps.py).
 
 Each component records the session id of the process it spawned in ``<state>/stack.json``; ``down``
 stops exactly those sessions and nothing else on the machine.
@@ -38,6 +39,7 @@ from .processes import (
 )
 from .rabbitmq import RabbitMQComponent
 from .ray_head import RayComponent
+from .seaweedfs import SeaweedFSComponent
 
 STACK_FILE = "stack.json"
 
@@ -197,6 +199,7 @@ class LocalStack:
             RayComponent(settings),
             EmulatorsComponent(settings),
             RabbitMQComponent(settings),
+            SeaweedFSComponent(settings),
         ]
         self.app_components: list[Component] = app_components(settings)
         self.components: list[Component] = self.infra + (self.app_components if apps else [])
@@ -336,6 +339,7 @@ def ensure_stack_env(state_dir: Path, extra: dict[str, str] | None = None) -> Pa
     os.chmod(state_dir, 0o711)
     path = state_dir / STACK_ENV
     if path.exists():
+        _add_missing(path, _s3_keys())  # a stack made before the S3 server joined it
         return path
     import base64
 
@@ -345,6 +349,7 @@ def ensure_stack_env(state_dir: Path, extra: dict[str, str] | None = None) -> Pa
         "ICOP_PG_APP_PASSWORD": secrets.token_urlsafe(24),
         "ICOP_JWT_SECRET": secrets.token_urlsafe(48),
         "ICOP_VAULT_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        **_s3_keys(),
         **(extra or {}),
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -353,3 +358,20 @@ def ensure_stack_env(state_dir: Path, extra: dict[str, str] | None = None) -> Pa
         for k, v in values.items():
             f.write(f"{k}={v}\n")
     return path
+
+
+def _s3_keys() -> dict[str, str]:
+    """The embedded S3 server's one identity: its signatures (presigned URLs too) are really checked."""
+    return {
+        "ICOP_S3_ACCESS_KEY_ID": "icop" + secrets.token_hex(8),
+        "ICOP_S3_SECRET_ACCESS_KEY": secrets.token_urlsafe(30),
+    }
+
+
+def _add_missing(path: Path, values: dict[str, str]) -> None:
+    """Append the settings ``path`` does not set yet; what it sets is never changed."""
+    present = {line.split("=", 1)[0].strip() for line in path.read_text().splitlines() if "=" in line}
+    missing = {k: v for k, v in values.items() if k not in present}
+    if missing:
+        with open(path, "a") as f:
+            f.writelines(f"{k}={v}\n" for k, v in missing.items())

@@ -118,6 +118,18 @@ class Settings(BaseSettings):
         default=21042, description="Emulator of the Graph API (Facebook, Instagram), Threads and X v2."
     )
 
+    # Object storage (embedded mode): SeaweedFS's S3 server on loopback, every port it opens set here
+    # (21050-21069; left unset, it would take its defaults and their +10000 gRPC twins).
+    seaweed_master_port: int = Field(default=21050, description="SeaweedFS master (HTTP).")
+    seaweed_volume_port: int = Field(default=21051, description="SeaweedFS volume server (HTTP).")
+    seaweed_filer_port: int = Field(default=21052, description="SeaweedFS filer (HTTP).")
+    seaweed_s3_port: int = Field(default=21053, description="The S3 API the storage adapter talks to.")
+    seaweed_metrics_port: int = Field(default=21054, description="SeaweedFS's Prometheus metrics.")
+    seaweed_master_grpc_port: int = Field(default=21060, description="SeaweedFS master (gRPC).")
+    seaweed_volume_grpc_port: int = Field(default=21061, description="SeaweedFS volume server (gRPC).")
+    seaweed_filer_grpc_port: int = Field(default=21062, description="SeaweedFS filer (gRPC).")
+    seaweed_s3_grpc_port: int = Field(default=21063, description="SeaweedFS S3 server (gRPC).")
+
     # The product's app processes that `icop stack up` runs in embedded mode (cluster/apps.py)
     gateway_port: int = Field(default=21000, description="Loopback port of the stack's `icop gateway serve`.")
     dashboard_port: int = Field(
@@ -267,7 +279,11 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_presign: bool = Field(default=False, description="Hand out presigned GET URLs instead of public ones.")
     s3_presign_ttl: int = Field(
-        default=86_400, description="Seconds a presigned URL stays valid (max 604800)."
+        default=172_800,
+        ge=86_400,
+        le=604_800,
+        description="Seconds a presigned URL stays valid: at least the platforms' fetch windows (an "
+        "Instagram container is fetched during its 24 h life), at most SigV4's 7 days.",
     )
     image_jpeg_quality: int = 90
     image_background: str = Field(
@@ -324,6 +340,10 @@ class Settings(BaseSettings):
     social_x_base_url: str = Field(
         default="https://api.x.com", description="X API v2 base URL (no /2 suffix)."
     )
+    social_x_permalink_url: str = Field(
+        default="https://x.com/i/web/status/{id}",
+        description="A post's web address on X ({id}: the post id); X's API returns none.",
+    )
     social_x_client_id: str = Field(default="", description="X OAuth 2.0 client id (refresh-token grant).")
     social_x_client_secret: SecretStr = Field(
         default=SecretStr(""), description="X OAuth 2.0 client secret, if any."
@@ -375,6 +395,14 @@ class Settings(BaseSettings):
     social_meta_extend_before_s: int = 7 * 86_400  # extend a 60-day Meta token this long before it expires
     social_publish_lease_s: int = 120  # a 'publishing' row older than this is treated as ambiguous
     social_max_attempts: int = 3  # sends per publish call (after reconciling an ambiguous one)
+    social_media_fetch_attempts: int = Field(
+        default=3,
+        description="Sends of one post whose media the platform could not fetch (each with freshly signed "
+        "URLs) before it is marked failed.",
+    )
+    social_media_refetch_s: float = Field(
+        default=5.0, description="Wait before sending again after the platform could not fetch the media."
+    )
     social_quota_recheck_s: int = 900  # wait when the platform's own counter says the quota is used up
 
     # Requests and sign-in (the gateway)
@@ -507,6 +535,7 @@ def emulator_social_settings(s: Settings) -> dict[str, object]:
         "social_graph_base_url": f"{root}/v21.0",
         "social_threads_base_url": f"{root}/v1.0",
         "social_x_base_url": root,
+        "social_x_permalink_url": f"{root}/web/x/{{id}}",
         "social_facebook_dialog_url": f"{root}/v21.0/dialog/oauth",
         "social_threads_authorize_url": f"{root}/oauth/authorize",
         "social_threads_oauth_base_url": root,
@@ -532,6 +561,23 @@ def with_embedded_emulators(s: Settings) -> Settings:
     return s.model_copy(update=update) if update else s
 
 
+def embedded_storage_settings(s: Settings) -> dict[str, object]:
+    """The object store of the embedded stack: its SeaweedFS S3 server, presigned GET URLs."""
+    return {
+        "storage_backend": "s3",
+        "s3_endpoint_url": f"http://{s.bind_host}:{s.seaweed_s3_port}",
+        "s3_presign": True,
+    }
+
+
+def with_embedded_storage(s: Settings) -> Settings:
+    """In development on the embedded stack, objects live in its S3 server unless a backend was chosen
+    (environment or .env); the access keys are the stack's own (stack.env)."""
+    if s.env != "development" or "storage_backend" in s.model_fields_set:
+        return s
+    return s.model_copy(update=embedded_storage_settings(s))
+
+
 def load_settings(state_dir: Path | str | None = None, **overrides: Any) -> Settings:
     """Settings from the environment, ``.env`` and the embedded stack's ``<state_dir>/stack.env``.
 
@@ -541,7 +587,9 @@ def load_settings(state_dir: Path | str | None = None, **overrides: Any) -> Sett
     state = Path(state_dir or os.environ.get("ICOP_STATE_DIR") or ".icop")
     files = [f for f in (Path(".env"), state / STACK_ENV) if f.is_file()]
     settings = Settings(_env_file=files or None, state_dir=state, **overrides)
-    return with_embedded_emulators(settings) if (state / STACK_ENV).is_file() else settings
+    if not (state / STACK_ENV).is_file():
+        return settings
+    return with_embedded_storage(with_embedded_emulators(settings))
 
 
 @lru_cache(maxsize=1)

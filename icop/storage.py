@@ -190,7 +190,7 @@ class S3Store:
         secret_access_key: str | None = None,
         public_base_url: str | None = None,
         presign: bool = False,
-        presign_ttl: int = 86_400,
+        presign_ttl: int = 172_800,
         client: Any = None,
     ) -> None:
         self.bucket = bucket
@@ -303,7 +303,7 @@ class StorageConfig:
     s3_access_key_id: str | None = field(default=None, repr=False)
     s3_secret_access_key: str | None = field(default=None, repr=False)
     s3_presign: bool = False
-    s3_presign_ttl: int = 86_400
+    s3_presign_ttl: int = 172_800
 
     @classmethod
     def from_settings(cls, s: Settings) -> StorageConfig:

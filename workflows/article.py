@@ -164,6 +164,8 @@ class ArticleWorkflow:
             inp.language,
             [i.url for i in images],
             inp.config.dry_run,
+            media_keys=[i.key for i in images],
+            markdown_key=md.key,
         )
         result: PublishResult = PublishResult("", "failed", reason="not attempted")
         for _ in range(P.PUBLISH_WAITS):

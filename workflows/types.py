@@ -342,6 +342,10 @@ class PublishInput:
     language: str
     media_urls: list[str]
     dry_run: bool
+    media_keys: list[str] = field(default_factory=list)
+    """The images' storage keys: the activity signs fresh URLs from them (what a platform fetches)."""
+    markdown_key: str = ""
+    """The article's storage key: its link is signed afresh too."""
 
 
 @dataclass(frozen=True)

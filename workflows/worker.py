@@ -221,7 +221,10 @@ async def build_activities(
         http = httpx.AsyncClient(timeout=settings.social_http_timeout_s, trust_env=False)
         acts.closers.append(http.aclose)
         tokens = VaultTokenStore(pool, Vault.from_spec(settings.vault_keys.get_secret_value()))
-        acts.publish = PublishActivities(Publisher(pool, settings, build_clients(settings, http), tokens))
+        from icop.storage import make_store
+
+        publisher = Publisher(pool, settings, build_clients(settings, http), tokens)
+        acts.publish = PublishActivities(publisher, make_store(settings))
     return acts
 
 

@@ -14,8 +14,16 @@ Speaks, on one port:
 * OAuth connect (see :mod:`emulators.social.oauth`): the consent pages (Facebook Login dialog, Threads
   and X authorize, HTML with "Allow" and "Cancel") and the code exchanges, issuing tokens the endpoints
   above accept; ``/me`` and ``/me/accounts`` (Pages with their tokens and Instagram accounts).
+* Media: Instagram, Threads and Facebook photo posts download ``image_url``/``url`` over HTTP when the
+  container (or photo) is made, as the platforms do: unreachable, refused (an expired presigned URL's
+  403) or of the wrong format (Instagram: JPEG only) fails with the platform's error. X takes images only
+  through ``POST /2/media/upload``. Every post keeps the sha256 of its media bytes.
+* Posts: each one is kept in this emulator's state (id, account, text, media hashes, created time) and has
+  a permalink page, ``GET /web/{platform}/{id}`` (HTML), which the API's ``permalink``/``permalink_url``
+  fields name; ``GET /_admin/posts`` (filters ``platform``, ``account_id``) and ``/_admin/posts/{id}``
+  list them as JSON.
 * Admin: ``/_admin/knobs`` (latency, error rate/kind, "post made but response lost"),
-  ``/_admin/posts``, ``/_admin/reset``, ``/_admin/tokens`` (register, expire, revoke),
+  ``/_admin/reset``, ``/_admin/tokens`` (register, expire, revoke),
   ``/_admin/oauth`` (the registered apps and the signed-in identity),
   ``/_admin/requests`` (what clients sent), ``/_admin/health``.
 """
@@ -23,6 +31,8 @@ Speaks, on one port:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import html
 import io
 import json
 import random
@@ -35,7 +45,7 @@ from typing import Any
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from .errors import ApiError, graph_error, x_error
@@ -77,6 +87,7 @@ class SocialEmulator:
         self.oauth = OAuthEmulator(self.state)
         self._http: httpx.AsyncClient | None = None
         self.requests: list[dict[str, Any]] = []
+        self.root = ""  # this emulator's own origin, as its clients reach it (permalinks point there)
 
     # ---- ASGI plumbing -------------------------------------------------------------------------
 
@@ -94,6 +105,10 @@ class SocialEmulator:
         if scope["type"] != "http":
             return
         request = Request(scope, receive)
+        self.root = str(request.base_url).rstrip("/")
+        if request.url.path.startswith("/web/"):
+            await self._permalink_page(request)(scope, receive, send)
+            return
         page = await self.oauth.page(request)  # the HTML consent pages (and the user's answer)
         if page is not None:
             await page(scope, receive, send)
@@ -333,11 +348,13 @@ class SocialEmulator:
                 url = p.get("url")
                 if not url:
                     raise graph_error(400, "(#324) Requires upload file", 324)
+                _, _, _, sha = await self._fetch_image(str(url), ("jpeg", "png", "gif"), facebook=True)
                 post = self._store(
                     "facebook",
                     acct,
                     str(p.get("caption") or p.get("message") or ""),
                     media_urls=[str(url)],
+                    media_sha256=[sha],
                     post_id=f"{acct}_{self.state.next_id()}",
                 )
                 body = {"id": self.state.next_id(), "post_id": post.id}
@@ -415,7 +432,7 @@ class SocialEmulator:
             "id": post.id,
             "message": post.text,
             "created_time": graph_time(post.created_at),
-            "permalink_url": f"https://www.facebook.com/{post.id}",
+            "permalink_url": post.permalink,
         }
         if post.link:
             out["link"] = post.link
@@ -423,13 +440,12 @@ class SocialEmulator:
 
     def _media_view(self, post: Post) -> dict[str, Any]:
         key = "caption" if post.platform == "instagram" else "text"
-        host = "www.instagram.com/p" if post.platform == "instagram" else "www.threads.net/post"
         return {
             "id": post.id,
             key: post.text,
             "timestamp": graph_time(post.created_at),
             "media_type": post.kind.upper() if post.kind != "post" else "IMAGE",
-            "permalink": f"https://{host}/{post.id}",
+            "permalink": post.permalink,
         }
 
     def _store(
@@ -439,32 +455,46 @@ class SocialEmulator:
         text: str,
         *,
         media_urls: list[str] | None = None,
+        media_sha256: list[str] | None = None,
         link: Any = None,
         post_id: str | None = None,
         container: str | None = None,
     ) -> Post:
+        post_id = post_id or self.state.next_id()
         post = Post(
-            id=post_id or self.state.next_id(),
+            id=post_id,
             platform=platform,
             account_id=acct,
             text=text,
             created_at=time.time(),
             media_urls=media_urls or [],
+            media_sha256=media_sha256 or [],
             link=str(link) if link else None,
             container_id=container,
+            permalink=f"{self.root}/web/{platform}/{post_id}",
         )
         self.state.posts[post.id] = post
         return post
 
-    async def _fetch_image(self, url: str, allowed: tuple[str, ...]) -> tuple[str, int, int]:
-        """Fetch ``url`` as the platform would: (format, width, height), or the platform's error."""
+    async def _fetch_image(
+        self, url: str, allowed: tuple[str, ...], *, facebook: bool = False
+    ) -> tuple[str, int, int, str]:
+        """Fetch ``url`` as the platform would: (format, width, height, sha256), or the platform's error
+        (Facebook's photo endpoint answers its own)."""
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=10, follow_redirects=True, trust_env=False)
+        if self.state.knobs.media_fetch_delay_s:  # a platform's fetcher, busy: the URL may expire meanwhile
+            await asyncio.sleep(self.state.knobs.media_fetch_delay_s)
         try:
             r = await self._http.get(url)
             r.raise_for_status()
-        except httpx.HTTPError:
-            self.state.fetches.append({"url": url, "format": None})
+        except httpx.HTTPError as e:
+            status = e.response.status_code if isinstance(e, httpx.HTTPStatusError) else None
+            self.state.fetches.append({"url": url, "format": None, "status": status})
+            if facebook:
+                raise graph_error(  # noqa: B904 - an HTTP answer, as the platform gives it
+                    400, "(#324) Missing or invalid image file", 324, type_="OAuthException"
+                )
             raise graph_error(  # noqa: B904 - an HTTP answer, as the platform gives it
                 400,
                 "Media download has failed. The media URI doesn't meet our requirements.",
@@ -476,9 +506,18 @@ class SocialEmulator:
             )
         data = r.content
         fmt = (
-            "jpeg" if data[:3] == b"\xff\xd8\xff" else "png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "other"
+            "jpeg"
+            if data[:3] == b"\xff\xd8\xff"
+            else "png"
+            if data[:8] == b"\x89PNG\r\n\x1a\n"
+            else "gif"
+            if data[:3] == b"GIF"
+            else "other"
         )
-        self.state.fetches.append({"url": url, "format": fmt})
+        sha = hashlib.sha256(data).hexdigest()
+        self.state.fetches.append({"url": url, "format": fmt, "status": r.status_code, "sha256": sha})
+        if fmt not in allowed and facebook:
+            raise graph_error(400, "(#324) Missing or invalid image file", 324, type_="OAuthException")
         if fmt not in allowed:
             raise graph_error(
                 400,
@@ -501,7 +540,7 @@ class SocialEmulator:
             raise graph_error(
                 400, "Only photo or video can be accepted as media type.", 9004, 2207052
             ) from None
-        return fmt, width, height
+        return fmt, width, height, sha
 
     def _check_caption(self, caption: str) -> None:
         k = self.state.knobs
@@ -578,7 +617,7 @@ class SocialEmulator:
                 url = p.get("image_url")
                 if not url:
                     raise graph_error(400, "(#100) The parameter image_url is required", 100)
-                _, w, h = await self._fetch_image(str(url), ("jpeg",))
+                _, w, h, c.image_sha256 = await self._fetch_image(str(url), ("jpeg",))
                 ratio = w / h if h else 0
                 if not 0.8 - 1e-3 <= ratio <= 1.91 + 1e-3:
                     raise graph_error(
@@ -626,12 +665,12 @@ class SocialEmulator:
                     error_user_msg="You reached maximum number of posts that is allowed to be "
                     "published by Content Publishing API.",
                 )
-            urls = (
-                [st.containers[ch].image_url or "" for ch in c.children]
-                if c.children
-                else [c.image_url or ""]
+            items = [st.containers[ch] for ch in c.children] if c.children else [c]
+            urls = [x.image_url or "" for x in items]
+            hashes = [x.image_sha256 or "" for x in items]
+            post = self._store(
+                "instagram", acct, c.caption, media_urls=urls, media_sha256=hashes, container=c.id
             )
-            post = self._store("instagram", acct, c.caption, media_urls=urls, container=c.id)
             c.published_id = post.id
             self._maybe_lose("instagram", 200, {"id": post.id})
             return 200, {"id": post.id}, {}
@@ -689,7 +728,7 @@ class SocialEmulator:
                     raise graph_error(
                         400, "(#100) The parameter image_url is required", 100, type_="THApiException"
                     )
-                await self._fetch_image(str(url), ("jpeg", "png"))
+                _, _, _, c.image_sha256 = await self._fetch_image(str(url), ("jpeg", "png"))
                 c.image_url = str(url)
             elif media_type == "CAROUSEL":
                 children = [x for x in str(p.get("children", "")).replace(" ", "").split(",") if x]
@@ -732,12 +771,12 @@ class SocialEmulator:
                     type_="THApiException",
                     is_transient=False,
                 )
-            urls = (
-                [st.containers[ch].image_url or "" for ch in c.children]
-                if c.children
-                else ([c.image_url] if c.image_url else [])
+            items = [st.containers[ch] for ch in c.children] if c.children else [c]
+            urls = [x.image_url for x in items if x.image_url]
+            hashes = [x.image_sha256 or "" for x in items if x.image_url]
+            post = self._store(
+                "threads", acct, c.caption, media_urls=urls, media_sha256=hashes, container=c.id
             )
-            post = self._store("threads", acct, c.caption, media_urls=urls, container=c.id)
             c.published_id = post.id
             self._maybe_lose("threads", 200, {"id": post.id})
             return 200, {"id": post.id}, {}
@@ -781,6 +820,7 @@ class SocialEmulator:
                 )
             media_id = st.next_id()
             st.x_media[media_id] = tok.account_id
+            st.x_media_sha256[media_id] = hashlib.sha256(data).hexdigest()
             return (
                 200,
                 {
@@ -845,7 +885,13 @@ class SocialEmulator:
                 raise x_error(
                     403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
                 )
-            post = self._store("x", tok.account_id, text, media_urls=[f"x-media:{mid}" for mid in media_ids])
+            post = self._store(
+                "x",
+                tok.account_id,
+                text,
+                media_urls=[f"x-media:{mid}" for mid in media_ids],
+                media_sha256=[st.x_media_sha256[mid] for mid in media_ids],
+            )
             body = {"data": {"id": post.id, "text": text, "edit_history_tweet_ids": [post.id]}}
             self._maybe_lose("x", 201, body)
             return 201, body, {}
@@ -899,6 +945,27 @@ class SocialEmulator:
                 return 200, {"data": [self._x_view(x) for x in posts], "meta": meta}, {}
             return 200, {"meta": meta}, {}
         raise x_error(404, "Not Found", f"no route for {m} /2/{'/'.join(segs)}")
+
+    def _permalink_page(self, request: Request) -> HTMLResponse:
+        """A post's public page: what its permalink shows (platform, account, text, media, time)."""
+        segs = [x for x in request.url.path.split("/") if x]
+        post = self.state.posts.get(segs[2]) if len(segs) == 3 else None
+        if post is None or post.platform != segs[1] or post.kind != "post":
+            return HTMLResponse("<!doctype html><title>Not found</title><h1>This post is not here.</h1>", 404)
+        media = "".join(
+            f"<li><code>{html.escape(h)}</code></li>" for h in post.media_sha256
+        )  # the URLs a platform fetched from expire; what it kept is the bytes
+        page = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{post.platform} post {post.id}</title>"
+            f"</head><body><article data-platform='{post.platform}' data-id='{html.escape(post.id)}'>"
+            f"<h1>{html.escape(post.platform)} · {html.escape(post.account_id)}</h1>"
+            f"<p class='text'>{html.escape(post.text)}</p>"
+            + (f"<p class='link'>{html.escape(post.link)}</p>" if post.link else "")
+            + (f"<ul class='media'>{media}</ul>" if media else "")
+            + f"<time datetime='{graph_time(post.created_at)}'>{graph_time(post.created_at)}</time>"
+            "</article></body></html>"
+        )
+        return HTMLResponse(page)
 
     def _x_view(self, post: Post) -> dict[str, Any]:
         return {
@@ -984,6 +1051,11 @@ class SocialEmulator:
                 for key, value in body.items():
                     setattr(st.knobs, key, value)
             return 200, asdict(st.knobs), {}
+        if what == "posts" and len(segs) == 2:
+            found = st.posts.get(segs[1])
+            if found is None or found.kind != "post":
+                return 404, {"error": f"no post {segs[1]}"}, {}
+            return 200, found.public(), {}
         if what == "posts":
             q = request.query_params
             posts = [

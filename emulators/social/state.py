@@ -30,6 +30,7 @@ class Container:
     media_type: str
     caption: str = ""
     image_url: str | None = None
+    image_sha256: str | None = None  # of the bytes fetched from image_url when the container was made
     children: list[str] = field(default_factory=list)
     is_carousel_item: bool = False
     polls: int = 0
@@ -45,9 +46,11 @@ class Post:
     text: str
     created_at: float
     media_urls: list[str] = field(default_factory=list)
+    media_sha256: list[str] = field(default_factory=list)  # of the bytes the platform fetched or was sent
     link: str | None = None
     kind: str = "post"
     container_id: str | None = None
+    permalink: str = ""  # the post's page on this emulator (``GET /web/{platform}/{id}``)
 
     def public(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,6 +68,7 @@ class Knobs:
     hang_s: float = 30.0
     platform: str | None = None  # restrict faults to one platform (None: all)
     container_in_progress_polls: int = 1  # polls answering IN_PROGRESS before FINISHED
+    media_fetch_delay_s: float = 0.0  # the platform downloads image_url this long after the request
     ig_quota_total: int = 100
     ig_quota_duration_s: int = 86_400
     threads_quota_total: int = 250
@@ -132,6 +136,7 @@ class SocialState:
         self.x_refresh: dict[str, dict[str, Any]] = {}  # refresh token -> {account_id, client_id, used}
         self.containers: dict[str, Container] = {}
         self.x_media: dict[str, str] = {}  # uploaded media id -> account id
+        self.x_media_sha256: dict[str, str] = {}  # uploaded media id -> sha256 of its bytes
         self.posts: dict[str, Post] = {}
         self.knobs = Knobs()
         self._ids = itertools.count(17_841_400_000_000_000)

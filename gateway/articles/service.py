@@ -17,7 +17,8 @@ from icop.errors import Conflict, NotFound
 from icop.runs.service import EngineUnavailable
 from icop.social import repository as social_repo
 from icop.social.limits import AccountLimits, PlatformLimits, as_platform, limits_for
-from icop.social.text import ArticleText, meta_length, render, x_weighted_length
+from icop.social.publisher import idempotency_key
+from icop.social.text import ArticleText, meta_length, post_marker, render, x_weighted_length
 from icop.storage import ObjectNotFound
 from workflows.types import Approval, article_workflow_id
 
@@ -317,7 +318,8 @@ async def previews(tx: Tx, article_id: UUID) -> list[PreviewOut]:
         seen.add(key)
         lim = limits(*key)
         try:
-            r = render(article, lim)
+            # with the reference the sent post will end with
+            r = render(article, lim, marker=post_marker(idempotency_key(tx.tenant_id, article_id, *key)))
         except ValueError as e:  # e.g. more hashtags in the body than Instagram allows
             log.info("preview not composed: %s", e)
             continue

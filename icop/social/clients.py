@@ -9,12 +9,15 @@ must classify. So: plain ``httpx``, base URLs from settings (emulators in develo
 Every failure is raised as :class:`~icop.social.errors.PlatformError` with a kind: retryable,
 rate-limited (with ``retry_after``), auth-expired, auth-revoked, rejected, or ambiguous (the
 publishing request was sent and no answer came back). After an ambiguous failure the caller asks
-:meth:`reconcile`, which looks the post up among the account's recent posts by its exact text.
+:meth:`reconcile`, which looks the post up among the account's recent posts by its reference (the
+marker its text ends with, :func:`icop.social.text.post_marker`), or by its exact text for a post
+without one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -29,6 +32,7 @@ from icop.settings import Settings
 from .errors import ErrorKind, PlatformError
 from .text import normalize_for_match
 
+log = logging.getLogger(__name__)
 _URL = re.compile(r"https?://\S+")
 _JPEG_MAGIC = b"\xff\xd8\xff"
 # Graph API error codes (https://developers.facebook.com/docs/graph-api/guides/error-handling)
@@ -44,6 +48,16 @@ class PostRequest:
     text: str
     media_urls: tuple[str, ...] = ()
     link: str | None = None
+    marker: str | None = None
+    """The post's reference (the last line of ``text``): what reconciling looks for, when set."""
+
+
+def same_post(candidate: str, post: PostRequest) -> bool:
+    """Whether a post found on the platform is ``post``: by its reference when it has one (two posts
+    with the same text are told apart), else by its text."""
+    if post.marker:
+        return post.marker in candidate.split()
+    return match_key(candidate) == match_key(post.text)
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,8 @@ class GraphClientBase(_HttpBase):
             kind = ErrorKind.RETRYABLE
         elif code == 9007 and sub == 2207027:  # container not ready yet
             kind = ErrorKind.RETRYABLE
+        elif (code == 9004 and sub == 2207052) or code == 324:  # the platform could not download the media
+            kind = ErrorKind.MEDIA_UNAVAILABLE
         else:
             kind = ErrorKind.REJECTED
         return PlatformError(self.platform, kind, msg, **args)
@@ -159,6 +175,20 @@ class GraphClientBase(_HttpBase):
     @staticmethod
     def _auth(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
+
+    permalink_field = "permalink"
+
+    async def _with_permalink(self, result: PublishResult, token: str) -> PublishResult:
+        """The published post's permalink (``GET /{id}?fields=permalink``); a post that went out stays
+        published when this look-up fails, only without its link."""
+        try:
+            fields = {"fields": self.permalink_field}
+            resp = await self._send("GET", f"/{result.post_id}", params=fields, headers=self._auth(token))
+            link = resp.json().get(self.permalink_field)
+        except (PlatformError, ValueError) as e:
+            log.warning("%s post %s: no permalink (%s)", self.platform, result.post_id, e)
+            return result
+        return PublishResult(result.post_id, str(link)) if link else result
 
     async def _recent(self, path: str, token: str, text_field: str) -> list[dict[str, Any]]:
         resp = await self._send(
@@ -173,7 +203,6 @@ class GraphClientBase(_HttpBase):
     def _match(
         items: list[dict[str, Any]], text_field: str, post: PostRequest, since: datetime
     ) -> PublishResult | None:
-        want = match_key(post.text)
         floor = since - timedelta(minutes=5)  # clock skew between us and the platform
         for item in items:
             stamp = item.get("timestamp") or item.get("created_time")
@@ -181,7 +210,7 @@ class GraphClientBase(_HttpBase):
                 at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z")
                 if at < floor:
                     continue
-            if match_key(str(item.get(text_field, ""))) == want:
+            if same_post(str(item.get(text_field, "")), post):
                 return PublishResult(str(item["id"]), item.get("permalink") or item.get("permalink_url"))
         return None
 
@@ -220,6 +249,7 @@ class FacebookClient(GraphClientBase):
     """Facebook Pages: ``POST /{page-id}/feed`` (text and link) or ``/{page-id}/photos`` (image + caption)."""
 
     platform = "facebook"
+    permalink_field = "permalink_url"
 
     async def publish(self, account_id: str, token: str, post: PostRequest) -> PublishResult:
         if post.media_urls:
@@ -228,14 +258,14 @@ class FacebookClient(GraphClientBase):
                 "POST", f"/{account_id}/photos", data=data, headers=self._auth(token), publishing=True
             )
             body = resp.json()
-            return PublishResult(str(body.get("post_id") or body["id"]))
+            return await self._with_permalink(PublishResult(str(body.get("post_id") or body["id"])), token)
         data = {"message": post.text}
         if post.link:
             data["link"] = post.link
         resp = await self._send(
             "POST", f"/{account_id}/feed", data=data, headers=self._auth(token), publishing=True
         )
-        return PublishResult(str(resp.json()["id"]))
+        return await self._with_permalink(PublishResult(str(resp.json()["id"])), token)
 
     async def reconcile(
         self, account_id: str, token: str, post: PostRequest, since: datetime
@@ -308,7 +338,7 @@ class _ContainerFlow(GraphClientBase):
             headers=self._auth(token),
             publishing=True,
         )
-        return PublishResult(str(resp.json()["id"]))
+        return await self._with_permalink(PublishResult(str(resp.json()["id"])), token)
 
     async def reconcile(
         self, account_id: str, token: str, post: PostRequest, since: datetime
@@ -356,7 +386,9 @@ class InstagramClient(_ContainerFlow):
             async with self._http.stream("GET", url) as resp:
                 if resp.status_code >= 400:
                     raise PlatformError(
-                        self.platform, ErrorKind.REJECTED, f"image not fetchable ({resp.status_code})"
+                        self.platform,
+                        ErrorKind.MEDIA_UNAVAILABLE,
+                        f"image not fetchable ({resp.status_code})",
                     )
                 head = b""
                 async for chunk in resp.aiter_bytes():
@@ -452,9 +484,18 @@ class XClient(_HttpBase):
 
     platform = "x"
 
-    def __init__(self, base_url: str, *, client_id: str = "", client_secret: str = "", **kw: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client_id: str = "",
+        client_secret: str = "",
+        permalink_url: str = "https://x.com/i/web/status/{id}",
+        **kw: Any,
+    ) -> None:
         super().__init__(base_url, **kw)
         self.client_id, self.client_secret = client_id, client_secret
+        self.permalink_url = permalink_url  # X's API names no permalink: its web address, from the id
 
     def _classify(self, resp: httpx.Response) -> PlatformError:
         try:
@@ -486,7 +527,7 @@ class XClient(_HttpBase):
             img.raise_for_status()
         except httpx.HTTPError as e:
             raise PlatformError(
-                self.platform, ErrorKind.REJECTED, f"image not fetchable: {type(e).__name__}"
+                self.platform, ErrorKind.MEDIA_UNAVAILABLE, f"image not fetchable: {type(e).__name__}"
             ) from None
         try:
             resp = await self._send(
@@ -519,7 +560,7 @@ class XClient(_HttpBase):
             publishing=True,
         )
         data = resp.json()["data"]
-        return PublishResult(str(data["id"]), f"https://x.com/i/web/status/{data['id']}")
+        return PublishResult(str(data["id"]), self.permalink_url.format(id=data["id"]))
 
     async def reconcile(
         self, account_id: str, token: str, post: PostRequest, since: datetime
@@ -531,10 +572,9 @@ class XClient(_HttpBase):
             params={"start_time": start, "max_results": 100, "tweet.fields": "created_at"},
             headers={"Authorization": f"Bearer {token}"},
         )
-        want = match_key(post.text)
         for item in resp.json().get("data", []):
-            if match_key(str(item.get("text", ""))) == want:
-                return PublishResult(str(item["id"]), f"https://x.com/i/web/status/{item['id']}")
+            if same_post(str(item.get("text", "")), post):
+                return PublishResult(str(item["id"]), self.permalink_url.format(id=item["id"]))
         return None
 
     async def publishing_limit(self, account_id: str, token: str) -> PublishingLimit | None:
@@ -590,6 +630,7 @@ def build_clients(s: Settings, http: httpx.AsyncClient | None = None) -> dict[st
             s.social_x_base_url,
             client_id=s.social_x_client_id,
             client_secret=s.social_x_client_secret.get_secret_value(),
+            permalink_url=s.social_x_permalink_url,
             **kw,
         ),
     }

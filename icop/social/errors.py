@@ -18,6 +18,9 @@ class ErrorKind(StrEnum):
     """The platform refused this post as it is; retrying the same request cannot succeed."""
     AMBIGUOUS = "ambiguous"
     """The request was sent and no answer came back: the post may exist. Reconcile before any retry."""
+    MEDIA_UNAVAILABLE = "media_unavailable"
+    """The media could not be fetched from its URL (unreachable, expired, refused): nothing was posted.
+    Sign fresh URLs and send again, a bounded number of times."""
 
 
 class PlatformError(Exception):

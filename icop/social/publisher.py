@@ -15,7 +15,8 @@ state, and is safe to repeat (a Temporal activity retries it; two workers may ru
    too; only this target stops), expired token → refreshed (X rotation) and sent again. Each of
    these releases the reservation.
 4. Ambiguous (sent, no answer): the row becomes ``unknown`` and keeps its reservation; the account's
-   recent posts are searched for the exact text before anything is sent again.
+   recent posts are searched for the post's own reference (the marker its text ends with, made from
+   the idempotency key: two articles with the same text are told apart) before anything is sent again.
 5. Dry run: the text is rendered and stored exactly as it would be sent, status ``dry_run``.
 """
 
@@ -51,7 +52,7 @@ from .clients import (
 from .errors import ErrorKind, PlatformError
 from .limits import AccountLimits, Platform, PlatformLimits
 from .quota import Usage, Wait, crossings, decide, month_start, window_of
-from .text import ArticleText, RenderedPost, render
+from .text import ArticleText, RenderedPost, post_marker, render
 from .tokens import Credential, TokenStore
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,10 @@ def idempotency_key(tenant_id: UUID, article_id: UUID, platform: str, account_id
     return f"{platform}:" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+def _marker(t: PublishTarget) -> str:
+    return post_marker(idempotency_key(t.tenant_id, t.article_id, t.platform, t.account_id))
+
+
 def _not_due(row: asyncpg.Record, now: datetime) -> bool:
     return row["status"] == PostStatus.WAITING_QUOTA and bool(row["not_before"]) and row["not_before"] > now
 
@@ -128,11 +133,11 @@ class Publisher:
     async def preview(self, target: PublishTarget) -> RenderedPost:
         """The text and cost of a post before it is sent (the cost of a link on X included)."""
         lim = await self.limits(target.tenant_id, target.platform, target.account_id)
-        return render(target.article, lim, link_in_text=target.link_in_text)
+        return render(target.article, lim, link_in_text=target.link_in_text, marker=_marker(target))
 
     async def publish(self, t: PublishTarget) -> PublishOutcome:
         lim = await self.limits(t.tenant_id, t.platform, t.account_id)
-        rendered = render(t.article, lim, link_in_text=t.link_in_text)
+        rendered = render(t.article, lim, link_in_text=t.link_in_text, marker=_marker(t))
         row = await self._ensure_row(t, rendered)
         if t.dry_run:
             return await self._dry_run(t, row, rendered)
@@ -170,7 +175,12 @@ class Publisher:
         rendered: RenderedPost,
     ) -> PublishOutcome:
         post_id = claim["id"]
-        post = PostRequest(claim["text"], tuple(claim["media_urls"]), rendered.link)
+        marker = _marker(t)
+        # a row sent before posts carried a reference is looked up by its text
+        post = PostRequest(
+            claim["text"], tuple(claim["media_urls"]), rendered.link,
+            marker=marker if marker in claim["text"].split() else None,
+        )  # fmt: skip
         since: datetime = claim["created_at"]
         reconcile_first = bool(claim["reconcile_required"])
         refreshed = False
@@ -199,7 +209,7 @@ class Publisher:
                         return rotated
                     cred, refreshed = rotated, True
                     continue
-                return await self._failed_call(t, post_id, cred, e)
+                return await self._failed_call(t, post_id, cred, e, attempts=claim["attempts"])
             return await self._published(t, post_id, result)
         if reconcile_first:  # the last send was ambiguous: one more look before giving up for now
             found = await self._reconcile(t, client, cred, post, since, post_id)
@@ -428,9 +438,17 @@ class Publisher:
             )  # fmt: skip
 
     async def _failed_call(
-        self, t: PublishTarget, post_id: UUID, cred: Credential, e: PlatformError
+        self, t: PublishTarget, post_id: UUID, cred: Credential, e: PlatformError, attempts: int = 0
     ) -> PublishOutcome:
         now = datetime.now(UTC)
+        if e.kind is ErrorKind.MEDIA_UNAVAILABLE and attempts < self.s.social_media_fetch_attempts:
+            # Nothing was posted. The next call signs the media URLs afresh (an expired presigned URL is
+            # the usual cause), so the post goes out then, once.
+            return await self._finish(
+                t, post_id, PostStatus.PENDING,
+                reason=f"the platform could not fetch the media ({e.message}); will send with fresh links",
+                not_before=now + timedelta(seconds=self.s.social_media_refetch_s), release=True,
+            )  # fmt: skip
         if e.kind in (ErrorKind.AUTH_REVOKED, ErrorKind.AUTH_EXPIRED):
             return await self._auth_failed(t, post_id, cred, e)
         if e.kind is ErrorKind.RATE_LIMITED:

@@ -9,6 +9,11 @@ word or a grapheme cluster.
   are not clickable in captions).
 * Facebook: long limit; the link travels as the ``link`` field so the Page shows a preview.
 
+A post that is sent carries its reference, ``ref:`` and ten characters derived from the post's
+idempotency key, as its last line (:func:`post_marker`): the publisher looks an ambiguous send up on the
+platform by it, so two articles with the same text on one account are told apart, and X does not refuse
+the second as duplicate content.
+
 Text is cut at a space (Korean, English, …); for scripts written without spaces (Chinese,
 Japanese, Thai) after punctuation or, failing that, at a grapheme-cluster boundary (``regex``'s
 ``\\X``). A single word longer than the whole budget is the one case cut between graphemes.
@@ -16,6 +21,8 @@ Japanese, Thai) after punctuation or, failing that, at a grapheme-cluster bounda
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import unicodedata
 import warnings
@@ -33,6 +40,7 @@ with warnings.catch_warnings():  # twitter-text-parser imports pkg_resources (ne
     from twitter_text.config import config as _tt_config
 
 ELLIPSIS = "…"
+MARKER_PREFIX = "ref:"
 _NO_SPACE_LANGS = {"zh", "ja", "th", "lo", "km", "my"}
 _SOFT_BREAK_AFTER = set("。、，．！？；：,.!?;:)」』）")
 _HASHTAG_RE = regex.compile(r"(?<![\w#])#[\p{L}\p{M}\p{N}_]+")
@@ -164,8 +172,22 @@ def _tags(article: ArticleText, budget: int | None) -> list[str]:
     return seen if budget is None else seen[: max(budget, 0)]
 
 
-def render(article: ArticleText, limits: PlatformLimits, *, link_in_text: bool | None = None) -> RenderedPost:
-    """The text for one platform within its limits (see the module docstring for each platform's rules)."""
+def post_marker(idempotency_key: str) -> str:
+    """The reference a post carries (``ref:`` and 10 base32 characters: 50 bits, unique per account in
+    practice), derived from its idempotency key and nothing readers could use."""
+    digest = hashlib.sha256(idempotency_key.encode()).digest()
+    return MARKER_PREFIX + base64.b32encode(digest).decode()[:10].lower()
+
+
+def render(
+    article: ArticleText,
+    limits: PlatformLimits,
+    *,
+    link_in_text: bool | None = None,
+    marker: str | None = None,
+) -> RenderedPost:
+    """The text for one platform within its limits (see the module docstring for each platform's rules);
+    ``marker`` (:func:`post_marker`) ends it, and is never cut."""
     p = limits.platform
     body = _join(article.title, article.summary or article.body)
     measure: Callable[[str], int]
@@ -193,7 +215,7 @@ def render(article: ArticleText, limits: PlatformLimits, *, link_in_text: bool |
     tags = _tags(article, tag_budget)
     body_min = graphemes(article.title.strip())[:1]
     while True:
-        tail = _join(url or "", " ".join(tags), sep="\n\n" if p != "x" else "\n")
+        tail = _join(url or "", " ".join(tags), marker or "", sep="\n\n" if p != "x" else "\n")
 
         def fits(candidate: str, tail: str = tail) -> bool:
             return measure(_join(candidate, tail)) <= limits.max_chars
@@ -206,8 +228,8 @@ def render(article: ArticleText, limits: PlatformLimits, *, link_in_text: bool |
     if not text and not fits(""):
         # Even the link alone does not fit (absurdly small limit): drop it rather than cut a URL.
         url, tags = None, []
-        text, cut = fit_text(body, lambda c: measure(c) <= limits.max_chars, article.language)
-        tail = ""
+        tail = marker or ""
+        text, cut = fit_text(body, lambda c: measure(_join(c, tail)) <= limits.max_chars, article.language)
     final = _join(text, tail)
     if limits.max_hashtags is not None and count_hashtags(final) > limits.max_hashtags:
         raise ValueError(f"the article body alone has more than {limits.max_hashtags} hashtags")

@@ -104,7 +104,7 @@ def test_a_failed_build_says_where_to_look(app: App) -> None:
 
 def test_test_sessions_do_not_run_the_apps(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path)
-    infra = ["postgres", "temporal", "ray", "emulators", "rabbitmq"]
+    infra = ["postgres", "temporal", "ray", "emulators", "rabbitmq", "s3"]
     assert [c.name for c in LocalStack(settings).components] == infra
     assert [c.name for c in LocalStack(settings, apps=True).components] == [
         *infra,

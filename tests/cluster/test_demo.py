@@ -34,6 +34,14 @@ def test_demo_runs_the_whole_pipeline(stack: LocalStack, settings: Settings, ray
     assert report.articles >= 4 and report.progress["articles_failed"] == 0
     assert report.images == report.articles
     assert report.posts == report.articles * len(PLATFORM_ACCOUNTS)
+    # published for real: every article on every platform, counted in the emulator's own state, each post
+    # listed with its platform id and permalink
+    assert not report.dry_run
+    assert report.published == dict.fromkeys(PLATFORM_ACCOUNTS, report.articles), text[-4000:]
+    assert "posts (sent to the emulated platforms" in text
+    social = f"http://{settings.bind_host}:{settings.social_emulator_port}"
+    assert len(report.post_links) == report.posts
+    assert all(link == f"{social}/web/{p}/{pid}" for p, pid, link in report.post_links), report.post_links
     assert "sheet tab ContentPlan" in text and "sheet tab Subtopics" in text
     # every application of the Serve config ran, with at least one replica per deployment
     apps = {s.name: s for s in status(settings, names)}

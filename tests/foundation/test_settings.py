@@ -48,3 +48,25 @@ def test_default_ports_are_distinct_and_below_the_ephemeral_range() -> None:
     assert all(str(p) in readme for p in singles.values()), [
         n for n, p in singles.items() if str(p) not in readme
     ]
+
+
+def test_the_embedded_stack_stores_objects_in_its_s3_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the embedded stack (a stack.env exists) objects go to its SeaweedFS with presigned URLs, unless a
+    backend was chosen; without a stack, the local folder store (unit tests) stays the default."""
+    from icop.settings import load_settings
+
+    monkeypatch.delenv("ICOP_STORAGE_BACKEND", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    assert load_settings(tmp_path / "none").storage_backend == "local"
+    state = tmp_path / "stack"
+    state.mkdir()
+    (state / "stack.env").write_text("ICOP_SEAWEED_S3_PORT=23456\nICOP_S3_ACCESS_KEY_ID=k\n")
+    s = load_settings(state)
+    assert (s.storage_backend, s.s3_endpoint_url, s.s3_presign) == ("s3", "http://127.0.0.1:23456", True)
+    assert s.s3_presign_ttl >= 86_400
+    monkeypatch.setenv("ICOP_STORAGE_BACKEND", "local")
+    assert load_settings(state).storage_backend == "local"
+    with pytest.raises(ValueError):
+        Settings(s3_presign_ttl=3600)  # shorter than the platforms' fetch windows

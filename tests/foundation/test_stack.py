@@ -89,6 +89,21 @@ def test_second_up_reports_already_running(stack: LocalStack) -> None:
     assert r.stdout.count("already running") == len(stack.components), r.stdout
     r = run_cli("stack", "status", state=stack.state_dir)
     assert r.returncode == 0 and "healthy" in r.stdout
+    s3 = next(line for line in r.stdout.splitlines() if " s3 " in line)  # the S3 server is listed
+    assert f"http://127.0.0.1:{stack.s.seaweed_s3_port}" in s3 and "healthy" in s3 and "SeaweedFS" in s3
+
+
+def test_the_s3_server_listens_on_its_settings_only(stack: LocalStack) -> None:
+    """SeaweedFS opens no port of its own choosing (its defaults, their +10000 gRPC twins, an Iceberg
+    catalog on 8181, a Lance server on 9101): every one is an ``ICOP_SEAWEED_*_PORT`` setting."""
+    sid = StackState.load(stack.state_file).sessions["s3"]
+    pids = [p.pid for p in session_members(sid)]
+    listening = {(ip, port) for _, ip, port in listening_addresses(pids)}
+    wanted = {getattr(stack.s, n) for n in type(stack.s).model_fields if n.startswith("seaweed_")}
+    assert listening == {("127.0.0.1", port) for port in wanted}
+    # and it talks to nobody off the machine (its telemetry is off)
+    remote = [c.raddr.ip for p in session_members(sid) for c in p.net_connections(kind="inet") if c.raddr]
+    assert all(is_loopback(ip) for ip in remote), remote  # (between its parts: gRPC, often unix sockets)
 
 
 @pytest.mark.slow

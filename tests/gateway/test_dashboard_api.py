@@ -272,6 +272,9 @@ async def test_previews_count_as_each_platform_counts(
     assert th["counted_as"] == "characters" and th["length"] == len(th["text"]) and th["limit"] == 500
     assert got["instagram"]["limit"] == 2200 and url not in got["instagram"]["text"]
     assert got["facebook"]["link"] == url and float(got["facebook"]["cost_usd"]) == 0
+    # each ends with the reference its post will carry (its own, per platform and account)
+    refs = {x["text"].splitlines()[-1] for x in got.values()}
+    assert len(refs) == len(got) and all(r.startswith("ref:") for r in refs)
 
     # Once a post exists, its stored text is what the preview shows.
     async with tenant_tx(app_pool, UUID(tenant.tenant_id)) as conn:

@@ -1,8 +1,9 @@
-"""Object stores: local directory (temp dir) and S3 (a real moto server over HTTP, real boto3)."""
+"""Object stores: local directory (temp dir) and S3 (the session stack's SeaweedFS over HTTP, real boto3)."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -27,6 +28,7 @@ from icop.storage import (
     put_image,
 )
 
+from .conftest import stack_s3
 from .samples import encode, gradient
 
 TENANT = str(uuid.UUID(int=7))
@@ -97,9 +99,8 @@ def test_local_store_files_and_urls(tmp_path: Path, jpeg: bytes) -> None:
     assert bare.get(obj.key) == jpeg
 
 
-def test_s3_writes_once_with_content_type_and_public_url(
-    s3_store: S3Store, moto_endpoint: str, jpeg: bytes
-) -> None:
+def test_s3_writes_once_with_content_type_and_public_url(s3_store: S3Store, jpeg: bytes) -> None:
+    endpoint = s3_store.endpoint_url
     puts: list[str] = []
     s3_store.client.meta.events.register(
         "before-call.s3.PutObject", lambda params, **_: puts.append(params["url"])
@@ -109,49 +110,73 @@ def test_s3_writes_once_with_content_type_and_public_url(
     assert len(puts) == 1  # the second write stopped at the HEAD
     head = s3_store.client.head_object(Bucket=s3_store.bucket, Key=first.key)
     assert head["ContentType"] == JPEG and head["ContentLength"] == len(jpeg)
-    assert first.url == f"{moto_endpoint}/{s3_store.bucket}/{first.key}"  # path-style
+    assert first.url == f"{endpoint}/{s3_store.bucket}/{first.key}"  # path-style
     assert httpx.get(first.url).status_code == 403  # private bucket: an anonymous fetch fails
-    s3_store.ensure_bucket(public_read=True)
+    s3_store.ensure_bucket(public_read=True)  # the operator's other choice: a public-read media bucket
     fetched = httpx.get(first.url)  # what a platform does with the URL: anonymous GET
     assert fetched.status_code == 200 and fetched.content == jpeg
-    assert puts[0].startswith(f"{moto_endpoint}/{s3_store.bucket}/")  # path-style on the wire too
+    assert fetched.headers["content-type"] == JPEG
+    assert puts[0].startswith(f"{endpoint}/{s3_store.bucket}/")  # path-style on the wire too
 
 
-def test_s3_presigned_urls(moto_endpoint: str, s3_store: S3Store, jpeg: bytes) -> None:
-    signed = S3Store(
-        s3_store.bucket, endpoint_url=moto_endpoint, access_key_id="test", secret_access_key="test",
-        presign=True, presign_ttl=600,
-    )  # fmt: skip
+def test_s3_presigned_urls_are_checked(settings: Settings, s3_store: S3Store, jpeg: bytes) -> None:
+    """The stack's S3 server checks signatures: a presigned URL works until it expires, and nothing
+    else of the private bucket can be fetched (anonymous, tampered, signed with another key)."""
+    signed = stack_s3(settings, s3_store.bucket, presign=True, presign_ttl=600)
     obj = put_image(signed, TENANT, jpeg)
     url = urlparse(obj.url)
     query = parse_qs(url.query)
     assert url.path == f"/{s3_store.bucket}/{obj.key}"
     assert query["X-Amz-Expires"] == ["600"] and "X-Amz-Signature" in query
-    # moto does not check signatures: this proves the URL's shape and reachability, not the signing
-    fetched = httpx.get(obj.url)
+    fetched = httpx.get(obj.url)  # what a platform does: a plain GET, no credentials
     assert fetched.status_code == 200 and fetched.content == jpeg
+    assert fetched.headers["content-type"] == JPEG
+    assert httpx.get(obj.url.split("?")[0]).status_code == 403  # the same object, unsigned
+    signature = query["X-Amz-Signature"][0]
+    tampered = obj.url.replace(signature, ("0" if signature[0] != "0" else "1") + signature[1:])
+    assert httpx.get(tampered).status_code == 403
+    stranger = S3Store(
+        s3_store.bucket, endpoint_url=s3_store.endpoint_url, access_key_id="someone",
+        secret_access_key="else", presign=True,
+    )  # fmt: skip
+    assert httpx.get(stranger.url_for(obj.key)).status_code == 403
 
 
-def test_s3_public_base_url(moto_endpoint: str, s3_store: S3Store) -> None:
-    cdn = S3Store(s3_store.bucket, endpoint_url=moto_endpoint, access_key_id="test", secret_access_key="test",
-                  public_base_url="https://cdn.example.com/m/")  # fmt: skip
+def test_s3_presigned_url_expires(settings: Settings, s3_store: S3Store, jpeg: bytes) -> None:
+    # (a signature's time has a one-second resolution: a 1 s URL may live anywhere from 0 to 1 s)
+    brief = stack_s3(settings, s3_store.bucket, presign=True, presign_ttl=1)
+    obj = put_image(brief, TENANT, jpeg)
+    time.sleep(2.1)
+    expired = httpx.get(obj.url)
+    assert expired.status_code == 403 and "expired" in expired.text.lower()
+    fresh = stack_s3(settings, s3_store.bucket, presign=True, presign_ttl=600).url_for(obj.key)
+    assert httpx.get(fresh).content == jpeg  # a fresh signature for the same key works
+
+
+def test_s3_public_base_url(s3_store: S3Store) -> None:
+    cdn = S3Store(
+        s3_store.bucket, endpoint_url=s3_store.endpoint_url, access_key_id="k", secret_access_key="s",
+        public_base_url="https://cdn.example.com/m/",
+    )  # fmt: skip
     assert cdn.url_for("tenants/t/images/a.jpg") == "https://cdn.example.com/m/tenants/t/images/a.jpg"
 
 
-def test_make_store_from_settings(tmp_path: Path, moto_endpoint: str, jpeg: bytes) -> None:
+def test_make_store_from_settings(tmp_path: Path, settings: Settings, jpeg: bytes) -> None:
     local = make_store(Settings(state_dir=tmp_path, storage_public_base_url="http://127.0.0.1:1/m"))
     assert isinstance(local, LocalDirStore) and local.root == (tmp_path / "objects").resolve()
-    s = Settings(
-        storage_backend="s3", s3_endpoint_url=moto_endpoint, s3_bucket=f"b-{uuid.uuid4().hex[:10]}",
-        s3_access_key_id="test", s3_secret_access_key="test", s3_presign=True,
-    )  # fmt: skip
-    config = StorageConfig.from_settings(s)
-    assert "test" not in repr(config).replace("b-", "")  # secrets stay out of logs
+    # the stack's settings: its S3 server, presigned URLs that outlive the platforms' fetch windows
+    assert (settings.storage_backend, settings.s3_presign) == ("s3", True)
+    assert settings.s3_presign_ttl >= 86_400
+    key = settings.s3_access_key_id
+    assert key is not None
+    config = StorageConfig.from_settings(settings)
+    assert key.get_secret_value() not in repr(config)  # secrets stay out of logs
     remote = config.open()
-    assert isinstance(remote, S3Store) and remote.presign
-    remote.ensure_bucket()
-    obj = put_image(remote, TENANT, jpeg)
+    assert isinstance(remote, S3Store) and remote.presign and remote.bucket == settings.s3_bucket
+    obj = put_image(remote, TENANT, jpeg)  # the stack created its bucket
     assert "X-Amz-Signature" in obj.url and remote.get(obj.key) == jpeg
+    assert httpx.get(obj.url).content == jpeg
+    assert parse_qs(urlparse(obj.url).query)["X-Amz-Expires"] == [str(settings.s3_presign_ttl)]
 
 
 def test_stored_jpeg_round_trip_opens(store: ObjectStore, jpeg: bytes) -> None:

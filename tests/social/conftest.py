@@ -138,6 +138,7 @@ def social_settings(settings: Settings, social_emulator: str) -> Settings:
             "social_graph_base_url": f"{social_emulator}/v21.0",
             "social_threads_base_url": f"{social_emulator}/v1.0",
             "social_x_base_url": social_emulator,
+            "social_x_permalink_url": f"{social_emulator}/web/x/{{id}}",
             "social_x_client_id": "icop-test-client",
             "social_instagram_container_poll_s": 0.02,
             "social_http_timeout_s": 5.0,

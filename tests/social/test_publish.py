@@ -588,3 +588,46 @@ async def test_x_post_with_images_attached(
     assert out.status == "published", out.reason
     [post] = await emu.posts("x")
     assert len(post["media_urls"]) == 2 and all(u.startswith("x-media:") for u in post["media_urls"])
+
+
+@pytest.mark.parametrize("platform", ["facebook", "instagram", "threads", "x"])
+async def test_two_articles_with_the_same_text_are_reconciled_by_their_own_reference(
+    platform: str,
+    publisher: Publisher,
+    emu: Emu,
+    token_store: VaultTokenStore,
+    tenant: uuid.UUID,
+    app_pool: asyncpg.Pool,
+    media_server: str,
+) -> None:
+    """Two articles whose posts read the same on one account: the second one's answer is lost, and the
+    publisher finds *its* post by the reference the text ends with, not the first one by its text (X
+    would also refuse the second as duplicate content without it)."""
+    await connect_account(emu, token_store, tenant, platform, ACCOUNTS[platform])
+    a1, a2 = await make_articles(app_pool, tenant, 2)
+    same = article("twin", url=False)
+    media = media_for(platform, media_server)
+
+    def twin(aid: uuid.UUID) -> PublishTarget:
+        return PublishTarget(
+            tenant, aid, cast(Platform, platform), ACCOUNTS[platform], same, media_urls=media
+        )
+
+    first = await publisher.publish(twin(a1))
+    assert first.status == "published", first.reason
+    await emu.knobs(lose_response_next=1, platform=platform)  # the second is made, its answer lost
+    second = await publisher.publish(twin(a2))
+    assert second.status == "published", second.reason
+    assert (await emu.knobs())["lose_response_next"] == 0  # the fault really fired
+    posts = {p["id"]: p for p in await emu.posts(platform, ACCOUNTS[platform])}
+    assert set(posts) == {first.platform_post_id, second.platform_post_id} and len(posts) == 2
+    texts = [posts[str(o.platform_post_id)]["text"].splitlines() for o in (first, second)]
+    assert texts[0][:-1] == texts[1][:-1]  # the same post, but for its reference ...
+    refs = [t[-1] for t in texts]
+    assert all(r.startswith("ref:") for r in refs) and refs[0] != refs[1]  # ... which tells them apart
+    for o in (first, second):
+        row = await post_row(app_pool, tenant, o.post_id)
+        assert (
+            row["platform_post_id"] == o.platform_post_id
+            and row["text"] == posts[row["platform_post_id"]]["text"]
+        )

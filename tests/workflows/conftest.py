@@ -9,8 +9,11 @@ import os
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from temporalio.client import Client
 
@@ -53,3 +56,70 @@ async def run_icop(*args: str, limit_s: float = 300) -> tuple[int, str]:
     )
     out, _ = await asyncio.wait_for(proc.communicate(), limit_s)
     return proc.returncode or 0, out.decode()
+
+
+def fresh_targets() -> list[dict[str, str]]:
+    """An X and a Threads account that no other test posts to (the social emulator's state is the
+    session's), so that what the platform holds for them is this test's alone."""
+    n = uuid.uuid4().int % 10**8
+    return [
+        {"platform": "x", "account_id": f"44{n:08d}"},
+        {"platform": "threads", "account_id": f"27{n:08d}"},
+    ]
+
+
+@dataclass
+class PlatformCount:
+    """Posts counted in the social emulator's own state against the posts rows of the run."""
+
+    articles: int
+    posts: dict[str, int]  # platform → posts the platform holds for the target account
+    duplicates: int  # posts beyond one per (article, platform, account)
+    missing: int  # (article, platform, account) with no post on the platform
+
+    def note(self) -> str:
+        per = ", ".join(f"{p} {n}" for p, n in self.posts.items())
+        return (
+            f"{self.articles} articles; posts on the platforms' side: {per}; "
+            f"duplicates {self.duplicates}, missing {self.missing}"
+        )
+
+
+async def count_on_platforms(
+    settings: Settings, targets: list[dict[str, str]], rows: list[Any], articles: int
+) -> PlatformCount:
+    """``rows``: the run's posts rows (article_id, platform, platform_post_id)."""
+    ours = {(r["platform"], r["platform_post_id"]): r["article_id"] for r in rows if r["platform_post_id"]}
+    base = f"http://{settings.bind_host}:{settings.social_emulator_port}"
+    posts: dict[str, int] = {}
+    duplicates = missing = 0
+    async with httpx.AsyncClient(base_url=base, trust_env=False, timeout=30) as http:
+        for t in targets:
+            r = await http.get("/_admin/posts", params=t)
+            r.raise_for_status()
+            held = r.json()["posts"]
+            posts[t["platform"]] = len(held)
+            found = {ours[t["platform"], x["id"]] for x in held if (t["platform"], x["id"]) in ours}
+            duplicates += len(held) - len(found)
+            missing += articles - len(found)
+    return PlatformCount(articles, posts, duplicates, missing)
+
+
+SOCIAL_KNOB_DEFAULTS = {
+    "error_next": 0, "error_rate": 0.0, "error_status": 503, "retry_after_s": 30, "lose_response_next": 0,
+    "lose_mode": "drop", "hang_s": 30.0, "platform": None,
+}  # fmt: skip
+
+
+def social_knobs(settings: Settings, *, reset: bool = False, **knobs: Any) -> dict[str, Any]:
+    """The social emulator's fault knobs after setting ``knobs`` (``reset``: back to the defaults;
+    neither: just read them)."""
+    base = f"http://{settings.bind_host}:{settings.social_emulator_port}/_admin/knobs"
+    with httpx.Client(timeout=10, trust_env=False) as http:
+        r = (
+            http.post(base, json=SOCIAL_KNOB_DEFAULTS if reset else knobs)
+            if reset or knobs
+            else http.get(base)
+        )
+    r.raise_for_status()
+    return dict(r.json())

@@ -1,8 +1,11 @@
-"""Crash test: a back-fill of 11 plan rows × 2 sub-topics (≥ 20 articles, dry-run posts to 2 targets)
-while the worker process (`icop worker all`) is killed with SIGKILL three times at random moments and
-started again, and the Temporal dev server is stopped and started once mid-run (its history persists in
-its SQLite file). At the end every sub-topic has exactly one article, every article exactly one post
-per target, and the sheet shows every status.
+"""Crash test: a back-fill of 11 plan rows × 2 sub-topics (≥ 20 articles, published for real to X and
+Threads on the social emulator) while the worker process (`icop worker all`) is killed with SIGKILL three
+times at random moments and started again, and the Temporal dev server is stopped and started once mid-run
+(its history persists in its SQLite file). The platforms fail too: 5xx before a publish, and publishes
+made whose answer is lost (the connection drops mid-response). At the end every sub-topic has exactly one
+article, every article exactly one post per target, counted in the emulator's own state (duplicates 0,
+missing 0), and the sheet shows every status. (Some of these articles read the same: their posts are told
+apart by the reference each one carries.)
 
 The moments are drawn from a seeded RNG (``ICOP_CRASH_SEED`` replays a run; the seed is printed): each
 action waits until a random share of the run's work units (sub-topics stored + articles formatted +
@@ -35,11 +38,14 @@ import asyncpg
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from cluster.sheet_pipeline import TARGETS, make_pipeline
+from cluster.sheet_pipeline import connect_targets, make_pipeline
 from cluster.stack import LocalStack, StackState
 from emulators.client import EmulatorAdmin
 from icop.db import tenant_tx
+from icop.settings import Settings
 from workflows.types import PipelineRunInput, Progress, Queues, run_workflow_id
+
+from .conftest import count_on_platforms, fresh_targets, social_knobs
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +93,9 @@ def start_worker(stack: LocalStack, prefix: str, log: Path) -> subprocess.Popen[
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # A post a killed worker was sending stays leased ('publishing') this long before the next
+            # attempt reconciles it: longer than a fast-failover publish call may run (15 s).
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "ICOP_SOCIAL_PUBLISH_LEASE_S": "20"},
         )
 
 
@@ -132,6 +140,7 @@ async def wait_units(
 
 async def test_worker_killed_and_temporal_restarted_mid_backfill_loses_nothing_and_posts_once(
     stack: LocalStack,
+    settings: Settings,
     app_pool: asyncpg.Pool,
     temporal: Client,
     sheets_admin: EmulatorAdmin,
@@ -142,8 +151,16 @@ async def test_worker_killed_and_temporal_restarted_mid_backfill_loses_nothing_a
     rng = random.Random(seed)
     prefix = f"tq-crash-{os.urandom(4).hex()}"
     queues = Queues.with_prefix(prefix)
-    p = await make_pipeline(app_pool, sheets_admin, [[t, "", "en", ""] for t in TOPICS], subtopics=SUBTOPICS)
-    expected = len(TOPICS) * SUBTOPICS * (2 + len(TARGETS))
+    targets = fresh_targets()
+    rows_in = [[t, "", "en", ""] for t in TOPICS]
+    p = await make_pipeline(
+        app_pool, sheets_admin, rows_in, subtopics=SUBTOPICS, targets=targets, dry_run=False
+    )
+    await connect_targets(settings, app_pool, p.tenant_id, targets)
+    # the platforms: three 503s before a publish (Retry-After 1 s), three publishes made and answered by
+    # a connection that drops mid-response
+    social_knobs(settings, error_next=3, retry_after_s=1, lose_response_next=3, lose_mode="drop")
+    expected = len(TOPICS) * SUBTOPICS * (2 + len(targets))
     actions = plan(rng, expected)
     print(f"\ncrash plan (ICOP_CRASH_SEED={seed}, {expected} work units): {actions}")
     log = tmp_path / "worker.log"
@@ -178,6 +195,8 @@ async def test_worker_killed_and_temporal_restarted_mid_backfill_loses_nothing_a
         progress = await asyncio.wait_for(handle.result(), timeout=240)
         elapsed = time.monotonic() - t0
     finally:
+        platform_faults_left = social_knobs(settings)
+        social_knobs(settings, reset=True)
         worker.send_signal(signal.SIGTERM)
         try:
             worker.wait(20)
@@ -201,21 +220,33 @@ async def test_worker_killed_and_temporal_restarted_mid_backfill_loses_nothing_a
         run = await conn.fetchrow("SELECT status, progress FROM pipeline_runs WHERE id = $1", p.run_id)
         subs = await conn.fetch("SELECT id FROM subtopics WHERE run_id = $1", p.run_id)
         arts = await conn.fetch(
-            "SELECT id, subtopic_id, status, markdown_url FROM generated_articles WHERE run_id = $1", p.run_id
+            "SELECT id, subtopic_id, status, markdown_url, error FROM generated_articles WHERE run_id = $1",
+            p.run_id,
         )
         posts = await conn.fetch(
-            "SELECT article_id, platform, status FROM posts WHERE tenant_id = $1", p.tenant_id
+            "SELECT article_id, platform, status, platform_post_id, error FROM posts WHERE tenant_id = $1",
+            p.tenant_id,
         )
     assert run["status"] == "completed" and run["progress"]["articles_done"] == len(arts)
     # every sub-topic has exactly one article, at least 20 of them
     assert len(arts) == len(subs) == progress.articles_done >= MIN_ARTICLES
     assert sorted(a["subtopic_id"] for a in arts) == sorted(s["id"] for s in subs)
-    assert all(a["status"] == "ready" and a["markdown_url"] for a in arts)
+    assert all(a["status"] == "published" and a["markdown_url"] for a in arts), [
+        (a["status"], a["error"]) for a in arts if a["status"] != "published"
+    ]
     # every article exactly one post per target platform
     pairs = [(r["article_id"], r["platform"]) for r in posts]
-    assert len(pairs) == len(set(pairs)) == len(arts) * len(TARGETS)
-    assert set(pairs) == {(a["id"], t["platform"]) for a in arts for t in TARGETS}
-    assert all(r["status"] == "dry_run" for r in posts)
+    assert len(pairs) == len(set(pairs)) == len(arts) * len(targets)
+    assert set(pairs) == {(a["id"], t["platform"]) for a in arts for t in targets}
+    assert all(r["status"] == "published" for r in posts), [
+        dict(r) for r in posts if r["status"] != "published"
+    ]
+    # ... counted where it matters: in the platforms' own state
+    count = await count_on_platforms(settings, targets, list(posts), len(arts))
+    print(f"  counted on the platforms: {count.note()}")
+    assert (count.duplicates, count.missing) == (0, 0), count
+    assert count.posts == {t["platform"]: len(arts) for t in targets}
+    assert platform_faults_left["error_next"] == platform_faults_left["lose_response_next"] == 0
     # the sheet shows every status
     book = sheets_admin.read_sheet(p.sheet_id)
     assert [r[3] for r in book["ContentPlan"][1 : rows + 1]] == ["done"] * rows

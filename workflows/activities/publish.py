@@ -12,6 +12,7 @@ from temporalio import activity
 from icop.social.limits import Platform
 from icop.social.publisher import Publisher, PublishTarget
 from icop.social.text import ArticleText
+from icop.storage import ObjectStore
 
 from ..types import PublishInput, PublishResult
 from .errors import mapped_errors
@@ -20,21 +21,32 @@ FINAL = {"published", "dry_run", "failed", "needs_reauth"}
 
 
 class PublishActivities:
-    def __init__(self, publisher: Publisher) -> None:
+    def __init__(self, publisher: Publisher, store: ObjectStore | None = None) -> None:
+        """``store``: where the article and its images live; links to them are signed at each call, so
+        that a platform gets a URL valid for its whole fetch window however long the approval took."""
         self.publisher = publisher
+        self.store = store
+
+    def _links(self, inp: PublishInput) -> tuple[str | None, tuple[str, ...]]:
+        if self.store is None:
+            return inp.url, tuple(inp.media_urls)
+        url = self.store.url_for(inp.markdown_key) if inp.markdown_key else inp.url
+        media = [self.store.url_for(k) for k in inp.media_keys] if inp.media_keys else inp.media_urls
+        return url, tuple(media)
 
     @activity.defn(name="publish")
     async def publish(self, inp: PublishInput) -> PublishResult:
         """Safe to repeat: the publisher keeps one post row per target and reconciles ambiguous sends.
         A post that must wait (quota window, back-off, another worker's lease) comes back with
         ``retry_in_s`` and the workflow sleeps durably before calling again."""
+        url, media = self._links(inp)
         target = PublishTarget(
             UUID(inp.tenant_id),
             UUID(inp.article_id),
             cast(Platform, inp.platform),  # a plain str on the wire; the API accepts only known platforms
             inp.account_id,
-            ArticleText(inp.title, inp.summary, url=inp.url, hashtags=inp.hashtags, language=inp.language),
-            media_urls=tuple(inp.media_urls),
+            ArticleText(inp.title, inp.summary, url=url, hashtags=inp.hashtags, language=inp.language),
+            media_urls=media,
             dry_run=inp.dry_run,
         )
         with mapped_errors():
