@@ -215,7 +215,8 @@ def _is_replica(pid: int) -> bool:
 
 
 def start_stack(state: Path, with_ray: bool, database: bool = True) -> Any:
-    """A private stack: the emulators, with Ray and/or PostgreSQL + Temporal (migrated) as asked."""
+    """A private stack: the emulators, with Ray (and the S3 server the replicas store images in) and/or
+    PostgreSQL + Temporal (migrated) as asked."""
     from cluster.ports import private_stack_env
     from cluster.stack import LocalStack, StackState, ensure_stack_env
     from icop.db.migrate import setup_database
@@ -224,7 +225,9 @@ def start_stack(state: Path, with_ray: bool, database: bool = True) -> Any:
     stack = LocalStack.open(state)
     st = StackState.load(stack.state_file)
     wanted = (
-        {"emulators"} | ({"ray"} if with_ray else set()) | ({"postgres", "temporal"} if database else set())
+        {"emulators"}
+        | ({"ray", "s3"} if with_ray else set())
+        | ({"postgres", "temporal"} if database else set())
     )
     for comp in stack.components:  # no message broker (events are not measured here)
         if comp.name in wanted:
