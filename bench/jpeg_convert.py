@@ -38,9 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from icop.offline import apply_offline_env  # noqa: E402 - after sys.path.insert
 
-# Each timed Serve round runs in its own `asyncio.run` loop: routers on a loop of their own.
-os.environ.setdefault("RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", "1")
-apply_offline_env()
+apply_offline_env(sync_handles=True)  # each timed Serve round runs in its own `asyncio.run` loop
 
 from PIL import Image  # noqa: E402 - after apply_offline_env
 

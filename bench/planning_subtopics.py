@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -40,9 +39,7 @@ def main() -> None:
 
     from icop.offline import apply_offline_env
 
-    # sync `.result()` calls: its router needs a loop of its own (throughput mode uses the caller's)
-    os.environ.setdefault("RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", "1")
-    apply_offline_env()
+    apply_offline_env(sync_handles=True)  # sync `.result()` calls
     import ray
     from ray import serve
 

@@ -43,10 +43,7 @@ from temporalio.common import RetryPolicy  # noqa: E402 - after sys.path.insert
 
 from icop.offline import apply_offline_env  # noqa: E402 - after sys.path.insert
 
-# This driver calls its handles from plain threads and from one ``asyncio.run`` loop after another (warm-up,
-# then load): its routers run on a loop of their own, not on the caller's (what throughput mode would do).
-os.environ.setdefault("RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", "1")
-apply_offline_env()
+apply_offline_env(sync_handles=True)  # handles called from threads and successive `asyncio.run` loops
 
 APP = "jpeg"
 DEPLOYMENT = "JpegConverterDeployment"

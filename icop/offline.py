@@ -41,9 +41,15 @@ SERVE_ENV: dict[str, str] = {
 }
 
 
-def apply_offline_env(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Set the switches (without overriding explicit values) in ``environ`` (default: this process)."""
+# For a driver that calls Serve handles from plain threads (``.result()``) or from one ``asyncio.run`` loop
+# after another (benchmarks): throughput mode would run a handle's router on the first caller's loop.
+SYNC_HANDLES_ENV: dict[str, str] = {"RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "1"}
+
+
+def apply_offline_env(environ: dict[str, str] | None = None, *, sync_handles: bool = False) -> dict[str, str]:
+    """Set the switches (without overriding explicit values) in ``environ`` (default: this process);
+    ``sync_handles`` adds ``SYNC_HANDLES_ENV``. Call before ``ray.serve`` is imported."""
     target = os.environ if environ is None else environ
-    for key, value in {**OFFLINE_ENV, **SERVE_ENV}.items():
+    for key, value in {**OFFLINE_ENV, **SERVE_ENV, **(SYNC_HANDLES_ENV if sync_handles else {})}.items():
         target.setdefault(key, value)
     return dict(target)
