@@ -107,15 +107,16 @@ def _serve(factory: str, port: int, env: dict[str, str], log: Path) -> subproces
 
 
 def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # readiness includes the embedding model's warm-up
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited ({url})")
         try:
-            httpx.get(url, timeout=1)
-            return
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
         except httpx.HTTPError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     raise RuntimeError(f"server did not start ({url})")
 
 
@@ -258,7 +259,7 @@ def main() -> None:
         )
         procs.append(_serve("bench.gateway_list:bare_app", ports["bare"], env, state / "bench-bare.log"))
         gw, bare = (f"http://127.0.0.1:{ports[k]}" for k in ("gateway", "bare"))
-        _wait(f"{gw}/healthz", procs[0])
+        _wait(f"{gw}/readyz", procs[0])  # warm-ups (the brand-voice model) done
         _wait(f"{bare}/docs", procs[1])
         tenant_id, token = asyncio.run(_seed(settings, gw, args.tenants, args.pipelines))
         targets = {

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,7 +32,7 @@ from .articles.endpoints import router as articles_router
 from .auth.endpoints import router as auth_router
 from .brandvoice.endpoints import router as brandvoice_router
 from .config import GatewayConfig
-from .context import Services
+from .context import Services, pool_of
 from .credentials.endpoints import router as credentials_router
 from .events.endpoints import router as events_router
 from .limits import RequestLimits, SecurityHeaders
@@ -168,6 +169,24 @@ def create_app(
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness")
     async def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get(
+        "/readyz",
+        response_model=Health,
+        tags=["health"],
+        summary="Readiness: the database answers and start-up warm-ups are done",
+        responses={503: {"model": Health, "description": "not ready yet: warming up, or no database"}},
+    )
+    async def readyz() -> Health | JSONResponse:
+        if any(not t.done() for t in svc.warming):
+            return JSONResponse({"status": "warming up"}, status_code=503)
+        try:
+            async with asyncio.timeout(2):
+                await pool_of(svc).fetchval("SELECT 1")
+        except Exception as e:  # noqa: BLE001 - any failure means "do not send traffic here"
+            log.warning("readiness: the database does not answer (%s)", e)
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
         return Health(status="ok")
 
     def openapi() -> dict[str, Any]:

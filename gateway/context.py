@@ -10,6 +10,7 @@ the route returns (services never commit). A revoked credential is therefore ref
 request. Long-lived responses (the event stream) re-check with :func:`still_valid`.
 """
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -80,6 +81,8 @@ class Services:
     limiter: RateLimiter
     settings: Settings
     engine: WorkflowEngine = field(default_factory=WorkflowEngine)
+    warming: list[asyncio.Task[None]] = field(default_factory=list)
+    """Start-up work done in the background (model warm-ups): ``/readyz`` says ready once all are done."""
 
     @cached_property
     def store(self) -> ObjectStore:

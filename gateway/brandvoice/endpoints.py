@@ -33,6 +33,7 @@ async def warm_embedder(app: FastAPI) -> AsyncIterator[None]:
             log.warning("brand-voice model warm-up failed: %s", exc)
 
     task = asyncio.create_task(warm())
+    app.state.services.warming.append(task)
     yield
     if not task.done():
         task.cancel()  # the thread finishes on its own; nobody awaits it any more

@@ -1,4 +1,4 @@
-"""SQL for the fixed-window request counters (table ``rate_limit_counters``, migration 0002)."""
+"""SQL for the fixed-window request counters (table ``rate_limit_counters``, migrations 0002 and 0020)."""
 
 from __future__ import annotations
 
@@ -18,19 +18,26 @@ class Hit:
 
 class RateLimitRepository:
     async def hit(self, conn: asyncpg.Connection, tenant_id: UUID, window_s: int) -> Hit | None:
-        """Count one request in the current window; also return the tenant's plan and status."""
+        """Count one request in the current window; also return the tenant's plan and status.
+
+        The count goes to this connection's own row (``backend``: the server process's id), so concurrent
+        requests of one tenant never wait for each other's row lock; ``hits`` is the window's total: this
+        row's new count plus every other connection's committed ones."""
         row = await conn.fetchrow(
             """
             WITH t AS (SELECT plan, status FROM tenants WHERE id = $1),
                  w AS (SELECT date_bin(make_interval(secs => $2), now(), timestamptz 'epoch') AS start),
                  c AS (
-                   INSERT INTO rate_limit_counters AS r (tenant_id, window_start, hits)
-                   SELECT $1, w.start, 1 FROM w, t
-                   ON CONFLICT (tenant_id, window_start) DO UPDATE SET hits = r.hits + 1
-                   RETURNING hits, window_start)
-            SELECT t.plan, t.status, c.hits,
+                   INSERT INTO rate_limit_counters AS r (tenant_id, window_start, backend, hits)
+                   SELECT $1, w.start, pg_backend_pid(), 1 FROM w, t
+                   ON CONFLICT (tenant_id, window_start, backend) DO UPDATE SET hits = r.hits + 1
+                   RETURNING hits, window_start),
+                 o AS (
+                   SELECT coalesce(sum(r.hits), 0) AS hits FROM rate_limit_counters r, w
+                   WHERE r.tenant_id = $1 AND r.window_start = w.start AND r.backend <> pg_backend_pid())
+            SELECT t.plan, t.status, c.hits + o.hits AS hits,
                    ceil(extract(epoch FROM c.window_start + make_interval(secs => $2) - now()))::int AS retry
-            FROM t, c
+            FROM t, c, o
             """,
             tenant_id,
             float(window_s),

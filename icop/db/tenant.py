@@ -45,12 +45,32 @@ async def tenant_tx(
     only writes may be lost in a server crash (a request counter), never for data a caller was promised.
     """
     tid = str(UUID(str(tenant_id)))  # refuse anything that is not a UUID before it reaches SQL
-    async with pool.acquire() as conn, conn.transaction():
-        if durable:  # the server's own synchronous_commit (it may be stricter than "on", e.g. remote_apply)
-            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", tid)
-        else:
-            await conn.execute(
-                "SELECT set_config('app.tenant_id', $1, true), set_config('synchronous_commit', 'off', true)",
-                tid,
-            )
+    # One round trip opens the transaction and sets its tenant (the simple-query protocol takes several
+    # statements; the id is a canonical UUID by now, so inlining it is safe). ``durable`` keeps the server's
+    # own synchronous_commit (it may be stricter than "on", e.g. remote_apply).
+    begin = f"BEGIN; SELECT set_config('app.tenant_id', '{tid}', true)"
+    if not durable:
+        begin += ", set_config('synchronous_commit', 'off', true)"
+    async with pool.acquire() as conn:
+        await conn.execute(begin)
+        try:
+            yield conn
+        except BaseException:
+            if not conn.is_closed():
+                await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+
+
+@asynccontextmanager
+async def savepoint(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Connection]:
+    """A nested block inside :func:`tenant_tx` that can fail alone (asyncpg's ``conn.transaction()``
+    refuses to nest in a transaction begun by a statement, as ``tenant_tx``'s is)."""
+    await conn.execute("SAVEPOINT icop_nested")
+    try:
         yield conn
+    except BaseException:
+        if not conn.is_closed():
+            await conn.execute("ROLLBACK TO SAVEPOINT icop_nested; RELEASE SAVEPOINT icop_nested")
+        raise
+    await conn.execute("RELEASE SAVEPOINT icop_nested")

@@ -7,7 +7,8 @@ import uuid
 import asyncpg
 import pytest
 
-from icop.db import tenant_tx
+from icop.db import create_pool, savepoint, tenant_tx
+from icop.settings import Settings
 
 
 async def _make_tenant(pool: asyncpg.Pool, name: str) -> uuid.UUID:
@@ -103,7 +104,7 @@ async def test_cross_tenant_insert_update_delete_refused(app_pool: asyncpg.Pool)
         assert await conn.execute("DELETE FROM users WHERE tenant_id = $1", b) == "DELETE 0"
         # Moving one's own row into another tenant is refused by WITH CHECK.
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            async with conn.transaction():
+            async with savepoint(conn):
                 await conn.execute("UPDATE users SET tenant_id = $1 WHERE tenant_id = $2", b, a)
     async with tenant_tx(app_pool, b) as conn:
         assert await conn.fetchval("SELECT role FROM users WHERE tenant_id = $1", b) == "admin"
@@ -197,3 +198,27 @@ async def test_sign_in_throttle_counters_are_reachable_only_through_their_functi
         assert (await conn.fetch("SELECT * FROM auth_throttle_hit($1, 60)", [key]))[0]["hits"] == 2
         assert await conn.fetchval("SELECT count(*) FROM auth_throttle") == 0  # forced RLS, no policy
         assert await conn.execute("DELETE FROM auth_throttle") == "DELETE 0"
+
+
+async def test_a_failed_tenant_transaction_rolls_back_and_leaves_the_connection_clean(
+    settings: Settings,
+) -> None:
+    """``tenant_tx`` begins with one statement: an error in the block rolls it back, and the pooled
+    connection goes back with no transaction and no tenant (a pool of one, so the next user gets it)."""
+    pool = await create_pool(settings.pg_dsn("app"), 1, 1)
+    try:
+        tid = await _make_tenant(pool, "F")
+        with pytest.raises(ZeroDivisionError):
+            async with tenant_tx(pool, tid) as conn:
+                await conn.execute("UPDATE tenants SET name = 'changed' WHERE id = $1", tid)
+                raise ZeroDivisionError
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT icop_current_tenant()") is None
+        async with tenant_tx(pool, tid, durable=False) as conn:
+            assert await conn.fetchval("SELECT name FROM tenants WHERE id = $1", tid) == "F"
+            assert await conn.fetchval("SHOW synchronous_commit") == "off"
+        async with tenant_tx(pool, tid) as conn:
+            assert await conn.fetchval("SHOW synchronous_commit") != "off"
+    finally:
+        await pool.close()

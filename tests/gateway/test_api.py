@@ -241,3 +241,23 @@ def test_openapi_documents_errors_and_models(gw_app: FastAPI) -> None:
                 if code[0] in "45":
                     assert "application/problem+json" in resp["content"], (method, path, code)
     assert json.dumps(schema).count("HTTPValidationError") == 0
+
+
+async def test_readiness_waits_for_the_warm_ups(client: httpx.AsyncClient, gw_app: FastAPI) -> None:
+    """Liveness is instant; readiness (what a load balancer routes by) waits for start-up warm-ups."""
+    import asyncio
+
+    assert (await client.get("/readyz")).json() == {"status": "ok"}
+    pending = asyncio.get_running_loop().create_future()
+    task = asyncio.ensure_future(pending)
+    warming = gw_app.state.services.warming
+    warming.append(task)
+    try:
+        r = await client.get("/readyz")
+        assert r.status_code == 503 and r.json() == {"status": "warming up"}
+        assert (await client.get("/healthz")).status_code == 200
+        pending.set_result(None)
+        await task
+        assert (await client.get("/readyz")).status_code == 200
+    finally:
+        warming.remove(task)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import httpx
+import pytest
 
 from gateway.app import create_app
-from icop.db import create_pool
+from icop.db import create_pool, tenant_tx
+from icop.errors import RateLimited
 from icop.settings import Settings
 
 from .conftest import TenantHandle, client_for, remember, sheet, sign_up
@@ -38,6 +42,38 @@ async def test_rate_limit_is_shared_by_gateway_processes(settings: Settings, app
             assert (await a.get("/v1/pipelines", headers=g.h)).status_code == 200
     finally:
         await second_pool.close()
+
+
+async def test_a_tenants_concurrent_requests_count_without_waiting_for_each_other(
+    settings: Settings, app_pool: asyncpg.Pool
+) -> None:
+    """Two of a tenant's requests in flight at once each count while the other's transaction is still open
+    (one shared counter row made every request wait for the previous one's commit), and the window's total
+    stays exact: the limit refuses the first request over it."""
+    import asyncio
+
+    from gateway.config import GatewayConfig
+    from gateway.ratelimit.service import RateLimiter
+    from icop.plans import plan_catalog
+
+    async with client_for(create_app(_tight(settings, 5), pool=app_pool)) as c:
+        t = await sign_up(c)  # sign-up and login are not counted; the tenant is on the starter plan
+    tid = uuid.UUID(t.tenant_id)
+    limiter = RateLimiter(GatewayConfig(plans=plan_catalog(_tight(settings, 5))))
+    pool = await create_pool(settings.pg_dsn("app"), 2, 2)
+    try:
+        async with tenant_tx(pool, tid) as first:
+            await limiter.check(first, tid)
+            async with tenant_tx(pool, tid) as second:  # the first transaction is still open
+                await asyncio.wait_for(limiter.check(second, tid), 5)
+        for _ in range(3):  # 2 counted above; 3 more reach the limit of 5
+            async with tenant_tx(pool, tid) as conn:
+                assert await limiter.check(conn, tid) == "starter"
+        with pytest.raises(RateLimited):
+            async with tenant_tx(pool, tid) as conn:
+                await limiter.check(conn, tid)
+    finally:
+        await pool.close()
 
 
 async def test_rate_limit_counts_api_keys_too(settings: Settings, app_pool: asyncpg.Pool) -> None:
