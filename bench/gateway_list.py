@@ -279,6 +279,7 @@ def main() -> None:
         for url, h in targets.values():
             asyncio.run(_load(url, h, args.warmup, args.concurrency))
         results: dict[str, dict[str, list[float]]] = {k: {"lat": [], "secs": []} for k in targets}
+        load = os.getloadavg()  # at the start of the measured rounds
         for _ in range(args.rounds):
             for name, (url, h) in targets.items():
                 lat, secs = asyncio.run(_load(url, h, args.requests, args.concurrency))
@@ -307,6 +308,12 @@ def main() -> None:
             f"config: {args.requests} req x {args.rounds} rounds per target, concurrency {args.concurrency}, "
             f"{args.tenants} tenants x {args.pipelines} pipelines, page of 50; uvicorn 1 worker each"
         )
+        from bench.results import record
+
+        record(
+            "gateway_over_bare", ratio["throughput_gateway_over_bare"], ">= 0.7", "req/s ratio", load=load,
+            req_per_s={k: v["req_per_s"] for k, v in summary.items()},
+        )  # fmt: skip
         breakdown = asyncio.run(_db_breakdown(settings, tenant_id, 500))
         print("database time per request, sequential, mean ms:", json.dumps(breakdown))
         if args.json:
