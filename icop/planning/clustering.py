@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,33 @@ def cache_umap_kernels() -> list[object]:
                         fn.enable_caching()
                     _UMAP_CACHED.append(fn)
     return _UMAP_CACHED
+
+
+# From this many candidates on, UMAP would find neighbours with NNDescent (pynndescent): ≈ 90 s of numba
+# compilation in each new process on two cores (the warm-up's small set never reaches it), and approximate.
+UMAP_EXACT_BELOW = 4096
+
+
+def exact_knn(emb: np.ndarray, k: int, chunk: int = 1024) -> tuple[Any, Any, None]:
+    """Exact cosine k-nearest neighbours (self first) of unit rows, as UMAP's ``precomputed_knn``; for
+    fewer than ``UMAP_EXACT_BELOW`` rows UMAP computes the same itself (None, None, None). One matrix
+    product per chunk of rows: 5,000 candidates take well under a second."""
+    n = len(emb)
+    if n < UMAP_EXACT_BELOW:
+        return None, None, None
+    x = emb.astype(np.float32, copy=False)
+    idx = np.empty((n, k), dtype=np.int32)  # the types pynndescent gives, so no kernel compiles anew
+    dist = np.empty((n, k), dtype=np.float32)
+    for lo in range(0, n, chunk):
+        sims = x[lo : lo + chunk] @ x.T
+        rows = np.arange(len(sims))
+        sims[rows, rows + lo] = np.inf  # a row is its own nearest neighbour, as UMAP expects
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
+        idx[lo : lo + chunk] = np.take_along_axis(top, order, axis=1)
+        dist[lo : lo + chunk] = np.maximum(0.0, 1.0 - np.take_along_axis(sims, idx[lo : lo + chunk], axis=1))
+    dist[:, 0] = 0.0
+    return idx, dist, None
 
 
 @dataclass(frozen=True)
@@ -140,7 +168,8 @@ class TopicClusterer:
         p = ClusterParams.for_size(len(docs))
         model = BERTopic(
             umap_model=UMAP(n_neighbors=p.n_neighbors, n_components=p.n_components, min_dist=0.0,
-                            metric="cosine", random_state=42, low_memory=True),
+                            metric="cosine", random_state=42, low_memory=True,
+                            precomputed_knn=exact_knn(embeddings, p.n_neighbors)),
             hdbscan_model=HDBSCAN(min_cluster_size=p.min_cluster_size, min_samples=p.min_samples,
                                   metric="euclidean", cluster_selection_method="eom", prediction_data=False),
             vectorizer_model=make_vectorizer(docs),
@@ -152,7 +181,9 @@ class TopicClusterer:
             embedding_model=_bertopic_embedder(self.embedder),
             calculate_probabilities=False,
         )  # fmt: skip
-        topics, _ = model.fit_transform(docs, embeddings)
+        with warnings.catch_warnings():  # "no search index, transform unavailable": we never transform
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+            topics, _ = model.fit_transform(docs, embeddings)
         return [int(t) for t in topics], model
 
     def cluster(self, candidates: Sequence[str], embeddings: np.ndarray, want: int) -> list[Cluster]:

@@ -11,7 +11,7 @@ import pytest
 from cluster.eval_themes import candidates, narrow_themes, wide_candidates, wide_themes
 from icop.db import tenant_tx
 from icop.embeddings import EmbeddingModel
-from icop.planning.clustering import SubtopicResult, TopicClusterer
+from icop.planning.clustering import UMAP_EXACT_BELOW, SubtopicResult, TopicClusterer, exact_knn
 from icop.planning.plan import PlanRow
 from icop.planning.service import CandidateExpander, SubtopicPlanner
 
@@ -149,3 +149,23 @@ def test_a_new_process_loads_umaps_kernels_instead_of_compiling_them(clusterer: 
     heavy = ["fast_knn_indices", "smooth_knn_dist", "compute_membership_strengths",
              "_optimize_layout_euclidean_single_epoch"]  # fmt: skip
     assert {name: stats.get(name) for name in heavy} == {name: [1, 0] for name in heavy}, stats
+
+
+def test_large_candidate_sets_get_exact_neighbours_without_nndescent() -> None:
+    """From UMAP_EXACT_BELOW candidates on, the clusterer hands UMAP exact cosine neighbours (UMAP would
+    switch to NNDescent: approximate, and ≈ 90 s of numba compilation per new process); below it, UMAP's
+    own exact path runs (nothing precomputed)."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(UMAP_EXACT_BELOW + 100, 24)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    idx, dist, index = exact_knn(x, 15, chunk=1000)
+    assert index is None and idx.shape == dist.shape == (len(x), 15)
+    assert (idx[:, 0] == np.arange(len(x))).all() and (dist[:, 0] == 0).all()
+    sims = x @ x.T
+    np.fill_diagonal(sims, np.inf)
+    expected = np.argsort(-sims, axis=1)[:, :15]
+    assert (idx == expected).mean() > 0.999  # float ties may swap equals
+    rows = np.arange(len(x))[:, None]
+    assert np.allclose(dist[:, 1:], 1 - sims[rows, idx][:, 1:], atol=1e-5)
+    assert (np.diff(dist, axis=1) >= -1e-6).all()  # nearest first
+    assert exact_knn(x[:100], 15) == (None, None, None)
