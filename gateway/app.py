@@ -39,7 +39,7 @@ from .limits import RequestLimits, SecurityHeaders
 from .pipelines.endpoints import router as pipelines_router
 from .plans.endpoints import router as plans_router
 from .posts.endpoints import router as posts_router
-from .problems import Problem, install_problem_handlers
+from .problems import Problem, errors, install_problem_handlers, problem
 from .quotas.endpoints import router as quotas_router
 from .ratelimit.service import RateLimiter
 from .runs.endpoints import router as runs_router
@@ -176,17 +176,17 @@ def create_app(
         response_model=Health,
         tags=["health"],
         summary="Readiness: the database answers and start-up warm-ups are done",
-        responses={503: {"model": Health, "description": "not ready yet: warming up, or no database"}},
+        responses=errors(503),
     )
     async def readyz() -> Health | JSONResponse:
         if any(not t.done() for t in svc.warming):
-            return JSONResponse({"status": "warming up"}, status_code=503)
+            return problem(503, "warming up (loading models): retry in a few seconds")
         try:
             async with asyncio.timeout(2):
                 await pool_of(svc).fetchval("SELECT 1")
         except Exception as e:  # noqa: BLE001 - any failure means "do not send traffic here"
             log.warning("readiness: the database does not answer (%s)", e)
-            return JSONResponse({"status": "database unavailable"}, status_code=503)
+            return problem(503, "the database does not answer")
         return Health(status="ok")
 
     def openapi() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from icop.db import savepoint
 from icop.errors import Conflict, InvalidRequest, NotFound
 from icop.security import hash_password, password_problem
 
@@ -46,7 +47,7 @@ async def create_user(tx: Tx, body: UserCreate) -> UserOut:
         raise InvalidRequest(problem)
     pw = await asyncio.to_thread(hash_password, password)
     try:
-        async with tx.conn.transaction():  # savepoint: a duplicate e-mail must not poison the request tx
+        async with savepoint(tx.conn):  # a duplicate e-mail must not poison the request tx
             row = await users.create(tx.conn, tx.tenant_id, body.email, body.display_name, body.role, pw)
     except asyncpg.UniqueViolationError as e:
         raise Conflict("this e-mail address is already registered") from e

@@ -25,6 +25,7 @@ from icop.connectors.errors import (
     kind_for_status,
     parse_retry_after,
 )
+from icop.connectors.http import tls_context
 
 from .types import SearchCall, SearchHit
 
@@ -111,7 +112,9 @@ class TavilySearch:
     async def search(self, query: str, k: int) -> SearchOutcome:
         from tavily import AsyncTavilyClient
 
-        async with httpx.AsyncClient(base_url=self.base_url, trust_env=False, timeout=self.timeout_s) as http:
+        async with httpx.AsyncClient(
+            base_url=self.base_url, trust_env=False, timeout=self.timeout_s, verify=tls_context()
+        ) as http:
             client = AsyncTavilyClient(api_key=self.api_key, client=http)
 
             async def once() -> dict[str, Any]:
@@ -211,7 +214,9 @@ class NaverSearch:
     async def search(self, query: str, k: int) -> SearchOutcome:
         ep = self.endpoint
         headers = {ep.id_header: self.client_id, ep.secret_header: self.client_secret}
-        async with httpx.AsyncClient(trust_env=False, timeout=self.timeout_s, headers=headers) as http:
+        async with httpx.AsyncClient(
+            trust_env=False, timeout=self.timeout_s, headers=headers, verify=tls_context()
+        ) as http:
             results = await asyncio.gather(*(self._one(http, query, kind, k) for kind in self.kinds))
         outcome = SearchOutcome()
         seen: set[str] = set()

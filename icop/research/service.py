@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 
 from icop.connectors.errors import RetryPolicy
+from icop.connectors.http import tls_context
 from icop.settings import Settings
 from icop.vault import Vault
 
@@ -158,7 +159,9 @@ class Researcher:
     async def _sources(self, req: ResearchRequest, hits: list[SearchHit], run: _Run) -> list[Source]:
         candidates = hits[: self.s.research_fetch_pages]
         gate = asyncio.Semaphore(max(1, self.s.research_fetch_concurrency))
-        async with httpx.AsyncClient(trust_env=False, timeout=self.s.research_fetch_timeout_s) as http:
+        async with httpx.AsyncClient(
+            trust_env=False, timeout=self.s.research_fetch_timeout_s, verify=tls_context()
+        ) as http:
             fetcher = PageFetcher(self.s, self._cache(req.tenant_id), http)
 
             async def one(hit: SearchHit) -> tuple[ExtractedPage | None, PageFetch]:

@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from icop.connectors.http import tls_context
 from icop.settings import Settings
 
 from .clients import OAuthTokens
@@ -146,7 +147,8 @@ class _Base:
             if self._http is not None:
                 resp = await self._http.request(method, url, **kw)
             else:
-                async with httpx.AsyncClient(timeout=self.timeout, trust_env=False) as http:
+                opened = httpx.AsyncClient(timeout=self.timeout, trust_env=False, verify=tls_context())
+                async with opened as http:
                     resp = await http.request(method, url, **kw)
         except httpx.HTTPError as e:
             raise OAuthError(

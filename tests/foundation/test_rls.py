@@ -215,6 +215,12 @@ async def test_a_failed_tenant_transaction_rolls_back_and_leaves_the_connection_
         async with pool.acquire() as conn:
             assert not conn.is_in_transaction()
             assert await conn.fetchval("SELECT icop_current_tenant()") is None
+            # A transaction left open by its user is rolled back when the connection goes back.
+            await conn.execute(f"BEGIN; SELECT set_config('app.tenant_id', '{tid}', true)")
+            await conn.execute("UPDATE tenants SET name = 'left open' WHERE id = $1", tid)
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT icop_current_tenant()") is None
         async with tenant_tx(pool, tid, durable=False) as conn:
             assert await conn.fetchval("SELECT name FROM tenants WHERE id = $1", tid) == "F"
             assert await conn.fetchval("SHOW synchronous_commit") == "off"

@@ -254,7 +254,8 @@ async def test_readiness_waits_for_the_warm_ups(client: httpx.AsyncClient, gw_ap
     warming.append(task)
     try:
         r = await client.get("/readyz")
-        assert r.status_code == 503 and r.json() == {"status": "warming up"}
+        assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json")
+        assert "warming up" in r.json()["detail"]
         assert (await client.get("/healthz")).status_code == 200
         pending.set_result(None)
         await task

@@ -129,3 +129,24 @@ def test_japanese_without_spaces_cuts_after_punctuation() -> None:
     )
     r = render(ja, limits_for("x", S))
     assert r.length <= 280 and r.text.endswith("。" + ELLIPSIS)
+
+
+def test_fit_text_measures_a_long_article_in_short_pieces() -> None:
+    """Fitting a long body to an X post never measures more than a few candidates of post length, and
+    finds the same cut as trying every cut point would."""
+    from icop.social.text import ELLIPSIS, fit_text, x_weighted_length
+
+    body = " ".join(f"word{i} 한국어 문장" for i in range(800))
+    measured: list[int] = []
+
+    def fits(candidate: str) -> bool:
+        measured.append(len(candidate))
+        return x_weighted_length(candidate) <= 280
+
+    text, cut = fit_text(body, fits, "ko")
+    assert cut and text.endswith(ELLIPSIS) and x_weighted_length(text) <= 280
+    longer = body[: len(text) - 1 + body[len(text) - 1 :].index(" ", 1)] + ELLIPSIS
+    assert x_weighted_length(longer) > 280  # the next word would not fit
+    assert sum(measured) < 6 * len(body) // 10 and measured.count(len(body)) == 0
+    short = "A short post that fits."
+    assert fit_text(short, lambda c: x_weighted_length(c) <= 280) == (short, False)
