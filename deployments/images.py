@@ -44,7 +44,7 @@ class ImageGenerator:
             "offline": OfflineImages(),
         }
         store = storage.open() if storage else make_store(s)
-        self.sources = ImageSources(providers, store, max_concurrent)
+        self.sources = ImageSources(providers, store, max_concurrent, s.image_provider_concurrency)
         self.converter = converter.options(method_name="convert")
         self.tally = Tally()
 

@@ -210,6 +210,13 @@ class Settings(BaseSettings):
         description="Most writer calls in flight to one LLM provider, all Serve replicas together; the Serve "
         "config's max_replicas x max_ongoing_requests of each Writer must stay within it.",
     )
+    image_provider_concurrency: int = Field(
+        default=16,
+        ge=1,
+        description="Image calls in flight to one image provider from one ImageGenerator (or worker). "
+        "Providers limit images per minute (DALL-E 3 from 500 a minute at usage tier 1), not calls in "
+        "flight: 16 calls of 6-15 s stay far inside that; a 429 is retried after its Retry-After.",
+    )
     provider_timeout_s: float = 60.0
     provider_max_attempts: int = 3
     provider_max_retry_after_s: float = 60.0

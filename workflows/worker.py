@@ -129,7 +129,8 @@ def local_image_maker(settings: Settings) -> ImageMaker:
         "flux": make_image_provider(settings, "flux"),
         "offline": OfflineImages("PNG"),
     }
-    return LocalImageMaker(ImageSources(providers, store), StoredJpegConverter.from_settings(settings, store))
+    sources = ImageSources(providers, store, default_concurrent=settings.image_provider_concurrency)
+    return LocalImageMaker(sources, StoredJpegConverter.from_settings(settings, store))
 
 
 def local_cluster_call(settings: Settings, llm: Any) -> Any:

@@ -58,11 +58,16 @@ class ImageSources:
         providers: Mapping[str, ImageProvider],
         store: ObjectStore,
         max_concurrent: Mapping[str, int] | None = None,
+        default_concurrent: int = 16,
     ) -> None:
+        """``max_concurrent``: calls in flight by provider name; others get ``default_concurrent``
+        (``Settings.image_provider_concurrency``)."""
         self.providers = dict(providers)
         self.store = store
         limits = max_concurrent or {}
-        self._gates = {name: asyncio.Semaphore(limits.get(name, 4)) for name in self.providers}
+        self._gates = {
+            name: asyncio.Semaphore(limits.get(name, default_concurrent)) for name in self.providers
+        }
 
     async def generate(self, job: GenerateJob) -> list[StoredSource]:
         from icop.connectors.images import ImageRequest
