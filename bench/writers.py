@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from icop.offline import apply_offline_env  # noqa: E402 - after sys.path.insert
 
-apply_offline_env()
+apply_offline_env(sync_handles=True)  # the handles serve successive event loops (asyncio.run per measurement)
 
 
 async def stages(writers: dict[str, Any], n: int, in_flight: int) -> list[float]:
