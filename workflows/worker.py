@@ -24,6 +24,7 @@ from icop.settings import Settings
 from .article import ArticleWorkflow
 from .pipeline import PipelineRunWorkflow
 from .scheduled import ScheduledRunWorkflow
+from .telemetry import ActivityMetrics
 from .topic import TopicWorkflow
 from .types import MODULES, Queues
 
@@ -249,6 +250,7 @@ def workers_for(
                 activities=activities,
                 max_concurrent_activities=max_concurrent_activities,
                 workflow_runner=WORKFLOW_RUNNER,
+                interceptors=[ActivityMetrics()],
             )
         )
     return workers
