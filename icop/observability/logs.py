@@ -133,7 +133,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
             "role": self.role,
         }
         line.update(current_ids())
@@ -145,8 +145,8 @@ class JsonFormatter(logging.Formatter):
                 continue
             line[key] = REDACTED if is_secret_key(key) else _plain(value)
         if record.exc_info:
-            line["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(line, ensure_ascii=False, default=str))
+            line["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False, default=str)
 
 
 class TextFormatter(logging.Formatter):
@@ -164,9 +164,9 @@ class TextFormatter(logging.Formatter):
 
 
 def _plain(value: object) -> object:
-    if isinstance(value, str | int | float | bool) or value is None:
+    if isinstance(value, int | float | bool) or value is None:
         return value
-    return str(value)
+    return redact(str(value))
 
 
 def _secret_values(settings: Settings) -> list[str]:
