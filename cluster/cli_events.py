@@ -23,6 +23,7 @@ def _run(relay: bool, deliver: bool, state_dir: Path | None) -> None:
     from icop.events.relay import Relay
     from icop.observability.logs import configure_logging
     from icop.observability.metrics import serve_metrics
+    from icop.observability.tracing import configure_tracing
     from icop.offline import apply_offline_env
     from icop.settings import load_settings
     from icop.vault import Vault
@@ -32,6 +33,7 @@ def _run(relay: bool, deliver: bool, state_dir: Path | None) -> None:
     apply_offline_env()
     settings = load_settings(state_dir)
     configure_logging(settings, "events")
+    configure_tracing(settings, "events")
     refuse_unready(settings)
     serve_metrics(settings.metrics_host, settings.events_metrics_port)
 

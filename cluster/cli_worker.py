@@ -74,8 +74,10 @@ def _run(
 
     from icop.observability.logs import configure_logging
     from icop.observability.metrics import serve_metrics
+    from icop.observability.tracing import configure_tracing
 
     configure_logging(settings, "worker")
+    configure_tracing(settings, "worker")
     refuse_unready(settings)
     port = settings.worker_metrics_port if metrics_port is None else metrics_port
     serve_metrics(settings.metrics_host, port)

@@ -127,6 +127,9 @@ def create_app(
         "Authenticate with a Bearer access token (from /v1/auth/login) or an API key (X-API-Key). "
         "Errors are application/problem+json.",
         lifespan=lifespan,
+        # The request span is ours (gateway.telemetry: the route, the status and the caller's ids; no raw
+        # URL, no exception text), and so are the metrics (Prometheus): FastAPI's own stay off.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.services = svc
     install_problem_handlers(app)
@@ -188,8 +191,10 @@ def create_app(
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory gateway.app:app_from_env``: settings from the environment/state dir."""
     from icop.observability.logs import configure_logging
+    from icop.observability.tracing import configure_tracing
     from icop.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings, "gateway")
+    configure_tracing(settings, "gateway")
     return create_app(settings)

@@ -7,8 +7,10 @@ import logging
 import time
 
 from fastapi import APIRouter, Response
+from opentelemetry.trace import Span, SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from icop.observability import tracing
 from icop.observability.logs import ID_FIELDS, bind_ids, ids_scope
 from icop.observability.metrics import UNMATCHED_ROUTE, exposition, observe_request
 
@@ -40,6 +42,14 @@ class RequestTelemetry:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not tracing.active():
+            await self._handle(scope, receive, send, None)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        with tracing.attached(headers), tracing.span(f"HTTP {scope['method']}", SpanKind.SERVER) as span:
+            await self._handle(scope, receive, send, span)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, span: Span | None) -> None:
         t0 = time.perf_counter()
         status = 500
 
@@ -54,8 +64,15 @@ class RequestTelemetry:
                 await self.app(scope, receive, _send)
             finally:
                 elapsed = time.perf_counter() - t0
-                observe_request(scope["method"], route_of(scope), status, elapsed)
+                route = route_of(scope)
+                observe_request(scope["method"], route, status, elapsed)
+                params = scope.get("path_params") or {}
+                bind_ids(**{k: params[k] for k in ID_FIELDS if k in params})
+                if span is not None:
+                    span.update_name(f"{scope['method']} {route}")
+                    span.set_attributes(
+                        {"http.request.method": scope["method"], "http.route": route,
+                         "http.response.status_code": status}
+                    )  # fmt: skip
                 if access_log.isEnabledFor(logging.INFO):
-                    params = scope.get("path_params") or {}
-                    bind_ids(**{k: params[k] for k in ID_FIELDS if k in params})
                     access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed * 1000)

@@ -1,19 +1,21 @@
 """Worker interceptors: every activity attempt counted and timed by activity type
 (``icop_activities``, ``icop_activity_duration_seconds``; local activities included), its log lines
-carrying the ids of its input (tenant, pipeline, run, row, article, platform)."""
+carrying the ids of its input (tenant, pipeline, run, row, article, platform); and Temporal's tracing
+interceptor for clients and workers when this process traces."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from temporalio import activity
+from temporalio import activity, client
 from temporalio.worker import (
     ActivityInboundInterceptor,
     ExecuteActivityInput,
     Interceptor,
 )
 
+from icop.observability import tracing
 from icop.observability.logs import ids_of, ids_scope
 from icop.observability.metrics import observe_activity
 
@@ -31,6 +33,17 @@ class _ActivityMetricsInbound(ActivityInboundInterceptor):
             return result
         finally:
             observe_activity(name, ok, time.perf_counter() - t0)
+
+
+def client_interceptors() -> list[client.Interceptor]:
+    """Temporal's OpenTelemetry interceptor when this process traces: on a client it makes the
+    StartWorkflow span a child of the caller's (the gateway's request), and workers built on that client
+    take it too, so workflows and activities join the trace that started the run."""
+    if not tracing.active():
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
 
 
 class ActivityMetrics(Interceptor):

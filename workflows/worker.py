@@ -24,7 +24,7 @@ from icop.settings import Settings
 from .article import ArticleWorkflow
 from .pipeline import PipelineRunWorkflow
 from .scheduled import ScheduledRunWorkflow
-from .telemetry import ActivityMetrics
+from .telemetry import ActivityMetrics, client_interceptors
 from .topic import TopicWorkflow
 from .types import MODULES, Queues
 
@@ -282,7 +282,11 @@ async def connect(settings: Settings, wait_s: float = 120.0) -> Client:
     delay = 0.5
     while True:
         try:
-            return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+            return await Client.connect(
+                settings.temporal_target,
+                namespace=settings.temporal_namespace,
+                interceptors=client_interceptors(),
+            )
         except RuntimeError as e:  # temporalio raises RuntimeError when it cannot connect
             if asyncio.get_running_loop().time() + delay > deadline:
                 raise

@@ -11,7 +11,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from opentelemetry.trace import SpanKind
+
 from icop.observability.metrics import observe_provider_call
+from icop.observability.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +137,14 @@ async def call_with_retries(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Run ``call``; on a retryable error wait (``Retry-After`` first) and try again. Every attempt is
-    counted and timed under ``provider`` (``icop_provider_calls``)."""
+    counted and timed under ``provider`` (``icop_provider_calls``), and a span when tracing."""
     attempt = 0
     while True:
         attempt += 1
         t0 = time.perf_counter()
         try:
-            result = await call()
+            with span(f"{provider} call", SpanKind.CLIENT, provider=provider, attempt=attempt):
+                result = await call()
         except Exception as exc:  # noqa: BLE001 - classified below, re-raised otherwise
             err = exc if isinstance(exc, ProviderError) else classify(exc)
             outcome = err.kind if err is not None else type(exc).__name__

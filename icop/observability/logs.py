@@ -84,6 +84,9 @@ def ids_scope(**ids: object) -> Iterator[dict[str, str]]:
     """A fresh set of ids for the block (a request, an activity attempt)."""
     bound = {k: str(v) for k, v in ids.items() if v is not None}
     token = _ids.set(bound)
+    span = trace.get_current_span()
+    if bound and span.is_recording():
+        span.set_attributes({f"icop.{k}": v for k, v in bound.items()})
     try:
         yield bound
     finally:

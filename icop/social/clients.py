@@ -26,8 +26,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
+from opentelemetry.trace import SpanKind
 
 from icop.observability.metrics import provider_call
+from icop.observability.tracing import span
 from icop.settings import Settings
 
 from .errors import ErrorKind, PlatformError
@@ -134,7 +136,8 @@ class _HttpBase:
     async def _send(self, method: str, path: str, *, publishing: bool = False, **kw: Any) -> httpx.Response:
         """Send one request; classify transport failures (ambiguous only for a publishing call). Counted
         and timed per platform (``icop_provider_calls``)."""
-        with provider_call(self.platform):
+        attrs = {"platform": self.platform, "http.request.method": method}
+        with provider_call(self.platform), span(f"{self.platform} {method}", SpanKind.CLIENT, **attrs):
             try:
                 resp = await self._http.request(method, self.base_url + path, **kw)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
