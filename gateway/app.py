@@ -31,6 +31,7 @@ from .auth.endpoints import router as auth_router
 from .brandvoice.endpoints import router as brandvoice_router
 from .config import GatewayConfig
 from .context import Services, pool_of
+from .costs.endpoints import router as costs_router
 from .credentials.endpoints import router as credentials_router
 from .events.endpoints import router as events_router
 from .limits import RequestLimits, SecurityHeaders
@@ -60,6 +61,7 @@ ROUTERS = [
     posts_router,
     quotas_router,
     usage_router,
+    costs_router,
     plans_router,
     brandvoice_router,
     webhooks_router,

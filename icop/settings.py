@@ -20,6 +20,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from icop.costs import Price
+
 PLACEHOLDER = "change-me"
 DEV_VAULT_KEY = base64.b64encode(b"icop-development-vault-key-32byt").decode()  # 32 bytes, dev only
 
@@ -347,6 +349,14 @@ class Settings(BaseSettings):
         "(384-d; its thresholds must be calibrated in icop/embeddings/calibration.py).",
     )
     embedding_threads: int = Field(default=0, description="Threads of the e5-small engine; 0 = every core.")
+
+    # Cost: prices over icop.costs.DEFAULT_PRICES, each from its date on
+    prices: list[Price] = Field(
+        default_factory=list,
+        description="Prices (JSON list of {provider, model, since, input_usd_per_mtok, output_usd_per_mtok, "
+        "usd_per_image}) over the built-in list prices; a later `since` starts a new price, usage before it "
+        "keeps the old one.",
+    )
 
     # Plans: per-plan figures over icop.plans.DEFAULT_PLANS, e.g. {"starter": {"articles_per_month": 500}}
     plan_limits: dict[str, dict[str, int]] = Field(
