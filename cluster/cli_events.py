@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +21,9 @@ def _run(relay: bool, deliver: bool, state_dir: Path | None) -> None:
     from icop.db import create_pool
     from icop.events.delivery import DeliveryWorker
     from icop.events.relay import Relay
+    from icop.observability.logs import configure_logging
+    from icop.observability.metrics import serve_metrics
+    from icop.observability.tracing import configure_tracing
     from icop.offline import apply_offline_env
     from icop.settings import load_settings
     from icop.vault import Vault
@@ -29,9 +31,11 @@ def _run(relay: bool, deliver: bool, state_dir: Path | None) -> None:
     from .startup import refuse_unready
 
     apply_offline_env()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(state_dir)
+    configure_logging(settings, "events")
+    configure_tracing(settings, "events")
     refuse_unready(settings)
+    serve_metrics(settings.metrics_host, settings.events_metrics_port)
 
     async def main() -> None:
         stop = asyncio.Event()

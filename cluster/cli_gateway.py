@@ -43,6 +43,10 @@ def serve(
         log_level=log_level,
         proxy_headers=False,
         server_header=False,
+        # The app logs each request itself (no query strings) and configures logging (gateway.app): uvicorn
+        # keeps its hands off both, so its own lines reach the same redacting handler.
+        access_log=False,
+        log_config=None,
         ssl_certfile=str(settings.tls_cert_file) if tls else None,
         ssl_keyfile=str(settings.tls_key_file) if tls else None,
     )

@@ -36,8 +36,21 @@ FastFailover = Annotated[
 ]
 
 
+MetricsPort = Annotated[
+    int | None,
+    typer.Option(
+        "--metrics-port", help="Prometheus /metrics port (0: none); default ICOP_WORKER_METRICS_PORT."
+    ),
+]
+
+
 def _run(
-    module: str, queue_prefix: str, models: str, state_dir: Path | None, fast_failover: bool = False
+    module: str,
+    queue_prefix: str,
+    models: str,
+    state_dir: Path | None,
+    fast_failover: bool = False,
+    metrics_port: int | None = None,
 ) -> None:
     """Poll the module's task queue(s) until interrupted (SIGINT/SIGTERM stop gracefully)."""
     from icop.offline import apply_offline_env
@@ -50,8 +63,6 @@ def _run(
     apply_offline_env()
     if models not in ("serve", "local"):
         raise typer.BadParameter("--models must be serve or local")
-    import logging
-
     from workflows import policies
     from workflows.types import MODULES, Queues
     from workflows.worker import ModelBackend, run_worker
@@ -61,8 +72,15 @@ def _run(
     if fast_failover:
         policies.use_fast_failover()
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from icop.observability.logs import configure_logging
+    from icop.observability.metrics import serve_metrics
+    from icop.observability.tracing import configure_tracing
+
+    configure_logging(settings, "worker")
+    configure_tracing(settings, "worker")
     refuse_unready(settings)
+    port = settings.worker_metrics_port if metrics_port is None else metrics_port
+    serve_metrics(settings.metrics_host, port)
     modules = list(MODULES) if module == "all" else [module]
 
     async def main() -> None:
@@ -84,8 +102,9 @@ def _command(module: str, help_text: str) -> None:
         models: Models = "serve",
         state_dir: StateDir = None,
         fast_failover: FastFailover = False,
+        metrics_port: MetricsPort = None,
     ) -> None:
-        _run(module, queue_prefix, models, state_dir, fast_failover)
+        _run(module, queue_prefix, models, state_dir, fast_failover, metrics_port)
 
     command.__doc__ = help_text
     worker_app.command(module)(command)

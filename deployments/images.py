@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, cast
 
+from opentelemetry.trace import SpanKind
 from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
@@ -22,6 +23,7 @@ from deployments.jpeg import JpegRequest, build_jpeg_app
 from deployments.ledger import Tally
 from deployments.options import deployment_options
 from icop.images.generate import GeneratedJpeg, ImageJobRequest, ImageSources
+from icop.observability.tracing import attached, carrier, configure_tracing, span
 from icop.settings import Settings, get_settings
 from icop.storage import StorageConfig, make_store
 
@@ -38,6 +40,7 @@ class ImageGenerator:
         from icop.connectors.images import OfflineImages, make_image_provider
 
         s = settings or get_settings()
+        configure_tracing(s, "serve")
         providers = {
             "dall-e": make_image_provider(s, "dall-e"),
             "flux": make_image_provider(s, "flux"),
@@ -48,19 +51,23 @@ class ImageGenerator:
         self.converter = converter.options(method_name="convert")
         self.tally = Tally()
 
-    async def generate(self, request: ImageJobRequest) -> list[GeneratedJpeg]:
+    async def generate(
+        self, request: ImageJobRequest, trace: dict[str, str] | None = None
+    ) -> list[GeneratedJpeg]:
+        """Generate and convert; ``trace``: the caller's trace context (W3C headers), continued here."""
         self.tally()
-        sources = await self.sources.generate(request.generate_job())
-        outcomes = await asyncio.gather(
-            *(
-                self.converter.remote(
-                    JpegRequest(
-                        request.tenant_id, source_key=s.key, instagram=request.instagram, fit=request.fit
+        with attached(trace), span("ImageGenerator.generate", SpanKind.SERVER, provider=request.provider):
+            sources = await self.sources.generate(request.generate_job())
+            outcomes = await asyncio.gather(
+                *(
+                    self.converter.remote(
+                        JpegRequest(
+                            request.tenant_id, source_key=s.key, instagram=request.instagram, fit=request.fit
+                        )
                     )
+                    for s in sources
                 )
-                for s in sources
             )
-        )
         return [GeneratedJpeg(s, o) for s, o in zip(sources, outcomes, strict=True)]
 
 
@@ -105,5 +112,5 @@ class ServeImageMaker:
         self.handle = handle.options(method_name="generate")
 
     async def make(self, request: ImageJobRequest) -> list[GeneratedJpeg]:
-        made: list[GeneratedJpeg] = await self.handle.remote(request)
+        made: list[GeneratedJpeg] = await self.handle.remote(request, carrier())
         return made

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from opentelemetry.trace import SpanKind
 from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
@@ -22,6 +23,7 @@ from deployments.ledger import Tally
 from deployments.options import deployment_options
 from icop.connectors.config import LlmName
 from icop.embeddings import EmbeddingChoice, EmbeddingModel
+from icop.observability.tracing import attached, carrier, configure_tracing, span
 from icop.offline import apply_offline_env
 from icop.settings import Settings
 
@@ -53,6 +55,7 @@ class TopicClustererDeployment:
         self, settings: Settings, model_path: str | None = None, labeler_llm: LlmName = "gpt"
     ) -> None:
         apply_offline_env()
+        configure_tracing(settings, "serve")
         from icop.connectors.llm import make_llm
         from icop.planning.clustering import TopicClusterer
         from icop.planning.service import LlmLabeler
@@ -78,11 +81,16 @@ class TopicClustererDeployment:
                 start += len(batches[i][1])
         return [v for v in out if v is not None]
 
-    async def subtopics(self, req: SubtopicRequest) -> SubtopicReply:
+    async def subtopics(self, req: SubtopicRequest, trace: dict[str, str] | None = None) -> SubtopicReply:
+        """Cluster one row's candidates; ``trace``: the caller's trace context, continued here."""
+        self.tally()
+        with attached(trace), span("TopicClusterer.subtopics", SpanKind.SERVER, language=req.language):
+            return await self._subtopics(req)
+
+    async def _subtopics(self, req: SubtopicRequest) -> SubtopicReply:
         from icop.planning.clustering import unique_candidates
         from icop.planning.service import label_clusters
 
-        self.tally()
         cands = unique_candidates(req.candidates)
         if not cands:
             return SubtopicReply()
@@ -126,7 +134,7 @@ def cluster_call(handle: DeploymentHandle[Any]) -> ClusterCall:
         main_topic: str, language: str, candidates: list[str], want: int, model: EmbeddingModel
     ) -> list[SubtopicResult]:
         reply: SubtopicReply = await handle.subtopics.remote(
-            SubtopicRequest(main_topic, language, candidates, want, model)
+            SubtopicRequest(main_topic, language, candidates, want, model), carrier()
         )
         return [SubtopicResult(**d) for d in reply.subtopics]
 

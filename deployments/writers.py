@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+from opentelemetry.trace import SpanKind
 from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
@@ -24,6 +25,7 @@ from deployments.ledger import Tally
 from deployments.options import deployment_options
 from graphs.article.writers import WriteRequest, WriterError, WriteResult
 from icop.connectors.config import LLM_NAMES, LlmName
+from icop.observability.tracing import attached, carrier, configure_tracing, span
 from icop.settings import Settings, get_settings
 
 
@@ -37,15 +39,20 @@ class Writer:
         apply_offline_env()
         from graphs.article.writers import ArticleWriter
 
-        self.core = ArticleWriter.from_settings(settings or get_settings(), provider)
+        s = settings or get_settings()
+        configure_tracing(s, "serve")
+        self.core = ArticleWriter.from_settings(s, provider)
+        self.provider = provider
         self.tally = Tally()
 
-    async def write(self, request: WriteRequest) -> WriteResult:
+    async def write(self, request: WriteRequest, trace: dict[str, str] | None = None) -> WriteResult:
+        """Write one draft; ``trace``: the caller's trace context (W3C headers), continued here."""
         from icop.connectors.errors import ProviderError
 
         self.tally()
         try:
-            return await self.core.write(request)
+            with attached(trace), span("Writer.write", SpanKind.SERVER, provider=self.provider):
+                return await self.core.write(request)
         except ProviderError as exc:  # after the connector's retries: report it in a picklable form
             raise WriterError(exc.provider, exc.kind, exc.message) from None
 
@@ -97,7 +104,7 @@ class HandleWriter:
         self.handle = handle.options(method_name="write")
 
     async def __call__(self, request: WriteRequest) -> WriteResult:
-        result: WriteResult = await self.handle.remote(request)
+        result: WriteResult = await self.handle.remote(request, carrier())
         return result
 
     async def close(self) -> None:

@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,7 +16,6 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from icop.db import create_pool
 from icop.plans import plan_catalog
@@ -33,6 +31,7 @@ from .auth.endpoints import router as auth_router
 from .brandvoice.endpoints import router as brandvoice_router
 from .config import GatewayConfig
 from .context import Services, pool_of
+from .costs.endpoints import router as costs_router
 from .credentials.endpoints import router as credentials_router
 from .events.endpoints import router as events_router
 from .limits import RequestLimits, SecurityHeaders
@@ -44,12 +43,12 @@ from .quotas.endpoints import router as quotas_router
 from .ratelimit.service import RateLimiter
 from .runs.endpoints import router as runs_router
 from .runs.temporal_starter import workflow_engine
+from .telemetry import RequestTelemetry, metrics_router
 from .tenants.endpoints import router as tenants_router
 from .usage.endpoints import router as usage_router
 from .webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("icop.gateway")
-access_log = logging.getLogger("icop.gateway.access")
 
 ROUTERS = [
     auth_router,
@@ -62,6 +61,7 @@ ROUTERS = [
     posts_router,
     quotas_router,
     usage_router,
+    costs_router,
     plans_router,
     brandvoice_router,
     webhooks_router,
@@ -71,38 +71,6 @@ ROUTERS = [
 
 class Health(BaseModel):
     status: str
-
-
-class AccessLog:
-    """One line per request: method, path, status, time. Never headers, bodies or query strings."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        t0 = time.perf_counter()
-        status = 500
-
-        async def _send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, _send)
-        finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %d %.1fms",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    (time.perf_counter() - t0) * 1000,
-                )
 
 
 def _jwt_secret(settings: Settings) -> str:
@@ -161,11 +129,16 @@ def create_app(
         "Authenticate with a Bearer access token (from /v1/auth/login) or an API key (X-API-Key). "
         "Errors are application/problem+json.",
         lifespan=lifespan,
+        # The request span is ours (gateway.telemetry: the route, the status and the caller's ids; no raw
+        # URL, no exception text), and so are the metrics (Prometheus): FastAPI's own stay off.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.services = svc
     install_problem_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+
+    app.include_router(metrics_router)
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness")
     async def healthz() -> Health:
@@ -202,7 +175,8 @@ def create_app(
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
-    # Outermost last: the access log sees every answer, the headers go on every answer (limits' included).
+    # Outermost last: the access log and the request metrics see every answer, the headers go on every
+    # answer (limits' included).
     app.add_middleware(
         RequestLimits,
         max_body=settings.request_max_body_bytes,
@@ -212,12 +186,17 @@ def create_app(
     app.add_middleware(
         SecurityHeaders, hsts_max_age_s=settings.hsts_max_age_s, always_hsts=settings.env == "production"
     )
-    app.add_middleware(AccessLog)
+    app.add_middleware(RequestTelemetry)
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory gateway.app:app_from_env``: settings from the environment/state dir."""
+    from icop.observability.logs import configure_logging
+    from icop.observability.tracing import configure_tracing
     from icop.settings import load_settings
 
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings, "gateway")
+    configure_tracing(settings, "gateway")
+    return create_app(settings)

@@ -24,6 +24,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from icop.db import tenant_tx
 from icop.errors import Forbidden, Unauthorized
+from icop.observability.logs import bind_ids
 from icop.security import AccessClaims, TokenCodec
 from icop.settings import Settings
 from icop.social.oauth import OAuthConnector, build_connectors
@@ -166,6 +167,7 @@ async def admit(conn: asyncpg.Connection, svc: Services, cred: Credential) -> Pr
     actor, role = await _identify(conn, cred)
     plan = await svc.limiter.check(conn, cred.tenant_id)
     kind: Literal["user", "api_key"] = "user" if cred.claims is not None else "api_key"
+    bind_ids(tenant_id=cred.tenant_id)  # this request's log lines (and span) name the tenant
     return Principal(cred.tenant_id, actor, kind, role, plan, cred)
 
 

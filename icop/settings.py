@@ -20,6 +20,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from icop.costs import Price
+
 PLACEHOLDER = "change-me"
 DEV_VAULT_KEY = base64.b64encode(b"icop-development-vault-key-32byt").decode()  # 32 bytes, dev only
 
@@ -134,6 +136,36 @@ class Settings(BaseSettings):
     gateway_port: int = Field(default=21000, description="Loopback port of the stack's `icop gateway serve`.")
     dashboard_port: int = Field(
         default=21001, description="Loopback port of the stack's dashboard (next start)."
+    )
+
+    # Observability: Prometheus metrics of every process, logs, OpenTelemetry traces (docs/observability.md)
+    worker_metrics_port: int = Field(
+        default=21002,
+        description="`icop worker`'s Prometheus /metrics (0: none); a second worker on the same host needs "
+        "its own (--metrics-port).",
+    )
+    events_metrics_port: int = Field(
+        default=21003, description="`icop events`'s Prometheus /metrics (0: none)."
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the workers' and events worker's /metrics listen on; loopback unless a "
+        "Prometheus on another host scrapes them. The gateway serves /metrics on its own port.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="text",
+        description="json: one JSON object per line (ts, level, logger, msg, the tenant/pipeline/run/article "
+        "and trace ids); text: for people. Unset: text in development, json in production.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    tracing_enabled: bool = Field(
+        default=False, description="Export OpenTelemetry traces over OTLP/HTTP (off: no spans are made)."
+    )
+    tracing_endpoint: str = Field(
+        default="http://127.0.0.1:4318/v1/traces", description="OTLP/HTTP traces endpoint of a collector."
+    )
+    tracing_service_name: str = Field(
+        default="icop", description="service.name prefix; each process adds its role (icop-gateway, ...)."
     )
 
     # Events (issue 12): RabbitMQ (embedded: Debian's rabbitmq-server on loopback; production: a URL)
@@ -318,6 +350,14 @@ class Settings(BaseSettings):
     )
     embedding_threads: int = Field(default=0, description="Threads of the e5-small engine; 0 = every core.")
 
+    # Cost: prices over icop.costs.DEFAULT_PRICES, each from its date on
+    prices: list[Price] = Field(
+        default_factory=list,
+        description="Prices (JSON list of {provider, model, since, input_usd_per_mtok, output_usd_per_mtok, "
+        "usd_per_image}) over the built-in list prices; a later `since` starts a new price, usage before it "
+        "keeps the old one.",
+    )
+
     # Plans: per-plan figures over icop.plans.DEFAULT_PLANS, e.g. {"starter": {"articles_per_month": 500}}
     plan_limits: dict[str, dict[str, int]] = Field(
         default_factory=dict, description="Overrides of the plans' limits (JSON), applied by icop.plans."
@@ -444,6 +484,8 @@ class Settings(BaseSettings):
         # Production runs must run: `none` only when asked for (and icop.production refuses it there).
         if self.env == "production" and "workflow_engine" not in self.model_fields_set:
             self.workflow_engine = "temporal"
+        if self.env == "production" and "log_format" not in self.model_fields_set:
+            self.log_format = "json"  # one line per record for the log pipeline; text stays on request
         return self
 
     @model_validator(mode="after")

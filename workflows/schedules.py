@@ -40,6 +40,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from .telemetry import client_interceptors
 from .types import Queues, ScheduledRunInput, schedule_id
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ class LazyClient:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    connecting = Client.connect(self.target, namespace=self.namespace)
+                    connecting = Client.connect(
+                        self.target, namespace=self.namespace, interceptors=client_interceptors()
+                    )
                     self._client = await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S)
         return self._client
 

@@ -24,6 +24,7 @@ from icop.settings import Settings
 from .article import ArticleWorkflow
 from .pipeline import PipelineRunWorkflow
 from .scheduled import ScheduledRunWorkflow
+from .telemetry import ActivityMetrics, client_interceptors
 from .topic import TopicWorkflow
 from .types import MODULES, Queues
 
@@ -249,6 +250,7 @@ def workers_for(
                 activities=activities,
                 max_concurrent_activities=max_concurrent_activities,
                 workflow_runner=WORKFLOW_RUNNER,
+                interceptors=[ActivityMetrics()],
             )
         )
     return workers
@@ -280,7 +282,11 @@ async def connect(settings: Settings, wait_s: float = 120.0) -> Client:
     delay = 0.5
     while True:
         try:
-            return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+            return await Client.connect(
+                settings.temporal_target,
+                namespace=settings.temporal_namespace,
+                interceptors=client_interceptors(),
+            )
         except RuntimeError as e:  # temporalio raises RuntimeError when it cannot connect
             if asyncio.get_running_loop().time() + delay > deadline:
                 raise

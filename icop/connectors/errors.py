@@ -11,6 +11,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from opentelemetry.trace import SpanKind
+
+from icop.observability.metrics import observe_provider_call
+from icop.observability.tracing import span
+
 log = logging.getLogger(__name__)
 
 ErrorKind = Literal[
@@ -128,16 +133,22 @@ async def call_with_retries(
     call: Callable[[], Awaitable[T]],
     classify: Callable[[BaseException], ProviderError | None],
     *,
+    provider: str,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
-    """Run ``call``; on a retryable error wait (``Retry-After`` first) and try again."""
+    """Run ``call``; on a retryable error wait (``Retry-After`` first) and try again. Every attempt is
+    counted and timed under ``provider`` (``icop_provider_calls``), and a span when tracing."""
     attempt = 0
     while True:
         attempt += 1
+        t0 = time.perf_counter()
         try:
-            return await call()
+            with span(f"{provider} call", SpanKind.CLIENT, provider=provider, attempt=attempt):
+                result = await call()
         except Exception as exc:  # noqa: BLE001 - classified below, re-raised otherwise
             err = exc if isinstance(exc, ProviderError) else classify(exc)
+            outcome = err.kind if err is not None else type(exc).__name__
+            observe_provider_call(provider, outcome, time.perf_counter() - t0)
             if err is None:
                 raise
             wait = policy.delay(attempt, err)
@@ -147,3 +158,6 @@ async def call_with_retries(
                 raise err from exc
             log.info("retrying %s after %.2fs (attempt %d): %s", err.provider, wait, attempt, err)
             await sleep(wait)
+        else:
+            observe_provider_call(provider, "ok", time.perf_counter() - t0)
+            return result

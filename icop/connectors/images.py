@@ -135,14 +135,17 @@ class DalleImages:
                     response_format=self.response_format,
                 )
 
-            resp = await call_with_retries(self.policy, call, self._classify)
+            resp = await call_with_retries(self.policy, call, self._classify, provider=self.name)
             for item in resp.data or []:
                 if item.b64_json:
                     data, url = base64.b64decode(item.b64_json), None
                 else:
                     url = item.url or ""
                     data = await call_with_retries(
-                        self.policy, functools.partial(_download, self.http, url), self._classify
+                        self.policy,
+                        functools.partial(_download, self.http, url),
+                        self._classify,
+                        provider=self.name,
                     )
                 w, h = (int(x) for x in size.split("x"))
                 out.append(
@@ -263,12 +266,14 @@ class FluxImages:
             "output_format": self.output_format,
             "enable_safety_checker": True,
         }
-        result = await call_with_retries(self.policy, functools.partial(self._run_once, args), self._classify)
+        result = await call_with_retries(
+            self.policy, functools.partial(self._run_once, args), self._classify, provider=self.name
+        )
         out = []
         for img in result.get("images", []):
             url = img["url"]
             data = await call_with_retries(
-                self.policy, functools.partial(_download, self.http, url), self._classify
+                self.policy, functools.partial(_download, self.http, url), self._classify, provider=self.name
             )
             out.append(
                 GeneratedImage(

@@ -144,7 +144,7 @@ class OpenAICompatibleLLM:
         async def call() -> Any:
             return await self.client.chat.completions.create(**params)
 
-        resp = await call_with_retries(self.policy, call, self._classify)
+        resp = await call_with_retries(self.policy, call, self._classify, provider=self.name)
         choice = resp.choices[0]
         usage = resp.usage
         text = choice.message.content or ""
@@ -166,7 +166,7 @@ class OpenAICompatibleLLM:
             async def open_stream() -> Any:  # retried only until the stream has opened
                 return await self.client.chat.completions.create(**params)
 
-            stream = await call_with_retries(self.policy, open_stream, self._classify)
+            stream = await call_with_retries(self.policy, open_stream, self._classify, provider=self.name)
             parts: list[str] = []
             usage, finish, model = None, "stop", params["model"]
             try:

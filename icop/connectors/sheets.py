@@ -117,7 +117,7 @@ class GoogleSheets:
         async def call() -> Any:
             return await asyncio.to_thread(request.execute, http=self._http(), num_retries=0)
 
-        return await call_with_retries(self.policy, call, classify_sheets_error)
+        return await call_with_retries(self.policy, call, classify_sheets_error, provider="sheets")
 
     async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]:
         request = self.values.get(spreadsheetId=spreadsheet_id, range=range_)

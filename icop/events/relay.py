@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from uuid import UUID
 
 import aio_pika
@@ -18,6 +19,7 @@ import asyncpg
 from aio_pika.abc import AbstractExchange
 
 from icop.db import tenant_tx
+from icop.observability.metrics import OUTBOX_LAG, OUTBOX_OLDEST_UNSENT, OUTBOX_RELAYED
 from icop.settings import Settings
 
 from .broker import connect, declare, routing_key
@@ -32,6 +34,7 @@ class Relay:
         self.s = settings
         self.batch = settings.events_relay_batch
         self.published = 0
+        self._oldest_s = 0.0  # age of the oldest unsent row seen in the current pass
         # A test hook: called after the broker confirmed a batch and before the rows are marked sent.
         self.after_confirm: object = None
 
@@ -40,12 +43,14 @@ class Relay:
         async with self.pool.acquire() as conn:
             tenants = [r[0] for r in await conn.fetch("SELECT outbox_pending_tenants()")]
         total = 0
+        self._oldest_s = 0.0
         for tenant in tenants:
             while True:
                 n = await self._relay_tenant(exchange, tenant)
                 total += n
                 if n < self.batch:
                     break
+        OUTBOX_OLDEST_UNSENT.set(self._oldest_s)
         return total
 
     async def _relay_tenant(self, exchange: AbstractExchange, tenant: UUID) -> int:
@@ -59,6 +64,8 @@ class Relay:
             if not rows:
                 return 0
             envs = [envelope_of(r) for r in rows]
+            fetched = datetime.now(UTC)
+            self._oldest_s = max(self._oldest_s, (fetched - rows[0]["occurred_at"]).total_seconds())
             results = await asyncio.gather(
                 *(self._publish(exchange, e.tenant_id, e.type, e.id, body_of(e)) for e in envs),
                 return_exceptions=True,
@@ -84,6 +91,11 @@ class Relay:
                     failed,
                 )
         self.published += len(confirmed)
+        OUTBOX_RELAYED.inc(len(confirmed))
+        sent, done = set(confirmed), datetime.now(UTC)
+        for e in envs:
+            if e.id in sent:
+                OUTBOX_LAG.observe(max(0.0, (done - e.occurred_at).total_seconds()))
         return len(confirmed) if not failed else 0
 
     @staticmethod

@@ -129,7 +129,7 @@ class TavilySearch:
                 )
 
             try:
-                data = await call_with_retries(self.retry, once, classify_tavily)
+                data = await call_with_retries(self.retry, once, classify_tavily, provider=self.name)
             except ProviderError as e:
                 return SearchOutcome([], [_call(self.name, query, "web", 0, e)])
         hits = []
@@ -251,7 +251,7 @@ class NaverSearch:
             return None
 
         try:
-            data = await call_with_retries(self.retry, once, classify)
+            data = await call_with_retries(self.retry, once, classify, provider=self.name)
         except ProviderError as e:
             return [], _call(self.name, query, kind, 0, e)
         hits = []

@@ -26,7 +26,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
+from opentelemetry.trace import SpanKind
 
+from icop.observability.metrics import provider_call
+from icop.observability.tracing import span
 from icop.settings import Settings
 
 from .errors import ErrorKind, PlatformError
@@ -131,17 +134,22 @@ class _HttpBase:
             await self._http.aclose()
 
     async def _send(self, method: str, path: str, *, publishing: bool = False, **kw: Any) -> httpx.Response:
-        """Send one request; classify transport failures (ambiguous only for a publishing call)."""
-        try:
-            resp = await self._http.request(method, self.base_url + path, **kw)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
-            raise PlatformError(self.platform, ErrorKind.RETRYABLE, f"not sent: {type(e).__name__}") from None
-        except httpx.TransportError as e:  # read/write timeout, connection dropped mid-answer
-            kind = ErrorKind.AMBIGUOUS if publishing else ErrorKind.RETRYABLE
-            raise PlatformError(self.platform, kind, f"no complete answer: {type(e).__name__}") from None
-        if resp.status_code >= 400:
-            raise self._classify(resp)
-        return resp
+        """Send one request; classify transport failures (ambiguous only for a publishing call). Counted
+        and timed per platform (``icop_provider_calls``)."""
+        attrs = {"platform": self.platform, "http.request.method": method}
+        with provider_call(self.platform), span(f"{self.platform} {method}", SpanKind.CLIENT, **attrs):
+            try:
+                resp = await self._http.request(method, self.base_url + path, **kw)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:
+                raise PlatformError(
+                    self.platform, ErrorKind.RETRYABLE, f"not sent: {type(e).__name__}"
+                ) from None
+            except httpx.TransportError as e:  # read/write timeout, connection dropped mid-answer
+                kind = ErrorKind.AMBIGUOUS if publishing else ErrorKind.RETRYABLE
+                raise PlatformError(self.platform, kind, f"no complete answer: {type(e).__name__}") from None
+            if resp.status_code >= 400:
+                raise self._classify(resp)
+            return resp
 
     def _classify(self, resp: httpx.Response) -> PlatformError:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -35,6 +35,7 @@ import asyncpg
 from icop.articles import repository as articles_repo
 from icop.db import tenant_tx
 from icop.events import hooks
+from icop.observability.metrics import observe_post
 from icop.settings import Settings
 from icop.statuses import PostStatus
 
@@ -136,6 +137,12 @@ class Publisher:
         return render(target.article, lim, link_in_text=target.link_in_text, marker=_marker(target))
 
     async def publish(self, t: PublishTarget) -> PublishOutcome:
+        outcome = await self._publish(t)
+        if not t.dry_run:
+            observe_post(t.platform, outcome.status)
+        return outcome
+
+    async def _publish(self, t: PublishTarget) -> PublishOutcome:
         lim = await self.limits(t.tenant_id, t.platform, t.account_id)
         rendered = render(t.article, lim, link_in_text=t.link_in_text, marker=_marker(t))
         row = await self._ensure_row(t, rendered)

@@ -586,6 +586,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What usage cost, per tenant, pipeline, run or article
+         * @description LLM tokens and images priced with the price in force on the day each was used (the current calendar
+         *     month in UTC unless ``since``/``until`` say otherwise).
+         */
+        get: operations["get_costs_v1_costs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/plans/csv": {
         parameters: {
             query?: never;
@@ -753,6 +774,23 @@ export interface paths {
         };
         /** Liveness */
         get: operations["healthz_healthz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the database answers and start-up warm-ups are done */
+        get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1007,6 +1045,64 @@ export interface components {
         Body_upload_csv_v1_plans_csv_post: {
             /** File */
             file: string;
+        };
+        /** CostItem */
+        CostItem: {
+            /**
+             * Id
+             * @description The pipeline, run or article (null: usage not tied to one; always null per tenant).
+             */
+            id: string | null;
+            /** Total Usd */
+            total_usd: string;
+            /**
+             * Llm Usd
+             * @description LLM input and output tokens.
+             */
+            llm_usd: string;
+            /**
+             * Image Usd
+             * @description Generated images.
+             */
+            image_usd: string;
+            /** Other Usd */
+            other_usd: string;
+            /**
+             * Unpriced Records
+             * @description Usage records no price covers (offline providers, unpriced models).
+             */
+            unpriced_records: number;
+        };
+        /** CostsOut */
+        CostsOut: {
+            /**
+             * Currency
+             * @default USD
+             * @constant
+             */
+            currency?: "USD";
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by: "tenant" | "pipeline" | "run" | "article";
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
+            /** Total Usd */
+            total_usd: string;
+            /**
+             * Items
+             * @description Most expensive first.
+             */
+            items: components["schemas"]["CostItem"][];
         };
         /** CredentialCreate */
         CredentialCreate: {
@@ -5248,6 +5344,68 @@ export interface operations {
             };
         };
     };
+    get_costs_v1_costs_get: {
+        parameters: {
+            query?: {
+                group_by?: "tenant" | "pipeline" | "run" | "article";
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CostsOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     upload_csv_v1_plans_csv_post: {
         parameters: {
             query?: never;
@@ -6234,6 +6392,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    readyz_readyz_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

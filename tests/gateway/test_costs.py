@@ -1,0 +1,115 @@
+"""What usage cost, served by the API: usage priced with the price in force on its day (a setting adds a
+later price without re-pricing earlier usage), summed per article, run, pipeline and tenant; usage no
+price covers is counted, not priced; another tenant sees none of it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import asyncpg
+
+from gateway.app import create_app
+from icop.costs import DEFAULT_PRICES, Price, PriceTable
+from icop.db import tenant_tx
+from icop.settings import Settings
+
+from .conftest import TenantHandle, client_for
+
+
+async def seed(pool: asyncpg.Pool, tenant_id: str, today: datetime) -> dict[str, uuid.UUID]:
+    """A pipeline with one run of two articles, and their usage (one call yesterday, the rest today)."""
+    tid = uuid.UUID(tenant_id)
+    async with tenant_tx(pool, tid) as conn:
+        pipeline = await conn.fetchval(
+            "INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id)"
+            " VALUES ($1, 'costs', 'sheet', $2) RETURNING id",
+            tid,
+            f"sheet-{uuid.uuid4()}",
+        )
+        run = await conn.fetchval(
+            "INSERT INTO pipeline_runs (tenant_id, pipeline_id, kind) VALUES ($1, $2, 'manual') RETURNING id",
+            tid,
+            pipeline,
+        )
+        a1, a2 = [
+            await conn.fetchval(
+                "INSERT INTO generated_articles (tenant_id, title, pipeline_id, run_id)"
+                " VALUES ($1, $2, $3, $4) RETURNING id",
+                tid,
+                title,
+                pipeline,
+                run,
+            )
+            for title in ("one", "two")
+        ]
+        usage = [  # article, kind, provider, model, prompt, completion, images, when
+            (a1, "llm", "gpt", "gpt-4o", 1_000_000, 100_000, 0, today - timedelta(days=1)),
+            (a1, "llm", "gpt", "gpt-4o", 1_000_000, 100_000, 0, today),
+            (a2, "image", "dall-e", "dall-e-3", 0, 0, 2, today),
+            (a2, "image", "offline", "procedural-png", 0, 0, 1, today),
+        ]
+        await conn.executemany(
+            "INSERT INTO usage_records (tenant_id, article_id, kind, provider, model, prompt_tokens,"
+            " completion_tokens, images, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [(tid, *u) for u in usage],
+        )
+    return {"pipeline": pipeline, "run": run, "a1": a1, "a2": a2}
+
+
+async def test_costs_per_article_run_pipeline_and_tenant(
+    settings: Settings, app_pool: asyncpg.Pool, tenant: TenantHandle, other: TenantHandle
+) -> None:
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    cheaper = Price(provider="gpt", model="gpt-4o", since=today.date(),
+                    input_usd_per_mtok=Decimal("2.00"), output_usd_per_mtok=Decimal("8.00"))  # fmt: skip
+    app = create_app(settings.model_copy(update={"prices": [cheaper]}), pool=app_pool)
+    ids = await seed(app_pool, tenant.tenant_id, today)
+    window = {
+        "since": (today - timedelta(days=2)).isoformat(),
+        "until": (today + timedelta(days=1)).isoformat(),
+    }
+    async with client_for(app) as api:
+
+        async def costs(who: TenantHandle, group_by: str) -> dict:
+            r = await api.get("/v1/costs", headers=who.h, params={**window, "group_by": group_by})
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        # yesterday's call at the list price (2.50 + 1.00), today's at the new one (2.00 + 0.80)
+        by_article = {i["id"]: i for i in (await costs(tenant, "article"))["items"]}
+        assert Decimal(by_article[str(ids["a1"])]["llm_usd"]) == Decimal("6.30")
+        a2 = by_article[str(ids["a2"])]
+        assert Decimal(a2["image_usd"]) == Decimal("0.08") and a2["unpriced_records"] == 1
+        for group, key in (("run", "run"), ("pipeline", "pipeline")):
+            (item,) = (await costs(tenant, group))["items"]
+            assert item["id"] == str(ids[key]) and Decimal(item["total_usd"]) == Decimal("6.38")
+        whole = await costs(tenant, "tenant")
+        assert whole["currency"] == "USD" and Decimal(whole["total_usd"]) == Decimal("6.38")
+        assert [Decimal(whole["items"][0][k]) for k in ("llm_usd", "image_usd")] == [
+            Decimal("6.30"),
+            Decimal("0.08"),
+        ]
+        assert (await costs(other, "article"))["items"] == []  # none of another tenant's usage
+        bad = await api.get(
+            "/v1/costs", headers=tenant.h, params={"since": window["until"], "until": window["since"]}
+        )
+        assert bad.status_code == 422
+
+
+def test_a_price_holds_from_its_date_until_the_next() -> None:
+    table = PriceTable.with_overrides(
+        [
+            Price(provider="gpt", model="gpt-4o", since=date(2027, 1, 1), input_usd_per_mtok=Decimal(1)),
+            Price(provider="gpt", model="*", since=date(2020, 1, 1), input_usd_per_mtok=Decimal(9)),
+        ]
+    )
+    default = next(p for p in DEFAULT_PRICES if p.model == "gpt-4o")
+    assert (
+        table.price("gpt", "gpt-4o", date(2023, 1, 1)) is not None
+    )  # before the list price: the provider's *
+    assert table.price("gpt", "gpt-4o", date(2026, 12, 31)) == default
+    assert table.price("gpt", "gpt-4o", date(2027, 1, 1)).input_usd_per_mtok == 1  # type: ignore[union-attr]
+    assert table.price("gpt", "gpt-5", date(2027, 1, 1)).input_usd_per_mtok == 9  # type: ignore[union-attr]
+    assert table.price("offline", "procedural-png", date(2027, 1, 1)) is None
