@@ -43,7 +43,7 @@ class CredentialOut(BaseModel):
     updated_at: datetime
 
 
-OAuthPlatform = Literal["facebook", "instagram", "threads", "x"]
+OAuthPlatform = Literal["google", "facebook", "instagram", "threads", "x"]
 
 
 class OAuthStart(BaseModel):
