@@ -232,7 +232,7 @@ export interface paths {
         put?: never;
         /**
          * Start connecting an account through the platform's OAuth consent page
-         * @description Returns the platform's authorize URL (send the user's browser there) and a sealed state valid for 10 minutes. X uses PKCE (S256); the verifier stays inside the sealed state. 400: the redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.
+         * @description Returns the platform's authorize URL (send the user's browser there) and a sealed state valid for 10 minutes. Google and X use PKCE (S256); the verifier stays inside the sealed state. Google asks for offline access to the account's spreadsheets: the tenant's runs read and write its sheets as that account, and only the sheets shared with it. 400: the redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.
          */
         post: operations["start_oauth_v1_credentials_oauth__platform__start_post"];
         delete?: never;
@@ -1650,6 +1650,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Status Reason
+             * @description Why the pipeline was paused by the platform (e.g. Google access revoked: reconnect Google, then resume); cleared when it is resumed.
+             */
+            status_reason?: string | null;
             /**
              * Created At
              * Format: date-time
@@ -3604,7 +3609,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                platform: "facebook" | "instagram" | "threads" | "x";
+                platform: "google" | "facebook" | "instagram" | "threads" | "x";
             };
             cookie?: never;
         };
@@ -3686,7 +3691,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                platform: "facebook" | "instagram" | "threads" | "x";
+                platform: "google" | "facebook" | "instagram" | "threads" | "x";
             };
             cookie?: never;
         };
