@@ -15,6 +15,8 @@ from .schemas import (
     OAuthStart,
     OAuthStartOut,
     Platform,
+    ServiceAccountOut,
+    ServiceAccountUpload,
 )
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=errors(401, 403, 422, 429))
@@ -28,7 +30,29 @@ router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=err
     summary="Connect an account (or replace its tokens); tokens are never returned",
 )
 async def connect_credential(body: CredentialCreate, tx: AdminTx, response: Response) -> CredentialOut:
-    out, created = await service.connect(tx, body)
+    out, created = await service.connect_given(tx, body)
+    response.status_code = 201 if created else 200
+    return out
+
+
+@router.post(
+    "/google/service-account",
+    response_model=ServiceAccountOut,
+    status_code=201,
+    responses={
+        200: {"description": "The same service account's key was replaced", "model": ServiceAccountOut},
+        **errors(422),
+    },
+    summary="Upload a Google service account's key; the answer says which e-mail to share the sheets with",
+    description="The alternative to connecting a Google account: the tenant's runs read and write its sheets "
+    "as this service account, so each sheet must be shared with `share_with`. The key is checked (a "
+    "service-account key with an RSA private key) and stored encrypted; it is never returned. 422: the file "
+    "is not a usable key (the detail says what to download).",
+)
+async def upload_service_account(
+    body: ServiceAccountUpload, tx: AdminTx, response: Response
+) -> ServiceAccountOut:
+    out, created = await service.connect_service_account(tx, body)
     response.status_code = 201 if created else 200
     return out
 

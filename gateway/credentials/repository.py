@@ -30,7 +30,7 @@ class CredentialRepository:
         n: int = await conn.fetchval(
             # search keys and the Google account the plans are read with are not publishing accounts
             "SELECT count(*) FROM api_credentials WHERE tenant_id = $1 AND status <> 'revoked' "
-            "AND platform NOT IN ('tavily', 'naver', 'google')",
+            "AND platform NOT IN ('tavily', 'naver', 'google', 'google_service_account')",
             tenant_id,
         )
         return n

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from icop.errors import NotFound, PlanLimitExceeded
+from pydantic import SecretStr
+
+from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
+from icop.google import service_account
+from icop.google.oauth import SHEETS_SCOPE
 from icop.vault import SecretRef
 
 from ..context import Tx
 from .repository import CredentialRepository
-from .schemas import CredentialCreate, CredentialOut
+from .schemas import CredentialCreate, CredentialOut, ServiceAccountOut, ServiceAccountUpload
 
 repo = CredentialRepository()
 
@@ -48,6 +52,36 @@ async def connect(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
         body.expires_at,
     )
     return CredentialOut(**dict(row)), created
+
+
+async def connect_given(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
+    """Tokens the caller already holds (``POST /v1/credentials``); a service-account key has its own,
+    checked upload."""
+    if body.platform == service_account.PLATFORM:
+        raise InvalidRequest(
+            "upload a Google service-account key through POST /v1/credentials/google/service-account"
+        )
+    return await connect(tx, body)
+
+
+async def connect_service_account(tx: Tx, body: ServiceAccountUpload) -> tuple[ServiceAccountOut, bool]:
+    """Check the key file, store it encrypted; the answer names the e-mail to share the sheets with."""
+    key = service_account.parse_key(body.key)
+    cred, created = await connect(
+        tx,
+        CredentialCreate(
+            platform=service_account.PLATFORM,
+            account_id=key.client_email,
+            account_name=key.client_email,
+            access_token=SecretStr(key.to_json()),
+            scopes=[SHEETS_SCOPE],
+        ),
+    )
+    how = (
+        f"In Google Sheets, open each plan sheet, choose Share and add {key.client_email} as Editor; runs "
+        "then read the plan and write statuses as this service account."
+    )
+    return ServiceAccountOut(credential=cred, share_with=key.client_email, instructions=how), created
 
 
 async def list_credentials(tx: Tx, platform: str | None) -> list[CredentialOut]:

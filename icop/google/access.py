@@ -5,7 +5,10 @@ refreshed through google-auth before they expire, and a refresh Google refuses w
 ``credential.needs_reauth``) and the tenant's sheet pipelines are paused with a "reconnect Google" reason
 (event ``pipeline.paused``).
 
-There is no server-wide Google token: a tenant reaches exactly the sheets its own Google account was
+A tenant may use a service account instead (its key uploaded, see :mod:`.service_account`): google-auth
+then signs an RS256 assertion for each new token, and a key Google refuses is handled the same way.
+
+There is no server-wide Google token: a tenant reaches exactly the sheets its own Google identity was
 given, and the Sheets API itself refuses the others (403, see :class:`SheetNotShared`).
 """
 
@@ -30,7 +33,7 @@ from icop.social.clients import OAuthTokens
 from icop.social.tokens import Credential, VaultTokenStore
 from icop.vault import Vault
 
-from . import repository
+from . import repository, service_account
 
 T = TypeVar("T")
 
@@ -47,7 +50,12 @@ class SheetNotShared(DomainError):
     status, title = 403, "Sheet not shared with your Google account"
 
 
-def reconnect_reason(email: str, detail: str) -> str:
+def reconnect_reason(email: str, detail: str, platform: str = "google") -> str:
+    if platform == service_account.PLATFORM:
+        return (
+            f"Google refused the service account {email} ({detail}): its key was deleted or disabled; upload "
+            "a new key (Settings → Accounts → Google service account), then resume the pipeline"
+        )
     return (
         f"Google access for {email} was revoked or has expired ({detail}); reconnect Google "
         "(Settings → Accounts → Connect Google), then resume the pipeline"
@@ -70,13 +78,17 @@ class GoogleAccess:
                 "no Google account is connected; connect Google (Settings → Accounts) with the account the "
                 "sheet is shared with, then run again"
             )
-        email = str(row["account_name"] or row["account_id"])
+        email, platform = str(row["account_name"] or row["account_id"]), str(row["platform"])
         if row["status"] != "active":
             raise GoogleReconnectNeeded(
-                row["status_reason"] or reconnect_reason(email, f"the credential is {row['status']}")
+                row["status_reason"]
+                or reconnect_reason(email, f"the credential is {row['status']}", platform)
             )
-        cred = await self.store.get(tenant_id, "google", str(row["account_id"]))
+        cred = await self.store.get(tenant_id, platform, str(row["account_id"]))
         assert cred is not None
+        if platform == service_account.PLATFORM:  # google-auth signs a new assertion whenever it needs one
+            creds = service_account.credentials(cred.access_token, self.settings.google_token_uri)
+            return TenantSheets(self, cred, email, make_sheets(self.settings, creds))
         cred = await self._fresh(cred, email)
         return TenantSheets(self, cred, email, make_sheets(self.settings, self.credentials(cred)))
 
@@ -116,7 +128,7 @@ class GoogleAccess:
 
     async def revoked(self, cred: Credential, email: str, detail: str) -> None:
         """The one home of the rule: needs_reauth on the credential, the tenant's sheet pipelines paused."""
-        reason = reconnect_reason(email, detail)
+        reason = reconnect_reason(email, detail, cred.platform)
         await self.store.mark_needs_reauth(cred, reason)
         async with tenant_tx(self.pool, cred.tenant_id) as conn:
             for pipeline_id in await repository.pause_sheet_pipelines(conn, cred.tenant_id, reason):
@@ -170,7 +182,7 @@ class TenantSheets:
             if _is_invalid_grant(e):
                 await self.access.revoked(self.cred, self.email, "Google answered invalid_grant")
                 raise GoogleReconnectNeeded(
-                    reconnect_reason(self.email, "Google answered invalid_grant")
+                    reconnect_reason(self.email, "Google answered invalid_grant", self.cred.platform)
                 ) from None
             raise
         await self._keep_refreshed_token()
@@ -181,8 +193,8 @@ class TenantSheets:
         keep the new one in the vault for the next client."""
         creds = self.client.credentials
         token = getattr(creds, "token", None)
-        if not token or token == self.cred.access_token:
-            return
+        if self.cred.platform != "google" or not token or token == self.cred.access_token:
+            return  # (a service account's row holds its key, not a token)
         expiry = getattr(creds, "expiry", None)
         tokens = OAuthTokens(
             str(token), self.cred.refresh_token, expiry.replace(tzinfo=UTC) if expiry else None

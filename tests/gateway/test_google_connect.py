@@ -1,18 +1,24 @@
 """Connecting a tenant's Google account through the public API, as the dashboard does: the authorize URL
 (PKCE, offline access, the Sheets scope), the Google emulator's consent page, the callback. The account is
-stored (tokens encrypted, never returned) and does not count as a publishing account."""
+stored (tokens encrypted, never returned). A service account's key is the alternative: checked, stored
+encrypted, and the answer names the e-mail to share the sheets with."""
 
 from __future__ import annotations
 
 import asyncio
 from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
 
+import asyncpg
 import httpx
+import pytest
 
-from emulators.client import google_consent
+from emulators.client import EmulatorAdmin, google_consent
+from icop.google.access import GoogleAccess, SheetNotShared
 from icop.settings import Settings
+from icop.vault import Vault
 
-from .conftest import TenantHandle, remember
+from .conftest import TenantHandle, remember, sheet
 
 
 def redirect_uri(settings: Settings) -> str:
@@ -64,3 +70,59 @@ async def test_a_cancelled_google_consent_says_what_to_do(
     r = await client.post("/v1/credentials/oauth/google/callback", headers=tenant.h, json=answer)
     assert r.status_code == 400
     assert "cancelled at Google" in r.json()["detail"] and "choose Allow" in r.json()["detail"]
+
+
+async def test_a_service_account_key_is_checked_stored_and_used(
+    client: httpx.AsyncClient, tenant: TenantHandle, settings: Settings, app_pool: asyncpg.Pool
+) -> None:
+    admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
+    try:
+        key = admin.google_service_account(f"plans-{tenant.tenant_id[:8]}")
+        sa = key["client_email"]
+        remember(key["private_key"])
+        r = await client.post("/v1/credentials/google/service-account", headers=tenant.h, json={"key": key})
+        assert r.status_code == 201, r.text
+        out = r.json()
+        assert out["share_with"] == sa and f"add {sa} as Editor" in out["instructions"]
+        assert out["credential"]["platform"] == "google_service_account" and "PRIVATE KEY" not in r.text
+
+        # Runs read the sheets shared with the service account, as that account (an RS256 JWT-bearer grant
+        # verified by the emulator with the key's public part), and only those.
+        shared, private = sheet(), sheet()
+        admin.seed_sheet(
+            shared, {"ContentPlan": [["topic"], ["Matcha"]]}, owner="boss@corp.example", shared_with=[sa]
+        )
+        admin.seed_sheet(private, {"ContentPlan": [["topic"], ["Salaries"]]}, owner="boss@corp.example")
+        access = GoogleAccess(app_pool, Vault.from_spec(settings.vault_keys.get_secret_value()), settings)
+        sheets = await access.sheets_for(UUID(tenant.tenant_id))
+        assert await sheets.get_values(shared, "ContentPlan!A2:A") == [["Matcha"]]
+        with pytest.raises(SheetNotShared, match=f"share the sheet with {sa}"):
+            await sheets.get_values(private, "ContentPlan!A2:A")
+    finally:
+        admin.close()
+
+
+async def test_a_bad_service_account_key_is_refused_with_what_to_do(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    url = "/v1/credentials/google/service-account"
+    not_a_key = {"type": "authorized_user", "client_id": "x"}
+    r = await client.post(url, headers=tenant.h, json={"key": not_a_key})
+    assert r.status_code == 422 and '"type" must be "service_account"' in r.json()["detail"]
+    assert "Add key → JSON" in r.json()["detail"]
+    pem = "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n"
+    broken = {"type": "service_account", "client_email": "a@p.iam.gserviceaccount.com",
+              "private_key_id": "ab" * 20, "private_key": pem}  # fmt: skip
+    r = await client.post(url, headers=tenant.h, json={"key": broken})
+    assert r.status_code == 422 and "not a PEM private key" in r.json()["detail"]
+    # The generic endpoint takes no service-account keys (they would skip the checks).
+    r = await client.post(
+        "/v1/credentials",
+        headers=tenant.h,
+        json={
+            "platform": "google_service_account",
+            "account_id": "a@p.iam.gserviceaccount.com",
+            "access_token": "{}",
+        },
+    )
+    assert r.status_code == 422 and "/v1/credentials/google/service-account" in r.json()["detail"]

@@ -174,3 +174,40 @@ async def test_tokens_are_refreshed_before_they_expire(
         p.tenant_id, "google", (await access.sheets_for(p.tenant_id)).cred.account_id
     )
     assert now is not None and now.access_token != first and now.expires_at is not None
+
+
+async def test_a_service_account_assertion_must_be_signed_by_its_registered_key(
+    settings: Settings, app_pool: asyncpg.Pool, admin: EmulatorAdmin
+) -> None:
+    """The emulator verifies the JWT-bearer assertion with the public part of the key it issued: a key file
+    with the same account and key id but another private key is refused (invalid_grant), and the tenant's
+    sheet pipelines are paused with what to do."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from icop.google import service_account
+    from icop.social.clients import OAuthTokens
+
+    p = await make_pipeline(app_pool, admin, ROWS, settings=settings)
+    key = admin.google_service_account(f"forged-{p.tenant_id.hex[:8]}")
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = {**key, "private_key": other.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()}  # fmt: skip
+    parsed = service_account.parse_key(forged)
+    access = access_for(settings, app_pool)
+    await access.store.connect(
+        p.tenant_id, service_account.PLATFORM, parsed.client_email, OAuthTokens(parsed.to_json(), None, None),
+        parsed.client_email,
+    )  # fmt: skip
+    acts = PlanningActivities(app_pool, access, planner=None)  # type: ignore[arg-type]
+    with pytest.raises(ApplicationError) as refused:
+        await read_plan(acts, p)
+    assert refused.value.non_retryable and "its key was deleted or disabled; upload a new key" in str(
+        refused.value
+    )
+    row = await pipeline_row(app_pool, p)
+    assert row["status"] == "paused" and parsed.client_email in row["status_reason"]
+    assert json.loads(parsed.to_json())["private_key_id"] == key["private_key_id"]
