@@ -126,3 +126,26 @@ async def test_a_bad_service_account_key_is_refused_with_what_to_do(
         },
     )
     assert r.status_code == 422 and "/v1/credentials/google/service-account" in r.json()["detail"]
+
+
+async def test_a_pipeline_paused_for_google_says_why_until_it_is_resumed(
+    client: httpx.AsyncClient, tenant: TenantHandle, app_pool: asyncpg.Pool
+) -> None:
+    from icop.db import tenant_tx
+
+    r = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "plan", "sheet_id": sheet()})
+    assert r.status_code == 201 and r.json()["status_reason"] is None
+    pid = r.json()["id"]
+    reason = "Google access for a@gmail.example was revoked or has expired (…); reconnect Google"
+    async with tenant_tx(app_pool, UUID(tenant.tenant_id)) as conn:  # as GoogleAccess.revoked pauses it
+        await conn.execute(
+            "UPDATE content_pipelines SET status = 'paused', status_reason = $2 WHERE id = $1",
+            UUID(pid),
+            reason,
+        )
+    got = (await client.get(f"/v1/pipelines/{pid}", headers=tenant.h)).json()
+    assert (got["status"], got["status_reason"]) == ("paused", reason)
+    renamed = await client.patch(f"/v1/pipelines/{pid}", headers=tenant.h, json={"name": "plan 2"})
+    assert renamed.json()["status_reason"] == reason  # still paused: the reason stays
+    resumed = await client.patch(f"/v1/pipelines/{pid}", headers=tenant.h, json={"status": "active"})
+    assert resumed.status_code == 200 and resumed.json()["status_reason"] is None
