@@ -69,7 +69,12 @@ async def get_credential(credential_id: UUID, tx: ViewerTx) -> CredentialOut:
     return await service.get_credential(tx, credential_id)
 
 
-@router.delete("/{credential_id}", status_code=204, responses=errors(404), summary="Disconnect an account")
+@router.delete(
+    "/{credential_id}",
+    status_code=204,
+    responses=errors(404),
+    summary="Disconnect an account (a Google account's grant is also revoked at Google)",
+)
 async def delete_credential(credential_id: UUID, tx: AdminTx) -> Response:
     await service.delete_credential(tx, credential_id)
     return Response(status_code=204)

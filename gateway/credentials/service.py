@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID, uuid4
 
 from pydantic import SecretStr
 
 from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
 from icop.google import service_account
-from icop.google.oauth import SHEETS_SCOPE
-from icop.vault import SecretRef
+from icop.google.oauth import SHEETS_SCOPE, GoogleOAuth
+from icop.vault import SecretRef, read_credential_secrets
 
 from ..context import Tx
 from .repository import CredentialRepository
 from .schemas import CredentialCreate, CredentialOut, ServiceAccountOut, ServiceAccountUpload
 
 repo = CredentialRepository()
+log = logging.getLogger("icop.gateway.credentials")
 
 
 async def connect(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
@@ -96,5 +98,16 @@ async def get_credential(tx: Tx, cred_id: UUID) -> CredentialOut:
 
 
 async def delete_credential(tx: Tx, cred_id: UUID) -> None:
+    """Delete the account's tokens; a Google account's grant is also given back to Google."""
+    row = await repo.get(tx.conn, tx.tenant_id, cred_id)
+    if row is None:
+        raise NotFound("no such credential")
+    secrets = None
+    if row["platform"] == "google":
+        secrets = await read_credential_secrets(tx.conn, tx.services.vault, tx.tenant_id, cred_id)
     if not await repo.delete(tx.conn, tx.tenant_id, cred_id):
         raise NotFound("no such credential")
+    google = tx.services.oauth_connectors.get("google")
+    if secrets is not None and isinstance(google, GoogleOAuth):
+        if not await google.revoke(secrets.refresh_token or secrets.access_token):
+            log.warning("credential %s deleted; Google could not be told to revoke its grant", cred_id)

@@ -31,12 +31,14 @@ class GoogleOAuth(_Base):
         authorize_url: str,
         token_uri: str,
         userinfo_url: str,
+        revoke_url: str = "https://oauth2.googleapis.com/revoke",
         *,
         timeout: float = 20.0,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(app, timeout=timeout, http=http)
         self._authorize, self.token_uri, self.userinfo_url = authorize_url, token_uri, userinfo_url
+        self.revoke_url = revoke_url
 
     @classmethod
     def from_settings(cls, s: Settings, http: httpx.AsyncClient | None = None) -> GoogleOAuth:
@@ -46,6 +48,7 @@ class GoogleOAuth(_Base):
             s.google_authorize_url,
             s.google_token_uri,
             s.google_userinfo_url,
+            s.google_revoke_url,
             timeout=s.social_http_timeout_s,
             http=http,
         )
@@ -109,3 +112,12 @@ class GoogleOAuth(_Base):
         )
         tokens = OAuthTokens(token, str(refresh), _expires(body), scopes)
         return [ConnectedAccount("google", self._need(me, "sub"), self._need(me, "email"), tokens)]
+
+    async def revoke(self, token: str) -> bool:
+        """Give the grant back (a refresh token: its access tokens end with it); ``False`` when Google could
+        not be told (the tokens are deleted here either way, and expire or can be removed by the user)."""
+        try:
+            await self._call("POST", self.revoke_url, data={"token": token})
+        except OAuthError:
+            return False
+        return True

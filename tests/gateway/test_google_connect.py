@@ -149,3 +149,33 @@ async def test_a_pipeline_paused_for_google_says_why_until_it_is_resumed(
     assert renamed.json()["status_reason"] == reason  # still paused: the reason stays
     resumed = await client.patch(f"/v1/pipelines/{pid}", headers=tenant.h, json={"status": "active"})
     assert resumed.status_code == 200 and resumed.json()["status_reason"] is None
+
+
+async def test_disconnecting_google_gives_the_grant_back(
+    client: httpx.AsyncClient, tenant: TenantHandle, settings: Settings, app_pool: asyncpg.Pool
+) -> None:
+    from icop.db import tenant_tx
+    from icop.vault import read_credential_secrets
+
+    answer = await asyncio.to_thread(
+        google_consent, await start(client, tenant, settings), "leaver@gmail.example"
+    )
+    [account] = (
+        await client.post("/v1/credentials/oauth/google/callback", headers=tenant.h, json=answer)
+    ).json()
+    vault = Vault.from_spec(settings.vault_keys.get_secret_value())
+    async with tenant_tx(app_pool, UUID(tenant.tenant_id)) as conn:
+        secrets = await read_credential_secrets(conn, vault, UUID(tenant.tenant_id), UUID(account["id"]))
+    assert secrets is not None and secrets.refresh_token
+    remember(secrets.refresh_token, secrets.access_token)
+
+    r = await client.delete(f"/v1/credentials/{account['id']}", headers=tenant.h)
+    assert r.status_code == 204
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
+        refused = await http.post(
+            settings.google_token_uri,
+            data={"grant_type": "refresh_token", "refresh_token": secrets.refresh_token,
+                  "client_id": settings.google_client_id,
+                  "client_secret": settings.google_client_secret.get_secret_value()},  # type: ignore[union-attr]
+        )  # fmt: skip
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"

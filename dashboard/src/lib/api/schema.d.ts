@@ -234,7 +234,7 @@ export interface paths {
         get: operations["get_credential_v1_credentials__credential_id__get"];
         put?: never;
         post?: never;
-        /** Disconnect an account */
+        /** Disconnect an account (a Google account's grant is also revoked at Google) */
         delete: operations["delete_credential_v1_credentials__credential_id__delete"];
         options?: never;
         head?: never;
