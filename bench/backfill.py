@@ -308,7 +308,7 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
     queues = Queues.with_prefix(f"bench-{uuid.uuid4().hex[:8]}")
 
     async def seeded(rows: list[list[str]], subtopics: int) -> Any:
-        p = await make_pipeline(pool, admin, rows, subtopics=subtopics, dry_run=False)
+        p = await make_pipeline(pool, admin, rows, subtopics=subtopics, dry_run=False, settings=settings)
         await connect_targets(settings, pool, p.tenant_id, TARGETS)
         async with tenant_tx(pool, p.tenant_id) as conn:
             await conn.execute(

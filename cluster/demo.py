@@ -1,15 +1,16 @@
 """`icop demo`: the main job, the whole product on the embedded default stack, with no API keys.
 
 Stack up → migrate → a demo tenant signed up through the public API → the four platforms' accounts
-connected (tokens issued by the social emulator, stored encrypted) → the example plan
-(`examples/plan.csv`: English and Korean rows and two bad rows) loaded into the Sheets emulator → a
-pipeline on it → a back-fill started through the API, which starts a durable ``PipelineRunWorkflow`` in
-Temporal → workers in this process run it, calling the Ray Serve applications of
-cluster/serve_config.yaml: sub-topics (TopicClusterer), articles (the LangGraph/CrewAI graph with the three
-Writer deployments), images and JPEGs stored in the stack's S3 server, posts to the four emulated
-platforms (which fetch the images from presigned URLs, as the real ones do), sheet write-back → a summary
-of what was produced and where, each post with its platform id and permalink. ``dry_run`` renders the
-posts and sends nothing.
+connected (tokens issued by the social emulator, stored encrypted) → the tenant's Google account connected
+through the API's OAuth flow and the Google emulator's consent page (PKCE, offline access) → the example
+plan (`examples/plan.csv`: English and Korean rows and two bad rows) loaded into the Sheets emulator as a
+spreadsheet that account owns (the run reads and writes it as that account) → a pipeline on it → a
+back-fill started through the API, which starts a durable ``PipelineRunWorkflow`` in Temporal → workers
+in this process run it, calling the Ray Serve applications of cluster/serve_config.yaml: sub-topics
+(TopicClusterer), articles (the LangGraph/CrewAI graph with the three Writer deployments), images and
+JPEGs stored in the stack's S3 server, posts to the four emulated platforms (which fetch the images from
+presigned URLs, as the real ones do), sheet write-back → a summary of what was produced and where, each
+post with its platform id and permalink. ``dry_run`` renders the posts and sends nothing.
 
 Providers without a key talk to the emulators through their real SDKs; the same command with keys in
 the environment (or `.env`) uses the real providers.
@@ -160,7 +161,22 @@ async def _connect_accounts(api: Api, settings: Settings, console: Console) -> l
     return [{"platform": p, "account_id": a} for p, a in PLATFORM_ACCOUNTS.items()]
 
 
-def _seed_sheet(settings: Settings, sheet_id: str, console: Console) -> None:
+async def _connect_google(api: Api, settings: Settings, console: Console, report: DemoReport) -> str:
+    """The tenant's Google account, connected the way a user does it in the dashboard: the API's authorize
+    URL, Allow on the Google (emulator) consent page, the callback with the code. Returns its e-mail."""
+    from emulators.client import google_consent
+
+    email = f"demo-{report.tenant_id[:8]}@gmail.example"
+    redirect = f"http://{settings.bind_host}:{settings.dashboard_port}/settings/accounts/callback/google"
+    started = await api.call("POST", "/v1/credentials/oauth/google/start", json={"redirect_uri": redirect})
+    answer = await asyncio.to_thread(google_consent, started["authorize_url"], email)
+    await api.call("POST", "/v1/credentials/oauth/google/callback", json=answer)
+    console.print(f"  connected Google as {email} (OAuth consent, offline access; tokens in the vault)")
+    return email
+
+
+def _seed_sheet(settings: Settings, sheet_id: str, owner: str, console: Console) -> None:
+    """The plan, as a spreadsheet in the demo Google account's Drive (only that account can open it)."""
     from emulators.client import EmulatorAdmin
 
     with EXAMPLE_PLAN.open(encoding="utf-8") as f:
@@ -168,12 +184,15 @@ def _seed_sheet(settings: Settings, sheet_id: str, console: Console) -> None:
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
     try:
         admin.seed_sheet(
-            sheet_id, {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]}
+            sheet_id,
+            {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]},
+            owner=owner,
         )
     finally:
         admin.close()
     console.print(
-        f"  loaded {EXAMPLE_PLAN.name} ({len(rows) - 1} rows) into the Sheets emulator as {sheet_id!r}"
+        f"  loaded {EXAMPLE_PLAN.name} ({len(rows) - 1} rows) into the Sheets emulator as {sheet_id!r}, "
+        f"owned by {owner}"
     )
 
 
@@ -213,8 +232,9 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
             api = Api(http)
             await _sign_up(api, settings, console, report, pool)
             targets = await _connect_accounts(api, settings, console)
+            google = await _connect_google(api, settings, console, report)
             sheet_id = demo_sheet_id()
-            _seed_sheet(settings, sheet_id, console)
+            _seed_sheet(settings, sheet_id, google, console)
             pipeline = await api.call(
                 "POST",
                 "/v1/pipelines",

@@ -1,8 +1,11 @@
 """A tenant with a sheet pipeline on the embedded stack, made directly in the database: the starting point
 of the orchestration tests and the back-fill benchmark.
 
-The plan is seeded on the Sheets emulator; the tenant, its pipeline (dry-run posts to ``TARGETS``) and a
-``backfill`` run row are inserted as the application role through ``tenant_tx``, as the API would.
+The tenant connects its own Google account as a user does (:func:`connect_google`: the consent page of the
+Google OAuth emulator, the code exchanged with PKCE, the tokens stored encrypted in the vault); the plan
+is seeded on the Sheets emulator as a spreadsheet owned by that account; the tenant, its pipeline
+(dry-run posts to ``TARGETS``) and a ``backfill`` run row are inserted as the application role through
+``tenant_tx``, as the API would.
 """
 
 from __future__ import annotations
@@ -30,23 +33,56 @@ class SeededPipeline:
     sheet_id: str
 
 
+async def connect_google(settings: Settings, pool: asyncpg.Pool, tenant_id: uuid.UUID, email: str) -> str:
+    """Connect ``email`` as the tenant's Google account the way a user does: the authorize URL (PKCE,
+    offline access), Allow on the Google emulator's consent page, the code exchanged; tokens go to the
+    vault. Returns the credential's account id."""
+    import asyncio
+
+    from emulators.client import google_consent
+    from icop.google.oauth import GoogleOAuth
+    from icop.social.oauth import pkce_pair
+    from icop.social.tokens import VaultTokenStore
+    from icop.vault import Vault
+
+    connector = GoogleOAuth.from_settings(settings)
+    verifier, challenge = pkce_pair()
+    redirect_uri = f"http://{settings.bind_host}/oauth/google/callback"
+    url = connector.authorize_url(redirect_uri, "seeded", challenge)
+    answer = await asyncio.to_thread(google_consent, url, email)
+    [account] = await connector.exchange(answer["code"], redirect_uri, verifier)
+    store = VaultTokenStore(pool, Vault.from_spec(settings.vault_keys.get_secret_value()))
+    await store.connect(tenant_id, "google", account.account_id, account.tokens, account.account_name)
+    return account.account_id
+
+
+def google_email(tenant_id: uuid.UUID) -> str:
+    return f"plans-{tenant_id.hex[:12]}@gmail.example"
+
+
 async def make_pipeline(
     pool: asyncpg.Pool,
     admin: EmulatorAdmin,
     rows: list[list[str]],
     *,
+    settings: Settings,
     subtopics: int = 2,
     targets: list[dict[str, Any]] | None = None,
     approval: bool = False,
     dry_run: bool = True,
 ) -> SeededPipeline:
-    """A new tenant whose pipeline reads ``rows`` (under ``HEADER``) from a fresh sheet; with a run row."""
+    """A new tenant with its own Google account, whose pipeline reads ``rows`` (under ``HEADER``) from a
+    fresh sheet that account owns; with a run row."""
     tenant, sid = uuid.uuid4(), f"wf-{uuid.uuid4().hex[:10]}"
     admin.seed_sheet(
-        sid, {"ContentPlan": [HEADER, *rows], "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]}
+        sid,
+        {"ContentPlan": [HEADER, *rows], "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]},
+        owner=google_email(tenant),
     )
     async with tenant_tx(pool, tenant) as conn:
         await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'workflows')", tenant)
+    await connect_google(settings, pool, tenant, google_email(tenant))
+    async with tenant_tx(pool, tenant) as conn:
         pipeline = await conn.fetchval(
             """INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id, targets, dry_run,
                                               subtopics_per_topic, approval_required)

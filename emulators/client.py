@@ -38,8 +38,58 @@ class EmulatorAdmin:
     def last_seq(self) -> int:
         return int(self._ok(self.http.get("/_admin/requests", params={"since": 10**12}))["last_seq"])
 
-    def seed_sheet(self, spreadsheet_id: str, sheets: dict[str, list[list[Any]]]) -> None:
-        self._ok(self.http.put(f"/_admin/sheets/{spreadsheet_id}", json={"sheets": sheets}))
+    def seed_sheet(
+        self,
+        spreadsheet_id: str,
+        sheets: dict[str, list[list[Any]]],
+        owner: str | None = None,
+        shared_with: list[str] | None = None,
+    ) -> None:
+        """A spreadsheet; with an ``owner`` only that Google identity (and ``shared_with``) can reach it."""
+        body: dict[str, Any] = {"sheets": sheets}
+        if owner:
+            body |= {"owner": owner, "shared_with": shared_with or []}
+        self._ok(self.http.put(f"/_admin/sheets/{spreadsheet_id}", json=body))
+
+    def google_config(self, access_token_lifetime_s: float | None = None) -> dict[str, Any]:
+        """The Google emulator's access-token lifetime (set it when given) and its refresh count."""
+        if access_token_lifetime_s is None:
+            return dict(self._ok(self.http.get("/_admin/google/config")))
+        body = {"access_token_lifetime_s": access_token_lifetime_s}
+        return dict(self._ok(self.http.post("/_admin/google/config", json=body)))
+
+    def google_revoke(self, email: str) -> int:
+        """The user removes the app's access in their Google account; returns the grants ended."""
+        return int(self._ok(self.http.post("/_admin/google/revoke", json={"email": email}))["revoked_grants"])
+
+    def google_service_account(self, name: str) -> dict[str, Any]:
+        """A new service account's key file (JSON), as the Cloud console hands it out."""
+        return dict(self._ok(self.http.post("/_admin/google/service_accounts", json={"name": name})))
 
     def read_sheet(self, spreadsheet_id: str) -> dict[str, list[list[Any]]]:
         return dict(self._ok(self.http.get(f"/_admin/sheets/{spreadsheet_id}"))["sheets"])
+
+
+def google_consent(
+    authorize_url: str, email: str, *, allow: bool = True, timeout: float = 10.0
+) -> dict[str, str]:
+    """What a browser does on the Google OAuth emulator's consent page: sign in as ``email``, press Allow
+    (or Cancel); returns the query parameters Google appended to the redirect URI (``code`` and ``state``,
+    or ``error`` and ``state``)."""
+    import re
+    from urllib.parse import parse_qsl, urljoin, urlsplit
+
+    with httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False) as http:
+        page = http.get(authorize_url)
+        page.raise_for_status()
+        rid = re.search(r'name="request_id" value="([^"]+)"', page.text)
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        if rid is None or action is None:
+            raise RuntimeError(f"not a consent page: {page.text[:300]}")
+        answer = http.post(
+            urljoin(authorize_url, action.group(1)),
+            data={"request_id": rid.group(1), "email": email, "decision": "allow" if allow else "cancel"},
+        )
+        if answer.status_code != 302:
+            raise RuntimeError(f"the consent page answered {answer.status_code}: {answer.text[:300]}")
+        return dict(parse_qsl(urlsplit(answer.headers["location"]).query))

@@ -7,7 +7,9 @@ Admin API (plain-HTTP site):
                                          "knobs": {...}, "replace": false}
   POST /_admin/reset                    knobs, request log, spreadsheets, fal jobs back to empty
   GET  /_admin/requests?service=&since= the request log;  DELETE /_admin/requests clears it
-  PUT  /_admin/sheets/{id}              seed a spreadsheet {"sheets": {title: rows}};  GET reads it back
+  PUT  /_admin/sheets/{id}              seed a spreadsheet {"sheets": {title: rows}, "owner": e-mail,
+                                         "shared_with": [e-mail, …]};  GET reads it back
+  POST /_admin/google/config|revoke|service_accounts   the Google OAuth emulator (emulators/google_oauth.py)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import fal_api, openai_api, search_api, sheets_api
+from . import fal_api, google_oauth, openai_api, search_api, sheets_api
 from .core import Context
 from .faults import SERVICES
 from .tls import make_certificate, server_context
@@ -98,6 +100,7 @@ def build_http_app(ctx: Context) -> web.Application:
     app.router.add_get("/files/{name}", _files)
     openai_api.add_routes(app, ctx)
     sheets_api.add_routes(app, ctx)
+    google_oauth.add_routes(app, ctx)
     search_api.add_routes(app, ctx)
     return app
 

@@ -1,5 +1,11 @@
 """Google Sheets v4 ``spreadsheets.values.get`` and ``spreadsheets.values.batchUpdate`` over an
-in-memory spreadsheet state that tests seed and read back through ``/_admin/sheets/{id}``."""
+in-memory spreadsheet state that tests seed and read back through ``/_admin/sheets/{id}``.
+
+A spreadsheet seeded with an ``owner`` (a Google identity) is private: the values API answers only a live
+access token issued by the Google OAuth emulator (:mod:`.google_oauth`) to the owner or to an identity in
+its ``shared_with`` list — 401 ``UNAUTHENTICATED`` for a missing, expired or revoked token, 403
+``PERMISSION_DENIED`` for anyone else, as Google does. One seeded without an owner is shared as "anyone
+with the link can edit" (the SDK-level tests of the client use those)."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from .core import Context, EmulatorError, bearer_key
+from .google_oauth import state_of
 from .reqlog import Entry
 
 GRID_ROWS, GRID_COLS = 1000, 26
@@ -51,10 +58,30 @@ class A1:
 
 
 class Spreadsheet:
-    def __init__(self, sheets: dict[str, list[list[Any]]] | None = None) -> None:
+    def __init__(
+        self,
+        sheets: dict[str, list[list[Any]]] | None = None,
+        owner: str | None = None,
+        shared_with: list[str] | None = None,
+    ) -> None:
         self.sheets: dict[str, list[list[Any]]] = {
             k: [list(r) for r in v] for k, v in (sheets or {"Sheet1": []}).items()
         }
+        self.owner = owner.lower() if owner else None
+        self.shared_with = {e.lower() for e in shared_with or []}
+
+    def check_access(self, identity: str | None) -> None:
+        """Refuse a caller the sheet was not shared with (nothing to check for a link-shared sheet)."""
+        if self.owner is None:
+            return
+        if identity is None:
+            raise EmulatorError(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+                "cookie or other valid authentication credential.",
+            )
+        if identity != self.owner and identity not in self.shared_with:
+            raise EmulatorError(403, "The caller does not have permission")
 
     def parse(self, rng: str) -> A1:
         bad = EmulatorError(400, f"Unable to parse range: {rng}")
@@ -124,10 +151,11 @@ def _store(ctx: Context) -> dict[str, Spreadsheet]:
     return ctx.state.setdefault("sheets", {})
 
 
-def _book(ctx: Context, sid: str) -> Spreadsheet:
+def _book(ctx: Context, sid: str, request: web.Request) -> Spreadsheet:
     book = _store(ctx).get(sid)
     if book is None:
         raise EmulatorError(404, "Requested entity was not found.")
+    book.check_access(state_of(ctx).identity(bearer_key(request)))
     return book
 
 
@@ -142,7 +170,7 @@ def _input_value(v: Any, option: str) -> Any:
 
 def get_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
-        book = _book(ctx, request.match_info["sid"])
+        book = _book(ctx, request.match_info["sid"], request)
         a = book.parse(request.match_info["range"])
         values = book.read(a)
         if request.query.get("valueRenderOption", "FORMATTED_VALUE") == "FORMATTED_VALUE":
@@ -163,7 +191,7 @@ def get_handler(ctx: Context):
 def batch_update_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         sid = request.match_info["sid"]
-        book = _book(ctx, sid)
+        book = _book(ctx, sid, request)
         if not isinstance(body, dict):
             raise EmulatorError(400, "Invalid JSON payload received.")
         option = body.get("valueInputOption")
@@ -219,8 +247,11 @@ async def admin_put(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": 'body must be {"sheets": {title: [[cell, ...], ...]}}'}, status=400
         )
-    _store(ctx)[request.match_info["sid"]] = Spreadsheet(sheets)
-    return web.json_response({"spreadsheetId": request.match_info["sid"], "sheets": list(sheets)})
+    owner, shared = body.get("owner"), body.get("shared_with") or []
+    _store(ctx)[request.match_info["sid"]] = Spreadsheet(sheets, owner, [str(e) for e in shared])
+    return web.json_response(
+        {"spreadsheetId": request.match_info["sid"], "sheets": list(sheets), "owner": owner}
+    )
 
 
 async def admin_get(request: web.Request) -> web.Response:

@@ -24,6 +24,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from icop.db import tenant_tx
 from icop.errors import Forbidden, Unauthorized
+from icop.google.oauth import GoogleOAuth
 from icop.observability.logs import bind_ids
 from icop.security import AccessClaims, TokenCodec
 from icop.settings import Settings
@@ -93,7 +94,7 @@ class Services:
     @cached_property
     def oauth_connectors(self) -> dict[str, OAuthConnector]:
         """The platforms' OAuth sign-in flows, by platform."""
-        return build_connectors(self.settings)
+        return build_connectors(self.settings) | {"google": GoogleOAuth.from_settings(self.settings)}
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,8 @@ def _providers(s: Settings) -> list[tuple[str, Endpoint, str, str, str]]:
         ("Gemini writer", llm_endpoint(s, "gemini"), f"{gemini}_API_KEY", f"{gemini}_BASE_URL", text),
         ("DALL-E 3 images", dalle_endpoint(s), f"{openai}_API_KEY", f"{openai}_BASE_URL", images),
         ("FLUX images", fal_endpoint(s), "ICOP_FAL_KEY", "ICOP_FAL_HOST", images),
-        ("Google Sheets", sheets_endpoint(s), "ICOP_SHEETS_TOKEN", "ICOP_SHEETS_API_ENDPOINT",
-         "could not read any plan"),
+        ("Google Sheets", sheets_endpoint(s), "ICOP_GOOGLE_CLIENT_ID and ICOP_GOOGLE_CLIENT_SECRET",
+         "ICOP_SHEETS_API_ENDPOINT", "could not connect any tenant's Google account to read its plan"),
     ]  # fmt: skip
 
 

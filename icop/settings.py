@@ -236,7 +236,17 @@ class Settings(BaseSettings):
     )
     fal_flux_model: str = "fal-ai/flux/schnell"
     sheets_api_endpoint: str | None = Field(default=None, description="Unset: https://sheets.googleapis.com/")
-    sheets_token: SecretStr | None = Field(default=None, description="OAuth access token for Sheets.")
+    # Each tenant reads its sheets as its own Google identity (OAuth, tokens in the vault): these name the
+    # server's OAuth client (a "Web application" client of the operator's Google Cloud project).
+    google_client_id: str | None = Field(default=None, description="Google OAuth client id (Sheets).")
+    google_client_secret: SecretStr | None = Field(default=None, description="Google OAuth client secret.")
+    google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    google_token_refresh_margin_s: int = Field(
+        default=300, description="Refresh a tenant's Google access token this long before it expires."
+    )
     writer_provider_concurrency: int = Field(
         default=16,
         description="Most writer calls in flight to one LLM provider, all Serve replicas together; the Serve "
@@ -543,6 +553,8 @@ class Settings(BaseSettings):
 
 STACK_ENV = "stack.env"
 EMULATOR_KEY = "emulator-key"  # any non-empty key works against the local emulators
+# the Google OAuth client registered in the emulator (emulators/google_oauth.py has the same values)
+EMULATOR_GOOGLE_CLIENT_ID = "icop-emulator-google.apps.googleusercontent.com"
 
 
 def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
@@ -555,7 +567,10 @@ def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
         "gemini_api_key": {"gemini_api_key": key, "gemini_base_url": f"{root}/gemini/v1beta/openai"},
         "fal_key": {"fal_key": key, "fal_host": f"{s.bind_host}:{s.fal_emulator_port}",
                     "fal_ca_bundle": str(s.state_path / "emulators" / "ca-bundle.pem")},
-        "sheets_token": {"sheets_token": key, "sheets_api_endpoint": root},
+        "google_client_id": {"google_client_id": EMULATOR_GOOGLE_CLIENT_ID, "google_client_secret": key,
+                             "sheets_api_endpoint": root, "google_authorize_url": f"{root}/o/oauth2/v2/auth",
+                             "google_token_uri": f"{root}/token", "google_revoke_url": f"{root}/revoke",
+                             "google_userinfo_url": f"{root}/v1/userinfo"},
         # the search emulators' results point at pages the emulator serves on loopback: let the fetcher in
         "tavily_api_key": {"tavily_api_key": key, "tavily_base_url": f"{root}/tavily",
                            "research_fetch_allow": f"{s.bind_host}:{s.emulator_port}"},

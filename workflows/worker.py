@@ -164,9 +164,10 @@ async def build_activities(
         acts.closers.append(pool.close)
     if "planning" in modules:
         from icop.connectors.llm import make_llm
-        from icop.connectors.sheets import make_sheets
+        from icop.google.access import GoogleAccess
         from icop.planning.service import CandidateExpander, SubtopicPlanner
         from icop.runs.admission import RunLimits
+        from icop.vault import Vault
 
         from .activities.planning import PlanningActivities
         from .activities.scheduled import ScheduledRunActivities
@@ -179,7 +180,8 @@ async def build_activities(
         planner = SubtopicPlanner(
             pool, CandidateExpander(llm, count=30), cluster, EmbeddingChoice.from_settings(settings)
         )
-        acts.planning = PlanningActivities(pool, make_sheets(settings), planner)
+        access = GoogleAccess(pool, Vault.from_spec(settings.vault_keys.get_secret_value()), settings)
+        acts.planning = PlanningActivities(pool, access, planner)
         acts.scheduled = ScheduledRunActivities(pool, RunLimits.from_settings(settings))
     if "agents" in modules:
         from icop.storage import make_store

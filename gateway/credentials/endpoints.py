@@ -15,6 +15,8 @@ from .schemas import (
     OAuthStart,
     OAuthStartOut,
     Platform,
+    ServiceAccountOut,
+    ServiceAccountUpload,
 )
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=errors(401, 403, 422, 429))
@@ -28,7 +30,29 @@ router = APIRouter(prefix="/v1/credentials", tags=["credentials"], responses=err
     summary="Connect an account (or replace its tokens); tokens are never returned",
 )
 async def connect_credential(body: CredentialCreate, tx: AdminTx, response: Response) -> CredentialOut:
-    out, created = await service.connect(tx, body)
+    out, created = await service.connect_given(tx, body)
+    response.status_code = 201 if created else 200
+    return out
+
+
+@router.post(
+    "/google/service-account",
+    response_model=ServiceAccountOut,
+    status_code=201,
+    responses={
+        200: {"description": "The same service account's key was replaced", "model": ServiceAccountOut},
+        **errors(422),
+    },
+    summary="Upload a Google service account's key; the answer says which e-mail to share the sheets with",
+    description="The alternative to connecting a Google account: the tenant's runs read and write its sheets "
+    "as this service account, so each sheet must be shared with `share_with`. The key is checked (a "
+    "service-account key with an RSA private key) and stored encrypted; it is never returned. 422: the file "
+    "is not a usable key (the detail says what to download).",
+)
+async def upload_service_account(
+    body: ServiceAccountUpload, tx: AdminTx, response: Response
+) -> ServiceAccountOut:
+    out, created = await service.connect_service_account(tx, body)
     response.status_code = 201 if created else 200
     return out
 
@@ -45,7 +69,12 @@ async def get_credential(credential_id: UUID, tx: ViewerTx) -> CredentialOut:
     return await service.get_credential(tx, credential_id)
 
 
-@router.delete("/{credential_id}", status_code=204, responses=errors(404), summary="Disconnect an account")
+@router.delete(
+    "/{credential_id}",
+    status_code=204,
+    responses=errors(404),
+    summary="Disconnect an account (a Google account's grant is also revoked at Google)",
+)
 async def delete_credential(credential_id: UUID, tx: AdminTx) -> Response:
     await service.delete_credential(tx, credential_id)
     return Response(status_code=204)
@@ -57,7 +86,9 @@ async def delete_credential(credential_id: UUID, tx: AdminTx) -> Response:
     responses=errors(400, 503),
     summary="Start connecting an account through the platform's OAuth consent page",
     description="Returns the platform's authorize URL (send the user's browser there) and a sealed state "
-    "valid for 10 minutes. X uses PKCE (S256); the verifier stays inside the sealed state. 400: the "
+    "valid for 10 minutes. Google and X use PKCE (S256); the verifier stays inside the sealed state. Google "
+    "asks for offline access to the account's spreadsheets: the tenant's runs read and write its sheets as "
+    "that account, and only the sheets shared with it. 400: the "
     "redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.",
 )
 async def start_oauth(platform: OAuthPlatform, body: OAuthStart, tx: EditorTx) -> OAuthStartOut:

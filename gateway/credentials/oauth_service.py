@@ -20,7 +20,13 @@ from . import service
 from .oauth_state import StateExpired, StateInvalid, make_state, open_state
 from .schemas import CredentialCreate, CredentialOut, OAuthCallback, OAuthStart, OAuthStartOut
 
-LABELS = {"facebook": "Facebook", "instagram": "Instagram", "threads": "Threads", "x": "X"}
+LABELS = {
+    "google": "Google",
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "threads": "Threads",
+    "x": "X",
+}
 
 
 class ConnectRefused(DomainError):

@@ -28,9 +28,9 @@ class CredentialRepository:
 
     async def count_connected(self, conn: asyncpg.Connection, tenant_id: UUID) -> int:
         n: int = await conn.fetchval(
-            # search keys are not connected accounts
+            # search keys and the Google account the plans are read with are not publishing accounts
             "SELECT count(*) FROM api_credentials WHERE tenant_id = $1 AND status <> 'revoked' "
-            "AND platform NOT IN ('tavily', 'naver')",
+            "AND platform NOT IN ('tavily', 'naver', 'google', 'google_service_account')",
             tenant_id,
         )
         return n

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, SecretStr, model_validator
@@ -10,7 +10,10 @@ from icop.statuses import CredentialStatus
 
 # tavily and naver: the tenant's own search keys (access_token: the Tavily API key, or Naver's client
 # secret with the client id as account_id); they do not count as connected accounts.
-Platform = Literal["google", "facebook", "instagram", "threads", "x", "tavily", "naver"]
+# google_service_account: a Google service account's key file, uploaded through its own endpoint (checked)
+Platform = Literal[
+    "google", "google_service_account", "facebook", "instagram", "threads", "x", "tavily", "naver"
+]
 NO_NUL = r"^[^\x00]*$"
 
 
@@ -43,7 +46,7 @@ class CredentialOut(BaseModel):
     updated_at: datetime
 
 
-OAuthPlatform = Literal["facebook", "instagram", "threads", "x"]
+OAuthPlatform = Literal["google", "facebook", "instagram", "threads", "x"]
 
 
 class OAuthStart(BaseModel):
@@ -84,3 +87,18 @@ class OAuthCallback(BaseModel):
         if (self.code is None) == (self.error is None):
             raise ValueError("send either code (consent given) or error (consent refused), with state")
         return self
+
+
+class ServiceAccountUpload(BaseModel):
+    key: dict[str, Any] = Field(
+        description="The service account's JSON key file as downloaded from the Google Cloud console "
+        "(IAM → Service accounts → Keys → Add key → JSON). Stored encrypted; never returned."
+    )
+
+
+class ServiceAccountOut(BaseModel):
+    credential: CredentialOut
+    share_with: str = Field(
+        description="Share each plan sheet with this e-mail (as Editor) so runs can use it."
+    )
+    instructions: str

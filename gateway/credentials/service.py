@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID, uuid4
 
-from icop.errors import NotFound, PlanLimitExceeded
-from icop.vault import SecretRef
+from pydantic import SecretStr
+
+from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
+from icop.google import service_account
+from icop.google.oauth import SHEETS_SCOPE, GoogleOAuth
+from icop.vault import SecretRef, read_credential_secrets
 
 from ..context import Tx
 from .repository import CredentialRepository
-from .schemas import CredentialCreate, CredentialOut
+from .schemas import CredentialCreate, CredentialOut, ServiceAccountOut, ServiceAccountUpload
 
 repo = CredentialRepository()
+log = logging.getLogger("icop.gateway.credentials")
 
 
 async def connect(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
@@ -50,6 +56,36 @@ async def connect(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
     return CredentialOut(**dict(row)), created
 
 
+async def connect_given(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
+    """Tokens the caller already holds (``POST /v1/credentials``); a service-account key has its own,
+    checked upload."""
+    if body.platform == service_account.PLATFORM:
+        raise InvalidRequest(
+            "upload a Google service-account key through POST /v1/credentials/google/service-account"
+        )
+    return await connect(tx, body)
+
+
+async def connect_service_account(tx: Tx, body: ServiceAccountUpload) -> tuple[ServiceAccountOut, bool]:
+    """Check the key file, store it encrypted; the answer names the e-mail to share the sheets with."""
+    key = service_account.parse_key(body.key)
+    cred, created = await connect(
+        tx,
+        CredentialCreate(
+            platform=service_account.PLATFORM,
+            account_id=key.client_email,
+            account_name=key.client_email,
+            access_token=SecretStr(key.to_json()),
+            scopes=[SHEETS_SCOPE],
+        ),
+    )
+    how = (
+        f"In Google Sheets, open each plan sheet, choose Share and add {key.client_email} as Editor; runs "
+        "then read the plan and write statuses as this service account."
+    )
+    return ServiceAccountOut(credential=cred, share_with=key.client_email, instructions=how), created
+
+
 async def list_credentials(tx: Tx, platform: str | None) -> list[CredentialOut]:
     return [CredentialOut(**dict(r)) for r in await repo.list(tx.conn, tx.tenant_id, platform)]
 
@@ -62,5 +98,16 @@ async def get_credential(tx: Tx, cred_id: UUID) -> CredentialOut:
 
 
 async def delete_credential(tx: Tx, cred_id: UUID) -> None:
+    """Delete the account's tokens; a Google account's grant is also given back to Google."""
+    row = await repo.get(tx.conn, tx.tenant_id, cred_id)
+    if row is None:
+        raise NotFound("no such credential")
+    secrets = None
+    if row["platform"] == "google":
+        secrets = await read_credential_secrets(tx.conn, tx.services.vault, tx.tenant_id, cred_id)
     if not await repo.delete(tx.conn, tx.tenant_id, cred_id):
         raise NotFound("no such credential")
+    google = tx.services.oauth_connectors.get("google")
+    if secrets is not None and isinstance(google, GoogleOAuth):
+        if not await google.revoke(secrets.refresh_token or secrets.access_token):
+            log.warning("credential %s deleted; Google could not be told to revoke its grant", cred_id)

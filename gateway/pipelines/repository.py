@@ -28,7 +28,8 @@ FIELDS = [
     "settings",
     "status",
 ]
-COLS = "id, created_at, updated_at, " + ", ".join(FIELDS)
+COLS = "id, created_at, updated_at, status_reason, " + ", ".join(FIELDS)
+STATUS_PARAM = FIELDS.index("status") + 3  # its placeholder in update()
 
 
 def _params(values: dict[str, Any]) -> list[Any]:
@@ -55,9 +56,11 @@ class PipelineRepository:
         self, conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID, values: dict[str, Any]
     ) -> asyncpg.Record | None:
         sets = ", ".join(f"{f} = ${i}" for i, f in enumerate(FIELDS, start=3))
+        # a paused pipeline keeps the reason it was paused for (e.g. "reconnect Google") until it is resumed
+        reason = f"status_reason = CASE WHEN ${STATUS_PARAM}::text = 'paused' THEN status_reason END"
         return await conn.fetchrow(
-            f"UPDATE content_pipelines SET {sets}, updated_at = now() WHERE tenant_id = $1 AND id = $2 "
-            f"RETURNING {COLS}",
+            f"UPDATE content_pipelines SET {sets}, {reason}, updated_at = now() WHERE tenant_id = $1 AND "
+            f"id = $2 RETURNING {COLS}",
             tenant_id,
             pipeline_id,
             *_params(values),

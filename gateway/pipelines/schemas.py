@@ -144,6 +144,11 @@ class PipelineUpdate(BaseModel):
 
 class PipelineOut(PipelineFields):
     id: UUID
+    status_reason: str | None = Field(
+        default=None,
+        description="Why the pipeline was paused by the platform (e.g. Google access revoked: reconnect "
+        "Google, then resume); cleared when it is resumed.",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -69,10 +69,12 @@ def fal_endpoint(settings: Settings) -> Endpoint:
 
 
 def sheets_endpoint(settings: Settings) -> Endpoint:
+    """The Sheets API; its "key" is the server's Google OAuth client secret (each tenant's own tokens come
+    from the vault, see :mod:`icop.google.access`)."""
     return Endpoint(
         "sheets",
         settings.sheets_api_endpoint or REAL_BASE_URLS["sheets"],
-        _secret(settings.sheets_token),
+        _secret(settings.google_client_secret) if settings.google_client_id else None,
         "v4",
     )
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from icop.settings import Settings
 
 from .config import retry_policy, sheets_endpoint
 from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
+
+if TYPE_CHECKING:
+    import google.auth.credentials
 
 Cell = str | int | float | bool | None
 
@@ -79,19 +82,21 @@ class GoogleSheets:
     def __init__(
         self,
         api_endpoint: str,
-        token: str | None = None,
+        credentials: google.auth.credentials.Credentials | str | None = None,
         *,
         timeout: float = 60.0,
         policy: RetryPolicy | None = None,
     ) -> None:
+        """``credentials``: a tenant's google-auth credentials (see :mod:`icop.google.access`), a bare access
+        token, or nothing (anonymous: a link-shared sheet only)."""
         import google.auth.credentials
         import google.oauth2.credentials
         from googleapiclient.discovery import build
 
+        if isinstance(credentials, str):
+            credentials = google.oauth2.credentials.Credentials(token=credentials)  # type: ignore[no-untyped-call]  # google-auth: unannotated
         self.credentials: google.auth.credentials.Credentials = (
-            google.oauth2.credentials.Credentials(token=token)  # type: ignore[no-untyped-call]  # google-auth: unannotated
-            if token
-            else google.auth.credentials.AnonymousCredentials()  # type: ignore[no-untyped-call]  # google-auth: unannotated
+            credentials or google.auth.credentials.AnonymousCredentials()  # type: ignore[no-untyped-call]  # google-auth: unannotated
         )
         self.timeout = timeout
         self.policy = policy or RetryPolicy()
@@ -141,8 +146,11 @@ class GoogleSheets:
         )
 
 
-def make_sheets(settings: Settings) -> GoogleSheets:
+def make_sheets(
+    settings: Settings, credentials: google.auth.credentials.Credentials | str | None = None
+) -> GoogleSheets:
+    """A client acting as ``credentials`` (a tenant's Google identity); there is no server-wide token."""
     ep = sheets_endpoint(settings)
     return GoogleSheets(
-        ep.base_url, ep.api_key, timeout=settings.provider_timeout_s, policy=retry_policy(settings)
+        ep.base_url, credentials, timeout=settings.provider_timeout_s, policy=retry_policy(settings)
     )

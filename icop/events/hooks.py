@@ -14,6 +14,7 @@ from .outbox import emit
 from .schemas import (
     ArticleEvent,
     CredentialNeedsReauth,
+    PipelinePaused,
     PostEvent,
     QuotaNearlyExhausted,
     RunEvent,
@@ -87,6 +88,12 @@ async def credential_needs_reauth(
         credential_id=credential_id, platform=platform, account_id=account_id, reason=reason[:500]
     )
     await emit(conn, tenant_id, "credential.needs_reauth", data)
+
+
+async def pipeline_paused(conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID, reason: str) -> None:
+    await emit(
+        conn, tenant_id, "pipeline.paused", PipelinePaused(pipeline_id=pipeline_id, reason=reason[:500])
+    )
 
 
 async def subtopics_ready(

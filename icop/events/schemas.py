@@ -54,6 +54,11 @@ class CredentialNeedsReauth(_Payload):
     reason: str
 
 
+class PipelinePaused(_Payload):
+    pipeline_id: UUID
+    reason: str
+
+
 class QuotaNearlyExhausted(_Payload):
     platform: str
     account_id: str
@@ -81,6 +86,7 @@ EVENT_TYPES: dict[str, type[_Payload]] = {
     "post.failed": PostEvent,
     "post.waiting_quota": PostEvent,
     "credential.needs_reauth": CredentialNeedsReauth,
+    "pipeline.paused": PipelinePaused,
     "quota.nearly_exhausted": QuotaNearlyExhausted,
     "webhook.endpoint_disabled": EndpointDisabled,
 }

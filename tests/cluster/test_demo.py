@@ -42,6 +42,7 @@ def test_demo_runs_the_whole_pipeline(stack: LocalStack, settings: Settings, ray
     social = f"http://{settings.bind_host}:{settings.social_emulator_port}"
     assert len(report.post_links) == report.posts
     assert all(link == f"{social}/web/{p}/{pid}" for p, pid, link in report.post_links), report.post_links
+    assert "connected Google as demo-" in text and "owned by demo-" in text  # the way a user connects
     assert "sheet tab ContentPlan" in text and "sheet tab Subtopics" in text
     # every application of the Serve config ran, with at least one replica per deployment
     apps = {s.name: s for s in status(settings, names)}

@@ -28,7 +28,8 @@ READY: dict[str, Any] = {
     "anthropic_api_key": "sk-ant-live",
     "gemini_api_key": "gm-live",
     "fal_key": "fal-live",
-    "sheets_token": "ya29.live",
+    "google_client_id": "1234-live.apps.googleusercontent.com",
+    "google_client_secret": "GOCSPX-live",
     "storage_backend": "s3",
     "s3_bucket": "icop-media",
     "s3_presign": True,
@@ -66,7 +67,8 @@ def test_development_checks_nothing() -> None:
                            "set ICOP_GEMINI_API_KEY"),
         ("fal_key", "FLUX images: no key, so it would draw offline placeholder images instead; "
                     "set ICOP_FAL_KEY"),
-        ("sheets_token", "Google Sheets: no key, so it could not read any plan; set ICOP_SHEETS_TOKEN"),
+        ("google_client_secret", "Google Sheets: no key, so it could not connect any tenant's Google account "
+                                 "to read its plan; set ICOP_GOOGLE_CLIENT_ID and ICOP_GOOGLE_CLIENT_SECRET"),
     ],
 )  # fmt: skip
 def test_a_provider_without_a_key_is_refused(unset: str, expected: str) -> None:
@@ -172,8 +174,8 @@ def test_the_error_lists_every_problem_at_once() -> None:
 
 
 def test_the_gateway_app_refuses_to_build() -> None:
-    with pytest.raises(ProductionConfigError, match="ICOP_SHEETS_TOKEN"):
-        create_app(production(sheets_token=None))
+    with pytest.raises(ProductionConfigError, match="ICOP_GOOGLE_CLIENT_SECRET"):
+        create_app(production(google_client_secret=None))
 
 
 # ---- every process entry point that serves or works ------------------------------------------------------

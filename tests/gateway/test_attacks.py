@@ -345,20 +345,25 @@ async def test_write_back_never_writes_into_another_tenants_sheet(
     """The run's sheet activities check the binding: B's run cannot read or mark V's rows."""
     from temporalio.exceptions import ApplicationError
 
+    from cluster.sheet_pipeline import connect_google, google_email
     from emulators.client import EmulatorAdmin
-    from icop.connectors.sheets import make_sheets
+    from icop.google.access import GoogleAccess
+    from icop.vault import Vault
     from workflows.activities.planning import PlanningActivities
     from workflows.types import SheetCells, SheetWriteInput
 
     sid = sheet()
     rows = [["topic", "notes", "language", "status", "result"], ["Embargoed launch", "", "en", "", ""]]
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
+    owner = google_email(UUID(tenant.tenant_id))
     try:
-        admin.seed_sheet(sid, {"ContentPlan": rows})
+        admin.seed_sheet(sid, {"ContentPlan": rows}, owner=owner)
+        await connect_google(settings, app_pool, UUID(tenant.tenant_id), owner)
         assert (
             await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p", "sheet_id": sid})
         ).status_code == 201
-        acts = PlanningActivities(app_pool, make_sheets(settings), planner=None)  # type: ignore[arg-type]
+        access = GoogleAccess(app_pool, Vault.from_spec(settings.vault_keys.get_secret_value()), settings)
+        acts = PlanningActivities(app_pool, access, planner=None)  # type: ignore[arg-type]
         cells = [SheetCells("ContentPlan!D2:E2", [["done", "https://attacker.example/x"]])]
         with pytest.raises(ApplicationError) as e:
             await acts.write_sheet(SheetWriteInput(other.tenant_id, sid, cells))

@@ -20,9 +20,10 @@ from cluster.ports import free_port
 from cluster.sheet_pipeline import make_pipeline
 from emulators.client import EmulatorAdmin
 from icop.connectors.errors import ProviderError
-from icop.connectors.sheets import make_sheets
+from icop.google.access import GoogleAccess
 from icop.observability.metrics import serve_metrics
 from icop.settings import Settings
+from icop.vault import Vault
 from workflows.scheduled import ScheduledRunWorkflow
 from workflows.types import Queues, ScheduledRunInput
 from workflows.worker import build_activities, close, running_workers
@@ -71,7 +72,7 @@ async def test_worker_metrics_count_activities_and_provider_calls(
     assert serve_metrics(settings.bind_host, port)  # what `icop worker` starts (ICOP_WORKER_METRICS_PORT)
     url = f"http://{settings.bind_host}:{port}/metrics"
     queues = Queues.with_prefix(f"tq-{uuid.uuid4().hex[:12]}")
-    p = await make_pipeline(app_pool, sheets_admin, [["Tea", "", "en", ""]])  # its run is pending
+    p = await make_pipeline(app_pool, sheets_admin, [["Tea", "", "en", ""]], settings=settings)  # run pending
     async with httpx.AsyncClient(trust_env=False) as http:
         before = await scrape(http, url)
         acts = await build_activities(settings, ["planning"], pool=app_pool, models="local")
@@ -86,7 +87,8 @@ async def test_worker_metrics_count_activities_and_provider_calls(
         finally:
             await close(acts)
         assert result.startswith("skipped:"), result
-        sheets = make_sheets(settings)
+        vault = Vault.from_spec(settings.vault_keys.get_secret_value())
+        sheets = await GoogleAccess(app_pool, vault, settings).sheets_for(p.tenant_id)  # as the tenant
         assert await sheets.get_values(p.sheet_id, "ContentPlan!A2:E")
         with pytest.raises(ProviderError):
             await sheets.get_values(f"missing-{uuid.uuid4().hex}", "ContentPlan!A2:E")

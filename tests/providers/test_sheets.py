@@ -1,5 +1,7 @@
 """``google-api-python-client`` (static discovery, endpoint from settings, credentials always passed)
-against the Sheets v4 emulator: values.get, values.batchUpdate, errors, Retry-After."""
+against the Sheets v4 emulator: values.get, values.batchUpdate, errors, Retry-After. These sheets are
+seeded without an owner ("anyone with the link"); a tenant's own, private sheets and its Google identity
+are in ``test_google_identity.py``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from emulators.client import EmulatorAdmin
 from icop.connectors.errors import ProviderError
 from icop.connectors.sheets import GoogleSheets, ValueRange, make_sheets
-from icop.settings import Settings
+from icop.settings import EMULATOR_KEY, Settings
 
 from .conftest import emulator_settings
 
@@ -30,7 +32,7 @@ def _settings(base: Settings, **kw: object) -> Settings:
 
 async def test_values_get(emu_settings: Settings, admin: EmulatorAdmin) -> None:
     admin.seed_sheet("plan-1", {"ContentPlan": PLAN, "Other sheet": [["x", "y"]]})
-    sheets = make_sheets(emu_settings)
+    sheets = make_sheets(emu_settings, EMULATOR_KEY)
     rows = await sheets.get_values("plan-1", "ContentPlan!A2:E")
     assert rows == [r for r in PLAN[1:]]
     assert await sheets.get_values("plan-1", "ContentPlan!A1:B1") == [["main_topic", "language"]]
@@ -46,7 +48,7 @@ async def test_values_get(emu_settings: Settings, admin: EmulatorAdmin) -> None:
 
 async def test_batch_update_then_read_back(emu_settings: Settings, admin: EmulatorAdmin) -> None:
     admin.seed_sheet("plan-2", {"ContentPlan": PLAN})
-    sheets = make_sheets(emu_settings)
+    sheets = make_sheets(emu_settings, EMULATOR_KEY)
     result = await sheets.batch_update(
         "plan-2",
         [
@@ -69,7 +71,7 @@ async def test_batch_update_then_read_back(emu_settings: Settings, admin: Emulat
 
 async def test_errors_are_classified(emu_settings: Settings, admin: EmulatorAdmin) -> None:
     admin.seed_sheet("plan-3", {"ContentPlan": PLAN})
-    once = make_sheets(_settings(emu_settings, provider_max_attempts=1, provider_timeout_s=1.0))
+    once = make_sheets(_settings(emu_settings, provider_max_attempts=1, provider_timeout_s=1.0), EMULATOR_KEY)
     with pytest.raises(ProviderError) as missing:
         await once.get_values("no-such-sheet", "A1:B2")
     assert (missing.value.kind, missing.value.status, missing.value.retryable) == ("not_found", 404, False)
@@ -102,7 +104,7 @@ async def test_late_write_is_applied_though_the_client_gave_up(
 ) -> None:
     admin.seed_sheet("plan-4", {"ContentPlan": PLAN})
     admin.knobs("sheets", error_kind="late", error_count=1, late_s=2)
-    sheets = make_sheets(_settings(emu_settings, provider_timeout_s=1.0))
+    sheets = make_sheets(_settings(emu_settings, provider_timeout_s=1.0), EMULATOR_KEY)
     result = await sheets.batch_update("plan-4", [ValueRange("ContentPlan!C2", [["done"]])])
     assert result.updated_cells == 1  # the retry rewrote the same cell: batchUpdate is idempotent
     writes = [e for e in admin.requests("sheets") if e["method"] == "POST"]
@@ -114,7 +116,8 @@ async def test_retry_after_is_honoured(emu_settings: Settings, admin: EmulatorAd
     admin.seed_sheet("plan-5", {"ContentPlan": PLAN})
     admin.knobs("sheets", error_kind="429", error_count=1, retry_after_s=1)
     t0 = time.monotonic()
-    assert await make_sheets(emu_settings).get_values("plan-5", "ContentPlan!A2:A2") == [["Home composting"]]
+    sheets = make_sheets(emu_settings, EMULATOR_KEY)
+    assert await sheets.get_values("plan-5", "ContentPlan!A2:A2") == [["Home composting"]]
     assert time.monotonic() - t0 >= 1.0
     first, second = admin.requests("sheets")
     assert (
@@ -125,8 +128,8 @@ async def test_retry_after_is_honoured(emu_settings: Settings, admin: EmulatorAd
 async def test_rate_limit_per_token(emu_settings: Settings, admin: EmulatorAdmin) -> None:
     admin.seed_sheet("plan-6", {"ContentPlan": PLAN})
     admin.knobs("sheets", rate_limit={"requests": 1, "window_s": 30})
-    a = make_sheets(_settings(emu_settings, provider_max_attempts=1, sheets_token="token-a"))
-    b = make_sheets(_settings(emu_settings, provider_max_attempts=1, sheets_token="token-b"))
+    a = make_sheets(_settings(emu_settings, provider_max_attempts=1), "token-a")
+    b = make_sheets(_settings(emu_settings, provider_max_attempts=1), "token-b")
     await a.get_values("plan-6", "ContentPlan!A1")
     with pytest.raises(ProviderError) as info:
         await a.get_values("plan-6", "ContentPlan!A1")

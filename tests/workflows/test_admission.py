@@ -122,6 +122,7 @@ async def test_a_backfill_stops_admitting_articles_at_the_monthly_limit(
         [["Cold brew at home", "", "en", ""], ["Latte art basics", "", "en", ""]],
         subtopics=2,
         targets=[],
+        settings=settings,
     )
     limit = 3
     acts = await build_activities(no_articles_left(settings, limit), MODULES, pool=app_pool, models="serve")

@@ -84,6 +84,7 @@ async def test_backfill_cli_runs_follows_and_resumes(
         [["Cold brew at home", "", "en", ""], ["Latte art basics", "", "en", ""]],
         subtopics=1,
         targets=[],
+        settings=settings,
     )
     async with tenant_tx(app_pool, p.tenant_id) as conn:  # the fixture's own run row is not ours
         await conn.execute("DELETE FROM pipeline_runs WHERE id = $1", p.run_id)

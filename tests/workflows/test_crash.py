@@ -154,7 +154,13 @@ async def test_worker_killed_and_temporal_restarted_mid_backfill_loses_nothing_a
     targets = fresh_targets()
     rows_in = [[t, "", "en", ""] for t in TOPICS]
     p = await make_pipeline(
-        app_pool, sheets_admin, rows_in, subtopics=SUBTOPICS, targets=targets, dry_run=False
+        app_pool,
+        sheets_admin,
+        rows_in,
+        subtopics=SUBTOPICS,
+        targets=targets,
+        dry_run=False,
+        settings=settings,
     )
     await connect_targets(settings, app_pool, p.tenant_id, targets)
     # the platforms: three 503s before a publish (Retry-After 1 s), three publishes made and answered by

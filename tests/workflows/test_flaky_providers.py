@@ -44,7 +44,9 @@ async def test_backfill_completes_with_providers_failing_30_percent(
 ) -> None:
     targets = fresh_targets()
     rows_in = [[t, "", "en", ""] for t in TOPICS]
-    p = await make_pipeline(app_pool, sheets_admin, rows_in, subtopics=2, targets=targets, dry_run=False)
+    p = await make_pipeline(
+        app_pool, sheets_admin, rows_in, subtopics=2, targets=targets, dry_run=False, settings=settings
+    )
     await connect_targets(settings, app_pool, p.tenant_id, targets)
     async with tenant_tx(app_pool, p.tenant_id) as conn:  # images from the DALL-E emulator, not offline
         await conn.execute(

@@ -45,6 +45,7 @@ async def test_pipeline_run_end_to_end_then_replay(
             ["홈카페 원두 고르기", "초보자", "ko", "pending"],
             ["Old topic", "", "en", "done", "https://example.com/old"],
         ],
+        settings=settings,
     )
     from deployments.ledger import served_totals
 

@@ -281,7 +281,7 @@ async def test_a_fire_is_skipped_when_the_plans_monthly_articles_are_used_up(
     from workflows.activities.scheduled import ScheduledRunActivities, fire_run_id
     from workflows.types import OpenScheduledRunInput
 
-    p = await make_pipeline(app_pool, sheets_admin, [["Tea", "", "en", ""]])
+    p = await make_pipeline(app_pool, sheets_admin, [["Tea", "", "en", ""]], settings=settings)
     async with tenant_tx(app_pool, p.tenant_id) as conn:  # the fixture's run is over: no run in progress
         await conn.execute("UPDATE pipeline_runs SET status = 'completed' WHERE id = $1", p.run_id)
     outcomes, rows = [], []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
@@ -46,11 +47,18 @@ def _not_bound() -> ApplicationError:
     )
 
 
+class SheetsSource(Protocol):
+    """Sheets clients acting as each tenant's own Google account (``icop.google.access.GoogleAccess``)."""
+
+    async def sheets_for(self, tenant_id: UUID) -> SheetsClient: ...
+
+
 class PlanningActivities:
-    """Built with the pool, a Sheets client and the sub-topic planner (LLM expansion + TopicClusterer)."""
+    """Built with the pool, the tenants' Sheets access and the sub-topic planner (LLM expansion +
+    TopicClusterer)."""
 
     def __init__(
-        self, pool: asyncpg.Pool, sheets: SheetsClient, planner: SubtopicPlanner, default_language: str = "en"
+        self, pool: asyncpg.Pool, sheets: SheetsSource, planner: SubtopicPlanner, default_language: str = "en"
     ) -> None:
         self.pool, self.sheets, self.planner, self.default_language = pool, sheets, planner, default_language
 
@@ -81,7 +89,7 @@ class PlanningActivities:
                     non_retryable=True,
                 )
             config = _config(p, self.default_language)
-            sheet = PlanSheet(self.sheets, config.sheet_id, config.sheet_range)
+            sheet = PlanSheet(await self.sheets.sheets_for(tenant), config.sheet_id, config.sheet_range)
             plan = await sheet.read(config.default_language)
             next_row = await sheet.next_subtopic_row()
             if inp.rows is not None:  # a retry: the given rows, when pending or failed (never done ones)
@@ -147,7 +155,8 @@ class PlanningActivities:
             ValueRange(c.range, [[safe_cell(str(v)) for v in row] for row in c.values]) for c in inp.cells
         ]
         with mapped_errors():
-            result = await self.sheets.batch_update(inp.sheet_id, data, "RAW")
+            client = await self.sheets.sheets_for(tenant)
+            result = await client.batch_update(inp.sheet_id, data, "RAW")
         return result.updated_cells
 
     # -- short database steps: local activities -------------------------------------------------------

@@ -203,6 +203,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/credentials/google/service-account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a Google service account's key; the answer says which e-mail to share the sheets with
+         * @description The alternative to connecting a Google account: the tenant's runs read and write its sheets as this service account, so each sheet must be shared with `share_with`. The key is checked (a service-account key with an RSA private key) and stored encrypted; it is never returned. 422: the file is not a usable key (the detail says what to download).
+         */
+        post: operations["upload_service_account_v1_credentials_google_service_account_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/credentials/{credential_id}": {
         parameters: {
             query?: never;
@@ -214,7 +234,7 @@ export interface paths {
         get: operations["get_credential_v1_credentials__credential_id__get"];
         put?: never;
         post?: never;
-        /** Disconnect an account */
+        /** Disconnect an account (a Google account's grant is also revoked at Google) */
         delete: operations["delete_credential_v1_credentials__credential_id__delete"];
         options?: never;
         head?: never;
@@ -232,7 +252,7 @@ export interface paths {
         put?: never;
         /**
          * Start connecting an account through the platform's OAuth consent page
-         * @description Returns the platform's authorize URL (send the user's browser there) and a sealed state valid for 10 minutes. X uses PKCE (S256); the verifier stays inside the sealed state. 400: the redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.
+         * @description Returns the platform's authorize URL (send the user's browser there) and a sealed state valid for 10 minutes. Google and X use PKCE (S256); the verifier stays inside the sealed state. Google asks for offline access to the account's spreadsheets: the tenant's runs read and write its sheets as that account, and only the sheets shared with it. 400: the redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.
          */
         post: operations["start_oauth_v1_credentials_oauth__platform__start_post"];
         delete?: never;
@@ -1110,7 +1130,7 @@ export interface components {
              * Platform
              * @enum {string}
              */
-            platform: "google" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver";
+            platform: "google" | "google_service_account" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver";
             /** Account Id */
             account_id: string;
             /**
@@ -1148,7 +1168,7 @@ export interface components {
              * Platform
              * @enum {string}
              */
-            platform: "google" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver";
+            platform: "google" | "google_service_account" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver";
             /** Account Id */
             account_id: string;
             /** Account Name */
@@ -1651,6 +1671,11 @@ export interface components {
              */
             id: string;
             /**
+             * Status Reason
+             * @description Why the pipeline was paused by the platform (e.g. Google access revoked: reconnect Google, then resume); cleared when it is resumed.
+             */
+            status_reason?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -2032,6 +2057,27 @@ export interface components {
              * @description Only this pipeline's articles get these samples; none: every pipeline.
              */
             pipeline_id?: string | null;
+        };
+        /** ServiceAccountOut */
+        ServiceAccountOut: {
+            credential: components["schemas"]["CredentialOut"];
+            /**
+             * Share With
+             * @description Share each plan sheet with this e-mail (as Editor) so runs can use it.
+             */
+            share_with: string;
+            /** Instructions */
+            instructions: string;
+        };
+        /** ServiceAccountUpload */
+        ServiceAccountUpload: {
+            /**
+             * Key
+             * @description The service account's JSON key file as downloaded from the Google Cloud console (IAM → Service accounts → Keys → Add key → JSON). Stored encrypted; never returned.
+             */
+            key: {
+                [key: string]: unknown;
+            };
         };
         /**
          * SignUp
@@ -3335,7 +3381,7 @@ export interface operations {
     list_credentials_v1_credentials_get: {
         parameters: {
             query?: {
-                platform?: ("google" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver") | null;
+                platform?: ("google" | "google_service_account" | "facebook" | "instagram" | "threads" | "x" | "tavily" | "naver") | null;
             };
             header?: never;
             path?: never;
@@ -3421,6 +3467,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CredentialOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_service_account_v1_credentials_google_service_account_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceAccountUpload"];
+            };
+        };
+        responses: {
+            /** @description The same service account's key was replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountOut"];
                 };
             };
             /** @description Not authenticated */
@@ -3604,7 +3721,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                platform: "facebook" | "instagram" | "threads" | "x";
+                platform: "google" | "facebook" | "instagram" | "threads" | "x";
             };
             cookie?: never;
         };
@@ -3686,7 +3803,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                platform: "facebook" | "instagram" | "threads" | "x";
+                platform: "google" | "facebook" | "instagram" | "threads" | "x";
             };
             cookie?: never;
         };

@@ -1,0 +1,206 @@
+"""A tenant's Google identity behind the Sheets client: its tokens come out of the vault, become
+``google.oauth2.credentials.Credentials`` (``token_uri`` from settings: the emulator in development), are
+refreshed through google-auth before they expire, and a refresh Google refuses with ``invalid_grant``
+(access revoked or expired) is handled here, once: the credential is marked ``needs_reauth`` (event
+``credential.needs_reauth``) and the tenant's sheet pipelines are paused with a "reconnect Google" reason
+(event ``pipeline.paused``).
+
+A tenant may use a service account instead (its key uploaded, see :mod:`.service_account`): google-auth
+then signs an RS256 assertion for each new token, and a key Google refuses is handled the same way.
+
+There is no server-wide Google token: a tenant reaches exactly the sheets its own Google identity was
+given, and the Sheets API itself refuses the others (403, see :class:`SheetNotShared`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from typing import Literal, TypeVar
+from uuid import UUID
+
+import asyncpg
+import google.oauth2.credentials
+
+from icop.connectors.errors import ProviderError
+from icop.connectors.sheets import GoogleSheets, UpdateResult, ValueRange, make_sheets
+from icop.db import tenant_tx
+from icop.errors import DomainError
+from icop.events import hooks
+from icop.settings import Settings
+from icop.social.clients import OAuthTokens
+from icop.social.tokens import Credential, VaultTokenStore
+from icop.vault import Vault
+
+from . import repository, service_account
+
+T = TypeVar("T")
+
+
+class GoogleNotConnected(DomainError):
+    status, title = 409, "Google not connected"
+
+
+class GoogleReconnectNeeded(DomainError):
+    status, title = 409, "Reconnect Google"
+
+
+class SheetNotShared(DomainError):
+    status, title = 403, "Sheet not shared with your Google account"
+
+
+def reconnect_reason(email: str, detail: str, platform: str = "google") -> str:
+    if platform == service_account.PLATFORM:
+        return (
+            f"Google refused the service account {email} ({detail}): its key was deleted or disabled; upload "
+            "a new key (Settings → Accounts → Google service account), then resume the pipeline"
+        )
+    return (
+        f"Google access for {email} was revoked or has expired ({detail}); reconnect Google "
+        "(Settings → Accounts → Connect Google), then resume the pipeline"
+    )
+
+
+class GoogleAccess:
+    """Sheets clients acting as each tenant's own Google account."""
+
+    def __init__(self, pool: asyncpg.Pool, vault: Vault, settings: Settings) -> None:
+        self.pool, self.settings = pool, settings
+        self.store = VaultTokenStore(pool, vault)
+
+    async def sheets_for(self, tenant_id: UUID) -> TenantSheets:
+        """A Sheets client for the tenant, its access token fresh for at least the refresh margin."""
+        async with tenant_tx(self.pool, tenant_id) as conn:
+            row = await repository.google_account(conn, tenant_id)
+        if row is None:
+            raise GoogleNotConnected(
+                "no Google account is connected; connect Google (Settings → Accounts) with the account the "
+                "sheet is shared with, then run again"
+            )
+        email, platform = str(row["account_name"] or row["account_id"]), str(row["platform"])
+        if row["status"] != "active":
+            raise GoogleReconnectNeeded(
+                row["status_reason"]
+                or reconnect_reason(email, f"the credential is {row['status']}", platform)
+            )
+        cred = await self.store.get(tenant_id, platform, str(row["account_id"]))
+        assert cred is not None
+        if platform == service_account.PLATFORM:  # google-auth signs a new assertion whenever it needs one
+            creds = service_account.credentials(cred.access_token, self.settings.google_token_uri)
+            return TenantSheets(self, cred, email, make_sheets(self.settings, creds))
+        cred = await self._fresh(cred, email)
+        return TenantSheets(self, cred, email, make_sheets(self.settings, self.credentials(cred)))
+
+    def credentials(self, cred: Credential) -> google.oauth2.credentials.Credentials:
+        """google-auth credentials that refresh themselves at the configured token URI."""
+        s = self.settings
+        expiry = cred.expires_at.astimezone(UTC).replace(tzinfo=None) if cred.expires_at else None
+        return google.oauth2.credentials.Credentials(  # type: ignore[no-untyped-call]  # google-auth: unannotated
+            token=cred.access_token,
+            refresh_token=cred.refresh_token,
+            token_uri=s.google_token_uri,
+            client_id=s.google_client_id,
+            client_secret=s.google_client_secret.get_secret_value() if s.google_client_secret else None,
+            expiry=expiry,
+        )
+
+    async def _fresh(self, cred: Credential, email: str) -> Credential:
+        margin = timedelta(seconds=self.settings.google_token_refresh_margin_s)
+        if cred.expires_at is not None and cred.expires_at > datetime.now(UTC) + margin:
+            return cred
+
+        async def refresh(current: Credential) -> OAuthTokens:
+            creds = self.credentials(current)
+            await asyncio.to_thread(_refresh, creds, self.settings.provider_timeout_s)
+            expiry = creds.expiry.replace(tzinfo=UTC) if creds.expiry else None
+            return OAuthTokens(str(creds.token), current.refresh_token, expiry)
+
+        try:  # under the credential's row lock: a second worker takes the first one's fresh token
+            return await self.store.rotate(cred, refresh)
+        except Exception as e:
+            if _is_invalid_grant(e):
+                await self.revoked(cred, email, "Google answered invalid_grant")
+                raise GoogleReconnectNeeded(
+                    reconnect_reason(email, "Google answered invalid_grant")
+                ) from None
+            raise
+
+    async def revoked(self, cred: Credential, email: str, detail: str) -> None:
+        """The one home of the rule: needs_reauth on the credential, the tenant's sheet pipelines paused."""
+        reason = reconnect_reason(email, detail, cred.platform)
+        await self.store.mark_needs_reauth(cred, reason)
+        async with tenant_tx(self.pool, cred.tenant_id) as conn:
+            for pipeline_id in await repository.pause_sheet_pipelines(conn, cred.tenant_id, reason):
+                await hooks.pipeline_paused(conn, cred.tenant_id, pipeline_id, reason)
+
+
+def _refresh(creds: google.oauth2.credentials.Credentials, timeout: float) -> None:
+    import google_auth_httplib2
+    import httplib2
+
+    creds.refresh(google_auth_httplib2.Request(httplib2.Http(timeout=timeout)))  # type: ignore[no-untyped-call]  # google-auth: unannotated
+
+
+def _is_invalid_grant(e: BaseException) -> bool:
+    from google.auth.exceptions import RefreshError
+
+    if isinstance(e, RefreshError):
+        return "invalid_grant" in str(e)
+    return isinstance(e, ProviderError) and e.kind == "auth" and "invalid_grant" in e.message
+
+
+class TenantSheets:
+    """:class:`icop.connectors.sheets.SheetsClient` as one tenant's Google account; Google's refusals
+    become errors that say what to do."""
+
+    def __init__(self, access: GoogleAccess, cred: Credential, email: str, client: GoogleSheets) -> None:
+        self.access, self.cred, self.email, self.client = access, cred, email, client
+
+    async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]:
+        return await self._call(spreadsheet_id, self.client.get_values(spreadsheet_id, range_))
+
+    async def batch_update(
+        self,
+        spreadsheet_id: str,
+        data: list[ValueRange],
+        value_input_option: Literal["RAW", "USER_ENTERED"] = "RAW",
+    ) -> UpdateResult:
+        return await self._call(
+            spreadsheet_id, self.client.batch_update(spreadsheet_id, data, value_input_option)
+        )
+
+    async def _call(self, spreadsheet_id: str, call: Awaitable[T]) -> T:
+        try:
+            result = await call
+        except ProviderError as e:
+            if e.status == 403:
+                raise SheetNotShared(
+                    f"the Google account {self.email} has no access to sheet {spreadsheet_id}; share the "
+                    f"sheet with {self.email} (Share → Editor), or connect the Google account that owns it"
+                ) from None
+            if _is_invalid_grant(e):
+                await self.access.revoked(self.cred, self.email, "Google answered invalid_grant")
+                raise GoogleReconnectNeeded(
+                    reconnect_reason(self.email, "Google answered invalid_grant", self.cred.platform)
+                ) from None
+            raise
+        await self._keep_refreshed_token()
+        return result
+
+    async def _keep_refreshed_token(self) -> None:
+        """google-auth refreshed the token during the call (it was about to expire, or was refused once):
+        keep the new one in the vault for the next client."""
+        creds = self.client.credentials
+        token = getattr(creds, "token", None)
+        if self.cred.platform != "google" or not token or token == self.cred.access_token:
+            return  # (a service account's row holds its key, not a token)
+        expiry = getattr(creds, "expiry", None)
+        tokens = OAuthTokens(
+            str(token), self.cred.refresh_token, expiry.replace(tzinfo=UTC) if expiry else None
+        )
+
+        async def refreshed(current: Credential) -> OAuthTokens:
+            return tokens
+
+        self.cred = await self.access.store.rotate(self.cred, refreshed)
