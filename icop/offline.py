@@ -28,6 +28,9 @@ OFFLINE_ENV: dict[str, str] = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
+    # transformers draws a progress bar ("Loading weights") on stderr when a model loads: in a server's
+    # log (the gateway warms its embedding model at start) it is a line that is not a log record.
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TOKENIZERS_PARALLELISM": "false",
     "NEXT_TELEMETRY_DISABLED": "1",
     "DO_NOT_TRACK": "1",

@@ -41,6 +41,7 @@ class MiniLMEmbedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no bars in a server's log
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(self.model_path, device=self.device)
