@@ -188,4 +188,8 @@ def configure_logging(settings: Settings, role: str, *, stream: Any = None) -> l
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    # httpx and httpcore log every request line at INFO with its whole URL, query string included (an
+    # OAuth callback's code, a token some APIs take as a parameter): only their warnings are kept.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     return handler

@@ -41,7 +41,9 @@ def capture_all_logs() -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    for name in ("asyncio", "hypothesis", "urllib3"):
+    # httpx's request lines are the test clients' own (whole URLs, an OAuth callback's code included);
+    # the product's processes keep them at WARNING too (icop.observability.logs.configure_logging).
+    for name in ("asyncio", "hypothesis", "urllib3", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
