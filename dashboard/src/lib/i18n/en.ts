@@ -113,6 +113,7 @@ export const en = {
     threads: "Threads",
     x: "X",
     google: "Google",
+    google_service_account: "Google (service account)",
     tavily: "Tavily (search key)",
     naver: "Naver (search key)",
   },

@@ -114,6 +114,7 @@ export const ko: Dict = {
     threads: "Threads",
     x: "X",
     google: "Google",
+    google_service_account: "Google (서비스 계정)",
     tavily: "Tavily (search key)",
     naver: "네이버 (검색 키)",
   },
