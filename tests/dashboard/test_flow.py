@@ -20,6 +20,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from cluster.sheet_pipeline import connect_google, google_email
+from icop.db import create_pool
+
 from .conftest import ROOT, LiveApp, api, new_context, record, set_plan
 
 pytestmark = pytest.mark.slow
@@ -47,8 +50,9 @@ async def sign_up(page: Page, live: LiveApp, company: str) -> tuple[str, str]:
     return email, password
 
 
-def seed_sheet(live: LiveApp) -> str:
-    """examples/plan.csv as a Google Sheet in the Sheets emulator (tabs ContentPlan and Subtopics)."""
+def seed_sheet(live: LiveApp, owner: str | None = None) -> str:
+    """examples/plan.csv as a Google Sheet in the Sheets emulator (tabs ContentPlan and Subtopics), owned
+    by the Google identity ``owner`` when given."""
     from emulators.client import EmulatorAdmin
 
     with PLAN.open(encoding="utf-8") as f:
@@ -57,7 +61,9 @@ def seed_sheet(live: LiveApp) -> str:
     admin = EmulatorAdmin(f"http://{live.settings.bind_host}:{live.settings.emulator_port}")
     try:
         admin.seed_sheet(
-            sheet_id, {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]}
+            sheet_id,
+            {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]},
+            owner=owner,
         )
     finally:
         admin.close()
@@ -127,7 +133,16 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
 
     # 3. a pipeline from the example plan, loaded into the Sheets emulator as `icop demo` does (the UI
     # also offers a CSV upload, but runs of CSV pipelines are not supported by the orchestrator yet)
-    sheet_id = seed_sheet(live)
+    # the tenant's Google account (runs read the sheet as it), connected the way the demo does it
+    with api(live, token) as c:
+        tenant_id = uuid.UUID(c.get("/v1/auth/me").json()["tenant_id"])
+    google = google_email(tenant_id)
+    pool = await create_pool(live.settings.pg_dsn("app"), 1, 1)
+    try:
+        await connect_google(live.settings, pool, tenant_id, google)
+    finally:
+        await pool.close()
+    sheet_id = seed_sheet(live, owner=google)
     await page.goto(live.url("/pipelines/new"))
     await page.get_by_label("Name", exact=True).fill("Example plan")
     await page.get_by_label("Google Sheet").check()
