@@ -60,6 +60,20 @@ def google_email(tenant_id: uuid.UUID) -> str:
     return f"plans-{tenant_id.hex[:12]}@gmail.example"
 
 
+async def seed_tenant_sheet(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    admin: EmulatorAdmin,
+    tenant_id: uuid.UUID,
+    sheet_id: str,
+    sheets: dict[str, list[list[Any]]],
+) -> None:
+    """Seed ``sheets`` as a spreadsheet owned by the tenant's own Google account and connect that account
+    (the tenant must exist): what a user has before pointing a pipeline at a sheet of theirs."""
+    admin.seed_sheet(sheet_id, sheets, owner=google_email(tenant_id))
+    await connect_google(settings, pool, tenant_id, google_email(tenant_id))
+
+
 async def make_pipeline(
     pool: asyncpg.Pool,
     admin: EmulatorAdmin,
@@ -74,14 +88,10 @@ async def make_pipeline(
     """A new tenant with its own Google account, whose pipeline reads ``rows`` (under ``HEADER``) from a
     fresh sheet that account owns; with a run row."""
     tenant, sid = uuid.uuid4(), f"wf-{uuid.uuid4().hex[:10]}"
-    admin.seed_sheet(
-        sid,
-        {"ContentPlan": [HEADER, *rows], "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]},
-        owner=google_email(tenant),
-    )
     async with tenant_tx(pool, tenant) as conn:
         await conn.execute("INSERT INTO tenants (id, name) VALUES ($1, 'workflows')", tenant)
-    await connect_google(settings, pool, tenant, google_email(tenant))
+    sheets = {"ContentPlan": [HEADER, *rows], "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]}
+    await seed_tenant_sheet(settings, pool, admin, tenant, sid, sheets)
     async with tenant_tx(pool, tenant) as conn:
         pipeline = await conn.fetchval(
             """INSERT INTO content_pipelines (tenant_id, name, source_kind, sheet_id, targets, dry_run,

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from PIL import Image
 from temporalio.client import Client, Schedule, ScheduleActionStartWorkflow, ScheduleSpec
 
+from cluster.sheet_pipeline import HEADER, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
 from icop.db import tenant_tx
@@ -34,9 +35,6 @@ from workflows.worker import build_activities, close, running_workers
 
 from .conftest import TenantHandle, remember, sheet, sign_up
 from .seed import seed_article, seed_run_rows
-
-HEADER = ["topic", "notes", "language", "status", "result"]
-
 
 # ---- helpers -----------------------------------------------------------------------------------------
 
@@ -370,7 +368,11 @@ async def test_approve_and_reject_signal_the_waiting_article_workflows(
 ) -> None:
     t = await sign_up(engine_api)
     sid = f"appr-{uuid.uuid4().hex[:10]}"
-    sheets_admin.seed_sheet(
+    await seed_tenant_sheet(
+        settings,
+        app_pool,
+        sheets_admin,
+        uuid.UUID(t.tenant_id),
         sid,
         {
             "ContentPlan": [HEADER, ["Cold brew at home", "", "en", ""], ["Pour-over basics", "", "en", ""]],
@@ -497,7 +499,11 @@ async def test_retry_runs_only_the_failed_rows_through_the_workflow(
 ) -> None:
     t = await sign_up(engine_api)
     sid = f"retry-{uuid.uuid4().hex[:10]}"
-    sheets_admin.seed_sheet(
+    await seed_tenant_sheet(
+        settings,
+        app_pool,
+        sheets_admin,
+        uuid.UUID(t.tenant_id),
         sid,
         {
             "ContentPlan": [

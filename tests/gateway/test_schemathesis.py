@@ -64,8 +64,10 @@ def test_schemathesis_live_schema(settings: Settings, tmp_path: Path) -> None:
                 "1",
                 "--phases",
                 "examples,coverage,fuzzing",
+                # One worker: two threads describing Hypothesis strategies parse source with `ast` at
+                # once, which CPython 3.11 reports as "AST constructor recursion depth mismatch".
                 "--workers",
-                "2",
+                "1",
                 "--request-timeout",
                 "10",
                 "--no-shrink",
@@ -81,4 +83,5 @@ def test_schemathesis_live_schema(settings: Settings, tmp_path: Path) -> None:
             timeout=240,
         )
         (tmp_path / "schemathesis.out").write_text(run.stdout + run.stderr)
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+    errors = run.stdout.split("= ERRORS =", 1)[-1][:4000] if "= ERRORS =" in run.stdout else ""
+    assert run.returncode == 0, errors + run.stdout[-4000:] + run.stderr[-2000:]

@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
 
-from cluster.sheet_pipeline import HEADER
+from cluster.sheet_pipeline import HEADER, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
 from icop.observability import tracing
@@ -87,14 +87,6 @@ async def test_one_trace_from_the_api_call_to_the_provider_calls(
     client = await Client.connect(
         settings.temporal_target, namespace=settings.temporal_namespace, interceptors=client_interceptors()
     )
-    sid = f"trace-{uuid.uuid4().hex[:10]}"
-    sheets_admin.seed_sheet(
-        sid,
-        {
-            "ContentPlan": [HEADER, ["Cold brew at home", "", "en", ""]],
-            "Subtopics": [["row", "topic", "sub-topic"]],
-        },
-    )
     app = create_app(engine, pool=app_pool)
     acts = await build_activities(settings, ["planning"], pool=app_pool, models="local")
     try:
@@ -103,6 +95,12 @@ async def test_one_trace_from_the_api_call_to_the_provider_calls(
             running_workers(client, acts, queues, ["planning"]),
         ):
             t = await sign_up(api)
+            sid = f"trace-{uuid.uuid4().hex[:10]}"
+            plan = {
+                "ContentPlan": [HEADER, ["Cold brew at home", "", "en", ""]],
+                "Subtopics": [["row", "topic", "sub-topic"]],
+            }
+            await seed_tenant_sheet(settings, app_pool, sheets_admin, uuid.UUID(t.tenant_id), sid, plan)
             r = await api.post("/v1/pipelines", headers=t.h, json={"name": "traced", "sheet_id": sid})
             assert r.status_code == 201, r.text
             pipeline_id = r.json()["id"]

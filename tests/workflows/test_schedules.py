@@ -27,7 +27,7 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer
 
 from cluster.ports import free_port
-from cluster.sheet_pipeline import HEADER, make_pipeline
+from cluster.sheet_pipeline import HEADER, make_pipeline, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
 from icop.db import tenant_tx
@@ -62,15 +62,16 @@ async def api(settings: Settings, app_pool: asyncpg.Pool, queues: Queues) -> Asy
         yield c
 
 
-def seed_plan(admin: EmulatorAdmin, topics: list[str]) -> str:
+async def seed_plan(
+    settings: Settings, pool: asyncpg.Pool, admin: EmulatorAdmin, t: TenantHandle, topics: list[str]
+) -> str:
+    """A plan sheet in the tenant's own Google account, which the tenant has connected."""
     sid = f"sched-{uuid.uuid4().hex[:10]}"
-    admin.seed_sheet(
-        sid,
-        {
-            "ContentPlan": [HEADER, *[[t, "", "en", ""] for t in topics]],
-            "Subtopics": [["row", "topic", "sub-topic", "status", "url"]],
-        },
-    )
+    sheets = {
+        "ContentPlan": [HEADER, *[[topic, "", "en", ""] for topic in topics]],
+        "Subtopics": [["row", "topic", "sub-topic", "status", "url"]],
+    }
+    await seed_tenant_sheet(settings, pool, admin, uuid.UUID(t.tenant_id), sid, sheets)
     return sid
 
 
@@ -105,7 +106,7 @@ async def test_schedule_follows_the_pipelines_api_and_a_fire_runs_the_pipeline(
     serve_apps: list[str],
 ) -> None:
     t = await sign_up(api)
-    sid = seed_plan(sheets_admin, ["Cold brew at home"])
+    sid = await seed_plan(settings, app_pool, sheets_admin, t, ["Cold brew at home"])
     p = await create_pipeline(api, t, sid, cron="0 9 * * 1-5", timezone="Asia/Seoul")
     pid = p["id"]
 
@@ -214,8 +215,12 @@ async def test_api_run_shows_progress_is_bounded_per_tenant_and_cancels_the_work
     serve_apps: list[str],
 ) -> None:
     t = await sign_up(api)
-    p = await create_pipeline(api, t, seed_plan(sheets_admin, ["Espresso basics", "Pour-over", "Moka pot"]))
-    other = await create_pipeline(api, t, seed_plan(sheets_admin, ["Tea"]))
+    p = await create_pipeline(
+        api,
+        t,
+        await seed_plan(settings, app_pool, sheets_admin, t, ["Espresso basics", "Pour-over", "Moka pot"]),
+    )
+    other = await create_pipeline(api, t, await seed_plan(settings, app_pool, sheets_admin, t, ["Tea"]))
     acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     try:
         async with running_workers(temporal, acts, queues, MODULES):
@@ -264,7 +269,9 @@ async def test_temporal_down_pipeline_writes_stand_and_runs_are_refused(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as api:
         t = await sign_up(api)
         t0 = time.monotonic()
-        p = await create_pipeline(api, t, seed_plan(sheets_admin, ["Tea"]), cron="0 9 * * *")
+        p = await create_pipeline(
+            api, t, await seed_plan(settings, app_pool, sheets_admin, t, ["Tea"]), cron="0 9 * * *"
+        )
         assert p["cron"] == "0 9 * * *"  # stored; the schedule is left for `icop schedules sync`
         assert "icop schedules sync" in caplog.text
         r = await api.post(f"/v1/pipelines/{p['id']}/runs", headers=t.h, json={})
