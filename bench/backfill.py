@@ -108,24 +108,101 @@ if TYPE_CHECKING:
 LLM_SERVICES: tuple[LlmName, ...] = ("gpt", "claude", "gemini")
 PLAN_CALLS, GRAPH_CALLS = 2, 5  # sequential LLM latencies on a row's critical path
 PUBLISH_CALLS = 3  # sequential platform calls of the slowest target (Threads: limit, container, publish)
+# 500 subjects far enough apart that each row's sub-topics are new to the tenant: the planner drops a
+# sub-topic the tenant already has (cosine above the embedding model's near-duplicate threshold), so a plan
+# that repeats subjects under other angles writes fewer articles than it has rows.
 SUBJECTS = [
-    "coffee", "gardening", "running", "baking", "personal finance", "guitar", "birdwatching", "remote work",
-    "houseplants", "road trips", "photography", "chess", "yoga", "cycling", "woodworking", "astronomy",
-    "knitting", "hiking", "podcasting", "beekeeping",
-]  # fmt: skip
-ANGLES = [
-    "for beginners", "on a budget", "for families", "in small spaces", "for retirees", "in winter",
-    "for students", "with kids", "in the city", "for busy people", "mistakes to avoid", "tools and gear",
-    "history and culture", "the science behind it", "for teams", "at weekends", "as a side income",
-    "for travellers", "with friends", "in 2026", "for introverts", "without a car", "in the countryside",
-    "on holiday", "after fifty",
+    "sourdough bread", "espresso", "green tea", "kimchi", "ramen", "sushi", "tacos", "croissants",
+    "dumplings", "curry", "pizza dough", "cheesemaking", "craft beer", "natural wine", "kombucha",
+    "chocolate tempering", "barbecue brisket", "vegan baking", "fermented hot sauce", "pasta making",
+    "bibimbap", "tteokbokki", "pho", "paella", "falafel", "gelato", "macarons", "smoothies", "meal prep",
+    "cast iron cooking", "pressure cooking", "sous vide", "knife sharpening", "spice blending",
+    "honey tasting", "olive oil", "jam making", "pickling vegetables", "tofu", "oatmeal breakfasts",
+    "bagels", "dim sum", "ceviche", "mochi", "hummus", "granola", "matcha lattes", "cocktail mixing",
+    "cold brew coffee", "bone broth",
+    "tomato growing", "orchids", "bonsai", "succulents", "rose pruning", "composting", "hydroponics",
+    "lawn care", "herb gardens", "fruit trees", "mushroom foraging", "seed saving", "raised garden beds",
+    "ferns", "cacti", "bamboo", "lavender", "sunflowers", "tulip bulbs", "moss gardens", "terrariums",
+    "strawberry patches", "blueberry bushes", "vertical gardens", "rain gardens", "wildflower meadows",
+    "hedge trimming", "pumpkin growing", "chili peppers", "potato growing", "citrus trees", "grape vines",
+    "hostas", "hydrangeas", "peonies", "dahlias", "monstera", "pothos", "fiddle leaf figs",
+    "snake plants", "carnivorous plants", "aquatic plants", "mulching", "drip irrigation", "soil testing",
+    "greenhouse growing", "microgreens", "garlic planting", "apple orchards", "japanese maples",
+    "puppy training", "cat behaviour", "aquarium fish", "backyard chickens", "parrots", "rabbits",
+    "horse riding", "reptile care", "hamsters", "bee hotels", "butterfly gardens", "owls", "whales",
+    "dolphins", "penguins", "elephants", "tigers", "wolves", "bats", "frogs", "turtles", "octopuses",
+    "sharks", "coral reefs", "honeybees", "ants", "spiders", "hedgehogs", "ferrets", "guinea pigs",
+    "goats", "alpacas", "dairy cows", "sheep shearing", "pigeon racing", "falconry", "dog agility",
+    "cat grooming", "koi ponds", "axolotls", "jellyfish", "salmon runs", "migratory birds",
+    "hummingbirds", "crows", "squirrels", "foxes", "deer", "bears", "raccoons",
+    "marathon training", "trail running", "swimming technique", "road cycling", "mountain biking",
+    "rock climbing", "bouldering", "surfing", "skateboarding", "snowboarding", "alpine skiing",
+    "cross-country skiing", "tennis", "badminton", "table tennis", "golf", "basketball", "volleyball",
+    "baseball", "football tactics", "rugby", "cricket", "ice hockey", "figure skating", "fencing",
+    "archery", "judo", "taekwondo", "boxing", "kickboxing", "wrestling", "rowing", "kayaking", "sailing",
+    "scuba diving", "freediving", "triathlon", "pilates", "crossfit", "powerlifting", "calisthenics",
+    "parkour", "ultimate frisbee", "disc golf", "bowling", "darts", "billiards", "horseback polo",
+    "paragliding", "ballet",
+    "knitting", "crochet", "quilting", "embroidery", "pottery", "woodcarving", "furniture making",
+    "leatherworking", "jewelry making", "candle making", "soap making", "calligraphy", "origami",
+    "bookbinding", "stained glass", "glassblowing", "blacksmithing", "weaving", "macrame",
+    "watercolor painting", "oil painting", "charcoal drawing", "sketchbooks", "linocut printing",
+    "screen printing", "model trains", "scale models", "lego building", "cosplay", "sewing clothes",
+    "dyeing fabric", "paper making", "mosaic art", "resin art", "felting", "basket weaving",
+    "chess openings", "go strategy", "crossword puzzles", "sudoku", "jigsaw puzzles", "magic tricks",
+    "juggling", "kite flying", "stamp collecting", "coin collecting", "vinyl records",
+    "board game design", "tabletop roleplaying", "escape rooms",
+    "piano practice", "acoustic guitar", "electric bass", "drumming", "violin", "cello", "saxophone",
+    "trumpet", "flute", "ukulele", "harmonica", "accordion", "choir singing", "opera",
+    "jazz improvisation", "blues", "k-pop", "hip hop production", "electronic music", "synthesizers",
+    "music theory", "songwriting", "home recording", "mixing and mastering", "djing", "vinyl mixing",
+    "film scores", "classical symphonies", "folk music", "country music", "reggae", "heavy metal",
+    "punk rock", "gospel", "a cappella", "musical theatre", "gugak", "pansori", "samulnori", "gayageum",
+    "bagpipes", "harp", "banjo", "mandolin", "tabla", "sitar", "beatboxing", "busking",
+    "concert photography", "music festivals",
+    "python programming", "rust programming", "web accessibility", "kubernetes", "postgresql tuning",
+    "machine learning", "computer vision", "cybersecurity", "password managers", "home networking",
+    "raspberry pi", "3d printing", "drones", "electric cars", "solar panels", "home batteries",
+    "smart homes", "mechanical keyboards", "gaming pcs", "retro consoles", "virtual reality",
+    "augmented reality", "open source", "linux desktops", "spreadsheets", "data visualization",
+    "podcast equipment", "video editing", "mobile photography", "e-readers", "smartwatches",
+    "robot vacuums", "quantum computing", "blockchain", "cloud costs", "api design", "unit testing",
+    "technical writing", "ux research", "product management", "startup fundraising",
+    "remote collaboration tools", "email newsletters", "search engine optimization", "online privacy",
+    "digital decluttering", "typography", "game development", "chatbots", "satellite internet",
+    "seoul", "busan", "jeju island", "gyeongju", "tokyo", "kyoto", "osaka", "taipei", "hong kong",
+    "singapore", "bangkok", "hanoi", "bali", "sydney", "melbourne", "new zealand fjords", "lisbon",
+    "porto", "barcelona", "seville", "paris", "provence", "rome", "venice", "sicily", "athens",
+    "istanbul", "vienna", "prague", "budapest", "berlin", "amsterdam", "copenhagen", "iceland",
+    "scottish highlands", "dublin", "london", "new york", "san francisco", "yosemite", "grand canyon",
+    "vancouver", "banff", "mexico city", "patagonia", "machu picchu", "marrakech", "cape town",
+    "safari in kenya", "the maldives",
+    "black holes", "exoplanets", "the moon landings", "mars rovers", "solar eclipses", "meteor showers",
+    "volcanoes", "earthquakes", "glaciers", "ocean tides", "hurricanes", "rainbows", "northern lights",
+    "dinosaurs", "fossils", "human evolution", "dna", "vaccines", "gut bacteria", "sleep science",
+    "memory", "the placebo effect", "photosynthesis", "climate models", "carbon capture",
+    "nuclear fusion", "superconductors", "lasers", "crystals", "rare earth metals", "plastic recycling",
+    "water purification", "bioluminescence", "animal migration", "plate tectonics", "cave formation",
+    "desert ecology", "rainforests", "wetlands", "deep sea vents", "antibiotics", "stem cells",
+    "genetic testing", "nutrition science", "caffeine", "color perception", "optical illusions",
+    "probability", "prime numbers", "cryptography",
+    "budgeting", "index funds", "retirement savings", "credit scores", "home buying",
+    "renting an apartment", "minimalism", "decluttering", "interior design", "feng shui",
+    "home renovation", "plumbing repairs", "bicycle maintenance", "car maintenance", "job interviews",
+    "resume writing", "public speaking", "negotiation", "time management", "journaling", "meditation",
+    "habit building", "learning korean", "learning spanish", "sign language", "parenting toddlers",
+    "homeschooling", "wedding planning", "moving abroad", "volunteering", "first aid", "fire safety",
+    "emergency kits", "camping gear", "backpacking", "fly fishing", "birdwatching", "stargazing",
+    "geocaching", "urban sketching", "tea ceremonies", "hanbok", "hanok houses", "temple stays",
+    "skincare routines", "hair care", "perfume", "tailoring suits", "thrift shopping",
+    "sustainable fashion",
 ]  # fmt: skip
 
 
 def topics(n: int) -> list[str]:
-    """n distinct plan rows (subject × angle)."""
+    """n distinct plan rows (one subject each; past 500, a subject again with a suffix)."""
     return [
-        f"{SUBJECTS[i % len(SUBJECTS)].capitalize()} {ANGLES[i // len(SUBJECTS) % len(ANGLES)]}"
+        SUBJECTS[i % len(SUBJECTS)].capitalize() + (f" ({i // len(SUBJECTS) + 1})" if i >= 500 else "")
         for i in range(n)
     ]
 

@@ -70,6 +70,18 @@ def seed_sheet(live: LiveApp, owner: str | None = None) -> str:
     return sheet_id
 
 
+async def google_plan_sheet(live: LiveApp, tenant_id: uuid.UUID) -> str:
+    """The tenant connects its Google account (as the demo does) and the example plan is a sheet of that
+    account: runs read sheets as the tenant's own Google identity."""
+    google = google_email(tenant_id)
+    pool = await create_pool(live.settings.pg_dsn("app"), 1, 1)
+    try:
+        await connect_google(live.settings, pool, tenant_id, google)
+    finally:
+        await pool.close()
+    return seed_sheet(live, owner=google)
+
+
 def api_token(live: LiveApp, email: str, password: str) -> str:
     with api(live) as c:
         r = c.post("/v1/auth/login", json={"email": email, "password": password})
@@ -136,13 +148,7 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
     # the tenant's Google account (runs read the sheet as it), connected the way the demo does it
     with api(live, token) as c:
         tenant_id = uuid.UUID(c.get("/v1/auth/me").json()["tenant_id"])
-    google = google_email(tenant_id)
-    pool = await create_pool(live.settings.pg_dsn("app"), 1, 1)
-    try:
-        await connect_google(live.settings, pool, tenant_id, google)
-    finally:
-        await pool.close()
-    sheet_id = seed_sheet(live, owner=google)
+    sheet_id = await google_plan_sheet(live, tenant_id)
     await page.goto(live.url("/pipelines/new"))
     await page.get_by_label("Name", exact=True).fill("Example plan")
     await page.get_by_label("Google Sheet").check()

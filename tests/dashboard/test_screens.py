@@ -10,6 +10,7 @@ approved through the API).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -85,7 +86,7 @@ async def test_pages_are_accessible_and_screenshotted(
     browser: Any, live: LiveApp, artifacts: Path, logs_dir: Path
 ) -> None:
     t0 = time.monotonic()
-    data = FLOW if {"email", "run_id", "article_id"} <= FLOW.keys() else _seed_through_api(live)
+    data = FLOW if {"email", "run_id", "article_id"} <= FLOW.keys() else await _seed_through_api(live)
     record(
         "  screens: tenant data" + (" (from the main flow)" if data is FLOW else " (seeded via API)"),
         time.monotonic() - t0,
@@ -140,10 +141,10 @@ async def test_pages_are_accessible_and_screenshotted(
     assert len(shots) == 4 * (len(PUBLIC_PAGES) + len(APP_PAGES))
 
 
-def _seed_through_api(live: LiveApp) -> dict[str, Any]:
+async def _seed_through_api(live: LiveApp) -> dict[str, Any]:
     """Without the main flow's tenant: the same data through the API (accounts by emulator tokens, the
     example plan in the Sheets emulator, a back-fill, the first article approved)."""
-    from .test_flow import RUN_LIMIT_S, seed_sheet
+    from .test_flow import RUN_LIMIT_S, google_plan_sheet
 
     email, password = f"shots-{uuid.uuid4().hex[:8]}@example.test", f"pw-{uuid.uuid4().hex}"
     with api(live) as c:
@@ -153,6 +154,7 @@ def _seed_through_api(live: LiveApp) -> dict[str, Any]:
         r = c.post("/v1/auth/login", json={"email": email, "password": password})
         assert r.status_code == 200, r.text
         c.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        sheet_id = await google_plan_sheet(live, uuid.UUID(c.get("/v1/auth/me").json()["tenant_id"]))
         set_plan(live, r.json()["access_token"], "growth")  # four platforms: more than starter's accounts
         targets = []
         for i, platform in enumerate(PLATFORMS):
@@ -165,7 +167,7 @@ def _seed_through_api(live: LiveApp) -> dict[str, Any]:
             assert c.post("/v1/credentials", json=body).status_code in (200, 201)
             targets.append({"platform": platform, "account_id": f"7700{i}"})
         r = c.post("/v1/pipelines", json={"name": "Example plan", "source_kind": "sheet",
-                                          "sheet_id": seed_sheet(live), "targets": targets,
+                                          "sheet_id": sheet_id, "targets": targets,
                                           "subtopics_per_topic": 1, "approval_required": True})  # fmt: skip
         assert r.status_code == 201, r.text
         pipeline_id = r.json()["id"]
@@ -180,7 +182,7 @@ def _seed_through_api(live: LiveApp) -> dict[str, Any]:
             if waiting:
                 break
             assert time.monotonic() < deadline, "no article reached awaiting_approval"
-            time.sleep(2)
+            await asyncio.sleep(2)
         article_id = waiting[0]["id"]
         assert c.post(f"/v1/articles/{article_id}/approve", json={}).status_code == 202
     return {"email": email, "password": password, "pipeline_id": pipeline_id, "run_id": run_id,
