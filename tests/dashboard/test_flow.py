@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from cluster.sheet_pipeline import connect_google, google_email
+from cluster.sheet_pipeline import seed_tenant_sheet
 from icop.db import create_pool
 
 from .conftest import ROOT, LiveApp, api, new_context, record, set_plan
@@ -50,36 +50,23 @@ async def sign_up(page: Page, live: LiveApp, company: str) -> tuple[str, str]:
     return email, password
 
 
-def seed_sheet(live: LiveApp, owner: str | None = None) -> str:
-    """examples/plan.csv as a Google Sheet in the Sheets emulator (tabs ContentPlan and Subtopics), owned
-    by the Google identity ``owner`` when given."""
+async def google_plan_sheet(live: LiveApp, tenant_id: uuid.UUID) -> str:
+    """examples/plan.csv as a Google Sheet (tabs ContentPlan and Subtopics) of the tenant's own Google
+    account, which the tenant connects as the demo does: runs read sheets as that identity."""
     from emulators.client import EmulatorAdmin
 
     with PLAN.open(encoding="utf-8") as f:
         rows = list(csv.reader(f))
     sheet_id = f"plan-{uuid.uuid4().hex[:12]}"
+    sheets = {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]}
     admin = EmulatorAdmin(f"http://{live.settings.bind_host}:{live.settings.emulator_port}")
-    try:
-        admin.seed_sheet(
-            sheet_id,
-            {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]},
-            owner=owner,
-        )
-    finally:
-        admin.close()
-    return sheet_id
-
-
-async def google_plan_sheet(live: LiveApp, tenant_id: uuid.UUID) -> str:
-    """The tenant connects its Google account (as the demo does) and the example plan is a sheet of that
-    account: runs read sheets as the tenant's own Google identity."""
-    google = google_email(tenant_id)
     pool = await create_pool(live.settings.pg_dsn("app"), 1, 1)
     try:
-        await connect_google(live.settings, pool, tenant_id, google)
+        await seed_tenant_sheet(live.settings, pool, admin, tenant_id, sheet_id, sheets)
     finally:
         await pool.close()
-    return seed_sheet(live, owner=google)
+        admin.close()
+    return sheet_id
 
 
 def api_token(live: LiveApp, email: str, password: str) -> str:
