@@ -106,7 +106,10 @@ if TYPE_CHECKING:
     from icop.connectors.config import LlmName
 
 LLM_SERVICES: tuple[LlmName, ...] = ("gpt", "claude", "gemini")
-PLAN_CALLS, GRAPH_CALLS = 2, 5  # sequential LLM latencies on a row's critical path
+# Sequential LLM latencies on a row's critical path: planning = candidate expansion, then the cluster
+# labels (in parallel); the article graph = brief → the three writers at once → editor (score, then edit)
+# → SEO → visual director (research is search and page fetches, which the emulators answer at once).
+PLAN_CALLS, GRAPH_CALLS = 2, 6
 PUBLISH_CALLS = 3  # sequential platform calls of the slowest target (Threads: limit, container, publish)
 # 500 subjects far enough apart that each row's sub-topics are new to the tenant: the planner drops a
 # sub-topic the tenant already has (cosine above the embedding model's near-duplicate threshold), so a plan
@@ -278,13 +281,6 @@ class CpuMeter:
 
     OWN = "bench (workers)"
 
-    def __init__(self, stack: Any) -> None:
-        self.stack = stack
-        own = _cpu([os.getpid()])
-        groups = self._groups()
-        self.start = {k: _cpu(v) for k, v in groups.items()} | {self.OWN: own}
-        self.seen = {pid for pids in groups.values() for pid in pids}
-
     def _groups(self) -> dict[str, list[int]]:
         ray = _component_pids(self.stack, "ray")
         replicas = [p for p in ray if _is_replica(p)]
@@ -296,6 +292,14 @@ class CpuMeter:
             "emulators": _component_pids(self.stack, "emulators"),
         }
 
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        own = _cpu([os.getpid()])
+        groups = self._groups()
+        self.start = {k: _cpu(v) for k, v in groups.items()} | {self.OWN: own}
+        self.seen = {pid for pids in groups.values() for pid in pids}
+        self.start_by_pid = {pid: _cpu([pid]) for pid in self.seen}
+
     def spent(self) -> dict[str, float]:
         out = {self.OWN: round(_cpu([os.getpid()]) - self.start[self.OWN], 2)}
         for name, pids in self._groups().items():
@@ -303,6 +307,33 @@ class CpuMeter:
             new = [p for p in pids if p not in self.seen]
             out[name] = round(_cpu(old) - self.start[name] + _cpu(new), 2)
         return out
+
+    def ray_by_process(self) -> dict[str, float]:
+        """The Ray group's CPU over the phase by process kind (raylet, GCS, Serve controller, each
+        deployment's replicas, idle workers...), with the replicas started during the phase named
+        ``... (started)``: what the Ray side of the figure is made of."""
+        out: dict[str, float] = {}
+        for pid in _component_pids(self.stack, "ray"):
+            kind = _process_kind(pid) + ("" if pid in self.seen else " (started)")
+            out[kind] = round(out.get(kind, 0.0) + _cpu([pid]) - self.start_by_pid.get(pid, 0.0), 2)
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def _process_kind(pid: int) -> str:
+    """A Ray process's kind from its command line: the replica's deployment, or the program's name."""
+    try:
+        cmd = psutil.Process(pid).cmdline()
+    except psutil.Error:
+        return "exited"
+    line = " ".join(cmd)
+    if line.startswith("ray::"):
+        return line.split(" ")[0].split(":")[-1].split(".")[0] or line[:40]
+    for word in cmd[:3]:
+        if word.endswith(".py") or "/" not in word and word:
+            name = os.path.basename(word)
+            if name not in ("python", "python3", "-u"):
+                return name
+    return os.path.basename(cmd[0]) if cmd else "?"
 
 
 def _is_replica(pid: int) -> bool:
@@ -431,7 +462,9 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
             progress = await handle.result()
             makespan = time.monotonic() - t0
             cpu = meter.spent()
+            ray_cpu = meter.ray_by_process()
             served = {k: v - served0.get(k, 0) for k, v in served_totals().items()}
+            breakdown = await activity_breakdown(client, queues)
         async with tenant_tx(pool, p.tenant_id) as conn:
             arts = await conn.fetchval(
                 "SELECT count(*) FROM generated_articles WHERE run_id = $1 AND status = 'published'", p.run_id
@@ -468,6 +501,8 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         "progress": progress.__dict__,
         "makespan_s": round(makespan, 1),
         "cpu_s": cpu,
+        "ray_cpu_s": ray_cpu,
+        "breakdown": breakdown,
         "served": served,
         "provider_calls": calls,
         "row_articles": [int(r["n"]) for r in row_articles],
@@ -648,6 +683,66 @@ async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
         ),
         "breakdown": breakdown,
     }
+
+
+async def activity_breakdown(client: Client, q: Queues, sample: int = 60) -> dict[str, Any]:
+    """Where the real phase's time went, from the histories of a sample of its workflows (taken from the
+    middle of the run): per activity type, the time it waited in its task queue (scheduled → started)
+    and the time it ran (started → closed); per workflow type, its duration and the part of it that no
+    activity accounts for (workflow tasks, timers, the server's round trips)."""
+    from temporalio.api.enums.v1 import EventType
+
+    E = EventType
+    closed = {E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, E.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+              E.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, E.EVENT_TYPE_ACTIVITY_TASK_CANCELED}  # fmt: skip
+    acts: dict[str, dict[str, list[float]]] = {}
+    flows: dict[str, dict[str, list[float]]] = {}
+    for wf_type, queue in (("TopicWorkflow", q.planning), ("ArticleWorkflow", q.agents)):
+        query = f"WorkflowType = '{wf_type}' AND TaskQueue = '{queue}'"
+        ids = [w.id async for w in client.list_workflows(query)]
+        for wid in ids[len(ids) // 3 :][:sample]:
+            events = [e async for e in client.get_workflow_handle(wid).fetch_history_events()]
+            sched: dict[int, tuple[str, float]] = {}
+            started: dict[int, float] = {}
+            covered = 0.0
+            for e in events:
+                t = e.event_time.ToDatetime().timestamp()
+                if e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                    sched[e.event_id] = (e.activity_task_scheduled_event_attributes.activity_type.name, t)
+                elif e.event_type == E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                    sid = e.activity_task_started_event_attributes.scheduled_event_id
+                    started[sid] = t
+                    name, t0 = sched[sid]
+                    acts.setdefault(name, {}).setdefault("queue_wait_s", []).append(t - t0)
+                elif e.event_type in closed:
+                    attrs = next(
+                        getattr(e, f) for f in ("activity_task_completed_event_attributes",
+                                                "activity_task_failed_event_attributes",
+                                                "activity_task_timed_out_event_attributes",
+                                                "activity_task_canceled_event_attributes")
+                        if e.HasField(f)
+                    )  # fmt: skip
+                    sid = attrs.scheduled_event_id
+                    name, t0 = sched[sid]
+                    acts[name].setdefault("run_s", []).append(t - started.get(sid, t0))
+                    covered += t - t0
+            total = (events[-1].event_time.ToDatetime() - events[0].event_time.ToDatetime()).total_seconds()
+            f = flows.setdefault(wf_type, {})
+            f.setdefault("duration_s", []).append(total)
+            f.setdefault("outside_activities_s", []).append(total - covered)
+
+    def mean(xs: list[float]) -> float:
+        return round(sum(xs) / len(xs), 2) if xs else 0.0
+
+    def p95(xs: list[float]) -> float:
+        return round(sorted(xs)[max(0, int(len(xs) * 0.95) - 1)], 2) if xs else 0.0
+
+    return {
+        "activities": {n: {k: {"mean": mean(v), "p95": p95(v), "n": len(v)} for k, v in d.items()}
+                       for n, d in acts.items()},
+        "workflows": {n: {k: {"mean": mean(v), "p95": p95(v), "n": len(v)} for k, v in d.items()}
+                      for n, d in flows.items()},
+    }  # fmt: skip
 
 
 async def critical_path_breakdown(

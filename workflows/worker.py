@@ -9,6 +9,7 @@ the worker of the workflow that calls them, so they are registered there.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -232,12 +233,31 @@ async def build_activities(
     return acts
 
 
+MAX_CONCURRENT_ACTIVITIES = 50
+"""Activities one worker (one module's queue) runs at once."""
+BLOCKING_THREADS_PER_ACTIVITY = 2
+"""Threads of the event loop's default executor per activity slot. Activities block threads while they
+wait: CrewAI runs each agent's LLM call as a synchronous method in ``asyncio.to_thread`` (and flushes its
+event bus in another), google-api-python-client's Sheets calls and the research fetches run there too.
+asyncio's default executor has ``cpu_count + 4`` threads (6 on a 2-core machine): with 50 articles in
+flight the agents' calls queued for those threads, and the graph of an article took 109 s where its
+six sequential 4-second LLM calls take 24 s (``bench/backfill.py``, 100 articles). Waiting threads cost
+no CPU, and the pool starts them only when it needs them."""
+
+
+def use_blocking_threads(n: int) -> None:
+    """Give the running loop's ``asyncio.to_thread`` (its default executor) ``n`` threads."""
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(max_workers=n, thread_name_prefix="icop-blocking")
+    )
+
+
 def workers_for(
     client: Client,
     acts: Activities,
     queues: Queues,
     modules: Sequence[str],
-    max_concurrent_activities: int = 50,
+    max_concurrent_activities: int = MAX_CONCURRENT_ACTIVITIES,
 ) -> list[Worker]:
     """One worker per module queue. A queue whose workflows call local activities of another module's
     class gets those registered too (planning's run/row status; agents' article rows)."""
@@ -262,8 +282,10 @@ def workers_for(
 async def running_workers(
     client: Client, acts: Activities, queues: Queues, modules: Sequence[str]
 ) -> AsyncIterator[list[Worker]]:
-    """Workers polling in the background for the block's duration (tests, ``icop worker``)."""
+    """Workers polling in the background for the block's duration (tests, ``icop worker``), with threads
+    enough for their activities' blocking calls."""
     workers = workers_for(client, acts, queues, modules)
+    use_blocking_threads(len(workers) * MAX_CONCURRENT_ACTIVITIES * BLOCKING_THREADS_PER_ACTIVITY)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         yield workers

@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import sys
 import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
@@ -38,6 +39,26 @@ with warnings.catch_warnings():  # twitter-text-parser imports pkg_resources (ne
     warnings.simplefilter("ignore")
     from twitter_text import extract_urls, parse_tweet
     from twitter_text.config import config as _tt_config
+    from twitter_text.extract_emojis import extract_emojis_with_indices as _tt_emojis
+
+# twitter-text scans every text for emoji with one huge regex, the largest cost of fitting an X post (a
+# long article is measured at each step of the binary search in ``fit_text``). That regex cannot match a
+# text made only of the code points of ``NO_EMOJI_RANGES`` (ASCII to U+203B but © and ®, Hangul, kana, CJK
+# ideographs; a test checks every one of them), so such a text skips the scan.
+NO_EMOJI_RANGES = (
+    (0x00, 0xA8), (0xAA, 0xAD), (0xAF, 0x203B),  # all below U+203C but © and ®
+    (0x1100, 0x11FF), (0x3130, 0x318F), (0xAC00, 0xD7AF),  # Hangul jamo, compatibility jamo, syllables
+    (0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),  # kana, CJK ideographs
+)  # fmt: skip
+_MAYBE_EMOJI = regex.compile("[^" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in NO_EMOJI_RANGES) + "]")
+
+
+def _emojis(text: str) -> list[dict[str, object]]:
+    return _tt_emojis(text) if _MAYBE_EMOJI.search(text) else []
+
+
+# The module, not ``twitter_text.parse_tweet`` (the package re-exports the function under that name).
+vars(sys.modules["twitter_text.parse_tweet"])["extract_emojis_with_indices"] = _emojis
 
 ELLIPSIS = "…"
 MARKER_PREFIX = "ref:"

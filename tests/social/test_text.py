@@ -150,3 +150,48 @@ def test_fit_text_measures_a_long_article_in_short_pieces() -> None:
     assert sum(measured) < 6 * len(body) // 10 and measured.count(len(body)) == 0
     short = "A short post that fits."
     assert fit_text(short, lambda c: x_weighted_length(c) <= 280) == (short, False)
+
+
+def test_no_emoji_ranges_hold_no_emoji() -> None:
+    """The shortcut in ``icop.social.text`` skips twitter-text's emoji scan for texts made only of these
+    code points: its regex must not match any of them, alone, before a variation selector, or inside a
+    word (a twitter-text update that adds an emoji there breaks this test, not X's counts)."""
+    from twitter_text.regexp.emoji import emoji
+
+    from icop.social.text import NO_EMOJI_RANGES
+
+    found = [
+        hex(cp)
+        for a, b in NO_EMOJI_RANGES
+        for cp in range(a, b + 1)
+        if emoji.search(chr(cp)) or emoji.search(chr(cp) + "\ufe0f") or emoji.search(f"x{chr(cp)}x")
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sourdough bread, step by step. " * 12,
+        "사워도우 빵 굽기: 처음부터 끝까지 " * 12,
+        "Kimchi © 2026 — 김치 담그기 ® " * 8,
+        "Ramen 🍜 tonight 👨‍🍳 and 1️⃣ more " * 8,
+        "日本語のテキストと English mixed ‼ https://example.com/a/very/long/path " * 4,
+    ],
+)
+def test_x_weighted_length_matches_twitter_text_with_its_full_emoji_scan(text: str) -> None:
+    import sys
+
+    from twitter_text import parse_tweet
+    from twitter_text.config import config
+    from twitter_text.extract_emojis import extract_emojis_with_indices
+
+    module = sys.modules["twitter_text.parse_tweet"]
+    fast = x_weighted_length(text)
+    shortcut = module.extract_emojis_with_indices
+    module.extract_emojis_with_indices = extract_emojis_with_indices
+    try:
+        full = parse_tweet(text, dict(config["defaults"]) | {"transformed_url_length": 23}).weightedLength
+    finally:
+        module.extract_emojis_with_indices = shortcut
+    assert fast == full
