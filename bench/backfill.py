@@ -19,7 +19,7 @@ Phases (each on the same private stack: PostgreSQL, the Temporal dev server, the
   PostgreSQL) / N; Ray's own processes and the emulators are reported beside it.
 - ``orchestration``: a labelled floor: the same three workflows with every activity replaced by a stub
   (same name) that only sleeps the latency its real counterpart waits on: plan_row 2 LLM calls (expand,
-  labels), run_agent_graph 5 (research → 3 writers at once → editor → SEO → visual director),
+  labels), run_agent_graph 6 (brief → 3 writers at once → editor's score and edit → SEO → visual director),
   generate_images one image call, the rest 0. It costs the orchestration alone: the Temporal worker,
   the workflow code and the Temporal server.
 - ``baseline``: the way most users script it today: a loop over the rows, one LLM call for the row's
@@ -32,7 +32,8 @@ Each phase first sends one article through its workers (not measured), as a long
 (embedding model loaded, numba compiled, the workflow sandbox's imports done, replicas up).
 
 Ideal makespan (zero CPU, only the latencies and limits): one row takes
-T_row = 2·llm (planning) + 5·llm (graph) + image + 3·platform (publishing), all of its articles at once;
+T_row = 2·llm (planning) + 6·llm (graph) + image + 5·platform + the container poll interval (publishing
+to Threads), all of its articles at once;
 the rows go R at a time, so ideal = ceil(N / S / R) · T_row. The real phase takes the ideal of the run
 that happened: a row whose sub-topics the tenant already had ends after planning (2·llm), rows start as
 slots free up, and all images cannot go faster than the image gate (per-replica
@@ -110,7 +111,10 @@ LLM_SERVICES: tuple[LlmName, ...] = ("gpt", "claude", "gemini")
 # labels (in parallel); the article graph = brief → the three writers at once → editor (score, then edit)
 # → SEO → visual director (research is search and page fetches, which the emulators answer at once).
 PLAN_CALLS, GRAPH_CALLS = 2, 6
-PUBLISH_CALLS = 3  # sequential platform calls of the slowest target (Threads: limit, container, publish)
+# Sequential platform calls of the slowest target (Threads: publishing limit, container, two status polls,
+# publish), and between the polls the client's poll interval (``Shape.publish_wait_s``): the social
+# emulator, like the platform, answers IN_PROGRESS to a media container's first status poll.
+PUBLISH_CALLS = 5
 # 500 subjects far enough apart that each row's sub-topics are new to the tenant: the planner drops a
 # sub-topic the tenant already has (cosine above the embedding model's near-duplicate threshold), so a plan
 # that repeats subjects under other angles writes fewer articles than it has rows.
@@ -218,6 +222,8 @@ class Shape:
     llm_s: float
     image_s: float
     platform_s: float = 0.0
+    publish_wait_s: float = 0.0
+    """The client's container poll interval, waited once per Threads post (the real phase sets it)."""
     image_gate: int = 10**9
     """Image calls in flight at most, all ImageGenerator replicas together (the real phase sets it)."""
     row_articles: list[int] | None = None
@@ -230,7 +236,12 @@ class Shape:
 
     @property
     def t_row(self) -> float:
-        return (PLAN_CALLS + GRAPH_CALLS) * self.llm_s + self.image_s + PUBLISH_CALLS * self.platform_s
+        return (
+            (PLAN_CALLS + GRAPH_CALLS) * self.llm_s
+            + self.image_s
+            + PUBLISH_CALLS * self.platform_s
+            + self.publish_wait_s
+        )
 
     @property
     def ideal_s(self) -> float:
@@ -371,8 +382,14 @@ def start_stack(state: Path, with_ray: bool, database: bool = True) -> Any:
 
 
 def stop_stack(stack: Any) -> None:
+    import ray
+
     from cluster.stack import StackState
 
+    # Leave the Ray cluster first: a driver whose raylet goes away is ended by Ray's core worker, which
+    # left PostgreSQL and the Temporal server of the stack running.
+    if ray.is_initialized():
+        ray.shutdown()
     st = StackState.load(stack.state_file)
     for comp in reversed(stack.components):
         sid = st.sessions.pop(comp.name, None)
@@ -507,6 +524,7 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         "provider_calls": calls,
         "row_articles": [int(r["n"]) for r in row_articles],
         "image_gate": image_gate(settings),
+        "publish_wait_s": settings.social_instagram_container_poll_s,
     }
 
 
@@ -961,7 +979,12 @@ def main() -> None:
             sh = Shape(n, args.subtopics, args.rows, shape.llm_s, shape.image_s, shape.platform_s)
             r = asyncio.run(run_real(stack, sh, args.agents))
             # The ideal of the run that happened: each row's own path, the image gate.
-            sh = dataclasses.replace(sh, image_gate=r["image_gate"], row_articles=r["row_articles"])
+            sh = dataclasses.replace(
+                sh,
+                image_gate=r["image_gate"],
+                row_articles=r["row_articles"],
+                publish_wait_s=r["publish_wait_s"],
+            )
             report("real", sh, r)
             record_real(out["real"], n, tuple(out["load_before"]))
         if "baseline" in phases:
