@@ -418,6 +418,7 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
     from emulators.client import EmulatorAdmin
     from icop.db import create_pool, tenant_tx
     from icop.settings import load_settings
+    from icop.tenants import set_plan
     from workflows.types import MODULES
     from workflows.worker import build_activities, close, connect, running_workers
 
@@ -434,6 +435,9 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
 
     async def seeded(rows: list[list[str]], subtopics: int) -> Any:
         p = await make_pipeline(pool, admin, rows, subtopics=subtopics, dry_run=False, settings=settings)
+        # A back-fill of this size is an enterprise tenant's: the starter plan stops at 200 articles a
+        # month (each further article fails with that reason, as it should).
+        await set_plan(pool, p.tenant_id, "enterprise")
         await connect_targets(settings, pool, p.tenant_id, TARGETS)
         async with tenant_tx(pool, p.tenant_id) as conn:
             await conn.execute(
@@ -557,9 +561,12 @@ def set_platform_latency(settings: Any, shape: Shape) -> None:
     import httpx
 
     base = f"http://{settings.bind_host}:{settings.social_emulator_port}"
-    httpx.post(
-        f"{base}/_admin/knobs", json={"latency_ms": shape.platform_s * 1000}, timeout=10
-    ).raise_for_status()
+    # Threads lets a profile publish 250 posts in 24 hours (the emulator enforces it, and the publisher
+    # then waits for the quota with a durable timer: a real 1,000-article back-fill to one profile spreads
+    # over four days). This run measures the pipeline, so the emulated profile's quota is raised to the
+    # run's size; the quota path has its own tests (tests/social).
+    knobs = {"latency_ms": shape.platform_s * 1000, "threads_quota_total": max(250, 2 * shape.articles)}
+    httpx.post(f"{base}/_admin/knobs", json=knobs, timeout=10).raise_for_status()
 
 
 # ---- phase: orchestration only (stub activities) --------------------------------------------------------
