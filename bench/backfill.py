@@ -422,7 +422,14 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
     from workflows.types import MODULES
     from workflows.worker import build_activities, close, connect, running_workers
 
-    settings = load_settings(stack.state_dir)
+    # The platforms' posting limits per account (X 300 posts per 3 h, Threads 250 per 24 h, which the
+    # publisher keeps to and waits out with durable timers) would spread a 1,000-article back-fill to one
+    # account over days; this run measures the pipeline, so they are raised to the run's size here and
+    # in the social emulator (set_platform_latency). The limits have their own tests (tests/social).
+    posts = max(300, 2 * shape.articles)
+    settings = load_settings(stack.state_dir).model_copy(
+        update={"social_x_posts_per_window": posts, "social_threads_posts_per_window": posts}
+    )
     t = time.monotonic()
     deploy(settings)
     print(f"Serve applications deployed in {time.monotonic() - t:.0f}s", flush=True)
@@ -561,10 +568,7 @@ def set_platform_latency(settings: Any, shape: Shape) -> None:
     import httpx
 
     base = f"http://{settings.bind_host}:{settings.social_emulator_port}"
-    # Threads lets a profile publish 250 posts in 24 hours (the emulator enforces it, and the publisher
-    # then waits for the quota with a durable timer: a real 1,000-article back-fill to one profile spreads
-    # over four days). This run measures the pipeline, so the emulated profile's quota is raised to the
-    # run's size; the quota path has its own tests (tests/social).
+    # Threads' 250 posts per 24 h, raised to the run's size (see run_real).
     knobs = {"latency_ms": shape.platform_s * 1000, "threads_quota_total": max(250, 2 * shape.articles)}
     httpx.post(f"{base}/_admin/knobs", json=knobs, timeout=10).raise_for_status()
 
