@@ -15,7 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
 import asyncpg
@@ -110,7 +110,8 @@ class Tx:
         return self.who.tenant_id
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop on every request
     return request.app.state.services  # type: ignore[no-any-return]  # Starlette's app.state is untyped
 
 
@@ -123,6 +124,7 @@ def pool_of(svc: Services) -> asyncpg.Pool:
 _bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/login, or an API key.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (icop_…).")
 _auth = AuthRepository()
+SESSION_ENDED = "this session has ended (logged out, or the user was disabled): log in again"
 _keys = ApiKeyRepository()
 
 
@@ -151,7 +153,7 @@ async def _identify(conn: asyncpg.Connection, cred: Credential) -> tuple[UUID, R
         c = cred.claims
         role = await _auth.live_session_role(conn, c.tenant_id, c.user_id, c.session_id)
         if role is None:
-            raise Unauthorized("this session has ended (logged out, or the user was disabled): log in again")
+            raise Unauthorized(SESSION_ENDED)
         return c.user_id, role
     assert cred.key is not None
     key = await _keys.authenticate(conn, cred.tenant_id, cred.key)
@@ -164,9 +166,20 @@ async def _identify(conn: asyncpg.Connection, cred: Credential) -> tuple[UUID, R
 
 
 async def admit(conn: asyncpg.Connection, svc: Services, cred: Credential) -> Principal:
-    """Check the credential and count the request against the tenant's rate limit."""
-    actor, role = await _identify(conn, cred)
-    plan = await svc.limiter.check(conn, cred.tenant_id)
+    """Check the credential and count the request against the tenant's rate limit (a session token: both
+    in one statement)."""
+    actor: UUID
+    role: Role
+    if cred.claims is not None:
+        c = cred.claims
+        hit = await svc.limiter.count(conn, cred.tenant_id, session=(c.user_id, c.session_id))
+        if hit.session_role is None:
+            raise Unauthorized(SESSION_ENDED)
+        actor, role = c.user_id, cast(Role, hit.session_role)
+    else:
+        actor, role = await _identify(conn, cred)
+        hit = await svc.limiter.count(conn, cred.tenant_id)
+    plan = await svc.limiter.judge(conn, cred.tenant_id, hit)
     kind: Literal["user", "api_key"] = "user" if cred.claims is not None else "api_key"
     bind_ids(tenant_id=cred.tenant_id)  # this request's log lines (and span) name the tenant
     return Principal(cred.tenant_id, actor, kind, role, plan, cred)

@@ -104,15 +104,22 @@ class AccessClaims:
 
 
 class TokenCodec:
-    """Issues and verifies access tokens: HS256 only, with issuer, audience, expiry, subject and tenant."""
+    """Issues and verifies access tokens: HS256 only, with issuer, audience, expiry, subject and tenant.
+
+    A client sends the same token with every request until it expires, so the claims of the last
+    ``VERIFIED_CACHE`` tokens that verified are kept by their exact text: a token seen again is checked
+    only for expiry (its signature, issuer, audience and claims cannot have changed; a changed byte is
+    another token). Revocation is not the token's business: the caller checks the session each time."""
 
     ALGORITHM = "HS256"
+    VERIFIED_CACHE = 4096
 
     def __init__(self, secret: str, issuer: str, audience: str, ttl_s: int) -> None:
         if len(secret) < 32:
             raise ValueError("the JWT secret must be at least 32 characters")
         self._secret = secret
         self.issuer, self.audience, self.ttl_s = issuer, audience, ttl_s
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue(
         self, user_id: UUID, tenant_id: UUID, role: str, session_id: UUID, now: float | None = None
@@ -133,6 +140,19 @@ class TokenCodec:
         return jwt.encode(claims, self._secret, algorithm=self.ALGORITHM)
 
     def verify(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at > time.time():  # PyJWT's rule: expired once exp <= now
+                return known
+            del self._verified[token]
+            raise Unauthorized("access token expired")
+        claims = self._decode(token)
+        if len(self._verified) >= self.VERIFIED_CACHE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,

@@ -13,11 +13,11 @@ from .throttle import client_address
 router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=errors(422))
 
 
-def auth_service(svc: Annotated[Services, Depends(services)]) -> AuthService:
+async def auth_service(svc: Annotated[Services, Depends(services)]) -> AuthService:
     return AuthService(pool_of(svc), svc.codec, svc.config, svc.settings)
 
 
-def address(request: Request, svc: Annotated[Services, Depends(services)]) -> str:
+async def address(request: Request, svc: Annotated[Services, Depends(services)]) -> str:
     return client_address(request, svc.settings.trusted_proxies)
 
 

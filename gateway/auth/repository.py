@@ -17,12 +17,7 @@ class AuthRepository:
     ) -> Role | None:
         """The user's role now, if the user is active and the login session (refresh family) lives."""
         role: Role | None = await conn.fetchval(
-            """SELECT u.role FROM users u
-               WHERE u.tenant_id = $1 AND u.id = $2 AND u.disabled_at IS NULL
-                 AND EXISTS (SELECT 1 FROM refresh_tokens r
-                             WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.user_id = $2)
-                 AND NOT EXISTS (SELECT 1 FROM refresh_tokens r
-                                 WHERE r.tenant_id = $1 AND r.family_id = $3 AND r.revoked_at IS NOT NULL)""",
+            "SELECT session_role($1, $2, $3)",  # the rule: migration 0022
             tenant_id,
             user_id,
             session_id,

@@ -11,7 +11,7 @@ import asyncpg
 from icop.errors import Forbidden, RateLimited, Unauthorized
 
 from ..config import GatewayConfig
-from .repository import RateLimitRepository
+from .repository import Hit, RateLimitRepository
 
 
 class RateLimiter:
@@ -21,9 +21,19 @@ class RateLimiter:
 
     async def check(self, conn: asyncpg.Connection, tenant_id: UUID) -> str:
         """Count the request (inside the caller's tenant transaction) and return the tenant's plan."""
-        hit = await self.repo.hit(conn, tenant_id, self.config.rate_window_s)
+        return await self.judge(conn, tenant_id, await self.count(conn, tenant_id))
+
+    async def count(
+        self, conn: asyncpg.Connection, tenant_id: UUID, session: tuple[UUID, UUID] | None = None
+    ) -> Hit:
+        """Count the request; with a ``session`` (user id, session id), also learn whether it lives."""
+        hit = await self.repo.hit(conn, tenant_id, self.config.rate_window_s, session)
         if hit is None:
             raise Unauthorized("unknown tenant")
+        return hit
+
+    async def judge(self, conn: asyncpg.Connection, tenant_id: UUID, hit: Hit) -> str:
+        """The tenant's plan, if the counted request is within its limit and the tenant is active."""
         if hit.tenant_status != "active":
             raise Forbidden("this tenant is suspended")
         if random.random() < 0.01:  # keep the table small without a separate job
