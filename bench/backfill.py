@@ -37,7 +37,9 @@ to Threads), all of its articles at once;
 the rows go R at a time, so ideal = ceil(N / S / R) · T_row. The real phase takes the ideal of the run
 that happened: a row whose sub-topics the tenant already had ends after planning (2·llm), rows start as
 slots free up, and all images cannot go faster than the image gate (per-replica
-``image_provider_concurrency`` × the ImageGenerator's max_replicas). Efficiency = ideal / measured. The real
+``image_provider_concurrency`` × the ImageGenerator's max_replicas), nor one provider's writer calls
+faster than its writer gate (the Writer's max_replicas × max_ongoing_requests, within
+``writer_provider_concurrency``). Efficiency = ideal / measured. The real
 phase writes ``cpu_s_per_article`` (and, at N ≥ 1,000, ``real_pipeline_efficiency_1000``) to
 bench/results.json.
 
@@ -226,6 +228,8 @@ class Shape:
     """The client's container poll interval, waited once per Threads post (the real phase sets it)."""
     image_gate: int = 10**9
     """Image calls in flight at most, all ImageGenerator replicas together (the real phase sets it)."""
+    writer_gate: int = 10**9
+    """One provider's writer calls in flight at most, all its Writer replicas together (the real phase)."""
     row_articles: list[int] | None = None
     """The articles each row produced, in row order (the real phase: sub-topics a tenant already had are
     not written again, so a row may produce fewer than S, or none and end after planning)."""
@@ -248,7 +252,7 @@ class Shape:
         """Rows go R at a time; the image calls of the whole run cannot go faster than the image gate
         (``Settings.image_provider_concurrency`` per ImageGenerator replica, at its max_replicas) lets
         them: then the run is the first rows' path to their images, the gated images, and the last
-        rows' publishing."""
+        rows' publishing; likewise each provider's writer calls through its writer gate."""
         if self.row_articles is None:
             rows_bound = math.ceil(self.rows / self.rows_in_flight) * self.t_row
             articles = self.articles
@@ -259,7 +263,8 @@ class Shape:
                 heapq.heappush(slots, start + (self.t_row if made else PLAN_CALLS * self.llm_s))
             rows_bound, articles = max(slots), sum(self.row_articles)
         gated = self.t_row - self.image_s + articles * self.image_s / max(1, self.image_gate)
-        return max(rows_bound, gated)
+        writers = self.t_row - self.llm_s + articles * self.llm_s / max(1, self.writer_gate)
+        return max(rows_bound, gated, writers)
 
 
 # ---- CPU accounting ---------------------------------------------------------------------------------
@@ -535,6 +540,7 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         "provider_calls": calls,
         "row_articles": [int(r["n"]) for r in row_articles],
         "image_gate": image_gate(settings),
+        "writer_gate": writer_gate(),
         "publish_wait_s": settings.social_instagram_container_poll_s,
     }
 
@@ -545,6 +551,19 @@ def image_gate(settings: Any) -> int:
 
     scaling = deployment_options("images", "ImageGenerator").get("autoscaling_config") or {}
     return int(settings.image_provider_concurrency) * int(scaling.get("max_replicas", 1))
+
+
+def writer_gate() -> int:
+    """One provider's writer calls in flight at most: max_replicas x max_ongoing_requests of its Writer
+    (the narrowest of the three)."""
+    from deployments.options import deployment_options
+
+    gates = []
+    for provider in ("gpt", "claude", "gemini"):
+        opts = deployment_options(f"writer-{provider}", f"Writer_{provider}")
+        scaling = opts.get("autoscaling_config") or {}
+        gates.append(int(scaling.get("max_replicas", 1)) * int(opts["max_ongoing_requests"]))
+    return min(gates)
 
 
 async def platform_posts(settings: Any) -> dict[str, int]:
@@ -993,6 +1012,7 @@ def main() -> None:
             sh = dataclasses.replace(
                 sh,
                 image_gate=r["image_gate"],
+                writer_gate=r["writer_gate"],
                 row_articles=r["row_articles"],
                 publish_wait_s=r["publish_wait_s"],
             )

@@ -248,9 +248,11 @@ class Settings(BaseSettings):
         default=300, description="Refresh a tenant's Google access token this long before it expires."
     )
     writer_provider_concurrency: int = Field(
-        default=16,
+        default=64,
         description="Most writer calls in flight to one LLM provider, all Serve replicas together; the Serve "
-        "config's max_replicas x max_ongoing_requests of each Writer must stay within it.",
+        "config's max_replicas x max_ongoing_requests of each Writer must stay within it. Providers limit "
+        "requests and tokens per minute, not calls in flight: 64 calls of 4-30 s are 128-960 a minute, "
+        "within the paid tiers of OpenAI, Anthropic and Gemini; a 429 is retried after its Retry-After.",
     )
     image_provider_concurrency: int = Field(
         default=16,
