@@ -233,8 +233,10 @@ async def build_activities(
     return acts
 
 
-MAX_CONCURRENT_ACTIVITIES = 50
-"""Activities one worker (one module's queue) runs at once."""
+MAX_CONCURRENT_ACTIVITIES = 100
+"""Activities one worker (one module's queue) runs at once: Temporal's own default. They mostly wait on
+providers (an article's graph: six sequential LLM calls); at 50, a back-fill of 25 rows of 3 sub-topics
+(75 graphs at once) kept graphs waiting in the agents' queue for up to 11 s (``bench/backfill.py``)."""
 BLOCKING_THREADS_PER_ACTIVITY = 2
 """Threads of the event loop's default executor per activity slot. Activities block threads while they
 wait: CrewAI runs each agent's LLM call as a synchronous method in ``asyncio.to_thread`` (and flushes its
