@@ -3,7 +3,7 @@ the article graph calls them, against the slowest writer's own latency.
 
 A private stack (Ray with the Serve Writer applications of cluster/serve_config.yaml, the emulators)
 answers every LLM call after ``--llm-ms``; ``--articles`` stages run with ``--in-flight`` of them at once
-(the Serve config lets 16 calls per provider run together: two replicas of 8). The stage time of one
+(the Serve config lets 64 calls per provider run together: up to two replicas of 32). The stage time of one
 article is from the moment its three calls are sent to the moment the last answer is back; the figure is
 its median over the slowest writer's latency (1.0 would be no overhead at all). Measured alone, then as
 a burst at ``--in-flight`` that starts on one replica per Writer (the autoscaler adds the second during

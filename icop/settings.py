@@ -255,11 +255,12 @@ class Settings(BaseSettings):
         "within the paid tiers of OpenAI, Anthropic and Gemini; a 429 is retried after its Retry-After.",
     )
     image_provider_concurrency: int = Field(
-        default=16,
+        default=24,
         ge=1,
         description="Image calls in flight to one image provider from one ImageGenerator (or worker). "
         "Providers limit images per minute (DALL-E 3 from 500 a minute at usage tier 1), not calls in "
-        "flight: 16 calls of 6-15 s stay far inside that; a 429 is retried after its Retry-After.",
+        "flight: two replicas' 48 calls of 6-15 s are 190-480 a minute; a 429 is retried after its "
+        "Retry-After.",
     )
     provider_timeout_s: float = 60.0
     provider_max_attempts: int = 3
