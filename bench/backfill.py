@@ -557,10 +557,12 @@ def writer_gate() -> int:
     """One provider's writer calls in flight at most: max_replicas x max_ongoing_requests of its Writer
     (the narrowest of the three)."""
     from deployments.options import deployment_options
+    from deployments.writers import app_name
+    from icop.connectors.config import LLM_NAMES
 
     gates = []
-    for provider in ("gpt", "claude", "gemini"):
-        opts = deployment_options(f"writer-{provider}", f"Writer_{provider}")
+    for provider in LLM_NAMES:
+        opts = deployment_options(app_name(provider), f"Writer_{provider}")
         scaling = opts.get("autoscaling_config") or {}
         gates.append(int(scaling.get("max_replicas", 1)) * int(opts["max_ongoing_requests"]))
     return min(gates)
