@@ -66,6 +66,13 @@ class EmulatorAdmin:
         """A new service account's key file (JSON), as the Cloud console hands it out."""
         return dict(self._ok(self.http.post("/_admin/google/service_accounts", json={"name": name})))
 
+    def sheets_quota(self, per_user: int | None = None, per_project: int | None = None) -> dict[str, Any]:
+        """The Sheets emulator's per-minute request limits (set those given) and the requests refused."""
+        body = {k: v for k, v in (("per_user", per_user), ("per_project", per_project)) if v is not None}
+        if not body:
+            return dict(self._ok(self.http.get("/_admin/sheets-quota")))
+        return dict(self._ok(self.http.put("/_admin/sheets-quota", json=body)))
+
     def read_sheet(self, spreadsheet_id: str) -> dict[str, list[list[Any]]]:
         return dict(self._ok(self.http.get(f"/_admin/sheets/{spreadsheet_id}"))["sheets"])
 

@@ -1,5 +1,11 @@
-"""Google Sheets v4 ``spreadsheets.values.get`` and ``spreadsheets.values.batchUpdate`` over an
-in-memory spreadsheet state that tests seed and read back through ``/_admin/sheets/{id}``.
+"""Google Sheets v4 ``spreadsheets.values.get``, ``.batchGet`` and ``.batchUpdate`` over an in-memory
+spreadsheet state that tests seed and read back through ``/_admin/sheets/{id}``.
+
+Per-minute quotas as Google counts them: read requests (get, batchGet) and write requests (batchUpdate),
+each at most 60 a minute per user (a Google identity; anonymous callers share one) and 300 a minute for
+the project, over a sliding minute; beyond them 429 ``RESOURCE_EXHAUSTED`` (no Retry-After: Google asks
+for exponential backoff). ``PUT /_admin/sheets-quota`` changes the limits (``per_user``, ``per_project``)
+and answers the requests refused so far.
 
 A spreadsheet seeded with an ``owner`` (a Google identity) is private: the values API answers only a live
 access token issued by the Google OAuth emulator (:mod:`.google_oauth`) to the owner or to an identity in
@@ -10,7 +16,9 @@ with the link can edit" (the SDK-level tests of the client use those)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import time
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -151,12 +159,66 @@ def _store(ctx: Context) -> dict[str, Spreadsheet]:
     return ctx.state.setdefault("sheets", {})
 
 
-def _book(ctx: Context, sid: str, request: web.Request) -> Spreadsheet:
+@dataclass
+class Quota:
+    """Requests per sliding minute, per kind ("read", "write"), per user and for the whole project."""
+
+    per_user: int = 60
+    per_project: int = 300
+    seen: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    refused: int = 0
+
+    def take(self, kind: str, user: str) -> None:
+        now = time.monotonic()
+        mine = self.seen.setdefault((kind, user), deque())
+        everyone = self.seen.setdefault((kind, "*project*"), deque())
+        for q in (mine, everyone):
+            while q and q[0] <= now - 60:
+                q.popleft()
+        metric = "Read requests" if kind == "read" else "Write requests"
+        limit = None
+        if len(mine) >= self.per_user:
+            limit = f"{metric} per minute per user"
+        elif len(everyone) >= self.per_project:
+            limit = f"{metric} per minute"
+        if limit:
+            self.refused += 1
+            raise EmulatorError(
+                429,
+                f"Quota exceeded for quota metric '{metric}' and limit '{limit}' of service "
+                "'sheets.googleapis.com' for consumer 'project_number:000000000000'.",
+            )
+        mine.append(now)
+        everyone.append(now)
+
+
+def _quota(ctx: Context) -> Quota:
+    q: Quota = ctx.state.setdefault("sheets_quota", Quota())
+    return q
+
+
+def _book(ctx: Context, sid: str, request: web.Request, kind: str) -> Spreadsheet:
+    identity = state_of(ctx).identity(bearer_key(request))
+    _quota(ctx).take(kind, identity or "anonymous")
     book = _store(ctx).get(sid)
     if book is None:
         raise EmulatorError(404, "Requested entity was not found.")
-    book.check_access(state_of(ctx).identity(bearer_key(request)))
+    book.check_access(identity)
     return book
+
+
+def _render_values(book: Spreadsheet, a: A1, request: web.Request) -> dict[str, Any]:
+    values = book.read(a)
+    if request.query.get("valueRenderOption", "FORMATTED_VALUE") == "FORMATTED_VALUE":
+        values = [[_formatted(v) for v in row] for row in values]
+    major = request.query.get("majorDimension", "ROWS")
+    if major == "COLUMNS":
+        width = max((len(r) for r in values), default=0)
+        values = [[r[c] if c < len(r) else "" for r in values] for c in range(width)]
+    out: dict[str, Any] = {"range": a.render(), "majorDimension": major}
+    if values:
+        out["values"] = values
+    return out
 
 
 def _input_value(v: Any, option: str) -> Any:
@@ -170,20 +232,23 @@ def _input_value(v: Any, option: str) -> Any:
 
 def get_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
-        book = _book(ctx, request.match_info["sid"], request)
-        a = book.parse(request.match_info["range"])
-        values = book.read(a)
-        if request.query.get("valueRenderOption", "FORMATTED_VALUE") == "FORMATTED_VALUE":
-            values = [[_formatted(v) for v in row] for row in values]
-        major = request.query.get("majorDimension", "ROWS")
-        if major == "COLUMNS":
-            width = max((len(r) for r in values), default=0)
-            values = [[r[c] if c < len(r) else "" for r in values] for c in range(width)]
-        out: dict[str, Any] = {"range": a.render(), "majorDimension": major}
-        if values:
-            out["values"] = values
+        book = _book(ctx, request.match_info["sid"], request, "read")
+        out = _render_values(book, book.parse(request.match_info["range"]), request)
         entry.meta.update(spreadsheet=request.match_info["sid"], range=out["range"])
         return web.json_response(out)
+
+    return handle
+
+
+def batch_get_handler(ctx: Context):
+    async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
+        sid = request.match_info["sid"]
+        book = _book(ctx, sid, request, "read")
+        ranges = request.query.getall("ranges", [])
+        parsed = [book.parse(r) for r in ranges]  # a bad range refuses the whole call
+        value_ranges = [_render_values(book, a, request) for a in parsed]
+        entry.meta.update(spreadsheet=sid, ranges=[v["range"] for v in value_ranges])
+        return web.json_response({"spreadsheetId": sid, "valueRanges": value_ranges})
 
     return handle
 
@@ -191,7 +256,7 @@ def get_handler(ctx: Context):
 def batch_update_handler(ctx: Context):
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
         sid = request.match_info["sid"]
-        book = _book(ctx, sid, request)
+        book = _book(ctx, sid, request, "write")
         if not isinstance(body, dict):
             raise EmulatorError(400, "Invalid JSON payload received.")
         option = body.get("valueInputOption")
@@ -254,6 +319,17 @@ async def admin_put(request: web.Request) -> web.Response:
     )
 
 
+async def admin_quota(request: web.Request) -> web.Response:
+    """PUT ``{"per_user": n, "per_project": n}`` (either) sets the per-minute limits; both answer them
+    and the requests refused so far."""
+    q = _quota(request.app["ctx"])
+    if request.method == "PUT":
+        body = await request.json()
+        q.per_user = int(body.get("per_user", q.per_user))
+        q.per_project = int(body.get("per_project", q.per_project))
+    return web.json_response({"per_user": q.per_user, "per_project": q.per_project, "refused": q.refused})
+
+
 async def admin_get(request: web.Request) -> web.Response:
     ctx: Context = request.app["ctx"]
     book = _store(ctx).get(request.match_info["sid"])
@@ -269,8 +345,14 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         g("sheets", bearer_key, batch_update_handler(ctx), allow_anonymous=True),
     )
     app.router.add_get(
+        "/v4/spreadsheets/{sid}/values:batchGet",
+        g("sheets", bearer_key, batch_get_handler(ctx), allow_anonymous=True),
+    )
+    app.router.add_get(
         "/v4/spreadsheets/{sid}/values/{range:.+}",
         g("sheets", bearer_key, get_handler(ctx), allow_anonymous=True),
     )
     app.router.add_put("/_admin/sheets/{sid}", admin_put)
     app.router.add_get("/_admin/sheets/{sid}", admin_get)
+    app.router.add_put("/_admin/sheets-quota", admin_quota)
+    app.router.add_get("/_admin/sheets-quota", admin_quota)

@@ -96,6 +96,23 @@ def article_key(tenant_id: object, article_id: object) -> str:
     return f"tenants/{_check_id(tenant_id, 'tenant id')}/articles/{_check_id(article_id, 'article id')}.md"
 
 
+PLAN_KINDS = ("csv", "xlsx")
+
+
+def plan_key(tenant_id: object, sha256: str, kind: str) -> str:
+    """An uploaded content plan (CSV or XLSX) under its content address."""
+    if not _SHA256.match(sha256) or kind not in PLAN_KINDS:
+        raise ValueError(f"invalid plan key parts: {sha256!r}, {kind!r}")
+    return f"tenants/{_check_id(tenant_id, 'tenant id')}/plans/{sha256}.{kind}"
+
+
+def plan_kind_of_key(tenant_id: object, key: str) -> str | None:
+    """The kind of a key :func:`plan_key` made for this tenant (no ``..``, no other folder, no other
+    tenant's), else None."""
+    m = re.fullmatch(re.escape(f"tenants/{tenant_id}/plans/") + r"[0-9a-f]{64}\.(csv|xlsx)", key)
+    return m.group(1) if m else None
+
+
 def put_image(store: ObjectStore, tenant_id: object, jpeg: bytes, sha256: str | None = None) -> StoredObject:
     """Store a JPEG under its content address; a second write of the same bytes writes nothing."""
     digest = sha256 or hashlib.sha256(jpeg).hexdigest()

@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from . import policies as P
     from .activities.articles import ArticleActivities, ImageActivities
-    from .activities.planning import PlanningActivities
+    from .activities.planning import PlanningActivities, subtopic_cells
     from .activities.publish import PublishActivities
     from .types import (
         Approval,
@@ -47,6 +47,7 @@ class ArticleWorkflow:
     def __init__(self) -> None:
         self._approval: Approval | None = None
         self._stage = "starting"
+        self._sheet_row: list[str] | None = None  # what this article last wrote on the Subtopics tab
 
     @workflow.signal(name="approve")
     def approve(self, decision: Approval) -> None:
@@ -141,7 +142,12 @@ class ArticleWorkflow:
         sheet_status = "done" if not failed else f"error: {error}"
         await self._write_back(inp, sheet_status, md.url)
         self._stage = "done"
-        return ArticleOutcome(inp.subtopic_id, article_id, status, md.url, len(results) - len(failed), error)
+        links = [
+            f"{t.platform}: {r.permalink}" for t, r in zip(cfg.targets, results, strict=True) if r.permalink
+        ]
+        return ArticleOutcome(
+            inp.subtopic_id, article_id, status, md.url, len(results) - len(failed), error, links
+        )
 
     async def _publish(
         self,
@@ -200,15 +206,14 @@ class ArticleWorkflow:
         )
 
     async def _write_back(self, inp: ArticleInput, status: str, url: str) -> None:
+        """The article's row on the Subtopics tab, expecting what the topic (or this article) wrote there."""
         r = inp.sheet_row
-        cells = [
-            SheetCells(
-                f"Subtopics!A{r}:E{r}", [[str(inp.row_number), inp.main_topic, inp.subtopic, status, url]]
-            )
-        ]
+        was = self._sheet_row or subtopic_cells(inp.row_number, inp.main_topic, inp.subtopic, "writing", "")
+        self._sheet_row = subtopic_cells(inp.row_number, inp.main_topic, inp.subtopic, status, url)
+        cells = [SheetCells(f"Subtopics!A{r}:E{r}", [self._sheet_row], [was])]
         await workflow.execute_activity_method(
             PlanningActivities.write_sheet,
-            SheetWriteInput(inp.tenant_id, inp.config.sheet_id, cells),
+            SheetWriteInput(inp.tenant_id, inp.pipeline_id, inp.run_id, inp.row_number, inp.config, cells),
             task_queue=inp.queues.planning,
             **P.SHEETS.options(),
         )

@@ -8,8 +8,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from icop.planning import notes
+
     from . import policies as P
-    from .activities.planning import PlanningActivities
+    from .activities.planning import PlanningActivities, row_cells, subtopic_cells
     from .article import ArticleWorkflow, _cause
     from .types import (
         ArticleInput,
@@ -30,6 +32,7 @@ class TopicWorkflow:
     @workflow.run
     async def run(self, inp: TopicInput) -> TopicOutcome:
         row, cfg = inp.row, inp.config
+        self._written = list(row.written)  # the row's status, result and note as last read or written
         await self._row_status(inp, "planning")
         try:
             subs = await workflow.execute_activity_method(
@@ -40,9 +43,7 @@ class TopicWorkflow:
             )
         except ActivityError as e:
             reason = _cause(e)
-            await self._sheet(
-                inp, [_plan_cells(inp, f"error: {reason}; set status to 'retry' to try again", "")]
-            )
+            await self._sheet(inp, self._row(inp, f"error: {reason}", "", notes.planning_failed(reason)))
             await self._row_status(inp, "failed", reason)
             return TopicOutcome(row.row_number, "failed", error=reason)
 
@@ -52,13 +53,16 @@ class TopicWorkflow:
             [
                 SheetCells(
                     f"Subtopics!A{start}:E{start + len(subs) - 1}",
-                    [[str(row.row_number), row.topic, s.label, "writing", ""] for s in subs],
+                    [subtopic_cells(row.row_number, row.topic, s.label, "writing", "") for s in subs],
+                    [["", "", "", "", ""] for _ in subs],
                 )
             ]
             if subs
             else []
         )
-        await self._sheet(inp, [_plan_cells(inp, "writing", f"{len(subs)} sub-topics"), *block])
+        await self._sheet(
+            inp, [*self._row(inp, "writing", f"{len(subs)} sub-topics", notes.writing(len(subs))), *block]
+        )
         await self._row_status(inp, "writing")
 
         outcomes = await asyncio.gather(*(self._article(inp, s, start + i) for i, s in enumerate(subs)))
@@ -69,7 +73,14 @@ class TopicWorkflow:
         else:
             status = "done"
             result = (ok[0].markdown_url or "") if len(ok) == 1 else f"{len(ok)} articles"
-        await self._sheet(inp, [_plan_cells(inp, status, result or "")])
+        note = notes.finished(
+            len(ok),
+            len(outcomes),
+            [o.markdown_url for o in ok if o.markdown_url],
+            [link for o in ok for link in o.post_links],
+            [o.error or o.status for o in failed],
+        )
+        await self._sheet(inp, self._row(inp, status, result or "", note))
         await self._row_status(
             inp, "done" if status == "done" else "failed", failed[0].error if failed else None
         )
@@ -106,10 +117,18 @@ class TopicWorkflow:
         except ChildWorkflowError as e:
             return ArticleOutcome(sub.id, None, "failed", error=_cause(e))
 
+    def _row(self, inp: TopicInput, status: str, result: str, note: str) -> list[SheetCells]:
+        """The row's cells, expecting what this run last read or wrote there."""
+        cells = row_cells(inp.config, inp.row.row_number, self._written, status, result, note)
+        self._written = ([v for c in cells for v in c.values[0]] + ["", "", ""])[:3]
+        return cells
+
     async def _sheet(self, inp: TopicInput, cells: list[SheetCells]) -> None:
         await workflow.execute_activity_method(
             PlanningActivities.write_sheet,
-            SheetWriteInput(inp.tenant_id, inp.config.sheet_id, cells),
+            SheetWriteInput(
+                inp.tenant_id, inp.pipeline_id, inp.run_id, inp.row.row_number, inp.config, cells
+            ),
             task_queue=inp.queues.planning,
             **P.SHEETS.options(),
         )
@@ -123,10 +142,3 @@ class TopicWorkflow:
             start_to_close_timeout=P.LOCAL_DB.start_to_close,
             retry_policy=P.LOCAL_DB.retry,
         )
-
-
-def _plan_cells(inp: TopicInput, status: str, result: str) -> SheetCells:
-    """Status and result (columns D:E) of the row on the plan's tab."""
-    n = inp.row.row_number
-    tab = inp.config.sheet_range.split("!")[0]
-    return SheetCells(f"{tab}!D{n}:E{n}", [[status, result]])

@@ -75,6 +75,9 @@ class PipelineConfig:
     images_per_article: int = 1
     search_provider: str = ""  # auto | tavily | naver; "": the platform's ICOP_RESEARCH_SEARCH_PROVIDER
     on_research_failure: str = ""  # continue | fail; "": the platform's ICOP_RESEARCH_ON_SEARCH_FAILURE
+    source_kind: str = "sheet"  # sheet | csv | xlsx
+    plan_key: str = ""  # the uploaded plan file's object key (csv, xlsx)
+    note_column: str = "F"  # the plan tab's column for the status note; "": none
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class RowSpec:
     topic: str
     notes: str
     language: str
+    written: list[str] = field(default_factory=lambda: ["", "", ""])
+    """The row's status, result and note cells as the run read them: what a write-back expects to find."""
 
 
 @dataclass(frozen=True)
@@ -244,12 +249,19 @@ class SubtopicRef:
 class SheetCells:
     range: str
     values: list[list[str]]
+    expected: list[list[str]]
+    """What the run believes the cells hold now (what it read or last wrote): a cell found otherwise was
+    edited after the run read it and is left alone (``icop.planning.feedback``)."""
 
 
 @dataclass(frozen=True)
 class SheetWriteInput:
     tenant_id: str
-    sheet_id: str
+    pipeline_id: str
+    run_id: str
+    row_number: int
+    """The plan row the cells belong to: cells left alone are recorded on it."""
+    config: PipelineConfig
     cells: list[SheetCells]
 
 
@@ -356,6 +368,7 @@ class PublishResult:
     reason: str | None = None
     retry_in_s: float | None = None
     """Set when the post waits (quota window, back-off): the workflow sleeps durably, then tries again."""
+    permalink: str | None = None
 
 
 @dataclass(frozen=True)
@@ -366,6 +379,8 @@ class ArticleOutcome:
     markdown_url: str | None = None
     posts: int = 0
     error: str | None = None
+    post_links: list[str] = field(default_factory=list)
+    """``platform: permalink`` of each published post."""
 
 
 @dataclass(frozen=True)

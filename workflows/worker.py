@@ -168,6 +168,7 @@ async def build_activities(
         from icop.google.access import GoogleAccess
         from icop.planning.service import CandidateExpander, SubtopicPlanner
         from icop.runs.admission import RunLimits
+        from icop.storage import make_store
         from icop.vault import Vault
 
         from .activities.planning import PlanningActivities
@@ -182,7 +183,7 @@ async def build_activities(
             pool, CandidateExpander(llm, count=30), cluster, EmbeddingChoice.from_settings(settings)
         )
         access = GoogleAccess(pool, Vault.from_spec(settings.vault_keys.get_secret_value()), settings)
-        acts.planning = PlanningActivities(pool, access, planner)
+        acts.planning = PlanningActivities(pool, access, planner, make_store(settings))
         acts.scheduled = ScheduledRunActivities(pool, RunLimits.from_settings(settings))
     if "agents" in modules:
         from icop.storage import make_store

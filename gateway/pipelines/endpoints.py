@@ -5,8 +5,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from icop.planning.files import XLSX_MEDIA_TYPE
+
 from ..context import CurrentPrincipal, EditorTx, ViewerTx
 from ..pagination import Page
+from ..plans import service as plan_service
 from ..problems import errors
 from . import service
 from .schemas import CronPreview, PipelineCreate, PipelineOut, PipelineUpdate
@@ -49,6 +52,31 @@ async def preview_cron(
 @router.get("/{pipeline_id}", response_model=PipelineOut, responses=errors(404), summary="Get a pipeline")
 async def get_pipeline(pipeline_id: UUID, tx: ViewerTx) -> PipelineOut:
     return await service.get(tx, pipeline_id)
+
+
+@router.get(
+    "/{pipeline_id}/plan",
+    response_class=Response,
+    responses={
+        **errors(400, 404),
+        200: {
+            "description": "The plan file with what the runs wrote in it.",
+            "content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}},
+        },
+    },
+    summary="Download a CSV or XLSX pipeline's plan with every row's status, result and note filled in",
+    description="The file you uploaded, with the status (D), result (E) and note columns the runs wrote. "
+    "XLSX: both tabs in one workbook; CSV: one tab per download (`tab=Subtopics` for the sub-topics).",
+)
+async def download_plan(
+    pipeline_id: UUID,
+    tx: ViewerTx,
+    tab: Annotated[Literal["ContentPlan", "Subtopics"], Query()] = "ContentPlan",
+) -> Response:
+    content, media, name = await plan_service.download(tx, pipeline_id, tab)
+    return Response(
+        content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.patch(

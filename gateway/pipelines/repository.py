@@ -15,7 +15,7 @@ FIELDS = [
     "source_kind",
     "sheet_id",
     "sheet_range",
-    "csv_object_key",
+    "plan_object_key",
     "cron",
     "timezone",
     "mode",

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from icop.planning import notes
 from icop.research.types import failure_policy, provider_choice
 from icop.statuses import PipelineStatus
 
@@ -17,6 +18,11 @@ from .cron import parse as parse_cron
 NO_NUL = r"^[^\x00]*$"
 Writer = Literal["gpt", "claude", "gemini"]
 ImageProvider = Literal["offline", "dalle", "flux"]
+SourceKind = Literal["sheet", "csv", "xlsx"]
+SOURCE_DOC = (
+    "sheet: a Google Sheet (sheet_id); csv or xlsx: a file uploaded with POST /v1/plans (plan_object_key)."
+)
+PLAN_KEY_DOC = "The `plan_object_key` POST /v1/plans returned (source_kind csv or xlsx)."
 TargetPlatform = Literal["facebook", "instagram", "threads", "x"]
 _CRON_FIELD = re.compile(r"^(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?(,(\*|\d{1,2}(-\d{1,2})?)(/\d{1,2})?)*$")
 _CRON_RANGES = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
@@ -45,7 +51,9 @@ SETTINGS_MAX_BYTES, SETTINGS_MAX_DEPTH, SETTINGS_MAX_KEYS = 16_384, 8, 200
 SETTINGS_DOC = (
     "Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider "
     "(auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure "
-    "(continue: write unsourced articles, marked as such | fail: fail them). At most "
+    "(continue: write unsourced articles, marked as such | fail: fail them), status_note_column (the plan "
+    "tab's column, F to Z, where each row gets a note saying what happened and what to do; default F; "
+    "empty for none). At most "
     f"{SETTINGS_MAX_BYTES} bytes as JSON, {SETTINGS_MAX_DEPTH} levels deep and {SETTINGS_MAX_KEYS} keys."
 )
 
@@ -65,6 +73,8 @@ def check_settings(value: dict[str, Any] | None) -> dict[str, Any] | None:
         raise ValueError("settings.search_provider must be auto, tavily or naver")
     if "on_research_failure" in value and failure_policy(value["on_research_failure"]) is None:
         raise ValueError("settings.on_research_failure must be continue or fail")
+    if "status_note_column" in value:
+        notes.check_note_column(value["status_note_column"])
     return value
 
 
@@ -75,10 +85,12 @@ class Target(BaseModel):
 
 class PipelineFields(BaseModel):
     name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
-    source_kind: Literal["sheet", "csv"] = "sheet"
+    source_kind: SourceKind = Field(default="sheet", description=SOURCE_DOC)
     sheet_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
     sheet_range: str = Field(default="ContentPlan!A2:E", min_length=1, max_length=200, pattern=NO_NUL)
-    csv_object_key: str | None = Field(default=None, min_length=1, max_length=500, pattern=NO_NUL)
+    plan_object_key: str | None = Field(
+        default=None, min_length=1, max_length=500, pattern=NO_NUL, description=PLAN_KEY_DOC
+    )
     cron: str | None = Field(default=None, max_length=100, description="Five-field cron, in `timezone`.")
     timezone: str = Field(default="UTC", max_length=64)
     mode: Literal["compare", "merge"] = "compare"
@@ -110,8 +122,8 @@ class PipelineFields(BaseModel):
     def _source(self) -> PipelineFields:
         if self.source_kind == "sheet" and not self.sheet_id:
             raise ValueError("a sheet pipeline needs sheet_id")
-        if self.source_kind == "csv" and not self.csv_object_key:
-            raise ValueError("a csv pipeline needs csv_object_key")
+        if self.source_kind in ("csv", "xlsx") and not self.plan_object_key:
+            raise ValueError(f"a {self.source_kind} pipeline needs plan_object_key (from POST /v1/plans)")
         return self
 
 
@@ -123,10 +135,12 @@ class PipelineUpdate(BaseModel):
     """Any subset of the pipeline's fields; the result must still be a valid pipeline."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
-    source_kind: Literal["sheet", "csv"] | None = None
+    source_kind: SourceKind | None = Field(default=None, description=SOURCE_DOC)
     sheet_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
     sheet_range: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
-    csv_object_key: str | None = Field(default=None, min_length=1, max_length=500, pattern=NO_NUL)
+    plan_object_key: str | None = Field(
+        default=None, min_length=1, max_length=500, pattern=NO_NUL, description=PLAN_KEY_DOC
+    )
     cron: str | None = Field(default=None, max_length=100)
     timezone: str | None = Field(default=None, max_length=64)
     mode: Literal["compare", "merge"] | None = None

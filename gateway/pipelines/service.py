@@ -15,11 +15,11 @@ import asyncpg
 from pydantic import ValidationError
 
 from icop.errors import Conflict, DomainError, InvalidRequest, NotFound, PlanLimitExceeded
+from icop.storage import plan_kind_of_key
 from workflows.schedules import NoSchedules, PipelineSchedule, apply_quietly
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
-from ..plans.service import is_plan_key
 from ..timezones import check_timezone
 from .cron import next_fire_times
 from .repository import FIELDS, PipelineRepository
@@ -47,12 +47,17 @@ async def _check_targets(tx: Tx, fields: PipelineFields) -> None:
         raise InvalidRequest(f"connect these accounts before targeting them: {names}")
 
 
-def _check_csv_key(tx: Tx, fields: PipelineFields) -> None:
-    """A CSV plan must be one this tenant uploaded (POST /v1/plans/csv), never another tenant's object:
-    exactly the key the upload returned (no ``..``, nothing else)."""
-    key = fields.csv_object_key
-    if key is not None and not is_plan_key(tx.tenant_id, key):
-        raise InvalidRequest("csv_object_key must come from POST /v1/plans/csv of this tenant")
+def _check_plan_key(tx: Tx, fields: PipelineFields) -> None:
+    """A plan file must be one this tenant uploaded (POST /v1/plans), never another tenant's object:
+    exactly the key the upload returned (no ``..``, nothing else), of the pipeline's kind."""
+    key = fields.plan_object_key
+    if key is None:
+        return
+    kind = plan_kind_of_key(tx.tenant_id, key)
+    if kind is None:
+        raise InvalidRequest("plan_object_key must come from POST /v1/plans of this tenant")
+    if fields.source_kind != "sheet" and kind != fields.source_kind:
+        raise InvalidRequest(f"plan_object_key is a {kind} file; set source_kind to {kind}")
 
 
 def _check_image_provider(tx: Tx, fields: PipelineFields) -> None:
@@ -83,7 +88,7 @@ async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
             f"the {tx.who.plan} plan allows {limit} pipelines; delete one or upgrade the plan"
         )
     await _check_targets(tx, body)
-    _check_csv_key(tx, body)
+    _check_plan_key(tx, body)
     _check_image_provider(tx, body)
     row = await _write(repo.insert(tx.conn, tx.tenant_id, body.model_dump(mode="json")))
     assert row is not None
@@ -113,7 +118,7 @@ async def update(tx: Tx, pipeline_id: UUID, body: PipelineUpdate) -> PipelineOut
     except ValidationError as e:
         raise InvalidRequest("; ".join(err["msg"] for err in e.errors())) from None
     await _check_targets(tx, fields)
-    _check_csv_key(tx, fields)
+    _check_plan_key(tx, fields)
     _check_image_provider(tx, fields)
     out = await _write(repo.update(tx.conn, tx.tenant_id, pipeline_id, fields.model_dump(mode="json")))
     assert out is not None

@@ -45,4 +45,9 @@ class RunRowOut(BaseModel):
     language: str | None
     status: RowStatus
     reason: str | None = Field(description="For failed and invalid rows: what went wrong and what to do.")
+    kept_cells: list[str] = Field(
+        default_factory=list,
+        description="Cells of this row (A1, e.g. `ContentPlan!D7`) that someone edited after the run read "
+        "them: the run left them as they were edited instead of writing its status there.",
+    )
     updated_at: datetime

@@ -160,6 +160,9 @@ class TenantSheets:
     async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]:
         return await self._call(spreadsheet_id, self.client.get_values(spreadsheet_id, range_))
 
+    async def batch_get(self, spreadsheet_id: str, ranges: list[str]) -> list[list[list[str]]]:
+        return await self._call(spreadsheet_id, self.client.batch_get(spreadsheet_id, ranges))
+
     async def batch_update(
         self,
         spreadsheet_id: str,

@@ -146,3 +146,36 @@ def subtopic_updates(start_row: int, items: list[tuple[int, str, str, str, str]]
     end = start_row + len(items) - 1
     values = [[str(r), safe_cell(t), safe_cell(s), safe_cell(st), safe_cell(u)] for r, t, s, st, u in items]
     return [CellUpdate(f"{SUBTOPIC_TAB}!A{start_row}:E{end}", values)]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """A plan row as the tenant wrote it, with what is wrong with it (nothing for a row that will run)."""
+
+    row_number: int
+    topic: str
+    notes: str
+    language: str
+    status: str
+    problems: list[RowProblem]
+
+
+def preview(
+    values: list[list[str]], default_language: str = "en", first_row: int = FIRST_ROW, limit: int = 20
+) -> tuple[ParsedPlan, list[PreviewRow]]:
+    """The whole plan validated, and its first ``limit`` non-blank rows as they are, each with its problems:
+    what a tenant checks before creating a pipeline."""
+    plan = parse_rows(values, default_language, first_row)
+    by_row: dict[int, list[RowProblem]] = {}
+    for p in plan.problems:
+        by_row.setdefault(p.row_number, []).append(p)
+    shown: list[PreviewRow] = []
+    for offset, raw in enumerate(values):
+        if len(shown) >= limit:
+            break
+        topic, notes, lang, status = (_cell(raw, i) for i in range(4))
+        if not any((topic, notes, lang)):
+            continue
+        n = first_row + offset
+        shown.append(PreviewRow(n, topic, notes, lang, status, by_row.get(n, [])))
+    return plan, shown

@@ -110,3 +110,43 @@ async def set_row_status(
              SET status = EXCLUDED.status, reason = EXCLUDED.reason, updated_at = now()""",
         tenant_id, run_id, row_number, topic, language, status, reason,
     )  # fmt: skip
+
+
+async def plan_cells(
+    conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID, key: str
+) -> dict[tuple[str, int, int], str]:
+    """What runs wrote into a pipeline's plan file, by (tab, row, column) (column 1 is A)."""
+    rows = await conn.fetch(
+        """SELECT tab, row_number, col, value FROM plan_cells
+            WHERE tenant_id = $1 AND pipeline_id = $2 AND plan_object_key = $3""",
+        tenant_id, pipeline_id, key,
+    )  # fmt: skip
+    return {(r["tab"], r["row_number"], r["col"] + 1): r["value"] for r in rows}
+
+
+async def put_plan_cells(
+    conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID, key: str,
+    cells: Sequence[tuple[str, int, int, str]],
+) -> None:  # fmt: skip
+    """Write (tab, row, column, value) cells of a pipeline's plan file; a cell written again is replaced."""
+    await conn.execute(
+        """INSERT INTO plan_cells (tenant_id, pipeline_id, plan_object_key, tab, row_number, col, value)
+           SELECT $1, $2, $3, c.tab, c.row_number, c.col - 1, c.value
+             FROM unnest($4::text[], $5::int[], $6::int[], $7::text[]) AS c(tab, row_number, col, value)
+           ON CONFLICT (pipeline_id, plan_object_key, tab, row_number, col) DO UPDATE
+             SET value = EXCLUDED.value, updated_at = now()""",
+        tenant_id, pipeline_id, key,
+        [c[0] for c in cells], [c[1] for c in cells], [c[2] for c in cells], [c[3] for c in cells],
+    )  # fmt: skip
+
+
+async def set_kept_cells(
+    conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID, row_number: int, cells: Sequence[str]
+) -> None:
+    """Cells of the row the run left as the user edited them (added to those already recorded)."""
+    await conn.execute(
+        """UPDATE run_rows SET kept_cells = ARRAY(SELECT DISTINCT unnest(kept_cells || $4::text[])),
+                               updated_at = now()
+            WHERE tenant_id = $1 AND run_id = $2 AND row_number = $3""",
+        tenant_id, run_id, row_number, list(cells),
+    )  # fmt: skip

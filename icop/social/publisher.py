@@ -85,6 +85,7 @@ class PublishOutcome:
     platform_post_id: str | None = None
     not_before: datetime | None = None
     reason: str | None = None
+    permalink: str | None = None
 
     @property
     def done(self) -> bool:
@@ -92,7 +93,10 @@ class PublishOutcome:
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> PublishOutcome:
-        return cls(row["id"], row["status"], row["platform_post_id"], row["not_before"], row["error"])
+        return cls(
+            row["id"], row["status"], row["platform_post_id"], row["not_before"], row["error"],
+            row.get("permalink"),
+        )  # fmt: skip
 
 
 def idempotency_key(tenant_id: UUID, article_id: UUID, platform: str, account_id: str) -> str:

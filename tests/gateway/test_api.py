@@ -79,7 +79,7 @@ async def test_pipeline_crud_validation_and_pagination(
     assert p["mode"] == "merge" and p["targets"] == body["targets"] and p["dry_run"] is True
     bad = [
         {"name": "x", "source_kind": "sheet"},  # no sheet id
-        {"name": "x", "source_kind": "csv", "sheet_id": sheet()},  # no csv key
+        {"name": "x", "source_kind": "csv", "sheet_id": sheet()},  # no plan file
         {"name": "x", "sheet_id": sheet(), "cron": "61 * * * *"},
         {"name": "x", "sheet_id": sheet(), "timezone": "Mars/Base"},
         {"name": "x", "sheet_id": sheet(), "writers": ["gpt", "gpt"]},
@@ -96,7 +96,7 @@ async def test_pipeline_crud_validation_and_pagination(
     )
     assert r.status_code == 200 and r.json()["status"] == "paused" and r.json()["cron"] is None
     r = await client.patch(f"/v1/pipelines/{p['id']}", headers=tenant.h, json={"source_kind": "csv"})
-    assert r.status_code == 422  # would leave the pipeline without a csv key
+    assert r.status_code == 422  # would leave the pipeline without a plan file
     # Pagination: newest first, cursor walks the rest.
     for i in range(2):
         assert (
@@ -220,6 +220,8 @@ async def test_problem_json_shapes(client: httpx.AsyncClient, tenant: TenantHand
 
 
 def test_openapi_documents_errors_and_models(gw_app: FastAPI) -> None:
+    from icop.planning.files import XLSX_MEDIA_TYPE
+
     schema = gw_app.openapi()
     assert "Problem" in schema["components"]["schemas"]
     for path, ops in schema["paths"].items():
@@ -233,6 +235,8 @@ def test_openapi_documents_errors_and_models(gw_app: FastAPI) -> None:
                     want = {"text/event-stream"} if path == "/v1/events/stream" else {"application/json"}
                     if path == "/v1/articles/{article_id}/images/{position}":  # the image's bytes
                         want = {"image/jpeg"}
+                    if path == "/v1/pipelines/{pipeline_id}/plan":  # the plan file, as uploaded
+                        want = {"text/csv", XLSX_MEDIA_TYPE}
                     assert want <= media, (method, path, code)
             if path.startswith("/v1/") and not path.startswith("/v1/auth/") or path == "/v1/auth/me":
                 assert {"401", "429"} <= set(responses), (method, path)

@@ -35,6 +35,7 @@ ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/pipelines/{pipeline_id}", "pipeline", None),
     ("PATCH", "/v1/pipelines/{pipeline_id}", "pipeline", {"name": "pwned", "status": "paused"}),
     ("DELETE", "/v1/pipelines/{pipeline_id}", "pipeline", None),
+    ("GET", "/v1/pipelines/{pipeline_id}/plan", "pipeline", None),
     ("GET", "/v1/pipelines/{pipeline_id}/runs", "pipeline", None),
     ("POST", "/v1/pipelines/{pipeline_id}/runs", "pipeline", {"kind": "manual"}),
     ("GET", "/v1/runs/{run_id}", "run", None),
@@ -350,7 +351,7 @@ async def test_write_back_never_writes_into_another_tenants_sheet(
     from icop.google.access import GoogleAccess
     from icop.vault import Vault
     from workflows.activities.planning import PlanningActivities
-    from workflows.types import SheetCells, SheetWriteInput
+    from workflows.types import PipelineConfig, SheetCells, SheetWriteInput
 
     sid = sheet()
     rows = [["topic", "notes", "language", "status", "result"], ["Embargoed launch", "", "en", "", ""]]
@@ -359,18 +360,22 @@ async def test_write_back_never_writes_into_another_tenants_sheet(
     try:
         admin.seed_sheet(sid, {"ContentPlan": rows}, owner=owner)
         await connect_google(settings, app_pool, UUID(tenant.tenant_id), owner)
-        assert (
-            await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p", "sheet_id": sid})
-        ).status_code == 201
+        created = await client.post("/v1/pipelines", headers=tenant.h, json={"name": "p", "sheet_id": sid})
+        assert created.status_code == 201
         access = GoogleAccess(app_pool, Vault.from_spec(settings.vault_keys.get_secret_value()), settings)
-        acts = PlanningActivities(app_pool, access, planner=None)  # type: ignore[arg-type]
-        cells = [SheetCells("ContentPlan!D2:E2", [["done", "https://attacker.example/x"]])]
+        acts = PlanningActivities(app_pool, access, planner=None, store=None)  # type: ignore[arg-type]
+        cells = [SheetCells("ContentPlan!D2:E2", [["done", "https://attacker.example/x"]], [["", ""]])]
+        config, run = PipelineConfig(sheet_id=sid), str(uuid.uuid4())
+
+        def write(tenant_id: str) -> SheetWriteInput:
+            return SheetWriteInput(tenant_id, created.json()["id"], run, 2, config, cells)
+
         with pytest.raises(ApplicationError) as e:
-            await acts.write_sheet(SheetWriteInput(other.tenant_id, sid, cells))
+            await acts.write_sheet(write(other.tenant_id))
         assert e.value.non_retryable and "connected to another account" in str(e.value)
         assert admin.read_sheet(sid)["ContentPlan"] == rows  # nothing written
         # The owner's write-back works.
-        assert await acts.write_sheet(SheetWriteInput(tenant.tenant_id, sid, cells)) == 2
+        assert await acts.write_sheet(write(tenant.tenant_id)) == 2
     finally:
         admin.close()
 

@@ -104,7 +104,9 @@ async def test_csv_key_with_dot_dot_is_refused(client: httpx.AsyncClient, tenant
         f"tenants/{tenant.tenant_id}/plans/%2e%2e/x.csv",
     ):
         r = await client.post(
-            "/v1/pipelines", headers=tenant.h, json={"name": "c", "source_kind": "csv", "csv_object_key": key}
+            "/v1/pipelines",
+            headers=tenant.h,
+            json={"name": "c", "source_kind": "csv", "plan_object_key": key},
         )
         assert r.status_code == 422, (key, r.text)
 

@@ -57,7 +57,7 @@ async def test_each_tenant_reads_only_its_own_sheet(
     a = await make_pipeline(app_pool, admin, ROWS, settings=settings)
     b = await make_pipeline(app_pool, admin, [["Green tea", "", "en", ""]], settings=settings)
     access = access_for(settings, app_pool)
-    acts = PlanningActivities(app_pool, access, planner=None)  # type: ignore[arg-type]  # read_plan plans nothing
+    acts = PlanningActivities(app_pool, access, planner=None, store=None)  # type: ignore[arg-type]  # read_plan plans nothing
 
     snap_a, snap_b = await read_plan(acts, a), await read_plan(acts, b)
     assert [r.topic for r in snap_a.pending] == ["Home coffee", "Cold brew"]
@@ -110,7 +110,7 @@ async def test_revoked_google_access_pauses_that_tenants_pipeline_only(
 ) -> None:
     a = await make_pipeline(app_pool, admin, ROWS, settings=settings)
     b = await make_pipeline(app_pool, admin, ROWS, settings=settings)
-    acts = PlanningActivities(app_pool, access_for(settings, app_pool), planner=None)  # type: ignore[arg-type]
+    acts = PlanningActivities(app_pool, access_for(settings, app_pool), planner=None, store=None)  # type: ignore[arg-type]
     assert len((await read_plan(acts, a)).pending) == 2
 
     assert admin.google_revoke(google_email(a.tenant_id)) == 1  # A removes ICOP in its Google account
@@ -202,7 +202,7 @@ async def test_a_service_account_assertion_must_be_signed_by_its_registered_key(
         p.tenant_id, service_account.PLATFORM, parsed.client_email, OAuthTokens(parsed.to_json(), None, None),
         parsed.client_email,
     )  # fmt: skip
-    acts = PlanningActivities(app_pool, access, planner=None)  # type: ignore[arg-type]
+    acts = PlanningActivities(app_pool, access, planner=None, store=None)  # type: ignore[arg-type]
     with pytest.raises(ApplicationError) as refused:
         await read_plan(acts, p)
     assert refused.value.non_retryable and "its key was deleted or disabled; upload a new key" in str(

@@ -119,6 +119,10 @@ async def test_pipeline_run_end_to_end_then_replay(
         and plan[4][3] == "done"
         and plan[4][4] == "https://example.com/old"
     )
+    # each row's status note (column F, the default): what happened, with links, or what to do
+    done_note, bad_note = plan[1][5], plan[2][5]
+    assert "articles written" in done_note and any(a["markdown_url"] in done_note for a in arts), done_note
+    assert bad_note.startswith("skipped: ") and "set the status (column D) to 'retry'" in bad_note, bad_note
     sub_rows = [r for r in book["Subtopics"][1:] if any(r)]
     assert len(sub_rows) == len(arts)
     assert all(r[3] == "done" and r[4] for r in sub_rows), sub_rows

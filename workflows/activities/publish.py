@@ -56,7 +56,9 @@ class PublishActivities:
             retry = 30.0
             if out.not_before is not None:
                 retry = max(1.0, (out.not_before - datetime.now(UTC)).total_seconds())
-        return PublishResult(str(out.post_id), out.status, out.platform_post_id, out.reason, retry)
+        return PublishResult(
+            str(out.post_id), out.status, out.platform_post_id, out.reason, retry, out.permalink
+        )
 
     def all(self) -> list[Callable[..., object]]:
         return [self.publish]
