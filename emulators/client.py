@@ -66,9 +66,12 @@ class EmulatorAdmin:
         """A new service account's key file (JSON), as the Cloud console hands it out."""
         return dict(self._ok(self.http.post("/_admin/google/service_accounts", json={"name": name})))
 
-    def sheets_quota(self, per_user: int | None = None, per_project: int | None = None) -> dict[str, Any]:
-        """The Sheets emulator's per-minute request limits (set those given) and the requests refused."""
-        body = {k: v for k, v in (("per_user", per_user), ("per_project", per_project)) if v is not None}
+    def sheets_quota(
+        self, per_user: int | None = None, per_project: int | None = None, window_s: float | None = None
+    ) -> dict[str, Any]:
+        """The Sheets emulator's request limits per window (a minute; set those given) and the refusals."""
+        given = (("per_user", per_user), ("per_project", per_project), ("window_s", window_s))
+        body = {k: v for k, v in given if v is not None}
         if not body:
             return dict(self._ok(self.http.get("/_admin/sheets-quota")))
         return dict(self._ok(self.http.put("/_admin/sheets-quota", json=body)))

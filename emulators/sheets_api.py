@@ -165,6 +165,7 @@ class Quota:
 
     per_user: int = 60
     per_project: int = 300
+    window_s: float = 60.0  # Google's minute; tests shorten it
     seen: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
     refused: int = 0
 
@@ -173,7 +174,7 @@ class Quota:
         mine = self.seen.setdefault((kind, user), deque())
         everyone = self.seen.setdefault((kind, "*project*"), deque())
         for q in (mine, everyone):
-            while q and q[0] <= now - 60:
+            while q and q[0] <= now - self.window_s:
                 q.popleft()
         metric = "Read requests" if kind == "read" else "Write requests"
         limit = None
@@ -320,14 +321,17 @@ async def admin_put(request: web.Request) -> web.Response:
 
 
 async def admin_quota(request: web.Request) -> web.Response:
-    """PUT ``{"per_user": n, "per_project": n}`` (either) sets the per-minute limits; both answer them
-    and the requests refused so far."""
+    """PUT ``{"per_user": n, "per_project": n, "window_s": s}`` (any of them) sets the limits and their
+    window (a minute unless a test shortens it); both answer them and the requests refused so far."""
     q = _quota(request.app["ctx"])
     if request.method == "PUT":
         body = await request.json()
         q.per_user = int(body.get("per_user", q.per_user))
         q.per_project = int(body.get("per_project", q.per_project))
-    return web.json_response({"per_user": q.per_user, "per_project": q.per_project, "refused": q.refused})
+        q.window_s = float(body.get("window_s", q.window_s))
+    return web.json_response(
+        {"per_user": q.per_user, "per_project": q.per_project, "window_s": q.window_s, "refused": q.refused}
+    )
 
 
 async def admin_get(request: web.Request) -> web.Response:

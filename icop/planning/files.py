@@ -72,7 +72,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
     try:
         rows = []
         for record in csv.reader(io.StringIO(text)):
-            rows.append(record[:MAX_COLS])
+            rows.append(_trim(record[:MAX_COLS]))
             if len(rows) > MAX_ROWS + 1:
                 break
         return rows
@@ -161,8 +161,10 @@ def render(kind: str, data: bytes, cells: Cells, tab: str = PLAN_TAB) -> bytes:
     workbook with both tabs (a Subtopics worksheet added when it had none)."""
     grid = read(kind, data)
     if kind != "xlsx":
+        rows = filled(grid, cells, tab)
+        width = max((len(r) for r in rows), default=0)
         out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerows(filled(grid, cells, tab))
+        csv.writer(out, lineterminator="\r\n").writerows(r + [""] * (width - len(r)) for r in rows)
         return out.getvalue().encode("utf-8-sig")
     return _render_xlsx(data, grid, cells)
 

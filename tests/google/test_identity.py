@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 
 import asyncpg
 import httpx
@@ -25,15 +24,6 @@ from workflows.activities.planning import PlanningActivities
 from workflows.types import PlanSnapshot, ReadPlanInput
 
 ROWS = [["Home coffee", "", "en", ""], ["Cold brew", "", "en", ""]]
-
-
-@pytest.fixture
-def admin(settings: Settings) -> Iterator[EmulatorAdmin]:
-    a = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
-    a.google_config(3599)
-    yield a
-    a.google_config(3599)
-    a.close()
 
 
 def access_for(settings: Settings, pool: asyncpg.Pool) -> GoogleAccess:

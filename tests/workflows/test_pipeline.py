@@ -36,6 +36,8 @@ async def test_pipeline_run_end_to_end_then_replay(
     sheets_admin: EmulatorAdmin,
     serve_apps: list[str],
 ) -> None:
+    # Google access tokens live 5 s for this tenant (its run takes longer): each refreshed before it expires
+    sheets_admin.google_config(5)
     p = await make_pipeline(
         app_pool,
         sheets_admin,
@@ -51,6 +53,7 @@ async def test_pipeline_run_end_to_end_then_replay(
 
     acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
     before = served_totals()
+    refreshes, since = sheets_admin.google_config()["refreshes"], sheets_admin.last_seq()
     t0 = time.monotonic()
     try:
         async with running_workers(temporal, acts, queues, MODULES):
@@ -65,7 +68,12 @@ async def test_pipeline_run_end_to_end_then_replay(
             queried = await handle.query("progress", result_type=Progress)
     finally:
         await close(acts)
+        sheets_admin.google_config(3599)
     elapsed = time.monotonic() - t0
+    sheet_calls = sheets_admin.requests("sheets", since=since)
+    assert sheet_calls and {e["status"] for e in sheet_calls} == {200}, "no call met an expired token"
+    if elapsed > 10:
+        assert sheets_admin.google_config()["refreshes"] - refreshes >= 1
 
     assert progress == queried
     assert (progress.rows_total, progress.rows_done, progress.rows_failed, progress.rows_invalid) == (
