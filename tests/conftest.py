@@ -25,6 +25,7 @@ apply_offline_env()
 from cluster.loopback import bind_driver_to_loopback, under_shim  # noqa: E402 - after apply_offline_env
 from cluster.ports import private_stack_env  # noqa: E402 - after apply_offline_env
 from cluster.stack import LocalStack, ensure_stack_env, private_state_dir  # noqa: E402 - after apply_offline_env
+from emulators.client import EmulatorAdmin  # noqa: E402 - after apply_offline_env
 from icop.db import create_pool  # noqa: E402 - after apply_offline_env
 from icop.db.migrate import setup_database  # noqa: E402 - after apply_offline_env
 from icop.settings import Settings, load_settings  # noqa: E402 - after apply_offline_env
@@ -67,6 +68,14 @@ def stack() -> Iterator[LocalStack]:
     try:
         s.up()
         asyncio.run(setup_database(s.s))
+        # The suite's thousands of tenants are Google users of one project, minutes apart: the Sheets
+        # emulator keeps each user's quota (60 requests a minute) and lifts the project's (300), as a
+        # production project's raised quota would.
+        admin = EmulatorAdmin(f"http://{s.s.bind_host}:{s.s.emulator_port}")
+        try:
+            admin.sheets_quota(per_project=1_000_000)
+        finally:
+            admin.close()
         yield s
     finally:
         s.down()
