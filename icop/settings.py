@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     tenant_max_active_runs: int = Field(
         default=5, description="Runs (incl. back-fills) one tenant may have pending/running at once."
     )
+    budget_recheck_s: int = Field(
+        default=300,
+        ge=1,
+        description="How often an article held by a spent monthly budget asks again (a durable timer).",
+    )
 
     # Ray
     ray_node_ip: str = Field(

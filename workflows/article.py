@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ArticleOutcome,
         ArticleStatusInput,
         CreateArticleInput,
+        CreatedArticle,
         GraphInput,
         GraphResult,
         ImagesInput,
@@ -62,14 +63,16 @@ class ArticleWorkflow:
     async def run(self, inp: ArticleInput) -> ArticleOutcome:
         q, cfg = inp.queues, inp.config
         self._stage = "writing"
-        created = await workflow.execute_local_activity_method(
-            ArticleActivities.create_article,
-            CreateArticleInput(
-                inp.tenant_id, inp.pipeline_id, inp.run_id, inp.subtopic_id, inp.language, cfg.mode
-            ),
-            start_to_close_timeout=P.LOCAL_DB.start_to_close,
-            retry_policy=P.LOCAL_DB.retry,
-        )
+        created = await self._create(inp)
+        told = False
+        while created.article_id is None and created.wait_s is not None:  # the month's budget is spent
+            self._stage = "waiting_budget"
+            if not told:  # once: the Subtopics row says why it waits and what to do
+                await self._write_back(inp, f"waiting: {created.refused}", "")
+                told = True
+            await workflow.sleep(timedelta(seconds=created.wait_s))  # durable: survives restarts
+            created = await self._create(inp)
+        self._stage = "writing"
         if created.article_id is None:  # not admitted (the plan's monthly articles): nothing was written
             self._stage = "refused"
             await self._write_back(inp, f"error: {created.refused}", "")
@@ -188,6 +191,16 @@ class ArticleWorkflow:
                 return result
             await workflow.sleep(timedelta(seconds=result.retry_in_s))  # durable: survives restarts
         return result
+
+    async def _create(self, inp: ArticleInput) -> CreatedArticle:
+        return await workflow.execute_local_activity_method(
+            ArticleActivities.create_article,
+            CreateArticleInput(
+                inp.tenant_id, inp.pipeline_id, inp.run_id, inp.subtopic_id, inp.language, inp.config.mode
+            ),
+            start_to_close_timeout=P.LOCAL_DB.start_to_close,
+            retry_policy=P.LOCAL_DB.retry,
+        )
 
     async def _failed(self, inp: ArticleInput, article_id: str, reason: str) -> ArticleOutcome:
         self._stage = "failed"

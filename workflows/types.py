@@ -280,6 +280,8 @@ class CreatedArticle:
     article_id: str | None
     """None: the article was not admitted (``refused`` says why, e.g. the plan's monthly articles)."""
     refused: str = ""
+    wait_s: int | None = None
+    """Set when the refusal passes by itself (the tenant's budget): ask again after this long."""
 
 
 @dataclass(frozen=True)

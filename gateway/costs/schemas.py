@@ -30,3 +30,26 @@ class CostsOut(BaseModel):
     period_end: datetime
     total_usd: Decimal
     items: list[CostItem] = Field(description="Most expensive first.")
+
+
+BudgetStatus = Literal["none", "ok", "warning", "exhausted"]
+
+
+class BudgetIn(BaseModel):
+    monthly_budget_usd: Decimal | None = Field(
+        ge=0, le=Decimal("9999999999.99"), decimal_places=2,
+        description="USD per calendar month (UTC); null: no budget.",
+    )  # fmt: skip
+
+
+class BudgetOut(BaseModel):
+    currency: Literal["USD"] = "USD"
+    monthly_budget_usd: Decimal | None
+    spent_usd: Decimal = Field(description="This month's usage, priced (GET /v1/costs).")
+    share: float | None = Field(description="spent / budget (null: no budget).")
+    status: BudgetStatus = Field(
+        description="warning from 80 % (event budget.warning); exhausted from 100 %: new articles and runs "
+        "wait until the budget is raised or the month ends (event budget.exhausted)."
+    )
+    period_start: datetime
+    period_end: datetime

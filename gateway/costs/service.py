@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from icop.budgets import repository as budget_repo
+from icop.budgets import service as budgets
 from icop.costs import PriceTable, price_usage
 from icop.errors import InvalidRequest
 
 from ..context import Tx
-from ..usage.service import month_of
-from .repository import CostRepository
-from .schemas import CostGroup, CostItem, CostsOut
+from .repository import usage_lines
+from .schemas import BudgetIn, BudgetOut, CostGroup, CostItem, CostsOut
 
-repo = CostRepository()
 CENT_FRACTION = Decimal("0.000001")  # micro-dollars: a single short LLM call costs less than a cent
 
 
@@ -25,12 +25,12 @@ def _utc(moment: datetime) -> datetime:
 
 
 async def costs(tx: Tx, group_by: CostGroup, since: datetime | None, until: datetime | None) -> CostsOut:
-    start, end = month_of(datetime.now(UTC))
+    start, end = budgets.month_of(datetime.now(UTC))
     start, end = _utc(since) if since else start, _utc(until) if until else end
     if start >= end:
         raise InvalidRequest("since must be before until")
     table = PriceTable.with_overrides(tx.services.settings.prices)
-    groups = price_usage(await repo.usage(tx.conn, tx.tenant_id, group_by, start, end), table)
+    groups = price_usage(await usage_lines(tx.conn, tx.tenant_id, group_by, start, end), table)
     items = [
         CostItem(
             id=UUID(g.group) if g.group else None,
@@ -45,3 +45,26 @@ async def costs(tx: Tx, group_by: CostGroup, since: datetime | None, until: date
     items.sort(key=lambda i: i.total_usd, reverse=True)
     total = sum((i.total_usd for i in items), Decimal(0))
     return CostsOut(group_by=group_by, period_start=start, period_end=end, total_usd=total, items=items)
+
+
+async def get_budget(tx: Tx) -> BudgetOut:
+    table = PriceTable.with_overrides(tx.services.settings.prices)
+    return _budget_out(await budgets.state(tx.conn, tx.tenant_id, table))
+
+
+async def set_budget(tx: Tx, body: BudgetIn) -> BudgetOut:
+    """A new budget; a spent one raised lets the articles it held go on at their next check."""
+    await budget_repo.set_budget(tx.conn, tx.tenant_id, body.monthly_budget_usd)
+    table = PriceTable.with_overrides(tx.services.settings.prices)
+    return _budget_out(await budgets.check(tx.conn, tx.tenant_id, table))
+
+
+def _budget_out(s: budgets.BudgetState) -> BudgetOut:
+    return BudgetOut(
+        monthly_budget_usd=s.budget_usd,
+        spent_usd=s.spent_usd.quantize(CENT_FRACTION),
+        share=s.share,
+        status=s.status,
+        period_start=s.period_start,
+        period_end=s.period_end,
+    )

@@ -3,19 +3,16 @@ the X spend is the sum of the month's live X reservations (what the publisher ch
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
+
+from icop.budgets.service import month_of
 
 from ..context import Tx
 from .repository import UsageRepository
 from .schemas import UsageOut
 
 repo = UsageRepository()
-
-
-def month_of(now: datetime) -> tuple[datetime, datetime]:
-    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return start, (start + timedelta(days=32)).replace(day=1)
 
 
 async def usage(tx: Tx) -> UsageOut:

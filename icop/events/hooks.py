@@ -5,6 +5,8 @@ Kept here so that the modules that change state need one line each (see docs/eve
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +15,7 @@ import asyncpg
 from .outbox import emit
 from .schemas import (
     ArticleEvent,
+    BudgetNotice,
     CredentialNeedsReauth,
     PipelinePaused,
     PostEvent,
@@ -109,6 +112,15 @@ def crosses(used: float, adding: float, limit: float, share: float = NEARLY) -> 
     """Whether ``used`` → ``used + adding`` crosses ``share`` of ``limit`` (so it is announced once)."""
     mark = share * limit
     return limit > 0 and used < mark <= used + adding
+
+
+async def budget_notice(
+    conn: asyncpg.Connection, tenant_id: UUID, level: str, budget: Decimal, spent: Decimal, month: datetime
+) -> None:
+    """The tenant's spending crossed 80 % (``budget.warning``) or 100 % (``budget.exhausted``) of its
+    monthly budget."""
+    data = BudgetNotice(level=level, budget_usd=budget, spent_usd=spent, month=month.date())
+    await emit(conn, tenant_id, f"budget.{level}", data)
 
 
 async def quota_nearly_exhausted(

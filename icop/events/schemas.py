@@ -6,7 +6,8 @@ for every type. Adding a field with a default keeps the version; changing or rem
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -59,6 +60,13 @@ class PipelinePaused(_Payload):
     reason: str
 
 
+class BudgetNotice(_Payload):
+    level: str  # warning (80 %) | exhausted (100 %: new articles wait)
+    budget_usd: Decimal
+    spent_usd: Decimal
+    month: date
+
+
 class QuotaNearlyExhausted(_Payload):
     platform: str
     account_id: str
@@ -88,6 +96,8 @@ EVENT_TYPES: dict[str, type[_Payload]] = {
     "credential.needs_reauth": CredentialNeedsReauth,
     "pipeline.paused": PipelinePaused,
     "quota.nearly_exhausted": QuotaNearlyExhausted,
+    "budget.warning": BudgetNotice,
+    "budget.exhausted": BudgetNotice,
     "webhook.endpoint_disabled": EndpointDisabled,
 }
 SCHEMA_VERSION = 1

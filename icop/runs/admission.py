@@ -14,13 +14,15 @@ Outcomes are values (:class:`Admission`), not exceptions: each caller branches o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from icop.budgets import service as budgets
+from icop.costs import DEFAULT_PRICES, PriceTable
 from icop.errors import Conflict, DomainError, Forbidden, NotFound, PlanLimitExceeded
 from icop.plans import PlanCatalog, plan_catalog
 from icop.settings import Settings
@@ -36,6 +38,7 @@ class Refusal(StrEnum):
     PIPELINE_BUSY = "pipeline_busy"
     TENANT_BUSY = "tenant_busy"
     MONTHLY_ARTICLES = "monthly_articles"
+    BUDGET = "budget"
 
 
 class StartedBy(StrEnum):
@@ -69,10 +72,18 @@ class RunLimits:
 
     max_active_runs: int
     plans: PlanCatalog
+    prices: PriceTable = field(default_factory=lambda: PriceTable(DEFAULT_PRICES))
+    budget_recheck_s: int = 300
+    """How long an article held by a spent budget waits before it asks again."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunLimits:
-        return cls(settings.tenant_max_active_runs, plan_catalog(settings))
+        return cls(
+            settings.tenant_max_active_runs,
+            plan_catalog(settings),
+            PriceTable.with_overrides(settings.prices),
+            settings.budget_recheck_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,11 @@ async def _articles_left(conn: asyncpg.Connection, tenant_id: UUID, limits: RunL
             Refusal.MONTHLY_ARTICLES,
             f"the {plan} plan's {limit} articles for this month are used up; upgrade the plan or wait for "
             "next month",
+        )
+    spend = await budgets.check(conn, tenant_id, limits.prices)
+    if spend.status == "exhausted":
+        return Admission(
+            Refusal.BUDGET, budgets.exhausted_reason(spend), retry_after_s=limits.budget_recheck_s
         )
     return ADMITTED
 

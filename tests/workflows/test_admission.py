@@ -146,3 +146,91 @@ async def test_a_backfill_stops_admitting_articles_at_the_monthly_limit(
     refused = [r for r in sub_rows if r[3].startswith("error:")]
     assert len(refused) == progress.subtopics - limit
     assert all("3 articles for this month are used up" in r[3] for r in refused), refused
+
+
+async def _spend(pool: asyncpg.Pool, tenant_id: uuid.UUID, images: int) -> None:
+    """Usage the price table turns into money: DALL-E 3 images at $0.04 each."""
+    async with tenant_tx(pool, tenant_id) as conn:
+        await conn.execute(
+            "INSERT INTO usage_records (tenant_id, kind, provider, model, images)"
+            " VALUES ($1, 'image', 'dall-e', 'dall-e-3', $2)",
+            tenant_id, images,
+        )  # fmt: skip
+
+
+async def test_a_spent_budget_holds_new_articles_until_it_is_raised(
+    settings: Settings,
+    app_pool: asyncpg.Pool,
+    temporal: Client,
+    queues: Queues,
+    sheets_admin: EmulatorAdmin,
+    serve_apps: list[str],
+) -> None:
+    """A tenant with a $1.00 budget: at $0.84 it is warned (once), at $1.00 new runs are refused and the
+    articles of the running back-fill wait, each saying why in its sheet row; the admin raises the budget
+    through the API and every article goes on: nothing lost, nothing failed."""
+    p = await make_pipeline(
+        app_pool, sheets_admin, [["Cold brew at home", "", "en", ""], ["Latte art basics", "", "en", ""]],
+        subtopics=1, targets=[], settings=settings,
+    )  # fmt: skip
+    app = create_app(settings, pool=app_pool)
+    async with client_for(app) as client:
+        t = await sign_up(client)
+        h = {"Authorization": f"Bearer {t.access}"}
+        assert (await client.get("/v1/costs/budget", headers=h)).json()["status"] == "none"
+        r = await client.put("/v1/costs/budget", headers=h, json={"monthly_budget_usd": "1.00"})
+        assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+        await _spend(app_pool, uuid.UUID(t.tenant_id), 21)  # $0.84: 84 %
+        got = (await client.get("/v1/costs/budget", headers=h)).json()
+        assert got["status"] == "warning" and got["share"] == pytest.approx(0.84)
+        await _spend(app_pool, uuid.UUID(t.tenant_id), 4)  # $1.00: spent
+        pid = (
+            await client.post(
+                "/v1/pipelines", headers=h, json={"name": "b", "sheet_id": f"s-{uuid.uuid4().hex}"}
+            )
+        ).json()["id"]
+        refused = await client.post(f"/v1/pipelines/{pid}/runs", headers=h, json={"kind": "manual"})
+        assert refused.status_code == 409 and "budget of $1.00 is spent" in refused.json()["detail"]
+        # The back-fill's tenant (seeded directly, its run already open) spends its budget of $1.00.
+        async with tenant_tx(app_pool, p.tenant_id) as conn:
+            await conn.execute("UPDATE tenants SET monthly_budget_usd = 1.00 WHERE id = $1", p.tenant_id)
+        await _spend(app_pool, p.tenant_id, 25)
+        quick = settings.model_copy(update={"budget_recheck_s": 1})
+        acts = await build_activities(quick, MODULES, pool=app_pool, models="serve")
+        try:
+            async with running_workers(temporal, acts, queues, MODULES):
+                handle = await temporal.start_workflow(
+                    "PipelineRunWorkflow",
+                    PipelineRunInput(str(p.tenant_id), str(p.pipeline_id), str(p.run_id), queues),
+                    id=run_workflow_id(str(p.run_id)),
+                    task_queue=queues.planning,
+                    result_type=Progress,
+                )
+                waiting: list[list[str]] = []
+                for _ in range(120):  # both articles wait, their rows saying why
+                    subs = sheets_admin.read_sheet(p.sheet_id)["Subtopics"][1:]
+                    waiting = [r for r in subs if len(r) > 3 and str(r[3]).startswith("waiting: ")]
+                    if len(waiting) == 2:
+                        break
+                    await asyncio.sleep(0.5)
+                assert len(waiting) == 2 and "budget of $1.00 is spent" in waiting[0][3], waiting
+                async with tenant_tx(app_pool, p.tenant_id) as conn:
+                    assert (
+                        await conn.fetchval(
+                            "SELECT count(*) FROM generated_articles WHERE run_id = $1", p.run_id
+                        )
+                        == 0
+                    )
+                    # the admin raises the budget (what PUT /v1/costs/budget does for that tenant)
+                    await conn.execute(
+                        "UPDATE tenants SET monthly_budget_usd = 100 WHERE id = $1", p.tenant_id
+                    )
+                progress = await handle.result()
+        finally:
+            await close(acts)
+    assert progress.subtopics == 2 and progress.articles_done == 2 and progress.articles_failed == 0
+    sub_rows = [r for r in sheets_admin.read_sheet(p.sheet_id)["Subtopics"][1:] if any(r)]
+    assert all(r[3] == "done" for r in sub_rows), sub_rows
+    async with tenant_tx(app_pool, p.tenant_id) as conn:
+        notices = [r["type"] for r in await conn.fetch("SELECT type FROM outbox WHERE type LIKE 'budget.%'")]
+    assert sorted(notices) == ["budget.exhausted", "budget.warning"]  # each once, however often asked

@@ -21,7 +21,7 @@ from icop.articles.markdown import store_article_markdown
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.db import tenant_tx
 from icop.images.generate import ImageJobRequest, ImageMaker, ProviderName
-from icop.runs.admission import RunLimits, admit_article
+from icop.runs.admission import Refusal, RunLimits, admit_article
 
 from .. import repository
 from ..types import (
@@ -139,7 +139,8 @@ class ArticleActivities:
                 return CreatedArticle(str(existing))
             admission = await admit_article(conn, tenant, self.limits)
             if not admission.admitted:
-                return CreatedArticle(None, admission.reason)
+                waits = admission.refusal is Refusal.BUDGET
+                return CreatedArticle(None, admission.reason, admission.retry_after_s if waits else None)
             aid = await repository.upsert_article(
                 conn, tenant, UUID(inp.pipeline_id), UUID(inp.run_id), subtopic, inp.language, inp.mode
             )

@@ -1,0 +1,1 @@
+"""A tenant's monthly budget: what its usage cost this month against what it allows."""

@@ -1,0 +1,71 @@
+"""Every SQL statement about usage summed for pricing, and about budgets and their notices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+
+from icop.costs import UsageLine
+
+Group = Literal["tenant", "pipeline", "run", "article"]
+GROUP_COLUMN: dict[Group, str] = {
+    "tenant": "NULL::uuid",
+    "pipeline": "a.pipeline_id",
+    "run": "a.run_id",
+    "article": "u.article_id",
+}
+
+
+async def usage_lines(
+    conn: asyncpg.Connection, tenant_id: UUID, group: Group, start: datetime, end: datetime
+) -> list[UsageLine]:
+    """The tenant's usage in [start, end) summed per group, kind, provider, model and day."""
+    column = GROUP_COLUMN[group]  # one of four fixed expressions, never user text
+    rows = await conn.fetch(
+        f"""SELECT {column} AS grp, u.kind, u.provider, u.model,
+                   (u.created_at AT TIME ZONE 'UTC')::date AS day,
+                   sum(u.prompt_tokens)::bigint AS prompt_tokens,
+                   sum(u.completion_tokens)::bigint AS completion_tokens,
+                   sum(u.images)::bigint AS images, count(*)::bigint AS records
+              FROM usage_records u
+              LEFT JOIN generated_articles a ON a.id = u.article_id AND a.tenant_id = u.tenant_id
+             WHERE u.tenant_id = $1 AND u.created_at >= $2 AND u.created_at < $3
+             GROUP BY 1, 2, 3, 4, 5""",
+        tenant_id,
+        start,
+        end,
+    )
+    return [
+        UsageLine(
+            None if r["grp"] is None else str(r["grp"]), r["kind"], r["provider"], r["model"], r["day"],
+            r["prompt_tokens"], r["completion_tokens"], r["images"], r["records"],
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+async def budget(conn: asyncpg.Connection, tenant_id: UUID) -> Decimal | None:
+    value: Decimal | None = await conn.fetchval(
+        "SELECT monthly_budget_usd FROM tenants WHERE id = $1", tenant_id
+    )
+    return value
+
+
+async def set_budget(conn: asyncpg.Connection, tenant_id: UUID, usd: Decimal | None) -> None:
+    await conn.execute("UPDATE tenants SET monthly_budget_usd = $2 WHERE id = $1", tenant_id, usd)
+
+
+async def first_notice(
+    conn: asyncpg.Connection, tenant_id: UUID, month: date, level: str, budget_usd: Decimal, spent: Decimal
+) -> bool:
+    """Record a notice; False when this tenant was already told at this level this month for this budget."""
+    row = await conn.fetchval(
+        """INSERT INTO budget_notices (tenant_id, month, level, budget_usd, spent_usd)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1""",
+        tenant_id, month, level, budget_usd, spent,
+    )  # fmt: skip
+    return row is not None
