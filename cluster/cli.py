@@ -95,17 +95,30 @@ Apps = Annotated[
 ]
 
 
+WithMetrics = Annotated[
+    bool,
+    typer.Option(
+        "--with-metrics",
+        envvar="ICOP_STACK_METRICS",
+        help="Also run Prometheus on loopback (ICOP_PROMETHEUS_PORT), scraping the gateway, the worker, the "
+        "events worker, Temporal, Ray and SeaweedFS, with the alert rules of cluster/prometheus/alerts.yml "
+        "(needs Debian's prometheus: scripts/install.sh).",
+    ),
+]
+
+
 @stack_app.command("up")
-def stack_up(state_dir: StateDir = None, apps: Apps = True) -> None:
+def stack_up(state_dir: StateDir = None, apps: Apps = True, with_metrics: WithMetrics = False) -> None:
     """Start every component (idempotent: what already runs is reported, not restarted).
 
     With the apps (the default), the database is migrated and the gateway, a worker (after the Serve
     applications are deployed) and the dashboard start too; the dashboard is built first when its
-    sources changed (npm ci + next build, a few minutes the first time)."""
+    sources changed (npm ci + next build, a few minutes the first time). With --with-metrics, a Prometheus
+    scrapes them all (its URL is printed; the Grafana dashboard is cluster/grafana/icop.json)."""
     from .processes import StackError
     from .stack import LocalStack
 
-    stack = LocalStack.open(state_dir, apps=apps)
+    stack = LocalStack.open(state_dir, apps=apps, metrics=with_metrics)
     t0 = time.monotonic()
     try:
         with console.status("starting the stack…") as status:
@@ -123,6 +136,8 @@ def stack_up(state_dir: StateDir = None, apps: Apps = True) -> None:
         from .apps import dashboard_url
 
         console.print(f"dashboard: [bold]{dashboard_url(stack.s)}[/] (sign up there, or run `icop demo`)")
+    if with_metrics:
+        console.print(f"Prometheus: [bold]http://{stack.s.bind_host}:{stack.s.prometheus_port}[/]")
 
 
 @stack_app.command("down")

@@ -186,10 +186,12 @@ class TemporalComponent:
 class LocalStack:
     """The embedded stack; ``up`` is idempotent, ``down`` stops only what ``up`` started."""
 
-    def __init__(self, settings: Settings, apps: bool = False) -> None:
+    def __init__(self, settings: Settings, apps: bool = False, metrics: bool = False) -> None:
         """``apps``: also run the product's app processes (gateway, worker, dashboard; cluster/apps.py),
-        as ``icop stack up`` does. Off for test sessions, whose tests start what they need."""
+        as ``icop stack up`` does. Off for test sessions, whose tests start what they need. ``metrics``: and
+        a Prometheus scraping them all (cluster/metrics_server.py), last."""
         from .apps import app_components
+        from .metrics_server import PrometheusComponent
 
         self.s = settings
         self.state_dir = settings.state_path
@@ -201,15 +203,20 @@ class LocalStack:
             RabbitMQComponent(settings),
             SeaweedFSComponent(settings),
         ]
-        self.app_components: list[Component] = app_components(settings)
-        self.components: list[Component] = self.infra + (self.app_components if apps else [])
+        prometheus = PrometheusComponent(settings)
+        self.app_components: list[Component] = [*app_components(settings), prometheus]
+        self.components: list[Component] = (
+            self.infra + (self.app_components[:-1] if apps else []) + ([prometheus] if metrics else [])
+        )
 
     @classmethod
-    def open(cls, state_dir: Path | str | None = None, apps: bool = False) -> LocalStack:
+    def open(
+        cls, state_dir: Path | str | None = None, apps: bool = False, metrics: bool = False
+    ) -> LocalStack:
         """Load settings for ``state_dir``; on first use, write generated secrets to its ``stack.env``."""
         settings = load_settings(state_dir)
         ensure_stack_env(settings.state_path)
-        return cls(load_settings(state_dir), apps=apps)
+        return cls(load_settings(state_dir), apps=apps, metrics=metrics)
 
     @property
     def state_file(self) -> Path:
@@ -258,7 +265,7 @@ class LocalStack:
             futures = [pool.submit(bring_up, c) for c in infra]
         results = [f.result() for f in futures]  # all have finished: the first failure, if any, is raised
         apps = [c for c in self.components if c in self.app_components]
-        if apps:  # the apps need the schema: migrate first
+        if any(c.name != "prometheus" for c in apps):  # the apps need the schema: migrate first
             if progress:
                 progress("database migrations")
             self.migrate()

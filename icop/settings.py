@@ -152,6 +152,12 @@ class Settings(BaseSettings):
     events_metrics_port: int = Field(
         default=21003, description="`icop events`'s Prometheus /metrics (0: none)."
     )
+    prometheus_port: int = Field(
+        default=21004, description="The embedded Prometheus of `icop stack up --with-metrics` (loopback)."
+    )
+    prometheus_retention: str = Field(
+        default="7d", pattern=r"^\d+[smhdwy]$", description="How long the embedded Prometheus keeps samples."
+    )
     metrics_host: str = Field(
         default="127.0.0.1",
         description="Address the workers' and events worker's /metrics listen on; loopback unless a "

@@ -17,6 +17,19 @@ if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
     echo "warning: rabbitmq-server is not installed (needs root + apt): events will not work" >&2
   fi
 fi
+# Prometheus (`icop stack up --with-metrics`, and the test that queries it): Debian's package, run by the
+# stack on loopback; the system service the package may start is stopped again.
+if ! command -v prometheus >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> installing prometheus (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends prometheus \
+      || { apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  else
+    echo "warning: prometheus is not installed (needs root + apt): icop stack up --with-metrics needs it" >&2
+  fi
+fi
 # Chromium (the dashboard's browser tests): Debian's package, driven by Playwright for Python through
 # executable_path=/usr/bin/chromium (`playwright install` downloads a browser and is not used), and
 # Noto CJK so that the Korean pages render as Korean (not empty boxes) in the browser and screenshots.
