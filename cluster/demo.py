@@ -61,6 +61,8 @@ class DemoReport:
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cost_usd: str = ""  # what the run's usage cost (GET /v1/costs?group_by=run), priced by the price table
+    cost_detail: str = ""
 
 
 def run_demo(
@@ -255,6 +257,11 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
                 await follow_run(client, pool, uuid.UUID(report.tenant_id), uuid.UUID(run["id"]), console)
             run = await api.call("GET", f"/v1/runs/{report.run_id}")
             report.run_status, report.progress = run["status"], run["progress"]
+            costs = await api.call("GET", "/v1/costs", params={"group_by": "run"})
+            item = next((i for i in costs["items"] if i["id"] == report.run_id), None)
+            if item is not None:
+                report.cost_usd = item["total_usd"]
+                report.cost_detail = f"LLM ${item['llm_usd']}, images ${item['image_usd']}"
         await _summary(console, settings, pool, report, sheet_id)
     finally:
         if acts is not None:
@@ -332,6 +339,12 @@ async def _summary(
     console.print(pt)
     for line in report.problems:
         console.print(f"  [yellow]skipped[/] {line}")
+    if report.cost_usd:
+        per = f" (${float(report.cost_usd) / report.articles:.4f} per article)" if report.articles else ""
+        console.print(
+            f"  Cost of the run at the providers' list prices: [bold]${float(report.cost_usd):.4f}[/]{per}: "
+            f"{report.cost_detail} (GET /v1/costs?group_by=run)"
+        )
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
     try:
         _print_sheet(console, admin.read_sheet(sheet_id))

@@ -29,6 +29,7 @@ import httpx
 from aio_pika.abc import AbstractIncomingMessage
 
 from icop.db import tenant_tx
+from icop.observability import metrics
 from icop.settings import Settings
 from icop.vault import SecretRef, Vault
 
@@ -285,6 +286,7 @@ class Sender:
                 c.tenant_id, c.id, c.attempt, r.started_at, r.status_code, r.latency_ms, r.error, r.excerpt,
             )  # fmt: skip
             if r.ok:
+                metrics.observe_webhook_delivery("delivered")
                 await conn.execute(
                     """UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(),
                               last_status_code = $2, last_error = NULL, updated_at = now()
@@ -300,6 +302,7 @@ class Sender:
                 return
             now = datetime.now(UTC)
             dead = now - c.window_start >= timedelta(seconds=self.s.webhook_retry_window_s)
+            metrics.observe_webhook_delivery("dead" if dead else "retry")
             delay = backoff(self.s, c.attempt)
             await conn.execute(
                 """UPDATE webhook_deliveries SET status = $2, last_status_code = $3, last_error = $4,

@@ -62,6 +62,11 @@ POSTS = Counter(
     "Publish calls by platform and the status the post ended in (published, failed, waiting_quota, ...).",
     ["platform", "status"],
 )
+WEBHOOK_DELIVERIES = Counter(
+    "icop_webhook_deliveries",
+    "Webhook delivery attempts by outcome: delivered, retry (it will be tried again) or dead (given up).",
+    ["outcome"],
+)
 OUTBOX_RELAYED = Counter("icop_outbox_relayed", "Outbox events the broker confirmed.")
 OUTBOX_LAG = Histogram(
     "icop_outbox_lag_seconds",
@@ -102,6 +107,10 @@ def provider_call(provider: str) -> Iterator[None]:
         observe_provider_call(provider, outcome, time.perf_counter() - t0)
         raise
     observe_provider_call(provider, "ok", time.perf_counter() - t0)
+
+
+def observe_webhook_delivery(outcome: str) -> None:
+    WEBHOOK_DELIVERIES.labels(outcome).inc()
 
 
 def observe_post(platform: str, status: str) -> None:

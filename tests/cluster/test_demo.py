@@ -33,6 +33,8 @@ def test_demo_runs_the_whole_pipeline(stack: LocalStack, settings: Settings, ray
     assert any("formula" in p for p in report.problems) and any("empty" in p for p in report.problems)
     assert report.articles >= 4 and report.progress["articles_failed"] == 0
     assert report.images == report.articles
+    # what it cost, priced from the run's usage: three writers' tokens and one DALL-E 3 image per article
+    assert float(report.cost_usd) >= 0.04 * report.images and "Cost of the run" in text, report.cost_usd
     assert report.posts == report.articles * len(PLATFORM_ACCOUNTS)
     # published for real: every article on every platform, counted in the emulator's own state, each post
     # listed with its platform id and permalink

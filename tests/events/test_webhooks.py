@@ -48,6 +48,12 @@ async def test_500_three_times_then_200_is_delivered_with_four_recorded_attempts
     workers: DeliveryWorker,
     tenant: TenantHandle,
 ) -> None:
+    from prometheus_client import REGISTRY
+
+    def counted(outcome: str) -> float:
+        return REGISTRY.get_sample_value("icop_webhook_deliveries_total", {"outcome": outcome}) or 0.0
+
+    before = {o: counted(o) for o in ("delivered", "retry")}
     path = f"/hook/{uuid4()}"
     receiver.scripts[path] = [500, 500, 500, 200]
     ep = await register(client, tenant, receiver.url(path), description="flaky")
@@ -86,6 +92,8 @@ async def test_500_three_times_then_200_is_delivered_with_four_recorded_attempts
     assert all(x > y for x, y in gaps)
     ep_now = (await client.get(f"/v1/webhooks/{ep['id']}", headers=tenant.h)).json()
     assert ep_now["consecutive_failures"] == 0 and ep_now["enabled"] is True
+    # the events worker's metrics moved with it (icop_webhook_deliveries_total)
+    assert counted("delivered") - before["delivered"] >= 1 and counted("retry") - before["retry"] >= 3
 
 
 async def test_tenants_never_receive_each_others_events(
