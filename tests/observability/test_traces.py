@@ -146,3 +146,71 @@ async def test_one_trace_from_the_api_call_to_the_provider_calls(
     assert {s.context.trace_id for s in of_the_run} == {request.context.trace_id}  # one trace
     secrets = (t.access, t.password, settings.jwt_secret.get_secret_value())
     assert not [s.name for s in done for v in (s.attributes or {}).values() if str(v) in secrets]
+
+
+@pytest.mark.slow
+async def test_the_trace_goes_down_to_each_post(
+    settings: Settings, app_pool: asyncpg.Pool, sheets_admin: EmulatorAdmin, spans: InMemorySpanExporter
+) -> None:
+    """A whole run, published for real to two emulated platforms: each platform request is a client span
+    under its publish activity, under the article's and the row's child workflows, under the run that
+    ``POST /runs`` started — one trace from the API call to every post. (The hop into a Serve replica is
+    followed by tests/observability/test_serve_traces.py; here the models run in this process.)"""
+    from cluster.sheet_pipeline import connect_targets
+    from workflows.types import MODULES
+
+    queues = Queues.with_prefix(f"tq-{uuid.uuid4().hex[:12]}")
+    engine = settings.model_copy(
+        update={
+            "workflow_engine": "temporal",
+            "workflow_queue_prefix": queues.planning.removesuffix("-planning"),
+        }
+    )
+    client = await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, interceptors=client_interceptors()
+    )
+    app = create_app(engine, pool=app_pool)
+    acts = await build_activities(settings, MODULES, pool=app_pool, models="local")
+    n = uuid.uuid4().int % 10**8
+    targets = [
+        {"platform": "x", "account_id": f"44{n:08d}"},
+        {"platform": "threads", "account_id": f"27{n:08d}"},
+    ]
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as api,
+            running_workers(client, acts, queues, MODULES),
+        ):
+            t = await sign_up(api)
+            tenant = uuid.UUID(t.tenant_id)
+            sid = f"trace-{uuid.uuid4().hex[:10]}"
+            plan = {
+                "ContentPlan": [HEADER, ["Cold brew at home", "", "en", ""]],
+                "Subtopics": [["row", "topic", "sub-topic"]],
+            }
+            await seed_tenant_sheet(settings, app_pool, sheets_admin, tenant, sid, plan)
+            await connect_targets(settings, app_pool, tenant, targets)
+            body = {
+                "name": "traced", "sheet_id": sid, "targets": targets, "dry_run": False,
+                "subtopics_per_topic": 1,
+            }  # fmt: skip
+            r = await api.post("/v1/pipelines", headers=t.h, json=body)
+            assert r.status_code == 201, r.text
+            r = await api.post(f"/v1/pipelines/{r.json()['id']}/runs", headers=t.h, json={})
+            assert r.status_code == 202, r.text
+            await client.get_workflow_handle(run_workflow_id(r.json()["id"])).result()
+    finally:
+        await close(acts)
+
+    done = spans.get_finished_spans()
+    request = by_name(done, ROOT)
+    for platform in ("x", "threads"):
+        calls = [s for s in done if s.name.startswith(f"{platform} POST")]
+        assert calls, sorted({s.name for s in done})
+        up = ancestry(done, calls[-1])
+        assert up[0].startswith(f"{platform} POST") and up[-1] == ROOT, up
+        assert up[1:3] == ["RunActivity:publish", "StartActivity:publish"], up
+        assert "StartChildWorkflow:ArticleWorkflow" in up and "StartChildWorkflow:TopicWorkflow" in up, up
+        assert calls[-1].context.trace_id == request.context.trace_id
+    for name in ("RunActivity:run_agent_graph", "RunActivity:generate_images"):
+        assert ancestry(done, by_name(done, name))[-1] == ROOT, name
