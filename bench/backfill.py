@@ -46,6 +46,11 @@ bench/results.json.
     .venv/bin/python bench/backfill.py --articles 1000 --llm-ms 4000 --image-ms 6000 --phases real
     .venv/bin/python bench/backfill.py --articles 1000 --phases orchestration
     .venv/bin/python bench/backfill.py --articles 40 --phases real,baseline --baseline-articles 4
+    .venv/bin/python bench/backfill.py --articles 300 --phases telemetry --telemetry-rounds 3
+
+- ``telemetry``: the orchestration floor run with the workers' telemetry off and on, alternated (Temporal's
+  tracing interceptor and our activity metrics; spans exported over OTLP/HTTP to a sink process): the CPU
+  it adds per article, written as ``telemetry_cpu_overhead`` (goal ≤ 5 %).
 """
 
 from __future__ import annotations
@@ -662,17 +667,30 @@ class StubActivities:
         return PublishResult(str(uuid.uuid4()), "dry_run")
 
 
-async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
+async def run_orchestration(stack: Any, shape: Shape, telemetry: bool = False) -> dict[str, Any]:
+    """``telemetry``: the product's worker telemetry on (Temporal's tracing interceptor on the client and
+    its workers, spans exported over OTLP/HTTP; the activity metrics interceptor); off: neither."""
+    from icop.observability import tracing
     from icop.settings import load_settings
     from workflows.article import ArticleWorkflow
     from workflows.pipeline import PipelineRunWorkflow
+    from workflows.telemetry import ActivityMetrics
     from workflows.topic import TopicWorkflow
 
     settings = load_settings(stack.state_dir)
-    client = await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
+    tracing._active = telemetry  # our own spans (provider calls) follow the same switch
+    interceptors = []
+    if telemetry:
+        from temporalio.contrib.opentelemetry import TracingInterceptor
+
+        interceptors = [TracingInterceptor()]
+    client = await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, interceptors=interceptors
+    )
     q = Queues.with_prefix(f"orch-{uuid.uuid4().hex[:8]}")
     s = StubActivities(shape)
     slots = max(50, shape.rows_in_flight * shape.subtopics)
+    worker_interceptors = [ActivityMetrics()] if telemetry else []
     workers = [
         Worker(
             client,
@@ -680,6 +698,7 @@ async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
             workflows=[PipelineRunWorkflow, TopicWorkflow],
             activities=[s.read_plan, s.plan_row, s.write_sheet, s.set_run_status, s.set_row_status],
             max_concurrent_activities=slots,
+            interceptors=worker_interceptors,
         ),
         Worker(
             client,
@@ -687,10 +706,17 @@ async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
             workflows=[ArticleWorkflow],
             activities=[s.create_article, s.set_article_status, s.run_agent_graph, s.format_markdown],
             max_concurrent_activities=slots,
+            interceptors=worker_interceptors,
         ),
-        Worker(client, task_queue=q.images, activities=[s.generate_images], max_concurrent_activities=slots),
-        Worker(client, task_queue=q.syndication, activities=[s.publish], max_concurrent_activities=slots),
-    ]
+        Worker(
+            client, task_queue=q.images, activities=[s.generate_images], max_concurrent_activities=slots,
+            interceptors=worker_interceptors,
+        ),
+        Worker(
+            client, task_queue=q.syndication, activities=[s.publish], max_concurrent_activities=slots,
+            interceptors=worker_interceptors,
+        ),
+    ]  # fmt: skip
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         warm = Shape(1, 1, 1, 0.0, 0.0)  # one article through the workflows first (the sandbox's imports)
@@ -732,6 +758,60 @@ async def run_orchestration(stack: Any, shape: Shape) -> dict[str, Any]:
             (cpu["bench (workers)"] + cpu["temporal server"]) / max(1, progress.articles_done) * 1000, 1
         ),
         "breakdown": breakdown,
+    }
+
+
+OTLP_SINK = """
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+"""
+
+
+def run_telemetry_overhead(stack: Any, shape: Shape, rounds: int) -> dict[str, Any]:
+    """The orchestration floor with the workers' telemetry off and on, alternated ``rounds`` times each
+    (off, on, off, on, …) in one process: our CPU per article (workers + Temporal server) of each, and
+    median(on) / median(off). Spans go over OTLP/HTTP to a sink process (a collector's stand-in, outside
+    the measured processes), batched as in production."""
+    import statistics
+    import subprocess
+
+    from cluster.ports import free_port
+    from icop.observability import tracing
+    from icop.settings import load_settings
+
+    port = free_port()
+    sink = subprocess.Popen([sys.executable, "-c", OTLP_SINK, str(port)])
+    try:
+        settings = load_settings(stack.state_dir).model_copy(
+            update={"tracing_enabled": True, "tracing_endpoint": f"http://127.0.0.1:{port}/v1/traces"}
+        )
+        assert tracing.configure_tracing(settings, "bench")
+        runs: dict[str, list[float]] = {"off": [], "on": []}
+        for _ in range(rounds):
+            for mode in ("off", "on"):
+                r = asyncio.run(run_orchestration(stack, shape, telemetry=mode == "on"))
+                ms = r["orchestration_cpu_ms_per_article"]
+                runs[mode].append(ms)
+                print(f"telemetry {mode}: {ms} CPU-ms per article, makespan {r['makespan_s']} s", flush=True)
+        tracing._active = False
+        from opentelemetry import trace
+
+        flush = getattr(trace.get_tracer_provider(), "force_flush", None)
+        if flush is not None:
+            flush()  # the last batch, before the sink goes
+    finally:
+        sink.kill()
+    off, on = statistics.median(runs["off"]), statistics.median(runs["on"])
+    return {
+        "cpu_ms_per_article": runs,
+        "median_off": off,
+        "median_on": on,
+        "overhead": round(on / off - 1, 3),
     }
 
 
@@ -964,7 +1044,13 @@ def main() -> None:
     ap.add_argument(
         "--platform-ms", type=float, default=200.0, help="fixed latency of every social platform call"
     )
-    ap.add_argument("--phases", default="orchestration,real,baseline")
+    ap.add_argument(
+        "--phases",
+        default="orchestration,real,baseline",
+        help="any of orchestration, real, "
+        "baseline, telemetry (the orchestration floor with the workers' telemetry off and on)",
+    )
+    ap.add_argument("--telemetry-rounds", type=int, default=3, help="off/on pairs of the telemetry phase")
     ap.add_argument("--real-articles", type=int, help="N for the real phase (default --articles)")
     ap.add_argument("--agents", choices=["crew", "plain"], default="crew", help="the graph's agents")
     ap.add_argument("--baseline-articles", type=int, default=4)
@@ -1006,6 +1092,15 @@ def main() -> None:
 
         if "orchestration" in phases:
             report("orchestration", shape, asyncio.run(run_orchestration(stack, shape)))
+        if "telemetry" in phases:
+            from bench.results import record
+
+            r = run_telemetry_overhead(stack, shape, args.telemetry_rounds)
+            out["telemetry"] = r
+            print(f"telemetry: {json.dumps(r)}", flush=True)
+            load = tuple(out["load_before"])
+            record("telemetry_cpu_overhead", r["overhead"], "<= 0.05", "CPU share", load=load,
+                   off_ms=r["median_off"], on_ms=r["median_on"], articles=shape.articles)  # fmt: skip
         if "real" in phases:
             n = args.real_articles or args.articles
             sh = Shape(n, args.subtopics, args.rows, shape.llm_s, shape.image_s, shape.platform_s)
