@@ -1,19 +1,21 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-CostGroup = Literal["tenant", "pipeline", "run", "article"]
+CostGroup = Literal["tenant", "pipeline", "run", "article", "day"]
 
 
 class CostItem(BaseModel):
     id: UUID | None = Field(
-        description="The pipeline, run or article (null: usage not tied to one; always null per tenant)."
+        description="The pipeline, run or article (null: usage not tied to one; always null per tenant and "
+        "per day)."
     )
+    day: date | None = Field(default=None, description="With group_by=day: the UTC day.")
     total_usd: Decimal
     llm_usd: Decimal = Field(description="LLM input and output tokens.")
     image_usd: Decimal = Field(description="Generated images.")
@@ -29,7 +31,7 @@ class CostsOut(BaseModel):
     period_start: datetime
     period_end: datetime
     total_usd: Decimal
-    items: list[CostItem] = Field(description="Most expensive first.")
+    items: list[CostItem] = Field(description="Most expensive first; by day, oldest first.")
 
 
 BudgetStatus = Literal["none", "ok", "warning", "exhausted"]

@@ -3,7 +3,7 @@ the calendar month (UTC) unless asked otherwise."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -31,9 +31,11 @@ async def costs(tx: Tx, group_by: CostGroup, since: datetime | None, until: date
         raise InvalidRequest("since must be before until")
     table = PriceTable.with_overrides(tx.services.settings.prices)
     groups = price_usage(await usage_lines(tx.conn, tx.tenant_id, group_by, start, end), table)
+    by_day = group_by == "day"
     items = [
         CostItem(
-            id=UUID(g.group) if g.group else None,
+            id=UUID(g.group) if g.group and not by_day else None,
+            day=date.fromisoformat(g.group) if g.group and by_day else None,
             total_usd=g.total_usd.quantize(CENT_FRACTION),
             llm_usd=g.llm_usd.quantize(CENT_FRACTION),
             image_usd=g.image_usd.quantize(CENT_FRACTION),
@@ -42,7 +44,10 @@ async def costs(tx: Tx, group_by: CostGroup, since: datetime | None, until: date
         )
         for g in groups
     ]
-    items.sort(key=lambda i: i.total_usd, reverse=True)
+    if by_day:
+        items.sort(key=lambda i: i.day or date.min)
+    else:
+        items.sort(key=lambda i: i.total_usd, reverse=True)
     total = sum((i.total_usd for i in items), Decimal(0))
     return CostsOut(group_by=group_by, period_start=start, period_end=end, total_usd=total, items=items)
 

@@ -11,12 +11,13 @@ import asyncpg
 
 from icop.costs import UsageLine
 
-Group = Literal["tenant", "pipeline", "run", "article"]
+Group = Literal["tenant", "pipeline", "run", "article", "day"]
 GROUP_COLUMN: dict[Group, str] = {
-    "tenant": "NULL::uuid",
-    "pipeline": "a.pipeline_id",
-    "run": "a.run_id",
-    "article": "u.article_id",
+    "tenant": "NULL::text",
+    "pipeline": "a.pipeline_id::text",
+    "run": "a.run_id::text",
+    "article": "u.article_id::text",
+    "day": "((u.created_at AT TIME ZONE 'UTC')::date)::text",
 }
 
 
@@ -24,7 +25,7 @@ async def usage_lines(
     conn: asyncpg.Connection, tenant_id: UUID, group: Group, start: datetime, end: datetime
 ) -> list[UsageLine]:
     """The tenant's usage in [start, end) summed per group, kind, provider, model and day."""
-    column = GROUP_COLUMN[group]  # one of four fixed expressions, never user text
+    column = GROUP_COLUMN[group]  # one of these fixed expressions, never user text
     rows = await conn.fetch(
         f"""SELECT {column} AS grp, u.kind, u.provider, u.model,
                    (u.created_at AT TIME ZONE 'UTC')::date AS day,

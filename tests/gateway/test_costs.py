@@ -91,6 +91,11 @@ async def test_costs_per_article_run_pipeline_and_tenant(
             Decimal("6.30"),
             Decimal("0.08"),
         ]
+        # over time: one item per UTC day with usage, oldest first (yesterday's call, today's)
+        days = (await costs(tenant, "day"))["items"]
+        assert [d["day"] for d in days] == sorted(d["day"] for d in days) and len(days) == 2, days
+        assert all(d["id"] is None for d in days)
+        assert sum(Decimal(d["total_usd"]) for d in days) == Decimal("6.38")
         assert (await costs(other, "article"))["items"] == []  # none of another tenant's usage
         bad = await api.get(
             "/v1/costs", headers=tenant.h, params={"since": window["until"], "until": window["since"]}
