@@ -1,4 +1,5 @@
-"""Every SQL statement about ``pipeline_runs`` (and their ``run_rows`` counts)."""
+"""Every SQL statement about ``pipeline_runs`` (and the counts of their rows, sub-topics, articles and
+posts, read from the tables themselves)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,18 @@ COLS = """r.id, r.pipeline_id, r.kind, r.status, r.workflow_id, r.progress, r.er
           coalesce((SELECT jsonb_object_agg(s.status, s.n) FROM (
               SELECT status, count(*)::int AS n FROM run_rows rr
               WHERE rr.tenant_id = r.tenant_id AND rr.run_id = r.id GROUP BY status) s), '{}') AS
-                row_counts"""
+                row_counts,
+          (SELECT count(*)::int FROM subtopics st WHERE st.tenant_id = r.tenant_id AND st.run_id = r.id)
+            AS subtopics,
+          coalesce((SELECT jsonb_object_agg(s.status, s.n) FROM (
+              SELECT ga.status, count(*)::int AS n FROM generated_articles ga
+              WHERE ga.tenant_id = r.tenant_id AND ga.run_id = r.id GROUP BY ga.status) s), '{}')
+            AS article_counts,
+          coalesce((SELECT jsonb_object_agg(s.status, s.n) FROM (
+              SELECT p.status, count(*)::int AS n FROM posts p
+                JOIN generated_articles ga ON ga.id = p.article_id AND ga.tenant_id = p.tenant_id
+              WHERE p.tenant_id = r.tenant_id AND ga.run_id = r.id GROUP BY p.status) s), '{}')
+            AS post_counts"""
 
 
 class RunRepository:

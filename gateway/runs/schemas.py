@@ -31,6 +31,15 @@ class RunOut(BaseModel):
     workflow_id: str | None
     progress: dict[str, Any]
     row_counts: dict[str, int] = Field(description="Plan rows of this run by status.")
+    subtopics: int = Field(default=0, description="Sub-topics this run planned.")
+    article_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="This run's articles by status (awaiting_approval: waiting for a person's decision).",
+    )
+    post_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="This run's posts by status (failed, retrying, waiting_quota included).",
+    )
     error: str | None
     created_at: datetime
     started_at: datetime | None

@@ -84,6 +84,11 @@ async def test_csv_and_xlsx_plans_are_back_filled_and_downloaded_with_every_rows
         assert (p.rows_total, p.rows_done, p.rows_failed, p.rows_invalid) == (4, 4, 0, 2)
         assert p.articles_done == 4 and p.articles_failed == 0
 
+        # the run page's counts are read from what exists
+        run = (await client.get(f"/v1/runs/{by_csv['run']}", headers=t.h)).json()
+        assert run["row_counts"] == {"done": 4, "invalid": 2} and run["subtopics"] == 4, run
+        assert run["article_counts"] == {"ready": 4} and run["post_counts"] == {}, run
+
         r = await client.get(f"/v1/pipelines/{by_csv['pipeline']}/plan", headers=t.h)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         assert "attachment" in r.headers["content-disposition"]
