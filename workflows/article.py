@@ -176,21 +176,7 @@ class ArticleWorkflow:
             media_keys=[i.key for i in images],
             markdown_key=md.key,
         )
-        result: PublishResult = PublishResult("", "failed", reason="not attempted")
-        for _ in range(P.PUBLISH_WAITS):
-            try:
-                result = await workflow.execute_activity_method(
-                    PublishActivities.publish,
-                    req,
-                    task_queue=inp.queues.syndication,
-                    **P.PUBLISH.options(),
-                )
-            except ActivityError as e:
-                return PublishResult("", "failed", reason=_cause(e))
-            if result.retry_in_s is None:
-                return result
-            await workflow.sleep(timedelta(seconds=result.retry_in_s))  # durable: survives restarts
-        return result
+        return await publish_until_resting(req, inp.queues.syndication)
 
     async def _create(self, inp: ArticleInput) -> CreatedArticle:
         return await workflow.execute_local_activity_method(
@@ -230,6 +216,23 @@ class ArticleWorkflow:
             task_queue=inp.queues.planning,
             **P.SHEETS.options(),
         )
+
+
+async def publish_until_resting(req: PublishInput, queue: str) -> PublishResult:
+    """The publish activity until the post rests (published, failed, …): a post that must wait (quota
+    window, back-off) is waited for on a durable timer, then tried again."""
+    result: PublishResult = PublishResult("", "failed", reason="not attempted")
+    for _ in range(P.PUBLISH_WAITS):
+        try:
+            result = await workflow.execute_activity_method(
+                PublishActivities.publish, req, task_queue=queue, **P.PUBLISH.options()
+            )
+        except ActivityError as e:
+            return PublishResult("", "failed", reason=_cause(e))
+        if result.retry_in_s is None:
+            return result
+        await workflow.sleep(timedelta(seconds=result.retry_in_s))  # durable: survives restarts
+    return result
 
 
 def _image_provider(name: str) -> str:

@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from icop.runs.service import EngineUnavailable, RunRequest
 
 from .schedules import ClientSource, client_source
-from .types import PipelineRunInput, Queues, run_workflow_id
+from .types import PipelineRunInput, PostRetryInput, Queues, post_retry_workflow_id, run_workflow_id
 
 
 class TemporalRunStarter:
@@ -60,3 +60,29 @@ class TemporalRunStarter:
                 raise EngineUnavailable(f"the run could not be cancelled ({e.status.name}); try again") from e
         except (OSError, RuntimeError) as e:
             raise EngineUnavailable(f"the run could not be cancelled ({type(e).__name__}); try again") from e
+
+
+class TemporalPostRetrier:
+    """Starts the PostRetryWorkflow of a post the user asked to send again; its id comes from the post and
+    its attempt count, so a repeated request (a double click, an API retry) starts it once."""
+
+    def __init__(self, client: Client | ClientSource, queues: Queues | None = None) -> None:
+        self.client = client_source(client)
+        self.queues = queues or Queues()
+
+    async def start(self, tenant_id: UUID, post_id: UUID, attempt: int) -> str:
+        wid = post_retry_workflow_id(str(post_id), attempt)
+        try:
+            client = await self.client()
+            await client.start_workflow(
+                "PostRetryWorkflow",
+                PostRetryInput(str(tenant_id), str(post_id), self.queues),
+                id=wid,
+                task_queue=self.queues.syndication,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            pass
+        except (OSError, RuntimeError, RPCError) as e:
+            raise EngineUnavailable(f"the retry could not be started ({type(e).__name__}); try again") from e
+        return wid

@@ -392,3 +392,23 @@ class TopicOutcome:
     subtopics: int = 0
     articles: list[ArticleOutcome] = field(default_factory=list)
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class PostRetryInput:
+    """A failed post the user asked to send again (``POST /v1/posts/{id}/retry``)."""
+
+    tenant_id: str
+    post_id: str
+    queues: Queues = field(default_factory=Queues)
+
+
+@dataclass(frozen=True)
+class PostRef:
+    tenant_id: str
+    post_id: str
+
+
+def post_retry_workflow_id(post_id: str, attempt: int) -> str:
+    """One retry workflow per post and attempt count: a repeated request starts nothing twice."""
+    return f"post-retry-{post_id}-{attempt}"

@@ -24,6 +24,7 @@ from icop.settings import Settings
 
 from .article import ArticleWorkflow
 from .pipeline import PipelineRunWorkflow
+from .post_retry import PostRetryWorkflow
 from .scheduled import ScheduledRunWorkflow
 from .telemetry import ActivityMetrics, client_interceptors
 from .topic import TopicWorkflow
@@ -51,9 +52,9 @@ WORKFLOWS_BY_MODULE: dict[str, list[type]] = {
     "planning": [PipelineRunWorkflow, TopicWorkflow, ScheduledRunWorkflow],
     "agents": [ArticleWorkflow],
     "images": [],
-    "syndication": [],
+    "syndication": [PostRetryWorkflow],
 }
-ALL_WORKFLOWS = [PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow, ScheduledRunWorkflow]
+ALL_WORKFLOWS = [PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow, ScheduledRunWorkflow, PostRetryWorkflow]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from icop.statuses import PostStatus
 
-from ..context import ViewerTx
+from ..context import EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
@@ -34,3 +34,14 @@ async def list_posts(
 @router.get("/{post_id}", response_model=PostOut, responses=errors(404), summary="Get a post")
 async def get_post(post_id: UUID, tx: ViewerTx) -> PostOut:
     return await service.get(tx, post_id)
+
+
+@router.post(
+    "/{post_id}/retry", status_code=202, response_model=PostOut, responses=errors(404, 409, 503),
+    summary="Send a failed post again",
+    description="For a failed post (or one whose account needed reconnecting): it goes back to pending and "
+    "is published as the article's workflow publishes it, with its text, Markdown link and images built "
+    "again. The platform never gets it twice. 409 for a post in any other state.",
+)  # fmt: skip
+async def retry_post(post_id: UUID, tx: EditorTx) -> PostOut:
+    return await service.retry(tx, post_id)

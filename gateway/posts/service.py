@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from icop.errors import NotFound
+from icop.errors import Conflict, NotFound
+from icop.runs.service import EngineUnavailable
+from icop.social import repository as social_repo
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
@@ -39,3 +41,25 @@ async def get(tx: Tx, post_id: UUID) -> PostOut:
     if row is None:
         raise NotFound("no such post")
     return PostOut(**dict(row))
+
+
+async def retry(tx: Tx, post_id: UUID) -> PostOut:
+    """A failed post (or one whose account needed reconnecting) sent again: back to ``pending`` here, then
+    published by a PostRetryWorkflow as the article's own workflow publishes (one post per target, so
+    never twice)."""
+    row = await repo.get(tx.conn, tx.tenant_id, post_id)
+    if row is None:
+        raise NotFound("no such post")
+    retrier = tx.services.engine.post_retrier
+    if retrier is None:
+        raise EngineUnavailable(
+            "no workflow engine runs here (ICOP_WORKFLOW_ENGINE=none): posts cannot be sent"
+        )
+    reopened = await social_repo.reopen_post(tx.conn, tx.tenant_id, post_id)
+    if reopened is None:
+        raise Conflict(
+            f"this post is {row['status']}; only failed posts (or those whose account needed reconnecting) "
+            "can be retried"
+        )
+    await retrier.start(tx.tenant_id, post_id, int(reopened["attempts"]))
+    return PostOut(**dict(reopened))

@@ -4,14 +4,20 @@ starter is ``workflows.starter.TemporalRunStarter``, shared with ``icop backfill
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
+from uuid import UUID
 
 from icop.runs.service import RecordOnlyStarter, RunStarter
 from icop.settings import Settings
 from workflows.schedules import ClientSource, LazyClient, NoSchedules, PipelineSchedules, TemporalSchedules
-from workflows.starter import TemporalRunStarter
+from workflows.starter import TemporalPostRetrier, TemporalRunStarter
 from workflows.types import Queues
 
 from ..articles.approvals import ApprovalSignaller, TemporalApprovals
+
+
+class PostRetrier(Protocol):
+    async def start(self, tenant_id: UUID, post_id: UUID, attempt: int) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,7 @@ class WorkflowEngine:
     run_starter: RunStarter = field(default_factory=RecordOnlyStarter)
     schedules: PipelineSchedules = field(default_factory=NoSchedules)
     approvals: ApprovalSignaller | None = None
+    post_retrier: PostRetrier | None = None
     temporal: ClientSource | None = None
     """Connects on first call (again after a failed attempt), so the gateway starts while Temporal is down."""
 
@@ -37,5 +44,6 @@ def workflow_engine(settings: Settings) -> WorkflowEngine:
         run_starter=TemporalRunStarter(connect, queues, settings.run_max_concurrent_rows),
         schedules=TemporalSchedules(connect, queues, settings.run_max_concurrent_rows),
         approvals=TemporalApprovals(connect),
+        post_retrier=TemporalPostRetrier(connect, queues),
         temporal=connect,
     )

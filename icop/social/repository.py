@@ -224,3 +224,35 @@ async def release(conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) -> N
         tenant_id,
         post_id,
     )
+
+
+RETRYABLE = ("failed", "needs_reauth")
+
+
+async def reopen_post(conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) -> asyncpg.Record | None:
+    """A failed post (or one that waited for a reconnected account) back to ``pending``, for a retry the
+    user asked for; None when it is in another state. A post that may have been sent is never reopened:
+    those are reconciled with the platform, not failed."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """UPDATE posts SET status = 'pending', error = NULL, not_before = NULL, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[]) AND NOT reconcile_required
+            RETURNING *""",
+        tenant_id, post_id, list(RETRYABLE),
+    )  # fmt: skip
+    return row
+
+
+async def post_material(conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) -> asyncpg.Record | None:
+    """What a post is made from again: its target, the article's title, SEO fields, language and stored
+    Markdown, and its images' storage keys in order."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """SELECT p.status, p.article_id, p.platform, p.account_id, a.title, a.seo, a.language,
+                  a.markdown_key, a.markdown_url,
+                  coalesce((SELECT array_agg(i.storage_key ORDER BY i.position) FROM images i
+                             WHERE i.tenant_id = p.tenant_id AND i.article_id = p.article_id), '{}')
+                    AS media_keys
+             FROM posts p JOIN generated_articles a ON a.id = p.article_id AND a.tenant_id = p.tenant_id
+            WHERE p.tenant_id = $1 AND p.id = $2""",
+        tenant_id, post_id,
+    )  # fmt: skip
+    return row

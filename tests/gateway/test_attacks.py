@@ -48,6 +48,7 @@ ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/runs/{run_id}/rows", "run", None),
     ("POST", "/v1/runs/{run_id}/retry", "run", None),
     ("GET", "/v1/posts/{post_id}", "post", None),
+    ("POST", "/v1/posts/{post_id}/retry", "post", None),
     ("GET", "/v1/webhooks/{endpoint_id}", "webhook", None),
     ("PATCH", "/v1/webhooks/{endpoint_id}", "webhook", {"url": "http://127.0.0.1:9/pwned"}),
     ("DELETE", "/v1/webhooks/{endpoint_id}", "webhook", None),

@@ -8,13 +8,16 @@ from typing import cast
 from uuid import UUID
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from icop.db import tenant_tx
+from icop.social import repository as social_repo
 from icop.social.limits import Platform
 from icop.social.publisher import Publisher, PublishTarget
 from icop.social.text import ArticleText
 from icop.storage import ObjectStore
 
-from ..types import PublishInput, PublishResult
+from ..types import PostRef, PublishInput, PublishResult
 from .errors import mapped_errors
 
 FINAL = {"published", "dry_run", "failed", "needs_reauth"}
@@ -60,5 +63,33 @@ class PublishActivities:
             str(out.post_id), out.status, out.platform_post_id, out.reason, retry, out.permalink
         )
 
+    @activity.defn(name="post_input")
+    async def post_input(self, ref: PostRef) -> PublishInput:
+        """What one post is made from, read again from the article it belongs to (a retried post)."""
+        tenant = UUID(ref.tenant_id)
+        with mapped_errors():
+            async with tenant_tx(self.publisher.pool, tenant) as conn:
+                m = await social_repo.post_material(conn, tenant, UUID(ref.post_id))
+        if m is None:
+            raise ApplicationError(f"post {ref.post_id} does not exist", type="NotFound", non_retryable=True)
+        if m["status"] in social_repo.RETRYABLE:  # the API's reopening has not committed yet: try again
+            raise ApplicationError(f"post {ref.post_id} is still {m['status']}", type="NotReopened")
+        seo = m["seo"] or {}
+        return PublishInput(
+            ref.tenant_id,
+            str(m["article_id"]),
+            m["platform"],
+            m["account_id"],
+            m["title"] or "",
+            str(seo.get("meta_description") or ""),
+            m["markdown_url"],
+            [str(h) for h in seo.get("hashtags") or []],
+            m["language"],
+            [],
+            False,
+            media_keys=list(m["media_keys"]),
+            markdown_key=m["markdown_key"] or "",
+        )
+
     def all(self) -> list[Callable[..., object]]:
-        return [self.publish]
+        return [self.publish, self.post_input]
