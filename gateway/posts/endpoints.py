@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -16,18 +17,28 @@ from .schemas import PostOut, PostPlatform
 router = APIRouter(prefix="/v1/posts", tags=["posts"], responses=errors(401, 403, 422, 429))
 
 
-@router.get("", response_model=Page[PostOut], summary="List posts by platform, status or article")
+@router.get(
+    "", response_model=Page[PostOut], summary="List posts by platform, status, article, run, text or date"
+)
 async def list_posts(
     tx: ViewerTx,
     platform: PostPlatform | None = None,
     status: PostStatus | None = None,
     article_id: UUID | None = None,
+    run_id: UUID | None = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Text in the post or the article's title."),
+    ] = None,
+    since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
+    until: Annotated[datetime | None, Query(description="Created before.")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[PostOut]:
     page = await service.list_page(
-        tx, platform=platform, status=status, article_id=article_id, cursor=cursor, limit=limit
-    )
+        tx, platform=platform, status=status, article_id=article_id, run_id=run_id, q=q, since=since,
+        until=until, cursor=cursor, limit=limit,
+    )  # fmt: skip
     return Page[PostOut](**page)
 
 

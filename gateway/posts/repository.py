@@ -7,9 +7,15 @@ from uuid import UUID
 
 import asyncpg
 
-COLS = """id, article_id, platform, account_id, status, platform_post_id, permalink, text, media_urls,
-  attempts,
-          error, cost_usd, not_before, published_at, created_at, updated_at"""
+COLS = """p.id, p.article_id, p.platform, p.account_id, p.status, p.platform_post_id, p.permalink, p.text,
+          p.media_urls, p.attempts, p.error, p.cost_usd, p.not_before, p.published_at, p.created_at,
+          p.updated_at, a.title AS article_title, a.run_id"""
+FROM = "posts p JOIN generated_articles a ON a.id = p.article_id AND a.tenant_id = p.tenant_id"
+
+
+def contains(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and ``\\`` taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class PostRepository:
@@ -21,27 +27,32 @@ class PostRepository:
         platform: str | None,
         status: str | None,
         article_id: UUID | None,
+        run_id: UUID | None = None,
+        q: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
+        pattern = None if not q else contains(q)
         rows: list[asyncpg.Record] = await conn.fetch(
-            f"""SELECT {COLS} FROM posts
-                WHERE tenant_id = $1 AND ($2::text IS NULL OR platform = $2) AND ($3::text IS NULL OR
-                  status = $3)
-                  AND ($4::uuid IS NULL OR article_id = $4)
-                  AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
-                ORDER BY created_at DESC, id DESC LIMIT $7""",
-            tenant_id,
-            platform,
-            status,
-            article_id,
-            after[0] if after else None,
-            after[1] if after else None,
-            limit + 1,
-        )
+            f"""SELECT {COLS} FROM {FROM}
+                WHERE p.tenant_id = $1 AND ($2::text IS NULL OR p.platform = $2)
+                  AND ($3::text IS NULL OR p.status = $3)
+                  AND ($4::uuid IS NULL OR p.article_id = $4)
+                  AND ($5::timestamptz IS NULL OR (p.created_at, p.id) < ($5, $6::uuid))
+                  AND ($8::uuid IS NULL OR a.run_id = $8)
+                  AND ($9::text IS NULL OR p.text ILIKE $9 OR a.title ILIKE $9)
+                  AND ($10::timestamptz IS NULL OR p.created_at >= $10)
+                  AND ($11::timestamptz IS NULL OR p.created_at < $11)
+                ORDER BY p.created_at DESC, p.id DESC LIMIT $7""",
+            tenant_id, platform, status, article_id,
+            after[0] if after else None, after[1] if after else None, limit + 1,
+            run_id, pattern, since, until,
+        )  # fmt: skip
         return rows
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
-            f"SELECT {COLS} FROM posts WHERE tenant_id = $1 AND id = $2", tenant_id, post_id
+            f"SELECT {COLS} FROM {FROM} WHERE p.tenant_id = $1 AND p.id = $2", tenant_id, post_id
         )

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from icop.statuses import PostStatus
 
@@ -15,6 +15,8 @@ PostPlatform = Literal["facebook", "instagram", "threads", "x"]
 class PostOut(BaseModel):
     id: UUID
     article_id: UUID
+    article_title: str | None = Field(default=None, description="The title of the article it is made from.")
+    run_id: UUID | None = Field(default=None, description="The run that wrote the article.")
     platform: PostPlatform
     account_id: str
     status: PostStatus

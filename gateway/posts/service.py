@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,10 @@ async def list_page(
     platform: str | None,
     status: str | None,
     article_id: UUID | None,
+    run_id: UUID | None = None,
+    q: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     cursor: str | None,
     limit: int,
 ) -> dict[str, Any]:
@@ -30,6 +35,10 @@ async def list_page(
         platform=platform,
         status=status,
         article_id=article_id,
+        run_id=run_id,
+        q=q,
+        since=since,
+        until=until,
         after=decode_cursor(cursor),
         limit=limit,
     )
@@ -62,4 +71,6 @@ async def retry(tx: Tx, post_id: UUID) -> PostOut:
             "can be retried"
         )
     await retrier.start(tx.tenant_id, post_id, int(reopened["attempts"]))
-    return PostOut(**dict(reopened))
+    now = await repo.get(tx.conn, tx.tenant_id, post_id)
+    assert now is not None
+    return PostOut(**dict(now))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -182,7 +183,18 @@ async def test_articles_posts_quotas(
     posts = (await client.get("/v1/posts?platform=x", headers=tenant.h)).json()["items"]
     assert len(posts) == 3 and posts[0]["platform_post_id"] == "1799" and posts[0]["status"] == "published"
     post = (await client.get(f"/v1/posts/{seeded[1]['post']}", headers=tenant.h)).json()
-    assert post["article_id"] == str(seeded[1]["article"])
+    assert post["article_id"] == str(seeded[1]["article"]) and post["article_title"] == "T1"
+    # search in the post's text or its article's title ('_' and '%' literal), and a date window
+    assert [
+        p["article_title"] for p in (await client.get("/v1/posts?q=T2", headers=tenant.h)).json()["items"]
+    ] == ["T2"]
+    assert len((await client.get("/v1/posts?q=HELLO", headers=tenant.h)).json()["items"]) == 3
+    assert (await client.get("/v1/posts?q=T_", headers=tenant.h)).json()["items"] == []
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert (await client.get("/v1/posts", headers=tenant.h, params={"since": later})).json()["items"] == []
+    assert (
+        len((await client.get("/v1/posts", headers=tenant.h, params={"until": later})).json()["items"]) == 3
+    )
     quotas = {
         (q["platform"], q["account_id"]): q for q in (await client.get("/v1/quotas", headers=tenant.h)).json()
     }
