@@ -50,6 +50,10 @@ class SheetNotShared(DomainError):
     status, title = 403, "Sheet not shared with your Google account"
 
 
+class SheetMissing(DomainError):
+    status, title = 404, "Sheet not found"
+
+
 def reconnect_reason(email: str, detail: str, platform: str = "google") -> str:
     if platform == service_account.PLATFORM:
         return (
@@ -177,6 +181,17 @@ class TenantSheets:
         try:
             result = await call
         except ProviderError as e:
+            if e.status == 404:
+                raise SheetMissing(
+                    f"Google has no sheet {spreadsheet_id}, or it has no tab the plan needs (ContentPlan, "
+                    "Subtopics): it was deleted, or the pipeline points at a wrong link; open the sheet, "
+                    "check its tabs, and set the pipeline's sheet again"
+                ) from None
+            if e.status == 400 and "Unable to parse range" in e.message:
+                raise SheetMissing(
+                    f"the sheet {spreadsheet_id} has no tab the plan needs ({e.message.split(': ', 1)[-1]}); "
+                    "give it the tabs ContentPlan and Subtopics (as the plan template has them)"
+                ) from None
             if e.status == 403:
                 raise SheetNotShared(
                     f"the Google account {self.email} has no access to sheet {spreadsheet_id}; share the "

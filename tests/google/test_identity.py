@@ -201,3 +201,28 @@ async def test_a_service_account_assertion_must_be_signed_by_its_registered_key(
     row = await pipeline_row(app_pool, p)
     assert row["status"] == "paused" and parsed.client_email in row["status_reason"]
     assert json.loads(parsed.to_json())["private_key_id"] == key["private_key_id"]
+
+
+async def test_a_missing_sheet_or_tab_says_what_to_do(
+    settings: Settings, app_pool: asyncpg.Pool, admin: EmulatorAdmin
+) -> None:
+    """Google's 404 (no such sheet) and 400 (no such tab) become reasons a user can act on, never the
+    client library's text with the API's internal address."""
+    p = await make_pipeline(app_pool, admin, ROWS, settings=settings)
+    acts = PlanningActivities(app_pool, access_for(settings, app_pool), planner=None, store=None)  # type: ignore[arg-type]
+    book = admin.read_sheet(p.sheet_id)
+    admin.seed_sheet(p.sheet_id, {"ContentPlan": book["ContentPlan"]}, owner=google_email(p.tenant_id))
+    with pytest.raises(ApplicationError) as no_tab:
+        await read_plan(acts, p)
+    assert no_tab.value.non_retryable and "has no tab the plan needs (Subtopics!A2:A)" in str(no_tab.value)
+    async with tenant_tx(app_pool, p.tenant_id) as conn:
+        await conn.execute(
+            "UPDATE content_pipelines SET sheet_id = $1 WHERE id = $2",
+            f"gone-{uuid.uuid4().hex}",
+            p.pipeline_id,
+        )
+    with pytest.raises(ApplicationError) as gone:
+        await read_plan(acts, p)
+    text = str(gone.value)
+    assert gone.value.non_retryable and "it was deleted, or the pipeline points at a wrong link" in text
+    assert "http" not in text and str(settings.emulator_port) not in text
