@@ -189,6 +189,7 @@ def _seed_sheet(settings: Settings, sheet_id: str, owner: str, console: Console)
             sheet_id,
             {"ContentPlan": rows, "Subtopics": [["row", "topic", "sub-topic", "status", "url"]]},
             owner=owner,
+            title="ICOP demo: content plan",
         )
     finally:
         admin.close()

@@ -67,10 +67,12 @@ async def seed_tenant_sheet(
     tenant_id: uuid.UUID,
     sheet_id: str,
     sheets: dict[str, list[list[Any]]],
+    title: str | None = None,
 ) -> None:
-    """Seed ``sheets`` as a spreadsheet owned by the tenant's own Google account and connect that account
-    (the tenant must exist): what a user has before pointing a pipeline at a sheet of theirs."""
-    admin.seed_sheet(sheet_id, sheets, owner=google_email(tenant_id))
+    """Seed ``sheets`` as a spreadsheet owned by the tenant's own Google account (named ``title`` in its
+    Drive) and connect that account (the tenant must exist): what a user has before pointing a pipeline at
+    a sheet of theirs."""
+    admin.seed_sheet(sheet_id, sheets, owner=google_email(tenant_id), title=title)
     await connect_google(settings, pool, tenant_id, google_email(tenant_id))
 
 

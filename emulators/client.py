@@ -44,11 +44,22 @@ class EmulatorAdmin:
         sheets: dict[str, list[list[Any]]],
         owner: str | None = None,
         shared_with: list[str] | None = None,
+        title: str | None = None,
+        modified_time: str | None = None,
+        trashed: bool = False,
     ) -> None:
-        """A spreadsheet; with an ``owner`` only that Google identity (and ``shared_with``) can reach it."""
+        """A spreadsheet; with an ``owner`` only that Google identity (and ``shared_with``) can reach it,
+        and Drive lists it to them by ``title`` (default "Untitled spreadsheet") and ``modified_time``
+        (ISO 8601; default now), unless it is ``trashed``."""
         body: dict[str, Any] = {"sheets": sheets}
         if owner:
             body |= {"owner": owner, "shared_with": shared_with or []}
+        if title:
+            body["title"] = title
+        if modified_time:
+            body["modified_time"] = modified_time
+        if trashed:
+            body["trashed"] = True
         self._ok(self.http.put(f"/_admin/sheets/{spreadsheet_id}", json=body))
 
     def google_config(self, access_token_lifetime_s: float | None = None) -> dict[str, Any]:

@@ -43,6 +43,16 @@ _ANTHROPIC_TYPE = {
     503: "overloaded_error",
     529: "overloaded_error",
 }
+# Drive v3 errors also carry a legacy "errors" list whose "reason" clients branch on.
+_DRIVE_REASON = {
+    400: "invalid",
+    401: "authError",
+    403: "insufficientPermissions",
+    404: "notFound",
+    429: "userRateLimitExceeded",
+    500: "backendError",
+    503: "backendError",
+}
 _NAVER_CODE = {400: "SE01", 401: "024", 404: "SE05", 429: "012", 500: "SE99", 503: "SE99"}
 _OPENAI_TYPE = {
     400: "invalid_request_error",
@@ -102,6 +112,22 @@ def error_response(
         body = {
             "error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}
         }
+    elif service == "drive":
+        item: dict[str, Any] = {
+            "message": message,
+            "domain": "global",
+            "reason": code or _DRIVE_REASON.get(status, "backendError"),
+        }
+        if param:
+            item |= {"location": param, "locationType": "header" if param == "Authorization" else "parameter"}
+        body = {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [item],
+                "status": _GOOGLE_STATUS.get(status, "UNKNOWN"),
+            }
+        }
     elif service == "tavily":
         body = {"detail": {"error": message}}
     elif service == "naver":
@@ -138,6 +164,11 @@ _FAULT_MESSAGES = {
         429: "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute per user' "
         "of service 'sheets.googleapis.com'.",
         500: "Internal error encountered.",
+        503: "The service is currently unavailable.",
+    },
+    "drive": {
+        429: "User rate limit exceeded.",
+        500: "Internal Error",
         503: "The service is currently unavailable.",
     },
     "fal": {429: "Too many requests", 500: "Internal server error", 503: "Service temporarily unavailable"},
@@ -229,6 +260,8 @@ def rate_limit_response(service: str, key: str, wait: float, limit: int, model: 
             f"service 'sheets.googleapis.com' (limit {limit}).",
             retry_after=wait,
         )
+    if service == "drive":
+        return error_response(service, 429, "User rate limit exceeded.", retry_after=wait)
     return error_response(service, 429, _FAULT_MESSAGES[service][429], code="rate_limited", retry_after=wait)
 
 
@@ -367,7 +400,7 @@ def _invalid_key_message(service: str, key: str) -> str:
         return f"Incorrect API key provided: {key[:3]}***{key[-4:]}. You can find your API key at https://platform.openai.com/account/api-keys."
     if service == "claude":
         return "invalid x-api-key"
-    if service in ("gemini", "sheets"):
+    if service in ("gemini", "sheets", "drive"):
         return "API key not valid. Please pass a valid API key."
     if service == "tavily":
         return "Unauthorized: missing or invalid API key."
@@ -387,6 +420,7 @@ def _missing_key(service: str) -> web.Response:
         "login cookie or other valid authentication credential.",
         "fal": "No authentication credentials provided",
     }
+    msg["drive"] = msg["sheets"]
     msg["images"] = msg["gpt"]
     msg["tavily"] = "Unauthorized: missing or invalid API key."
     msg["naver"] = "Authentication failed. (인증에 실패했습니다.)"

@@ -12,7 +12,7 @@ from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-SERVICES = ("gpt", "claude", "gemini", "images", "fal", "sheets", "tavily", "naver", "web")
+SERVICES = ("gpt", "claude", "gemini", "images", "fal", "sheets", "drive", "tavily", "naver", "web")
 ERROR_KINDS = ("429", "500", "503", "timeout", "late")
 
 

@@ -68,12 +68,17 @@ class GoogleState:
     service_keys: dict[str, tuple[str, Any]] = field(default_factory=dict)  # key id -> (email, public key)
     refreshes: int = 0  # refresh_token grants answered with a new access token
 
-    def identity(self, token: str | None) -> str | None:
-        """The e-mail behind a live access token; ``None`` for an unknown, expired or revoked one."""
+    def grant(self, token: str | None) -> Grant | None:
+        """The consent behind a live access token; ``None`` for an unknown, expired or revoked one."""
         found = self.access_tokens.get(token or "")
         if found is None or found.grant.revoked or found.expires_at <= time.time():
             return None
-        return found.grant.email
+        return found.grant
+
+    def identity(self, token: str | None) -> str | None:
+        """The e-mail behind a live access token; ``None`` for an unknown, expired or revoked one."""
+        found = self.grant(token)
+        return found.email if found else None
 
     def issue(self, grant: Grant) -> dict[str, Any]:
         token = "ya29.emu-" + secrets.token_urlsafe(24)

@@ -1,14 +1,15 @@
-"""One process, two sites: plain HTTP (OpenAI-compatible, Sheets, admin) and TLS (fal queue).
+"""One process, two sites: plain HTTP (OpenAI-compatible, Sheets, Drive, admin) and TLS (fal queue).
 
 Admin API (plain-HTTP site):
   GET  /_admin/health
   GET  /_admin/knobs                    every service's knobs
-  POST /_admin/knobs                    {"service": "gpt"|…|"sheets"|"tavily"|"naver"|"web"|"*",
+  POST /_admin/knobs                    {"service": "gpt"|…|"sheets"|"drive"|"naver"|"web"|"*",
                                          "knobs": {...}, "replace": false}
   POST /_admin/reset                    knobs, request log, spreadsheets, fal jobs back to empty
   GET  /_admin/requests?service=&since= the request log;  DELETE /_admin/requests clears it
-  PUT  /_admin/sheets/{id}              seed a spreadsheet {"sheets": {title: rows}, "owner": e-mail,
-                                         "shared_with": [e-mail, …]};  GET reads it back
+  PUT  /_admin/sheets/{id}              seed a spreadsheet {"sheets": {tab: rows}, "owner": e-mail,
+                                         "shared_with": [e-mail, …], "title": name, "modified_time": ISO,
+                                         "trashed": bool};  GET reads it back (Drive lists it by title)
   POST /_admin/google/config|revoke|service_accounts   the Google OAuth emulator (emulators/google_oauth.py)
 """
 
@@ -24,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import fal_api, google_oauth, openai_api, search_api, sheets_api
+from . import drive_api, fal_api, google_oauth, openai_api, search_api, sheets_api
 from .core import Context
 from .faults import SERVICES
 from .tls import make_certificate, server_context
@@ -100,6 +101,7 @@ def build_http_app(ctx: Context) -> web.Application:
     app.router.add_get("/files/{name}", _files)
     openai_api.add_routes(app, ctx)
     sheets_api.add_routes(app, ctx)
+    drive_api.add_routes(app, ctx)
     google_oauth.add_routes(app, ctx)
     search_api.add_routes(app, ctx)
     return app

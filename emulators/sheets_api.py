@@ -1,5 +1,7 @@
 """Google Sheets v4 ``spreadsheets.values.get``, ``.batchGet`` and ``.batchUpdate`` over an in-memory
-spreadsheet state that tests seed and read back through ``/_admin/sheets/{id}``.
+spreadsheet state that tests seed and read back through ``/_admin/sheets/{id}`` (``PUT`` body:
+``{"sheets": {tab: rows}, "owner", "shared_with", "title", "modified_time", "trashed"}``, all but
+``sheets`` optional). The Drive emulator (:mod:`.drive_api`) lists the same spreadsheets by title.
 
 Per-minute quotas as Google counts them: read requests (get, batchGet) and write requests (batchUpdate),
 each at most 60 a minute per user (a Google identity; anonymous callers share one) and 300 a minute for
@@ -19,6 +21,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -65,18 +68,33 @@ class A1:
         return f"{title}!{a}" if a == b else f"{title}!{a}:{b}"
 
 
+DEFAULT_TITLE = "Untitled spreadsheet"  # what Google names a new spreadsheet
+
+
 class Spreadsheet:
+    """A spreadsheet's tabs and what Drive knows of it: its title, owner, sharing, times and trash."""
+
     def __init__(
         self,
         sheets: dict[str, list[list[Any]]] | None = None,
         owner: str | None = None,
         shared_with: list[str] | None = None,
+        title: str = DEFAULT_TITLE,
+        modified_time: float | None = None,
+        trashed: bool = False,
     ) -> None:
         self.sheets: dict[str, list[list[Any]]] = {
             k: [list(r) for r in v] for k, v in (sheets or {"Sheet1": []}).items()
         }
         self.owner = owner.lower() if owner else None
         self.shared_with = {e.lower() for e in shared_with or []}
+        self.title, self.trashed = title, trashed
+        self.created_time = time.time()
+        self.modified_time = self.created_time if modified_time is None else modified_time
+
+    def visible_to(self, identity: str) -> bool:
+        """Whether the identity owns the file or it was shared with it (what Drive lists for it)."""
+        return self.owner is not None and (identity == self.owner or identity in self.shared_with)
 
     def check_access(self, identity: str | None) -> None:
         """Refuse a caller the sheet was not shared with (nothing to check for a link-shared sheet)."""
@@ -88,7 +106,7 @@ class Spreadsheet:
                 "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
                 "cookie or other valid authentication credential.",
             )
-        if identity != self.owner and identity not in self.shared_with:
+        if not self.visible_to(identity):
             raise EmulatorError(403, "The caller does not have permission")
 
     def parse(self, rng: str) -> A1:
@@ -155,8 +173,10 @@ def _formatted(v: Any) -> Any:
     return str(v)
 
 
-def _store(ctx: Context) -> dict[str, Spreadsheet]:
-    return ctx.state.setdefault("sheets", {})
+def spreadsheets(ctx: Context) -> dict[str, Spreadsheet]:
+    """Every spreadsheet of the emulator, by id (the Drive emulator lists them too)."""
+    store: dict[str, Spreadsheet] = ctx.state.setdefault("sheets", {})
+    return store
 
 
 @dataclass
@@ -201,7 +221,7 @@ def _quota(ctx: Context) -> Quota:
 def _book(ctx: Context, sid: str, request: web.Request, kind: str) -> Spreadsheet:
     identity = state_of(ctx).identity(bearer_key(request))
     _quota(ctx).take(kind, identity or "anonymous")
-    book = _store(ctx).get(sid)
+    book = spreadsheets(ctx).get(sid)
     if book is None:
         raise EmulatorError(404, "Requested entity was not found.")
     book.check_access(identity)
@@ -274,6 +294,7 @@ def batch_update_handler(ctx: Context):
         responses, sheets_touched = [], set()
         for a, values in plans:  # all ranges parsed first: a bad range changes nothing
             written = book.write(a, values)
+            book.modified_time = time.time()
             cells = sum(len(r) for r in values)
             sheets_touched.add(a.sheet)
             resp: dict[str, Any] = {
@@ -314,9 +335,23 @@ async def admin_put(request: web.Request) -> web.Response:
             {"error": 'body must be {"sheets": {title: [[cell, ...], ...]}}'}, status=400
         )
     owner, shared = body.get("owner"), body.get("shared_with") or []
-    _store(ctx)[request.match_info["sid"]] = Spreadsheet(sheets, owner, [str(e) for e in shared])
+    modified = body.get("modified_time")
+    try:
+        stamp = datetime.fromisoformat(str(modified).replace("Z", "+00:00")).timestamp() if modified else None
+    except ValueError:
+        return web.json_response({"error": "modified_time must be an ISO 8601 time"}, status=400)
+    book = Spreadsheet(
+        sheets,
+        owner,
+        [str(e) for e in shared],
+        title=str(body.get("title") or DEFAULT_TITLE),
+        modified_time=stamp,
+        trashed=bool(body.get("trashed")),
+    )
+    spreadsheets(ctx)[request.match_info["sid"]] = book
+    sid = request.match_info["sid"]
     return web.json_response(
-        {"spreadsheetId": request.match_info["sid"], "sheets": list(sheets), "owner": owner}
+        {"spreadsheetId": sid, "sheets": list(sheets), "owner": owner, "title": book.title}
     )
 
 
@@ -336,10 +371,12 @@ async def admin_quota(request: web.Request) -> web.Response:
 
 async def admin_get(request: web.Request) -> web.Response:
     ctx: Context = request.app["ctx"]
-    book = _store(ctx).get(request.match_info["sid"])
+    book = spreadsheets(ctx).get(request.match_info["sid"])
     if book is None:
         return web.json_response({"error": "no such spreadsheet"}, status=404)
-    return web.json_response({"spreadsheetId": request.match_info["sid"], "sheets": book.sheets})
+    return web.json_response(
+        {"spreadsheetId": request.match_info["sid"], "title": book.title, "sheets": book.sheets}
+    )
 
 
 def add_routes(app: web.Application, ctx: Context) -> None:

@@ -34,6 +34,7 @@ from .context import Services, pool_of
 from .costs.endpoints import router as costs_router
 from .credentials.endpoints import router as credentials_router
 from .events.endpoints import router as events_router
+from .google.endpoints import router as google_router
 from .limits import RequestLimits, SecurityHeaders
 from .pipelines.endpoints import router as pipelines_router
 from .plans.endpoints import router as plans_router
@@ -55,6 +56,7 @@ ROUTERS = [
     tenants_router,
     api_keys_router,
     credentials_router,
+    google_router,
     pipelines_router,
     runs_router,
     articles_router,

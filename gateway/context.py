@@ -24,6 +24,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from icop.db import tenant_tx
 from icop.errors import Forbidden, Unauthorized
+from icop.google.access import GoogleAccess
 from icop.google.oauth import GoogleOAuth
 from icop.observability.logs import bind_ids
 from icop.security import AccessClaims, TokenCodec
@@ -90,6 +91,11 @@ class Services:
     def store(self) -> ObjectStore:
         """Articles' Markdown and images, uploaded plans."""
         return make_store(self.settings)
+
+    @cached_property
+    def google(self) -> GoogleAccess:
+        """Google clients acting as each tenant's own Google identity (its sheets, its Drive)."""
+        return GoogleAccess(pool_of(self), self.vault, self.settings)
 
     @cached_property
     def oauth_connectors(self) -> dict[str, OAuthConnector]:

@@ -14,7 +14,14 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from icop.connectors.config import Endpoint, dalle_endpoint, fal_endpoint, llm_endpoint, sheets_endpoint
+from icop.connectors.config import (
+    Endpoint,
+    dalle_endpoint,
+    drive_endpoint,
+    fal_endpoint,
+    llm_endpoint,
+    sheets_endpoint,
+)
 from icop.settings import EMULATOR_KEY, EMULATOR_OAUTH_APPS, Settings
 
 DOCS = "docs/providers.md (Production)"
@@ -98,6 +105,12 @@ def _provider_problems(s: Settings) -> list[str]:
                 f"{what}: {url_var}={ep.base_url} is a loopback address (an emulator); "
                 "unset it for the real service"
             )
+    drive = drive_endpoint(s)  # Google's key is judged once, above; Drive shares it
+    if is_loopback_host(_host(drive.base_url)):
+        out.append(
+            f"Google Drive: ICOP_DRIVE_API_ENDPOINT={drive.base_url} is a loopback address (an emulator); "
+            "unset it for the real service"
+        )
     return out
 
 

@@ -247,6 +247,10 @@ class Settings(BaseSettings):
     )
     fal_flux_model: str = "fal-ai/flux/schnell"
     sheets_api_endpoint: str | None = Field(default=None, description="Unset: https://sheets.googleapis.com/")
+    drive_api_endpoint: str | None = Field(
+        default=None,
+        description="Drive v3 (a tenant's list of spreadsheets). Unset: https://www.googleapis.com/drive/v3/",
+    )
     # Each tenant reads its sheets as its own Google identity (OAuth, tokens in the vault): these name the
     # server's OAuth client (a "Web application" client of the operator's Google Cloud project).
     google_client_id: str | None = Field(default=None, description="Google OAuth client id (Sheets).")
@@ -582,7 +586,8 @@ def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
         "fal_key": {"fal_key": key, "fal_host": f"{s.bind_host}:{s.fal_emulator_port}",
                     "fal_ca_bundle": str(s.state_path / "emulators" / "ca-bundle.pem")},
         "google_client_id": {"google_client_id": EMULATOR_GOOGLE_CLIENT_ID, "google_client_secret": key,
-                             "sheets_api_endpoint": root, "google_authorize_url": f"{root}/o/oauth2/v2/auth",
+                             "sheets_api_endpoint": root, "drive_api_endpoint": f"{root}/drive/v3/",
+                             "google_authorize_url": f"{root}/o/oauth2/v2/auth",
                              "google_token_uri": f"{root}/token", "google_revoke_url": f"{root}/revoke",
                              "google_userinfo_url": f"{root}/v1/userinfo"},
         # the search emulators' results point at pages the emulator serves on loopback: let the fetcher in

@@ -160,7 +160,13 @@ def pytest_collection_modifyitems(
     live = [
         i
         for i in items
-        if i.nodeid.startswith(("tests/dashboard/test_flow.py", "tests/dashboard/test_screens.py"))
+        if i.nodeid.startswith(
+            (
+                "tests/dashboard/test_flow.py",
+                "tests/dashboard/test_plans.py",
+                "tests/dashboard/test_screens.py",
+            )
+        )
     ]
     if live and not config.option.collectonly:
         from concurrent.futures import ThreadPoolExecutor

@@ -87,8 +87,9 @@ async def delete_credential(credential_id: UUID, tx: AdminTx) -> Response:
     summary="Start connecting an account through the platform's OAuth consent page",
     description="Returns the platform's authorize URL (send the user's browser there) and a sealed state "
     "valid for 10 minutes. Google and X use PKCE (S256); the verifier stays inside the sealed state. Google "
-    "asks for offline access to the account's spreadsheets: the tenant's runs read and write its sheets as "
-    "that account, and only the sheets shared with it. 400: the "
+    "asks for offline access to the account's spreadsheets (the tenant's runs read and write its sheets as "
+    "that account, and only the sheets shared with it) and to its files' names and dates (to list its "
+    "spreadsheets, GET /v1/google/spreadsheets). 400: the "
     "redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.",
 )
 async def start_oauth(platform: OAuthPlatform, body: OAuthStart, tx: EditorTx) -> OAuthStartOut:

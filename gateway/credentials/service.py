@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
 from icop.google import service_account
-from icop.google.oauth import SHEETS_SCOPE, GoogleOAuth
+from icop.google.oauth import SERVICE_ACCOUNT_SCOPES, GoogleOAuth
 from icop.vault import SecretRef, read_credential_secrets
 
 from ..context import Tx
@@ -76,7 +76,7 @@ async def connect_service_account(tx: Tx, body: ServiceAccountUpload) -> tuple[S
             account_id=key.client_email,
             account_name=key.client_email,
             access_token=SecretStr(key.to_json()),
-            scopes=[SHEETS_SCOPE],
+            scopes=list(SERVICE_ACCOUNT_SCOPES),
         ),
     )
     how = (

@@ -20,6 +20,8 @@ REAL_BASE_URLS: dict[str, str] = {
     "claude": "https://api.anthropic.com/v1/",
     "gemini": "https://generativelanguage.googleapis.com/v1beta/openai/",
     "sheets": "https://sheets.googleapis.com/",
+    # Drive's discovery document joins its root URL and service path; an endpoint replaces both
+    "drive": "https://www.googleapis.com/drive/v3/",
     "fal": "fal.run",
 }
 
@@ -76,6 +78,16 @@ def sheets_endpoint(settings: Settings) -> Endpoint:
         settings.sheets_api_endpoint or REAL_BASE_URLS["sheets"],
         _secret(settings.google_client_secret) if settings.google_client_id else None,
         "v4",
+    )
+
+
+def drive_endpoint(settings: Settings) -> Endpoint:
+    """Drive v3, for a tenant's list of spreadsheets, reached with the tenant's own tokens like Sheets."""
+    return Endpoint(
+        "drive",
+        settings.drive_api_endpoint or REAL_BASE_URLS["drive"],
+        _secret(settings.google_client_secret) if settings.google_client_id else None,
+        "v3",
     )
 
 

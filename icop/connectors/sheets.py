@@ -48,31 +48,32 @@ class SheetsClient(Protocol):
     ) -> UpdateResult: ...
 
 
-def classify_sheets_error(exc: BaseException) -> ProviderError | None:
+def classify_google_error(exc: BaseException, provider: str = "sheets") -> ProviderError | None:
+    """A google-api-python-client failure (Sheets, Drive) as a :class:`ProviderError` of ``provider``."""
     from google.auth.exceptions import RefreshError
     from googleapiclient.errors import HttpError
 
     if isinstance(exc, RefreshError):  # a 401 with a token that cannot be refreshed here
-        return ProviderError("sheets", "auth", f"the access token was refused and cannot be refreshed: {exc}")
+        return ProviderError(provider, "auth", f"the access token was refused and cannot be refreshed: {exc}")
     if isinstance(exc, HttpError):
         status = int(exc.resp.status)
         headers = {str(k): str(v) for k, v in dict(exc.resp).items()}
         return ProviderError(
-            "sheets",
+            provider,
             kind_for_status(status),
             str(getattr(exc, "reason", "") or exc),
             status=status,
             retry_after=parse_retry_after(headers),
         )
     if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError
-        return ProviderError("sheets", "timeout", "the request timed out; the write may still have happened")
+        return ProviderError(provider, "timeout", "the request timed out; a write may still have happened")
     if isinstance(exc, OSError):
-        return ProviderError("sheets", "connection", str(exc) or type(exc).__name__)
+        return ProviderError(provider, "connection", str(exc) or type(exc).__name__)
     try:
         import httplib2
 
         if isinstance(exc, httplib2.HttpLib2Error):
-            return ProviderError("sheets", "connection", str(exc))
+            return ProviderError(provider, "connection", str(exc))
     except ImportError:  # pragma: no cover
         pass
     return None
@@ -134,7 +135,7 @@ class GoogleSheets:
         async def call() -> Any:
             return await asyncio.to_thread(request.execute, http=self._http(), num_retries=0)
 
-        return await call_with_retries(self.policy, call, classify_sheets_error, provider="sheets")
+        return await call_with_retries(self.policy, call, classify_google_error, provider="sheets")
 
     async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]:
         request = self.values.get(spreadsheetId=spreadsheet_id, range=range_)

@@ -1,9 +1,9 @@
-"""A tenant's Google identity behind the Sheets client: its tokens come out of the vault, become
-``google.oauth2.credentials.Credentials`` (``token_uri`` from settings: the emulator in development), are
-refreshed through google-auth before they expire, and a refresh Google refuses with ``invalid_grant``
-(access revoked or expired) is handled here, once: the credential is marked ``needs_reauth`` (event
-``credential.needs_reauth``) and the tenant's sheet pipelines are paused with a "reconnect Google" reason
-(event ``pipeline.paused``).
+"""A tenant's Google identity behind the Sheets client (and the Drive client of :mod:`.drive`): its tokens
+come out of the vault, become ``google.oauth2.credentials.Credentials`` (``token_uri`` from settings: the
+emulator in development), are refreshed through google-auth before they expire, and a refresh Google
+refuses with ``invalid_grant`` (access revoked or expired) is handled here, once: the credential is marked
+``needs_reauth`` (event ``credential.needs_reauth``) and the tenant's sheet pipelines are paused with a
+"reconnect Google" reason (event ``pipeline.paused``).
 
 A tenant may use a service account instead (its key uploaded, see :mod:`.service_account`): google-auth
 then signs an RS256 assertion for each new token, and a key Google refuses is handled the same way.
@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 from uuid import UUID
 
 import asyncpg
+import google.auth.credentials
 import google.oauth2.credentials
 
 from icop.connectors.errors import ProviderError
@@ -54,6 +56,20 @@ class SheetMissing(DomainError):
     status, title = 404, "Sheet not found"
 
 
+class GoogleUnavailable(DomainError):
+    status, title = 503, "Google unavailable"
+
+
+def unavailable(e: ProviderError, what: str) -> GoogleUnavailable:
+    """A failure no reconnect or sharing fixes (Google busy, limiting, unreachable): try again later."""
+    wait = max(1, round(e.retry_after)) if e.retry_after else None
+    return GoogleUnavailable(
+        f"Google could not {what} just now ({e.kind}: {e.message}); try again "
+        + (f"in {wait} s" if wait else "in a moment"),
+        headers={"Retry-After": str(wait)} if wait else None,
+    )
+
+
 def reconnect_reason(email: str, detail: str, platform: str = "google") -> str:
     if platform == service_account.PLATFORM:
         return (
@@ -66,21 +82,36 @@ def reconnect_reason(email: str, detail: str, platform: str = "google") -> str:
     )
 
 
+@dataclass(frozen=True)
+class GoogleIdentity:
+    """A tenant's Google identity, ready to call Google as: its stored credential, its e-mail (the address
+    sheets are shared with) and google-auth credentials that refresh (or re-sign) themselves."""
+
+    cred: Credential
+    email: str
+    credentials: google.auth.credentials.Credentials
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.cred.platform == service_account.PLATFORM
+
+
 class GoogleAccess:
-    """Sheets clients acting as each tenant's own Google account."""
+    """Google clients (Sheets here, Drive in :mod:`.drive`) acting as each tenant's own Google account."""
 
     def __init__(self, pool: asyncpg.Pool, vault: Vault, settings: Settings) -> None:
         self.pool, self.settings = pool, settings
         self.store = VaultTokenStore(pool, vault)
 
-    async def sheets_for(self, tenant_id: UUID) -> TenantSheets:
-        """A Sheets client for the tenant, its access token fresh for at least the refresh margin."""
+    async def identity(self, tenant_id: UUID) -> GoogleIdentity:
+        """The tenant's Google identity, its access token fresh for at least the refresh margin;
+        :class:`GoogleNotConnected` or :class:`GoogleReconnectNeeded` saying what to do otherwise."""
         async with tenant_tx(self.pool, tenant_id) as conn:
             row = await repository.google_account(conn, tenant_id)
         if row is None:
             raise GoogleNotConnected(
-                "no Google account is connected; connect Google (Settings → Accounts) with the account the "
-                "sheet is shared with, then run again"
+                "no Google account is connected; connect Google first (Settings → Accounts → Connect Google) "
+                "with the account the plan sheet is shared with"
             )
         email, platform = str(row["account_name"] or row["account_id"]), str(row["platform"])
         if row["status"] != "active":
@@ -92,9 +123,14 @@ class GoogleAccess:
         assert cred is not None
         if platform == service_account.PLATFORM:  # google-auth signs a new assertion whenever it needs one
             creds = service_account.credentials(cred.access_token, self.settings.google_token_uri)
-            return TenantSheets(self, cred, email, make_sheets(self.settings, creds))
+            return GoogleIdentity(cred, email, creds)
         cred = await self._fresh(cred, email)
-        return TenantSheets(self, cred, email, make_sheets(self.settings, self.credentials(cred)))
+        return GoogleIdentity(cred, email, self.credentials(cred))
+
+    async def sheets_for(self, tenant_id: UUID) -> TenantSheets:
+        """A Sheets client for the tenant's Google identity."""
+        who = await self.identity(tenant_id)
+        return TenantSheets(self, who.cred, who.email, make_sheets(self.settings, who.credentials))
 
     def credentials(self, cred: Credential) -> google.oauth2.credentials.Credentials:
         """google-auth credentials that refresh themselves at the configured token URI."""
@@ -154,12 +190,53 @@ def _is_invalid_grant(e: BaseException) -> bool:
     return isinstance(e, ProviderError) and e.kind == "auth" and "invalid_grant" in e.message
 
 
-class TenantSheets:
+class TenantGoogleClient:
+    """What every client acting as a tenant's Google identity does after Google answers: a refused refresh
+    (``invalid_grant``) ends the credential (:meth:`GoogleAccess.revoked`), and a token google-auth refreshed
+    during the call goes back to the vault."""
+
+    def __init__(
+        self,
+        access: GoogleAccess,
+        cred: Credential,
+        email: str,
+        credentials: google.auth.credentials.Credentials,
+    ) -> None:
+        self.access, self.cred, self.email, self.credentials = access, cred, email, credentials
+
+    async def _refused_grant(self, e: ProviderError) -> None:
+        """Raise :class:`GoogleReconnectNeeded` (after marking the credential) if Google refused the grant."""
+        if _is_invalid_grant(e):
+            await self.access.revoked(self.cred, self.email, "Google answered invalid_grant")
+            raise GoogleReconnectNeeded(
+                reconnect_reason(self.email, "Google answered invalid_grant", self.cred.platform)
+            ) from None
+
+    async def _keep_refreshed_token(self) -> None:
+        """google-auth refreshed the token during the call (it was about to expire, or was refused once):
+        keep the new one in the vault for the next client."""
+        creds = self.credentials
+        token = getattr(creds, "token", None)
+        if self.cred.platform != "google" or not token or token == self.cred.access_token:
+            return  # (a service account's row holds its key, not a token)
+        expiry = getattr(creds, "expiry", None)
+        tokens = OAuthTokens(
+            str(token), self.cred.refresh_token, expiry.replace(tzinfo=UTC) if expiry else None
+        )
+
+        async def refreshed(current: Credential) -> OAuthTokens:
+            return tokens
+
+        self.cred = await self.access.store.rotate(self.cred, refreshed)
+
+
+class TenantSheets(TenantGoogleClient):
     """:class:`icop.connectors.sheets.SheetsClient` as one tenant's Google account; Google's refusals
     become errors that say what to do."""
 
     def __init__(self, access: GoogleAccess, cred: Credential, email: str, client: GoogleSheets) -> None:
-        self.access, self.cred, self.email, self.client = access, cred, email, client
+        super().__init__(access, cred, email, client.credentials)
+        self.client = client
 
     async def get_values(self, spreadsheet_id: str, range_: str) -> list[list[str]]:
         return await self._call(spreadsheet_id, self.client.get_values(spreadsheet_id, range_))
@@ -197,28 +274,7 @@ class TenantSheets:
                     f"the Google account {self.email} has no access to sheet {spreadsheet_id}; share the "
                     f"sheet with {self.email} (Share → Editor), or connect the Google account that owns it"
                 ) from None
-            if _is_invalid_grant(e):
-                await self.access.revoked(self.cred, self.email, "Google answered invalid_grant")
-                raise GoogleReconnectNeeded(
-                    reconnect_reason(self.email, "Google answered invalid_grant", self.cred.platform)
-                ) from None
+            await self._refused_grant(e)
             raise
         await self._keep_refreshed_token()
         return result
-
-    async def _keep_refreshed_token(self) -> None:
-        """google-auth refreshed the token during the call (it was about to expire, or was refused once):
-        keep the new one in the vault for the next client."""
-        creds = self.client.credentials
-        token = getattr(creds, "token", None)
-        if self.cred.platform != "google" or not token or token == self.cred.access_token:
-            return  # (a service account's row holds its key, not a token)
-        expiry = getattr(creds, "expiry", None)
-        tokens = OAuthTokens(
-            str(token), self.cred.refresh_token, expiry.replace(tzinfo=UTC) if expiry else None
-        )
-
-        async def refreshed(current: Credential) -> OAuthTokens:
-            return tokens
-
-        self.cred = await self.access.store.rotate(self.cred, refreshed)

@@ -1,5 +1,6 @@
 """Google's OAuth 2.0 for web server applications: authorization code with PKCE (S256) and offline access
-(a refresh token), scope ``spreadsheets`` plus ``openid email`` to name the account.
+(a refresh token), scope ``spreadsheets``, ``drive.metadata.readonly`` (the account's list of spreadsheets,
+for picking a plan; optional: a sheet's link works without it) plus ``openid email`` to name the account.
 
 The connector has the shape of the social platforms' (:class:`icop.social.oauth.OAuthConnector`), so the
 gateway's connect endpoints serve Google as they serve X. Tokens leave this module only inside
@@ -18,7 +19,10 @@ from icop.social.clients import OAuthTokens
 from icop.social.oauth import ConnectedAccount, OAuthClientApp, OAuthError, OAuthFailure, _Base, _expires
 
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
-GOOGLE_SCOPES = ("openid", "email", SHEETS_SCOPE)
+# Names and times of the account's files, never their content: enough to list its spreadsheets.
+DRIVE_LIST_SCOPE = "https://www.googleapis.com/auth/drive.metadata.readonly"
+GOOGLE_SCOPES = ("openid", "email", SHEETS_SCOPE, DRIVE_LIST_SCOPE)
+SERVICE_ACCOUNT_SCOPES = (SHEETS_SCOPE, DRIVE_LIST_SCOPE)
 
 
 class GoogleOAuth(_Base):

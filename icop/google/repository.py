@@ -11,7 +11,7 @@ async def google_account(conn: asyncpg.Connection, tenant_id: UUID) -> asyncpg.R
     """The tenant's Google identity for its sheets (an account it signed in with, or a service account
     whose key it uploaded): the active one connected last, else the last one."""
     return await conn.fetchrow(
-        """SELECT id, platform, account_id, account_name, status, status_reason FROM api_credentials
+        """SELECT id, platform, account_id, account_name, scopes, status, status_reason FROM api_credentials
            WHERE tenant_id = $1 AND platform IN ('google', 'google_service_account')
            ORDER BY status = 'active' DESC, updated_at DESC, id LIMIT 1""",
         tenant_id,

@@ -17,7 +17,7 @@ import google.oauth2.service_account
 
 from icop.errors import InvalidRequest
 
-from .oauth import SHEETS_SCOPE
+from .oauth import SERVICE_ACCOUNT_SCOPES
 
 PLATFORM = "google_service_account"
 _EMAIL = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9.-]+\.iam\.gserviceaccount\.com$")
@@ -70,7 +70,7 @@ def credentials(key_json: str, token_uri: str) -> google.oauth2.service_account.
     info = {**json.loads(key_json), "token_uri": token_uri}
     creds: google.oauth2.service_account.Credentials = (
         google.oauth2.service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]  # google-auth: unannotated
-            info, scopes=[SHEETS_SCOPE]
+            info, scopes=list(SERVICE_ACCOUNT_SCOPES)
         )
     )
     return creds

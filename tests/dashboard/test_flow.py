@@ -62,7 +62,7 @@ async def google_plan_sheet(live: LiveApp, tenant_id: uuid.UUID) -> str:
     admin = EmulatorAdmin(f"http://{live.settings.bind_host}:{live.settings.emulator_port}")
     pool = await create_pool(live.settings.pg_dsn("app"), 1, 1)
     try:
-        await seed_tenant_sheet(live.settings, pool, admin, tenant_id, sheet_id, sheets)
+        await seed_tenant_sheet(live.settings, pool, admin, tenant_id, sheet_id, sheets, "Content plan 2026")
     finally:
         await pool.close()
         admin.close()

@@ -100,6 +100,14 @@ def test_a_provider_on_a_loopback_address_is_refused() -> None:
     )
 
 
+def test_the_drive_emulator_is_refused() -> None:
+    url = "http://127.0.0.1:21040/drive/v3/"
+    assert only_problem(production(drive_api_endpoint=url)) == (
+        f"Google Drive: ICOP_DRIVE_API_ENDPOINT={url} is a loopback address (an emulator); "
+        "unset it for the real service"
+    )
+
+
 def test_the_social_emulator_is_refused() -> None:
     assert only_problem(production(social_x_base_url="http://127.0.0.1:21042")) == (
         "social platforms: ICOP_SOCIAL_X_BASE_URL=http://127.0.0.1:21042 is a loopback address (the social "

@@ -62,11 +62,14 @@ ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
 PARAM_KIND = {"user_id": "user", "key_id": "key", "credential_id": "credential", "pipeline_id": "pipeline",
               "run_id": "run", "article_id": "article", "post_id": "post", "endpoint_id": "webhook",
               "delivery_id": "delivery", "sample_id": "sample", "position": "position"}  # fmt: skip
-# Routes whose only path parameter is not an id: the OAuth connect flow takes a platform name, and another
-# tenant's (or user's) sealed state is refused there (tests/social/test_oauth_connect.py).
+# Routes whose only path parameter is not an id of ours: the OAuth connect flow takes a platform name, and
+# another tenant's (or user's) sealed state is refused there (tests/social/test_oauth_connect.py); a sheet
+# preview takes Google's spreadsheet id and reads it as the caller's own Google identity, which Google
+# refuses for a sheet not shared with it (tests/gateway/test_google_sheets.py).
 NOT_ID_ROUTES = {
     ("POST", "/v1/credentials/oauth/{platform}/start"),
     ("POST", "/v1/credentials/oauth/{platform}/callback"),
+    ("GET", "/v1/google/spreadsheets/{sheet_id}/preview"),
 }
 
 

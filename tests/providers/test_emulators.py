@@ -42,7 +42,8 @@ def test_knobs_are_validated(admin: EmulatorAdmin) -> None:
     with pytest.raises(httpx.HTTPStatusError):
         admin.knobs("nope", latency_ms=1)
     snap = admin.knobs("*", latency_ms=5)
-    assert set(snap) == {"gpt", "claude", "gemini", "images", "fal", "sheets", "tavily", "naver", "web"}
+    services = {"gpt", "claude", "gemini", "images", "fal", "sheets", "drive", "tavily", "naver", "web"}
+    assert set(snap) == services
     assert all(k["latency_ms"] == 5 for k in snap.values())
     assert admin.knobs("gpt", replace=True)["gpt"]["latency_ms"] == 0
 

@@ -7,7 +7,18 @@ import { api } from "@/lib/api/client";
 import { attempt } from "@/lib/api/errors";
 import { uploadPlan } from "@/lib/api/pipelines";
 import { ApiError } from "@/lib/api/errors";
-import type { ImageProvider, PipelineCreate, RunCreate, SocialPlatform, Target, Writer } from "@/lib/api/types";
+import type {
+  ImageProvider,
+  PipelineCreate,
+  PlanUpload,
+  RunCreate,
+  SocialPlatform,
+  SourceKind,
+  Target,
+  Writer,
+} from "@/lib/api/types";
+import { getDict } from "@/lib/i18n";
+import { NOTE_COLUMNS, PLAN_RANGE, sheetIdOf } from "@/lib/plans";
 
 const WRITERS: Writer[] = ["gpt", "claude", "gemini"];
 const PLATFORMS: SocialPlatform[] = ["facebook", "instagram", "threads", "x"];
@@ -29,14 +40,23 @@ function targetsOf(data: FormData): Target[] {
     });
 }
 
-/** The pipeline's fields from the form; the CSV plan (if a file was chosen) is uploaded first. */
-async function fieldsOf(data: FormData, currentCsvKey?: string | null): Promise<{ body: PipelineCreate; note?: string }> {
-  const source = str(data, "source_kind") === "sheet" ? "sheet" : "csv";
+/** What the form edits of a pipeline it did not render as fields: kept as they are on save. */
+export interface CurrentPlan {
+  plan_object_key?: string | null;
+  source_kind?: SourceKind;
+  settings?: Record<string, unknown>;
+}
+
+class FormProblem extends Error {}
+
+/** The pipeline's fields from the form. A plan file checked in the form comes as its key; a file chosen but
+ * not checked is uploaded (checked and stored) here first. */
+async function fieldsOf(data: FormData, current?: CurrentPlan): Promise<{ body: PipelineCreate; note?: string }> {
   const writers = data.getAll("writers").map(String).filter((w): w is Writer => WRITERS.includes(w as Writer));
   const provider = str(data, "image_provider") as ImageProvider;
+  const column = str(data, "status_note_column").toUpperCase();
   const body: PipelineCreate = {
     name: str(data, "name"),
-    source_kind: source,
     cron: str(data, "cron") || null,
     timezone: str(data, "timezone") || "UTC",
     mode: str(data, "mode") === "merge" ? "merge" : "compare",
@@ -46,29 +66,56 @@ async function fieldsOf(data: FormData, currentCsvKey?: string | null): Promise<
     targets: targetsOf(data),
     approval_required: data.get("approval_required") === "on",
     dry_run: data.get("dry_run") === "on",
+    settings: { ...(current?.settings ?? {}), status_note_column: NOTE_COLUMNS.includes(column) ? column : "" },
   };
   let note: string | undefined;
-  if (source === "sheet") {
-    body.sheet_id = str(data, "sheet_id");
-    body.sheet_range = str(data, "sheet_range") || "ContentPlan!A2:E";
+  if (str(data, "plan_source") !== "file") {
+    body.source_kind = "sheet";
+    body.sheet_id = sheetIdOf(str(data, "sheet_id"));
+    body.sheet_range = str(data, "sheet_range") || PLAN_RANGE;
+    body.plan_object_key = null;
+    return { body };
+  }
+  body.sheet_id = null;
+  const key = str(data, "plan_object_key");
+  const kind = str(data, "plan_kind");
+  const file = data.get("plan_file");
+  if (key && (kind === "csv" || kind === "xlsx")) {
+    body.plan_object_key = key;
+    body.source_kind = kind;
+  } else if (file instanceof File && file.size > 0) {
+    const up = await uploadPlan(file);
+    body.plan_object_key = up.plan_object_key;
+    body.source_kind = up.source_kind;
+    note = `plan_rows=${up.rows}&plan_problems=${up.problems.length}`;
+  } else if (current?.plan_object_key && current.source_kind && current.source_kind !== "sheet") {
+    body.plan_object_key = current.plan_object_key;
+    body.source_kind = current.source_kind;
   } else {
-    const file = data.get("csv");
-    if (file instanceof File && file.size > 0) {
-      const up = await uploadPlan(file);
-      body.csv_object_key = up.csv_object_key;
-      note = `plan_rows=${up.rows}&plan_problems=${up.problems.length}`;
-    } else {
-      body.csv_object_key = currentCsvKey ?? null;
-    }
+    throw new FormProblem((await getDict()).t.plan.chooseFile);
   }
   return { body, note };
 }
 
-async function fields(data: FormData, currentCsvKey?: string | null) {
+async function fields(data: FormData, current?: CurrentPlan) {
   try {
-    return { ok: true as const, ...(await fieldsOf(data, currentCsvKey)) };
+    return { ok: true as const, ...(await fieldsOf(data, current)) };
   } catch (e) {
-    if (e instanceof ApiError) return { ok: false as const, error: e.message };
+    if (e instanceof ApiError || e instanceof FormProblem) return { ok: false as const, error: e.message };
+    throw e;
+  }
+}
+
+export type PlanFileResult = { ok: true; upload: PlanUpload } | { ok: false; error: string };
+
+/** Check and store a plan file before the pipeline is made (the form shows its rows and problems). */
+export async function checkPlanFile(data: FormData): Promise<PlanFileResult> {
+  const file = data.get("plan_file");
+  if (!(file instanceof File) || file.size === 0) return { ok: false, error: (await getDict()).t.plan.chooseFile };
+  try {
+    return { ok: true, upload: await uploadPlan(file) };
+  } catch (e) {
+    if (e instanceof ApiError) return { ok: false, error: e.message };
     throw e;
   }
 }
@@ -82,8 +129,8 @@ export async function createPipeline(_: FormState, data: FormData): Promise<Form
   redirect(`/pipelines/${res.data.id}?created=1${f.note ? `&${f.note}` : ""}`);
 }
 
-export async function updatePipeline(id: string, csvKey: string | null, _: FormState, data: FormData): Promise<FormState> {
-  const f = await fields(data, csvKey);
+export async function updatePipeline(id: string, current: CurrentPlan, _: FormState, data: FormData): Promise<FormState> {
+  const f = await fields(data, current);
   if (!f.ok) return { error: f.error };
   const res = await attempt(
     (await api()).PATCH("/v1/pipelines/{pipeline_id}", { params: { path: { pipeline_id: id } }, body: f.body }),

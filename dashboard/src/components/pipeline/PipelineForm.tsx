@@ -2,14 +2,19 @@
 
 import Link from "next/link";
 import { useActionState, useState } from "react";
-import type { Credential, Pipeline } from "@/lib/api/types";
+import { isSocial } from "@/lib/api/social";
+import type { Credential, GoogleIdentity, Pipeline } from "@/lib/api/types";
 import type { Locale } from "@/lib/format";
-import type { Dict } from "@/lib/i18n";
+import type { Dict } from "@/lib/i18n/en";
+import { DEFAULT_NOTE_COLUMN, NOTE_COLUMNS, PLAN_RANGE, type FirstPage } from "@/lib/plans";
 import type { FormState } from "../form-state";
 import { ErrorMessage } from "../Messages";
 import { SubmitButton } from "../SubmitButton";
 import { hint, input, label, panel } from "../ui";
 import { CronPreview } from "./CronPreview";
+import { PlanFileCheck } from "./PlanFileCheck";
+import { PlanHelp } from "./PlanHelp";
+import { SheetPicker } from "./SheetPicker";
 
 const WRITERS = [
   ["gpt", "GPT"],
@@ -22,6 +27,10 @@ export function PipelineForm({
   action,
   pipeline,
   accounts,
+  google,
+  firstPage,
+  connectGoogle,
+  connectError,
   t,
   lang,
   defaultTimezone,
@@ -30,17 +39,32 @@ export function PipelineForm({
   action: (state: FormState, data: FormData) => Promise<FormState>;
   pipeline?: Pipeline;
   accounts: Credential[];
+  /** The Google identity sheets are read as, and the first page of its spreadsheets. */
+  google: GoogleIdentity;
+  firstPage: FirstPage;
+  /** Connect (or reconnect) Google and come back to this form. */
+  connectGoogle: (data: FormData) => Promise<void>;
+  connectError?: string;
   t: Dict;
   lang: Locale;
   defaultTimezone: string;
   zones: string[];
 }) {
   const [state, formAction] = useActionState(action, {});
-  const [source, setSource] = useState<"sheet" | "csv">(pipeline?.source_kind ?? "sheet");
+  const [source, setSource] = useState<"sheet" | "file">(
+    pipeline && pipeline.source_kind !== "sheet" ? "file" : "sheet",
+  );
   const p = t.pipelines;
+  const pl = t.plan;
   const writers = new Set(pipeline?.writers ?? ["gpt", "claude", "gemini"]);
   const targets = new Set((pipeline?.targets ?? []).map((x) => `${x.platform}:${x.account_id}`));
-  const social = accounts.filter((a) => a.platform !== "google" && a.status !== "revoked");
+  const social = accounts.filter((a) => isSocial(a.platform) && a.status !== "revoked");
+  const savedColumn = pipeline?.settings?.status_note_column;
+  const noteColumn = typeof savedColumn === "string" ? savedColumn.toUpperCase() : DEFAULT_NOTE_COLUMN;
+  const currentFile =
+    pipeline && pipeline.source_kind && pipeline.source_kind !== "sheet" && pipeline.plan_object_key
+      ? { kind: pipeline.source_kind }
+      : null;
 
   return (
     <form action={formAction} className="space-y-6" encType="multipart/form-data">
@@ -56,70 +80,58 @@ export function PipelineForm({
           <fieldset>
             <legend className={label}>{p.sourceKind}</legend>
             <div className="mt-2 flex flex-wrap gap-4">
-              {(["sheet", "csv"] as const).map((k) => (
+              {(["sheet", "file"] as const).map((k) => (
                 <label key={k} className="flex items-center gap-2 text-sm">
                   <input
                     type="radio"
-                    name="source_kind"
+                    name="plan_source"
                     value={k}
                     checked={source === k}
                     onChange={() => setSource(k)}
                   />
-                  {k === "csv" ? p.sourceCsv : p.sourceSheet}
+                  {k === "file" ? p.sourceFile : p.sourceSheet}
                 </label>
               ))}
             </div>
           </fieldset>
           {source === "sheet" ? (
-            <div className="grid gap-4 sm:grid-cols-2">
-              <div>
-                <label htmlFor="sheet_id" className={label}>
-                  {p.sheetId}
-                </label>
-                <input
-                  id="sheet_id"
-                  name="sheet_id"
-                  className={`${input} mt-1 font-mono`}
-                  defaultValue={pipeline?.sheet_id ?? ""}
-                  aria-describedby="sheet_id-hint"
-                  required
-                />
-                <p id="sheet_id-hint" className={hint}>
-                  {p.sheetIdHint}
-                </p>
-              </div>
-              <div>
-                <label htmlFor="sheet_range" className={label}>
-                  {p.sheetRange}
-                </label>
-                <input
-                  id="sheet_range"
-                  name="sheet_range"
-                  className={`${input} mt-1 font-mono`}
-                  defaultValue={pipeline?.sheet_range ?? "ContentPlan!A2:E"}
-                  required
-                />
-              </div>
-            </div>
+            <SheetPicker
+              identity={google}
+              firstPage={firstPage}
+              t={t}
+              lang={lang}
+              tz={defaultTimezone}
+              defaultSheetId={pipeline?.sheet_id ?? ""}
+              defaultRange={pipeline?.sheet_range ?? PLAN_RANGE}
+              connectAction={connectGoogle}
+              connectError={connectError}
+            />
           ) : (
-            <div>
-              <label htmlFor="csv" className={label}>
-                {p.csvFile}
-              </label>
-              <input
-                id="csv"
-                name="csv"
-                type="file"
-                accept=".csv,text/csv"
-                className={`${input} mt-1`}
-                aria-describedby="csv-hint"
-                required={!pipeline?.csv_object_key}
-              />
-              <p id="csv-hint" className={hint}>
-                {p.csvHint} {pipeline?.csv_object_key ? p.csvKeep : null}
-              </p>
-            </div>
+            <PlanFileCheck t={t} current={currentFile} />
           )}
+          <div>
+            <label htmlFor="status_note_column" className={label}>
+              {pl.noteColumn}
+            </label>
+            <select
+              id="status_note_column"
+              name="status_note_column"
+              className={`${input} mt-1 sm:w-48`}
+              defaultValue={NOTE_COLUMNS.includes(noteColumn) ? noteColumn : ""}
+              aria-describedby="status_note_column-hint"
+            >
+              <option value="">{pl.noteNone}</option>
+              {NOTE_COLUMNS.map((c) => (
+                <option key={c} value={c}>
+                  {c}
+                </option>
+              ))}
+            </select>
+            <p id="status_note_column-hint" className={hint}>
+              {pl.noteColumnHint}
+            </p>
+          </div>
+          <PlanHelp t={pl} />
         </div>
       </section>
 

@@ -31,11 +31,12 @@ export async function listRuns(pipelineId: string, limit = 20): Promise<Run[]> {
   return res.items;
 }
 
+/** A CSV or XLSX plan, checked and stored (`POST /v1/plans`): its key, its kind and what is wrong in it. */
 export async function uploadPlan(file: File): Promise<PlanUpload> {
   const form = new FormData();
   form.append("file", file, file.name || "plan.csv");
   return unwrap(
-    (await api()).POST("/v1/plans/csv", {
+    (await api()).POST("/v1/plans", {
       // openapi-fetch sends FormData as is (the browser-style multipart body)
       body: form as unknown as { file: string },
       bodySerializer: (b: unknown) => b as FormData,

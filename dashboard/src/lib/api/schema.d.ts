@@ -252,7 +252,7 @@ export interface paths {
         put?: never;
         /**
          * Start connecting an account through the platform's OAuth consent page
-         * @description Returns the platform's authorize URL (send the user's browser there) and a sealed state valid for 10 minutes. Google and X use PKCE (S256); the verifier stays inside the sealed state. Google asks for offline access to the account's spreadsheets: the tenant's runs read and write its sheets as that account, and only the sheets shared with it. 400: the redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.
+         * @description Returns the platform's authorize URL (send the user's browser there) and a sealed state valid for 10 minutes. Google and X use PKCE (S256); the verifier stays inside the sealed state. Google asks for offline access to the account's spreadsheets (the tenant's runs read and write its sheets as that account, and only the sheets shared with it) and to its files' names and dates (to list its spreadsheets, GET /v1/google/spreadsheets). 400: the redirect URI is not on the dashboard's origin. 503: no app is configured for the platform.
          */
         post: operations["start_oauth_v1_credentials_oauth__platform__start_post"];
         delete?: never;
@@ -275,6 +275,66 @@ export interface paths {
          * @description Send what the platform appended to the redirect URI (`code` and `state`, or `error` and `state`). Returns the accounts connected or reconnected (a reconnect clears `needs_reauth`). 400: the state is expired, altered or another user's, the user cancelled, or the platform refused the code. 502: the platform could not be reached.
          */
         post: operations["finish_oauth_v1_credentials_oauth__platform__callback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/google/identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Google identity the tenant's runs use, and the e-mail to share plan sheets with
+         * @description The Google account the tenant connected (or its service account, whose e-mail each plan sheet must be shared with); `connected: false` when there is none. Nothing is asked of Google.
+         */
+        get: operations["get_identity_v1_google_identity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/google/spreadsheets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The spreadsheets of the tenant's Google identity, most recently modified first
+         * @description Listed by Google Drive as the tenant's own Google identity: the spreadsheets it owns or that were shared with it, not those in the trash. 409: no Google identity is connected (connect Google first), or it must be reconnected (the detail says how). 409 also when the account did not allow ICOP to see its list of files (connect again, or enter the sheet's link). 502: Google refused (the detail says why). 503: Google is busy or unreachable (Retry-After when Google named a delay).
+         */
+        get: operations["list_spreadsheets_v1_google_spreadsheets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/google/spreadsheets/{sheet_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check a Google Sheet's content plan before making a pipeline of it
+         * @description Reads the plan range (default `ContentPlan!A2:E`) and checks for the Subtopics tab as the tenant's own Google identity, exactly as a run would, and checks the rows as a run would: the counts, every row that would be skipped with the reason, and the first rows as written. Two read requests against the identity's Sheets quota. 403: the sheet is not shared with the identity (the detail names the e-mail to share it with). 404: Google has no such spreadsheet. 422: the range is not A1 notation, or the sheet has no such tab. 409: no Google identity is connected (connect Google first), or it must be reconnected (the detail says how). 503: Google is busy or unreachable.
+         */
+        get: operations["preview_sheet_v1_google_spreadsheets__sheet_id__preview_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -336,6 +396,26 @@ export interface paths {
         head?: never;
         /** Change a pipeline */
         patch: operations["update_pipeline_v1_pipelines__pipeline_id__patch"];
+        trace?: never;
+    };
+    "/v1/pipelines/{pipeline_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a CSV or XLSX pipeline's plan with every row's status, result and note filled in
+         * @description The file you uploaded, with the status (D), result (E) and note columns the runs wrote. XLSX: both tabs in one workbook; CSV: one tab per download (`tab=Subtopics` for the sub-topics).
+         */
+        get: operations["download_plan_v1_pipelines__pipeline_id__plan_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/pipelines/{pipeline_id}/runs": {
@@ -545,7 +625,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List posts by platform, status or article */
+        /** List posts by platform, status, article, run, text or date */
         get: operations["list_posts_v1_posts_get"];
         put?: never;
         post?: never;
@@ -566,6 +646,26 @@ export interface paths {
         get: operations["get_post_v1_posts__post_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/posts/{post_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed post again
+         * @description For a failed post (or one whose account needed reconnecting): it goes back to pending and is published as the article's workflow publishes it, with its text, Markdown link and images built again. The platform never gets it twice. 409 for a post in any other state.
+         */
+        post: operations["retry_post_v1_posts__post_id__retry_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -627,7 +727,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/plans/csv": {
+    "/v1/costs/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This month's spending against the tenant's budget */
+        get: operations["get_budget_v1_costs_budget_get"];
+        /**
+         * Set the tenant's monthly budget (admins)
+         * @description At 80 % of it the tenant is warned (event budget.warning); at 100 % new runs are refused and new articles wait (event budget.exhausted). Raising it lets waiting articles go on.
+         */
+        put: operations["set_budget_v1_costs_budget_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans": {
         parameters: {
             query?: never;
             header?: never;
@@ -636,8 +757,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload a content plan as CSV (columns: topic, notes, language, status, result) */
-        post: operations["upload_csv_v1_plans_csv_post"];
+        /**
+         * Upload a content plan as CSV or XLSX (columns: topic, notes, language, status, result)
+         * @description The file is checked like a sheet: the answer counts its rows, lists every row that would be skipped with the reason, and shows the first rows. Create a pipeline with the returned `plan_object_key` and `source_kind`; its runs write statuses into a copy you download from GET /v1/pipelines/{id}/plan. XLSX: the tab named ContentPlan, else the first one.
+         */
+        post: operations["upload_plan_v1_plans_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1061,18 +1185,68 @@ export interface components {
              */
             response_excerpt: string;
         };
-        /** Body_upload_csv_v1_plans_csv_post */
-        Body_upload_csv_v1_plans_csv_post: {
+        /** Body_upload_plan_v1_plans_post */
+        Body_upload_plan_v1_plans_post: {
             /** File */
             file: string;
+        };
+        /** BudgetIn */
+        BudgetIn: {
+            /**
+             * Monthly Budget Usd
+             * @description USD per calendar month (UTC); null: no budget.
+             */
+            monthly_budget_usd: number | string | null;
+        };
+        /** BudgetOut */
+        BudgetOut: {
+            /**
+             * Currency
+             * @default USD
+             * @constant
+             */
+            currency?: "USD";
+            /** Monthly Budget Usd */
+            monthly_budget_usd: string | null;
+            /**
+             * Spent Usd
+             * @description This month's usage, priced (GET /v1/costs).
+             */
+            spent_usd: string;
+            /**
+             * Share
+             * @description spent / budget (null: no budget).
+             */
+            share: number | null;
+            /**
+             * Status
+             * @description warning from 80 % (event budget.warning); exhausted from 100 %: new articles and runs wait until the budget is raised or the month ends (event budget.exhausted).
+             * @enum {string}
+             */
+            status: "none" | "ok" | "warning" | "exhausted";
+            /**
+             * Period Start
+             * Format: date-time
+             */
+            period_start: string;
+            /**
+             * Period End
+             * Format: date-time
+             */
+            period_end: string;
         };
         /** CostItem */
         CostItem: {
             /**
              * Id
-             * @description The pipeline, run or article (null: usage not tied to one; always null per tenant).
+             * @description The pipeline, run or article (null: usage not tied to one; always null per tenant and per day).
              */
             id: string | null;
+            /**
+             * Day
+             * @description With group_by=day: the UTC day.
+             */
+            day?: string | null;
             /** Total Usd */
             total_usd: string;
             /**
@@ -1105,7 +1279,7 @@ export interface components {
              * Group By
              * @enum {string}
              */
-            group_by: "tenant" | "pipeline" | "run" | "article";
+            group_by: "tenant" | "pipeline" | "run" | "article" | "day";
             /**
              * Period Start
              * Format: date-time
@@ -1120,7 +1294,7 @@ export interface components {
             total_usd: string;
             /**
              * Items
-             * @description Most expensive first.
+             * @description Most expensive first; by day, oldest first.
              */
             items: components["schemas"]["CostItem"][];
         };
@@ -1353,6 +1527,39 @@ export interface components {
              */
             rationale: string;
         };
+        /**
+         * GoogleIdentityOut
+         * @description The Google identity the tenant's runs read and write its plan sheets as.
+         */
+        GoogleIdentityOut: {
+            /**
+             * Connected
+             * @description False: connect Google (or upload a service-account key) first.
+             */
+            connected: boolean;
+            /**
+             * Kind
+             * @description account: a Google account the tenant connected; service_account: a key.
+             */
+            kind?: ("account" | "service_account") | null;
+            /**
+             * Email
+             * @description Share each plan sheet with this address (as Editor) so runs can use it.
+             */
+            email?: string | null;
+            status?: components["schemas"]["CredentialStatus"] | null;
+            /**
+             * Status Reason
+             * @description Why it must be reconnected, and how.
+             */
+            status_reason?: string | null;
+            /**
+             * Can List Spreadsheets
+             * @description Whether GET /v1/google/spreadsheets can list its spreadsheets (an account connected without the Drive file-list permission must connect again, or enter a sheet's link instead).
+             * @default false
+             */
+            can_list_spreadsheets?: boolean;
+        };
         /** Health */
         Health: {
             /** Status */
@@ -1530,10 +1737,11 @@ export interface components {
             name: string;
             /**
              * Source Kind
+             * @description sheet: a Google Sheet (sheet_id); csv or xlsx: a file uploaded with POST /v1/plans (plan_object_key).
              * @default sheet
              * @enum {string}
              */
-            source_kind?: "sheet" | "csv";
+            source_kind?: "sheet" | "csv" | "xlsx";
             /** Sheet Id */
             sheet_id?: string | null;
             /**
@@ -1541,8 +1749,11 @@ export interface components {
              * @default ContentPlan!A2:E
              */
             sheet_range?: string;
-            /** Csv Object Key */
-            csv_object_key?: string | null;
+            /**
+             * Plan Object Key
+             * @description The `plan_object_key` POST /v1/plans returned (source_kind csv or xlsx).
+             */
+            plan_object_key?: string | null;
             /**
              * Cron
              * @description Five-field cron, in `timezone`.
@@ -1587,7 +1798,7 @@ export interface components {
             subtopics_per_topic?: number;
             /**
              * Settings
-             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them), status_note_column (the plan tab's column, F to Z, where each row gets a note saying what happened and what to do; default F; empty for none). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
              */
             settings?: {
                 [key: string]: unknown;
@@ -1601,10 +1812,11 @@ export interface components {
             name: string;
             /**
              * Source Kind
+             * @description sheet: a Google Sheet (sheet_id); csv or xlsx: a file uploaded with POST /v1/plans (plan_object_key).
              * @default sheet
              * @enum {string}
              */
-            source_kind?: "sheet" | "csv";
+            source_kind?: "sheet" | "csv" | "xlsx";
             /** Sheet Id */
             sheet_id?: string | null;
             /**
@@ -1612,8 +1824,11 @@ export interface components {
              * @default ContentPlan!A2:E
              */
             sheet_range?: string;
-            /** Csv Object Key */
-            csv_object_key?: string | null;
+            /**
+             * Plan Object Key
+             * @description The `plan_object_key` POST /v1/plans returned (source_kind csv or xlsx).
+             */
+            plan_object_key?: string | null;
             /**
              * Cron
              * @description Five-field cron, in `timezone`.
@@ -1658,7 +1873,7 @@ export interface components {
             subtopics_per_topic?: number;
             /**
              * Settings
-             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them), status_note_column (the plan tab's column, F to Z, where each row gets a note saying what happened and what to do; default F; empty for none). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
              */
             settings?: {
                 [key: string]: unknown;
@@ -1698,14 +1913,20 @@ export interface components {
         PipelineUpdate: {
             /** Name */
             name?: string | null;
-            /** Source Kind */
-            source_kind?: ("sheet" | "csv") | null;
+            /**
+             * Source Kind
+             * @description sheet: a Google Sheet (sheet_id); csv or xlsx: a file uploaded with POST /v1/plans (plan_object_key).
+             */
+            source_kind?: ("sheet" | "csv" | "xlsx") | null;
             /** Sheet Id */
             sheet_id?: string | null;
             /** Sheet Range */
             sheet_range?: string | null;
-            /** Csv Object Key */
-            csv_object_key?: string | null;
+            /**
+             * Plan Object Key
+             * @description The `plan_object_key` POST /v1/plans returned (source_kind csv or xlsx).
+             */
+            plan_object_key?: string | null;
             /** Cron */
             cron?: string | null;
             /** Timezone */
@@ -1726,12 +1947,33 @@ export interface components {
             subtopics_per_topic?: number | null;
             /**
              * Settings
-             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
+             * @description Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider (auto | tavily | naver; auto: Naver for Korean rows, Tavily otherwise), on_research_failure (continue: write unsourced articles, marked as such | fail: fail them), status_note_column (the plan tab's column, F to Z, where each row gets a note saying what happened and what to do; default F; empty for none). At most 16384 bytes as JSON, 8 levels deep and 200 keys.
              */
             settings?: {
                 [key: string]: unknown;
             } | null;
             status?: components["schemas"]["PipelineStatus"] | null;
+        };
+        /**
+         * PlanPreviewRow
+         * @description A plan row as written, with its problems (none: the row will run).
+         */
+        PlanPreviewRow: {
+            /** Row Number */
+            row_number: number;
+            /** Topic */
+            topic: string;
+            /** Notes */
+            notes: string;
+            /**
+             * Language
+             * @description As written; blank: the pipeline's default language.
+             */
+            language: string;
+            /** Status */
+            status: string;
+            /** Problems */
+            problems: components["schemas"]["PlanRowProblem"][];
         };
         /** PlanRowProblem */
         PlanRowProblem: {
@@ -1748,18 +1990,13 @@ export interface components {
         /** PlanUpload */
         PlanUpload: {
             /**
-             * Csv Object Key
-             * @description Use as `csv_object_key` when creating a pipeline with source_kind=csv.
-             */
-            csv_object_key: string;
-            /**
              * Rows
              * @description Valid rows in the plan.
              */
             rows: number;
             /**
              * Pending
-             * @description Valid rows still to be produced.
+             * @description Valid rows still to be produced (status blank, pending or retry).
              */
             pending: number;
             /**
@@ -1767,6 +2004,22 @@ export interface components {
              * @description Rows that will be skipped, with the reason.
              */
             problems: components["schemas"]["PlanRowProblem"][];
+            /**
+             * Preview
+             * @description The plan's first rows as written, each with its problems.
+             */
+            preview: components["schemas"]["PlanPreviewRow"][];
+            /**
+             * Plan Object Key
+             * @description Use as `plan_object_key` when creating a pipeline, with `source_kind` below.
+             */
+            plan_object_key: string;
+            /**
+             * Source Kind
+             * @description What the file was read as.
+             * @enum {string}
+             */
+            source_kind: "csv" | "xlsx";
         };
         /** PostOut */
         PostOut: {
@@ -1780,6 +2033,16 @@ export interface components {
              * Format: uuid
              */
             article_id: string;
+            /**
+             * Article Title
+             * @description The title of the article it is made from.
+             */
+            article_title?: string | null;
+            /**
+             * Run Id
+             * @description The run that wrote the article.
+             */
+            run_id?: string | null;
             /**
              * Platform
              * @enum {string}
@@ -1977,6 +2240,26 @@ export interface components {
             row_counts: {
                 [key: string]: number;
             };
+            /**
+             * Subtopics
+             * @description Sub-topics this run planned.
+             * @default 0
+             */
+            subtopics?: number;
+            /**
+             * Article Counts
+             * @description This run's articles by status (awaiting_approval: waiting for a person's decision).
+             */
+            article_counts?: {
+                [key: string]: number;
+            };
+            /**
+             * Post Counts
+             * @description This run's posts by status (failed, retrying, waiting_quota included).
+             */
+            post_counts?: {
+                [key: string]: number;
+            };
             /** Error */
             error: string | null;
             /**
@@ -2009,6 +2292,11 @@ export interface components {
              * @description For failed and invalid rows: what went wrong and what to do.
              */
             reason: string | null;
+            /**
+             * Kept Cells
+             * @description Cells of this row (A1, e.g. `ContentPlan!D7`) that someone edited after the run read them: the run left them as they were edited instead of writing its status there.
+             */
+            kept_cells?: string[];
             /**
              * Updated At
              * Format: date-time
@@ -2078,6 +2366,46 @@ export interface components {
             key: {
                 [key: string]: unknown;
             };
+        };
+        /** SheetPreview */
+        SheetPreview: {
+            /**
+             * Rows
+             * @description Valid rows in the plan.
+             */
+            rows: number;
+            /**
+             * Pending
+             * @description Valid rows still to be produced (status blank, pending or retry).
+             */
+            pending: number;
+            /**
+             * Problems
+             * @description Rows that will be skipped, with the reason.
+             */
+            problems: components["schemas"]["PlanRowProblem"][];
+            /**
+             * Preview
+             * @description The plan's first rows as written, each with its problems.
+             */
+            preview: components["schemas"]["PlanPreviewRow"][];
+            /** Sheet Id */
+            sheet_id: string;
+            /**
+             * Range
+             * @description The plan range read (a pipeline's `sheet_range`).
+             */
+            range: string;
+            /**
+             * Google Email
+             * @description The Google identity the sheet was read as (runs read and write it as the same one).
+             */
+            google_email: string;
+            /**
+             * Has Subtopics Tab
+             * @description Whether the sheet has a tab named Subtopics, where runs write each row's sub-topics; without it a run cannot start (add an empty tab of that name).
+             */
+            has_subtopics_tab: boolean;
         };
         /**
          * SignUp
@@ -2151,6 +2479,38 @@ export interface components {
              * @description The search provider that found it: tavily or naver.
              */
             provider: string;
+        };
+        /** SpreadsheetOut */
+        SpreadsheetOut: {
+            /**
+             * Id
+             * @description Use as `sheet_id` when creating a pipeline.
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Modified Time */
+            modified_time: string | null;
+            /**
+             * Url
+             * @description The spreadsheet in Google Sheets.
+             */
+            url: string;
+        };
+        /** SpreadsheetPage */
+        SpreadsheetPage: {
+            /** Items */
+            items: components["schemas"]["SpreadsheetOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page.
+             */
+            next_cursor?: string | null;
+            /**
+             * Google Email
+             * @description The Google identity whose spreadsheets these are.
+             */
+            google_email: string;
         };
         /** Target */
         Target: {
@@ -3889,6 +4249,243 @@ export interface operations {
             };
         };
     };
+    get_identity_v1_google_identity_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoogleIdentityOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_spreadsheets_v1_google_spreadsheets_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpreadsheetPage"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_sheet_v1_google_spreadsheets__sheet_id__preview_get: {
+        parameters: {
+            query?: {
+                /** @description A1 range of the plan's rows. */
+                range?: string;
+            };
+            header?: never;
+            path: {
+                sheet_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SheetPreview"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_pipelines_v1_pipelines_get: {
         parameters: {
             query?: {
@@ -4244,6 +4841,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PipelineOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_plan_v1_pipelines__pipeline_id__plan_get: {
+        parameters: {
+            query?: {
+                tab?: "ContentPlan" | "Subtopics";
+            };
+            header?: never;
+            path: {
+                pipeline_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plan file with what the runs wrote in it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not authenticated */
@@ -5236,6 +5914,13 @@ export interface operations {
                 platform?: ("facebook" | "instagram" | "threads" | "x") | null;
                 status?: components["schemas"]["PostStatus"] | null;
                 article_id?: string | null;
+                run_id?: string | null;
+                /** @description Text in the post or the article's title. */
+                q?: string | null;
+                /** @description Created at or after. */
+                since?: string | null;
+                /** @description Created before. */
+                until?: string | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -5363,6 +6048,93 @@ export interface operations {
             };
         };
     };
+    retry_post_v1_posts__post_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_quotas_v1_quotas_get: {
         parameters: {
             query?: never;
@@ -5464,7 +6236,7 @@ export interface operations {
     get_costs_v1_costs_get: {
         parameters: {
             query?: {
-                group_by?: "tenant" | "pipeline" | "run" | "article";
+                group_by?: "tenant" | "pipeline" | "run" | "article" | "day";
                 since?: string | null;
                 until?: string | null;
             };
@@ -5523,7 +6295,65 @@ export interface operations {
             };
         };
     };
-    upload_csv_v1_plans_csv_post: {
+    get_budget_v1_costs_budget_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_budget_v1_costs_budget_put: {
         parameters: {
             query?: never;
             header?: never;
@@ -5532,7 +6362,69 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_csv_v1_plans_csv_post"];
+                "application/json": components["schemas"]["BudgetIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_plan_v1_plans_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_plan_v1_plans_post"];
             };
         };
         responses: {
@@ -5543,6 +6435,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlanUpload"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Not authenticated */

@@ -22,6 +22,15 @@ export type ArticleImage = S["ImageOut"];
 export type Post = S["PostOut"];
 export type AccountQuota = S["AccountQuota"];
 export type PlanUpload = S["PlanUpload"];
+/** What a plan check finds, for a file (PlanUpload) or a sheet (SheetPreview) alike. */
+export type PlanCheck = Pick<PlanUpload, "rows" | "pending" | "problems" | "preview">;
+export type PlanPreviewRow = S["PlanPreviewRow"];
+export type PlanRowProblem = S["PlanRowProblem"];
+export type GoogleIdentity = S["GoogleIdentityOut"];
+export type Spreadsheet = S["SpreadsheetOut"];
+export type SpreadsheetPage = S["SpreadsheetPage"];
+export type SheetPreview = S["SheetPreview"];
+export type SourceKind = NonNullable<Pipeline["source_kind"]>;
 export type Webhook = S["WebhookOut"];
 export type WebhookCreated = S["WebhookCreated"];
 export type Delivery = S["DeliveryOut"];

@@ -41,7 +41,4 @@ export async function getDict(): Promise<{ lang: Lang; t: Dict }> {
   return { lang, t: DICTS[lang] };
 }
 
-/** Fill `{name}` placeholders. */
-export function fmt(template: string, vars: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
-}
+export { fmt } from "./fmt";

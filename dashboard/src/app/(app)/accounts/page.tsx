@@ -6,7 +6,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { SubmitButton } from "@/components/SubmitButton";
 import { btnDanger, btnSecondary, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
-import { isSocial, SOCIAL } from "@/lib/api/oauth";
+import { isOAuthPlatform, OAUTH_PLATFORMS } from "@/lib/api/oauth";
 import { listCredentials } from "@/lib/api/settings";
 import { formatDate } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
@@ -35,7 +35,7 @@ export default async function AccountsPage({
       <p className="mb-4 text-sm text-slate-700">{ac.intro}</p>
       {editor ? (
         <div className="mb-6 flex flex-wrap gap-2">
-          {SOCIAL.map((platform) => (
+          {OAUTH_PLATFORMS.map((platform) => (
             <ActionForm key={platform} action={startOAuth.bind(null, platform)}>
               <SubmitButton>{fmt(ac.connect, { platform: t.platforms[platform] })}</SubmitButton>
             </ActionForm>
@@ -76,7 +76,7 @@ export default async function AccountsPage({
                     </td>
                     <td>
                       <div className="flex flex-wrap gap-2">
-                        {editor && isSocial(c.platform) && c.status !== "active" ? (
+                        {editor && isOAuthPlatform(c.platform) && c.status !== "active" ? (
                           <ActionForm action={startOAuth.bind(null, c.platform)}>
                             <SubmitButton>{ac.reconnect}</SubmitButton>
                           </ActionForm>

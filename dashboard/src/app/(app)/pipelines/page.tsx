@@ -45,7 +45,7 @@ export default async function PipelinesPage() {
                     <td>
                       <StatusBadge status={x.status ?? "active"} labels={t.status} />
                     </td>
-                    <td>{x.source_kind === "sheet" ? p.sourceSheet : p.sourceCsv}</td>
+                    <td>{x.source_kind === "xlsx" ? p.sourceXlsx : x.source_kind === "csv" ? p.sourceCsv : p.sourceSheet}</td>
                     <td className="font-mono text-xs">
                       {x.cron ? `${x.cron} (${x.timezone})` : <span className="font-sans">{p.noSchedule}</span>}
                     </td>

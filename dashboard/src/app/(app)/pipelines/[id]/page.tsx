@@ -10,6 +10,7 @@ import { btn, btnDanger, btnSecondary, input, label, panel } from "@/components/
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getPipeline, listRuns } from "@/lib/api/pipelines";
 import { fmt, getDict } from "@/lib/i18n";
+import { DEFAULT_NOTE_COLUMN } from "@/lib/plans";
 
 export const dynamic = "force-dynamic";
 
@@ -28,6 +29,9 @@ export default async function PipelinePage({
   const editor = can(me.role, "editor");
   const paused = pipeline.status === "paused";
   const yesNo = (v: boolean | undefined) => (v ? p.yes : p.no);
+  const saved = pipeline.settings?.status_note_column;
+  const noteColumn = typeof saved === "string" ? saved.toUpperCase() : DEFAULT_NOTE_COLUMN;
+  const fileKind = pipeline.source_kind === "csv" || pipeline.source_kind === "xlsx" ? pipeline.source_kind : null;
 
   return (
     <>
@@ -64,10 +68,29 @@ export default async function PipelinePage({
             <div>
               <dt className="text-slate-600">{p.source}</dt>
               <dd className="break-all">
-                {pipeline.source_kind === "sheet"
-                  ? `${p.sourceSheet}: ${pipeline.sheet_id} (${pipeline.sheet_range})`
-                  : p.sourceCsv}
+                {fileKind === null ? (
+                  `${p.sourceSheet}: ${pipeline.sheet_id} (${pipeline.sheet_range})`
+                ) : (
+                  <>
+                    <span>{fileKind === "xlsx" ? p.sourceXlsx : p.sourceCsv}</span>
+                    <span className="mt-1 flex flex-wrap gap-x-4 gap-y-1">
+                      <a href={`/api/pipelines/${pipeline.id}/plan`} download>
+                        {t.plan.downloadResults}
+                      </a>
+                      {fileKind === "csv" ? (
+                        <a href={`/api/pipelines/${pipeline.id}/plan?tab=Subtopics`} download>
+                          {t.plan.downloadSubtopics}
+                        </a>
+                      ) : null}
+                    </span>
+                    <span className="mt-1 block text-xs text-slate-600">{t.plan.downloadHint}</span>
+                  </>
+                )}
               </dd>
+            </div>
+            <div>
+              <dt className="text-slate-600">{t.plan.noteColumn}</dt>
+              <dd>{noteColumn || t.plan.noteNone}</dd>
             </div>
             <div>
               <dt className="text-slate-600">{p.schedule}</dt>

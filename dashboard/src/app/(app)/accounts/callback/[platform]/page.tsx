@@ -5,7 +5,7 @@ import { AutoSubmit } from "@/components/AutoSubmit";
 import { ErrorMessage } from "@/components/Messages";
 import { PageHeader } from "@/components/PageHeader";
 import { panel } from "@/components/ui";
-import { isSocial } from "@/lib/api/oauth";
+import { isOAuthPlatform } from "@/lib/api/oauth";
 import { fmt, getDict } from "@/lib/i18n";
 
 export const dynamic = "force-dynamic";
@@ -18,7 +18,7 @@ export default async function OAuthCallbackPage({
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
   const { platform } = await params;
-  if (!isSocial(platform)) notFound();
+  if (!isOAuthPlatform(platform)) notFound();
   const sp = await searchParams;
   const { t } = await getDict();
   const name = t.platforms[platform];
