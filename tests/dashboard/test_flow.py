@@ -275,6 +275,15 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
     assert run["status"] == "completed", run
     await watcher.close()
 
+    # 9. the overview shows what the month cost, the same figure the API prices
+    with api(live, token) as c:
+        spent = float(c.get("/v1/costs/budget").json()["spent_usd"])
+    assert spent > 0
+    await page.goto(live.url("/"))
+    cost = page.locator("section", has=page.get_by_role("heading", name="Cost this month"))
+    await expect(cost.get_by_text(f"${spent:,.2f}", exact=True)).to_be_visible()
+    await expect(cost.get_by_role("img", name="Cost per day")).to_be_visible()
+
 
 async def test_another_tenant_gets_not_found(browser: Any, live: LiveApp) -> None:
     """Tenant B opening tenant A's pipeline (run, article) URLs: Next's not-found page, HTTP 404."""

@@ -14,6 +14,14 @@ export function formatDate(iso: string | null | undefined, timeZone: string, lan
   }
 }
 
+/** A calendar day (``YYYY-MM-DD``, as the API's daily figures carry it), without a time. */
+export function formatDay(day: string | null | undefined, lang: Locale): string {
+  if (!day) return "—";
+  const d = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return day;
+  return new Intl.DateTimeFormat(LOCALES[lang], { dateStyle: "medium", timeZone: "UTC" }).format(d);
+}
+
 export function formatNumber(n: number | string | null | undefined, lang: Locale, digits = 0): string {
   if (n === null || n === undefined || n === "") return "—";
   const v = typeof n === "number" ? n : Number(n);

@@ -3,7 +3,8 @@ import { PageHeader } from "@/components/PageHeader";
 import { RunsTable } from "@/components/RunsTable";
 import { panel } from "@/components/ui";
 import { getTenant } from "@/lib/api/account";
-import { getUsage, listQuotas } from "@/lib/api/overview";
+import { CostPanel } from "@/components/CostPanel";
+import { costsByDay, getBudget, getUsage, listQuotas } from "@/lib/api/overview";
 import { recentRuns } from "@/lib/api/recent";
 import { formatDate, formatNumber, formatUsd } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
@@ -12,12 +13,14 @@ import { ScrollTable } from "@/components/ScrollTable";
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage() {
-  const [{ t, lang }, tenant, usage, quotas, runs] = await Promise.all([
+  const [{ t, lang }, tenant, usage, quotas, runs, budget, days] = await Promise.all([
     getDict(),
     getTenant(),
     getUsage(),
     listQuotas(),
     recentRuns(10),
+    getBudget(),
+    costsByDay(),
   ]);
   const tz = tenant.timezone;
   const pct = usage.articles_limit ? Math.min(100, Math.round((100 * usage.articles_used) / usage.articles_limit)) : 0;
@@ -104,6 +107,8 @@ export default async function OverviewPage() {
           </ol>
         </section>
       </div>
+
+      <CostPanel t={t} lang={lang} budget={budget} days={days} />
 
       <section aria-labelledby="quotas-h" className={`${panel} mt-4`}>
         <h2 id="quotas-h">{t.overview.quotas}</h2>

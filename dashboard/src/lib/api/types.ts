@@ -49,3 +49,5 @@ export type PostPreview = S["PreviewOut"];
 export type Usage = S["UsageOut"];
 export type CronPreview = S["CronPreview"];
 export type ArticleStatus = Article["status"];
+export type Costs = S["CostsOut"];
+export type Budget = S["BudgetOut"];
