@@ -457,7 +457,15 @@ async def test_run_rows_and_retry_rules(
     assert [(r["row_number"], r["status"]) for r in rows["items"]] == [
         (2, "done"), (3, "failed"), (4, "invalid"), (5, "done"), (6, "failed")
     ]  # fmt: skip
-    assert set(rows["items"][0]) == {"row_number", "topic", "language", "status", "reason", "updated_at"}
+    assert set(rows["items"][0]) == {
+        "row_number",
+        "topic",
+        "language",
+        "status",
+        "reason",
+        "kept_cells",
+        "updated_at",
+    }
     failed = (await client.get(f"/v1/runs/{run['id']}/rows?status=failed", headers=tenant.h)).json()
     assert [r["row_number"] for r in failed["items"]] == [3, 6]
     page1 = (await client.get(f"/v1/runs/{run['id']}/rows?limit=2", headers=tenant.h)).json()
