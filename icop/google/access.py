@@ -56,6 +56,23 @@ class SheetMissing(DomainError):
     status, title = 404, "Sheet not found"
 
 
+def sheet_missing(e: ProviderError, spreadsheet_id: str) -> SheetMissing | None:
+    """Google's 404 (no such sheet) or 400 "Unable to parse range" (no such tab) as a reason a user can act
+    on, naming the sheet and the tabs; None for any other failure."""
+    if e.status == 404:
+        return SheetMissing(
+            f"Google has no sheet {spreadsheet_id}, or it has no tab the plan needs (ContentPlan, "
+            "Subtopics): it was deleted, or the pipeline points at a wrong link; open the sheet, check its "
+            "tabs, and set the pipeline's sheet again"
+        )
+    if e.status == 400 and "Unable to parse range" in e.message:
+        return SheetMissing(
+            f"the sheet {spreadsheet_id} has no tab the plan needs ({e.message.split(': ', 1)[-1]}); "
+            "give it the tabs ContentPlan and Subtopics (as the plan template has them)"
+        )
+    return None
+
+
 class GoogleUnavailable(DomainError):
     status, title = 503, "Google unavailable"
 
@@ -258,17 +275,6 @@ class TenantSheets(TenantGoogleClient):
         try:
             result = await call
         except ProviderError as e:
-            if e.status == 404:
-                raise SheetMissing(
-                    f"Google has no sheet {spreadsheet_id}, or it has no tab the plan needs (ContentPlan, "
-                    "Subtopics): it was deleted, or the pipeline points at a wrong link; open the sheet, "
-                    "check its tabs, and set the pipeline's sheet again"
-                ) from None
-            if e.status == 400 and "Unable to parse range" in e.message:
-                raise SheetMissing(
-                    f"the sheet {spreadsheet_id} has no tab the plan needs ({e.message.split(': ', 1)[-1]}); "
-                    "give it the tabs ContentPlan and Subtopics (as the plan template has them)"
-                ) from None
             if e.status == 403:
                 raise SheetNotShared(
                     f"the Google account {self.email} has no access to sheet {spreadsheet_id}; share the "

@@ -16,8 +16,10 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from icop.connectors.errors import ProviderError
 from icop.connectors.sheets import SheetsClient
 from icop.db import tenant_tx
+from icop.google.access import sheet_missing
 from icop.planning import files, notes
 from icop.planning import repository as planning_repo
 from icop.planning.feedback import SheetFeedback, Write
@@ -130,9 +132,15 @@ class PlanningActivities:
                 )
             config = _config(p, self.default_language)
             client, book = await self._book(tenant, pipeline, config)
-            snap = await PlanSheet(client, book, config.sheet_range).snapshot(
-                config.default_language, config.note_column
-            )
+            try:
+                snap = await PlanSheet(client, book, config.sheet_range).snapshot(
+                    config.default_language, config.note_column
+                )
+            except ProviderError as e:
+                missing = sheet_missing(e, book)
+                if missing is None:
+                    raise
+                raise missing from None
             plan = snap.plan
             if inp.rows is not None:  # a retry: the given rows, when pending or failed (never done ones)
                 wanted = set(inp.rows)
