@@ -9,11 +9,11 @@ from uuid import UUID
 
 from icop.budgets import repository as budget_repo
 from icop.budgets import service as budgets
+from icop.budgets.repository import usage_lines
 from icop.costs import PriceTable, price_usage
 from icop.errors import InvalidRequest
 
 from ..context import Tx
-from .repository import usage_lines
 from .schemas import BudgetIn, BudgetOut, CostGroup, CostItem, CostsOut
 
 CENT_FRACTION = Decimal("0.000001")  # micro-dollars: a single short LLM call costs less than a cent
