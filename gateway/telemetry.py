@@ -4,7 +4,9 @@ server span that every later hop of the request joins. ``/metrics`` serves the p
 from __future__ import annotations
 
 import logging
+import re
 import time
+import uuid
 
 from fastapi import APIRouter, Response
 from opentelemetry.trace import Span, SpanKind
@@ -15,6 +17,18 @@ from icop.observability.logs import ID_FIELDS, bind_ids, ids_scope
 from icop.observability.metrics import UNMATCHED_ROUTE, exposition, observe_request
 
 access_log = logging.getLogger("icop.gateway.access")
+REQUEST_ID_HEADER = b"x-request-id"
+_CALLER_ID = re.compile(rb"[A-Za-z0-9._-]{8,64}")  # a caller's own id, kept when it is this plain
+
+
+def request_id(scope: Scope) -> str:
+    """The caller's X-Request-Id when it is a plain token, else a new one."""
+    for k, v in scope["headers"]:
+        if k == REQUEST_ID_HEADER and _CALLER_ID.fullmatch(v):
+            return bytes(v).decode("ascii")
+    return uuid.uuid4().hex
+
+
 metrics_router = APIRouter()
 
 
@@ -33,7 +47,9 @@ def route_of(scope: Scope) -> str:
 
 class RequestTelemetry:
     """One access line per request (method, path, status, time; never headers, bodies or query
-    strings) and the request's count and latency by method, route template and status."""
+    strings) and the request's count and latency by method, route template and status. Every request
+    gets an id (``X-Request-Id`` on the answer, ``request_id`` in its log lines and problem bodies), so a
+    user quoting it leads an operator to the lines."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -52,14 +68,18 @@ class RequestTelemetry:
     async def _handle(self, scope: Scope, receive: Receive, send: Send, span: Span | None) -> None:
         t0 = time.perf_counter()
         status = 500
+        rid = request_id(scope)
+        scope.setdefault("state", {})["request_id"] = rid  # request.state.request_id, for problem bodies
 
         async def _send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, rid.encode())]
             await send(message)
 
         with ids_scope():  # the caller's tenant joins it once known (gateway.context.admit)
+            bind_ids(request_id=rid)
             try:
                 await self.app(scope, receive, _send)
             finally:

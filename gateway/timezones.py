@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic_core import PydanticCustomError
+
 
 def check_timezone(value: str | None) -> str | None:
     if value is None:
@@ -13,5 +15,9 @@ def check_timezone(value: str | None) -> str | None:
             raise ValueError
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError) as e:
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Asia/Seoul'") from e
+        raise PydanticCustomError(
+            "timezone_unknown",
+            "unknown time zone {value}; use an IANA name such as 'Asia/Seoul'",
+            {"value": value[:64]},
+        ) from e
     return value

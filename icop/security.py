@@ -19,7 +19,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from .errors import Unauthorized
+from .errors import InvalidRequest, Unauthorized
 
 _hasher = PasswordHasher()  # argon2id with the library's maintained defaults
 # A hash of a random password, verified when the e-mail is unknown so both paths cost the same.
@@ -57,6 +57,20 @@ def password_problem(password: str, *context: str) -> str | None:
         warning = result["feedback"].get("warning") or "it is too easy to guess"
         return f"choose a stronger password: {warning.rstrip('.').lower()} (a few unrelated words work well)"
     return None
+
+
+def password_error(password: str, *context: str) -> InvalidRequest | None:
+    """:func:`password_problem` as the error a caller answers with (code ``auth.password_too_short`` or
+    ``auth.weak_password``)."""
+    problem = password_problem(password, *context)
+    if problem is None:
+        return None
+    short = len(password) < PASSWORD_MIN_LENGTH
+    return InvalidRequest(
+        problem,
+        code="auth.password_too_short" if short else "auth.weak_password",
+        params={"min_length": PASSWORD_MIN_LENGTH},
+    )
 
 
 _EMAIL = re.compile(

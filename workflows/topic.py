@@ -9,6 +9,7 @@ from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from icop.planning import notes
+    from icop.planning.plan import ROW_PLANNING_FAILED
 
     from . import policies as P
     from .activities.planning import PlanningActivities, row_cells, subtopic_cells
@@ -44,7 +45,7 @@ class TopicWorkflow:
         except ActivityError as e:
             reason = _cause(e)
             await self._sheet(inp, self._row(inp, f"error: {reason}", "", notes.planning_failed(reason)))
-            await self._row_status(inp, "failed", reason)
+            await self._row_status(inp, "failed", reason, ROW_PLANNING_FAILED)
             return TopicOutcome(row.row_number, "failed", error=reason)
 
         subs = subs[: cfg.subtopics_per_topic]  # the row's block on the Subtopics tab has this many rows
@@ -133,11 +134,14 @@ class TopicWorkflow:
             **P.SHEETS.options(),
         )
 
-    async def _row_status(self, inp: TopicInput, status: str, reason: str | None = None) -> None:
+    async def _row_status(
+        self, inp: TopicInput, status: str, reason: str | None = None, code: str | None = None
+    ) -> None:
+        r = inp.row
         await workflow.execute_local_activity_method(
             PlanningActivities.set_row_status,
             RowStatusInput(
-                inp.tenant_id, inp.run_id, inp.row.row_number, inp.row.topic, inp.row.language, status, reason
+                inp.tenant_id, inp.run_id, r.row_number, r.topic, r.language, status, reason, code
             ),
             start_to_close_timeout=P.LOCAL_DB.start_to_close,
             retry_policy=P.LOCAL_DB.retry,

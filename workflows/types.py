@@ -228,6 +228,7 @@ class RowStatusInput:
     language: str | None
     status: str
     reason: str | None = None
+    reason_code: str | None = None  # stable, for a client's own wording
 
 
 @dataclass(frozen=True)

@@ -221,10 +221,15 @@ async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> 
         raise NotFound("no such article")
     if row["status"] != "awaiting_approval":
         raise Conflict(
-            f"the article is {row['status']}; only an article awaiting approval can be approved or rejected"
+            f"the article is {row['status']}; only an article awaiting approval can be approved or rejected",
+            code="article.not_awaiting_approval",
+            params={"status": row["status"]},
         )
     if row["run_id"] is None or row["subtopic_id"] is None:
-        raise Conflict("this article was not written by a pipeline run, so no workflow waits for a decision")
+        raise Conflict(
+            "this article was not written by a pipeline run, so no workflow waits for a decision",
+            code="article.no_workflow",
+        )
     signaller = tx.services.engine.approvals
     if signaller is None:
         raise EngineUnavailable(
@@ -248,7 +253,8 @@ async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> 
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise Conflict(
-                "the article's workflow is no longer running (cancelled or timed out); nothing was changed"
+                "the article's workflow is no longer running (cancelled or timed out); nothing was changed",
+                code="article.workflow_gone",
             ) from None
         raise EngineUnavailable(f"the decision could not be delivered ({e.status.name}); try again") from None
     except (OSError, RuntimeError) as e:  # connection refused, timeouts

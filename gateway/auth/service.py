@@ -22,9 +22,9 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from icop.db import tenant_tx
-from icop.errors import InvalidRequest, Unauthorized
+from icop.errors import Unauthorized
 from icop.plans import Plan
-from icop.security import TokenCodec, hash_password, new_secret, password_problem, sha256, verify_password
+from icop.security import TokenCodec, hash_password, new_secret, password_error, sha256, verify_password
 from icop.settings import Settings
 
 from ..config import GatewayConfig
@@ -103,11 +103,11 @@ class AuthService:
                 self._account(email),
             )  # fmt: skip
         password = body.password.get_secret_value()
-        problem = await asyncio.to_thread(
-            password_problem, password, email, body.company_name, body.display_name
+        refused = await asyncio.to_thread(
+            password_error, password, email, body.company_name, body.display_name
         )
-        if problem:
-            raise InvalidRequest(problem)
+        if refused:
+            raise refused
         password_hash = await asyncio.to_thread(hash_password, password)
         tenant_id = uuid4()  # made here so the transaction can be opened for it: RLS WITH CHECK passes
         try:
@@ -137,14 +137,14 @@ class AuthService:
             tenant_id = await self.repo.tenant_of_email(conn, email)
         if tenant_id is None:
             await asyncio.to_thread(verify_password, None, password)  # same cost as a real check
-            raise Unauthorized("wrong e-mail address or password")
+            raise Unauthorized("wrong e-mail address or password", code="auth.invalid_credentials")
         async with tenant_tx(self.pool, tenant_id) as conn:
             user = await self.repo.user_by_email(conn, tenant_id, email)
             ok = user is not None and await asyncio.to_thread(
                 verify_password, user["password_hash"], password
             )
             if not ok or user is None or user["disabled_at"] is not None:
-                raise Unauthorized("wrong e-mail address or password")
+                raise Unauthorized("wrong e-mail address or password", code="auth.invalid_credentials")
             await self.repo.touch_login(conn, tenant_id, user["id"])
             pair = await self._issue(conn, tenant_id, user["id"], user["role"])
         log.info("user %s of tenant %s logged in", user["id"], tenant_id)

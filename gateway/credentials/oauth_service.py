@@ -30,15 +30,15 @@ LABELS = {
 
 
 class ConnectRefused(DomainError):
-    status, title = 400, "Account not connected"
+    status, title, code = 400, "Account not connected", "account.connect_refused"
 
 
 class PlatformUnavailable(DomainError):
-    status, title = 502, "Platform unavailable"
+    status, title, code = 502, "Platform unavailable", "platform.unavailable"
 
 
 class PlatformNotConfigured(DomainError):
-    status, title = 503, "Platform app not configured"
+    status, title, code = 503, "Platform app not configured", "platform.not_configured"
 
 
 def _origin(url: str) -> str | None:

@@ -29,7 +29,9 @@ async def connect(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
         limit = tx.services.config.plan(tx.who.plan).connected_accounts
         if await repo.count_connected(tx.conn, tx.tenant_id) >= limit:
             raise PlanLimitExceeded(
-                f"the {tx.who.plan} plan allows {limit} connected accounts; remove one or upgrade the plan"
+                f"the {tx.who.plan} plan allows {limit} connected accounts; remove one or upgrade the plan",
+                code="plan_limit.accounts",
+                params={"plan": tx.who.plan, "limit": limit},
             )
         cred_id = uuid4()  # known before encryption: it is part of the associated data
     access = vault.encrypt(

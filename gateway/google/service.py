@@ -62,7 +62,7 @@ async def preview_sheet(
     try:
         first_row = a1.parse(plan_range).row0
     except ValueError as e:
-        raise InvalidRequest(str(e)) from None
+        raise InvalidRequest(str(e), code="sheet.bad_range", params={"range": plan_range[:200]}) from None
     sheets = await access.sheets_for(tenant_id)
     try:
         values = await sheets.get_values(sheet_id, plan_range)
@@ -94,12 +94,16 @@ def _read_failure(e: ProviderError, sheets: TenantSheets, sheet_id: str, plan_ra
     if e.kind == "not_found":
         return NotFound(
             f"Google has no spreadsheet {sheet_id}; check the sheet's link (the id is the part between /d/ "
-            "and /edit), or pick the sheet from your list"
+            "and /edit), or pick the sheet from your list",
+            code="sheet.not_found",
+            params={"sheet": sheet_id},
         )
     if e.kind == "bad_request":
         tab = plan_range.rpartition("!")[0] or plan_range
         return InvalidRequest(
             f"the sheet has no tab {tab} to read {plan_range} from; name the plan's tab {tab} (or change the "
-            "pipeline's range to the tab you use)"
+            "pipeline's range to the tab you use)",
+            code="sheet.tab_missing",
+            params={"sheet": sheet_id, "tab": tab},
         )
     return unavailable(e, f"read the sheet as {sheets.email}")

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from icop.planning import notes
 from icop.research.types import failure_policy, provider_choice
@@ -38,13 +39,21 @@ def check_cron(value: str | None) -> str | None:
         return None
     fields = value.split()
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-        raise ValueError("cron must have five fields, e.g. '0 9 * * 1-5'")
+        raise _cron_error("cron must have five fields, e.g. '0 9 * * 1-5'")
     for f, (lo, hi) in zip(fields, _CRON_RANGES, strict=True):
         for n in re.findall(r"(?<![/\d])\d+", f):
             if not lo <= int(n) <= hi:
-                raise ValueError(f"cron value {n} is outside {lo}-{hi}")
-    parse_cron(" ".join(fields))  # backwards ranges, zero steps, dates no month has
+                raise _cron_error(f"cron value {n} is outside {lo}-{hi}")
+    try:
+        parse_cron(" ".join(fields))  # backwards ranges, zero steps, dates no month has
+    except ValueError as e:
+        raise _cron_error(str(e)) from None
     return " ".join(fields)
+
+
+def _cron_error(reason: str) -> PydanticCustomError:
+    # type cron_invalid: a client says "not a valid cron" in its words; ctx.reason is the English detail
+    return PydanticCustomError("cron_invalid", "{reason}", {"reason": reason})
 
 
 SETTINGS_MAX_BYTES, SETTINGS_MAX_DEPTH, SETTINGS_MAX_KEYS = 16_384, 8, 200
@@ -115,15 +124,19 @@ class PipelineFields(BaseModel):
     @classmethod
     def _unique_writers(cls, v: list[str]) -> list[str]:
         if len(set(v)) != len(v):
-            raise ValueError("writers must not repeat")
+            raise PydanticCustomError("writers_repeat", "writers must not repeat")
         return v
 
     @model_validator(mode="after")
     def _source(self) -> PipelineFields:
         if self.source_kind == "sheet" and not self.sheet_id:
-            raise ValueError("a sheet pipeline needs sheet_id")
+            raise PydanticCustomError("sheet_id_missing", "a sheet pipeline needs sheet_id")
         if self.source_kind in ("csv", "xlsx") and not self.plan_object_key:
-            raise ValueError(f"a {self.source_kind} pipeline needs plan_object_key (from POST /v1/plans)")
+            raise PydanticCustomError(
+                "plan_file_missing",
+                "a {kind} pipeline needs plan_object_key (from POST /v1/plans)",
+                {"kind": self.source_kind},
+            )
         return self
 
 

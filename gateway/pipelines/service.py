@@ -44,7 +44,11 @@ async def _check_targets(tx: Tx, fields: PipelineFields) -> None:
     missing = await repo.missing_accounts(tx.conn, tx.tenant_id, [t.model_dump() for t in fields.targets])
     if missing:
         names = ", ".join(f"{m['platform']}:{m['account_id']}" for m in missing)
-        raise InvalidRequest(f"connect these accounts before targeting them: {names}")
+        raise InvalidRequest(
+            f"connect these accounts before targeting them: {names}",
+            code="pipeline.accounts_missing",
+            params={"accounts": names},
+        )
 
 
 def _check_plan_key(tx: Tx, fields: PipelineFields) -> None:
@@ -55,15 +59,24 @@ def _check_plan_key(tx: Tx, fields: PipelineFields) -> None:
         return
     kind = plan_kind_of_key(tx.tenant_id, key)
     if kind is None:
-        raise InvalidRequest("plan_object_key must come from POST /v1/plans of this tenant")
+        raise InvalidRequest(
+            "plan_object_key must come from POST /v1/plans of this tenant", code="pipeline.plan_file_unknown"
+        )
     if fields.source_kind != "sheet" and kind != fields.source_kind:
-        raise InvalidRequest(f"plan_object_key is a {kind} file; set source_kind to {kind}")
+        raise InvalidRequest(
+            f"plan_object_key is a {kind} file; set source_kind to {kind}",
+            code="pipeline.plan_file_kind",
+            params={"kind": kind},
+        )
 
 
 def _check_image_provider(tx: Tx, fields: PipelineFields) -> None:
     """The offline image provider draws placeholders that are never published: development only."""
     if fields.image_provider == "offline" and tx.services.settings.env == "production":
-        raise InvalidRequest("image_provider 'offline' makes placeholders only; choose dalle or flux")
+        raise InvalidRequest(
+            "image_provider 'offline' makes placeholders only; choose dalle or flux",
+            code="pipeline.image_provider_offline",
+        )
 
 
 # The database refuses a pipeline whose sheet another tenant connected first (migration 0015's trigger).
@@ -76,7 +89,8 @@ async def _write(write: Coroutine[Any, Any, asyncpg.Record | None]) -> asyncpg.R
     except asyncpg.PostgresError as e:
         if getattr(e, "sqlstate", None) == SHEET_TAKEN:
             raise Conflict(
-                "this sheet is connected to another account; use a sheet of your own (a copy of it works)"
+                "this sheet is connected to another account; use a sheet of your own (a copy of it works)",
+                code="sheet.taken",
             ) from None
         raise
 
@@ -85,7 +99,9 @@ async def create(tx: Tx, body: PipelineCreate) -> PipelineOut:
     limit = tx.services.config.plan(tx.who.plan).pipelines
     if await repo.count(tx.conn, tx.tenant_id) >= limit:
         raise PlanLimitExceeded(
-            f"the {tx.who.plan} plan allows {limit} pipelines; delete one or upgrade the plan"
+            f"the {tx.who.plan} plan allows {limit} pipelines; delete one or upgrade the plan",
+            code="plan_limit.pipelines",
+            params={"plan": tx.who.plan, "limit": limit},
         )
     await _check_targets(tx, body)
     _check_plan_key(tx, body)
@@ -134,7 +150,7 @@ async def delete(tx: Tx, pipeline_id: UUID) -> None:
 
 
 class InvalidCron(DomainError):
-    status, title = 400, "Invalid schedule"
+    status, title, code = 400, "Invalid schedule", "pipeline.invalid_cron"
 
 
 def cron_preview(cron: str, timezone: str, count: int, now: datetime | None = None) -> CronPreview:

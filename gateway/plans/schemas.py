@@ -8,7 +8,13 @@ from pydantic import BaseModel, Field
 class PlanRowProblem(BaseModel):
     row_number: int
     column: str
-    reason: str = Field(description="What is wrong and what to do.")
+    reason: str = Field(description="What is wrong and what to do (English).")
+    code: str = Field(
+        default="row.invalid",
+        description="The same as a stable code: row.empty_topic, row.formula, row.too_long, "
+        "row.unknown_language.",
+    )
+    params: dict[str, str | int] = Field(default_factory=dict, description="The values the reason names.")
 
 
 class PlanPreviewRow(BaseModel):

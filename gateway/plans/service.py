@@ -36,23 +36,27 @@ def check(plan: ParsedPlan, shown: list[PreviewRow]) -> PlanCheck:
 
 
 def _problem(p: RowProblem) -> PlanRowProblem:
-    return PlanRowProblem(row_number=p.row_number, column=p.column, reason=p.reason)
+    return PlanRowProblem(
+        row_number=p.row_number, column=p.column, reason=p.reason, code=p.code, params=p.params
+    )
 
 
 async def upload(store: ObjectStore, tenant_id: object, data: bytes) -> PlanUpload:
     if len(data) > MAX_BYTES:
         raise InvalidRequest(
-            f"the plan is {len(data)} bytes; the limit is {MAX_BYTES} (split it into several plans)"
+            f"the plan is {len(data)} bytes; the limit is {MAX_BYTES} (split it into several plans)",
+            code="plan_file.too_large",
+            params={"bytes": len(data), "limit": MAX_BYTES},
         )
     kind = files.kind_of(data)
     try:
         grid = await asyncio.to_thread(files.read, kind, data)
     except files.PlanFileError as e:
-        raise InvalidRequest(str(e)) from None
+        raise InvalidRequest(str(e), code=e.code, params=e.params) from None
     plan, shown = preview(grid[PLAN_TAB][FIRST_ROW - 1 :])
     if not plan.rows:
         detail = "; ".join(str(p) for p in plan.problems[:5]) or "the file has no rows"
-        raise InvalidRequest(f"the plan has no valid row: {detail}")
+        raise InvalidRequest(f"the plan has no valid row: {detail}", code="plan_file.no_valid_row")
     key = plan_key(tenant_id, hashlib.sha256(data).hexdigest(), kind)
     await asyncio.to_thread(store.put, key, data, files.MEDIA_TYPES[kind], if_absent=True)
     return PlanUpload(
@@ -72,7 +76,10 @@ async def download(tx: Tx, pipeline_id: UUID, tab: str) -> tuple[bytes, str, str
         raise NotFound("no such pipeline")
     kind, key = row["source_kind"], row["plan_object_key"]
     if kind == "sheet" or not key:
-        raise InvalidRequest("this pipeline's plan is a Google Sheet: its statuses are in the sheet itself")
+        raise InvalidRequest(
+            "this pipeline's plan is a Google Sheet: its statuses are in the sheet itself",
+            code="plan_file.is_sheet",
+        )
     cells = await planning_repo.plan_cells(tx.conn, tx.tenant_id, pipeline_id, key)
     data = await asyncio.to_thread(tx.services.store.get, key)
     content = await asyncio.to_thread(files.render, kind, data, cells, tab)

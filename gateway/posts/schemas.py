@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -26,6 +26,17 @@ class PostOut(BaseModel):
     media_urls: list[str]
     attempts: int
     error: str | None
+    error_code: str | None = Field(
+        default=None,
+        description="The error (or why the post waits) as a stable code: post.refused, post.reauth, "
+        "post.token_expired, post.rate_limited, post.temporary_failure, post.media_unreachable, "
+        "post.no_answer, post.reconcile_failed, post.offline_content, quota.window, quota.platform, "
+        "quota.x_monthly_cap, quota.x_budget.",
+    )
+    error_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The values the error names (platform, account, the platform's message).",
+    )
     cost_usd: Decimal
     not_before: datetime | None
     published_at: datetime | None

@@ -68,7 +68,9 @@ async def retry(tx: Tx, post_id: UUID) -> PostOut:
     if reopened is None:
         raise Conflict(
             f"this post is {row['status']}; only failed posts (or those whose account needed reconnecting) "
-            "can be retried"
+            "can be retried",
+            code="post.not_retryable",
+            params={"status": row["status"]},
         )
     await retrier.start(tx.tenant_id, post_id, int(reopened["attempts"]))
     now = await repo.get(tx.conn, tx.tenant_id, post_id)

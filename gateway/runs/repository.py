@@ -68,7 +68,8 @@ class RunRepository:
         limit: int,
     ) -> builtins.list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await conn.fetch(
-            """SELECT row_number, topic, language, status, reason, kept_cells, updated_at FROM run_rows
+            """SELECT row_number, topic, language, status, reason, reason_code, reason_params, kept_cells,
+                      updated_at FROM run_rows
                WHERE tenant_id = $1 AND run_id = $2 AND ($3::text IS NULL OR status = $3)
                  AND ($4::int IS NULL OR row_number > $4)
                ORDER BY row_number LIMIT $5""",

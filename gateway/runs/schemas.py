@@ -54,6 +54,12 @@ class RunRowOut(BaseModel):
     language: str | None
     status: RowStatus
     reason: str | None = Field(description="For failed and invalid rows: what went wrong and what to do.")
+    reason_code: str | None = Field(
+        default=None,
+        description="The reason as a stable code (row.empty_topic, row.formula, row.too_long, "
+        "row.unknown_language, row.planning_failed).",
+    )
+    reason_params: dict[str, Any] = Field(default_factory=dict, description="The values the reason names.")
     kept_cells: list[str] = Field(
         default_factory=list,
         description="Cells of this row (A1, e.g. `ContentPlan!D7`) that someone edited after the run read "

@@ -8,8 +8,8 @@ from uuid import UUID
 import asyncpg
 
 from icop.db import savepoint
-from icop.errors import Conflict, InvalidRequest, NotFound
-from icop.security import hash_password, password_problem
+from icop.errors import Conflict, NotFound
+from icop.security import hash_password, password_error
 
 from ..context import Tx
 from .repository import TenantRepository, UserRepository
@@ -42,9 +42,9 @@ async def get_user(tx: Tx, user_id: UUID) -> UserOut:
 
 async def create_user(tx: Tx, body: UserCreate) -> UserOut:
     password = body.password.get_secret_value()
-    problem = await asyncio.to_thread(password_problem, password, body.email, body.display_name)
-    if problem:
-        raise InvalidRequest(problem)
+    refused = await asyncio.to_thread(password_error, password, body.email, body.display_name)
+    if refused:
+        raise refused
     pw = await asyncio.to_thread(hash_password, password)
     try:
         async with savepoint(tx.conn):  # a duplicate e-mail must not poison the request tx

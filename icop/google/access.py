@@ -41,19 +41,19 @@ T = TypeVar("T")
 
 
 class GoogleNotConnected(DomainError):
-    status, title = 409, "Google not connected"
+    status, title, code = 409, "Google not connected", "google.not_connected"
 
 
 class GoogleReconnectNeeded(DomainError):
-    status, title = 409, "Reconnect Google"
+    status, title, code = 409, "Reconnect Google", "google.reconnect"
 
 
 class SheetNotShared(DomainError):
-    status, title = 403, "Sheet not shared with your Google account"
+    status, title, code = 403, "Sheet not shared with your Google account", "sheet.not_shared"
 
 
 class SheetMissing(DomainError):
-    status, title = 404, "Sheet not found"
+    status, title, code = 404, "Sheet not found", "sheet.not_found"
 
 
 def sheet_missing(e: ProviderError, spreadsheet_id: str) -> SheetMissing | None:
@@ -63,18 +63,22 @@ def sheet_missing(e: ProviderError, spreadsheet_id: str) -> SheetMissing | None:
         return SheetMissing(
             f"Google has no sheet {spreadsheet_id}, or it has no tab the plan needs (ContentPlan, "
             "Subtopics): it was deleted, or the pipeline points at a wrong link; open the sheet, check its "
-            "tabs, and set the pipeline's sheet again"
+            "tabs, and set the pipeline's sheet again",
+            code="sheet.not_found",
+            params={"sheet": spreadsheet_id},
         )
     if e.status == 400 and "Unable to parse range" in e.message:
         return SheetMissing(
             f"the sheet {spreadsheet_id} has no tab the plan needs ({e.message.split(': ', 1)[-1]}); "
-            "give it the tabs ContentPlan and Subtopics (as the plan template has them)"
+            "give it the tabs ContentPlan and Subtopics (as the plan template has them)",
+            code="sheet.tab_missing",
+            params={"sheet": spreadsheet_id, "tab": e.message.split(": ", 1)[-1]},
         )
     return None
 
 
 class GoogleUnavailable(DomainError):
-    status, title = 503, "Google unavailable"
+    status, title, code = 503, "Google unavailable", "google.unavailable"
 
 
 def unavailable(e: ProviderError, what: str) -> GoogleUnavailable:
@@ -278,7 +282,8 @@ class TenantSheets(TenantGoogleClient):
             if e.status == 403:
                 raise SheetNotShared(
                     f"the Google account {self.email} has no access to sheet {spreadsheet_id}; share the "
-                    f"sheet with {self.email} (Share → Editor), or connect the Google account that owns it"
+                    f"sheet with {self.email} (Share → Editor), or connect the Google account that owns it",
+                    params={"email": self.email, "sheet": spreadsheet_id},
                 ) from None
             await self._refused_grant(e)
             raise

@@ -21,14 +21,14 @@ from .access import GoogleAccess, TenantGoogleClient, unavailable
 
 
 class DriveListNotAllowed(DomainError):
-    status, title = 409, "Google permission missing"
+    status, title, code = 409, "Google permission missing", "google.drive_not_allowed"
 
 
 class GoogleRefused(DomainError):
     """Google refused for a reason the tenant cannot fix here (e.g. the Drive API is off for the server's
     Google Cloud project): the operator can."""
 
-    status, title = 502, "Google refused"
+    status, title, code = 502, "Google refused", "google.refused"
 
 
 def not_allowed(email: str) -> DriveListNotAllowed:

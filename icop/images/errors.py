@@ -28,7 +28,7 @@ class ImageRejected(DomainError):
     retryable = False
 
     def __init__(self, reason: RejectReason, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, code=f"image.{reason}")
         self.reason: RejectReason = reason
         self.message = message
 

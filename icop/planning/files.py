@@ -34,7 +34,13 @@ Cells = Mapping[tuple[str, int, int], str]  # (tab, row, column), both 1-based â
 
 
 class PlanFileError(ValueError):
-    """The file cannot be read as a plan; the message says what to do."""
+    """The file cannot be read as a plan; the message says what to do, ``code`` (``plan_file.â€¦``) and
+    ``params`` say the same for a client that words it in its user's language."""
+
+    def __init__(self, message: str, code: str, **params: str | int) -> None:
+        super().__init__(message)
+        self.code = f"plan_file.{code}"
+        self.params = params
 
 
 def kind_of(data: bytes) -> str:
@@ -46,11 +52,19 @@ def read(kind: str, data: bytes) -> Grid:
     """The file's tabs as text grids (see the module's doc). Raises :class:`PlanFileError`."""
     if len(data) > MAX_BYTES:
         raise PlanFileError(
-            f"the plan is {len(data)} bytes; the limit is {MAX_BYTES} (split it into several plans)"
+            f"the plan is {len(data)} bytes; the limit is {MAX_BYTES} (split it into several plans)",
+            "too_large",
+            bytes=len(data),
+            limit=MAX_BYTES,
         )
     plan, subtopics = _read_xlsx(data) if kind == "xlsx" else (_read_csv(data), [])
     if len(plan) > MAX_ROWS + 1:
-        raise PlanFileError(f"the plan has {len(plan) - 1} rows; the limit is {MAX_ROWS} (split it)")
+        raise PlanFileError(
+            f"the plan has {len(plan) - 1} rows; the limit is {MAX_ROWS} (split it)",
+            "too_many_rows",
+            rows=len(plan) - 1,
+            limit=MAX_ROWS,
+        )
     if not plan or not _is_header(plan[0]):
         plan = [list(PLAN_HEADER), *plan]
     return {PLAN_TAB: plan, SUBTOPIC_TAB: subtopics or [list(SUBTOPIC_HEADER)]}
@@ -65,10 +79,14 @@ def _read_csv(data: bytes) -> list[list[str]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise PlanFileError(
-            f"the plan is not UTF-8 text (byte {e.start}); export the sheet as CSV UTF-8, or upload .xlsx"
+            f"the plan is not UTF-8 text (byte {e.start}); export the sheet as CSV UTF-8, or upload .xlsx",
+            "not_utf8",
+            byte=e.start,
         ) from e
     if "\x00" in text:
-        raise PlanFileError("the plan contains NUL bytes; export the sheet as CSV UTF-8, or upload .xlsx")
+        raise PlanFileError(
+            "the plan contains NUL bytes; export the sheet as CSV UTF-8, or upload .xlsx", "nul_bytes"
+        )
     try:
         rows = []
         for record in csv.reader(io.StringIO(text)):
@@ -77,7 +95,9 @@ def _read_csv(data: bytes) -> list[list[str]]:
                 break
         return rows
     except csv.Error as e:
-        raise PlanFileError(f"the CSV cannot be read ({e}); export it again as CSV UTF-8") from e
+        raise PlanFileError(
+            f"the CSV cannot be read ({e}); export it again as CSV UTF-8", "csv_unreadable"
+        ) from e
 
 
 def _read_xlsx(data: bytes) -> tuple[list[list[str]], list[list[str]]]:
@@ -88,12 +108,15 @@ def _read_xlsx(data: bytes) -> tuple[list[list[str]], list[list[str]]]:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
         raise PlanFileError(
-            "the file is not a readable XLSX workbook; save it again as Excel Workbook (.xlsx)"
+            "the file is not a readable XLSX workbook; save it again as Excel Workbook (.xlsx)",
+            "xlsx_unreadable",
         ) from e
     try:
         names = book.sheetnames
         if not names:
-            raise PlanFileError("the workbook has no worksheet; put the plan on a tab named ContentPlan")
+            raise PlanFileError(
+                "the workbook has no worksheet; put the plan on a tab named ContentPlan", "no_worksheet"
+            )
         plan_ws = book[PLAN_TAB] if PLAN_TAB in names else book[names[0]]
         plan = _sheet_rows(plan_ws)
         subtopics = _sheet_rows(book[SUBTOPIC_TAB]) if SUBTOPIC_TAB in names else []

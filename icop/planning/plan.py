@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PLAN_TAB = "ContentPlan"
 PLAN_RANGE = f"{PLAN_TAB}!A2:E"
@@ -44,11 +44,17 @@ class PlanRow:
     status: str
 
 
+# A row whose sub-topics could not be planned (its reason says why).
+ROW_PLANNING_FAILED = "row.planning_failed"
+
+
 @dataclass(frozen=True)
 class RowProblem:
     row_number: int
     column: str
-    reason: str  # says what is wrong and what to do
+    reason: str  # says what is wrong and what to do (English)
+    code: str = "row.invalid"  # the same, stable, for a client's own wording (``row.formula``, …)
+    params: dict[str, str | int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"row {self.row_number}, column {self.column}: {self.reason}"
@@ -75,9 +81,17 @@ def check_cell(row: int, column: str, value: str, limit: int) -> RowProblem | No
             column,
             f"starts with {value[0]!r}, which a spreadsheet would run as a formula; "
             "remove the leading character or put the text in quotes",
+            "row.formula",
+            {"char": value[0]},
         )
     if len(value) > limit:
-        return RowProblem(row, column, f"is {len(value)} characters long; the limit is {limit}")
+        return RowProblem(
+            row,
+            column,
+            f"is {len(value)} characters long; the limit is {limit}",
+            "row.too_long",
+            {"length": len(value), "limit": limit},
+        )
     return None
 
 
@@ -94,14 +108,22 @@ def parse_rows(
             continue  # a blank line in the plan is not an error
         found: list[RowProblem | None] = []
         if not topic:
-            found.append(RowProblem(n, "A", "the topic is empty; write a main topic or delete the row"))
+            empty = "the topic is empty; write a main topic or delete the row"
+            found.append(RowProblem(n, "A", empty, "row.empty_topic"))
         else:
             found.append(check_cell(n, "A", topic, MAX_TOPIC))
         found.append(check_cell(n, "B", notes, MAX_NOTES))
         language = (lang or default_language).lower()
         if language not in LANGUAGES:
+            known = ", ".join(sorted(LANGUAGES))
             found.append(
-                RowProblem(n, "C", f"unknown language {lang!r}; use one of {', '.join(sorted(LANGUAGES))}")
+                RowProblem(
+                    n,
+                    "C",
+                    f"unknown language {lang!r}; use one of {known}",
+                    "row.unknown_language",
+                    {"language": lang, "languages": known},
+                )  # fmt: skip
             )
         real = [p for p in found if p]
         if real:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 import asyncpg
 import numpy as np
+
+from .plan import RowProblem
 
 
 async def max_similarity(
@@ -101,15 +103,36 @@ async def insert_subtopics(
 
 async def set_row_status(
     conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID, row_number: int, topic: str,
-    language: str | None, status: str, reason: str | None = None,
+    language: str | None, status: str, reason: str | None = None, *,
+    code: str | None = None, params: Mapping[str, object] | None = None,
 ) -> None:  # fmt: skip
+    """A row's state in a run; ``reason`` (English) with its stable ``code`` and ``params`` for a client's
+    own wording."""
     await conn.execute(
-        """INSERT INTO run_rows (tenant_id, run_id, row_number, topic, language, status, reason)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+        """INSERT INTO run_rows (tenant_id, run_id, row_number, topic, language, status, reason,
+                                 reason_code, reason_params)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (run_id, row_number) DO UPDATE
-             SET status = EXCLUDED.status, reason = EXCLUDED.reason, updated_at = now()""",
+             SET status = EXCLUDED.status, reason = EXCLUDED.reason, reason_code = EXCLUDED.reason_code,
+                 reason_params = EXCLUDED.reason_params, updated_at = now()""",
         tenant_id, run_id, row_number, topic, language, status, reason,
+        code if reason is not None else None, dict(params or {}) if reason is not None else {},
     )  # fmt: skip
+
+
+async def set_rows_invalid(
+    conn: asyncpg.Connection, tenant_id: UUID, run_id: UUID, problems: Sequence[RowProblem]
+) -> None:
+    """Rows a run skips, each with its problems (the first one's code: what the client words)."""
+    by_row: dict[int, list[RowProblem]] = {}
+    for p in problems:
+        by_row.setdefault(p.row_number, []).append(p)
+    for n, found in sorted(by_row.items()):
+        first = found[0]
+        await set_row_status(
+            conn, tenant_id, run_id, n, "", None, "invalid", "; ".join(str(p) for p in found),
+            code=first.code, params={"column": first.column, **first.params},
+        )  # fmt: skip
 
 
 async def plan_cells(

@@ -16,7 +16,7 @@ import asyncpg
 from icop.db import tenant_tx
 
 from . import repository
-from .plan import PlanRow, RowProblem, status_updates, subtopic_updates
+from .plan import ROW_PLANNING_FAILED, PlanRow, RowProblem, status_updates, subtopic_updates
 from .service import StoredSubtopic, SubtopicPlanner
 from .sheet_io import PlanSheet
 
@@ -45,10 +45,7 @@ async def plan_sheet(
     plan = await sheet.read()
     if run_id is not None:
         async with tenant_tx(pool, tenant_id) as conn:
-            for p in plan.problems:
-                await repository.set_row_status(
-                    conn, tenant_id, run_id, p.row_number, "", None, "invalid", str(p)
-                )
+            await repository.set_rows_invalid(conn, tenant_id, run_id, plan.problems)
     next_sub_row = await sheet.next_subtopic_row()
     problem_status = {p.row_number: (f"error: {p}", "") for p in plan.problems}
     outcomes: list[RowOutcome] = []
@@ -74,6 +71,7 @@ async def plan_sheet(
                     await repository.set_row_status(
                         conn, tenant_id, run_id, row.row_number, row.topic, row.language,
                         "failed" if outcome.error else "planned", outcome.error,
+                        code=ROW_PLANNING_FAILED,
                     )  # fmt: skip
             outcomes.append(outcome)
             if progress:

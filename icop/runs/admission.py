@@ -207,21 +207,23 @@ async def open_run(
 
 
 def refusal_error(admission: Admission) -> DomainError:
-    """The problem a caller outside a workflow shows for a refusal (API response, command-line error)."""
+    """The problem a caller outside a workflow shows for a refusal (API response, command-line error);
+    its code is ``run.<refusal>`` (``run.paused``, ``run.budget``, …)."""
+    code = f"run.{admission.refusal}"
     match admission.refusal:
         case Refusal.ROLE:
-            return Forbidden(admission.reason)
+            return Forbidden(admission.reason, code=code)
         case Refusal.NO_PIPELINE:
-            return NotFound(admission.reason)
+            return NotFound(admission.reason, code=code)
         case Refusal.TENANT_BUSY:
             return TooManyActiveRuns(
-                admission.reason, headers={"Retry-After": str(admission.retry_after_s or 60)}
+                admission.reason, code=code, headers={"Retry-After": str(admission.retry_after_s or 60)}
             )
         case Refusal.MONTHLY_ARTICLES:
-            return PlanLimitExceeded(admission.reason)
+            return PlanLimitExceeded(admission.reason, code=code)
         case _:
-            return Conflict(admission.reason)
+            return Conflict(admission.reason, code=code)
 
 
 class TooManyActiveRuns(DomainError):
-    status, title = 429, "Too many active runs"
+    status, title, code = 429, "Too many active runs", "run.too_many_active"

@@ -21,7 +21,7 @@ from .admission import Actor, Admission, RunLimits, open_run
 
 
 class EngineUnavailable(DomainError):
-    status, title = 503, "Workflow engine unavailable"
+    status, title, code = 503, "Workflow engine unavailable", "engine.unavailable"
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,10 @@ class Publisher:
         async with tenant_tx(self.pool, t.tenant_id) as conn:
             offline = await articles_repo.offline_content(conn, t.tenant_id, t.article_id)
         if offline:  # placeholder text or images: never in front of real readers
-            return await self._finish(t, row["id"], PostStatus.FAILED, reason=OFFLINE_CONTENT, release=True)
+            return await self._finish(
+                t, row["id"], PostStatus.FAILED, reason=OFFLINE_CONTENT, code="post.offline_content",
+                release=True,
+            )  # fmt: skip
 
         cred = await self._credential(t, row["id"])
         if isinstance(cred, PublishOutcome):
@@ -210,7 +213,9 @@ class Publisher:
                 if e.kind is ErrorKind.AMBIGUOUS:
                     await self._set(
                         t, post_id, status=PostStatus.UNKNOWN, reconcile_required=True,
-                        error=f"no answer after sending: {e.message}",
+                        error=f"no answer after sending: {e.message}", error_code="post.no_answer",
+                        error_params={"platform": t.platform, "account": t.account_id,
+                                      "message": e.message[:500]},
                     )  # fmt: skip
                     reconcile_first = True
                     continue
@@ -231,6 +236,7 @@ class Publisher:
         return await self._finish(
             t, post_id, PostStatus.UNKNOWN,
             reason="no answer from the platform; will reconcile before sending again",
+            code="post.no_answer",
             not_before=datetime.now(UTC) + timedelta(seconds=60), release=False,
         )  # fmt: skip
 
@@ -249,7 +255,7 @@ class Publisher:
         async with tenant_tx(self.pool, t.tenant_id) as conn:
             row = await repo.update_post(
                 conn, t.tenant_id, row["id"], status=PostStatus.DRY_RUN, text=r.text,
-                media_urls=list(t.media_urls), cost_usd=r.cost_usd, error=None,
+                media_urls=list(t.media_urls), cost_usd=r.cost_usd, error=None, error_code=None,
             )  # fmt: skip
         return PublishOutcome.of(row)
 
@@ -286,7 +292,7 @@ class Publisher:
             if wait is not None:
                 row = await repo.update_post(
                     conn, t.tenant_id, row["id"], status=PostStatus.WAITING_QUOTA, not_before=wait.until,
-                    error=wait.reason,
+                    error=wait.reason, error_code=wait.code, error_params=wait.params,
                 )  # fmt: skip
                 await hooks.post_status_changed(conn, t.tenant_id, row)
                 return PublishOutcome.of(row)  # committed as the block ends
@@ -347,8 +353,9 @@ class Publisher:
         if cred is None or cred.status != "active":
             reason = (cred and cred.status_reason) or f"no connected {t.platform} account {t.account_id}"
             return await self._finish(
-                t, post_id, PostStatus.NEEDS_REAUTH, reason=f"sign in again: {reason}", release=True
-            )
+                t, post_id, PostStatus.NEEDS_REAUTH, reason=f"sign in again: {reason}", code="post.reauth",
+                release=True,
+            )  # fmt: skip
         fresh = await self._fresh(cred, t, post_id)
         if isinstance(fresh, PublishOutcome):
             return fresh
@@ -368,7 +375,9 @@ class Publisher:
         if cred.expires_at <= datetime.now(UTC):
             reason = f"the {t.platform} token expired on {cred.expires_at:%Y-%m-%d}; sign in again"
             await self.tokens.mark_needs_reauth(cred, reason)
-            return await self._finish(t, post_id, PostStatus.NEEDS_REAUTH, reason=reason, release=True)
+            return await self._finish(
+                t, post_id, PostStatus.NEEDS_REAUTH, reason=reason, code="post.token_expired", release=True
+            )
         return cred
 
     async def _extend_meta(
@@ -422,7 +431,10 @@ class Publisher:
             "sign in again"
         )
         await self.tokens.mark_needs_reauth(cred, reason)
-        return await self._finish(t, post_id, PostStatus.NEEDS_REAUTH, reason=reason, release=release)
+        return await self._finish(
+            t, post_id, PostStatus.NEEDS_REAUTH, reason=reason, code="post.reauth", message=e.message,
+            release=release,
+        )  # fmt: skip
 
     # ---- outcomes ------------------------------------------------------------------------------
 
@@ -445,6 +457,7 @@ class Publisher:
             # Cannot tell whether it exists: do not send again now; come back later.
             return await self._finish(
                 t, post_id, PostStatus.UNKNOWN, reason=f"reconcile failed: {e.message}",
+                code="post.reconcile_failed", message=e.message,
                 not_before=datetime.now(UTC) + timedelta(seconds=max(e.retry_after or 0, 30)), release=False,
             )  # fmt: skip
 
@@ -458,6 +471,7 @@ class Publisher:
             return await self._finish(
                 t, post_id, PostStatus.PENDING,
                 reason=f"the platform could not fetch the media ({e.message}); will send with fresh links",
+                code="post.media_unreachable", message=e.message,
                 not_before=now + timedelta(seconds=self.s.social_media_refetch_s), release=True,
             )  # fmt: skip
         if e.kind in (ErrorKind.AUTH_REVOKED, ErrorKind.AUTH_EXPIRED):
@@ -466,17 +480,20 @@ class Publisher:
             wait_s = e.retry_after if e.retry_after is not None else self.s.social_quota_recheck_s
             return await self._finish(
                 t, post_id, PostStatus.WAITING_QUOTA, reason=f"rate limited: {e.message}",
+                code="post.rate_limited", message=e.message,
                 not_before=now + timedelta(seconds=wait_s), release=True,
             )  # fmt: skip
         if e.kind is ErrorKind.RETRYABLE:
             wait_s = e.retry_after if e.retry_after is not None else 30
             return await self._finish(
                 t, post_id, PostStatus.PENDING, reason=f"temporary failure: {e.message}",
+                code="post.temporary_failure", message=e.message,
                 not_before=now + timedelta(seconds=wait_s), release=True,
             )  # fmt: skip
         return await self._finish(
-            t, post_id, PostStatus.FAILED, reason=f"refused by {t.platform}: {e.message}", release=True
-        )
+            t, post_id, PostStatus.FAILED, reason=f"refused by {t.platform}: {e.message}",
+            code="post.refused", message=e.message, release=True,
+        )  # fmt: skip
 
     async def _set(self, t: PublishTarget, post_id: UUID, **values: Any) -> None:
         async with tenant_tx(self.pool, t.tenant_id) as conn:
@@ -495,14 +512,23 @@ class Publisher:
         status: PostStatus,
         *,
         reason: str | None = None,
+        code: str | None = None,
+        message: str | None = None,
         not_before: datetime | None = None,
         release: bool,
     ) -> PublishOutcome:
+        """The post's new state; ``reason`` in English, ``code`` (``post.…``) with the platform and the
+        platform's own ``message`` as params, for a client's wording."""
+        params: dict[str, str] = {"platform": t.platform, "account": t.account_id}
+        if message:
+            params["message"] = message[:500]
         async with tenant_tx(self.pool, t.tenant_id) as conn:
             if release:
                 await repo.release(conn, t.tenant_id, post_id)
             row = await repo.update_post(
-                conn, t.tenant_id, post_id, status=status, error=reason, not_before=not_before
-            )
+                conn, t.tenant_id, post_id, status=status, error=reason,
+                error_code=code if reason else None, error_params=params if reason else {},
+                not_before=not_before,
+            )  # fmt: skip
             await hooks.post_status_changed(conn, t.tenant_id, row)
         return PublishOutcome.of(row)

@@ -8,7 +8,7 @@ the clock, so every rule is tested on plain values.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -52,6 +52,8 @@ class Usage:
 class Wait:
     until: datetime
     reason: str
+    code: str = "quota.window"  # the reason as a stable code, with ``params``, for a client's wording
+    params: dict[str, str | int | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,19 +88,30 @@ def decide(
         used = len(usage.window_reserved)
         if used >= window.cap:
             frees = usage.window_reserved[used - window.cap] + window.length
-            return Wait(frees, f"{platform} limit of {window.cap} posts per {window.hours} h reached")
+            return Wait(
+                frees, f"{platform} limit of {window.cap} posts per {window.hours} h reached", "quota.window",
+                {"platform": platform, "cap": window.cap, "hours": window.hours},
+            )  # fmt: skip
         if live is not None and live.quota_usage >= live.quota_total:
-            return Wait(now + recheck, f"{platform} reports its publishing quota used up")
+            return Wait(
+                now + recheck, f"{platform} reports its publishing quota used up", "quota.platform",
+                {"platform": platform},
+            )  # fmt: skip
     if platform != "x":
         return None
     if lim.monthly_post_cap is not None and usage.month_posts >= lim.monthly_post_cap:
-        return Wait(next_month(now), f"X monthly cap of {lim.monthly_post_cap} posts reached")
+        return Wait(
+            next_month(now), f"X monthly cap of {lim.monthly_post_cap} posts reached", "quota.x_monthly_cap",
+            {"cap": lim.monthly_post_cap},
+        )  # fmt: skip
     budget = lim.monthly_budget_usd
     if budget is not None and usage.month_spent_usd + cost_usd > Decimal(str(budget)):
         return Wait(
             next_month(now),
             f"monthly X budget of ${budget:.2f} would be exceeded (spent ${usage.month_spent_usd:.3f}, "
             f"this post ${cost_usd:.3f})",
+            "quota.x_budget",
+            {"budget": f"{budget:.2f}", "spent": f"{usage.month_spent_usd:.3f}", "cost": f"{cost_usd:.3f}"},
         )
     return None
 

@@ -132,7 +132,8 @@ async def mark_published(
 ) -> asyncpg.Record:
     row: asyncpg.Record | None = await conn.fetchrow(
         """UPDATE posts SET status = 'published', platform_post_id = $3, permalink = $4, error = NULL,
-                  not_before = NULL, published_at = now(), updated_at = now(), reconcile_required = false
+                  error_code = NULL, not_before = NULL, published_at = now(), updated_at = now(),
+                  reconcile_required = false
            WHERE tenant_id = $1 AND id = $2 RETURNING *""",
         tenant_id,
         post_id,
@@ -234,7 +235,8 @@ async def reopen_post(conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) 
     user asked for; None when it is in another state. A post that may have been sent is never reopened:
     those are reconciled with the platform, not failed."""
     row: asyncpg.Record | None = await conn.fetchrow(
-        """UPDATE posts SET status = 'pending', error = NULL, not_before = NULL, updated_at = now()
+        """UPDATE posts SET status = 'pending', error = NULL, error_code = NULL, not_before = NULL,
+                  updated_at = now()
             WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[]) AND NOT reconcile_required
             RETURNING *""",
         tenant_id, post_id, list(RETRYABLE),

@@ -160,10 +160,7 @@ class PlanningActivities:
             if plan.problems:
                 run = UUID(inp.run_id)
                 async with tenant_tx(self.pool, tenant) as conn:
-                    for pr in plan.problems:
-                        await planning_repo.set_row_status(
-                            conn, tenant, run, pr.row_number, "", None, "invalid", str(pr)
-                        )
+                    await planning_repo.set_rows_invalid(conn, tenant, run, plan.problems)
                 by_row: dict[int, list[str]] = {}
                 for pr in plan.problems:
                     by_row.setdefault(pr.row_number, []).append(str(pr))
@@ -260,6 +257,7 @@ class PlanningActivities:
                 inp.language,
                 inp.status,
                 inp.reason,
+                code=inp.reason_code,
             )
 
     def all(self) -> list[Callable[..., object]]:

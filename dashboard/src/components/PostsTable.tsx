@@ -4,6 +4,8 @@ import { formatDate, type Locale } from "@/lib/format";
 import type { Dict } from "@/lib/i18n";
 import { StatusBadge } from "./StatusBadge";
 import { ScrollTable } from "./ScrollTable";
+import { Reason } from "./Reason";
+import { postError } from "@/lib/problems";
 
 /** Posts with their platform ids and links (only http(s) permalinks become links). */
 export function PostsTable({
@@ -66,7 +68,9 @@ export function PostsTable({
                   <Link href={`/articles/${post.article_id}`}>{t.posts.article}</Link>
                 </td>
               ) : null}
-              <td className="min-w-32 break-words text-red-800">{post.error ?? ""}</td>
+              <td className="min-w-32 text-red-800">
+                <Reason said={postError(post, t)} t={t} empty="" />
+              </td>
             </tr>
           ))}
         </tbody>

@@ -3,6 +3,7 @@
 import type { Dict } from "./i18n/en";
 import { fmt } from "./i18n/fmt";
 import type { PlanRowProblem, SpreadsheetPage } from "./api/types";
+import { planProblem } from "./problems";
 
 export const PLAN_RANGE = "ContentPlan!A2:E";
 export const DEFAULT_NOTE_COLUMN = "F";
@@ -15,24 +16,18 @@ export function sheetIdOf(value: string): string {
   return (m?.[1] ?? value).trim();
 }
 
-/** A row problem's reason in the UI's language (the gateway words them in English; the known ones are
- * re-worded here, anything else is shown as it came). */
+/** A row problem's reason in the UI's language, from its code (the gateway's English reason for a code
+ * this dashboard does not know yet). */
 export function problemReason(p: PlanRowProblem, t: Dict["plan"]): string {
-  const r = p.reason;
-  let m = r.match(/^starts with '(.+?)', which a spreadsheet/);
-  if (m) return fmt(t.problemFormula, { char: m[1] ?? "" });
-  if (r.startsWith("the topic is empty")) return t.problemEmptyTopic;
-  m = r.match(/^is (\d+) characters long; the limit is (\d+)/);
-  if (m) return fmt(t.problemTooLong, { length: m[1] ?? "", limit: m[2] ?? "" });
-  m = r.match(/^unknown language '(.*)'; use one of (.*)$/);
-  if (m) return fmt(t.problemLanguage, { lang: m[1] ?? "", list: m[2] ?? "" });
-  return r;
+  return planProblem(p.code, p.params, t) ?? p.reason;
 }
 
 export interface ProblemJson {
   title?: string;
   status?: number;
   detail?: string;
+  code?: string;
+  params?: Record<string, unknown> | null;
 }
 
 /** The first page of the Google identity's spreadsheets as the page loaded it, or why it could not. */
@@ -45,20 +40,26 @@ export function googleErrorText(
   t: Dict["plan"],
   ctx: { email?: string | null; range?: string },
 ): string {
-  const detail = problem.detail ?? "";
-  if (status === 403 && problem.title?.startsWith("Sheet not shared")) {
-    const email = detail.match(/share the sheet with (\S+) /)?.[1] ?? ctx.email ?? "";
-    return fmt(t.errNotShared, { email });
+  switch (problem.code) {
+    case "sheet.not_shared":
+      return fmt(t.errNotShared, { email: String(problem.params?.email ?? ctx.email ?? "") });
+    case "sheet.bad_range":
+      return t.errRange;
+    case "sheet.not_found":
+      return t.errNotFound;
+    case "sheet.tab_missing":
+      return fmt(t.errNoTab, { tab: String(problem.params?.tab ?? "") });
+    case "google.not_connected":
+      return t.errNotConnected;
+    case "google.drive_not_allowed":
+      return t.listNotAllowed;
+    case "google.reconnect":
+      return t.errReconnect;
+    case "google.unavailable":
+    case "google.refused":
+      return t.errUnavailable;
   }
   if (status === 404) return t.errNotFound;
-  if (status === 409 && problem.title === "Google not connected") return t.errNotConnected;
-  if (status === 409 && problem.title === "Google permission missing") return t.listNotAllowed;
   if (status === 409) return t.errReconnect;
-  if (status === 422 && detail.includes("has no tab")) {
-    const tab = ((ctx.range || PLAN_RANGE).split("!")[0] ?? "").replace(/^'|'$/g, "");
-    return fmt(t.errNoTab, { tab });
-  }
-  if (status === 422 && detail.includes("is not a range")) return t.errRange;
-  if (status === 502 || status === 503) return t.errUnavailable;
-  return detail || problem.title || `HTTP ${status}`;
+  return t.errUnavailable;
 }

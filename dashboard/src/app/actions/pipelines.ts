@@ -4,9 +4,8 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import type { FormState } from "@/components/form-state";
 import { api } from "@/lib/api/client";
-import { attempt } from "@/lib/api/errors";
+import { ApiError, attempt, localized } from "@/lib/api/errors";
 import { uploadPlan } from "@/lib/api/pipelines";
-import { ApiError } from "@/lib/api/errors";
 import type {
   ImageProvider,
   PipelineCreate,
@@ -101,7 +100,8 @@ async function fields(data: FormData, current?: CurrentPlan) {
   try {
     return { ok: true as const, ...(await fieldsOf(data, current)) };
   } catch (e) {
-    if (e instanceof ApiError || e instanceof FormProblem) return { ok: false as const, error: e.message };
+    if (e instanceof ApiError) return { ok: false as const, error: await localized(e) };
+    if (e instanceof FormProblem) return { ok: false as const, error: e.message };
     throw e;
   }
 }
@@ -115,7 +115,7 @@ export async function checkPlanFile(data: FormData): Promise<PlanFileResult> {
   try {
     return { ok: true, upload: await uploadPlan(file) };
   } catch (e) {
-    if (e instanceof ApiError) return { ok: false, error: e.message };
+    if (e instanceof ApiError) return { ok: false, error: await localized(e) };
     throw e;
   }
 }

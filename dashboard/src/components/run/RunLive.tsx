@@ -11,6 +11,8 @@ import { StatusBadge } from "../StatusBadge";
 import { SubmitButton } from "../SubmitButton";
 import { btnDanger, btnSecondary, input, label, panel } from "../ui";
 import { ScrollTable } from "../ScrollTable";
+import { Reason } from "../Reason";
+import { rowReason, runError } from "@/lib/problems";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const RUN_EVENTS = ["run.started", "run.progress", "run.completed", "run.failed", "run.cancelled"];
@@ -26,7 +28,7 @@ interface Envelope {
 
 function whatToDo(row: RunRow, t: Dict["runs"]): string {
   if (row.status === "invalid") return t.doInvalid;
-  if (row.status === "failed") return /reauth|reconnect|token/i.test(row.reason ?? "") ? t.doNeedsReauth : t.doFailed;
+  if (row.status === "failed") return row.reason_code?.startsWith("google.") ? t.doNeedsReauth : t.doFailed;
   return t.doNothing;
 }
 
@@ -182,9 +184,9 @@ export function RunLive({
           {banner}
         </div>
         {run.error ? (
-          <p className="mt-2 text-sm text-red-800">
-            {r.error}: {run.error}
-          </p>
+          <div className="mt-2 text-sm text-red-800">
+            <Reason said={runError(run, t)} t={t} />
+          </div>
         ) : null}
         <p className="mt-3 text-sm text-slate-700">
           {r.rowsProgress.replace("{done}", formatNumber(finished, lang)).replace("{total}", formatNumber(total, lang))}
@@ -291,7 +293,9 @@ export function RunLive({
                     <td>
                       <StatusBadge status={row.status} labels={t.status} />
                     </td>
-                    <td className="min-w-40 break-words text-slate-800">{row.reason ?? "—"}</td>
+                    <td className="min-w-40 text-slate-800">
+                      <Reason said={rowReason(row, t)} t={t} />
+                    </td>
                     <td className="min-w-40">{whatToDo(row, r)}</td>
                     <td className="whitespace-nowrap">{formatDate(row.updated_at, tz, lang)}</td>
                   </tr>

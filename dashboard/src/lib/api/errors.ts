@@ -1,14 +1,11 @@
 /** Gateway errors (application/problem+json) and what the dashboard does with them. */
 import { headers } from "next/headers";
 import { notFound, redirect } from "next/navigation";
+import { getDict } from "../i18n";
+import { problemMessage, type ProblemBody } from "../problems";
 import { accessToken } from "./client";
 
-export interface Problem {
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: Array<{ loc?: Array<string | number>; msg?: string }> | null;
-}
+export type Problem = ProblemBody;
 
 /** Send the user to log in, and back to this page afterwards (the middleware names it). */
 export async function toLogin(expired: boolean): Promise<never> {
@@ -29,7 +26,13 @@ export class ApiError extends Error {
   }
 }
 
-/** One sentence a user can act on: the detail, else the field errors, else the title. */
+/** The error in the UI's language (see lib/problems.ts). */
+export async function localized(e: ApiError): Promise<string> {
+  const { lang, t } = await getDict();
+  return problemMessage(e.problem, e.status, t, lang);
+}
+
+/** One English sentence (logs, exceptions): the detail, else the field errors, else the title. */
 export function problemText(p: Problem | undefined, status: number): string {
   if (p?.errors?.length) {
     return p.errors
@@ -61,18 +64,22 @@ export async function unwrap<T>(call: Promise<Result<T>>, opts: { orNotFound?: b
   throw new ApiError(response.status, (error ?? {}) as Problem);
 }
 
-export type Outcome<T> = { ok: true; data: T } | { ok: false; status: number; error: string };
+export type Outcome<T> =
+  | { ok: true; data: T }
+  | { ok: false; status: number; error: string; problem?: Problem };
 
-/** A mutation's outcome for a form to show; 401 still sends the user to log in. */
+/** A mutation's outcome for a form to show, in the UI's language; 401 still sends the user to log in. */
 export async function attempt<T>(call: Promise<Result<T>>): Promise<Outcome<T>> {
+  const { lang, t } = await getDict();
   let result: Result<T>;
   try {
     result = await call;
   } catch {
-    return { ok: false, status: 502, error: "The API cannot be reached. Try again in a moment." };
+    return { ok: false, status: 502, error: t.problems.unreachable };
   }
   const { data, error, response } = result;
   if (response.ok) return { ok: true, data: data as T };
   if (response.status === 401) await toLogin(Boolean(await accessToken()));
-  return { ok: false, status: response.status, error: problemText(error as Problem, response.status) };
+  const problem = (error ?? {}) as Problem;
+  return { ok: false, status: response.status, error: problemMessage(problem, response.status, t, lang), problem };
 }

@@ -1983,9 +1983,22 @@ export interface components {
             column: string;
             /**
              * Reason
-             * @description What is wrong and what to do.
+             * @description What is wrong and what to do (English).
              */
             reason: string;
+            /**
+             * Code
+             * @description The same as a stable code: row.empty_topic, row.formula, row.too_long, row.unknown_language.
+             * @default row.invalid
+             */
+            code?: string;
+            /**
+             * Params
+             * @description The values the reason names.
+             */
+            params?: {
+                [key: string]: string | number;
+            };
         };
         /** PlanUpload */
         PlanUpload: {
@@ -2063,6 +2076,18 @@ export interface components {
             attempts: number;
             /** Error */
             error: string | null;
+            /**
+             * Error Code
+             * @description The error (or why the post waits) as a stable code: post.refused, post.reauth, post.token_expired, post.rate_limited, post.temporary_failure, post.media_unreachable, post.no_answer, post.reconcile_failed, post.offline_content, quota.window, quota.platform, quota.x_monthly_cap, quota.x_budget.
+             */
+            error_code?: string | null;
+            /**
+             * Error Params
+             * @description The values the error names (platform, account, the platform's message).
+             */
+            error_params?: {
+                [key: string]: unknown;
+            };
             /** Cost Usd */
             cost_usd: string;
             /** Not Before */
@@ -2292,6 +2317,18 @@ export interface components {
              * @description For failed and invalid rows: what went wrong and what to do.
              */
             reason: string | null;
+            /**
+             * Reason Code
+             * @description The reason as a stable code (row.empty_topic, row.formula, row.too_long, row.unknown_language, row.planning_failed).
+             */
+            reason_code?: string | null;
+            /**
+             * Reason Params
+             * @description The values the reason names.
+             */
+            reason_params?: {
+                [key: string]: unknown;
+            };
             /**
              * Kept Cells
              * @description Cells of this row (A1, e.g. `ContentPlan!D7`) that someone edited after the run read them: the run left them as they were edited instead of writing its status there.
@@ -2809,18 +2846,19 @@ export interface components {
         };
         /**
          * Problem
-         * @description An error, as RFC 9457 problem details.
+         * @description An error, as RFC 9457 problem details, with a stable code (and its parameters) that a client
+         *     renders in its user's language, and the request's id for support.
          */
         Problem: {
             /**
              * Type
-             * @description A URI that identifies the problem type.
+             * @description A URI that identifies the problem type: `urn:icop:problem:<code>`.
              * @default about:blank
              */
             type?: string;
             /**
              * Title
-             * @description A short summary of the problem type.
+             * @description A short summary of the problem type (English).
              */
             title: string;
             /**
@@ -2830,13 +2868,32 @@ export interface components {
             status: number;
             /**
              * Detail
-             * @description What went wrong, in words a user can act on.
+             * @description What went wrong, in English words a user can act on.
              * @default
              */
             detail?: string;
             /**
+             * Code
+             * @description A stable, dotted code for the problem (`plan_limit.accounts`, `run.paused`, `invalid_request`, …): what a client keys its own wording on.
+             * @default
+             */
+            code?: string;
+            /**
+             * Params
+             * @description The values the detail names, for the client's wording.
+             */
+            params?: {
+                [key: string]: string | number;
+            };
+            /**
+             * Request Id
+             * @description The request's id (also the X-Request-Id header): quote it to support.
+             * @default null
+             */
+            request_id?: string | null;
+            /**
              * Errors
-             * @description Field errors, for invalid requests.
+             * @description Field errors, for invalid requests: `loc`, `msg` (English), `type` (a stable code) and `ctx` (its parameters).
              * @default null
              */
             errors?: {

@@ -1,5 +1,8 @@
 /** English strings. Every value is a string; `{name}` placeholders are filled by `fmt`. */
+import { problemsEn } from "./problems.en";
+
 export const en = {
+  problems: problemsEn,
   app: {
     name: "ICOP",
     tagline: "Content orchestration",

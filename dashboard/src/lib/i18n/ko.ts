@@ -1,7 +1,9 @@
 /** 한국어 문자열. `en.ts`와 같은 키를 가집니다. */
 import type { Dict } from "./en";
+import { problemsKo } from "./problems.ko";
 
 export const ko: Dict = {
+  problems: problemsKo,
   app: {
     name: "ICOP",
     tagline: "콘텐츠 오케스트레이션",
@@ -115,7 +117,7 @@ export const ko: Dict = {
     x: "X",
     google: "Google",
     google_service_account: "Google (서비스 계정)",
-    tavily: "Tavily (search key)",
+    tavily: "Tavily (검색 키)",
     naver: "네이버 (검색 키)",
   },
   overview: {

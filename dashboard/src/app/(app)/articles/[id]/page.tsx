@@ -9,6 +9,7 @@ import { Previews } from "@/components/article/Previews";
 import { Sources } from "@/components/article/Sources";
 import { PageHeader } from "@/components/PageHeader";
 import { PostsTable } from "@/components/PostsTable";
+import { Reason } from "@/components/Reason";
 import { StatusBadge } from "@/components/StatusBadge";
 import { SubmitButton } from "@/components/SubmitButton";
 import { btnDanger, input, label, panel } from "@/components/ui";
@@ -16,6 +17,7 @@ import { can, getMe, getTenant } from "@/lib/api/account";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
 import { formatDate } from "@/lib/format";
 import { getDict } from "@/lib/i18n";
+import { articleError } from "@/lib/problems";
 
 export const dynamic = "force-dynamic";
 
@@ -75,9 +77,9 @@ export default async function ArticlePage({
         </div>
       ) : null}
       {article.error ? (
-        <p className="mb-4 text-sm text-red-800">
-          {a.error}: {article.error}
-        </p>
+        <div className="mb-4 text-sm text-red-800">
+          <Reason said={articleError(article, t)} t={t} />
+        </div>
       ) : null}
 
       {awaiting ? (
