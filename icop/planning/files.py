@@ -39,7 +39,7 @@ class PlanFileError(ValueError):
 
     def __init__(self, message: str, code: str, **params: str | int) -> None:
         super().__init__(message)
-        self.code = f"plan_file.{code}"
+        self.code = code
         self.params = params
 
 
@@ -53,7 +53,7 @@ def read(kind: str, data: bytes) -> Grid:
     if len(data) > MAX_BYTES:
         raise PlanFileError(
             f"the plan is {len(data)} bytes; the limit is {MAX_BYTES} (split it into several plans)",
-            "too_large",
+            "plan_file.too_large",
             bytes=len(data),
             limit=MAX_BYTES,
         )
@@ -61,7 +61,7 @@ def read(kind: str, data: bytes) -> Grid:
     if len(plan) > MAX_ROWS + 1:
         raise PlanFileError(
             f"the plan has {len(plan) - 1} rows; the limit is {MAX_ROWS} (split it)",
-            "too_many_rows",
+            "plan_file.too_many_rows",
             rows=len(plan) - 1,
             limit=MAX_ROWS,
         )
@@ -80,12 +80,13 @@ def _read_csv(data: bytes) -> list[list[str]]:
     except UnicodeDecodeError as e:
         raise PlanFileError(
             f"the plan is not UTF-8 text (byte {e.start}); export the sheet as CSV UTF-8, or upload .xlsx",
-            "not_utf8",
+            "plan_file.not_utf8",
             byte=e.start,
         ) from e
     if "\x00" in text:
         raise PlanFileError(
-            "the plan contains NUL bytes; export the sheet as CSV UTF-8, or upload .xlsx", "nul_bytes"
+            "the plan contains NUL bytes; export the sheet as CSV UTF-8, or upload .xlsx",
+            "plan_file.nul_bytes",
         )
     try:
         rows = []
@@ -96,7 +97,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
         return rows
     except csv.Error as e:
         raise PlanFileError(
-            f"the CSV cannot be read ({e}); export it again as CSV UTF-8", "csv_unreadable"
+            f"the CSV cannot be read ({e}); export it again as CSV UTF-8", "plan_file.csv_unreadable"
         ) from e
 
 
@@ -109,13 +110,14 @@ def _read_xlsx(data: bytes) -> tuple[list[list[str]], list[list[str]]]:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
         raise PlanFileError(
             "the file is not a readable XLSX workbook; save it again as Excel Workbook (.xlsx)",
-            "xlsx_unreadable",
+            "plan_file.xlsx_unreadable",
         ) from e
     try:
         names = book.sheetnames
         if not names:
             raise PlanFileError(
-                "the workbook has no worksheet; put the plan on a tab named ContentPlan", "no_worksheet"
+                "the workbook has no worksheet; put the plan on a tab named ContentPlan",
+                "plan_file.no_worksheet",
             )
         plan_ws = book[PLAN_TAB] if PLAN_TAB in names else book[names[0]]
         plan = _sheet_rows(plan_ws)

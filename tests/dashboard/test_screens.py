@@ -1,7 +1,8 @@
 """Each main page of the dashboard, in English and Korean: an axe scan (axe-core from the dashboard's own
-packages, injected into the page) finds no serious or critical violation, and a screenshot at desktop
-(1280×800) and phone (390×844) width is written to the artifacts folder (``docs/screenshots/`` with
-``make screenshots``).
+packages, injected into the page) finds no serious or critical violation, no page is wider than a 390-px
+phone, the Korean pages render no English message (a piece of the English catalogue that the Korean one
+does not share, or the API's raw English: see catalogue.py), and a screenshot at desktop (1280×800) and
+phone (390×844) width is written to the artifacts folder (``docs/screenshots/`` with ``make screenshots``).
 
 The pages show real data: the tenant, pipeline, run and articles the main flow (test_flow.py) made; if it
 did not run or did not get that far, a tenant is set up through the API instead (the same back-fill,
@@ -22,6 +23,7 @@ from playwright.async_api import Page, expect
 
 from cluster.dashboard import DASHBOARD_DIR
 
+from .catalogue import RENDERED_TEXT_JS, Catalogues, compile_catalogues, english_in
 from .conftest import PHONE, LiveApp, api, new_context, record, set_plan
 from .test_flow import FLOW, PLATFORMS
 
@@ -82,8 +84,24 @@ async def settle(page: Page) -> None:
     await page.evaluate("document.fonts.ready.then(() => true)")
 
 
+@pytest.fixture(scope="module")
+def catalogues(tmp_path_factory: pytest.TempPathFactory) -> Catalogues:
+    return compile_catalogues(tmp_path_factory.mktemp("i18n"))
+
+
+async def layout_problems(page: Page, lang: str, cat: Catalogues) -> list[str]:
+    """At phone width: wider than the viewport, or (Korean) English messages on the page."""
+    found = []
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        found.append(f"{width} px wide")
+    if lang == "ko":
+        found += [f"English: {t}" for t in english_in(await page.evaluate(RENDERED_TEXT_JS, lang), cat)]
+    return found
+
+
 async def test_pages_are_accessible_and_screenshotted(
-    browser: Any, live: LiveApp, artifacts: Path, logs_dir: Path
+    browser: Any, live: LiveApp, artifacts: Path, logs_dir: Path, catalogues: Catalogues
 ) -> None:
     t0 = time.monotonic()
     data = FLOW if {"email", "run_id", "article_id"} <= FLOW.keys() else await _seed_through_api(live)
@@ -92,6 +110,7 @@ async def test_pages_are_accessible_and_screenshotted(
         time.monotonic() - t0,
     )
     problems: dict[str, list[dict[str, Any]]] = {}
+    layout: dict[str, list[str]] = {}
     shots: list[Path] = []
     for lang in ("en", "ko"):
         ctx = await new_context(browser, lang)
@@ -123,6 +142,8 @@ async def test_pages_are_accessible_and_screenshotted(
                 shots.append(shot)
                 await page.set_viewport_size(PHONE)
                 await settle(page)
+                if found_layout := await layout_problems(page, lang, catalogues):
+                    layout[f"{lang} {path}"] = found_layout
                 if lang == "ko":
                     found = await axe_violations(page)
                     if found:
@@ -137,6 +158,7 @@ async def test_pages_are_accessible_and_screenshotted(
     record(f"  of which {len(AXE_SECONDS)} axe scans", sum(AXE_SECONDS))
     (logs_dir / "axe-violations.json").write_text(json.dumps(problems, indent=1, ensure_ascii=False) + "\n")
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)[:8000]
+    assert not layout, json.dumps(layout, indent=1, ensure_ascii=False)[:8000]
     assert all(s.stat().st_size > 5_000 for s in shots), [s.name for s in shots if s.stat().st_size <= 5_000]
     assert len(shots) == 4 * (len(PUBLIC_PAGES) + len(APP_PAGES))
 

@@ -181,6 +181,8 @@ async def _check_burst(outs, ids, started, worker, emu, app_pool, tenant, acct, 
     assert statuses.count("published") == 100, {s: statuses.count(s) for s in set(statuses)}
     assert statuses.count("waiting_quota") == 50
     waiting = [o for o in outs if o.status == "waiting_quota"]
+    row = await post_row(app_pool, tenant, waiting[0].post_id)
+    assert row["error_code"] == "quota.window" and row["error_params"]["cap"] > 0, dict(row)
     for o in waiting:  # scheduled for when the rolling window reopens, not failed
         assert o.not_before is not None
         assert (
@@ -327,6 +329,8 @@ async def test_revoked_token_needs_reauth_and_stops_only_that_target(
     cred = await token_store.get(tenant, platform, ACCOUNTS[platform])
     assert cred is not None and cred.status == "needs_reauth" and cred.status_reason
     assert await emu.posts(platform) == []
+    row = await post_row(app_pool, tenant, out.post_id)
+    assert row["error_code"] == "post.reauth" and row["error_params"]["platform"] == platform, dict(row)
     ok = await publisher.publish(target(tenant, aid, other))
     assert ok.status == "published"
     # Retrying the stopped target does not call the platform again until someone signs in.
@@ -373,6 +377,7 @@ async def test_offline_content_is_refused_with_its_reason_and_only_dry_runs(
     assert "offline provider" in OFFLINE_CONTENT and "providers' keys" in OFFLINE_CONTENT
     row = await post_row(app_pool, tenant, out.post_id)
     assert row["error"] == OFFLINE_CONTENT and row["platform_post_id"] is None and row["published_at"] is None
+    assert row["error_code"] == "post.offline_content" and row["error_params"]["platform"] == "x"
     assert (await emu.requests())["requests"] == [] and await emu.posts("x", ACCOUNTS["x"]) == []
     async with tenant_tx(app_pool, tenant) as conn:
         held = await conn.fetchval(

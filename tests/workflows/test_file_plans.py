@@ -88,6 +88,12 @@ async def test_csv_and_xlsx_plans_are_back_filled_and_downloaded_with_every_rows
         run = (await client.get(f"/v1/runs/{by_csv['run']}", headers=t.h)).json()
         assert run["row_counts"] == {"done": 4, "invalid": 2} and run["subtopics"] == 4, run
         assert run["article_counts"] == {"ready": 4} and run["post_counts"] == {}, run
+        rows = (await client.get(f"/v1/runs/{by_csv['run']}/rows?status=invalid", headers=t.h)).json()[
+            "items"
+        ]
+        # examples/plan.csv: a formula and an empty topic, said with codes a client words itself
+        assert {r["reason_code"] for r in rows} == {"row.formula", "row.empty_topic"}, rows
+        assert all(r["reason_params"]["column"] == "A" for r in rows), rows
 
         r = await client.get(f"/v1/pipelines/{by_csv['pipeline']}/plan", headers=t.h)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")

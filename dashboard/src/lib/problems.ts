@@ -38,6 +38,7 @@ function vars(params: Record<string, unknown> | null | undefined, t: Dict): Vars
     if (typeof v === "number" || typeof v === "string") out[k] = v;
     else if (Array.isArray(v)) out[k] = v.map(String).join(", ");
   }
+  if (typeof out.plan === "string") out.plan = t.problems.plans[out.plan] ?? out.plan;
   const platform = out.platform;
   if (typeof platform === "string" && (PLATFORM_KEYS as readonly string[]).includes(platform)) {
     out.platform = t.platforms[platform as (typeof PLATFORM_KEYS)[number]];
@@ -126,4 +127,27 @@ export function articleError(article: { status?: string; error?: string | null }
   if (!article.error) return null;
   const text = article.status === "failed" ? t.problems.articleFailed : t.problems.postsFailed;
   return { text, original: article.error };
+}
+
+/** A plan's name in the UI's language. */
+export function planName(plan: string, t: Dict): string {
+  return t.problems.plans[plan] ?? plan;
+}
+
+/** The editor's decision in the UI's language, from its data (the API's `rationale` is the same in English). */
+export function editorRationale(
+  editor: { mode: string; winner?: string | null; scores?: Record<string, number>; score_source?: string | null },
+  writers: string[],
+  t: Dict,
+): string {
+  const e = t.problems.editor;
+  if (editor.mode === "merge") return fmt(e.merged, { writers: writers.join(", ") });
+  if (!editor.winner) return e.none;
+  const scores = editor.scores ?? {};
+  const ranked = Object.keys(scores)
+    .sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0))
+    .map((w) => `${w} ${(scores[w] ?? 0).toFixed(1)}`)
+    .join(", ");
+  const by = editor.score_source === "editor" ? e.byEditor : e.byRubric;
+  return fmt(e.chose, { winner: editor.winner, by, ranked });
 }

@@ -33,6 +33,7 @@ export const problemsEn = {
     "sheet.not_found":
       "Google has no sheet {sheet}, or it lacks the ContentPlan and Subtopics tabs. Check the link and the tabs.",
     "sheet.tab_missing": "The sheet has no tab {tab}. Give it the tabs ContentPlan and Subtopics.",
+    "sheet.bad_range": "The range {range} is not like ContentPlan!A2:E (a tab, then cells).",
     "sheet.not_shared": "The sheet is not shared with the Google account that reads it. Share it, then try again.",
     "sheet.taken": "This sheet belongs to another company's pipeline. Use a sheet of your own (a copy works).",
     "google.not_connected": "Connect Google first (Accounts).",
@@ -155,6 +156,16 @@ export const problemsEn = {
     "422": "Some fields are not valid.",
     "429": "Too many requests. Try again in a moment.",
   } as Record<string, string>,
+  /** Plan names. */
+  plans: { starter: "Starter", growth: "Growth", enterprise: "Enterprise" } as Record<string, string>,
+  /** The editor's decision, worded from its data (GET /v1/articles/{id} `editor`). */
+  editor: {
+    merged: "The Merger combined the drafts of {writers} into one article.",
+    none: "No draft was chosen.",
+    chose: "{winner}'s draft scored highest by {by} (total out of 10: {ranked}); the Editor then edited that draft into the article.",
+    byEditor: "the Editor agent's scores",
+    byRubric: "a rubric computed from the text (the Editor's scores were unusable)",
+  },
   generic: "Something went wrong. Try again; if it keeps failing, tell support the reference.",
   runFailed: "The run stopped before its work was done. Retry it; if it fails again, tell support the details.",
   articleFailed: "The article could not be written. Retry its run; if it fails again, tell support the details.",

@@ -33,6 +33,7 @@ export const problemsKo: typeof problemsEn = {
     "sheet.not_found":
       "Google에 시트 {sheet}이(가) 없거나 ContentPlan·Subtopics 탭이 없습니다. 링크와 탭을 확인하세요.",
     "sheet.tab_missing": "시트에 {tab} 탭이 없습니다. ContentPlan과 Subtopics 탭을 만드세요.",
+    "sheet.bad_range": "범위 {range}이(가) ContentPlan!A2:E 같은 형식(탭, 그다음 셀)이 아닙니다.",
     "sheet.not_shared": "시트를 읽는 Google 계정과 시트가 공유되어 있지 않습니다. 공유한 뒤 다시 시도하세요.",
     "sheet.taken": "이 시트는 다른 회사의 파이프라인에 연결되어 있습니다. 자체 시트(사본도 됩니다)를 쓰세요.",
     "google.not_connected": "먼저 Google을 연결하세요(계정).",
@@ -149,6 +150,14 @@ export const problemsKo: typeof problemsEn = {
     "409": "지금 상태에서는 할 수 없습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
     "422": "올바르지 않은 항목이 있습니다.",
     "429": "요청이 너무 많습니다. 잠시 뒤 다시 시도하세요.",
+  },
+  plans: { starter: "스타터", growth: "그로스", enterprise: "엔터프라이즈" },
+  editor: {
+    merged: "병합 에이전트가 {writers}의 초안을 하나의 아티클로 합쳤습니다.",
+    none: "선택된 초안이 없습니다.",
+    chose: "{by} 기준으로 {winner}의 초안이 가장 높은 점수를 받았습니다(10점 만점 합계: {ranked}). 편집 에이전트가 그 초안을 다듬어 아티클로 만들었습니다.",
+    byEditor: "편집 에이전트의 점수",
+    byRubric: "본문으로 계산한 평가표(편집 에이전트의 점수를 쓸 수 없었음)",
   },
   generic: "문제가 발생했습니다. 다시 시도하고, 계속 실패하면 참조 번호를 지원팀에 알려 주세요.",
   runFailed: "실행이 작업을 마치기 전에 멈췄습니다. 다시 시도하고, 또 실패하면 자세한 내용을 지원팀에 알려 주세요.",

@@ -6,6 +6,7 @@ import { SubmitButton } from "@/components/SubmitButton";
 import { panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getDict } from "@/lib/i18n";
+import { planName } from "@/lib/problems";
 import { timeZones } from "@/lib/zones";
 
 export const dynamic = "force-dynamic";
@@ -57,7 +58,7 @@ export default async function SettingsPage() {
         )}
         <dl className="mt-6 text-sm">
           <dt className="text-slate-600">{s.plan}</dt>
-          <dd className="capitalize">{tenant.plan}</dd>
+          <dd>{planName(tenant.plan, t)}</dd>
         </dl>
       </section>
     </>

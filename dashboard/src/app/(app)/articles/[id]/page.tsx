@@ -17,7 +17,7 @@ import { can, getMe, getTenant } from "@/lib/api/account";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
 import { formatDate } from "@/lib/format";
 import { getDict } from "@/lib/i18n";
-import { articleError } from "@/lib/problems";
+import { articleError, editorRationale } from "@/lib/problems";
 
 export const dynamic = "force-dynamic";
 
@@ -137,7 +137,9 @@ export default async function ArticlePage({
           {article.editor?.rationale ? (
             <section aria-labelledby="rationale-h" className={panel}>
               <h2 id="rationale-h">{a.rationale}</h2>
-              <p className="mt-2 text-sm whitespace-pre-wrap">{article.editor.rationale}</p>
+              <p className="mt-2 text-sm whitespace-pre-wrap">
+                {editorRationale(article.editor, article.drafts.map((d) => d.writer), t)}
+              </p>
             </section>
           ) : null}
         </div>
