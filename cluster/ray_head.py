@@ -1,4 +1,6 @@
-"""A local Ray head node with Serve, kept on loopback and off the network.
+"""A local Ray head node, kept on loopback and off the network. Serve starts with the first application
+deployed on it (``deployments.handles.start_serve``: no HTTP proxy, handles only), not here: an
+``icop stack up`` that only needs Ray is ready in seconds.
 
 Ray rewrites a node address of ``127.0.0.1`` to the machine's interface address, so the head uses
 another loopback alias (``127.0.0.2`` by default). The dashboard is off (its usage probe reaches for
@@ -9,7 +11,6 @@ the cloud metadata address), usage stats are off, and every port is explicit so 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from icop.offline import apply_offline_env
@@ -104,21 +105,6 @@ class RayComponent:
         if not wait_for_port(ip, self.s.ray_gcs_port, 60, proc):
             stop_session(proc.pid)
             raise StackError(f"Ray head did not start; see {self.root / 'ray.log'}")
-        try:
-            r = subprocess.run(
-                [venv_bin("serve"), "start", f"--address={self.s.ray_target}", "--proxy-location=Disabled",
-                 f"--http-host={self.s.bind_host}", f"--http-port={self.s.serve_http_port}"],
-                env=env, capture_output=True, text=True, timeout=300,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
-            stop_session(proc.pid)
-            raise StackError(
-                "Ray Serve did not start within 300 s (is the machine overloaded?); "
-                f"see {self.root / 'ray.log'} and {self.temp_dir}/session_latest/logs"
-            ) from None
-        if r.returncode != 0:
-            stop_session(proc.pid)
-            raise StackError(f"Ray Serve did not start: {r.stderr.strip()[-800:]}")
         return proc.pid
 
     def stop(self, sid: int) -> None:
@@ -132,5 +118,5 @@ class RayComponent:
 
         running = alive(sid)
         healthy = running and wait_for_port(self.s.ray_node_ip, self.s.ray_gcs_port, 2)
-        detail = "Ray Serve (handles only: no HTTP proxy)"
+        detail = "Ray (Serve starts with the first deployment; handles only, no HTTP proxy)"
         return ComponentStatus(self.name, self.address, running, healthy, sid, detail)

@@ -50,11 +50,13 @@ def deploy(settings: Settings, path: Path = SERVE_CONFIG, timeout_s: float = 300
     from ray import serve
     from ray.serve.context import _get_global_client
 
+    from deployments.handles import start_serve
+
     config = load_config(settings, path)
     connect(settings)
     http = {"host": settings.bind_host, "port": settings.serve_http_port}
     if config.proxy_location.value == "Disabled":  # handles only: no proxy actor at all
-        serve.start(proxy_location="Disabled")
+        start_serve()
     else:
         serve.start(proxy_location=config.proxy_location, http_options=http)
     _get_global_client().deploy_apps(config)  # type: ignore[union-attr]  # raises, not None, with no controller

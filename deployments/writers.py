@@ -20,7 +20,7 @@ from ray import serve
 from ray.serve import Application, Deployment
 from ray.serve.handle import DeploymentHandle
 
-from deployments.handles import app_handle
+from deployments.handles import app_handle, run_app
 from deployments.ledger import Tally
 from deployments.options import deployment_options
 from graphs.article.writers import WriteRequest, WriterError, WriteResult
@@ -83,10 +83,7 @@ def deploy_writers(
     provider, options on top of the Serve config's (tests)."""
     overrides = overrides or {}
     return {
-        p: serve.run(
-            build_writer_app(p, settings, overrides.get(p)), name=app_name(p, prefix), route_prefix=None
-        )
-        for p in providers
+        p: run_app(build_writer_app(p, settings, overrides.get(p)), app_name(p, prefix)) for p in providers
     }
 
 

@@ -187,7 +187,8 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
     await expect(rows.get_by_text("Fix this row in the content plan, then start a new run.")).to_have_count(
         INVALID_ROWS, timeout=60_000
     )
-    await expect(rows.get_by_text(re.compile(r"starts with '='"))).to_have_count(1)
+    # worded by the dashboard from the rows' codes (row.formula, row.empty_topic)
+    await expect(rows.get_by_text(re.compile(r"starts with “=”"))).to_have_count(1)
     await expect(rows.get_by_text(re.compile(r"the topic is empty"))).to_have_count(1)
     # every valid row planned: its sub-topic is being written (or the row had nothing new to write)
     planned = rows.locator("tbody tr").filter(has=watcher.get_by_text(re.compile(r"^(Writing|Done)$")))

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.slow
 async def test_prompt_to_stored_jpeg(ray_session: None, settings: Settings) -> None:
     from ray import serve
 
+    from deployments.handles import run_app
     from deployments.images import build_images_app
     from icop.images.generate import ImageJobRequest
 
@@ -28,10 +29,8 @@ async def test_prompt_to_stored_jpeg(ray_session: None, settings: Settings) -> N
     name = f"images-test-{uuid.uuid4().hex[:8]}"
     tenant = str(uuid.uuid4())
     try:
-        handle = serve.run(
-            build_images_app(s, overrides={"JpegConverterDeployment": {"num_replicas": 1}}),
-            name=name,
-            route_prefix=None,
+        handle = run_app(
+            build_images_app(s, overrides={"JpegConverterDeployment": {"num_replicas": 1}}), name
         )
         results = await handle.generate.remote(
             ImageJobRequest(

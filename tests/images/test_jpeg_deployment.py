@@ -36,13 +36,14 @@ def objects_dir() -> Iterator[Path]:
 def jpeg_app_name(ray_session: None, settings: Settings, objects_dir: Path) -> Iterator[str]:
     from ray import serve
 
+    from deployments.handles import run_app
     from deployments.jpeg import build_jpeg_app
 
     s = settings.model_copy(update={"storage_backend": "local", "storage_dir": objects_dir,
                                     "storage_public_base_url": "http://127.0.0.1:8088/media"})  # fmt: skip
     name = f"jpeg-test-{uuid.uuid4().hex[:8]}"
     fixed = {"num_replicas": 2, "ray_actor_options": {"num_cpus": 0.25}}  # two replicas to route between
-    serve.run(build_jpeg_app(s, max_batch_size=4, overrides=fixed), name=name, route_prefix=None)
+    run_app(build_jpeg_app(s, max_batch_size=4, overrides=fixed), name)
     try:
         yield name
     finally:

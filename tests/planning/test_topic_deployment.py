@@ -24,10 +24,11 @@ pytestmark = pytest.mark.slow  # a replica loads the model and warms BERTopic (â
 def topics_handle(ray_session: None, settings: Settings) -> Iterator[DeploymentHandle[Any]]:
     from ray import serve
 
+    from deployments.handles import run_app
     from deployments.topics import build_topics_app
 
     name = f"topics-test-{uuid.uuid4().hex[:8]}"
-    handle = serve.run(build_topics_app(settings), name=name, route_prefix=None)
+    handle = run_app(build_topics_app(settings), name)
     try:
         yield handle
     finally:
