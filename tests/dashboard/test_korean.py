@@ -3,7 +3,8 @@
 - a fresh sign-up reaches published posts (on the emulated platforms) with no step outside the UI: sign
   up → connect three platforms (the Starter plan's accounts) through their consent pages → a pipeline
   from a CSV plan of the user's own (uploaded and checked in the form) → a back-fill → the posts,
-  published with the platforms' ids; at phone width (390 px), where no page may scroll sideways;
+  published with the platforms' ids; at desktop and phone width (390 px), where no page may scroll
+  sideways;
 - a wrong password is said in Korean on the login page, and a ``next`` with Korean in it (``/articles?q=한``)
   brings the user there after logging in (it used to answer 500);
 - an API error shown in a form is worded from its code in Korean (a plan file that is not UTF-8, refused
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
-from .conftest import PHONE, LiveApp, api, new_context, record
+from .conftest import LiveApp, api, new_context, record
 from .test_flow import RUN_LIMIT_S, UUID
 
 pytestmark = pytest.mark.slow
@@ -31,8 +32,10 @@ PLATFORMS = {"facebook": "Facebook", "threads": "Threads", "x": "X"}  # Starter:
 
 
 async def no_sideways_scroll(page: Page, where: str) -> None:
+    viewport = page.viewport_size
+    assert viewport is not None
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{where}: {width} px wide at {PHONE['width']} px"
+    assert width <= viewport["width"], f"{where}: {width} px wide at {viewport['width']} px"
 
 
 async def sign_up_in_korean(page: Page, live: LiveApp) -> tuple[str, str]:
@@ -48,11 +51,12 @@ async def sign_up_in_korean(page: Page, live: LiveApp) -> tuple[str, str]:
     return email, password
 
 
-async def test_a_korean_sign_up_reaches_published_posts_on_a_phone(
-    browser: Any, live: LiveApp, tmp_path: Path
+@pytest.mark.parametrize("phone", [True, False], ids=["phone", "desktop"])
+async def test_a_korean_sign_up_reaches_published_posts(
+    browser: Any, live: LiveApp, tmp_path: Path, phone: bool
 ) -> None:
     t0 = time.monotonic()
-    ctx = await new_context(browser, "ko", phone=True)
+    ctx = await new_context(browser, "ko", phone=phone)
     page = await ctx.new_page()
     try:
         await _first_run(page, live, tmp_path)
@@ -62,7 +66,8 @@ async def test_a_korean_sign_up_reaches_published_posts_on_a_phone(
         raise
     finally:
         await ctx.close()
-    record("korean first run on a phone (sign-up to published posts)", time.monotonic() - t0)
+    width = "phone" if phone else "desktop"
+    record(f"korean first run, {width} (sign-up to published posts)", time.monotonic() - t0)
 
 
 async def _first_run(page: Page, live: LiveApp, tmp_path: Path) -> None:
@@ -102,7 +107,7 @@ async def _first_run(page: Page, live: LiveApp, tmp_path: Path) -> None:
     await page.get_by_role("button", name="백필 시작").click()
     await page.wait_for_url(re.compile(rf"/runs/{UUID}$"))
     await no_sideways_scroll(page, "run")
-    await expect(page.get_by_role("status").filter(has_text="실행")).to_be_visible()
+    await expect(page.get_by_role("progressbar", name="진행 상황")).to_be_visible()
 
     # the posts page fills in as the run publishes; each published post has its platform's id
     deadline = time.monotonic() + RUN_LIMIT_S
@@ -139,7 +144,9 @@ async def test_login_errors_are_korean_and_next_may_be_korean(
         await page.locator("#email").fill(email)
         await page.locator("#password").fill("not-the-password")
         await page.locator("main form button[type=submit]").click()
-        await expect(page.get_by_role("alert")).to_have_text("이메일 또는 비밀번호가 올바르지 않습니다.")
+        await expect(page.locator("main").get_by_role("alert")).to_have_text(
+            "이메일 또는 비밀번호가 올바르지 않습니다."
+        )
         assert "/login" in page.url and "next=%2Flogin" not in page.url, page.url
 
         resp = await page.goto(live.url("/login?next=%2Farticles%3Fq%3D%ED%95%9C"))
@@ -158,7 +165,7 @@ async def test_login_errors_are_korean_and_next_may_be_korean(
         await page.locator('input[name="plan_source"][value="file"]').check()
         await page.locator("#plan_file").set_input_files(str(bad))
         await page.get_by_role("button", name="이 파일 확인").click()
-        alert = page.get_by_role("alert")
+        alert = page.locator("main").get_by_role("alert")
         await expect(alert).to_contain_text("UTF-8 텍스트가 아닙니다")
         text = await alert.inner_text()
         assert not re.search(r"\b(the|plan|export)\b", text), text

@@ -28,6 +28,7 @@ export async function login(_: FormState, data: FormData): Promise<FormState> {
       body: { email: text(data, "email"), password: String(data.get("password") ?? "") },
       headers: await forwardedFor(),
     }),
+    { anonymous: true },
   );
   if (!res.ok) return { error: res.status === 401 ? t.auth.invalid : res.error };
   writeSession(await cookies(), res.data);
@@ -50,10 +51,12 @@ export async function signup(_: FormState, data: FormData): Promise<FormState> {
       },
       headers: await forwardedFor(),
     }),
+    { anonymous: true },
   );
   if (!created.ok) return { error: created.error };
   const res = await attempt(
     clientWith().POST("/v1/auth/login", { body: { email, password }, headers: await forwardedFor() }),
+    { anonymous: true },
   );
   if (!res.ok) return { error: res.status === 401 ? t.auth.signupFailed : res.error };
   writeSession(await cookies(), res.data);

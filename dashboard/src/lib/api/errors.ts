@@ -68,8 +68,9 @@ export type Outcome<T> =
   | { ok: true; data: T }
   | { ok: false; status: number; error: string; problem?: Problem };
 
-/** A mutation's outcome for a form to show, in the UI's language; 401 still sends the user to log in. */
-export async function attempt<T>(call: Promise<Result<T>>): Promise<Outcome<T>> {
+/** A mutation's outcome for a form to show, in the UI's language. A 401 sends the user to log in (their
+ * session ended), except for the calls that log in themselves (`anonymous`: a 401 is a wrong password). */
+export async function attempt<T>(call: Promise<Result<T>>, opts: { anonymous?: boolean } = {}): Promise<Outcome<T>> {
   const { lang, t } = await getDict();
   let result: Result<T>;
   try {
@@ -79,7 +80,7 @@ export async function attempt<T>(call: Promise<Result<T>>): Promise<Outcome<T>> 
   }
   const { data, error, response } = result;
   if (response.ok) return { ok: true, data: data as T };
-  if (response.status === 401) await toLogin(Boolean(await accessToken()));
+  if (response.status === 401 && !opts.anonymous) await toLogin(Boolean(await accessToken()));
   const problem = (error ?? {}) as Problem;
   return { ok: false, status: response.status, error: problemMessage(problem, response.status, t, lang), problem };
 }
