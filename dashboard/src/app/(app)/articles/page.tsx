@@ -35,7 +35,8 @@ export default async function ArticlesPage({
   const a = t.articles;
   const ap = t.approvals;
   // editors approve several at once: a box on each article that awaits approval
-  const canApprove = can(me.role, "editor") && page.items.some((x) => x.status === "awaiting_approval");
+  const editor = can(me.role, "editor");
+  const canApprove = editor && page.items.some((x) => x.status === "awaiting_approval");
   const base = (extra: Record<string, string | undefined>) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries({ run_id: runId, ...extra })) if (v) q.set(k, v);
@@ -43,56 +44,59 @@ export default async function ArticlesPage({
     return s ? `/articles?${s}` : "/articles";
   };
   const tab = "rounded-md border border-slate-300 bg-white px-3 py-1.5 no-underline aria-[current=page]:bg-blue-700 aria-[current=page]:text-white";
-  const table = (
-    <ScrollTable label={t.common.tableLabel.replace("{name}", a.title)} cards>
-      <table className="cards">
-        <thead>
-          <tr>
-            {canApprove ? (
-              <th scope="col" className="w-10">
-                <span className="sr-only">{ap.select}</span>
-              </th>
-            ) : null}
-            <th scope="col">{t.pipelines.name}</th>
-            <th scope="col">{t.common.status}</th>
-            <th scope="col">{t.common.language}</th>
-            <th scope="col">{a.mode}</th>
-            <th scope="col">{t.common.created}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.items.map((x) => (
-            <tr key={x.id}>
+  const list =
+    page.items.length === 0 ? (
+      <p className="text-sm text-slate-700">{a.empty}</p>
+    ) : (
+      <ScrollTable label={t.common.tableLabel.replace("{name}", a.title)} cards>
+        <table className="cards">
+          <thead>
+            <tr>
               {canApprove ? (
-                <td>
-                  {x.status === "awaiting_approval" ? (
-                    <input
-                      type="checkbox"
-                      name="ids"
-                      value={x.id}
-                      className="h-4 w-4"
-                      aria-label={fmt(ap.selectOne, { title: x.title || ap.untitled })}
-                    />
-                  ) : null}
-                </td>
+                <th scope="col" className="w-10">
+                  <span className="sr-only">{ap.select}</span>
+                </th>
               ) : null}
-              <td className="min-w-48" data-label={t.pipelines.name}>
-                <Link href={`/articles/${x.id}`}>{x.title || ap.untitled}</Link>
-              </td>
-              <td data-label={t.common.status}>
-                <StatusBadge status={x.status} labels={t.status} />
-              </td>
-              <td data-label={t.common.language}>{x.language}</td>
-              <td data-label={a.mode}>{x.mode === "merge" ? a.merge : a.compare}</td>
-              <td className="whitespace-nowrap" data-label={t.common.created}>
-                {formatDate(x.created_at, tenant.timezone, lang)}
-              </td>
+              <th scope="col">{t.pipelines.name}</th>
+              <th scope="col">{t.common.status}</th>
+              <th scope="col">{t.common.language}</th>
+              <th scope="col">{a.mode}</th>
+              <th scope="col">{t.common.created}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </ScrollTable>
-  );
+          </thead>
+          <tbody>
+            {page.items.map((x) => (
+              <tr key={x.id}>
+                {canApprove ? (
+                  <td>
+                    {x.status === "awaiting_approval" ? (
+                      <input
+                        type="checkbox"
+                        name="ids"
+                        value={x.id}
+                        className="h-4 w-4"
+                        aria-label={fmt(ap.selectOne, { title: x.title || ap.untitled })}
+                      />
+                    ) : null}
+                  </td>
+                ) : null}
+                <td className="min-w-48" data-label={t.pipelines.name}>
+                  <Link href={`/articles/${x.id}`}>{x.title || ap.untitled}</Link>
+                </td>
+                <td data-label={t.common.status}>
+                  <StatusBadge status={x.status} labels={t.status} />
+                </td>
+                <td data-label={t.common.language}>{x.language}</td>
+                <td data-label={a.mode}>{x.mode === "merge" ? a.merge : a.compare}</td>
+                <td className="whitespace-nowrap" data-label={t.common.created}>
+                  {formatDate(x.created_at, tenant.timezone, lang)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollTable>
+    );
   return (
     <>
       <PageHeader title={a.title} />
@@ -107,19 +111,22 @@ export default async function ArticlesPage({
         </Link>
       </nav>
       <div className={panel}>
-        {page.items.length === 0 ? (
-          <p className="text-sm text-slate-700">{a.empty}</p>
-        ) : canApprove ? (
+        {editor ? (
+          // always this form for editors: its outcome stays on screen when the approved articles leave
           <BulkForm action={approveArticles}>
-            <p className="mb-3 text-sm text-slate-700">{ap.hint}</p>
-            <div className="mb-3 flex flex-wrap items-center gap-3">
-              <SelectAll name="ids" label={ap.selectAll} />
-              <SubmitButton>{ap.approveSelected}</SubmitButton>
-            </div>
-            {table}
+            {canApprove ? (
+              <>
+                <p className="mb-3 text-sm text-slate-700">{ap.hint}</p>
+                <div className="mb-3 flex flex-wrap items-center gap-3">
+                  <SelectAll name="ids" label={ap.selectAll} />
+                  <SubmitButton>{ap.approveSelected}</SubmitButton>
+                </div>
+              </>
+            ) : null}
+            {list}
           </BulkForm>
         ) : (
-          table
+          list
         )}
         {page.next_cursor ? (
           <p className="mt-4">

@@ -27,12 +27,19 @@ export default async function PostsPage({
   const page = await searchPosts(f, tz, sp.cursor);
   const pp = t.postsPage;
   const filtered = Object.values(f).some(Boolean);
-  const retry = can(me.role, "editor") && page.items.some((p) => RETRYABLE.includes(p.status));
+  const editor = can(me.role, "editor");
+  const retry = editor && page.items.some((p) => RETRYABLE.includes(p.status));
   const more = new URLSearchParams();
   for (const [k, v] of Object.entries(f)) if (v) more.set(k, v);
   if (page.next_cursor) more.set("cursor", page.next_cursor);
   const runKnown = !f.run_id || runs.some(({ run }) => run.id === f.run_id);
   const select = `${input} mt-1`;
+  const list =
+    page.items.length === 0 ? (
+      <p className="text-sm text-slate-700">{filtered ? pp.noMatch : t.posts.empty}</p>
+    ) : (
+      <PostsTable posts={page.items} t={t} lang={lang} tz={tz} showArticle retry={retry} />
+    );
 
   return (
     <>
@@ -121,19 +128,22 @@ export default async function PostsPage({
         </div>
       </form>
       <div className={panel}>
-        {page.items.length === 0 ? (
-          <p className="text-sm text-slate-700">{filtered ? pp.noMatch : t.posts.empty}</p>
-        ) : retry ? (
+        {editor ? (
+          // always this form for editors: its outcome stays on screen when the retried posts leave the list
           <BulkForm action={retryPosts}>
-            <p className="mb-3 text-sm text-slate-700">{pp.retryHint}</p>
-            <div className="mb-3 flex flex-wrap items-center gap-3">
-              <SelectAll name="ids" label={pp.selectAll} />
-              <SubmitButton>{pp.retrySelected}</SubmitButton>
-            </div>
-            <PostsTable posts={page.items} t={t} lang={lang} tz={tz} showArticle retry />
+            {retry ? (
+              <>
+                <p className="mb-3 text-sm text-slate-700">{pp.retryHint}</p>
+                <div className="mb-3 flex flex-wrap items-center gap-3">
+                  <SelectAll name="ids" label={pp.selectAll} />
+                  <SubmitButton>{pp.retrySelected}</SubmitButton>
+                </div>
+              </>
+            ) : null}
+            {list}
           </BulkForm>
         ) : (
-          <PostsTable posts={page.items} t={t} lang={lang} tz={tz} showArticle />
+          list
         )}
         {page.next_cursor ? (
           <p className="mt-4">
