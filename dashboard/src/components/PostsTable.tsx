@@ -70,7 +70,7 @@ export function PostsTable({
             return (
               <tr key={post.id}>
                 {retry ? (
-                  <td>
+                  <td className={canRetry ? "" : "cards-hide"}>
                     {canRetry ? (
                       <input
                         type="checkbox"
@@ -130,7 +130,7 @@ export function PostsTable({
                 {retry ? (
                   <td className={canRetry ? "" : "cards-hide"}>
                     {canRetry ? (
-                      <SubmitButton name="one" value={post.id} className={btnSecondary}>
+                      <SubmitButton name="one" value={post.id} className={`${btnSecondary} whitespace-nowrap`}>
                         {pp.retry}
                         <span className="sr-only">
                           {" "}

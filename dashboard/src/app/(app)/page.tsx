@@ -8,6 +8,7 @@ import { costsByDay, getBudget, getUsage, listQuotas } from "@/lib/api/overview"
 import { recentRuns } from "@/lib/api/recent";
 import { formatDate, formatNumber, formatUsd } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
+import { planName } from "@/lib/plan-limits";
 import { ScrollTable } from "@/components/ScrollTable";
 import { Truncate } from "@/components/Truncate";
 
@@ -34,7 +35,7 @@ export default async function OverviewPage() {
           <dl className="mt-4 grid grid-cols-1 gap-4 sm:grid-cols-2">
             <div>
               <dt className="text-sm text-slate-600">{t.overview.plan}</dt>
-              <dd className="text-lg font-semibold capitalize">{usage.plan}</dd>
+              <dd className="text-lg font-semibold">{planName(usage.plan, t)}</dd>
             </div>
             <div>
               <dt className="text-sm text-slate-600">{t.overview.period}</dt>

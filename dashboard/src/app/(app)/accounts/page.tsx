@@ -75,8 +75,8 @@ export default async function AccountsPage({
         {creds.length === 0 ? (
           <p className="text-sm text-slate-700">{ac.empty}</p>
         ) : (
-          <ScrollTable label={t.common.tableLabel.replace("{name}", ac.title)}>
-            <table data-testid="accounts">
+          <ScrollTable label={t.common.tableLabel.replace("{name}", ac.title)} cards>
+            <table data-testid="accounts" className="cards">
               <thead>
                 <tr>
                   <th scope="col">{t.common.platform}</th>
@@ -89,16 +89,16 @@ export default async function AccountsPage({
               <tbody>
                 {creds.map((c) => (
                   <tr key={c.id}>
-                    <td>{t.platforms[c.platform] ?? c.platform}</td>
-                    <td>
+                    <td data-label={t.common.platform}>{t.platforms[c.platform] ?? c.platform}</td>
+                    <td data-label={t.common.account}>
                       <div>{c.account_name || c.account_id}</div>
                       <Truncate text={c.account_id} className="max-w-48 font-mono text-xs text-slate-600" />
                     </td>
-                    <td>
+                    <td data-label={t.common.status}>
                       <StatusBadge status={c.status} labels={t.status} />
                       {c.status_reason ? <p className="mt-1 text-xs text-slate-700">{c.status_reason}</p> : null}
                     </td>
-                    <td className="whitespace-nowrap">
+                    <td className="whitespace-nowrap" data-label={ac.expires}>
                       {c.expires_at ? formatDate(c.expires_at, tenant.timezone, lang) : ac.noExpiry}
                     </td>
                     <td>

@@ -68,7 +68,7 @@ export default async function ArticlesPage({
             {page.items.map((x) => (
               <tr key={x.id}>
                 {canApprove ? (
-                  <td>
+                  <td className={x.status === "awaiting_approval" ? "" : "cards-hide"}>
                     {x.status === "awaiting_approval" ? (
                       <input
                         type="checkbox"

@@ -45,8 +45,8 @@ export default async function PostsPage({
     <>
       <PageHeader title={t.posts.title} />
       <form method="get" action="/posts" role="search" aria-label={pp.filters} className={`${panel} mb-4`}>
-        <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-3">
-          <div className="sm:col-span-2 lg:col-span-3">
+        <div className="grid grid-cols-2 gap-3 lg:grid-cols-3">
+          <div className="col-span-2 lg:col-span-3">
             <label htmlFor="posts-q" className={label}>
               {pp.search}
             </label>
@@ -89,7 +89,7 @@ export default async function PostsPage({
               ))}
             </select>
           </div>
-          <div>
+          <div className="col-span-2 lg:col-span-1">
             <label htmlFor="posts-run" className={label}>
               {pp.run}
             </label>
