@@ -68,11 +68,26 @@ class RunRepository:
         limit: int,
     ) -> builtins.list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await conn.fetch(
-            """SELECT row_number, topic, language, status, reason, reason_code, reason_params, kept_cells,
-                      updated_at FROM run_rows
-               WHERE tenant_id = $1 AND run_id = $2 AND ($3::text IS NULL OR status = $3)
-                 AND ($4::int IS NULL OR row_number > $4)
-               ORDER BY row_number LIMIT $5""",
+            # the run's sub-topics and articles are counted once per page (one pass each), then joined
+            """WITH st AS (
+                   SELECT row_number, count(*)::int AS n FROM subtopics
+                    WHERE tenant_id = $1 AND run_id = $2 GROUP BY row_number),
+                 ga AS (
+                   SELECT row_number, jsonb_object_agg(status, n) AS counts FROM (
+                     SELECT s.row_number, a.status, count(*)::int AS n FROM generated_articles a
+                       JOIN subtopics s ON s.id = a.subtopic_id AND s.tenant_id = a.tenant_id
+                      WHERE a.tenant_id = $1 AND a.run_id = $2 GROUP BY s.row_number, a.status) x
+                   GROUP BY row_number)
+              SELECT rr.row_number, rr.topic, rr.language, rr.status, rr.reason, rr.reason_code,
+                     rr.reason_params, rr.kept_cells,
+                      rr.updated_at, coalesce(st.n, 0) AS subtopics,
+                      coalesce(ga.counts, '{}') AS article_counts
+                 FROM run_rows rr
+                 LEFT JOIN st ON st.row_number = rr.row_number
+                 LEFT JOIN ga ON ga.row_number = rr.row_number
+                WHERE rr.tenant_id = $1 AND rr.run_id = $2 AND ($3::text IS NULL OR rr.status = $3)
+                  AND ($4::int IS NULL OR rr.row_number > $4)
+                ORDER BY rr.row_number LIMIT $5""",
             tenant_id,
             run_id,
             status,

@@ -65,4 +65,10 @@ class RunRowOut(BaseModel):
         description="Cells of this row (A1, e.g. `ContentPlan!D7`) that someone edited after the run read "
         "them: the run left them as they were edited instead of writing its status there.",
     )
+    subtopics: int = Field(default=0, description="Sub-topics this run planned for the row.")
+    article_counts: dict[str, int] = Field(
+        default_factory=dict,
+        description="The row's articles in this run by status (none for a row whose sub-topics were all "
+        "near-duplicates of earlier ones).",
+    )
     updated_at: datetime

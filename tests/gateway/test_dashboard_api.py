@@ -445,6 +445,27 @@ async def test_approve_and_reject_signal_the_waiting_article_workflows(
 # ---- run rows and retry --------------------------------------------------------------------------------
 
 
+async def seed_row_article(
+    pool: asyncpg.Pool, tenant_id: str, pipeline_id: str, run_id: str, row: int, articles: list[str | None]
+) -> None:
+    """Sub-topics of one plan row in a run, each with an article in the given status (None: none)."""
+    tid, unit = UUID(tenant_id), np.zeros(384, dtype=np.float32)
+    unit[0] = 1.0
+    async with tenant_tx(pool, tid) as conn:
+        for status in articles:
+            sub = await conn.fetchval(
+                """INSERT INTO subtopics (tenant_id, pipeline_id, run_id, row_number, main_topic, label,
+                                          embedding) VALUES ($1, $2, $3, $4, 't', 'l', $5) RETURNING id""",
+                tid, UUID(pipeline_id), UUID(run_id), row, unit,
+            )  # fmt: skip
+            if status is not None:
+                await conn.execute(
+                    """INSERT INTO generated_articles (tenant_id, pipeline_id, run_id, subtopic_id, status)
+                       VALUES ($1, $2, $3, $4, $5)""",
+                    tid, UUID(pipeline_id), UUID(run_id), sub, status,
+                )  # fmt: skip
+
+
 async def test_run_rows_and_retry_rules(
     client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle, app_pool: asyncpg.Pool
 ) -> None:
@@ -464,8 +485,17 @@ async def test_run_rows_and_retry_rules(
         "status",
         "reason",
         "kept_cells",
+        "subtopics",
+        "article_counts",
         "updated_at",
     }
+    assert all(r["subtopics"] == 0 and r["article_counts"] == {} for r in rows["items"])
+    # row 2 planned two sub-topics, one written and awaiting approval; row 5 none (a done row with nothing)
+    await seed_row_article(app_pool, tenant.tenant_id, p["id"], run["id"], 2, ["awaiting_approval", None])
+    rows = (await client.get(f"/v1/runs/{run['id']}/rows", headers=tenant.h)).json()
+    by = {r["row_number"]: r for r in rows["items"]}
+    assert (by[2]["subtopics"], by[2]["article_counts"]) == (2, {"awaiting_approval": 1})
+    assert (by[5]["subtopics"], by[5]["article_counts"]) == (0, {})
     failed = (await client.get(f"/v1/runs/{run['id']}/rows?status=failed", headers=tenant.h)).json()
     assert [r["row_number"] for r in failed["items"]] == [3, 6]
     page1 = (await client.get(f"/v1/runs/{run['id']}/rows?limit=2", headers=tenant.h)).json()

@@ -14,8 +14,16 @@ T = TypeVar("T")
 
 async def with_heartbeats(work: Awaitable[T], every_s: float = 2.0) -> T:
     task = asyncio.ensure_future(work)
-    while True:
-        done, _ = await asyncio.wait({task}, timeout=every_s)
-        if done:
-            return task.result()
-        activity.heartbeat()
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=every_s)
+            if done:
+                return task.result()
+            activity.heartbeat()
+    except BaseException:
+        # The attempt is over (cancelled, e.g. after a missed heartbeat): its work stops with it. Left
+        # running, it would store its results next to the retry's (a row's sub-topics planned twice, the
+        # retry's then dropped as near-duplicates of the first's, and the row done with no article).
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise

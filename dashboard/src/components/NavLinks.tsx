@@ -6,6 +6,8 @@ import { usePathname } from "next/navigation";
 export interface NavItem {
   href: string;
   label: string;
+  /** A count shown next to the label (e.g. articles awaiting approval), with its meaning for screen readers. */
+  badge?: { text: string; label: string };
 }
 
 /** The main navigation; the current section is marked with aria-current. */
@@ -26,6 +28,12 @@ export function NavLinks({ items, label }: { items: NavItem[]; label: string }) 
                 }`}
               >
                 {item.label}
+                {item.badge ? (
+                  <span className="ml-1.5 inline-block rounded-full bg-amber-300 px-1.5 text-xs font-semibold text-slate-950 tabular-nums">
+                    <span aria-hidden="true">{item.badge.text}</span>
+                    <span className="sr-only"> ({item.badge.label})</span>
+                  </span>
+                ) : null}
               </Link>
             </li>
           );

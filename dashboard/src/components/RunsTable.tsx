@@ -2,8 +2,11 @@ import Link from "next/link";
 import type { RunWithPipeline } from "@/lib/api/recent";
 import { formatDate, formatNumber, type Locale } from "@/lib/format";
 import type { Dict } from "@/lib/i18n";
+import { tallyRows } from "@/lib/run-truth";
 import { StatusBadge } from "./StatusBadge";
 import { ScrollTable } from "./ScrollTable";
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /** Runs with their status, kind, start time and row progress; each links to its live page. */
 export function RunsTable({
@@ -20,8 +23,8 @@ export function RunsTable({
   showPipeline?: boolean;
 }) {
   return (
-    <ScrollTable label={t.common.tableLabel.replace("{name}", t.overview.recentRuns)}>
-      <table>
+    <ScrollTable label={t.common.tableLabel.replace("{name}", t.overview.recentRuns)} cards>
+      <table className="cards">
         <thead>
           <tr>
             {showPipeline ? <th scope="col">{t.overview.pipeline}</th> : null}
@@ -36,24 +39,31 @@ export function RunsTable({
         </thead>
         <tbody>
           {runs.map(({ run, pipeline }) => {
-            const p = run.progress as Record<string, number | undefined>;
+            // finished of the valid rows, as the run page counts them (invalid rows are skipped, not done)
+            const rows = tallyRows(run, TERMINAL.has(run.status));
             return (
               <tr key={run.id}>
                 {showPipeline ? (
-                  <td>
+                  <td data-label={t.overview.pipeline}>
                     <Link href={`/pipelines/${pipeline.id}`}>{pipeline.name}</Link>
                   </td>
                 ) : null}
-                <td>
+                <td data-label={t.common.status}>
                   <StatusBadge status={run.status} labels={t.status} />
                 </td>
-                <td>{t.status[run.kind] ?? run.kind}</td>
-                <td className="whitespace-nowrap">{formatDate(run.started_at ?? run.created_at, tz, lang)}</td>
-                <td className="whitespace-nowrap">
-                  {formatNumber((p.rows_done ?? 0) + (p.rows_failed ?? 0) + (p.rows_invalid ?? 0), lang)} /{" "}
-                  {formatNumber(p.rows_total ?? 0, lang)}
+                <td data-label={t.runs.kind}>{t.status[run.kind] ?? run.kind}</td>
+                <td className="whitespace-nowrap" data-label={t.runs.started}>
+                  {formatDate(run.started_at ?? run.created_at, tz, lang)}
                 </td>
-                <td>
+                <td className="whitespace-nowrap" data-label={t.runs.rows}>
+                  {formatNumber(rows.finished, lang)} / {formatNumber(rows.total, lang)}
+                  {rows.failed ? (
+                    <span className="ml-2 text-xs text-red-800">
+                      {t.runTruth.barFailed} {formatNumber(rows.failed, lang)}
+                    </span>
+                  ) : null}
+                </td>
+                <td className="whitespace-nowrap">
                   <Link href={`/runs/${run.id}`}>{t.overview.openRun}</Link>
                 </td>
               </tr>

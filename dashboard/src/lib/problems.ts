@@ -4,6 +4,7 @@
  * "details (English)" disclosure only. Safe in server and client components. */
 import type { Dict } from "./i18n/en";
 import { fmt } from "./i18n/fmt";
+import { planName } from "./plan-limits";
 
 type Vars = Record<string, string | number>;
 
@@ -38,7 +39,7 @@ function vars(params: Record<string, unknown> | null | undefined, t: Dict): Vars
     if (typeof v === "number" || typeof v === "string") out[k] = v;
     else if (Array.isArray(v)) out[k] = v.map(String).join(", ");
   }
-  if (typeof out.plan === "string") out.plan = t.problems.plans[out.plan] ?? out.plan;
+  if (typeof out.plan === "string") out.plan = planName(out.plan, t);
   const platform = out.platform;
   if (typeof platform === "string" && (PLATFORM_KEYS as readonly string[]).includes(platform)) {
     out.platform = t.platforms[platform as (typeof PLATFORM_KEYS)[number]];
@@ -127,11 +128,6 @@ export function articleError(article: { status?: string; error?: string | null }
   if (!article.error) return null;
   const text = article.status === "failed" ? t.problems.articleFailed : t.problems.postsFailed;
   return { text, original: article.error };
-}
-
-/** A plan's name in the UI's language. */
-export function planName(plan: string, t: Dict): string {
-  return t.problems.plans[plan] ?? plan;
 }
 
 /** The editor's decision in the UI's language, from its data (the API's `rationale` is the same in English). */

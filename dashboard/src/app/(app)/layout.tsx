@@ -2,22 +2,38 @@ import { logout } from "@/app/actions/session";
 import { LangSwitch } from "@/components/LangSwitch";
 import { NavLinks, type NavItem } from "@/components/NavLinks";
 import { can, getMe, getTenant } from "@/lib/api/account";
+import { countAwaitingApproval } from "@/lib/api/articles";
 import { accessToken } from "@/lib/api/client";
 import { toLogin } from "@/lib/api/errors";
+import { formatNumber } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
 
 export const dynamic = "force-dynamic";
 
 export default async function AppLayout({ children }: { children: React.ReactNode }) {
   if (!(await accessToken())) await toLogin(false);
-  const [{ t }, me, tenant] = await Promise.all([getDict(), getMe(), getTenant()]);
+  const [{ t, lang }, me, tenant, awaiting] = await Promise.all([
+    getDict(),
+    getMe(),
+    getTenant(),
+    countAwaitingApproval(),
+  ]);
   const roleLabel = { admin: t.users.roleAdmin, editor: t.users.roleEditor, viewer: t.users.roleViewer }[
     me.role as "admin" | "editor" | "viewer"
   ];
   const items: NavItem[] = [
     { href: "/", label: t.nav.overview },
     { href: "/pipelines", label: t.nav.pipelines },
-    { href: "/articles", label: t.nav.articles },
+    {
+      href: "/articles",
+      label: t.nav.articles,
+      badge: awaiting?.n
+        ? {
+            text: `${formatNumber(awaiting.n, lang)}${awaiting.more ? "+" : ""}`,
+            label: fmt(t.approvals.badge, { n: `${formatNumber(awaiting.n, lang)}${awaiting.more ? "+" : ""}` }),
+          }
+        : undefined,
+    },
     { href: "/posts", label: t.nav.posts },
     { href: "/accounts", label: t.nav.accounts },
     { href: "/webhooks", label: t.nav.webhooks },

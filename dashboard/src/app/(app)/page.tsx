@@ -8,8 +8,9 @@ import { costsByDay, getBudget, getUsage, listQuotas } from "@/lib/api/overview"
 import { recentRuns } from "@/lib/api/recent";
 import { formatDate, formatNumber, formatUsd } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
-import { planName } from "@/lib/problems";
+import { planName } from "@/lib/plan-limits";
 import { ScrollTable } from "@/components/ScrollTable";
+import { Truncate } from "@/components/Truncate";
 
 export const dynamic = "force-dynamic";
 
@@ -116,8 +117,8 @@ export default async function OverviewPage() {
         {quotas.length === 0 ? (
           <p className="mt-2 text-sm text-slate-700">{t.overview.noQuotas}</p>
         ) : (
-          <ScrollTable label={t.common.tableLabel.replace("{name}", t.overview.quotas)} className="mt-3">
-            <table>
+          <ScrollTable label={t.common.tableLabel.replace("{name}", t.overview.quotas)} className="mt-3" cards>
+            <table className="cards">
               <thead>
                 <tr>
                   <th scope="col">{t.common.platform}</th>
@@ -130,13 +131,19 @@ export default async function OverviewPage() {
               <tbody>
                 {quotas.map((q) => (
                   <tr key={`${q.platform}:${q.account_id}`}>
-                    <td>{t.platforms[q.platform as keyof typeof t.platforms] ?? q.platform}</td>
-                    <td className="break-all">{q.account_id}</td>
-                    <td>
+                    <td data-label={t.common.platform}>
+                      {t.platforms[q.platform as keyof typeof t.platforms] ?? q.platform}
+                    </td>
+                    <td data-label={t.common.account}>
+                      <Truncate text={q.account_id} className="max-w-40 font-mono text-xs" />
+                    </td>
+                    <td data-label={t.overview.quotaUsed}>
                       {formatNumber(q.used, lang)} / {q.limit === null ? t.overview.unlimited : formatNumber(q.limit, lang)}
                     </td>
-                    <td>{fmt(t.overview.hours, { n: q.window_hours })}</td>
-                    <td className="whitespace-nowrap">{formatDate(q.resets_at, tz, lang)}</td>
+                    <td data-label={t.overview.quotaWindow}>{fmt(t.overview.hours, { n: q.window_hours })}</td>
+                    <td className="whitespace-nowrap" data-label={t.overview.quotaResets}>
+                      {formatDate(q.resets_at, tz, lang)}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -2,9 +2,20 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { RowPage, RunRow, Run } from "@/lib/api/types";
+import type { RowPage, Run } from "@/lib/api/types";
 import { formatDate, formatNumber, type Locale } from "@/lib/format";
 import type { Dict } from "@/lib/i18n";
+import { fmt } from "@/lib/i18n/fmt";
+import {
+  ARTICLE_ORDER,
+  POST_ORDER,
+  articleTotals,
+  ordered,
+  postStateLabel,
+  postTotals,
+  rowStory,
+  tallyRows,
+} from "@/lib/run-truth";
 import { ActionForm } from "../ActionForm";
 import type { FormState } from "../form-state";
 import { StatusBadge } from "../StatusBadge";
@@ -12,7 +23,7 @@ import { SubmitButton } from "../SubmitButton";
 import { btnDanger, btnSecondary, input, label, panel } from "../ui";
 import { ScrollTable } from "../ScrollTable";
 import { Reason } from "../Reason";
-import { rowReason, runError } from "@/lib/problems";
+import { runError } from "@/lib/problems";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const RUN_EVENTS = ["run.started", "run.progress", "run.completed", "run.failed", "run.cancelled"];
@@ -24,12 +35,6 @@ type Progress = Partial<Record<string, number>>;
 interface Envelope {
   type: string;
   data: { run_id?: string; status?: Run["status"]; progress?: Progress; error?: string | null };
-}
-
-function whatToDo(row: RunRow, t: Dict["runs"]): string {
-  if (row.status === "invalid") return t.doInvalid;
-  if (row.status === "failed") return row.reason_code?.startsWith("google.") ? t.doNeedsReauth : t.doFailed;
-  return t.doNothing;
 }
 
 /** A run's live progress: the event stream (through /api/events) with a polling fallback. */
@@ -135,33 +140,42 @@ export function RunLive({
     void refresh();
   }, [filter, pages, refresh]);
 
-  const p = run.progress as Progress;
-  // The workflow's counters are recorded as batches finish; the rows' own statuses are current.
   const counts = run.row_counts ?? {};
-  const rc = (k: string) => counts[k] ?? 0;
-  // "Rows" counts the valid rows (the ones to write); invalid rows are counted apart.
-  const rows = {
-    total: Math.max(p.rows_total ?? 0, Object.values(counts).reduce((a, b) => a + b, 0) - rc("invalid")),
-    done: Math.max(p.rows_done ?? 0, rc("done")),
-    failed: Math.max(p.rows_failed ?? 0, rc("failed")),
-    invalid: Math.max(p.rows_invalid ?? 0, rc("invalid")),
-    inFlight: terminal ? 0 : Math.max(p.in_flight ?? 0, rc("planning") + rc("writing")),
-  };
-  const total = rows.total + rows.invalid;
-  const finished = Math.min(total, rows.done + rows.failed + rows.invalid);
-  const pct = total ? Math.min(100, Math.round((100 * finished) / total)) : terminal ? 100 : 0;
+  // Rows: the larger of the workflow's counters (recorded as batches finish) and the rows' own statuses
+  // (current). Invalid rows are counted apart: they are skipped, not finished.
+  const rows = tallyRows(run, terminal);
+  const articles = articleTotals(run);
+  const posts = postTotals(run);
+  const rt = t.runTruth;
   const failedRows = rows.failed;
-  const stages: Array<[string, number | undefined]> = [
-    [r.rowsTotal, rows.total],
-    [r.rowsDone, rows.done],
-    [r.rowsFailed, rows.failed],
-    [r.rowsInvalid, rows.invalid],
-    [r.inFlight, rows.inFlight],
-    [r.subtopics, p.subtopics],
-    [r.articlesDone, p.articles_done],
-    [r.articlesFailed, p.articles_failed],
-    [r.posts, p.posts],
+  const stages: Array<[string, number, "red" | "amber" | null]> = [
+    [r.rowsTotal, rows.total, null],
+    [r.rowsDone, rows.done, null],
+    [r.rowsFailed, rows.failed, rows.failed ? "red" : null],
+    [r.rowsInvalid, rows.invalid, rows.invalid ? "amber" : null],
+    [r.inFlight, rows.inFlight, null],
+    [r.subtopics, run.subtopics ?? 0, null],
+    [r.articlesDone, articles.written, null],
+    [rt.awaitingStage, articles.awaiting, articles.awaiting ? "amber" : null],
+    [r.articlesFailed, articles.failed, articles.failed ? "red" : null],
+    [r.posts, posts.all, null],
+    [rt.postsFailed, posts.failed, posts.failed ? "red" : null],
   ];
+  const pctOf = (n: number) => (rows.total ? (100 * n) / rows.total : 0);
+  const segments: Array<[string, number, string]> = [
+    [rt.barDone, rows.done, "bg-blue-700"],
+    [rt.barFailed, rows.failed, "bg-red-700"],
+    [rt.barStopped, rows.stopped, run.status === "failed" ? "bg-red-300" : "bg-slate-400"],
+  ];
+  const swatch: Record<string, string> = { ...Object.fromEntries(segments.map(([name, , cls]) => [name, cls])), [rt.barInFlight]: "bg-slate-200 border border-slate-400" };
+  const legend: Array<[string, number]> = [
+    [rt.barDone, rows.done],
+    [rt.barFailed, rows.failed],
+    [rt.barInFlight, rows.inFlight],
+    [rt.barStopped, rows.stopped],
+  ];
+  const articlesLink = `/articles?status=awaiting_approval&run_id=${run.id}`;
+  const postsLink = `/posts?run_id=${run.id}`;
   const banner =
     run.status === "completed" ? r.finishedOk : run.status === "failed" ? r.finishedFailed : run.status === "cancelled" ? r.finishedCancelled : "";
 
@@ -189,30 +203,106 @@ export function RunLive({
           </div>
         ) : null}
         <p className="mt-3 text-sm text-slate-700">
-          {r.rowsProgress.replace("{done}", formatNumber(finished, lang)).replace("{total}", formatNumber(total, lang))}
+          {r.rowsProgress.replace("{done}", formatNumber(rows.finished, lang)).replace("{total}", formatNumber(rows.total, lang))}
         </p>
+        {/* done/total; failed rows (and, for a run that stopped, what it never reached) drawn as such */}
         <div
           role="progressbar"
           aria-label={r.progress}
           aria-valuemin={0}
           aria-valuemax={100}
-          aria-valuenow={pct}
-          className="mt-2 h-3 w-full overflow-hidden rounded bg-slate-200"
+          aria-valuenow={rows.pct}
+          aria-valuetext={fmt(rt.barText, {
+            done: formatNumber(rows.done, lang),
+            failed: formatNumber(rows.failed, lang),
+            left: formatNumber(rows.total - rows.finished, lang),
+            total: formatNumber(rows.total, lang),
+          })}
+          className="mt-2 flex h-3 w-full overflow-hidden rounded bg-slate-200"
         >
-          <div className="h-full bg-blue-700 transition-all" style={{ width: `${pct}%` }} />
+          {segments.map(([name, n, cls]) =>
+            n > 0 ? <div key={name} className={`h-full ${cls} transition-all`} style={{ width: `${pctOf(n)}%` }} /> : null,
+          )}
         </div>
+        <ul aria-label={rt.barLegend} className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-700" data-testid="run-bar-legend">
+          {legend
+            .filter(([, n]) => n > 0)
+            .map(([name, n]) => (
+              <li key={name} className="flex items-center gap-1">
+                <span aria-hidden="true" className={`inline-block h-2.5 w-2.5 rounded-sm ${swatch[name]}`} />
+                {name} {formatNumber(n, lang)}
+              </li>
+            ))}
+          {rows.invalid > 0 ? <li>{fmt(rt.invalidApart, { n: formatNumber(rows.invalid, lang) })}</li> : null}
+        </ul>
         <h3 className="mt-4 text-sm font-semibold">{r.stages}</h3>
-        <dl className="mt-2 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5" data-testid="run-stages">
-          {stages.map(([name, value]) => (
-            <div key={name} className="rounded-md border border-slate-200 p-2">
-              <dt className="text-xs text-slate-600">{name}</dt>
-              <dd className="text-lg font-semibold tabular-nums">{formatNumber(value ?? 0, lang)}</dd>
+        <dl className="mt-2 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6" data-testid="run-stages">
+          {stages.map(([name, value, tone]) => (
+            <div
+              key={name}
+              className={`rounded-md border p-2 ${tone === "red" ? "border-red-300 bg-red-50" : tone === "amber" ? "border-amber-300 bg-amber-50" : "border-slate-200"}`}
+            >
+              <dt className="text-xs text-slate-700">{name}</dt>
+              <dd className="text-lg font-semibold tabular-nums">{formatNumber(value, lang)}</dd>
             </div>
           ))}
         </dl>
+        {articles.awaiting > 0 ? (
+          <p className="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950">
+            {fmt(rt.awaitingNotice, { n: formatNumber(articles.awaiting, lang) })}{" "}
+            <Link href={articlesLink} className="font-medium">
+              {rt.reviewApprovals}
+            </Link>
+          </p>
+        ) : null}
+        {posts.failed > 0 ? (
+          <p className="mt-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-900">
+            {fmt(rt.failedPostsNotice, { n: formatNumber(posts.failed, lang) })}{" "}
+            <Link href={`${postsLink}&status=failed`} className="font-medium">
+              {rt.openFailedPosts}
+            </Link>
+          </p>
+        ) : null}
+        <div className="mt-4 grid gap-4 sm:grid-cols-2">
+          <div>
+            <h3 className="text-sm font-semibold">{rt.articlesByState}</h3>
+            {articles.all === 0 ? (
+              <p className="mt-1 text-sm text-slate-700">{rt.noArticles}</p>
+            ) : (
+              <dl className="mt-1 text-sm" data-testid="run-articles">
+                {ordered(run.article_counts, ARTICLE_ORDER).map(([status, n]) => (
+                  <div key={status} className="flex justify-between gap-2 border-b border-slate-100 py-1">
+                    <dt>
+                      <StatusBadge status={status} labels={t.status} />
+                    </dt>
+                    <dd className="tabular-nums">{formatNumber(n, lang)}</dd>
+                  </div>
+                ))}
+              </dl>
+            )}
+          </div>
+          <div>
+            <h3 className="text-sm font-semibold">{rt.postsByState}</h3>
+            {posts.all === 0 ? (
+              <p className="mt-1 text-sm text-slate-700">{rt.noPosts}</p>
+            ) : (
+              <dl className="mt-1 text-sm" data-testid="run-posts">
+                {ordered(run.post_counts, POST_ORDER).map(([status, n]) => (
+                  <div key={status} className="flex justify-between gap-2 border-b border-slate-100 py-1">
+                    <dt>{postStateLabel(status, t)}</dt>
+                    <dd className="tabular-nums">{formatNumber(n, lang)}</dd>
+                  </div>
+                ))}
+              </dl>
+            )}
+          </div>
+        </div>
         <div className="mt-4 flex flex-wrap gap-2">
           <Link href={`/articles?run_id=${run.id}`} className={btnSecondary}>
             {r.articles}
+          </Link>
+          <Link href={postsLink} className={btnSecondary}>
+            {rt.postsOfRun}
           </Link>
           {canEdit && !terminal ? (
             <ActionForm action={cancelAction}>
@@ -271,8 +361,8 @@ export function RunLive({
         {rowPage.items.length === 0 ? (
           <p className="mt-3 text-sm text-slate-700">{r.noRows}</p>
         ) : (
-          <ScrollTable label={t.common.tableLabel.replace("{name}", r.rows)} className="mt-3">
-            <table data-testid="run-rows">
+          <ScrollTable label={t.common.tableLabel.replace("{name}", r.rows)} className="mt-3" cards>
+            <table data-testid="run-rows" className="cards">
               <thead>
                 <tr>
                   <th scope="col">{r.row}</th>
@@ -285,21 +375,37 @@ export function RunLive({
                 </tr>
               </thead>
               <tbody>
-                {rowPage.items.map((row) => (
-                  <tr key={row.row_number}>
-                    <td className="tabular-nums">{row.row_number}</td>
-                    <td className="min-w-40">{row.topic}</td>
-                    <td>{row.language ?? "—"}</td>
-                    <td>
-                      <StatusBadge status={row.status} labels={t.status} />
-                    </td>
-                    <td className="min-w-40 text-slate-800">
-                      <Reason said={rowReason(row, t)} t={t} />
-                    </td>
-                    <td className="min-w-40">{whatToDo(row, r)}</td>
-                    <td className="whitespace-nowrap">{formatDate(row.updated_at, tz, lang)}</td>
-                  </tr>
-                ))}
+                {rowPage.items.map((row) => {
+                  const story = rowStory(row, t);
+                  return (
+                    <tr key={row.row_number}>
+                      <td className="tabular-nums" data-label={r.row}>
+                        {row.row_number}
+                      </td>
+                      <td className="min-w-40" data-label={r.topic}>
+                        {row.topic}
+                      </td>
+                      <td data-label={t.common.language}>{row.language ?? "—"}</td>
+                      <td data-label={t.common.status}>
+                        <StatusBadge status={row.status} labels={t.status} />
+                        {story.articles ? <p className="mt-1 text-xs text-slate-700">{story.articles}</p> : null}
+                      </td>
+                      <td className="min-w-40 text-slate-800" data-label={r.reason}>
+                        <Reason said={story.reason} t={t} />
+                      </td>
+                      <td className="min-w-40" data-label={r.whatToDo}>
+                        {story.awaiting > 0 ? (
+                          <Link href={articlesLink}>{story.todo}</Link>
+                        ) : (
+                          (story.todo ?? r.doNothing)
+                        )}
+                      </td>
+                      <td className="whitespace-nowrap" data-label={t.common.updated}>
+                        {formatDate(row.updated_at, tz, lang)}
+                      </td>
+                    </tr>
+                  );
+                })}
               </tbody>
             </table>
           </ScrollTable>

@@ -2335,6 +2335,19 @@ export interface components {
              */
             kept_cells?: string[];
             /**
+             * Subtopics
+             * @description Sub-topics this run planned for the row.
+             * @default 0
+             */
+            subtopics?: number;
+            /**
+             * Article Counts
+             * @description The row's articles in this run by status (none for a row whose sub-topics were all near-duplicates of earlier ones).
+             */
+            article_counts?: {
+                [key: string]: number;
+            };
+            /**
              * Updated At
              * Format: date-time
              */

@@ -156,8 +156,6 @@ export const problemsEn = {
     "422": "Some fields are not valid.",
     "429": "Too many requests. Try again in a moment.",
   } as Record<string, string>,
-  /** Plan names. */
-  plans: { starter: "Starter", growth: "Growth", enterprise: "Enterprise" } as Record<string, string>,
   /** The editor's decision, worded from its data (GET /v1/articles/{id} `editor`). */
   editor: {
     merged: "The Merger combined the drafts of {writers} into one article.",

@@ -151,7 +151,6 @@ export const problemsKo: typeof problemsEn = {
     "422": "올바르지 않은 항목이 있습니다.",
     "429": "요청이 너무 많습니다. 잠시 뒤 다시 시도하세요.",
   },
-  plans: { starter: "스타터", growth: "그로스", enterprise: "엔터프라이즈" },
   editor: {
     merged: "병합 에이전트가 {writers}의 초안을 하나의 아티클로 합쳤습니다.",
     none: "선택된 초안이 없습니다.",

@@ -25,8 +25,8 @@ export default async function PipelinesPage() {
         {pipelines.length === 0 ? (
           <p className="text-sm text-slate-700">{p.empty}</p>
         ) : (
-          <ScrollTable label={t.common.tableLabel.replace("{name}", p.title)}>
-            <table>
+          <ScrollTable label={t.common.tableLabel.replace("{name}", p.title)} cards>
+            <table className="cards">
               <thead>
                 <tr>
                   <th scope="col">{p.name}</th>
@@ -39,17 +39,17 @@ export default async function PipelinesPage() {
               <tbody>
                 {pipelines.map((x) => (
                   <tr key={x.id}>
-                    <td>
+                    <td data-label={p.name}>
                       <Link href={`/pipelines/${x.id}`}>{x.name}</Link>
                     </td>
-                    <td>
+                    <td data-label={t.common.status}>
                       <StatusBadge status={x.status ?? "active"} labels={t.status} />
                     </td>
-                    <td>{x.source_kind === "xlsx" ? p.sourceXlsx : x.source_kind === "csv" ? p.sourceCsv : p.sourceSheet}</td>
-                    <td className="font-mono text-xs">
+                    <td data-label={p.source}>{x.source_kind === "xlsx" ? p.sourceXlsx : x.source_kind === "csv" ? p.sourceCsv : p.sourceSheet}</td>
+                    <td className="font-mono text-xs" data-label={p.schedule}>
                       {x.cron ? `${x.cron} (${x.timezone})` : <span className="font-sans">{p.noSchedule}</span>}
                     </td>
-                    <td>{x.mode === "merge" ? t.articles.merge : t.articles.compare}</td>
+                    <td data-label={p.mode}>{x.mode === "merge" ? t.articles.merge : t.articles.compare}</td>
                   </tr>
                 ))}
               </tbody>

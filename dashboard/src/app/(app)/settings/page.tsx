@@ -6,7 +6,7 @@ import { SubmitButton } from "@/components/SubmitButton";
 import { panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getDict } from "@/lib/i18n";
-import { planName } from "@/lib/problems";
+import { planName } from "@/lib/plan-limits";
 import { timeZones } from "@/lib/zones";
 
 export const dynamic = "force-dynamic";
