@@ -11,7 +11,7 @@ import pytest
 
 from emulators.client import EmulatorAdmin
 from graphs.article.agents import CrewAgents, make_agents
-from graphs.article.citations import cited
+from icop.articles.citations import cited
 from graphs.article.graph import article_input, local_writers, make_graph
 from graphs.article.nodes import ResearchFailed
 from graphs.article.prompts import NO_SOURCES_RULE
