@@ -328,13 +328,13 @@ async def decide(
         )
     if row["run_id"] is None or row["subtopic_id"] is None:
         raise Conflict("this article was not written by a pipeline run, so no workflow waits for a decision")
+    at = publish_time(publish_at, datetime.now(UTC)) if publish_at is not None and approved else None
     signaller = tx.services.engine.approvals
     if signaller is None:
         raise EngineUnavailable(
             "approvals reach the article's workflow, and this gateway runs without a workflow engine "
             "(ICOP_WORKFLOW_ENGINE=none)"
         )
-    at = publish_time(publish_at, datetime.now(UTC)) if publish_at is not None and approved else None
     status = "approved" if approved else "rejected"
     await repo.set_decision(tx.conn, tx.tenant_id, article_id, status, None if approved else reason)
     detail: dict[str, Any] = {"reason": reason} if reason else {}

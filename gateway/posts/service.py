@@ -94,13 +94,13 @@ async def reschedule(tx: Tx, post_id: UUID, publish_at: datetime) -> PostOut:
         )
     if row["run_id"] is None or row["subtopic_id"] is None:
         raise Conflict("this post's article was not written by a pipeline run: no workflow publishes it")
+    at = publish_time(publish_at, datetime.now(UTC))
     signaller = tx.services.engine.approvals
     if signaller is None:
         raise EngineUnavailable(
             "a publish time reaches the article's workflow, and this gateway runs without a workflow engine "
             "(ICOP_WORKFLOW_ENGINE=none)"
         )
-    at = publish_time(publish_at, datetime.now(UTC))
     await social_repo.reschedule_post(tx.conn, tx.tenant_id, post_id, at)
     await repo.audit(
         tx.conn, tx.tenant_id, tx.who.actor_id, tx.who.actor_kind, "post.rescheduled", post_id,
