@@ -75,6 +75,8 @@ class PostStatus(StrEnum):
     NEEDS_REAUTH = "needs_reauth"
     DRY_RUN = "dry_run"
     UNKNOWN = "unknown"
+    SCHEDULED = "scheduled"
+    """Waits for its publish time (``not_before``), set when the article was approved or moved since."""
 
     @classmethod
     def resting(cls) -> tuple[PostStatus, ...]:

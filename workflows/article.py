@@ -6,7 +6,8 @@ Deterministic: no I/O, clocks or randomness here; every step is an activity with
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -18,18 +19,22 @@ with workflow.unsafe.imports_passed_through():
     from .activities.publish import PublishActivities
     from .types import (
         Approval,
+        ApprovedArticle,
         ArticleInput,
         ArticleOutcome,
+        ArticleRef,
         ArticleStatusInput,
         CreateArticleInput,
         CreatedArticle,
         GraphInput,
-        GraphResult,
         ImagesInput,
         MarkdownInput,
         MarkdownResult,
         PublishInput,
         PublishResult,
+        Reschedule,
+        ScheduledPost,
+        ScheduleInput,
         SheetCells,
         SheetWriteInput,
         StoredImage,
@@ -49,11 +54,21 @@ class ArticleWorkflow:
         self._approval: Approval | None = None
         self._stage = "starting"
         self._sheet_row: list[str] | None = None  # what this article last wrote on the Subtopics tab
+        # scheduled posts: (platform, account) → publish time (ISO), and how often it was moved
+        self._due: dict[tuple[str, str], str] = {}
+        self._moves: dict[tuple[str, str], int] = {}
 
     @workflow.signal(name="approve")
     def approve(self, decision: Approval) -> None:
         """The API's approval (or rejection) when the pipeline asks for one."""
         self._approval = decision
+
+    @workflow.signal(name="reschedule")
+    def reschedule(self, move: Reschedule) -> None:
+        """A scheduled post's new publish time (the API has stored it on the post already)."""
+        key = (move.platform, move.account_id)
+        self._due[key] = move.publish_at
+        self._moves[key] = self._moves.get(key, 0) + 1
 
     @workflow.query(name="stage")
     def stage(self) -> str:
@@ -133,10 +148,21 @@ class ArticleWorkflow:
                 self._stage = "rejected"
                 return ArticleOutcome(inp.subtopic_id, article_id, "rejected", md.url)
             await self._status(inp, article_id, "approved")
+        text = ApprovedArticle(graph.title, graph.summary, graph.hashtags)
+        # An editor may have changed the article while it waited: its posts are made from what was
+        # approved, read now (recorded in history, so a replay reads the same).
+        if cfg.approval_required and workflow.patched("publish-approved-text"):
+            text = await workflow.execute_local_activity_method(
+                ArticleActivities.approved_article,
+                ArticleRef(inp.tenant_id, article_id),
+                start_to_close_timeout=P.LOCAL_DB.start_to_close,
+                retry_policy=P.LOCAL_DB.retry,
+            )
+        publish_at = self._approval.publish_at if self._approval is not None else None
 
-        self._stage = "publishing"
+        self._stage = "scheduled" if publish_at else "publishing"
         results = await asyncio.gather(
-            *(self._publish(inp, article_id, t, graph, md, images) for t in cfg.targets)
+            *(self._publish(inp, article_id, t, text, md, images, publish_at) for t in cfg.targets)
         )
         failed = [r for r in results if r.status not in ("published", "dry_run")]
         status = "published" if cfg.targets and not failed and not cfg.dry_run else "ready"
@@ -157,26 +183,48 @@ class ArticleWorkflow:
         inp: ArticleInput,
         article_id: str,
         t: TargetSpec,
-        g: GraphResult,
+        text: ApprovedArticle,
         md: MarkdownResult,
         images: list[StoredImage],
+        publish_at: str | None,
     ) -> PublishResult:
         req = PublishInput(
             inp.tenant_id,
             article_id,
             t.platform,
             t.account_id,
-            g.title,
-            g.summary,
+            text.title,
+            text.summary,
             md.url,
-            g.hashtags,
+            text.hashtags,
             inp.language,
             [i.url for i in images],
             inp.config.dry_run,
             media_keys=[i.key for i in images],
             markdown_key=md.key,
         )
-        return await publish_until_resting(req, inp.queues.syndication)
+        key = (t.platform, t.account_id)
+        if publish_at is None:
+            return await publish_until_resting(req, inp.queues.syndication)
+        scheduled: ScheduledPost = await workflow.execute_activity_method(
+            PublishActivities.schedule_post,
+            ScheduleInput(req, publish_at),
+            task_queue=inp.queues.syndication,
+            **P.PUBLISH.options(),
+        )
+        # A move that arrived while the post was being scheduled is newer than what the activity read.
+        self._due.setdefault(key, scheduled.not_before or publish_at)
+        await self._until_due(key)
+        self._stage = "publishing"
+        return await publish_until_resting(req, inp.queues.syndication, moved=lambda: self._moves.get(key, 0))
+
+    async def _until_due(self, key: tuple[str, str]) -> None:
+        """Wait on a durable timer until the post's publish time; a move restarts the wait."""
+        while True:
+            left = (datetime.fromisoformat(self._due[key]) - workflow.now()).total_seconds()
+            if left <= 0:
+                return
+            await _sleep_unless_moved(lambda: self._moves.get(key, 0), left)
 
     async def _create(self, inp: ArticleInput) -> CreatedArticle:
         return await workflow.execute_local_activity_method(
@@ -218,9 +266,13 @@ class ArticleWorkflow:
         )
 
 
-async def publish_until_resting(req: PublishInput, queue: str) -> PublishResult:
+async def publish_until_resting(
+    req: PublishInput, queue: str, moved: Callable[[], int] | None = None
+) -> PublishResult:
     """The publish activity until the post rests (published, failed, …): a post that must wait (quota
-    window, back-off) is waited for on a durable timer, then tried again."""
+    window, back-off, a publish time not reached yet) is waited for on a durable timer, then tried
+    again. ``moved``: a count that changes when the post's publish time is moved, which ends a wait
+    early (the publisher checks the stored time again)."""
     result: PublishResult = PublishResult("", "failed", reason="not attempted")
     for _ in range(P.PUBLISH_WAITS):
         try:
@@ -231,8 +283,20 @@ async def publish_until_resting(req: PublishInput, queue: str) -> PublishResult:
             return PublishResult("", "failed", reason=_cause(e))
         if result.retry_in_s is None:
             return result
-        await workflow.sleep(timedelta(seconds=result.retry_in_s))  # durable: survives restarts
+        if moved is None:
+            await workflow.sleep(timedelta(seconds=result.retry_in_s))  # durable: survives restarts
+            continue
+        await _sleep_unless_moved(moved, result.retry_in_s)
     return result
+
+
+async def _sleep_unless_moved(moved: Callable[[], int], seconds: float) -> None:
+    """A durable timer of ``seconds`` that ends early when ``moved`` changes (a post's time was moved)."""
+    before = moved()
+    try:
+        await workflow.wait_condition(lambda: moved() != before, timeout=seconds)
+    except TimeoutError:
+        pass
 
 
 def _image_provider(name: str) -> str:

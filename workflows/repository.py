@@ -153,12 +153,6 @@ async def save_graph_result(
     )
 
 
-async def graph_state(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> dict[str, Any] | None:
-    return await conn.fetchval(  # type: ignore[no-any-return]  # asyncpg's fetchval is untyped
-        "SELECT graph_state FROM generated_articles WHERE tenant_id = $1 AND id = $2", tenant_id, article_id
-    )
-
-
 async def upsert_image(
     conn: asyncpg.Connection,
     tenant_id: UUID,

@@ -194,6 +194,19 @@ class ArticleInput:
 class Approval:
     approved: bool
     reason: str = ""
+    publish_at: str | None = None
+    """When to publish the posts (ISO 8601, UTC); None: at once. Each post can be moved later
+    (``Reschedule``)."""
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """A scheduled post's new publish time (``PATCH /v1/posts/{id}``), sent to the article's workflow."""
+
+    platform: str
+    account_id: str
+    publish_at: str
+    """ISO 8601, UTC."""
 
 
 # ---- activity inputs and results -----------------------------------------------------------------
@@ -364,6 +377,22 @@ class PublishInput:
 
 
 @dataclass(frozen=True)
+class ScheduleInput:
+    """A post to create (if it does not exist yet) as ``scheduled`` for ``publish_at`` (ISO 8601, UTC)."""
+
+    post: PublishInput
+    publish_at: str
+
+
+@dataclass(frozen=True)
+class ScheduledPost:
+    post_id: str
+    status: str
+    not_before: str | None
+    """The post's publish time as stored (ISO 8601): the API may have moved it since it was scheduled."""
+
+
+@dataclass(frozen=True)
 class PublishResult:
     post_id: str
     status: str
@@ -402,6 +431,21 @@ class PostRetryInput:
     tenant_id: str
     post_id: str
     queues: Queues = field(default_factory=Queues)
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    tenant_id: str
+    article_id: str
+
+
+@dataclass(frozen=True)
+class ApprovedArticle:
+    """What an article's posts are made from, read after approval (an editor may have changed it)."""
+
+    title: str
+    summary: str
+    hashtags: list[str]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,15 @@ from ..context import EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import ApproveBody, ArticleOut, ArticleSummary, PreviewOut, RejectBody
+from .schemas import (
+    ApproveBody,
+    ArticleEdit,
+    ArticleOut,
+    ArticleSummary,
+    DraftChoice,
+    PreviewOut,
+    RejectBody,
+)
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"], responses=errors(401, 403, 422, 429))
 
@@ -79,17 +87,41 @@ async def get_article_previews(article_id: UUID, tx: ViewerTx) -> list[PreviewOu
     return await service.previews(tx, article_id)
 
 
+@router.patch(
+    "/{article_id}",
+    response_model=ArticleOut,
+    responses=errors(404, 409, 503),
+    summary="Edit an article that awaits approval: its title, summary or text",
+    description="The stored Markdown is rendered again at once, and the posts are made from the article "
+    "as approved. 409 once the article no longer awaits approval.",
+)
+async def edit_article(article_id: UUID, change: ArticleEdit, tx: EditorTx) -> ArticleOut:
+    return await service.edit(tx, article_id, change)
+
+
+@router.post(
+    "/{article_id}/draft",
+    response_model=ArticleOut,
+    responses=errors(404, 409, 503),
+    summary="Make another writer's draft the article, before approving it",
+    description="The draft's heading becomes the title and its text the article's; the summary stays. "
+    "409 once the article no longer awaits approval; 422 when it has no draft by that writer.",
+)
+async def choose_draft(article_id: UUID, choice: DraftChoice, tx: EditorTx) -> ArticleOut:
+    return await service.choose_draft(tx, article_id, choice.writer)
+
+
 @router.post(
     "/{article_id}/approve",
     status_code=202,
     response_model=ArticleOut,
     responses=errors(404, 409, 503),
-    summary="Approve an article that awaits approval (its workflow then publishes it)",
-    description="409 unless the article is awaiting_approval; 503 when the workflow engine cannot be "
-    "reached (nothing is recorded then).",
+    summary="Approve an article that awaits approval (its workflow then publishes it, or schedules it)",
+    description="With publish_at, its posts wait as scheduled until then. 409 unless the article is "
+    "awaiting_approval; 503 when the workflow engine cannot be reached (nothing is recorded then).",
 )
 async def approve_article(article_id: UUID, tx: EditorTx, body: ApproveBody | None = None) -> ArticleOut:
-    return await service.decide(tx, article_id, approved=True)
+    return await service.decide(tx, article_id, approved=True, publish_at=body.publish_at if body else None)
 
 
 @router.post(

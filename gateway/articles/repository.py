@@ -49,7 +49,8 @@ class ArticleRepository:
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
-            f"SELECT {SUMMARY}, markdown_key, seo, error, graph_state FROM generated_articles "
+            f"SELECT {SUMMARY}, markdown_key, seo, error, graph_state, edited_body, draft_writer, edited_at "
+            "FROM generated_articles "
             "WHERE tenant_id = $1 AND id = $2",
             tenant_id,
             article_id,
@@ -85,6 +86,40 @@ class ArticleRepository:
             tenant_id,
             article_id,
         )
+
+    async def lock_for_edit(
+        self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID
+    ) -> asyncpg.Record | None:
+        """What an edit starts from, locked against a decision (or another edit) meanwhile."""
+        return await conn.fetchrow(
+            "SELECT id, status, title, seo, graph_state, edited_body FROM generated_articles "
+            "WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+            tenant_id,
+            article_id,
+        )
+
+    async def save_edit(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: UUID,
+        article_id: UUID,
+        *,
+        title: str,
+        summary: str,
+        body: str,
+        draft_writer: str | None,
+    ) -> None:
+        """A person's version of an article awaiting approval: its title (the SEO title too), summary
+        (the meta description) and text; ``draft_writer`` when they chose another writer's draft."""
+        await conn.execute(
+            """UPDATE generated_articles
+                  SET title = $3,
+                      seo = seo || jsonb_build_object('title', $3::text, 'meta_description', $4::text),
+                      edited_body = $5, draft_writer = coalesce($6, draft_writer), edited_at = now(),
+                      updated_at = now()
+                WHERE tenant_id = $1 AND id = $2 AND status = 'awaiting_approval'""",
+            tenant_id, article_id, title, summary, body, draft_writer,
+        )  # fmt: skip
 
     async def set_decision(
         self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, status: str, reason: str | None

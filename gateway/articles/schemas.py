@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from icop.statuses import ArticleStatus
 
@@ -108,10 +108,56 @@ class ArticleOut(ArticleSummary):
     research: ResearchOut | None = Field(
         default=None, description="The research step's outcome (null until the graph has run)."
     )
+    body: str | None = Field(
+        default=None,
+        description="The article's text under its title (Markdown, with [n] citation markers): the chosen "
+        "draft as the Editor finished it, or as a person edited it. Null until the graph has run.",
+    )
+    draft_writer: WriterName | None = Field(
+        default=None, description="The writer whose draft a person chose instead (null: the Editor's choice)."
+    )
+    edited_at: datetime | None = Field(default=None, description="When a person last edited the article.")
 
 
 class ApproveBody(BaseModel):
-    """No fields: approving needs no more than the article id."""
+    publish_at: AwareDatetime | None = Field(
+        default=None,
+        description="When to publish its posts (with a time zone or offset; stored in UTC; in the future, at "
+        "most 366 days ahead). Omitted: at once. Each post's time can be moved until it is published "
+        "(PATCH /v1/posts/{post_id}).",
+    )
+
+
+TITLE_MAX, SUMMARY_MAX, BODY_MAX = 200, 500, 100_000
+
+
+class ArticleEdit(BaseModel):
+    """What an editor changes before approving; fields left out stay as they are."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX, pattern=NO_NUL)
+    summary: str | None = Field(
+        default=None,
+        max_length=SUMMARY_MAX,
+        pattern=NO_NUL,
+        description="The meta description, which the posts' text is made from.",
+    )
+    body: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=BODY_MAX,
+        pattern=NO_NUL,
+        description="The text under the title, in Markdown ([n] cites source n).",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ArticleEdit:
+        if self.title is None and self.summary is None and self.body is None:
+            raise ValueError("nothing to change: give title, summary or body")
+        return self
+
+
+class DraftChoice(BaseModel):
+    writer: WriterName = Field(description="Whose draft becomes the article (its heading becomes the title).")
 
 
 class RejectBody(BaseModel):

@@ -1,31 +1,40 @@
 """Rules: an article's detail carries its final Markdown (object store), the writers' drafts and the
 editor's decision (from the stored graph state); images are served from the object store only under
-the tenant's own keys; a decision (approve/reject) is taken once, only while the article awaits it, and
-reaches the article's workflow as its ``approve`` signal."""
+the tenant's own keys; while an article awaits approval an editor may change its title, summary and text
+or choose another writer's draft (the stored Markdown is rendered again at once, and the posts are made
+from what is approved); a decision (approve/reject, with an optional publish time) is taken once, only
+while the article awaits it, and reaches the article's workflow as its ``approve`` signal."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
-from icop.errors import Conflict, NotFound
+from icop.articles import repository as articles_repo
+from icop.articles.layout import title_and_body
+from icop.articles.markdown import article_markdown, current_body
+from icop.errors import Conflict, DomainError, InvalidRequest, NotFound
 from icop.runs.service import EngineUnavailable
 from icop.social import repository as social_repo
 from icop.social.limits import AccountLimits, PlatformLimits, as_platform, limits_for
 from icop.social.publisher import idempotency_key
+from icop.social.schedule import publish_time
 from icop.social.text import ArticleText, meta_length, post_marker, render, x_weighted_length
-from icop.storage import ObjectNotFound
+from icop.storage import ObjectNotFound, put_article_markdown
 from workflows.types import Approval, article_workflow_id
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
 from .repository import ArticleRepository
 from .schemas import (
+    ArticleEdit,
     ArticleOut,
     ArticleSummary,
     DraftOut,
@@ -39,6 +48,10 @@ from .schemas import (
 log = logging.getLogger("icop.gateway")
 repo = ArticleRepository()
 WRITERS = ("gpt", "claude", "gemini")
+
+
+class StorageUnavailable(DomainError):
+    status, title = 503, "Storage unavailable"
 
 
 async def list_page(
@@ -189,10 +202,12 @@ async def get(tx: Tx, article_id: UUID) -> ArticleOut:
     images = [ImageOut(**dict(i)) for i in await repo.images(tx.conn, tx.tenant_id, article_id)]
     data = dict(row)
     state = data.pop("graph_state") or {}
+    edited_body = data.pop("edited_body")
     md = await _read(tx, data["markdown_key"])
     drafts = _drafts(state)
     return ArticleOut(
         **data,
+        body=current_body(state, edited_body) if state.get("article") or edited_body is not None else None,
         images=images,
         markdown=md.decode("utf-8", "replace") if md is not None else None,
         drafts=drafts,
@@ -213,9 +228,97 @@ async def image_bytes(tx: Tx, article_id: UUID, position: int) -> bytes:
 # ---- approval ----------------------------------------------------------------------------------------
 
 
-async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> ArticleOut:
+# ---- editing before approval -------------------------------------------------------------------------
+
+
+async def _editable(tx: Tx, article_id: UUID) -> asyncpg.Record:
+    row = await repo.lock_for_edit(tx.conn, tx.tenant_id, article_id)  # serialised with decisions
+    if row is None:
+        raise NotFound("no such article")
+    if row["status"] != "awaiting_approval":
+        raise Conflict(
+            f"the article is {row['status']}; it can be edited only while it awaits approval (what was "
+            "approved is what gets published)"
+        )
+    if not (row["graph_state"] or {}).get("seo"):
+        raise Conflict("the article has no text yet; wait until it is written")
+    return row
+
+
+async def _save(
+    tx: Tx,
+    row: asyncpg.Record,
+    *,
+    title: str,
+    summary: str,
+    body: str,
+    draft_writer: str | None,
+    detail: dict[str, Any],
+) -> ArticleOut:
+    """The person's version stored, the article's Markdown rendered again from it (same layout as the
+    workflow's), and an audit entry."""
+    article_id: UUID = row["id"]
+    await repo.save_edit(
+        tx.conn, tx.tenant_id, article_id, title=title, summary=summary, body=body, draft_writer=draft_writer
+    )
+    seo = {**(row["seo"] or {}), "title": title, "meta_description": summary}
+    urls = await articles_repo.image_urls(tx.conn, tx.tenant_id, article_id)
+    markdown = article_markdown(row["graph_state"], title=title, seo=seo, edited_body=body, image_urls=urls)
+    try:
+        stored = await asyncio.to_thread(
+            put_article_markdown, tx.services.store, tx.tenant_id, article_id, markdown
+        )
+    except OSError as e:  # nothing is recorded: the transaction rolls back with this error
+        log.warning("object store write failed: %s", type(e).__name__)
+        raise StorageUnavailable("the article's Markdown could not be stored; try again") from None
+    await articles_repo.set_markdown_location(tx.conn, tx.tenant_id, article_id, stored.key, stored.url)
+    await repo.audit(
+        tx.conn, tx.tenant_id, tx.who.actor_id, tx.who.actor_kind, "article.edited", article_id, detail
+    )
+    return await get(tx, article_id)
+
+
+async def edit(tx: Tx, article_id: UUID, change: ArticleEdit) -> ArticleOut:
+    """A person's changes to an article awaiting approval (409 once it no longer awaits it)."""
+    row = await _editable(tx, article_id)
+    seo = row["seo"] or {}
+    return await _save(
+        tx,
+        row,
+        title=change.title if change.title is not None else row["title"],
+        summary=change.summary if change.summary is not None else str(seo.get("meta_description") or ""),
+        body=change.body if change.body is not None else current_body(row["graph_state"], row["edited_body"]),
+        draft_writer=None,
+        detail={"fields": [f for f in ("title", "summary", "body") if getattr(change, f) is not None]},
+    )
+
+
+async def choose_draft(tx: Tx, article_id: UUID, writer: str) -> ArticleOut:
+    """Another writer's draft becomes the article (its heading the title; the summary stays)."""
+    row = await _editable(tx, article_id)
+    draft = next((d for d in _drafts(row["graph_state"]) if d.writer == writer), None)
+    if draft is None:
+        raise InvalidRequest(f"the article has no draft by {writer}; choose one of its drafts")
+    heading, body = title_and_body(draft.markdown)
+    return await _save(
+        tx,
+        row,
+        title=heading[:200] or row["title"],
+        summary=str((row["seo"] or {}).get("meta_description") or ""),
+        body=body,
+        draft_writer=writer,
+        detail={"draft": writer},
+    )
+
+
+# ---- approval ----------------------------------------------------------------------------------------
+
+
+async def decide(
+    tx: Tx, article_id: UUID, approved: bool, reason: str = "", publish_at: datetime | None = None
+) -> ArticleOut:
     """Record the decision and signal the article's workflow, in one transaction: if the signal cannot be
-    delivered, nothing is recorded."""
+    delivered, nothing is recorded. ``publish_at``: when its posts go out (else at once)."""
     row = await repo.lock_for_decision(tx.conn, tx.tenant_id, article_id)  # serialises two decisions
     if row is None:
         raise NotFound("no such article")
@@ -230,6 +333,7 @@ async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> 
             "this article was not written by a pipeline run, so no workflow waits for a decision",
             code="article.no_workflow",
         )
+    at = publish_time(publish_at, datetime.now(UTC)) if publish_at is not None and approved else None
     signaller = tx.services.engine.approvals
     if signaller is None:
         raise EngineUnavailable(
@@ -238,18 +342,15 @@ async def decide(tx: Tx, article_id: UUID, approved: bool, reason: str = "") -> 
         )
     status = "approved" if approved else "rejected"
     await repo.set_decision(tx.conn, tx.tenant_id, article_id, status, None if approved else reason)
+    detail: dict[str, Any] = {"reason": reason} if reason else {}
+    if at is not None:
+        detail["publish_at"] = at.isoformat()
     await repo.audit(
-        tx.conn,
-        tx.tenant_id,
-        tx.who.actor_id,
-        tx.who.actor_kind,
-        f"article.{status}",
-        article_id,
-        {"reason": reason} if reason else {},
+        tx.conn, tx.tenant_id, tx.who.actor_id, tx.who.actor_kind, f"article.{status}", article_id, detail
     )
     wid = article_workflow_id(str(row["run_id"]), str(row["subtopic_id"]))
     try:
-        await signaller.send(wid, Approval(approved, reason))
+        await signaller.send(wid, Approval(approved, reason, at.isoformat() if at else None))
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise Conflict(

@@ -12,7 +12,7 @@ from ..context import EditorTx, ViewerTx
 from ..pagination import Page
 from ..problems import errors
 from . import service
-from .schemas import PostOut, PostPlatform
+from .schemas import PostOut, PostPlatform, PostSchedule
 
 router = APIRouter(prefix="/v1/posts", tags=["posts"], responses=errors(401, 403, 422, 429))
 
@@ -56,3 +56,14 @@ async def get_post(post_id: UUID, tx: ViewerTx) -> PostOut:
 )  # fmt: skip
 async def retry_post(post_id: UUID, tx: EditorTx) -> PostOut:
     return await service.retry(tx, post_id)
+
+
+@router.patch(
+    "/{post_id}", response_model=PostOut, responses=errors(404, 409, 503),
+    summary="Move a scheduled post to another publish time",
+    description="For a post that is scheduled (its article was approved with a publish time) and not "
+    "published yet; its workflow publishes it at the new time. 409 for a post in any other state; 503 "
+    "when the workflow engine cannot be reached (nothing is changed then).",
+)  # fmt: skip
+async def reschedule_post(post_id: UUID, body: PostSchedule, tx: EditorTx) -> PostOut:
+    return await service.reschedule(tx, post_id, body.publish_at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -56,3 +57,29 @@ class PostRepository:
         return await conn.fetchrow(
             f"SELECT {COLS} FROM {FROM} WHERE p.tenant_id = $1 AND p.id = $2", tenant_id, post_id
         )
+
+    async def lock_for_schedule(
+        self, conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID
+    ) -> asyncpg.Record | None:
+        """The post with its article's workflow coordinates, locked against the publisher's claim."""
+        return await conn.fetchrow(
+            f"""SELECT p.id, p.status, p.platform, p.account_id, a.run_id, a.subtopic_id FROM {FROM}
+                 WHERE p.tenant_id = $1 AND p.id = $2 FOR UPDATE OF p""",
+            tenant_id, post_id,
+        )  # fmt: skip
+
+    async def audit(
+        self,
+        conn: asyncpg.Connection,
+        tenant_id: UUID,
+        actor_id: UUID,
+        actor_kind: str,
+        action: str,
+        post_id: UUID,
+        detail: dict[str, Any],
+    ) -> None:
+        await conn.execute(
+            "INSERT INTO audit_log (tenant_id, actor_id, actor_kind, action, target_type, target_id, detail) "
+            "VALUES ($1, $2, $3, $4, 'post', $5, $6)",
+            tenant_id, actor_id, actor_kind, action, str(post_id), detail,
+        )  # fmt: skip

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from icop.statuses import PostStatus
 
@@ -38,7 +38,16 @@ class PostOut(BaseModel):
         description="The values the error names (platform, account, the platform's message).",
     )
     cost_usd: Decimal
-    not_before: datetime | None
+    not_before: datetime | None = Field(
+        description="scheduled: its publish time; waiting for quota or a retry: when it is tried again."
+    )
     published_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class PostSchedule(BaseModel):
+    publish_at: AwareDatetime = Field(
+        description="The post's new publish time (with a time zone or offset; stored in UTC; in the future, "
+        "at most 366 days ahead)."
+    )

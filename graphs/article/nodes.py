@@ -7,7 +7,6 @@ so that they are tested without a graph.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import unicodedata
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from icop.articles.citations import strip_markers
+from icop.articles.layout import render_markdown, title_and_body
 from icop.connectors.errors import ProviderError
 from icop.connectors.placeholder import OFFLINE_MARK
 from icop.connectors.usage import UsageEvent, UsageSink
@@ -24,7 +25,6 @@ from icop.research.service import ResearchRequest, ResearchResult
 from icop.research.types import FailurePolicy, ResearchReport, failure_policy, provider_choice
 
 from .agents import AgentReply, Agents
-from .citations import footnoted, sources_section, strip_markers, unsourced_note
 from .prompts import (
     EDITOR_CRITERIA,
     IMAGE_PROMPTS,
@@ -135,15 +135,6 @@ def slugify(text: str, max_len: int = 80) -> str:
     return slug[:max_len].rstrip("-")
 
 
-def title_and_body(article: str) -> tuple[str, str]:
-    lines = article.strip().splitlines()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    if not lines:
-        return "", ""
-    return lines[0].strip().lstrip("#").strip(), "\n".join(lines[1:]).strip()
-
-
 def finalize_seo(topic: str, article: str, reply: str) -> Seo:
     """The SEO agent's JSON where usable, derived from the article otherwise; limits always enforced."""
     data = parse_json_object(reply) or {}
@@ -207,76 +198,10 @@ def english_only(prompt: str, index: int, topic_hint: str = "") -> str:
     return cleaned
 
 
-def _yaml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
-
-
-def _yaml_list(values: list[str]) -> str:
-    return "[" + ", ".join(_yaml_str(v) for v in values) + "]"
-
-
-def render_markdown(state: ArticleState) -> str:
-    """YAML front matter, the article under its title, and the given images spread through it."""
-    seo = state["seo"]
-    sources = list(state.get("sources") or [])
-    title, body = title_and_body(state.get("article", ""))
-    urls = list(state.get("image_urls") or [])
-    prompts = list(state.get("image_prompts") or [])
-    front = [
-        "---",
-        f"title: {_yaml_str(seo['title'])}",
-        f"description: {_yaml_str(seo['meta_description'])}",
-        f"slug: {_yaml_str(seo['slug'])}",
-        f"lang: {_yaml_str(state.get('language', 'en'))}",
-        f"keywords: {_yaml_list(seo['keywords'])}",
-        f"tags: {_yaml_list(seo['hashtags'])}",
-        f"images: {_yaml_list(urls)}",
-        f"mode: {_yaml_str(state.get('mode', 'compare'))}",
-        f"writers: {_yaml_list([d['writer'] for d in state.get('drafts', [])])}",
-        "sources: " + _yaml_list(_source_urls(state)),
-        f"sourced: {'true' if sources else 'false'}",
-        "---",
-    ]
-    body = footnoted(body, {int(s["n"]) for s in sources})
-    paras = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
-    blocks: list[str] = [f"# {title or seo['title']}"]
-    if urls:
-        # the first image under the title, the others spread evenly through the paragraphs
-        slots = {0: [0]} if paras else {}
-        for i in range(1, len(urls)):
-            pos = max(1, round(i * len(paras) / len(urls))) if paras else 0
-            slots.setdefault(pos, []).append(i)
-    else:
-        slots = {}
-    placed: set[int] = set()
-    for p_idx in range(len(paras) + 1):
-        for i in slots.get(p_idx, []):
-            alt = (prompts[i] if i < len(prompts) else seo["title"]).replace("]", ")").replace("[", "(")
-            blocks.append(f"![{alt}]({urls[i]})")
-            placed.add(i)
-        if p_idx < len(paras):
-            blocks.append(paras[p_idx])
-    for i, url in enumerate(urls):
-        if i not in placed:
-            blocks.append(f"![{seo['title']}]({url})")
-    language = state.get("language", "en")
-    if sources:
-        blocks.append(sources_section(sources, language))
-    elif "research_report" in state:
-        blocks.append(unsourced_note(language, state["research_report"].get("reason")))
-    return "\n".join(front) + "\n\n" + "\n\n".join(blocks) + "\n"
-
-
 def made_offline(state: Mapping[str, Any]) -> bool:
     """Whether any text of the article came from an offline provider (placeholder text, in development without
     a provider key): such an article is marked and never published for real."""
     return any(u.get("offline", False) for u in state.get("usage", []))
-
-
-def _source_urls(state: ArticleState) -> list[str]:
-    if state.get("sources"):
-        return [s["url"] for s in state["sources"]]
-    return list(dict.fromkeys(n["source_url"] for n in state.get("research", [])))
 
 
 # -- nodes ------------------------------------------------------------------------------------------

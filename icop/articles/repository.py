@@ -36,3 +36,23 @@ async def offline_content(conn: asyncpg.Connection, tenant_id: UUID, article_id:
             article_id,
         )  # fmt: skip
     )
+
+
+async def material(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> asyncpg.Record | None:
+    """What the article's Markdown and posts are made from now: the graph's state, the title and SEO
+    fields (a person may have changed them before approval), the edited text, and the stored Markdown."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """SELECT graph_state, title, seo, edited_body, language, markdown_key, markdown_url
+             FROM generated_articles WHERE tenant_id = $1 AND id = $2""",
+        tenant_id, article_id,
+    )  # fmt: skip
+    return row
+
+
+async def image_urls(conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> list[str]:
+    """The stored images' URLs, in their order in the article."""
+    rows = await conn.fetch(
+        "SELECT url FROM images WHERE tenant_id = $1 AND article_id = $2 ORDER BY position",
+        tenant_id, article_id,
+    )  # fmt: skip
+    return [str(r["url"]) for r in rows]

@@ -109,7 +109,9 @@ def _marker(t: PublishTarget) -> str:
 
 
 def _not_due(row: asyncpg.Record, now: datetime) -> bool:
-    return row["status"] == PostStatus.WAITING_QUOTA and bool(row["not_before"]) and row["not_before"] > now
+    """Waiting for a quota window, or scheduled for later: a publish call before then sends nothing."""
+    waits = row["status"] in (PostStatus.WAITING_QUOTA, PostStatus.SCHEDULED)
+    return waits and bool(row["not_before"]) and row["not_before"] > now
 
 
 class Publisher:
@@ -139,6 +141,19 @@ class Publisher:
         """The text and cost of a post before it is sent (the cost of a link on X included)."""
         lim = await self.limits(target.tenant_id, target.platform, target.account_id)
         return render(target.article, lim, link_in_text=target.link_in_text, marker=_marker(target))
+
+    async def schedule(self, t: PublishTarget, at: datetime) -> PublishOutcome:
+        """The target's post, created as ``scheduled`` for ``at`` (nothing is sent). Safe to repeat: a post
+        that exists keeps its state and time (the API may have moved it since); only a fresh one is
+        scheduled."""
+        lim = await self.limits(t.tenant_id, t.platform, t.account_id)
+        rendered = render(t.article, lim, link_in_text=t.link_in_text, marker=_marker(t))
+        row = await self._ensure_row(t, rendered)
+        if row["status"] != PostStatus.PENDING or row["attempts"] or row["reconcile_required"]:
+            return PublishOutcome.of(row)
+        async with tenant_tx(self.pool, t.tenant_id) as conn:
+            row = await repo.schedule_post(conn, t.tenant_id, row["id"], at) or row
+        return PublishOutcome.of(row)
 
     async def publish(self, t: PublishTarget) -> PublishOutcome:
         outcome = await self._publish(t)
@@ -249,7 +264,10 @@ class Publisher:
             )  # fmt: skip
 
     async def _dry_run(self, t: PublishTarget, row: asyncpg.Record, r: RenderedPost) -> PublishOutcome:
-        rewritable = (PostStatus.PENDING, PostStatus.DRY_RUN, PostStatus.WAITING_QUOTA, PostStatus.FAILED)
+        rewritable = (
+            PostStatus.PENDING, PostStatus.DRY_RUN, PostStatus.WAITING_QUOTA, PostStatus.FAILED,
+            PostStatus.SCHEDULED,
+        )  # fmt: skip
         if row["reconcile_required"] or row["status"] not in rewritable:
             return PublishOutcome.of(row)  # never overwrite what was (or may have been) sent
         async with tenant_tx(self.pool, t.tenant_id) as conn:

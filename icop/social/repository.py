@@ -227,6 +227,32 @@ async def release(conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) -> N
     )
 
 
+async def schedule_post(
+    conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID, at: datetime
+) -> asyncpg.Record | None:
+    """A fresh post (pending, never tried) to ``scheduled`` for ``at``; None when it is in another state."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """UPDATE posts SET status = 'scheduled', not_before = $3, error = NULL, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND attempts = 0
+              AND NOT reconcile_required
+            RETURNING *""",
+        tenant_id, post_id, at,
+    )  # fmt: skip
+    return row
+
+
+async def reschedule_post(
+    conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID, at: datetime
+) -> asyncpg.Record | None:
+    """A scheduled post's new publish time; None when the post is no longer scheduled."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """UPDATE posts SET not_before = $3, updated_at = now()
+            WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled' RETURNING *""",
+        tenant_id, post_id, at,
+    )  # fmt: skip
+    return row
+
+
 RETRYABLE = ("failed", "needs_reauth")
 
 

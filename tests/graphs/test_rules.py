@@ -7,13 +7,13 @@ from graphs.article.nodes import (
     english_only,
     finalize_seo,
     parse_items,
-    render_markdown,
     rubric_scores,
     slugify,
     translated_items,
 )
 from graphs.article.prompts import EDITOR_CRITERIA, SEO_META_MAX, parse_json_object
 from graphs.article.state import ArticleState, ResearchNote
+from icop.articles.layout import render_markdown
 
 LONG_KO = "# 서울의 카페 문화\n\n" + "서울에는 카페가 아주 많고 사람들은 그곳에서 일하고 만납니다. " * 12
 

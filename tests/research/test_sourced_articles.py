@@ -11,11 +11,11 @@ import pytest
 
 from emulators.client import EmulatorAdmin
 from graphs.article.agents import CrewAgents, make_agents
-from graphs.article.citations import cited
 from graphs.article.graph import article_input, local_writers, make_graph
 from graphs.article.nodes import ResearchFailed
 from graphs.article.prompts import NO_SOURCES_RULE
 from graphs.article.writers import WRITER_MARK
+from icop.articles.citations import cited
 from icop.research.service import Researcher
 from icop.settings import Settings
 from tests.graphs.conftest import body_text, writer_requests

@@ -17,7 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from icop.articles import repository as articles_repository
-from icop.articles.markdown import store_article_markdown
+from icop.articles.markdown import article_markdown, store_article_markdown
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.db import tenant_tx
 from icop.images.generate import ImageJobRequest, ImageMaker, ProviderName
@@ -25,6 +25,8 @@ from icop.runs.admission import Refusal, RunLimits, admit_article
 
 from .. import repository
 from ..types import (
+    ApprovedArticle,
+    ArticleRef,
     ArticleStatusInput,
     CreateArticleInput,
     CreatedArticle,
@@ -39,7 +41,7 @@ from .errors import mapped_errors
 from .heartbeat import with_heartbeats
 
 if TYPE_CHECKING:  # the graph package is imported where the graph runs
-    from graphs.article.state import ArticleState, Mode
+    from graphs.article.state import Mode
 
 
 class ArticleGraph(Protocol):
@@ -186,30 +188,55 @@ class ArticleActivities:
     async def format_markdown(self, inp: MarkdownInput) -> MarkdownResult:
         """The final Markdown with the stored images' URLs, written beside them; its URL on the article
         row."""
-        from graphs.article.nodes import render_markdown
-
         tenant = UUID(inp.tenant_id)
         with mapped_errors():
             async with tenant_tx(self.pool, tenant) as conn:
-                state = await repository.graph_state(conn, tenant, UUID(inp.article_id))
-            if not state or "seo" not in state:
+                m = await articles_repository.material(conn, tenant, UUID(inp.article_id))
+            state = m["graph_state"] if m is not None else None
+            if m is None or not state or "seo" not in state:
                 raise ApplicationError(
                     "the article has no graph result; run the agent graph first",
                     type="MissingGraphState",
                     non_retryable=True,
                 )
-            state["image_urls"] = list(inp.image_urls)
+            markdown = article_markdown(
+                state,
+                title=m["title"],
+                seo=m["seo"] or {},
+                edited_body=m["edited_body"],
+                image_urls=inp.image_urls,
+            )
             stored = await store_article_markdown(
-                self.pool,
-                self.store,
-                tenant,
-                UUID(inp.article_id),
-                render_markdown(cast("ArticleState", state)),
+                self.pool, self.store, tenant, UUID(inp.article_id), markdown
             )
         return MarkdownResult(stored.key, stored.url)
 
+    @activity.defn(name="approved_article")
+    async def approved_article(self, ref: ArticleRef) -> ApprovedArticle:
+        """The article's title, summary and hashtags as approved (an editor may have changed them while it
+        waited): what its posts are made from. Local activity."""
+        tenant = UUID(ref.tenant_id)
+        async with tenant_tx(self.pool, tenant) as conn:
+            m = await articles_repository.material(conn, tenant, UUID(ref.article_id))
+        if m is None:
+            raise ApplicationError(
+                f"article {ref.article_id} does not exist", type="NotFound", non_retryable=True
+            )
+        seo = m["seo"] or {}
+        return ApprovedArticle(
+            title=str(m["title"]),
+            summary=str(seo.get("meta_description") or ""),
+            hashtags=[str(h) for h in seo.get("hashtags") or []],
+        )
+
     def all(self) -> list[Callable[..., object]]:
-        return [self.create_article, self.set_article_status, self.run_agent_graph, self.format_markdown]
+        return [
+            self.create_article,
+            self.set_article_status,
+            self.run_agent_graph,
+            self.format_markdown,
+            self.approved_article,
+        ]
 
 
 class ImageActivities:

@@ -17,7 +17,7 @@ from icop.social.publisher import Publisher, PublishTarget
 from icop.social.text import ArticleText
 from icop.storage import ObjectStore
 
-from ..types import PostRef, PublishInput, PublishResult
+from ..types import PostRef, PublishInput, PublishResult, ScheduledPost, ScheduleInput
 from .errors import mapped_errors
 
 FINAL = {"published", "dry_run", "failed", "needs_reauth"}
@@ -37,13 +37,9 @@ class PublishActivities:
         media = [self.store.url_for(k) for k in inp.media_keys] if inp.media_keys else inp.media_urls
         return url, tuple(media)
 
-    @activity.defn(name="publish")
-    async def publish(self, inp: PublishInput) -> PublishResult:
-        """Safe to repeat: the publisher keeps one post row per target and reconciles ambiguous sends.
-        A post that must wait (quota window, back-off, another worker's lease) comes back with
-        ``retry_in_s`` and the workflow sleeps durably before calling again."""
+    def _target(self, inp: PublishInput) -> PublishTarget:
         url, media = self._links(inp)
-        target = PublishTarget(
+        return PublishTarget(
             UUID(inp.tenant_id),
             UUID(inp.article_id),
             cast(Platform, inp.platform),  # a plain str on the wire; the API accepts only known platforms
@@ -52,8 +48,25 @@ class PublishActivities:
             media_urls=media,
             dry_run=inp.dry_run,
         )
+
+    @activity.defn(name="schedule_post")
+    async def schedule_post(self, inp: ScheduleInput) -> ScheduledPost:
+        """The target's post as ``scheduled`` for its publish time (sent later by ``publish``). Safe to
+        repeat: a post that exists keeps its state and time."""
         with mapped_errors():
-            out = await self.publisher.publish(target)
+            at = datetime.fromisoformat(inp.publish_at)
+            out = await self.publisher.schedule(self._target(inp.post), at)
+        return ScheduledPost(
+            str(out.post_id), out.status, out.not_before.isoformat() if out.not_before else None
+        )
+
+    @activity.defn(name="publish")
+    async def publish(self, inp: PublishInput) -> PublishResult:
+        """Safe to repeat: the publisher keeps one post row per target and reconciles ambiguous sends.
+        A post that must wait (quota window, back-off, another worker's lease, a publish time not yet
+        reached) comes back with ``retry_in_s`` and the workflow sleeps durably before calling again."""
+        with mapped_errors():
+            out = await self.publisher.publish(self._target(inp))
         retry = None
         if out.status not in FINAL:
             retry = 30.0
@@ -92,4 +105,4 @@ class PublishActivities:
         )
 
     def all(self) -> list[Callable[..., object]]:
-        return [self.publish, self.post_input]
+        return [self.publish, self.post_input, self.schedule_post]

@@ -1,21 +1,34 @@
-import type { Draft, EditorVerdict } from "@/lib/api/types";
+import { chooseDraft } from "@/app/actions/editing";
+import { ActionForm } from "@/components/ActionForm";
+import { SubmitButton } from "@/components/SubmitButton";
+import { btnSecondary } from "@/components/ui";
+import type { Draft, EditorVerdict, Writer } from "@/lib/api/types";
 import type { Dict } from "@/lib/i18n";
 import { Markdown } from "./Markdown";
 
 const WRITER_NAMES: Record<string, string> = { gpt: "GPT", claude: "Claude", gemini: "Gemini" };
 
-/** The writers' drafts side by side, with the editor's score for each and the winner marked. */
+/**
+ * The writers' drafts side by side, with the editor's score for each and the winner marked; while the
+ * article awaits approval, any other draft can be made the article (`canChoose`).
+ */
 export function Drafts({
   drafts,
   editor,
   articleId,
   t,
+  chosen = null,
+  canChoose = false,
 }: {
   drafts: Draft[];
   editor: EditorVerdict | null | undefined;
   articleId: string;
   t: Dict;
+  /** The writer whose draft a person made the article (null: the Editor's choice). */
+  chosen?: Writer | null;
+  canChoose?: boolean;
 }) {
+  const inUse = chosen ?? editor?.winner ?? null;
   return (
     <div className="mt-3 grid gap-3 lg:grid-cols-3" data-testid="drafts">
       {drafts.map((d) => {
@@ -31,11 +44,18 @@ export function Drafts({
               <h3 id={`draft-${d.writer}`} className="text-base font-semibold">
                 {WRITER_NAMES[d.writer] ?? d.writer}
               </h3>
-              {winner ? (
-                <span className="rounded-full border border-green-300 bg-green-100 px-2 py-0.5 text-xs font-medium text-green-900">
-                  {t.articles.winner}
-                </span>
-              ) : null}
+              <span className="flex flex-wrap gap-1">
+                {winner ? (
+                  <span className="rounded-full border border-green-300 bg-green-100 px-2 py-0.5 text-xs font-medium text-green-900">
+                    {t.articles.winner}
+                  </span>
+                ) : null}
+                {chosen === d.writer ? (
+                  <span className="rounded-full border border-blue-300 bg-blue-100 px-2 py-0.5 text-xs font-medium text-blue-900">
+                    {t.editing.chosenByYou}
+                  </span>
+                ) : null}
+              </span>
             </header>
             <dl className="mt-1 text-xs text-slate-700">
               <div className="flex gap-1">
@@ -56,6 +76,12 @@ export function Drafts({
             >
               <Markdown markdown={d.markdown} articleId={articleId} imageLabel={t.articles.image} headingOffset={3} />
             </div>
+            {canChoose && inUse !== d.writer ? (
+              <ActionForm action={chooseDraft.bind(null, articleId, d.writer)} className="mt-2">
+                <SubmitButton className={btnSecondary}>{t.editing.useDraft}</SubmitButton>
+              </ActionForm>
+            ) : null}
+            {canChoose && inUse === d.writer ? <p className="mt-2 text-sm text-slate-700">{t.editing.inUse}</p> : null}
           </article>
         );
       })}

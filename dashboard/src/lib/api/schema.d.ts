@@ -538,7 +538,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit an article that awaits approval: its title, summary or text
+         * @description The stored Markdown is rendered again at once, and the posts are made from the article as approved. 409 once the article no longer awaits approval.
+         */
+        patch: operations["edit_article_v1_articles__article_id__patch"];
         trace?: never;
     };
     "/v1/articles/{article_id}/images/{position}": {
@@ -578,6 +582,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/articles/{article_id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make another writer's draft the article, before approving it
+         * @description The draft's heading becomes the title and its text the article's; the summary stays. 409 once the article no longer awaits approval; 422 when it has no draft by that writer.
+         */
+        post: operations["choose_draft_v1_articles__article_id__draft_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/articles/{article_id}/approve": {
         parameters: {
             query?: never;
@@ -588,8 +612,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve an article that awaits approval (its workflow then publishes it)
-         * @description 409 unless the article is awaiting_approval; 503 when the workflow engine cannot be reached (nothing is recorded then).
+         * Approve an article that awaits approval (its workflow then publishes it, or schedules it)
+         * @description With publish_at, its posts wait as scheduled until then. 409 unless the article is awaiting_approval; 503 when the workflow engine cannot be reached (nothing is recorded then).
          */
         post: operations["approve_article_v1_articles__article_id__approve_post"];
         delete?: never;
@@ -649,7 +673,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Move a scheduled post to another publish time
+         * @description For a post that is scheduled (its article was approved with a publish time) and not published yet; its workflow publishes it at the new time. 409 for a post in any other state; 503 when the workflow engine cannot be reached (nothing is changed then).
+         */
+        patch: operations["reschedule_post_v1_posts__post_id__patch"];
         trace?: never;
     };
     "/v1/posts/{post_id}/retry": {
@@ -1057,11 +1085,32 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
         };
+        /** ApproveBody */
+        ApproveBody: {
+            /**
+             * Publish At
+             * @description When to publish its posts (with a time zone or offset; stored in UTC; in the future, at most 366 days ahead). Omitted: at once. Each post's time can be moved until it is published (PATCH /v1/posts/{post_id}).
+             */
+            publish_at?: string | null;
+        };
         /**
-         * ApproveBody
-         * @description No fields: approving needs no more than the article id.
+         * ArticleEdit
+         * @description What an editor changes before approving; fields left out stay as they are.
          */
-        ApproveBody: Record<string, never>;
+        ArticleEdit: {
+            /** Title */
+            title?: string | null;
+            /**
+             * Summary
+             * @description The meta description, which the posts' text is made from.
+             */
+            summary?: string | null;
+            /**
+             * Body
+             * @description The text under the title, in Markdown ([n] cites source n).
+             */
+            body?: string | null;
+        };
         /** ArticleOut */
         ArticleOut: {
             /**
@@ -1122,6 +1171,21 @@ export interface components {
             sources: components["schemas"]["SourceOut"][];
             /** @description The research step's outcome (null until the graph has run). */
             research: components["schemas"]["ResearchOut"] | null;
+            /**
+             * Body
+             * @description The article's text under its title (Markdown, with [n] citation markers): the chosen draft as the Editor finished it, or as a person edited it. Null until the graph has run.
+             */
+            body: string | null;
+            /**
+             * Draft Writer
+             * @description The writer whose draft a person chose instead (null: the Editor's choice).
+             */
+            draft_writer: ("gpt" | "claude" | "gemini") | null;
+            /**
+             * Edited At
+             * @description When a person last edited the article.
+             */
+            edited_at: string | null;
         };
         /**
          * ArticleStatus
@@ -1465,6 +1529,15 @@ export interface components {
          * @enum {string}
          */
         DeliveryStatus: "pending" | "sending" | "delivered" | "dead";
+        /** DraftChoice */
+        DraftChoice: {
+            /**
+             * Writer
+             * @description Whose draft becomes the article (its heading becomes the title).
+             * @enum {string}
+             */
+            writer: "gpt" | "claude" | "gemini";
+        };
         /**
          * DraftOut
          * @description One writer's draft, as the writer returned it.
@@ -2090,7 +2163,10 @@ export interface components {
             };
             /** Cost Usd */
             cost_usd: string;
-            /** Not Before */
+            /**
+             * Not Before
+             * @description scheduled: its publish time; waiting for quota or a retry: when it is tried again.
+             */
             not_before: string | null;
             /** Published At */
             published_at: string | null;
@@ -2105,11 +2181,20 @@ export interface components {
              */
             updated_at: string;
         };
+        /** PostSchedule */
+        PostSchedule: {
+            /**
+             * Publish At
+             * Format: date-time
+             * @description The post's new publish time (with a time zone or offset; stored in UTC; in the future, at most 366 days ahead).
+             */
+            publish_at: string;
+        };
         /**
          * PostStatus
          * @enum {string}
          */
-        PostStatus: "pending" | "publishing" | "published" | "failed" | "waiting_quota" | "needs_reauth" | "dry_run" | "unknown";
+        PostStatus: "pending" | "publishing" | "published" | "failed" | "waiting_quota" | "needs_reauth" | "dry_run" | "unknown" | "scheduled";
         /**
          * PreviewOut
          * @description One post as the platform will see it (or saw it), with its length in the platform's own unit.
@@ -5657,6 +5742,97 @@ export interface operations {
             };
         };
     };
+    edit_article_v1_articles__article_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArticleEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_article_image_v1_articles__article_id__images__position__get: {
         parameters: {
             query?: never;
@@ -5788,6 +5964,97 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    choose_draft_v1_articles__article_id__draft_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                article_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftChoice"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArticleOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6110,6 +6377,97 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reschedule_post_v1_posts__post_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostSchedule"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,10 +1,13 @@
 import Link from "next/link";
-import { approveArticle, rejectArticle } from "@/app/actions/articles";
+import { rejectArticle } from "@/app/actions/articles";
+import { approveAt } from "@/app/actions/editing";
 import { ActionForm } from "@/components/ActionForm";
 import { Notice } from "@/components/Messages";
 import { AutoRefresh } from "@/components/AutoRefresh";
+import { ArticleEditor } from "@/components/article/ArticleEditor";
 import { Drafts } from "@/components/article/Drafts";
 import { Markdown } from "@/components/article/Markdown";
+import { PostSchedule } from "@/components/article/PostSchedule";
 import { Previews } from "@/components/article/Previews";
 import { Sources } from "@/components/article/Sources";
 import { PageHeader } from "@/components/PageHeader";
@@ -12,17 +15,20 @@ import { PostsTable } from "@/components/PostsTable";
 import { Reason } from "@/components/Reason";
 import { StatusBadge } from "@/components/StatusBadge";
 import { SubmitButton } from "@/components/SubmitButton";
-import { btnDanger, input, label, panel } from "@/components/ui";
+import { btnDanger, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
 import { formatDate } from "@/lib/format";
-import { getDict } from "@/lib/i18n";
+import { fmt, getDict } from "@/lib/i18n";
 import { articleError, editorRationale } from "@/lib/problems";
 
 export const dynamic = "force-dynamic";
 
+const WRITER_NAMES: Record<string, string> = { gpt: "GPT", claude: "Claude", gemini: "Gemini" };
+
 const SETTLING = new Set(["pending", "writing", "approved"]);
 const POST_SETTLING = new Set(["pending", "publishing"]);
+const SOON_MS = 10 * 60 * 1000; // a post scheduled within this is watched for (the page refreshes itself)
 
 function seoValue(v: unknown): string {
   if (Array.isArray(v)) return v.map(String).join(", ");
@@ -38,7 +44,7 @@ export default async function ArticlePage({
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
   const { id } = await params;
-  const { decided } = await searchParams;
+  const { decided, at, draft } = await searchParams;
   const [{ t, lang }, me, tenant, article] = await Promise.all([getDict(), getMe(), getTenant(), getArticle(id)]);
   const [previews, posts] = await Promise.all([getPreviews(article.id), listPosts({ article_id: article.id })]);
   const a = t.articles;
@@ -53,7 +59,13 @@ export default async function ArticlePage({
   };
   const seoKeys = [...Object.keys(seoLabels).filter((k) => k in seo), ...Object.keys(seo).filter((k) => !(k in seoLabels))];
   const awaiting = article.status === "awaiting_approval" && can(me.role, "editor");
-  const settling = SETTLING.has(article.status) || posts.items.some((p) => POST_SETTLING.has(p.status));
+  const scheduled = posts.items.filter((p) => p.status === "scheduled");
+  const now = Date.now();
+  const dueSoon = scheduled.some((p) => p.not_before && new Date(p.not_before).getTime() - now < SOON_MS);
+  const settling =
+    SETTLING.has(article.status) || posts.items.some((p) => POST_SETTLING.has(p.status)) || dueSoon;
+  const e = t.editing;
+  const s = t.schedule;
 
   return (
     <>
@@ -67,13 +79,25 @@ export default async function ArticlePage({
           {a.mode}: {article.mode === "merge" ? a.merge : a.compare}
         </span>
         <span>{formatDate(article.created_at, tenant.timezone, lang)}</span>
+        {article.edited_at ? <span>{fmt(e.edited, { when: formatDate(article.edited_at, tenant.timezone, lang) })}</span> : null}
         {article.run_id ? <Link href={`/runs/${article.run_id}`}>{a.run}</Link> : null}
         {drafts.length > 0 ? <a href="#drafts-h">{a.compareDrafts}</a> : null}
       </p>
       {decided === "approved" || decided === "rejected" ? (
         // the approve/reject actions redirect here with ?decided=…: the approval section is gone by now
         <div className="mb-4">
-          <Notice>{decided === "approved" ? a.approved : a.rejected}</Notice>
+          <Notice>
+            {decided === "rejected"
+              ? a.rejected
+              : at
+                ? fmt(s.approvedFor, { when: formatDate(at, tenant.timezone, lang) })
+                : a.approved}
+          </Notice>
+        </div>
+      ) : null}
+      {awaiting && draft && drafts.some((d) => d.writer === draft) ? (
+        <div className="mb-4">
+          <Notice>{fmt(e.draftUsed, { writer: WRITER_NAMES[draft] ?? draft })}</Notice>
         </div>
       ) : null}
       {article.error ? (
@@ -87,7 +111,22 @@ export default async function ArticlePage({
           <h2 id="approval-h">{a.approval}</h2>
           <p className="mt-1 text-sm text-slate-800">{a.approvalHint}</p>
           <div className="mt-3 flex flex-col gap-4 sm:flex-row sm:items-end">
-            <ActionForm action={approveArticle.bind(null, article.id)}>
+            <ActionForm action={approveAt.bind(null, article.id, tenant.timezone)} className="space-y-2">
+              <div>
+                <label htmlFor="publish-at" className={label}>
+                  {s.publishAt}
+                </label>
+                <input
+                  id="publish-at"
+                  name="publish_at"
+                  type="datetime-local"
+                  aria-describedby="publish-at-hint"
+                  className={`${input} mt-1`}
+                />
+                <p id="publish-at-hint" className={hint}>
+                  {fmt(s.publishAtHint, { zone: tenant.timezone })}
+                </p>
+              </div>
               <SubmitButton>{a.approve}</SubmitButton>
             </ActionForm>
             <ActionForm action={rejectArticle.bind(null, article.id)} className="flex-1 space-y-2">
@@ -98,6 +137,39 @@ export default async function ArticlePage({
               <SubmitButton className={btnDanger}>{a.reject}</SubmitButton>
             </ActionForm>
           </div>
+        </section>
+      ) : null}
+
+      {awaiting ? (
+        <section aria-labelledby="editor-h" className={`${panel} mb-4`}>
+          <h2 id="editor-h">{e.title}</h2>
+          <p className="mt-1 text-sm text-slate-800">{e.hint}</p>
+          <ArticleEditor
+            // a chosen draft replaces the text: a fresh editor, not the one holding the old text
+            key={article.draft_writer ?? ""}
+            articleId={article.id}
+            title={article.title}
+            summary={String(seo.meta_description ?? "")}
+            body={article.body ?? ""}
+            images={article.images}
+            t={e}
+            imageLabel={a.image}
+          />
+        </section>
+      ) : null}
+
+      {scheduled.length > 0 ? (
+        <section aria-labelledby="schedule-h" className={`${panel} mb-4`}>
+          <h2 id="schedule-h">{s.title}</h2>
+          <p className="mt-1 text-sm text-slate-800">{s.hint}</p>
+          <PostSchedule
+            articleId={article.id}
+            posts={scheduled}
+            canMove={can(me.role, "editor")}
+            tz={tenant.timezone}
+            lang={lang}
+            t={t}
+          />
         </section>
       ) : null}
 
@@ -148,7 +220,14 @@ export default async function ArticlePage({
       {drafts.length > 0 ? (
         <section aria-labelledby="drafts-h" className={`${panel} mt-4`}>
           <h2 id="drafts-h">{a.drafts}</h2>
-          <Drafts drafts={drafts} editor={article.editor} articleId={article.id} t={t} />
+          <Drafts
+            drafts={drafts}
+            editor={article.editor}
+            articleId={article.id}
+            t={t}
+            chosen={article.draft_writer ?? null}
+            canChoose={awaiting}
+          />
         </section>
       ) : null}
 
