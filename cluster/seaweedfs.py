@@ -88,6 +88,9 @@ class SeaweedFSComponent:
             f"-dir={d / 'data'}", f"-ip={host}", f"-ip.bind={host}",
             f"-master.port={s.seaweed_master_port}", f"-master.port.grpc={s.seaweed_master_grpc_port}",
             "-master.telemetry=false",  # no reports to telemetry.seaweedfs.com
+            # One master, so no election to lose: with its default 10 s timeout a restart over existing data
+            # waits ≈ 15 s for the master to elect itself again (every S3 call "Not current leader").
+            "-master.electionTimeout=1s",
             "-master.volumeSizeLimitMB=1024", "-volume.max=0",  # small volumes; as many as the disk holds
             f"-volume.port={s.seaweed_volume_port}", f"-volume.port.grpc={s.seaweed_volume_grpc_port}",
             "-volume.preStopSeconds=0",

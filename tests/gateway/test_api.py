@@ -206,11 +206,15 @@ async def test_articles_posts_quotas(
 
 async def test_problem_json_shapes(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
     r = await client.get(f"/v1/pipelines/{uuid.uuid4()}", headers=tenant.h)
-    assert r.status_code == 404 and r.json() == {
-        "type": "about:blank",
+    body = r.json()
+    assert r.status_code == 404 and body == {
+        "type": "urn:icop:problem:not_found",
         "title": "Not found",
         "status": 404,
         "detail": "no such pipeline",
+        "code": "not_found",
+        "params": {},
+        "request_id": r.headers["x-request-id"],
     }
     r = await client.get("/v1/pipelines/not-a-uuid", headers=tenant.h)
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["path", "pipeline_id"]

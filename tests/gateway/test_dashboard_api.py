@@ -484,6 +484,8 @@ async def test_run_rows_and_retry_rules(
         "language",
         "status",
         "reason",
+        "reason_code",
+        "reason_params",
         "kept_cells",
         "subtopics",
         "article_counts",
