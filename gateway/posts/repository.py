@@ -9,8 +9,8 @@ from uuid import UUID
 import asyncpg
 
 COLS = """p.id, p.article_id, p.platform, p.account_id, p.status, p.platform_post_id, p.permalink, p.text,
-          p.media_urls, p.attempts, p.error, p.cost_usd, p.not_before, p.published_at, p.created_at,
-          p.updated_at, a.title AS article_title, a.run_id"""
+          p.media_urls, p.attempts, p.error, p.error_code, p.error_params, p.cost_usd, p.not_before,
+          p.published_at, p.created_at, p.updated_at, a.title AS article_title, a.run_id"""
 FROM = "posts p JOIN generated_articles a ON a.id = p.article_id AND a.tenant_id = p.tenant_id"
 
 

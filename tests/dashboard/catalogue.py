@@ -19,9 +19,9 @@ I18N = DASHBOARD_DIR / "src" / "lib" / "i18n"
 SHARED = {"ICOP", "Facebook", "Instagram", "Threads", "X", "Google", "URL", "SEO", "DALL·E", "FLUX",
           "CSV", "XLSX", "English", "en", "ko", "UTC", "API", "ID", "Markdown", "cron", "JSON"}  # fmt: skip
 # Raw English from the API or a library that must never reach the UI, in any language.
+# (Not addresses: a post's text carries its article's link, which is content.)
 RAW = re.compile(
-    r"HttpError|Traceback|Exception\b|Error:|Value error|https?://(?:127\.0\.0\.1|localhost)|"
-    r"\bthe request\b|\bnot found for\b|problem\+json"
+    r"HttpError|Traceback|Exception\b|Error:|Value error|\bthe request\b|\bnot found for\b|problem\+json"
 )
 
 

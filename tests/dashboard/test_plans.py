@@ -113,6 +113,16 @@ async def test_pick_a_sheet_check_it_and_create_the_pipeline(
         )
         await page.get_by_role("button", name="Check this sheet").click()
         await expect(page.get_by_text(re.compile(f"add {re.escape(google)} as Editor"))).to_be_visible()
+        # the same refusal in Korean, worded from the API's code (sheet.not_shared with the e-mail)
+        await page.get_by_role("button", name="한국어").click()
+        await expect(page.locator("html")).to_have_attribute("lang", "ko")
+        await page.locator("#sheet_id").fill(f"https://docs.google.com/spreadsheets/d/{other_id}/edit")
+        await page.get_by_role("button", name="이 시트 확인").click()
+        await expect(
+            page.get_by_text(re.compile(f"{re.escape(google)}을\\(를\\) 편집자로 추가하거나"))
+        ).to_be_visible()
+        await page.get_by_role("button", name="English").click()
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
 
         # Help, the template, the status note column; on a phone nothing scrolls sideways.
         await page.get_by_label(re.compile("Coffee plan 2026")).check()

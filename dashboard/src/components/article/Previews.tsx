@@ -10,11 +10,11 @@ export function Previews({ previews, t, lang }: { previews: PostPreview[]; t: Di
       {previews.map((pv) => {
         const over = !pv.within_limit;
         return (
-          <li key={`${pv.platform}:${pv.account_id}`} className="rounded-md border border-slate-200 p-3">
+          <li key={`${pv.platform}:${pv.account_id}`} className="min-w-0 rounded-md border border-slate-200 p-3">
             <h3 className="text-sm font-semibold">
               {t.platforms[pv.platform] ?? pv.platform} <span className="font-normal text-slate-600">· {pv.account_id}</span>
             </h3>
-            <p className="mt-2 text-sm break-words whitespace-pre-wrap">{pv.text}</p>
+            <p className="mt-2 text-sm whitespace-pre-wrap [overflow-wrap:anywhere]">{pv.text}</p>
             <p className={`mt-2 text-xs ${over ? "font-semibold text-red-800" : "text-slate-700"}`}>
               {fmt(t.articles.characters, { length: formatNumber(pv.length, lang), limit: formatNumber(pv.limit, lang) })}
               {over ? ` · ${t.articles.overLimit}` : ""}

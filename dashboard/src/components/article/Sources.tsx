@@ -22,7 +22,7 @@ export function Sources({ sources, research, t }: { sources: Source[]; research:
       <p className="mt-1 text-sm text-slate-700">{fmt(a.sourcesHint, { provider })}</p>
       <ol className="mt-3 space-y-3 text-sm" data-testid="sources">
         {sources.map((s) => (
-          <li key={s.n} id={`source-${s.n}`} className="break-words">
+          <li key={s.n} id={`source-${s.n}`} className="[overflow-wrap:anywhere]">
             <span className="font-mono text-slate-600">[{s.n}]</span>{" "}
             <a href={s.url} rel="noopener noreferrer nofollow" target="_blank" className="font-medium">
               {s.title}
