@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         CreateArticleInput,
         CreatedArticle,
         GraphInput,
+        GraphResult,
         ImagesInput,
         MarkdownInput,
         MarkdownResult,
@@ -52,6 +53,7 @@ def _cause(e: BaseException) -> str:
 class ArticleWorkflow:
     def __init__(self) -> None:
         self._approval: Approval | None = None
+        self._regenerate = False
         self._stage = "starting"
         self._sheet_row: list[str] | None = None  # what this article last wrote on the Subtopics tab
         # scheduled posts: (platform, account) → publish time (ISO), and how often it was moved
@@ -62,6 +64,11 @@ class ArticleWorkflow:
     def approve(self, decision: Approval) -> None:
         """The API's approval (or rejection) when the pipeline asks for one."""
         self._approval = decision
+
+    @workflow.signal(name="regenerate")
+    def regenerate(self) -> None:
+        """Write the article again while it awaits approval (the API checks that it does)."""
+        self._regenerate = True
 
     @workflow.signal(name="reschedule")
     def reschedule(self, move: Reschedule) -> None:
@@ -76,7 +83,7 @@ class ArticleWorkflow:
 
     @workflow.run
     async def run(self, inp: ArticleInput) -> ArticleOutcome:
-        q, cfg = inp.queues, inp.config
+        cfg = inp.config
         self._stage = "writing"
         created = await self._create(inp)
         told = False
@@ -93,54 +100,28 @@ class ArticleWorkflow:
             await self._write_back(inp, f"error: {created.refused}", "")
             return ArticleOutcome(inp.subtopic_id, None, "failed", error=created.refused)
         article_id = created.article_id
-        try:
-            graph = await workflow.execute_activity_method(
-                ArticleActivities.run_agent_graph,
-                GraphInput(
-                    inp.tenant_id,
-                    article_id,
-                    inp.subtopic,
-                    inp.main_topic,
-                    inp.language,
-                    inp.notes,
-                    cfg.mode,
-                    list(cfg.writers),
-                    cfg.search_provider,
-                    cfg.on_research_failure,
-                ),
-                task_queue=q.agents,
-                **P.AGENT_GRAPH.options(),
-            )
-            self._stage = "images"
-            wants_ig = any(t.platform == "instagram" for t in cfg.targets)
-            images = await workflow.execute_activity_method(
-                ImageActivities.generate_images,
-                ImagesInput(
-                    inp.tenant_id,
-                    article_id,
-                    graph.image_prompts[: cfg.images_per_article],
-                    _image_provider(cfg.image_provider),
-                    instagram=wants_ig,
-                ),
-                task_queue=q.images,
-                **P.IMAGES.options(),
-            )
-            self._stage = "markdown"
-            # short (a database read, a render, one object write): a local activity, in this worker
-            md = await workflow.execute_local_activity_method(
-                ArticleActivities.format_markdown,
-                MarkdownInput(inp.tenant_id, article_id, [i.url for i in images]),
-                start_to_close_timeout=P.MARKDOWN.start_to_close,
-                retry_policy=P.MARKDOWN.retry,
-            )
-        except ActivityError as e:
-            return await self._failed(inp, article_id, _cause(e))
-
-        if cfg.approval_required:
+        generation = 0  # how often an editor asked for the article to be written again
+        while True:
+            try:
+                graph, images, md = await self._write(inp, article_id, generation)
+            except ActivityError as e:
+                return await self._failed(inp, article_id, _cause(e))
+            if not cfg.approval_required:
+                break
             self._stage = "awaiting_approval"
             await self._status(inp, article_id, "awaiting_approval")
             await self._write_back(inp, "awaiting approval", md.url)
-            await workflow.wait_condition(lambda: self._approval is not None)
+            await workflow.wait_condition(lambda: self._approval is not None or self._regenerate)
+            if self._approval is not None:
+                break
+            # Written again from the start (research, three drafts, the editor's choice), then back to
+            # the editor: the API has recorded the request and cleared the article's edits.
+            self._regenerate = False
+            generation += 1
+            self._stage = "writing"
+            await self._status(inp, article_id, "writing")
+
+        if cfg.approval_required:
             assert self._approval is not None
             if not self._approval.approved:
                 await self._status(inp, article_id, "rejected", self._approval.reason or None)
@@ -177,6 +158,55 @@ class ArticleWorkflow:
         return ArticleOutcome(
             inp.subtopic_id, article_id, status, md.url, len(results) - len(failed), error, links
         )
+
+    async def _write(
+        self, inp: ArticleInput, article_id: str, generation: int
+    ) -> tuple[GraphResult, list[StoredImage], MarkdownResult]:
+        """The article written: the agent graph (a fresh one for each regeneration), its images, its
+        Markdown."""
+        q, cfg = inp.queues, inp.config
+        self._stage = "writing"
+        graph = await workflow.execute_activity_method(
+            ArticleActivities.run_agent_graph,
+            GraphInput(
+                inp.tenant_id,
+                article_id,
+                inp.subtopic,
+                inp.main_topic,
+                inp.language,
+                inp.notes,
+                cfg.mode,
+                list(cfg.writers),
+                cfg.search_provider,
+                cfg.on_research_failure,
+                generation,
+            ),
+            task_queue=q.agents,
+            **P.AGENT_GRAPH.options(),
+        )
+        self._stage = "images"
+        wants_ig = any(t.platform == "instagram" for t in cfg.targets)
+        images = await workflow.execute_activity_method(
+            ImageActivities.generate_images,
+            ImagesInput(
+                inp.tenant_id,
+                article_id,
+                graph.image_prompts[: cfg.images_per_article],
+                _image_provider(cfg.image_provider),
+                instagram=wants_ig,
+            ),
+            task_queue=q.images,
+            **P.IMAGES.options(),
+        )
+        self._stage = "markdown"
+        # short (a database read, a render, one object write): a local activity, in this worker
+        md = await workflow.execute_local_activity_method(
+            ArticleActivities.format_markdown,
+            MarkdownInput(inp.tenant_id, article_id, [i.url for i in images]),
+            start_to_close_timeout=P.MARKDOWN.start_to_close,
+            retry_policy=P.MARKDOWN.retry,
+        )
+        return graph, images, md
 
     async def _publish(
         self,

@@ -318,6 +318,7 @@ class GraphInput:
     writers: list[str]
     search_provider: str = ""
     on_research_failure: str = ""
+    generation: int = 0  # 0: the first writing; n: the n-th regeneration an editor asked for (a fresh graph)
 
 
 @dataclass(frozen=True)

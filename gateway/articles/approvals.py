@@ -22,6 +22,9 @@ class ApprovalSignaller(Protocol):
     async def reschedule(self, workflow_id: str, move: Reschedule) -> None:
         """Deliver a post's new publish time; raises as :meth:`send` does."""
 
+    async def regenerate(self, workflow_id: str) -> None:
+        """Ask the waiting article to be written again; raises as :meth:`send` does."""
+
 
 class TemporalApprovals:
     def __init__(self, client: Client | ClientSource) -> None:
@@ -34,3 +37,7 @@ class TemporalApprovals:
     async def reschedule(self, workflow_id: str, move: Reschedule) -> None:
         client = await self.client()
         await client.get_workflow_handle(workflow_id).signal("reschedule", move)
+
+    async def regenerate(self, workflow_id: str) -> None:
+        client = await self.client()
+        await client.get_workflow_handle(workflow_id).signal("regenerate")

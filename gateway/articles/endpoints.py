@@ -135,3 +135,17 @@ async def approve_article(article_id: UUID, tx: EditorTx, body: ApproveBody | No
 )
 async def reject_article(article_id: UUID, body: RejectBody, tx: EditorTx) -> ArticleOut:
     return await service.decide(tx, article_id, approved=False, reason=body.reason)
+
+
+@router.post(
+    "/{article_id}/regenerate",
+    status_code=202,
+    response_model=ArticleOut,
+    responses=errors(404, 409, 503),
+    summary="Write an article awaiting approval again (new research, drafts and editor's choice)",
+    description="The article goes back to `writing`, an editor's changes are dropped, and it awaits "
+    "approval again once written. 409 unless the article is awaiting_approval; 503 when the workflow "
+    "engine cannot be reached (nothing is recorded then).",
+)
+async def regenerate_article(article_id: UUID, tx: EditorTx) -> ArticleOut:
+    return await service.regenerate(tx, article_id)

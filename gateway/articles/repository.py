@@ -121,6 +121,16 @@ class ArticleRepository:
             tenant_id, article_id, title, summary, body, draft_writer,
         )  # fmt: skip
 
+    async def set_regenerating(self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> None:
+        """An article awaiting approval goes back to writing; a person's edits are dropped."""
+        await conn.execute(
+            """UPDATE generated_articles
+                  SET status = 'writing', edited_body = NULL, draft_writer = NULL, edited_at = NULL,
+                      updated_at = now()
+                WHERE tenant_id = $1 AND id = $2 AND status = 'awaiting_approval'""",
+            tenant_id, article_id,
+        )  # fmt: skip
+
     async def set_decision(
         self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID, status: str, reason: str | None
     ) -> None:

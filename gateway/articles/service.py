@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from workflows.types import Approval, article_workflow_id
 
 from ..context import Tx
 from ..pagination import decode_cursor, page_of
+from .approvals import ApprovalSignaller
 from .repository import ArticleRepository
 from .schemas import (
     ArticleEdit,
@@ -314,17 +316,15 @@ async def choose_draft(tx: Tx, article_id: UUID, writer: str) -> ArticleOut:
 # ---- approval ----------------------------------------------------------------------------------------
 
 
-async def decide(
-    tx: Tx, article_id: UUID, approved: bool, reason: str = "", publish_at: datetime | None = None
-) -> ArticleOut:
-    """Record the decision and signal the article's workflow, in one transaction: if the signal cannot be
-    delivered, nothing is recorded. ``publish_at``: when its posts go out (else at once)."""
-    row = await repo.lock_for_decision(tx.conn, tx.tenant_id, article_id)  # serialises two decisions
+async def _waiting(tx: Tx, article_id: UUID) -> asyncpg.Record:
+    """The article, locked (two decisions serialise), when it awaits a decision from a run's workflow."""
+    row = await repo.lock_for_decision(tx.conn, tx.tenant_id, article_id)
     if row is None:
         raise NotFound("no such article")
     if row["status"] != "awaiting_approval":
         raise Conflict(
-            f"the article is {row['status']}; only an article awaiting approval can be approved or rejected",
+            f"the article is {row['status']}; only an article awaiting approval can be approved, rejected "
+            "or written again",
             code="article.not_awaiting_approval",
             params={"status": row["status"]},
         )
@@ -333,24 +333,23 @@ async def decide(
             "this article was not written by a pipeline run, so no workflow waits for a decision",
             code="article.no_workflow",
         )
-    at = publish_time(publish_at, datetime.now(UTC)) if publish_at is not None and approved else None
+    return row
+
+
+def _signaller(tx: Tx) -> ApprovalSignaller:
     signaller = tx.services.engine.approvals
     if signaller is None:
         raise EngineUnavailable(
             "approvals reach the article's workflow, and this gateway runs without a workflow engine "
             "(ICOP_WORKFLOW_ENGINE=none)"
         )
-    status = "approved" if approved else "rejected"
-    await repo.set_decision(tx.conn, tx.tenant_id, article_id, status, None if approved else reason)
-    detail: dict[str, Any] = {"reason": reason} if reason else {}
-    if at is not None:
-        detail["publish_at"] = at.isoformat()
-    await repo.audit(
-        tx.conn, tx.tenant_id, tx.who.actor_id, tx.who.actor_kind, f"article.{status}", article_id, detail
-    )
-    wid = article_workflow_id(str(row["run_id"]), str(row["subtopic_id"]))
+    return signaller
+
+
+async def _deliver(signal: Awaitable[None]) -> None:
+    """A decision's signal, its failures as the caller's problems (the transaction then rolls back)."""
     try:
-        await signaller.send(wid, Approval(approved, reason, at.isoformat() if at else None))
+        await signal
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise Conflict(
@@ -362,6 +361,41 @@ async def decide(
         raise EngineUnavailable(
             f"the decision could not be delivered ({type(e).__name__}); try again"
         ) from None
+
+
+async def decide(
+    tx: Tx, article_id: UUID, approved: bool, reason: str = "", publish_at: datetime | None = None
+) -> ArticleOut:
+    """Record the decision and signal the article's workflow, in one transaction: if the signal cannot be
+    delivered, nothing is recorded. ``publish_at``: when its posts go out (else at once)."""
+    row = await _waiting(tx, article_id)
+    at = publish_time(publish_at, datetime.now(UTC)) if publish_at is not None and approved else None
+    signaller = _signaller(tx)
+    status = "approved" if approved else "rejected"
+    await repo.set_decision(tx.conn, tx.tenant_id, article_id, status, None if approved else reason)
+    detail: dict[str, Any] = {"reason": reason} if reason else {}
+    if at is not None:
+        detail["publish_at"] = at.isoformat()
+    await repo.audit(
+        tx.conn, tx.tenant_id, tx.who.actor_id, tx.who.actor_kind, f"article.{status}", article_id, detail
+    )
+    wid = article_workflow_id(str(row["run_id"]), str(row["subtopic_id"]))
+    await _deliver(signaller.send(wid, Approval(approved, reason, at.isoformat() if at else None)))
+    return await get(tx, article_id)
+
+
+async def regenerate(tx: Tx, article_id: UUID) -> ArticleOut:
+    """Have the article written again from the start (research, three drafts, the editor's choice), then
+    wait for a decision again: an editor's changes are dropped. Recorded and signalled in one
+    transaction."""
+    row = await _waiting(tx, article_id)
+    signaller = _signaller(tx)
+    await repo.set_regenerating(tx.conn, tx.tenant_id, article_id)
+    await repo.audit(
+        tx.conn, tx.tenant_id, tx.who.actor_id, tx.who.actor_kind, "article.regenerated", article_id, {}
+    )
+    wid = article_workflow_id(str(row["run_id"]), str(row["subtopic_id"]))
+    await _deliver(signaller.regenerate(wid))
     return await get(tx, article_id)
 
 

@@ -44,6 +44,7 @@ ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/articles/{article_id}/images/{position}", "article", None),
     ("GET", "/v1/articles/{article_id}/previews", "article", None),
     ("POST", "/v1/articles/{article_id}/approve", "article", {}),
+    ("POST", "/v1/articles/{article_id}/regenerate", "article", {}),
     ("POST", "/v1/articles/{article_id}/reject", "article", {"reason": "pwned"}),
     ("PATCH", "/v1/articles/{article_id}", "article", {"title": "pwned", "body": "pwned"}),
     ("POST", "/v1/articles/{article_id}/draft", "article", {"writer": "gpt"}),

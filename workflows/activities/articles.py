@@ -100,7 +100,9 @@ class LangGraphArticleGraph:
         from graphs.article.graph import article_input
 
         graph = self._graph(inp.tenant_id, inp.writers)
-        config = {"configurable": {"thread_id": f"article-{inp.article_id}"}}
+        # One checkpointed graph per writing of the article: a regeneration starts a fresh one.
+        thread = f"article-{inp.article_id}" + (f"-g{inp.generation}" if inp.generation else "")
+        config = {"configurable": {"thread_id": thread}}
         snapshot = await graph.aget_state(config)
         if snapshot.next:  # an earlier attempt stopped mid-graph: resume it
             state = await graph.ainvoke(None, config)

@@ -26,3 +26,12 @@ export async function rejectArticle(id: string, _: FormState, data: FormData): P
   revalidatePath(`/articles/${id}`);
   redirect(`/articles/${encodeURIComponent(id)}?decided=rejected`);
 }
+
+export async function regenerateArticle(id: string, _: FormState): Promise<FormState> {
+  const res = await attempt(
+    (await api()).POST("/v1/articles/{article_id}/regenerate", { params: { path: { article_id: id } } }),
+  );
+  if (!res.ok) return { error: res.error };
+  revalidatePath(`/articles/${id}`);
+  redirect(`/articles/${encodeURIComponent(id)}?decided=regenerated`);
+}

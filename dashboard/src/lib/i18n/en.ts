@@ -581,6 +581,9 @@ export const en = {
     draftUsed: "{writer}'s draft is now the article. Edit it below, or approve it as it is.",
     chosenByYou: "Your choice",
     edited: "Edited {when}",
+    regenerate: "Write it again",
+    regenerateHint: "New research, three new drafts and the editor's choice; your edits here are dropped. It waits for your approval again.",
+    regenerating: "Being written again: this page shows the new version once it awaits your approval.",
   },
   schedule: {
     publishAt: "Publish at (optional)",

@@ -581,6 +581,9 @@ export const ko: Dict = {
     draftUsed: "{writer}의 초안으로 아티클을 바꿨습니다. 아래에서 고치거나 그대로 승인하세요.",
     chosenByYou: "직접 선택",
     edited: "{when}에 편집함",
+    regenerate: "다시 쓰기",
+    regenerateHint: "새로 조사하고 초안 세 개와 편집 에이전트의 선택을 새로 만듭니다. 여기서 고친 내용은 버려지며, 다시 승인을 기다립니다.",
+    regenerating: "다시 쓰는 중입니다. 새 버전이 승인을 기다리면 이 페이지에 나타납니다.",
   },
   schedule: {
     publishAt: "게시 시각 (선택)",

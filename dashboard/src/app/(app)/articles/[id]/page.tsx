@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { rejectArticle } from "@/app/actions/articles";
+import { regenerateArticle, rejectArticle } from "@/app/actions/articles";
 import { approveAt } from "@/app/actions/editing";
 import { ActionForm } from "@/components/ActionForm";
 import { Notice } from "@/components/Messages";
@@ -15,7 +15,7 @@ import { PostsTable } from "@/components/PostsTable";
 import { Reason } from "@/components/Reason";
 import { StatusBadge } from "@/components/StatusBadge";
 import { SubmitButton } from "@/components/SubmitButton";
-import { btnDanger, hint, input, label, panel } from "@/components/ui";
+import { btnDanger, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
 import { formatDate } from "@/lib/format";
@@ -83,6 +83,11 @@ export default async function ArticlePage({
         {article.run_id ? <Link href={`/runs/${article.run_id}`}>{a.run}</Link> : null}
         {drafts.length > 0 ? <a href="#drafts-h">{a.compareDrafts}</a> : null}
       </p>
+      {decided === "regenerated" && article.status !== "awaiting_approval" ? (
+        <div className="mb-4">
+          <Notice>{e.regenerating}</Notice>
+        </div>
+      ) : null}
       {decided === "approved" || decided === "rejected" ? (
         // the approve/reject actions redirect here with ?decided=…: the approval section is gone by now
         <div className="mb-4">
@@ -137,6 +142,10 @@ export default async function ArticlePage({
               <SubmitButton className={btnDanger}>{a.reject}</SubmitButton>
             </ActionForm>
           </div>
+          <ActionForm action={regenerateArticle.bind(null, article.id)} className="mt-4 space-y-1">
+            <p className={hint}>{e.regenerateHint}</p>
+            <SubmitButton className={btnSecondary}>{e.regenerate}</SubmitButton>
+          </ActionForm>
         </section>
       ) : null}
 
