@@ -7,7 +7,7 @@ export function Reason({ said, t, empty = "—" }: { said: Said | null; t: Dict;
   if (!said) return <>{empty}</>;
   return (
     <div className="break-keep">
-      {said.text}
+      <span>{said.text}</span>
       {said.original ? (
         <details className="mt-1 text-xs text-slate-700">
           <summary className="cursor-pointer">{t.problems.original}</summary>
