@@ -19,6 +19,7 @@ export function Drafts({
   t,
   chosen = null,
   canChoose = false,
+  language,
 }: {
   drafts: Draft[];
   editor: EditorVerdict | null | undefined;
@@ -27,6 +28,8 @@ export function Drafts({
   /** The writer whose draft a person made the article (null: the Editor's choice). */
   chosen?: Writer | null;
   canChoose?: boolean;
+  /** The article's language: the drafts' text is marked with it. */
+  language?: string;
 }) {
   const inUse = chosen ?? editor?.winner ?? null;
   return (
@@ -74,7 +77,13 @@ export function Drafts({
               aria-label={`${WRITER_NAMES[d.writer] ?? d.writer}: ${d.title}`}
               className="mt-2 max-h-96 overflow-y-auto rounded border border-slate-100 p-2 text-sm"
             >
-              <Markdown markdown={d.markdown} articleId={articleId} imageLabel={t.articles.image} headingOffset={3} />
+              <Markdown
+                markdown={d.markdown}
+                articleId={articleId}
+                imageLabel={t.articles.image}
+                headingOffset={3}
+                lang={language}
+              />
             </div>
             {canChoose && inUse !== d.writer ? (
               <ActionForm action={chooseDraft.bind(null, articleId, d.writer)} className="mt-2">

@@ -26,6 +26,7 @@ export function Markdown({
   images = [],
   imageLabel,
   headingOffset = 1,
+  lang,
 }: {
   markdown: string;
   articleId: string;
@@ -33,6 +34,8 @@ export function Markdown({
   imageLabel: string;
   /** Levels to shift the Markdown's headings by, so they sit under the page's own (an h1 never repeats). */
   headingOffset?: number;
+  /** The article's language (its text is content, not the UI's: marked so). */
+  lang?: string;
 }) {
   const byUrl = new Map(images.map((i) => [i.url, i]));
   const heading = (level: number) => {
@@ -72,7 +75,7 @@ export function Markdown({
     ),
   };
   return (
-    <div className="prose-article">
+    <div className="prose-article" lang={lang}>
       <ReactMarkdown remarkPlugins={[remarkGfm]} components={components} urlTransform={urlTransform}>
         {stripFrontMatter(markdown)}
       </ReactMarkdown>

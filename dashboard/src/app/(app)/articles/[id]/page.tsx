@@ -70,7 +70,7 @@ export default async function ArticlePage({
   return (
     <>
       {settling ? <AutoRefresh /> : null}
-      <PageHeader title={article.title || a.article}>
+      <PageHeader title={article.title || a.article} titleLang={article.title ? article.language : undefined}>
         <StatusBadge status={article.status} labels={t.status} />
       </PageHeader>
       <p className="-mt-4 mb-4 flex flex-wrap gap-x-3 text-sm text-slate-700">
@@ -194,6 +194,7 @@ export default async function ArticlePage({
               images={article.images}
               imageLabel={a.image}
               headingOffset={2}
+              lang={article.language}
             />
           ) : (
             <p className="text-sm text-slate-700">{a.noMarkdown}</p>
@@ -206,7 +207,9 @@ export default async function ArticlePage({
               {seoKeys.map((k) => (
                 <div key={k}>
                   <dt className="text-slate-600">{seoLabels[k] ?? k}</dt>
-                  <dd className="break-words">{seoValue(seo[k])}</dd>
+                  <dd className="break-words" lang={article.language}>
+                    {seoValue(seo[k])}
+                  </dd>
                 </div>
               ))}
             </dl>
@@ -236,13 +239,14 @@ export default async function ArticlePage({
             t={t}
             chosen={article.draft_writer ?? null}
             canChoose={awaiting}
+            language={article.language}
           />
         </section>
       ) : null}
 
       <section aria-labelledby="previews-h" className={`${panel} mt-4`}>
         <h2 id="previews-h">{a.previews}</h2>
-        <Previews previews={previews} t={t} lang={lang} />
+        <Previews previews={previews} t={t} lang={lang} contentLang={article.language} />
       </section>
 
       <section aria-labelledby="posts-h" className={`${panel} mt-4`}>
