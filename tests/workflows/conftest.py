@@ -27,6 +27,23 @@ async def temporal(settings: Settings) -> Client:
     return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace)
 
 
+async def api_engine(settings: Settings, queues: Queues) -> tuple[Settings, Client]:
+    """Settings for a gateway whose runs and decisions go to Temporal on this test's task queues, and a
+    client (traced when the process traces) for the test's workers and workflow handles."""
+    from workflows.telemetry import client_interceptors
+
+    engine = settings.model_copy(
+        update={
+            "workflow_engine": "temporal",
+            "workflow_queue_prefix": queues.planning.removesuffix("-planning"),
+        }
+    )
+    client = await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, interceptors=client_interceptors()
+    )
+    return engine, client
+
+
 @pytest.fixture
 def queues() -> Queues:
     return Queues.with_prefix(f"tq-{uuid.uuid4().hex[:12]}")

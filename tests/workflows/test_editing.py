@@ -13,20 +13,18 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from temporalio.client import Client
 from temporalio.worker import Replayer
 
 from cluster.sheet_pipeline import HEADER, connect_targets, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
 from icop.settings import Settings
-from workflows.telemetry import client_interceptors
 from workflows.types import MODULES, Queues, article_workflow_id, run_workflow_id
 from workflows.worker import ALL_WORKFLOWS, build_activities, close, running_workers
 
 from ..gateway.conftest import client_for, sign_up
 from ..gateway.test_dashboard_api import wait_for
-from .conftest import fresh_targets
+from .conftest import api_engine, fresh_targets
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +33,7 @@ async def test_an_edited_article_is_published_as_approved_at_each_posts_time(
     settings: Settings, app_pool: asyncpg.Pool, sheets_admin: EmulatorAdmin, serve_apps: list[str]
 ) -> None:
     queues = Queues.with_prefix(f"tq-{uuid.uuid4().hex[:12]}")
-    engine = settings.model_copy(
-        update={
-            "workflow_engine": "temporal",
-            "workflow_queue_prefix": queues.planning.removesuffix("-planning"),
-        }
-    )
-    client = await Client.connect(
-        settings.temporal_target, namespace=settings.temporal_namespace, interceptors=client_interceptors()
-    )
+    engine, client = await api_engine(settings, queues)
     targets = fresh_targets()
     acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
 

@@ -9,18 +9,16 @@ import uuid
 import asyncpg
 import httpx
 import pytest
-from temporalio.client import Client
 
 from cluster.sheet_pipeline import HEADER, connect_targets, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
 from icop.settings import Settings
-from workflows.telemetry import client_interceptors
 from workflows.types import MODULES, Queues, run_workflow_id
 from workflows.worker import build_activities, close, running_workers
 
 from ..gateway.conftest import client_for, sign_up
-from .conftest import fresh_targets, social_knobs
+from .conftest import api_engine, fresh_targets, social_knobs
 
 pytestmark = pytest.mark.slow
 
@@ -29,15 +27,7 @@ async def test_a_failed_post_is_retried_through_the_api_and_posted_once(
     settings: Settings, app_pool: asyncpg.Pool, sheets_admin: EmulatorAdmin, serve_apps: list[str]
 ) -> None:
     queues = Queues.with_prefix(f"tq-{uuid.uuid4().hex[:12]}")
-    engine = settings.model_copy(
-        update={
-            "workflow_engine": "temporal",
-            "workflow_queue_prefix": queues.planning.removesuffix("-planning"),
-        }
-    )
-    client = await Client.connect(
-        settings.temporal_target, namespace=settings.temporal_namespace, interceptors=client_interceptors()
-    )
+    engine, client = await api_engine(settings, queues)
     targets = fresh_targets()
     x = next(t for t in targets if t["platform"] == "x")
     acts = await build_activities(settings, MODULES, pool=app_pool, models="serve")
