@@ -10,6 +10,8 @@ from uuid import UUID
 
 import asyncpg
 
+from icop import audit
+
 SUMMARY = (
     "id, pipeline_id, run_id, subtopic_id, language, title, status, mode, markdown_url, "
     "created_at, updated_at"
@@ -153,16 +155,7 @@ class ArticleRepository:
         article_id: UUID,
         detail: dict[str, Any],
     ) -> None:
-        await conn.execute(
-            "INSERT INTO audit_log (tenant_id, actor_id, actor_kind, action, target_type, target_id, detail) "
-            "VALUES ($1, $2, $3, $4, 'article', $5, $6)",
-            tenant_id,
-            actor_id,
-            actor_kind,
-            action,
-            str(article_id),
-            detail,
-        )
+        await audit.record(conn, tenant_id, actor_id, actor_kind, action, "article", article_id, detail)
 
     async def posts(
         self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID

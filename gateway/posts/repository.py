@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from icop import audit
+
 COLS = """p.id, p.article_id, p.platform, p.account_id, p.status, p.platform_post_id, p.permalink, p.text,
           p.media_urls, p.attempts, p.error, p.error_code, p.error_params, p.cost_usd, p.not_before,
           p.published_at, p.created_at, p.updated_at, a.title AS article_title, a.run_id"""
@@ -78,8 +80,4 @@ class PostRepository:
         post_id: UUID,
         detail: dict[str, Any],
     ) -> None:
-        await conn.execute(
-            "INSERT INTO audit_log (tenant_id, actor_id, actor_kind, action, target_type, target_id, detail) "
-            "VALUES ($1, $2, $3, $4, 'post', $5, $6)",
-            tenant_id, actor_id, actor_kind, action, str(post_id), detail,
-        )  # fmt: skip
+        await audit.record(conn, tenant_id, actor_id, actor_kind, action, "post", post_id, detail)
