@@ -2,9 +2,7 @@ import Link from "next/link";
 import { approveArticles } from "@/app/actions/bulk";
 import { BulkForm } from "@/components/BulkForm";
 import { PageHeader } from "@/components/PageHeader";
-import { SelectAll } from "@/components/SelectAll";
 import { StatusBadge } from "@/components/StatusBadge";
-import { SubmitButton } from "@/components/SubmitButton";
 import { panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { countAwaitingApproval, listArticles } from "@/lib/api/articles";
@@ -113,16 +111,10 @@ export default async function ArticlesPage({
       <div className={panel}>
         {editor ? (
           // always this form for editors: its outcome stays on screen when the approved articles leave
-          <BulkForm action={approveArticles}>
-            {canApprove ? (
-              <>
-                <p className="mb-3 text-sm text-slate-700">{ap.hint}</p>
-                <div className="mb-3 flex flex-wrap items-center gap-3">
-                  <SelectAll name="ids" label={ap.selectAll} />
-                  <SubmitButton>{ap.approveSelected}</SubmitButton>
-                </div>
-              </>
-            ) : null}
+          <BulkForm
+            action={approveArticles}
+            tools={canApprove ? { hint: ap.hint, selectAll: ap.selectAll, submit: ap.approveSelected } : null}
+          >
             {list}
           </BulkForm>
         ) : (

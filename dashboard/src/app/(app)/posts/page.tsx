@@ -3,8 +3,6 @@ import { retryPosts } from "@/app/actions/bulk";
 import { BulkForm } from "@/components/BulkForm";
 import { PageHeader } from "@/components/PageHeader";
 import { PostsTable } from "@/components/PostsTable";
-import { SelectAll } from "@/components/SelectAll";
-import { SubmitButton } from "@/components/SubmitButton";
 import { btn, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { POST_STATUSES, RETRYABLE, postFilters, searchPosts } from "@/lib/api/posts";
@@ -130,16 +128,10 @@ export default async function PostsPage({
       <div className={panel}>
         {editor ? (
           // always this form for editors: its outcome stays on screen when the retried posts leave the list
-          <BulkForm action={retryPosts}>
-            {retry ? (
-              <>
-                <p className="mb-3 text-sm text-slate-700">{pp.retryHint}</p>
-                <div className="mb-3 flex flex-wrap items-center gap-3">
-                  <SelectAll name="ids" label={pp.selectAll} />
-                  <SubmitButton>{pp.retrySelected}</SubmitButton>
-                </div>
-              </>
-            ) : null}
+          <BulkForm
+            action={retryPosts}
+            tools={retry ? { hint: pp.retryHint, selectAll: pp.selectAll, submit: pp.retrySelected } : null}
+          >
             {list}
           </BulkForm>
         ) : (
