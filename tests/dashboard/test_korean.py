@@ -111,7 +111,8 @@ async def _first_run(page: Page, live: LiveApp, tmp_path: Path) -> None:
 
     # the posts page fills in as the run publishes; each published post has its platform's id
     deadline = time.monotonic() + RUN_LIMIT_S
-    published = page.locator("main").get_by_text("게시됨", exact=True)
+    # the status badges in the posts table (the status filter's options say "게시됨" too)
+    published = page.get_by_test_id("posts").get_by_text("게시됨", exact=True)
     while True:
         await page.goto(live.url("/posts"))
         if await published.count() >= len(PLATFORMS):
