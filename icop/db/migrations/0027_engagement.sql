@@ -1,0 +1,71 @@
+-- Engagement pulled back from the platforms (issue 26): a time series of each published post's metrics,
+-- collected on a cadence that decays with the post's age (icop.insights), the post's collection state,
+-- the thresholds a tenant is told about, and what the planner learnt from them.
+
+-- One row per collection of one post's metrics. The common measures are columns (NULL: the platform
+-- does not report it); `raw` keeps the platform's own metric names and values as returned.
+CREATE TABLE post_metrics (
+  id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id     uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  post_id       uuid NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  collected_at  timestamptz NOT NULL DEFAULT now(),
+  age_s         integer NOT NULL CHECK (age_s >= 0),   -- the post's age at collection
+  impressions   bigint CHECK (impressions >= 0),       -- views / impressions, as the platform counts them
+  reach         bigint CHECK (reach >= 0),
+  likes         bigint CHECK (likes >= 0),             -- likes or reactions
+  comments      bigint CHECK (comments >= 0),          -- comments or replies
+  shares        bigint CHECK (shares >= 0),            -- shares, reposts, retweets, quotes
+  saves         bigint CHECK (saves >= 0),             -- saves or bookmarks
+  clicks        bigint CHECK (clicks >= 0),
+  engagement    bigint NOT NULL CHECK (engagement >= 0), -- likes + comments + shares + saves + clicks
+  raw           jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(raw) = 'object')
+);
+CREATE INDEX post_metrics_post_idx ON post_metrics (tenant_id, post_id, collected_at DESC);
+SELECT icop_enable_tenant_rls('post_metrics');
+
+-- A published post's collection: when it is next due (NULL: not scheduled), how many collections were
+-- made, the latest figures (for sorting and charts without reading the series), and why collection
+-- stopped ('stopped': the post was deleted on the platform or the account lost the permission).
+ALTER TABLE posts
+  ADD COLUMN metrics_state text NOT NULL DEFAULT 'none'
+    CHECK (metrics_state IN ('none', 'collecting', 'done', 'stopped')),
+  ADD COLUMN metrics_next_at timestamptz,
+  ADD COLUMN metrics_collections integer NOT NULL DEFAULT 0,
+  ADD COLUMN metrics_collected_at timestamptz,
+  ADD COLUMN impressions bigint,
+  ADD COLUMN engagement bigint,
+  ADD COLUMN metrics_code text CHECK (metrics_code ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$'),
+  ADD COLUMN metrics_params jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metrics_params) = 'object');
+CREATE INDEX posts_metrics_due_idx ON posts (metrics_next_at) WHERE metrics_state = 'collecting';
+
+-- A tenant's engagement thresholds: an event (post.engagement_threshold) once per post and threshold
+-- when a post's metric reaches the value.
+CREATE TABLE engagement_thresholds (
+  id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id   uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  metric      text NOT NULL CHECK (metric IN ('impressions', 'engagement', 'likes', 'comments', 'shares')),
+  value       bigint NOT NULL CHECK (value > 0),
+  platform    text CHECK (platform IN ('facebook', 'instagram', 'threads', 'x')),  -- NULL: every platform
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+SELECT icop_enable_tenant_rls('engagement_thresholds');
+
+CREATE TABLE engagement_threshold_hits (
+  tenant_id     uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  threshold_id  uuid NOT NULL REFERENCES engagement_thresholds(id) ON DELETE CASCADE,
+  post_id       uuid NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
+  value         bigint NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (threshold_id, post_id)
+);
+SELECT icop_enable_tenant_rls('engagement_threshold_hits');
+
+-- Planning that learns (per pipeline, off by default): candidate sub-topics scored by the engagement of
+-- the tenant's past articles near them, `explore_share` of the chosen ones kept for new angles; posting
+-- times per platform following the tenant's best hours. Each chosen sub-topic keeps why it was chosen.
+ALTER TABLE content_pipelines
+  ADD COLUMN learn_topics boolean NOT NULL DEFAULT false,
+  ADD COLUMN explore_share real NOT NULL DEFAULT 0.3 CHECK (explore_share >= 0 AND explore_share <= 1),
+  ADD COLUMN learn_times boolean NOT NULL DEFAULT false;
+ALTER TABLE subtopics
+  ADD COLUMN choice jsonb CHECK (choice IS NULL OR jsonb_typeof(choice) = 'object');
