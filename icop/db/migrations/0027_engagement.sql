@@ -38,6 +38,22 @@ ALTER TABLE posts
   ADD COLUMN metrics_params jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metrics_params) = 'object');
 CREATE INDEX posts_metrics_due_idx ON posts (metrics_next_at) WHERE metrics_state = 'collecting';
 
+-- Insights requests made per account (icop.insights.budget), reserved before they are sent: what the
+-- platforms' rate limits count (Meta counts them with publishing's calls), and on X what the reads cost
+-- (the tenant's monthly X budget covers publishing and reading alike).
+CREATE TABLE insights_requests (
+  id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  tenant_id     uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  platform      text NOT NULL CHECK (platform IN ('facebook', 'instagram', 'threads', 'x')),
+  account_id    text NOT NULL,
+  requested_at  timestamptz NOT NULL DEFAULT now(),
+  calls         integer NOT NULL CHECK (calls > 0),
+  posts         integer NOT NULL CHECK (posts >= 0),
+  cost_usd      numeric(12, 4) NOT NULL DEFAULT 0 CHECK (cost_usd >= 0)
+);
+CREATE INDEX insights_requests_window_idx ON insights_requests (tenant_id, platform, account_id, requested_at);
+SELECT icop_enable_tenant_rls('insights_requests');
+
 -- A tenant's engagement thresholds: an event (post.engagement_threshold) once per post and threshold
 -- when a post's metric reaches the value.
 CREATE TABLE engagement_thresholds (
