@@ -191,8 +191,8 @@ class SocialEmulator:
         if segs and segs[0] == "2":
             return "x"
         if len(segs) == 2 and segs[1] == "insights":
-            obj = self.state.posts.get(segs[0]) or self.state.deleted_posts.get(segs[0])
-            return obj.platform if obj else None
+            post = self.state.posts.get(segs[0]) or self.state.deleted_posts.get(segs[0])
+            return post.platform if post else None
         if len(segs) >= 2:
             edge = segs[1]
             if edge in FB_EDGES:
