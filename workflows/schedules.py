@@ -46,6 +46,7 @@ from .types import InsightsInput, Queues, ScheduledRunInput, insights_schedule_i
 
 log = logging.getLogger(__name__)
 SCHEDULE_PREFIX = schedule_id("")
+INSIGHTS_PREFIX = "insights-"
 OVERLAP = ScheduleOverlapPolicy.SKIP
 CATCHUP_WINDOW = timedelta(minutes=30)
 RPC_TIMEOUT = timedelta(seconds=5)
@@ -286,6 +287,31 @@ class TemporalAccountSchedules:
                 return False
             raise
         return True
+
+
+async def sync_accounts(
+    schedules: TemporalAccountSchedules, connected: list[AccountRef], collecting: list[AccountRef]
+) -> SyncReport:
+    """Make Temporal match the connected accounts: upsert the insights schedule of each account with posts
+    to collect (the API makes one on connecting; this repairs), delete the ``insights-*`` schedules of
+    accounts no longer connected."""
+    report = SyncReport()
+    wanted = {insights_schedule_id(str(a.tenant_id), a.platform, a.account_id) for a in connected}
+    for a in collecting:
+        try:
+            await schedules.upsert(a)
+            report.upserted.append(f"{a.platform}:{a.account_id}")
+        except RPCError as e:
+            report.failed[f"{a.platform}:{a.account_id}"] = str(e)
+    client = await schedules.client()
+    async for s in await client.list_schedules():
+        if s.id.startswith(INSIGHTS_PREFIX) and s.id not in wanted:
+            try:
+                await client.get_schedule_handle(s.id).delete(rpc_timeout=RPC_TIMEOUT)
+                report.deleted.append(s.id)
+            except RPCError as e:
+                report.failed[s.id] = str(e)
+    return report
 
 
 async def apply_account_quietly(schedules: AccountSchedules, a: AccountRef, *, delete: bool = False) -> str:

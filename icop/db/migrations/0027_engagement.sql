@@ -54,6 +54,22 @@ CREATE TABLE insights_requests (
 CREATE INDEX insights_requests_window_idx ON insights_requests (tenant_id, platform, account_id, requested_at);
 SELECT icop_enable_tenant_rls('insights_requests');
 
+-- `icop schedules sync` keeps one insights schedule per connected social account, across tenants: this
+-- lookup answers only the accounts' ids (no names, tokens or scopes), like the pipeline lookups of 0009,
+-- and whether the account has posts whose engagement is still being collected.
+CREATE FUNCTION ops_insights_accounts()
+  RETURNS TABLE (tenant_id uuid, platform text, account_id text, collecting boolean)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$ SELECT c.tenant_id, c.platform, c.account_id,
+               EXISTS (SELECT 1 FROM posts p WHERE p.tenant_id = c.tenant_id AND p.platform = c.platform
+                          AND p.account_id = c.account_id AND p.metrics_state = 'collecting')
+          FROM api_credentials c WHERE c.platform IN ('facebook', 'instagram', 'threads', 'x') $$;
+GRANT SELECT (tenant_id, platform, account_id) ON api_credentials TO icop_auth;
+GRANT SELECT (tenant_id, platform, account_id, metrics_state) ON posts TO icop_auth;
+ALTER FUNCTION ops_insights_accounts() OWNER TO icop_auth;
+REVOKE ALL ON FUNCTION ops_insights_accounts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ops_insights_accounts() TO icop_app;
+
 -- A tenant's engagement thresholds: an event (post.engagement_threshold) once per post and threshold
 -- when a post's metric reaches the value.
 CREATE TABLE engagement_thresholds (
