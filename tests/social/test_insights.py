@@ -18,11 +18,13 @@ from icop.insights.cadence import next_due
 from icop.insights.collector import Collected, InsightsCollector
 from icop.settings import Settings
 from icop.social.clients import build_clients
+from icop.social.publisher import Publisher
 from icop.social.repository import x_spent_since
 from icop.social.tokens import VaultTokenStore
 
-from .conftest import Emu, connect_account
+from .conftest import Emu, connect_account, make_articles
 from .insights_seed import make_due, seed_published
+from .test_publish import ACCOUNTS, target
 
 COFFEE = "Cold brew at home: a slow, sweet coffee guide for warm mornings #coffee"
 TEA = "Green tea basics: water temperature, steeping time and what to buy first"
@@ -303,3 +305,26 @@ async def test_many_accounts_stay_inside_every_platform_limit(
     async with tenant_tx(app_pool, tenant) as conn:
         spent = await x_spent_since(conn, tenant, min(p["published_at"] for p in posts.values()))
     assert float(spent) == pytest.approx(60 * s.insights_x_cost_per_post_usd)
+
+
+async def test_a_published_post_is_collected_an_hour_later(
+    publisher: Publisher,
+    emu: Emu,
+    collector: tuple[InsightsCollector, Settings],
+    token_store: VaultTokenStore,
+    app_pool: asyncpg.Pool,
+    tenant: uuid.UUID,
+) -> None:
+    c, _ = collector
+    await connect_account(emu, token_store, tenant, "threads", ACCOUNTS["threads"])
+    [aid] = await make_articles(app_pool, tenant)
+    out = await publisher.publish(target(tenant, aid, "threads"))
+    assert out.status == "published"
+    async with tenant_tx(app_pool, tenant) as conn:
+        row = await conn.fetchrow("SELECT * FROM posts WHERE id = $1", out.post_id)
+    assert row["metrics_state"] == "collecting"
+    assert row["metrics_next_at"] - row["published_at"] == timedelta(hours=1)
+    assert (await c.collect(tenant, "threads", ACCOUNTS["threads"])).due == 0  # not yet
+    await make_due(app_pool, tenant)
+    got = await c.collect(tenant, "threads", ACCOUNTS["threads"])
+    assert (got.read, got.stopped) == (1, {})
