@@ -226,7 +226,8 @@ SYNC_HELP = (
     "The pipelines API writes the database first and then the schedule; when Temporal is unreachable "
     "the schedule call is logged and skipped. This re-creates or updates the schedule of every pipeline "
     "that has a cron (paused with the pipeline) and deletes `pipeline-schedule-*` schedules whose pipeline "
-    "has no cron or no longer exists. Safe to run at any time (from cron, at deploy)."
+    "has no cron or no longer exists; likewise one `insights-*` schedule per connected social account "
+    "(collecting its posts' engagement). Safe to run at any time (from cron, at deploy)."
 )
 
 
@@ -237,7 +238,7 @@ def schedules_sync(queue_prefix: QueuePrefix = None, state_dir: StateDir = None)
 
     settings = load_settings(state_dir)
     try:
-        report = asyncio.run(_sync(settings, queue_prefix or settings.workflow_queue_prefix))
+        report, accounts = asyncio.run(_sync(settings, queue_prefix or settings.workflow_queue_prefix))
     except (OSError, RuntimeError) as e:
         _fail(f"{e}. Are the database and Temporal running (`icop stack status`)?")
         return
@@ -245,30 +246,42 @@ def schedules_sync(queue_prefix: QueuePrefix = None, state_dir: StateDir = None)
     for col in ("action", "count", "pipelines"):
         t.add_column(col)
     t.add_row("upserted", str(len(report.upserted)), ", ".join(report.upserted[:5]))
+    t.add_row("insights accounts", str(len(accounts.upserted)), ", ".join(accounts.upserted[:5]))
+    t.add_row("insights deleted", str(len(accounts.deleted)), ", ".join(accounts.deleted[:5]))
     t.add_row("deleted", str(len(report.deleted)), ", ".join(report.deleted[:5]))
     t.add_row(
         "failed", str(len(report.failed)), ", ".join(f"{k}: {v}" for k, v in list(report.failed.items())[:5])
     )
     console.print(t)
-    if report.failed:
+    if report.failed or accounts.failed:
         raise typer.Exit(1)
 
 
-async def _sync(settings: Any, prefix: str) -> Any:
-    from workflows.schedules import PipelineSchedule, TemporalSchedules
+async def _sync(settings: Any, prefix: str) -> tuple[Any, Any]:
+    from workflows.schedules import (
+        AccountRef,
+        PipelineSchedule,
+        TemporalAccountSchedules,
+        TemporalSchedules,
+        sync_accounts,
+    )
     from workflows.types import Queues
     from workflows.worker import connect
 
     conn = await ops_connect(settings)
     try:
         rows = await conn.fetch("SELECT tenant_id, id, cron, timezone, status FROM ops_pipeline_schedules()")
+        accounts = await conn.fetch("SELECT * FROM ops_insights_accounts()")
     finally:
         await conn.close()
     desired = [
         PipelineSchedule(r["tenant_id"], r["id"], r["cron"], r["timezone"], r["status"] == "paused")
         for r in rows
     ]
-    schedules = TemporalSchedules(
-        await connect(settings), Queues.with_prefix(prefix), settings.run_max_concurrent_rows
-    )
-    return await schedules.sync(desired)
+    client, queues = await connect(settings), Queues.with_prefix(prefix)
+    schedules = TemporalSchedules(client, queues, settings.run_max_concurrent_rows)
+    # One insights schedule per connected social account (the API makes it on connecting; this repairs).
+    per_account = TemporalAccountSchedules(client, queues, settings.insights_every_s)
+    refs = [(AccountRef(r["tenant_id"], r["platform"], r["account_id"]), r["collecting"]) for r in accounts]
+    connected, collecting = [a for a, _ in refs], [a for a, c in refs if c]
+    return await schedules.sync(desired), await sync_accounts(per_account, connected, collecting)

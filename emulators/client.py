@@ -114,3 +114,41 @@ def google_consent(
         if answer.status_code != 302:
             raise RuntimeError(f"the consent page answered {answer.status_code}: {answer.text[:300]}")
         return dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+
+
+class SocialAdmin:
+    """The social emulator's admin API for engagement: a topic's hidden appeal, posts made at a given time,
+    deleted posts, permissions taken back, and the insights requests counted per account."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, trust_env=False)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def appeal(self, keyword: str, factor: float) -> dict[str, float]:
+        r = self.http.post("/_admin/appeal", json={"keyword": keyword, "factor": factor})
+        r.raise_for_status()
+        return dict(r.json()["appeal"])
+
+    def seed_post(
+        self, platform: str, account_id: str, text: str, created_at: float | None = None, image: bool = False
+    ) -> dict[str, Any]:
+        body = {"platform": platform, "account_id": account_id, "text": text, "created_at": created_at,
+                "image": image}  # fmt: skip
+        r = self.http.post("/_admin/posts", json=body)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def delete_post(self, post_id: str) -> None:
+        self.http.delete(f"/_admin/posts/{post_id}").raise_for_status()
+
+    def deny(self, platform: str, account_id: str, permission: str, grant: bool = False) -> None:
+        body = {"action": "grant" if grant else "deny", "platform": platform, "account_id": account_id,
+                "permission": permission}  # fmt: skip
+        self.http.post("/_admin/tokens", json=body).raise_for_status()
+
+    def insights_counts(self) -> list[dict[str, Any]]:
+        r = self.http.get("/_admin/insights")
+        r.raise_for_status()
+        return list(r.json()["accounts"])

@@ -25,6 +25,7 @@ from icop.security import TokenCodec
 from icop.settings import PLACEHOLDER, Settings
 from icop.vault import Vault
 
+from .analytics.endpoints import router as analytics_router
 from .api_keys.endpoints import router as api_keys_router
 from .articles.endpoints import router as articles_router
 from .auth.endpoints import router as auth_router
@@ -61,6 +62,7 @@ ROUTERS = [
     runs_router,
     articles_router,
     posts_router,
+    analytics_router,
     quotas_router,
     usage_router,
     costs_router,

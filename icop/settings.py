@@ -478,6 +478,29 @@ class Settings(BaseSettings):
     social_media_refetch_s: float = Field(
         default=5.0, description="Wait before sending again after the platform could not fetch the media."
     )
+    insights_ages_s: list[int] = Field(
+        default=[3_600, 21_600, 86_400, 604_800, 2_419_200],
+        description="Ages (seconds after publishing) at which a post's metrics are collected: 1 h, 6 h, "
+        "24 h, 7 d, 28 d; after the last one the post is done.",
+    )
+    insights_every_s: int = Field(
+        default=900,
+        ge=60,
+        description="How often each connected account's insights schedule looks for due posts.",
+    )
+    insights_posts_per_run: int = Field(
+        default=200, ge=1, description="Due posts one collection takes at most."
+    )
+    insights_facebook_calls_per_hour: int = 200  # Graph calls per Page per hour, publishing's included
+    insights_instagram_calls_per_hour: int = 200  # per Instagram account per hour, publishing's included
+    insights_threads_calls_per_hour: int = 200  # per Threads profile per hour, publishing's included
+    insights_meta_calls_per_post: int = 6  # Graph calls one publish makes (container, polls, permalink)
+    insights_x_lookups_per_window: int = 5_000  # GET /2/tweets per user per 15 minutes
+    insights_x_window_s: int = 900
+    insights_x_ids_per_request: int = Field(default=100, ge=1, le=100)
+    insights_x_cost_per_post_usd: float = 0.001  # X pay-per-use: reading an owned post
+    insights_retry_s: int = 300  # a temporary failure: look again this much later
+    insights_reauth_recheck_s: int = 21_600  # an account that must be connected again: look again this later
     social_quota_recheck_s: int = 900  # wait when the platform's own counter says the quota is used up
 
     # Requests and sign-in (the gateway)

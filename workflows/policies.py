@@ -57,6 +57,8 @@ IMAGES = Call(timedelta(minutes=5), _retry(2, 60, 5), heartbeat=timedelta(second
 MARKDOWN = Call(timedelta(seconds=30), _retry(1, 30, 8))
 # Publishing: the publisher itself never posts twice (idempotency key, reconcile), so retries are safe.
 PUBLISH = Call(timedelta(seconds=60), _retry(2, 60, 8))
+# Insights: platform reads inside reserved limits; a retry reads again what was not stored.
+INSIGHTS = Call(timedelta(minutes=5), _retry(5, 120, 5))
 # Short database steps, run as local activities.
 LOCAL_DB = Call(timedelta(seconds=15), _retry(0.2, 5, 20))
 # How many times a post that has to wait (quota, back-off) is tried again before the article gives up on it.

@@ -31,6 +31,7 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
@@ -41,10 +42,11 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from .telemetry import client_interceptors
-from .types import Queues, ScheduledRunInput, schedule_id
+from .types import InsightsInput, Queues, ScheduledRunInput, insights_schedule_id, schedule_id
 
 log = logging.getLogger(__name__)
 SCHEDULE_PREFIX = schedule_id("")
+INSIGHTS_PREFIX = "insights-"
 OVERLAP = ScheduleOverlapPolicy.SKIP
 CATCHUP_WINDOW = timedelta(minutes=30)
 RPC_TIMEOUT = timedelta(seconds=5)
@@ -206,4 +208,119 @@ async def apply_quietly(schedules: PipelineSchedules, p: PipelineSchedule | UUID
     except Exception as e:  # Temporal down, timeouts: never fail the API write over the schedule
         pid = p.pipeline_id if isinstance(p, PipelineSchedule) else p
         log.warning("schedule of pipeline %s not updated (%s); `icop schedules sync` repairs it", pid, e)
+        return "failed"
+
+
+# ---- insights: one schedule per connected social account -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    tenant_id: UUID
+    platform: str
+    account_id: str
+
+
+class AccountSchedules(Protocol):
+    async def upsert(self, a: AccountRef) -> str:
+        """Create (or update) the account's insights schedule; returns what it did."""
+
+    async def delete(self, a: AccountRef) -> bool:
+        """Delete the account's insights schedule; False when there was none."""
+
+
+class NoAccountSchedules:
+    """No workflow engine configured: engagement is not collected."""
+
+    async def upsert(self, a: AccountRef) -> str:
+        return "none"
+
+    async def delete(self, a: AccountRef) -> bool:
+        return False
+
+
+class TemporalAccountSchedules:
+    """``insights-<tenant>-<platform>-<account>``: every ``every`` an ``AccountInsightsWorkflow`` collects
+    the account's due posts; overlap SKIP (a fire while one runs has nothing of its own to do)."""
+
+    def __init__(
+        self, client: Client | ClientSource, queues: Queues | None = None, every_s: int = 900
+    ) -> None:
+        self.client = client_source(client)
+        self.queues, self.every = queues or Queues(), timedelta(seconds=every_s)
+
+    def schedule_of(self, a: AccountRef) -> Schedule:
+        sid = insights_schedule_id(str(a.tenant_id), a.platform, a.account_id)
+        return Schedule(
+            action=ScheduleActionStartWorkflow(
+                "AccountInsightsWorkflow",
+                InsightsInput(str(a.tenant_id), a.platform, a.account_id, self.queues),
+                id=sid,
+                task_queue=self.queues.syndication,
+            ),
+            spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=self.every)]),
+            policy=SchedulePolicy(overlap=OVERLAP, catchup_window=CATCHUP_WINDOW),
+        )
+
+    async def upsert(self, a: AccountRef) -> str:
+        client, schedule = await self.client(), self.schedule_of(a)
+        sid = insights_schedule_id(str(a.tenant_id), a.platform, a.account_id)
+        try:
+            await client.create_schedule(sid, schedule, rpc_timeout=RPC_TIMEOUT)
+            return "created"
+        except ScheduleAlreadyRunningError:
+            pass
+
+        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(sid).update(replace, rpc_timeout=RPC_TIMEOUT)
+        return "updated"
+
+    async def delete(self, a: AccountRef) -> bool:
+        client = await self.client()
+        sid = insights_schedule_id(str(a.tenant_id), a.platform, a.account_id)
+        try:
+            await client.get_schedule_handle(sid).delete(rpc_timeout=RPC_TIMEOUT)
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+
+async def sync_accounts(
+    schedules: TemporalAccountSchedules, connected: list[AccountRef], collecting: list[AccountRef]
+) -> SyncReport:
+    """Make Temporal match the connected accounts: upsert the insights schedule of each account with posts
+    to collect (the API makes one on connecting; this repairs), delete the ``insights-*`` schedules of
+    accounts no longer connected."""
+    report = SyncReport()
+    wanted = {insights_schedule_id(str(a.tenant_id), a.platform, a.account_id) for a in connected}
+    for a in collecting:
+        try:
+            await schedules.upsert(a)
+            report.upserted.append(f"{a.platform}:{a.account_id}")
+        except RPCError as e:
+            report.failed[f"{a.platform}:{a.account_id}"] = str(e)
+    client = await schedules.client()
+    async for s in await client.list_schedules():
+        if s.id.startswith(INSIGHTS_PREFIX) and s.id not in wanted:
+            try:
+                await client.get_schedule_handle(s.id).delete(rpc_timeout=RPC_TIMEOUT)
+                report.deleted.append(s.id)
+            except RPCError as e:
+                report.failed[s.id] = str(e)
+    return report
+
+
+async def apply_account_quietly(schedules: AccountSchedules, a: AccountRef, *, delete: bool = False) -> str:
+    """The API's call when an account is connected or removed: the database change stands whatever Temporal
+    says; a failure is logged (the next connection, or ``icop schedules sync``, repairs it)."""
+    try:
+        if delete:
+            return "deleted" if await asyncio.wait_for(schedules.delete(a), API_TIMEOUT_S) else "none"
+        return await asyncio.wait_for(schedules.upsert(a), API_TIMEOUT_S)
+    except Exception as e:  # Temporal down, timeouts: never fail the API write over the schedule
+        log.warning("insights schedule of %s %s not updated (%s)", a.platform, a.account_id, e)
         return "failed"

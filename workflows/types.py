@@ -458,3 +458,31 @@ class PostRef:
 def post_retry_workflow_id(post_id: str, attempt: int) -> str:
     """One retry workflow per post and attempt count: a repeated request starts nothing twice."""
     return f"post-retry-{post_id}-{attempt}"
+
+
+# ---- engagement (insights) ---------------------------------------------------------------------------
+
+
+def insights_schedule_id(tenant_id: str, platform: str, account_id: str) -> str:
+    """The Temporal Schedule that collects one connected account's posts' metrics."""
+    return f"insights-{tenant_id}-{platform}-{account_id}"
+
+
+@dataclass(frozen=True)
+class InsightsInput:
+    """One connected account whose due posts' metrics are collected."""
+
+    tenant_id: str
+    platform: str
+    account_id: str
+    queues: Queues = field(default_factory=Queues)
+
+
+@dataclass(frozen=True)
+class InsightsCollected:
+    due: int = 0
+    read: int = 0
+    requests: int = 0
+    stopped: dict[str, int] = field(default_factory=dict)
+    waiting: dict[str, int] = field(default_factory=dict)
+    thresholds_hit: int = 0

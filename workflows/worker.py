@@ -23,6 +23,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from icop.settings import Settings
 
 from .article import ArticleWorkflow
+from .insights import AccountInsightsWorkflow
 from .pipeline import PipelineRunWorkflow
 from .post_retry import PostRetryWorkflow
 from .scheduled import ScheduledRunWorkflow
@@ -32,6 +33,7 @@ from .types import MODULES, Queues
 
 if TYPE_CHECKING:  # each module's activities (and their dependencies) are imported only where built
     from .activities.articles import ArticleActivities, ImageActivities
+    from .activities.insights import InsightsActivities
     from .activities.planning import PlanningActivities
     from .activities.publish import PublishActivities
     from .activities.scheduled import ScheduledRunActivities
@@ -52,9 +54,12 @@ WORKFLOWS_BY_MODULE: dict[str, list[type]] = {
     "planning": [PipelineRunWorkflow, TopicWorkflow, ScheduledRunWorkflow],
     "agents": [ArticleWorkflow],
     "images": [],
-    "syndication": [PostRetryWorkflow],
+    "syndication": [PostRetryWorkflow, AccountInsightsWorkflow],
 }
-ALL_WORKFLOWS = [PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow, ScheduledRunWorkflow, PostRetryWorkflow]
+ALL_WORKFLOWS = [
+    PipelineRunWorkflow, TopicWorkflow, ArticleWorkflow, ScheduledRunWorkflow, PostRetryWorkflow,
+    AccountInsightsWorkflow,
+]  # fmt: skip
 
 
 @dataclass
@@ -66,6 +71,7 @@ class Activities:
     images: ImageActivities | None = None
     publish: PublishActivities | None = None
     scheduled: ScheduledRunActivities | None = None
+    insights: InsightsActivities | None = None
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def for_module(self, module: str) -> list[Callable[..., object]]:
@@ -80,7 +86,7 @@ class Activities:
             return self.images.all()
         if module == "syndication":
             assert self.publish is not None, "this module's activities were not built"
-            return self.publish.all()
+            return [*self.publish.all(), *(self.insights.all() if self.insights else [])]
         raise ValueError(f"unknown module {module!r}; one of {', '.join(MODULES)}")
 
 
@@ -228,10 +234,15 @@ async def build_activities(
         http = httpx.AsyncClient(timeout=settings.social_http_timeout_s, trust_env=False)
         acts.closers.append(http.aclose)
         tokens = VaultTokenStore(pool, Vault.from_spec(settings.vault_keys.get_secret_value()))
+        from icop.insights.collector import InsightsCollector
         from icop.storage import make_store
 
-        publisher = Publisher(pool, settings, build_clients(settings, http), tokens)
+        from .activities.insights import InsightsActivities
+
+        clients = build_clients(settings, http)
+        publisher = Publisher(pool, settings, clients, tokens)
         acts.publish = PublishActivities(publisher, make_store(settings))
+        acts.insights = InsightsActivities(InsightsCollector(pool, settings, clients, tokens))
     return acts
 
 

@@ -22,10 +22,18 @@ Speaks, on one port:
   a permalink page, ``GET /web/{platform}/{id}`` (HTML), which the API's ``permalink``/``permalink_url``
   fields name; ``GET /_admin/posts`` (filters ``platform``, ``account_id``) and ``/_admin/posts/{id}``
   list them as JSON.
+* Insights (see :mod:`emulators.social.engagement`): ``GET /{post-id}/insights`` for Facebook Page posts,
+  Instagram and Threads media, and ``GET /2/tweets?ids=…&tweet.fields=public_metrics`` on X, with each
+  platform's permissions, errors for deleted posts and rate limits (Meta: ``meta_calls_per_hour`` per
+  account, all calls counted; X: ``x_lookup_per_15min`` per user, ``x-rate-limit-*`` headers).
 * Admin: ``/_admin/knobs`` (latency, error rate/kind, "post made but response lost"),
   ``/_admin/reset``, ``/_admin/tokens`` (register, expire, revoke),
   ``/_admin/oauth`` (the registered apps and the signed-in identity),
-  ``/_admin/requests`` (what clients sent), ``/_admin/health``.
+  ``/_admin/requests`` (what clients sent), ``/_admin/health``; for insights ``POST /_admin/appeal``
+  (a keyword's hidden appeal), ``POST /_admin/posts`` (a post made at a given time),
+  ``DELETE /_admin/posts/{id}`` (deleted on the platform), ``/_admin/tokens`` actions ``deny``/``grant``
+  (one permission), ``GET /_admin/insights`` (requests counted per account) and
+  ``GET /_admin/engagement/{id}``.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from . import engagement as eng
 from .errors import ApiError, graph_error, x_error
 from .oauth import OAuthEmulator
 from .state import Container, Post, SocialState, Token
@@ -181,6 +190,9 @@ class SocialEmulator:
     def _platform_of(self, segs: list[str]) -> str | None:
         if segs and segs[0] == "2":
             return "x"
+        if len(segs) == 2 and segs[1] == "insights":
+            post = self.state.posts.get(segs[0]) or self.state.deleted_posts.get(segs[0])
+            return post.platform if post else None
         if len(segs) >= 2:
             edge = segs[1]
             if edge in FB_EDGES:
@@ -274,7 +286,41 @@ class SocialEmulator:
             and not self._page_for(tok, platform, account_id)
         ):
             raise graph_error(403, "(#200) Permissions error", 200)
+        self._count_call(platform, account_id or tok.account_id)
         return tok
+
+    def _count_call(self, platform: str, account_id: str) -> None:
+        """Meta's rate limits count every call made for an account (publishing and reading alike) over a
+        rolling hour; over the limit the call is refused with the platform's own error."""
+        limit = self.state.knobs.meta_calls_per_hour
+        key = f"{platform}:{account_id}"
+        now = time.time()
+        calls = [t for t in self.state.calls.get(key, []) if t > now - 3600]
+        if limit and len(calls) >= limit:
+            self.state.calls[key] = calls
+            self.state.throttled[key] = self.state.throttled.get(key, 0) + 1
+            regain = max(1, int((calls[0] + 3600 - now) // 60) + 1)
+            usage = json.dumps(
+                {account_id: [{"type": "pages" if platform == "facebook" else platform, "call_count": 100,
+                               "total_cputime": 0, "total_time": 0,
+                               "estimated_time_to_regain_access": regain}]}
+            )  # fmt: skip
+            if platform == "facebook":
+                e = graph_error(
+                    400, "(#80001) There have been too many calls to this Page account. Wait a bit and try "
+                    "again.", 80001, is_transient=True,
+                )  # fmt: skip
+            elif platform == "instagram":
+                e = graph_error(
+                    400, "(#80002) There have been too many calls to this Instagram account. Wait a bit and "
+                    "try again.", 80002, is_transient=True,
+                )  # fmt: skip
+            else:
+                e = graph_error(400, "Application request limit reached", 4, type_="THApiException")
+            e.headers["x-business-use-case-usage"] = usage
+            raise e
+        calls.append(now)
+        self.state.calls[key] = calls
 
     def _page_for(self, tok: Token, platform: str, account_id: str) -> bool:
         """A Page token also publishes to the Instagram professional account linked to that Page."""
@@ -320,6 +366,8 @@ class SocialEmulator:
             return 200, self._extend_token(request, p), {}
         if len(segs) == 1 and m == "GET":
             return 200, self._graph_object(request, segs[0], p), {}
+        if len(segs) == 2 and segs[1] == "insights" and m == "GET":
+            return 200, self._graph_insights(request, segs[0], p), {}
         if len(segs) != 2:
             raise graph_error(
                 400, "Unsupported request - method type: " + m.lower(), 100, 33, "GraphMethodException"
@@ -426,6 +474,132 @@ class SocialEmulator:
         if post.platform == "facebook":
             return self._fb_view(post)
         return self._media_view(post)
+
+    def _figures(self, post: Post) -> eng.Figures:
+        has_image = bool(post.media_urls) or post.platform == "instagram"
+        return eng.figures(
+            post.platform, post.id, post.text, has_image, post.created_at, time.time(), self.state.appeal
+        )
+
+    def _graph_insights(self, request: Request, obj_id: str, p: dict[str, Any]) -> dict[str, Any]:
+        """``GET /{post-or-media-id}/insights?metric=…``: Facebook Page posts, Instagram media, Threads media.
+
+        Facebook needs the Page token's ``pages_read_engagement`` and ``read_insights``, Instagram
+        ``instagram_manage_insights``, Threads ``threads_manage_insights``; a deleted post is an object that
+        does not exist; one unknown or retired metric fails the whole request."""
+        post = self.state.posts.get(obj_id)
+        if post is None or post.kind != "post":
+            raise graph_error(
+                400,
+                f"Unsupported get request. Object with ID '{obj_id}' does not exist, cannot be loaded due to "
+                "missing permissions, or does not support this operation.",
+                100,
+                33,
+                "GraphMethodException",
+            )
+        tok = self._graph_auth(request, p, post.platform, post.account_id)
+        key = f"{post.platform}:{post.account_id}"
+        self.state.insights.setdefault(key, []).append(time.time())
+        th = post.platform == "threads"
+        type_ = "THApiException" if th else "OAuthException"
+        needs = {
+            "facebook": ("pages_read_engagement", "read_insights"),
+            "instagram": ("instagram_manage_insights",),
+            "threads": ("threads_manage_insights",),
+        }[post.platform]
+        for perm in needs:
+            if not tok.allows(perm):
+                if perm == "pages_read_engagement":
+                    raise graph_error(
+                        403, "(#200) This endpoint requires the 'pages_read_engagement' permission.", 200
+                    )
+                raise graph_error(
+                    403, "(#10) Application does not have permission for this action", 10, type_=type_
+                )
+        names = [x for x in str(p.get("metric", "")).replace(" ", "").split(",") if x]
+        if not names:
+            raise graph_error(
+                400, "No metric was specified to be fetched. Please specify one or more metrics to be "
+                "fetched and try again.", 3001, 1504028, type_=type_,
+            )  # fmt: skip
+        valid = eng.METRICS[post.platform]
+        bad = [n for n in names if n not in valid]
+        if bad:
+            raise graph_error(
+                400, f"(#100) The value must be a valid insights metric: {bad[0]} "
+                f"(valid: {', '.join(valid)})", 100, type_=type_,
+            )  # fmt: skip
+        data = eng.graph_insights(post.platform, post.id, names, self._figures(post))
+        if post.platform != "facebook":
+            return {"data": data}
+        base = f"{self.root}/{obj_id}/insights?metric={','.join(names)}"
+        return {"data": data, "paging": {"previous": base + "&since=0", "next": base + "&until=0"}}
+
+    def _x_lookup(self, request: Request, p: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """``GET /2/tweets?ids=…&tweet.fields=public_metrics``: up to 100 ids; a deleted (or unknown) one is
+        an entry in ``errors``; per user, ``x_lookup_per_15min`` requests per 15-minute window, told in the
+        ``x-rate-limit-*`` headers, and a 429 beyond."""
+        tok = self._x_auth(request)
+        st, limit = self.state, self.state.knobs.x_lookup_per_15min
+        key = f"x:{tok.account_id}"
+        now = time.time()
+        start, used = st.x_windows.get(tok.account_id, (now, 0))
+        if now >= start + 900:
+            start, used = now, 0
+        reset = str(int(start + 900))
+        if used >= limit:
+            st.throttled[key] = st.throttled.get(key, 0) + 1
+            headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": "0",
+                       "x-rate-limit-reset": reset}  # fmt: skip
+            raise ApiError(
+                429, {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
+                      "status": 429}, headers,
+            )  # fmt: skip
+        used += 1
+        st.x_windows[tok.account_id] = (start, used)
+        st.insights.setdefault(key, []).append(now)
+        st.calls.setdefault(key, []).append(now)
+        headers = {"x-rate-limit-limit": str(limit), "x-rate-limit-remaining": str(limit - used),
+                   "x-rate-limit-reset": reset}  # fmt: skip
+        if not tok.allows("tweet.read"):
+            raise ApiError(
+                403,
+                {"title": "Forbidden", "type": "about:blank", "status": 403,
+                 "detail": "Missing required OAuth 2.0 scope: tweet.read"},
+                headers,
+            )  # fmt: skip
+        ids = [x for x in str(p.get("ids", "")).split(",") if x]
+        if not 1 <= len(ids) <= 100:
+            raise ApiError(
+                400,
+                {"title": "Invalid Request", "detail": "One or more parameters to your request was invalid.",
+                 "type": "https://api.twitter.com/2/problems/invalid-request",
+                 "errors": [{"parameters": {"ids": ids},
+                             "message": f"The number of values in the `ids` query parameter list "
+                                        f"[{len(ids)}] is not between 1 and 100"}]},
+                headers,
+            )  # fmt: skip
+        fields = str(p.get("tweet.fields", "")).split(",")
+        data, errors = [], []
+        for tid in ids:
+            hit = st.posts.get(tid)
+            if hit is None or hit.platform != "x":
+                errors.append(
+                    {"value": tid, "detail": f"Could not find tweet with ids: [{tid}].",
+                     "title": "Not Found Error", "resource_type": "tweet", "parameter": "ids",
+                     "resource_id": tid, "type": "https://api.twitter.com/2/problems/resource-not-found"}
+                )  # fmt: skip
+                continue
+            view = self._x_view(hit)
+            if "public_metrics" in fields:
+                view["public_metrics"] = eng.x_public_metrics(self._figures(hit))
+            data.append(view)
+        body: dict[str, Any] = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return 200, body, headers
 
     def _fb_view(self, post: Post) -> dict[str, Any]:
         out = {
@@ -895,6 +1069,8 @@ class SocialEmulator:
             body = {"data": {"id": post.id, "text": text, "edit_history_tweet_ids": [post.id]}}
             self._maybe_lose("x", 201, body)
             return 201, body, {}
+        if segs == ["tweets"] and m == "GET":
+            return self._x_lookup(request, p)
         if len(segs) == 2 and segs[0] == "tweets" and m == "GET":
             self._x_auth(request)
             hit = st.posts.get(segs[1])
@@ -1051,6 +1227,25 @@ class SocialEmulator:
                 for key, value in body.items():
                     setattr(st.knobs, key, value)
             return 200, asdict(st.knobs), {}
+        if what == "posts" and len(segs) == 2 and m == "DELETE":
+            gone = st.posts.pop(segs[1], None)
+            if gone is None:
+                return 404, {"error": f"no post {segs[1]}"}, {}
+            st.deleted_posts[gone.id] = gone  # deleted on the platform: every answer treats it as unknown
+            return 200, {"ok": True}, {}
+        if what == "posts" and len(segs) == 1 and m == "POST":
+            return 200, self._admin_seed_post(body), {}
+        if what == "appeal":
+            if m == "POST":
+                st.appeal[str(body["keyword"])] = float(body["factor"])
+            return 200, {"appeal": st.appeal}, {}
+        if what == "engagement" and len(segs) == 2:
+            post = st.posts.get(segs[1])
+            if post is None:
+                return 404, {"error": f"no post {segs[1]}"}, {}
+            return 200, asdict(self._figures(post)), {}
+        if what == "insights":
+            return 200, {"accounts": self._admin_insights()}, {}
         if what == "posts" and len(segs) == 2:
             found = st.posts.get(segs[1])
             if found is None or found.kind != "post":
@@ -1113,7 +1308,11 @@ class SocialEmulator:
         if not targets:
             raise ApiError(404, {"error": "no such token"})
         for t in targets:
-            if action == "expire":
+            if action == "deny":  # the user took one permission back (others stay)
+                t.denied.add(str(body["permission"]))
+            elif action == "grant":
+                t.denied.discard(str(body["permission"]))
+            elif action == "expire":
                 t.expires_at = time.time() - 1
             elif action == "revoke":
                 t.revoked = True
@@ -1123,6 +1322,39 @@ class SocialEmulator:
             else:
                 raise ApiError(400, {"error": f"unknown action {action}"})
         return {"ok": True, "tokens": len(targets)}
+
+    def _admin_seed_post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A post made on the platform at ``created_at`` (epoch seconds; default now), as if published then:
+        what tests and the demo age posts with."""
+        platform, acct = str(body["platform"]), str(body["account_id"])
+        if platform not in ("facebook", "instagram", "threads", "x"):
+            raise ApiError(400, {"error": f"unknown platform {platform}"})
+        post_id = f"{acct}_{self.state.next_id()}" if platform == "facebook" else None
+        media = ["seeded:image"] if body.get("image") else []
+        post = self._store(platform, acct, str(body.get("text", "")), media_urls=media, post_id=post_id)
+        post.created_at = float(body.get("created_at") or post.created_at)
+        return post.public()
+
+    def _admin_insights(self) -> list[dict[str, Any]]:
+        """Per account: the insights requests received, all rate-limited calls, the most of those in any
+        window of the platform's limit (X: 15 minutes, Meta: one hour) and the calls refused for a limit."""
+        st = self.state
+        out = []
+        for key in sorted(set(st.insights) | set(st.calls) | set(st.throttled)):
+            platform, _, account = key.partition(":")
+            window = 900.0 if platform == "x" else 3600.0
+            times = sorted(st.calls.get(key, []))
+            peak, lo = 0, 0
+            for hi, t in enumerate(times):
+                while times[lo] <= t - window:
+                    lo += 1
+                peak = max(peak, hi - lo + 1)
+            out.append(
+                {"platform": platform, "account_id": account,
+                 "insights_requests": len(st.insights.get(key, [])), "calls": len(times),
+                 "peak_in_window": peak, "window_s": window, "throttled": st.throttled.get(key, 0)}
+            )  # fmt: skip
+        return out
 
 
 def create_social_app(state: SocialState | None = None) -> SocialEmulator:

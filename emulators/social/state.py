@@ -20,6 +20,11 @@ class Token:
     revoked: bool = False
     refresh_token: str | None = None  # X: the refresh token that goes with this access token
     scopes: tuple[str, ...] = ()  # granted at the consent page (OAuth-issued tokens only)
+    denied: set[str] = field(default_factory=set)  # permissions the user took back since (admin "deny")
+
+    def allows(self, permission: str) -> bool:
+        """Admin-registered tokens carry no scopes and hold every permission until one is denied."""
+        return permission not in self.denied and (not self.scopes or permission in self.scopes)
 
 
 @dataclass
@@ -80,6 +85,8 @@ class Knobs:
     x_monthly_cap: int = 0  # posts per calendar month over the whole app (0: none)
     x_access_token_ttl_s: int = 7_200
     oauth_code_ttl_s: float = 60.0  # authorization codes: single use, valid this long
+    meta_calls_per_hour: int = 0  # Graph calls per account per rolling hour, all kinds (0: unlimited)
+    x_lookup_per_15min: int = 5_000  # GET /2/tweets per user per 15-minute window
 
 
 @dataclass
@@ -148,6 +155,12 @@ class SocialState:
         self.oauth_requests: dict[str, dict[str, Any]] = {}  # consent pages shown, not yet answered
         self.oauth_codes: dict[str, dict[str, Any]] = {}  # authorization codes issued
         self.page_instagram: dict[str, str] = {}  # page id -> linked Instagram account (page tokens publish)
+        self.deleted_posts: dict[str, Post] = {}  # deleted on the platform (admin): gone from every answer
+        self.appeal: dict[str, float] = {}  # hidden per-topic appeal: keyword -> factor (engagement model)
+        self.calls: dict[str, list[float]] = {}  # "platform:account" -> times of rate-limited calls
+        self.insights: dict[str, list[float]] = {}  # "platform:account" -> times of insights requests
+        self.throttled: dict[str, int] = {}  # "platform:account" -> calls refused for a rate limit
+        self.x_windows: dict[str, tuple[float, int]] = {}  # X user -> (window start, lookups in it)
 
     def next_id(self) -> str:
         return str(next(self._ids))

@@ -10,7 +10,10 @@ from pydantic import SecretStr
 from icop.errors import InvalidRequest, NotFound, PlanLimitExceeded
 from icop.google import service_account
 from icop.google.oauth import SERVICE_ACCOUNT_SCOPES, GoogleOAuth
+from icop.insights import repository as insights_repo
+from icop.social.limits import PLATFORMS
 from icop.vault import SecretRef, read_credential_secrets
+from workflows.schedules import AccountRef, apply_account_quietly
 
 from ..context import Tx
 from .repository import CredentialRepository
@@ -55,6 +58,12 @@ async def connect(tx: Tx, body: CredentialCreate) -> tuple[CredentialOut, bool]:
         body.scopes,
         body.expires_at,
     )
+    if body.platform in PLATFORMS:
+        # Connected (again): collection stopped for a lost permission goes on, and the account's insights
+        # schedule exists.
+        await insights_repo.resume_account(tx.conn, tx.tenant_id, body.platform, body.account_id)
+        ref = AccountRef(tx.tenant_id, body.platform, body.account_id)
+        await apply_account_quietly(tx.services.engine.insights, ref)
     return CredentialOut(**dict(row)), created
 
 
@@ -109,6 +118,9 @@ async def delete_credential(tx: Tx, cred_id: UUID) -> None:
         secrets = await read_credential_secrets(tx.conn, tx.services.vault, tx.tenant_id, cred_id)
     if not await repo.delete(tx.conn, tx.tenant_id, cred_id):
         raise NotFound("no such credential")
+    if row["platform"] in PLATFORMS:
+        ref = AccountRef(tx.tenant_id, row["platform"], row["account_id"])
+        await apply_account_quietly(tx.services.engine.insights, ref, delete=True)
     google = tx.services.oauth_connectors.get("google")
     if secrets is not None and isinstance(google, GoogleOAuth):
         if not await google.revoke(secrets.refresh_token or secrets.access_token):

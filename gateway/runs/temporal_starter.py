@@ -9,7 +9,16 @@ from uuid import UUID
 
 from icop.runs.service import RecordOnlyStarter, RunStarter
 from icop.settings import Settings
-from workflows.schedules import ClientSource, LazyClient, NoSchedules, PipelineSchedules, TemporalSchedules
+from workflows.schedules import (
+    AccountSchedules,
+    ClientSource,
+    LazyClient,
+    NoAccountSchedules,
+    NoSchedules,
+    PipelineSchedules,
+    TemporalAccountSchedules,
+    TemporalSchedules,
+)
 from workflows.starter import TemporalPostRetrier, TemporalRunStarter
 from workflows.types import Queues
 
@@ -29,6 +38,8 @@ class WorkflowEngine:
     schedules: PipelineSchedules = field(default_factory=NoSchedules)
     approvals: ApprovalSignaller | None = None
     post_retrier: PostRetrier | None = None
+    insights: AccountSchedules = field(default_factory=NoAccountSchedules)
+    """One schedule per connected social account collects its posts' engagement."""
     temporal: ClientSource | None = None
     """Connects on first call (again after a failed attempt), so the gateway starts while Temporal is down."""
 
@@ -45,5 +56,6 @@ def workflow_engine(settings: Settings) -> WorkflowEngine:
         schedules=TemporalSchedules(connect, queues, settings.run_max_concurrent_rows),
         approvals=TemporalApprovals(connect),
         post_retrier=TemporalPostRetrier(connect, queues),
+        insights=TemporalAccountSchedules(connect, queues, settings.insights_every_s),
         temporal=connect,
     )

@@ -17,6 +17,7 @@ from .schemas import (
     ArticleEvent,
     BudgetNotice,
     CredentialNeedsReauth,
+    EngagementThreshold,
     PipelinePaused,
     PostEvent,
     QuotaNearlyExhausted,
@@ -136,3 +137,21 @@ async def quota_nearly_exhausted(
         platform=platform, account_id=account_id, used=used, limit=limit, window=window
     )
     await emit(conn, tenant_id, "quota.nearly_exhausted", data)
+
+
+async def engagement_threshold(
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    post: asyncpg.Record,
+    threshold_id: UUID,
+    metric: str,
+    threshold: int,
+    value: int,
+) -> None:
+    """A post's ``metric`` reached a threshold the tenant set (once per post and threshold)."""
+    data = EngagementThreshold(
+        post_id=post["id"], article_id=post["article_id"], platform=post["platform"],
+        account_id=post["account_id"], threshold_id=threshold_id, metric=metric, threshold=threshold,
+        value=value,
+    )  # fmt: skip
+    await emit(conn, tenant_id, "post.engagement_threshold", data)

@@ -75,6 +75,17 @@ class QuotaNearlyExhausted(_Payload):
     window: str
 
 
+class EngagementThreshold(_Payload):
+    post_id: UUID
+    article_id: UUID
+    platform: str
+    account_id: str
+    threshold_id: UUID
+    metric: str  # impressions | engagement | likes | comments | shares
+    threshold: int
+    value: int
+
+
 class EndpointDisabled(_Payload):
     endpoint_id: UUID
     url: str
@@ -93,6 +104,7 @@ EVENT_TYPES: dict[str, type[_Payload]] = {
     "post.published": PostEvent,
     "post.failed": PostEvent,
     "post.waiting_quota": PostEvent,
+    "post.engagement_threshold": EngagementThreshold,
     "credential.needs_reauth": CredentialNeedsReauth,
     "pipeline.paused": PipelinePaused,
     "quota.nearly_exhausted": QuotaNearlyExhausted,

@@ -42,6 +42,7 @@ _JPEG_MAGIC = b"\xff\xd8\xff"
 _GRAPH_RATE_CODES = {4, 17, 32, 613, 80001, 80002, 80004, 80005, 80006, 80008}
 _GRAPH_EXPIRED_SUBCODES = {463, 467}
 _GRAPH_RETRYABLE_CODES = {1, 2}
+_GRAPH_PERMISSION_CODES = {10, *range(200, 300)}  # (#10) and (#200)-(#299): a permission is missing
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,10 @@ class GraphClientBase(_HttpBase):
             kind = ErrorKind.RETRYABLE
         elif (code == 9004 and sub == 2207052) or code == 324:  # the platform could not download the media
             kind = ErrorKind.MEDIA_UNAVAILABLE
+        elif code == 100 and sub == 33:  # the object does not exist (deleted), or cannot be seen
+            kind = ErrorKind.NOT_FOUND
+        elif code in _GRAPH_PERMISSION_CODES:
+            kind = ErrorKind.PERMISSION_DENIED
         else:
             kind = ErrorKind.REJECTED
         return PlatformError(self.platform, kind, msg, **args)

@@ -18,6 +18,11 @@ class ErrorKind(StrEnum):
     """The platform refused this post as it is; retrying the same request cannot succeed."""
     AMBIGUOUS = "ambiguous"
     """The request was sent and no answer came back: the post may exist. Reconcile before any retry."""
+    NOT_FOUND = "not_found"
+    """The object asked about does not exist (any more): a post deleted on the platform."""
+    PERMISSION_DENIED = "permission_denied"
+    """The token works but lacks a permission this call needs (the user took it back): a person must grant
+    it again."""
     MEDIA_UNAVAILABLE = "media_unavailable"
     """The media could not be fetched from its URL (unreachable, expired, refused): nothing was posted.
     Sign fresh URLs and send again, a bounded number of times."""

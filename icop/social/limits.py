@@ -47,6 +47,16 @@ class PlatformLimits:
     monthly_budget_usd: float | None = None
     """Per tenant and calendar month (X pay-per-use)."""
     link_in_text: bool = True
+    reads_per_window: int | None = None
+    """Insights requests per ``read_window`` (None: no cap). Meta counts publishing's calls with them."""
+    read_window: timedelta = timedelta(hours=1)
+    read_batch: int = 1
+    """Posts one insights request reads (X: up to 100 ids)."""
+    read_cost_usd: float = 0.0
+    """Per post read (X pay-per-use), paid from the tenant's monthly X budget with publishing."""
+    calls_per_post: int = 0
+    """Rate-limited calls one publish makes, counted against ``reads_per_window`` where the platform counts
+    them together (Meta)."""
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> PlatformLimits:
         """A copy with per-account overrides applied (unknown keys are refused)."""
@@ -57,17 +67,26 @@ class PlatformLimits:
         if unknown:
             raise ValueError(f"unknown limit override(s) for {self.platform}: {sorted(unknown)}")
         values = dict(overrides)
-        if "window" in values and not isinstance(values["window"], timedelta):
-            values["window"] = timedelta(seconds=float(values["window"]))
+        for key in ("window", "read_window"):
+            if key in values and not isinstance(values[key], timedelta):
+                values[key] = timedelta(seconds=float(values[key]))
         return dataclasses.replace(self, **values)
 
 
 def default_limits(platform: Platform, s: Settings) -> PlatformLimits:
+    per_post = s.insights_meta_calls_per_post  # Meta counts a publish's calls with the reads
     if platform == "facebook":
-        return PlatformLimits("facebook", max_chars=s.social_facebook_max_chars)
+        return PlatformLimits(
+            "facebook",
+            max_chars=s.social_facebook_max_chars,
+            reads_per_window=s.insights_facebook_calls_per_hour,
+            calls_per_post=per_post,
+        )
     if platform == "instagram":
         return PlatformLimits(
             "instagram",
+            reads_per_window=s.insights_instagram_calls_per_hour,
+            calls_per_post=per_post,
             max_chars=s.social_instagram_caption_max_chars,
             max_hashtags=s.social_instagram_max_hashtags,
             posts_per_window=s.social_instagram_posts_per_window,
@@ -80,6 +99,8 @@ def default_limits(platform: Platform, s: Settings) -> PlatformLimits:
             posts_per_window=s.social_threads_posts_per_window,
             window=timedelta(seconds=s.social_threads_window_s),
             carousel_max=s.social_threads_carousel_max,
+            reads_per_window=s.insights_threads_calls_per_hour,
+            calls_per_post=per_post,
         )
     if platform == "x":
         return PlatformLimits(
@@ -93,6 +114,10 @@ def default_limits(platform: Platform, s: Settings) -> PlatformLimits:
             cost_create_with_url_usd=s.social_x_cost_create_with_url_usd,
             monthly_budget_usd=s.social_x_monthly_budget_usd,
             link_in_text=s.social_x_link_in_text,
+            reads_per_window=s.insights_x_lookups_per_window,
+            read_window=timedelta(seconds=s.insights_x_window_s),
+            read_batch=s.insights_x_ids_per_request,
+            read_cost_usd=s.insights_x_cost_per_post_usd,
         )
     raise ValueError(f"unknown platform {platform!r}")
 

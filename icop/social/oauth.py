@@ -54,14 +54,16 @@ _httpx_log = logging.getLogger("httpx")
 if not any(isinstance(f, _NoQueryInHttpxLog) for f in _httpx_log.filters):
     _httpx_log.addFilter(_NoQueryInHttpxLog())
 
-FACEBOOK_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts")
+# Publishing, and reading the posts' engagement back (icop.insights): insights need their own permissions.
+FACEBOOK_SCOPES = ("pages_show_list", "pages_read_engagement", "pages_manage_posts", "read_insights")
 INSTAGRAM_SCOPES = (
     "instagram_basic",
     "instagram_content_publish",
+    "instagram_manage_insights",
     "pages_show_list",
     "pages_read_engagement",
 )
-THREADS_SCOPES = ("threads_basic", "threads_content_publish")
+THREADS_SCOPES = ("threads_basic", "threads_content_publish", "threads_manage_insights")
 X_SCOPES = ("tweet.read", "tweet.write", "users.read", "media.write", "offline.access")
 
 

@@ -35,6 +35,7 @@ import asyncpg
 from icop.articles import repository as articles_repo
 from icop.db import tenant_tx
 from icop.events import hooks
+from icop.insights.cadence import first_collection_s
 from icop.observability.metrics import observe_post
 from icop.settings import Settings
 from icop.statuses import PostStatus
@@ -519,7 +520,9 @@ class Publisher:
 
     async def _published(self, t: PublishTarget, post_id: UUID, res: PublishResult) -> PublishOutcome:
         async with tenant_tx(self.pool, t.tenant_id) as conn:
-            row = await repo.mark_published(conn, t.tenant_id, post_id, res.post_id, res.permalink)
+            row = await repo.mark_published(
+                conn, t.tenant_id, post_id, res.post_id, res.permalink, first_collection_s(self.s)
+            )
             await hooks.post_status_changed(conn, t.tenant_id, row)
         return PublishOutcome.of(row)
 

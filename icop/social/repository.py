@@ -128,17 +128,25 @@ async def claim(
 
 
 async def mark_published(
-    conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID, platform_post_id: str, permalink: str | None
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    post_id: UUID,
+    platform_post_id: str,
+    permalink: str | None,
+    first_metrics_after_s: float,
 ) -> asyncpg.Record:
+    """Published now; its metrics are first collected ``first_metrics_after_s`` later (icop.insights)."""
     row: asyncpg.Record | None = await conn.fetchrow(
         """UPDATE posts SET status = 'published', platform_post_id = $3, permalink = $4, error = NULL,
                   error_code = NULL, not_before = NULL, published_at = now(), updated_at = now(),
-                  reconcile_required = false
+                  reconcile_required = false, metrics_state = 'collecting',
+                  metrics_next_at = now() + make_interval(secs => $5)
            WHERE tenant_id = $1 AND id = $2 RETURNING *""",
         tenant_id,
         post_id,
         platform_post_id,
         permalink,
+        first_metrics_after_s,
     )
     assert row is not None
     return row
@@ -194,10 +202,13 @@ async def count_reserved_since(
 
 
 async def x_spent_since(conn: asyncpg.Connection, tenant_id: UUID, since: datetime) -> Decimal:
-    """The tenant's unreleased X cost reserved since ``since``, all accounts."""
+    """The tenant's X cost since ``since``, all accounts: unreleased publishing reservations and the reads of
+    insights (one budget pays for both, as X bills both)."""
     spent: Decimal = await conn.fetchval(
-        """SELECT coalesce(sum(cost_usd), 0) FROM platform_quota_usage WHERE tenant_id = $1
-           AND platform = 'x' AND released_at IS NULL AND reserved_at >= $2""",
+        """SELECT (SELECT coalesce(sum(cost_usd), 0) FROM platform_quota_usage WHERE tenant_id = $1
+                     AND platform = 'x' AND released_at IS NULL AND reserved_at >= $2)
+                + (SELECT coalesce(sum(cost_usd), 0) FROM insights_requests WHERE tenant_id = $1
+                     AND platform = 'x' AND requested_at >= $2)""",
         tenant_id,
         since,
     )

@@ -17,6 +17,7 @@ import asyncpg
 
 from icop.db import tenant_tx
 from icop.events import hooks
+from icop.insights import repository as insights_repo
 from icop.vault import SecretRef, Vault
 
 from .clients import OAuthTokens
@@ -94,6 +95,9 @@ class VaultTokenStore:
                 account_name,
             )
             await self._write(conn, tenant_id, cred_id, platform, tokens, reactivate=True)
+            # Connected again (permissions granted afresh): engagement collection that stopped for a lost
+            # permission goes on.
+            await insights_repo.resume_account(conn, tenant_id, platform, account_id)
             row = await conn.fetchrow("SELECT * FROM api_credentials WHERE id = $1", cred_id)
             return self._decrypt(tenant_id, row)
 

@@ -24,6 +24,8 @@ HOMES = {
     "icop/social/quota.py": "quota",
     "icop/planning/plan.py": "row",
     "icop/planning/files.py": "plan_file",
+    "icop/insights/collector.py": "insights",
+    "icop/insights/budget.py": "insights",  # why a post's engagement is no longer (or not yet) collected
 }
 # Row checks are worded by the plan form's own keys (dashboard/src/lib/problems.ts planProblem).
 PLAN_FORM_CODES = {"row.empty_topic", "row.formula", "row.too_long", "row.unknown_language"}

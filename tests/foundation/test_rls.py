@@ -164,6 +164,17 @@ async def test_operator_lookups_reveal_only_ids_and_schedules(app_pool: asyncpg.
         assert [dict(r) for r in rows] == [
             {"tenant_id": a, "id": pid, "cron": "0 9 * * 1", "timezone": "Asia/Seoul", "status": "active"}
         ]
+    async with tenant_tx(app_pool, a) as conn:
+        await conn.execute(
+            "INSERT INTO api_credentials (tenant_id, platform, account_id, account_name, access_token_enc)"
+            " VALUES ($1, 'x', 'ops-x', 'secret name', '\\x00')",
+            a,
+        )
+    async with app_pool.acquire() as conn:  # the insights schedules' lookup: ids and a flag, no more
+        rows = await conn.fetch("SELECT * FROM ops_insights_accounts() WHERE tenant_id = $1", a)
+        assert [dict(r) for r in rows] == [
+            {"tenant_id": a, "platform": "x", "account_id": "ops-x", "collecting": False}
+        ]
 
 
 async def test_vector_similarity_uses_hnsw_under_rls(app_pool: asyncpg.Pool) -> None:

@@ -53,6 +53,8 @@ ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/posts/{post_id}", "post", None),
     ("POST", "/v1/posts/{post_id}/retry", "post", None),
     ("PATCH", "/v1/posts/{post_id}", "post", {"publish_at": "2030-01-01T00:00:00Z"}),
+    ("GET", "/v1/posts/{post_id}/metrics", "post", None),
+    ("DELETE", "/v1/engagement-thresholds/{threshold_id}", "threshold", None),
     ("GET", "/v1/webhooks/{endpoint_id}", "webhook", None),
     ("PATCH", "/v1/webhooks/{endpoint_id}", "webhook", {"url": "http://127.0.0.1:9/pwned"}),
     ("DELETE", "/v1/webhooks/{endpoint_id}", "webhook", None),
@@ -65,7 +67,8 @@ ATTACKS: list[tuple[str, str, str, dict[str, Any] | None]] = [
 # Each path parameter names the victim's object it takes.
 PARAM_KIND = {"user_id": "user", "key_id": "key", "credential_id": "credential", "pipeline_id": "pipeline",
               "run_id": "run", "article_id": "article", "post_id": "post", "endpoint_id": "webhook",
-              "delivery_id": "delivery", "sample_id": "sample", "position": "position"}  # fmt: skip
+              "delivery_id": "delivery", "sample_id": "sample", "position": "position",
+              "threshold_id": "threshold"}  # fmt: skip
 # Routes whose only path parameter is not an id of ours: the OAuth connect flow takes a platform name, and
 # another tenant's (or user's) sealed state is refused there (tests/social/test_oauth_connect.py); a sheet
 # preview takes Google's spreadsheet id and reads it as the caller's own Google identity, which Google
@@ -116,6 +119,9 @@ async def victim(client: httpx.AsyncClient, tenant: TenantHandle, app_pool: asyn
     assert w.status_code == 201, w.text
     ids["webhook"] = w.json()["id"]
     ids.update(await seed_delivery_and_sample(app_pool, tenant.tenant_id, ids["webhook"]))
+    th = await client.post("/v1/engagement-thresholds", headers=h, json={"metric": "likes", "value": 10})
+    assert th.status_code == 201, th.text
+    ids["threshold"] = th.json()["id"]
     return ids
 
 
@@ -132,6 +138,8 @@ async def _snapshot(client: httpx.AsyncClient, t: TenantHandle, ids: dict[str, s
         "webhook": f"/v1/webhooks/{ids['webhook']}",
         "delivery": f"/v1/webhooks/{ids['webhook']}/deliveries/{ids['delivery']}",
         "sample": f"/v1/brand-voice/samples/{ids['sample']}",
+        "metrics": f"/v1/posts/{ids['post']}/metrics",
+        "thresholds": "/v1/engagement-thresholds",
     }
     out = {}
     for name, path in paths.items():

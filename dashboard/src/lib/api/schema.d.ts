@@ -720,6 +720,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published posts with their latest engagement, best first
+         * @description Each published post's latest collected figures (collected at 1 h, 6 h, 24 h, 7 d and 28 d of age), its collection state and, when collection stopped or waits, why (metrics_code). Sorted by engagement (default), impressions or publish time, newest or largest first; posts without figures yet come last. Pass next_cursor as cursor for the next page.
+         */
+        get: operations["list_post_analytics_v1_analytics_posts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Engagement summed by day, platform, pipeline or sub-topic
+         * @description The latest figures of the published posts collected at least once, summed per group, with the same filters as /v1/analytics/posts. Days are UTC days of publishing.
+         */
+        get: operations["get_summary_v1_analytics_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/posts/{post_id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A post's engagement over time
+         * @description Every collection of the post's lifetime figures, oldest first, with its age at each.
+         */
+        get: operations["get_post_metrics_v1_posts__post_id__metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagement-thresholds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List engagement thresholds */
+        get: operations["list_thresholds_v1_engagement_thresholds_get"];
+        put?: never;
+        /**
+         * Be told when a post reaches a figure
+         * @description When a collected post's metric reaches the value (on one platform, or any), the event post.engagement_threshold is sent once for that post and threshold (webhooks, live stream). At most 50 per tenant (409 threshold.too_many).
+         */
+        post: operations["add_threshold_v1_engagement_thresholds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/engagement-thresholds/{threshold_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an engagement threshold */
+        delete: operations["delete_threshold_v1_engagement_thresholds__threshold_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/quotas": {
         parameters: {
             query?: never;
@@ -1711,6 +1809,35 @@ export interface components {
             /** Plan */
             plan: string;
         };
+        /** MetricsPoint */
+        MetricsPoint: {
+            /**
+             * Collected At
+             * Format: date-time
+             */
+            collected_at: string;
+            /**
+             * Age S
+             * @description The post's age at collection, in seconds.
+             */
+            age_s: number;
+            /** Impressions */
+            impressions: number | null;
+            /** Reach */
+            reach: number | null;
+            /** Likes */
+            likes: number | null;
+            /** Comments */
+            comments: number | null;
+            /** Shares */
+            shares: number | null;
+            /** Saves */
+            saves: number | null;
+            /** Clicks */
+            clicks: number | null;
+            /** Engagement */
+            engagement: number;
+        };
         /**
          * OAuthCallback
          * @description What the platform appended to the redirect URI: ``code`` and ``state``, or ``error`` and ``state``.
@@ -1778,6 +1905,16 @@ export interface components {
         Page_PipelineOut_: {
             /** Items */
             items: components["schemas"]["PipelineOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` to get the next page.
+             */
+            next_cursor?: string | null;
+        };
+        /** Page[PostAnalytics] */
+        Page_PostAnalytics_: {
+            /** Items */
+            items: components["schemas"]["PostAnalytics"][];
             /**
              * Next Cursor
              * @description Pass as `cursor` to get the next page.
@@ -2126,6 +2263,89 @@ export interface components {
              * @enum {string}
              */
             source_kind: "csv" | "xlsx";
+        };
+        /** PostAnalytics */
+        PostAnalytics: {
+            /**
+             * Post Id
+             * Format: uuid
+             */
+            post_id: string;
+            /**
+             * Article Id
+             * Format: uuid
+             */
+            article_id: string;
+            /** Article Title */
+            article_title?: string | null;
+            /** Pipeline Id */
+            pipeline_id?: string | null;
+            /** Run Id */
+            run_id?: string | null;
+            /** Subtopic Id */
+            subtopic_id?: string | null;
+            /**
+             * Platform
+             * @enum {string}
+             */
+            platform: "facebook" | "instagram" | "threads" | "x";
+            /** Account Id */
+            account_id: string;
+            /** Permalink */
+            permalink: string | null;
+            /** Published At */
+            published_at: string | null;
+            /**
+             * Impressions
+             * @description Latest collected views / impressions (null: none yet).
+             */
+            impressions: number | null;
+            /**
+             * Engagement
+             * @description Latest collected interactions: likes + comments + shares + saves + clicks.
+             */
+            engagement: number | null;
+            /**
+             * Engagement Rate
+             * @description engagement / impressions (null without impressions).
+             */
+            engagement_rate: number | null;
+            /**
+             * Metrics State
+             * @description none (not published), collecting, done (the last age was collected) or stopped.
+             * @enum {string}
+             */
+            metrics_state: "none" | "collecting" | "done" | "stopped";
+            /** Metrics Collections */
+            metrics_collections: number;
+            /** Metrics Collected At */
+            metrics_collected_at: string | null;
+            /**
+             * Metrics Next At
+             * @description When the next collection is due.
+             */
+            metrics_next_at: string | null;
+            /**
+             * Metrics Code
+             * @description Why collection stopped or waits, as a stable code: insights.post_deleted (deleted on the platform), insights.permission_lost (the account's insights permission was taken back; resumes when it is connected again), insights.account_needs_reauth, insights.rate_limited, insights.temporary_failure, insights.x_budget, insights.refused. Null while all is well.
+             */
+            metrics_code?: string | null;
+            /**
+             * Metrics Params
+             * @description What the code names (platform, account, the platform's message).
+             */
+            metrics_params?: {
+                [key: string]: unknown;
+            };
+        };
+        /** PostMetricsSeries */
+        PostMetricsSeries: {
+            post: components["schemas"]["PostAnalytics"];
+            /**
+             * Points
+             * @description Every collection, oldest first (lifetime figures).
+             */
+            points: components["schemas"]["MetricsPoint"][];
         };
         /** PostOut */
         PostOut: {
@@ -2667,6 +2887,50 @@ export interface components {
              */
             google_email: string;
         };
+        /** SummaryItem */
+        SummaryItem: {
+            /**
+             * Key
+             * @description The group: a UTC day (YYYY-MM-DD), a platform, or a pipeline or sub-topic id (null: posts not tied to one).
+             */
+            key: string | null;
+            /**
+             * Label
+             * @description The pipeline's name or the sub-topic's label.
+             */
+            label?: string | null;
+            /**
+             * Posts
+             * @description Published posts with at least one collection.
+             */
+            posts: number;
+            /** Impressions */
+            impressions: number;
+            /** Engagement */
+            engagement: number;
+            /**
+             * Engagement Rate
+             * @description engagement / impressions.
+             */
+            engagement_rate: number | null;
+        };
+        /** SummaryOut */
+        SummaryOut: {
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by: "day" | "platform" | "pipeline" | "subtopic";
+            /** Since */
+            since: string | null;
+            /** Until */
+            until: string | null;
+            /**
+             * Items
+             * @description By day oldest first; otherwise most engagement first.
+             */
+            items: components["schemas"]["SummaryItem"][];
+        };
         /** Target */
         Target: {
             /**
@@ -2708,6 +2972,51 @@ export interface components {
             name?: string | null;
             /** Timezone */
             timezone?: string | null;
+        };
+        /** ThresholdIn */
+        ThresholdIn: {
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "impressions" | "engagement" | "likes" | "comments" | "shares";
+            /**
+             * Value
+             * @description The post's metric at or above which the event fires.
+             */
+            value: number;
+            /**
+             * Platform
+             * @description Only posts on this platform (null: all).
+             */
+            platform?: ("facebook" | "instagram" | "threads" | "x") | null;
+        };
+        /** ThresholdOut */
+        ThresholdOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Metric
+             * @enum {string}
+             */
+            metric: "impressions" | "engagement" | "likes" | "comments" | "shares";
+            /** Value */
+            value: number;
+            /** Platform */
+            platform: ("facebook" | "instagram" | "threads" | "x") | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Hits
+             * @description Posts that reached it so far (each announced once).
+             */
+            hits: number;
         };
         /** TokenPair */
         TokenPair: {
@@ -6662,6 +6971,411 @@ export interface operations {
             /** @description Service unavailable */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_post_analytics_v1_analytics_posts_get: {
+        parameters: {
+            query?: {
+                platform?: ("facebook" | "instagram" | "threads" | "x") | null;
+                /** @description The platform's account id. */
+                account_id?: string | null;
+                pipeline_id?: string | null;
+                run_id?: string | null;
+                /** @description Published at or after (ISO 8601). */
+                since?: string | null;
+                /** @description Published before (ISO 8601). */
+                until?: string | null;
+                sort?: "engagement" | "impressions" | "published_at";
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PostAnalytics_"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_summary_v1_analytics_summary_get: {
+        parameters: {
+            query?: {
+                group_by?: "day" | "platform" | "pipeline" | "subtopic";
+                platform?: ("facebook" | "instagram" | "threads" | "x") | null;
+                /** @description The platform's account id. */
+                account_id?: string | null;
+                pipeline_id?: string | null;
+                run_id?: string | null;
+                /** @description Published at or after (ISO 8601). */
+                since?: string | null;
+                /** @description Published before (ISO 8601). */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_post_metrics_v1_posts__post_id__metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostMetricsSeries"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_thresholds_v1_engagement_thresholds_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdOut"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_threshold_v1_engagement_thresholds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThresholdIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThresholdOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_threshold_v1_engagement_thresholds__threshold_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                threshold_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -63,6 +63,7 @@ export const problemsEn = {
     "article.no_workflow": "This article was not written by a pipeline run, so there is nothing to approve.",
     "article.workflow_gone": "The article's run has ended (cancelled or timed out); nothing was changed.",
     "post.not_retryable": "Only failed posts can be retried (this one is {status}).",
+    "threshold.too_many": "You can keep at most {limit} engagement thresholds. Remove one first.",
     "account.connect_refused": "The account could not be connected. Try connecting it again.",
     "platform.unavailable": "The platform did not answer. Try again in a moment.",
     "platform.not_configured": "This platform is not set up on this server. Your operator can set it up.",
@@ -145,6 +146,13 @@ export const problemsEn = {
     "quota.platform": "{platform} reports its publishing quota used up; it goes out when it frees up.",
     "quota.x_monthly_cap": "The X limit of {cap} posts this month is reached; it waits for next month.",
     "quota.x_budget": "This month's X budget of ${budget} would be exceeded; it waits for next month.",
+    "insights.post_deleted": "The post was deleted on {platform}; its figures are no longer collected.",
+    "insights.permission_lost": "The {platform} account no longer allows reading its insights: connect it again to go on.",
+    "insights.account_needs_reauth": "Access to the {platform} account ended: connect it again to go on collecting.",
+    "insights.rate_limited": "{platform} asked us to slow down; the figures are collected a little later.",
+    "insights.temporary_failure": "{platform} had a temporary failure; the figures are collected again soon.",
+    "insights.x_budget": "This month's X budget is spent; X figures are collected again next month.",
+    "insights.refused": "{platform} refused to give this post's figures.",
   } as Record<string, string>,
   /** What a message without a known code says, by HTTP status. */
   status: {

@@ -1,0 +1,1 @@
+"""Engagement analytics: posts' collected metrics, their series, summaries, the tenant's thresholds."""
