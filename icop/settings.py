@@ -377,6 +377,21 @@ class Settings(BaseSettings):
         "(384-d; its thresholds must be calibrated in icop/embeddings/calibration.py).",
     )
     embedding_threads: int = Field(default=0, description="Threads of the e5-small engine; 0 = every core.")
+    learn_half_life_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Planning that learns: a past post's engagement counts half as much every this many "
+        "days.",
+    )
+    learn_neighbours: int = Field(
+        default=10, ge=1, le=100, description="Planning that learns: past sub-topics read per candidate."
+    )
+    learn_candidate_factor: float = Field(
+        default=2.0,
+        ge=1.0,
+        le=5.0,
+        description="Planning that learns: sub-topics proposed per row, as a multiple of those kept.",
+    )
 
     # Cost: prices over icop.costs.DEFAULT_PRICES, each from its date on
     prices: list[Price] = Field(

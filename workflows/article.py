@@ -234,16 +234,28 @@ class ArticleWorkflow:
             markdown_key=md.key,
         )
         key = (t.platform, t.account_id)
-        if publish_at is None:
+        scheduled: ScheduledPost | None = None
+        if publish_at is None and inp.config.learn_times and not inp.config.dry_run:
+            # The tenant's best hour on the platform, when its engagement says which (else None: at once).
+            scheduled = await workflow.execute_activity_method(
+                PublishActivities.schedule_at_best_hour,
+                req,
+                task_queue=inp.queues.syndication,
+                **P.PUBLISH.options(),
+            )
+            if scheduled is not None and scheduled.not_before:
+                self._stage = "scheduled"
+        elif publish_at is not None:
+            scheduled = await workflow.execute_activity_method(
+                PublishActivities.schedule_post,
+                ScheduleInput(req, publish_at),
+                task_queue=inp.queues.syndication,
+                **P.PUBLISH.options(),
+            )
+        if scheduled is None or not (scheduled.not_before or publish_at):
             return await publish_until_resting(req, inp.queues.syndication)
-        scheduled: ScheduledPost = await workflow.execute_activity_method(
-            PublishActivities.schedule_post,
-            ScheduleInput(req, publish_at),
-            task_queue=inp.queues.syndication,
-            **P.PUBLISH.options(),
-        )
         # A move that arrived while the post was being scheduled is newer than what the activity read.
-        self._due.setdefault(key, scheduled.not_before or publish_at)
+        self._due.setdefault(key, scheduled.not_before or publish_at or "")
         await self._until_due(key)
         self._stage = "publishing"
         return await publish_until_resting(req, inp.queues.syndication, moved=lambda: self._moves.get(key, 0))

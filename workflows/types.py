@@ -78,6 +78,7 @@ class PipelineConfig:
     source_kind: str = "sheet"  # sheet | csv | xlsx
     plan_key: str = ""  # the uploaded plan file's object key (csv, xlsx)
     note_column: str = "F"  # the plan tab's column for the status note; "": none
+    learn_times: bool = False  # a post without a publish time goes out at the tenant's next best hour
 
 
 @dataclass(frozen=True)

@@ -185,10 +185,12 @@ async def build_activities(
         if cluster is None:
             cluster = serve_cluster_call(settings) if models == "serve" else local_cluster_call(settings, llm)
         from icop.embeddings import EmbeddingChoice
+        from icop.planning.learning import LearningSettings
 
         planner = SubtopicPlanner(
-            pool, CandidateExpander(llm, count=30), cluster, EmbeddingChoice.from_settings(settings)
-        )
+            pool, CandidateExpander(llm, count=30), cluster, EmbeddingChoice.from_settings(settings),
+            LearningSettings.from_settings(settings),
+        )  # fmt: skip
         access = GoogleAccess(pool, Vault.from_spec(settings.vault_keys.get_secret_value()), settings)
         acts.planning = PlanningActivities(pool, access, planner, make_store(settings))
         acts.scheduled = ScheduledRunActivities(pool, RunLimits.from_settings(settings))

@@ -51,8 +51,10 @@ class ArticleRepository:
 
     async def get(self, conn: asyncpg.Connection, tenant_id: UUID, article_id: UUID) -> asyncpg.Record | None:
         return await conn.fetchrow(
-            f"SELECT {SUMMARY}, markdown_key, seo, error, graph_state, edited_body, draft_writer, edited_at "
-            "FROM generated_articles "
+            f"SELECT {SUMMARY}, markdown_key, seo, error, graph_state, edited_body, draft_writer, edited_at, "
+            "(SELECT jsonb_build_object('id', s.id, 'label', s.label, 'choice', s.choice) FROM subtopics s "
+            " WHERE s.tenant_id = g.tenant_id AND s.id = g.subtopic_id) AS subtopic "
+            "FROM generated_articles g "
             "WHERE tenant_id = $1 AND id = $2",
             tenant_id,
             article_id,

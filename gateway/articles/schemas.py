@@ -9,6 +9,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from icop.statuses import ArticleStatus
 
+from ..runs.schemas import SubtopicOut
+
 WriterName = Literal["gpt", "claude", "gemini"]
 NO_NUL = r"^[^\x00]*$"
 # Output models: a field with a default is still always present in a response (required in the schema).
@@ -117,6 +119,9 @@ class ArticleOut(ArticleSummary):
         default=None, description="The writer whose draft a person chose instead (null: the Editor's choice)."
     )
     edited_at: datetime | None = Field(default=None, description="When a person last edited the article.")
+    subtopic: SubtopicOut | None = Field(
+        default=None, description="The sub-topic it was written on, with why it was planned."
+    )
 
 
 class ApproveBody(BaseModel):

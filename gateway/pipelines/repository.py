@@ -27,6 +27,9 @@ FIELDS = [
     "subtopics_per_topic",
     "settings",
     "status",
+    "learn_topics",
+    "explore_share",
+    "learn_times",
 ]
 COLS = "id, created_at, updated_at, status_reason, " + ", ".join(FIELDS)
 STATUS_PARAM = FIELDS.index("status") + 3  # its placeholder in update()

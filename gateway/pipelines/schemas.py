@@ -56,6 +56,29 @@ def _cron_error(reason: str) -> PydanticCustomError:
     return PydanticCustomError("cron_invalid", "{reason}", {"reason": reason})
 
 
+LEARN_TOPICS_DOC = (
+    "Planning that learns: each row's candidate sub-topics are scored by the engagement rate (engagement / "
+    "impressions) of your past posts on sub-topics near them (weighted by similarity, recent posts "
+    "counting more), and the best-scoring are kept, but for explore_share of them. Each sub-topic says "
+    "why it was chosen (`choice`). Off: the largest clusters are kept."
+)
+EXPLORE_SHARE_DOC = (
+    "With learn_topics: the share (0 to 1) of each row's sub-topics kept for new angles, ones unlike "
+    "anything you posted, so that what has not been tried still gets a chance. 0.3: three in ten."
+)
+LEARN_TIMES_DOC = (
+    "A post without a publish time of its own goes out at the next of your best hours on its platform "
+    "(your time zone; the hours whose posts drew the highest engagement rate, from 20 measured posts of "
+    "the last 90 days on), rather than at once; the post says why (`time_choice`). Without enough data, at "
+    "once."
+)
+
+
+def round_share(value: float | None) -> float | None:
+    """A share as stored (a `real`): 0.3 comes back as 0.30000001…; four decimals say it."""
+    return None if value is None else round(value, 4)
+
+
 SETTINGS_MAX_BYTES, SETTINGS_MAX_DEPTH, SETTINGS_MAX_KEYS = 16_384, 8, 200
 SETTINGS_DOC = (
     "Free-form pipeline settings. Known keys: default_language, images_per_article, search_provider "
@@ -115,10 +138,14 @@ class PipelineFields(BaseModel):
     subtopics_per_topic: int = Field(default=5, ge=1, le=50)
     settings: dict[str, Any] = Field(default_factory=dict, description=SETTINGS_DOC)
     status: PipelineStatus = PipelineStatus.ACTIVE
+    learn_topics: bool = Field(default=False, description=LEARN_TOPICS_DOC)
+    explore_share: float = Field(default=0.3, ge=0, le=1, description=EXPLORE_SHARE_DOC)
+    learn_times: bool = Field(default=False, description=LEARN_TIMES_DOC)
 
     _cron = field_validator("cron")(check_cron)
     _settings = field_validator("settings")(check_settings)
     _tz = field_validator("timezone")(check_timezone)
+    _share = field_validator("explore_share")(round_share)
 
     @field_validator("writers")
     @classmethod
@@ -165,6 +192,9 @@ class PipelineUpdate(BaseModel):
     subtopics_per_topic: int | None = Field(default=None, ge=1, le=50)
     settings: dict[str, Any] | None = Field(default=None, description=SETTINGS_DOC)
     status: PipelineStatus | None = None
+    learn_topics: bool | None = Field(default=None, description=LEARN_TOPICS_DOC)
+    explore_share: float | None = Field(default=None, ge=0, le=1, description=EXPLORE_SHARE_DOC)
+    learn_times: bool | None = Field(default=None, description=LEARN_TIMES_DOC)
 
     _settings = field_validator("settings")(check_settings)
 

@@ -12,7 +12,7 @@ from icop import audit
 
 COLS = """p.id, p.article_id, p.platform, p.account_id, p.status, p.platform_post_id, p.permalink, p.text,
           p.media_urls, p.attempts, p.error, p.error_code, p.error_params, p.cost_usd, p.not_before,
-          p.published_at, p.created_at, p.updated_at, a.title AS article_title, a.run_id"""
+          p.published_at, p.created_at, p.updated_at, a.title AS article_title, a.run_id, p.time_choice"""
 FROM = "posts p JOIN generated_articles a ON a.id = p.article_id AND a.tenant_id = p.tenant_id"
 
 
@@ -81,3 +81,8 @@ class PostRepository:
         detail: dict[str, Any],
     ) -> None:
         await audit.record(conn, tenant_id, actor_id, actor_kind, action, "post", post_id, detail)
+
+    async def clear_time_choice(self, conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID) -> None:
+        await conn.execute(
+            "UPDATE posts SET time_choice = NULL WHERE tenant_id = $1 AND id = $2", tenant_id, post_id
+        )

@@ -12,6 +12,21 @@ from icop.statuses import PostStatus
 PostPlatform = Literal["facebook", "instagram", "threads", "x"]
 
 
+class PostTimeChoice(BaseModel):
+    """Why a post goes out at a learnt best hour rather than at once (the pipeline's learn_times)."""
+
+    mode: Literal["best_hour"]
+    at: datetime = Field(description="The publish time it was given.")
+    platform: PostPlatform
+    timezone: str = Field(description="The tenant's time zone, in which the hours are counted.")
+    hour: int = Field(description="The local hour it was scheduled at (0-23).")
+    engagement_rate: float = Field(description="The engagement rate of the tenant's posts at that hour.")
+    hour_posts: int = Field(description="How many posts that rate comes from.")
+    overall_rate: float = Field(description="The engagement rate of all its measured posts on the platform.")
+    posts: int = Field(description="How many measured posts the hours were learnt from.")
+    best_hours: list[int] = Field(description="The best hours, best first.")
+
+
 class PostOut(BaseModel):
     id: UUID
     article_id: UUID
@@ -44,6 +59,11 @@ class PostOut(BaseModel):
     published_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    time_choice: PostTimeChoice | None = Field(
+        default=None,
+        description="Scheduled at a learnt best hour rather than sent at once (the pipeline's learn_times): "
+        "when and why; cleared when a person moves the post.",
+    )
 
 
 class PostSchedule(BaseModel):

@@ -104,6 +104,7 @@ async def reschedule(tx: Tx, post_id: UUID, publish_at: datetime) -> PostOut:
             "(ICOP_WORKFLOW_ENGINE=none)"
         )
     await social_repo.reschedule_post(tx.conn, tx.tenant_id, post_id, at)
+    await repo.clear_time_choice(tx.conn, tx.tenant_id, post_id)  # a person's time, not a learnt one
     await repo.audit(
         tx.conn, tx.tenant_id, tx.who.actor_id, tx.who.actor_kind, "post.rescheduled", post_id,
         {"publish_at": at.isoformat()},

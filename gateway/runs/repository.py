@@ -70,7 +70,10 @@ class RunRepository:
         rows: list[asyncpg.Record] = await conn.fetch(
             # the run's sub-topics and articles are counted once per page (one pass each), then joined
             """WITH st AS (
-                   SELECT row_number, count(*)::int AS n FROM subtopics
+                   SELECT row_number, count(*)::int AS n,
+                          jsonb_agg(jsonb_build_object('id', id, 'label', label, 'choice', choice)
+                                    ORDER BY created_at, id) AS planned
+                     FROM subtopics
                     WHERE tenant_id = $1 AND run_id = $2 GROUP BY row_number),
                  ga AS (
                    SELECT row_number, jsonb_object_agg(status, n) AS counts FROM (
@@ -80,7 +83,7 @@ class RunRepository:
                    GROUP BY row_number)
               SELECT rr.row_number, rr.topic, rr.language, rr.status, rr.reason, rr.reason_code,
                      rr.reason_params, rr.kept_cells,
-                      rr.updated_at, coalesce(st.n, 0) AS subtopics,
+                      rr.updated_at, coalesce(st.n, 0) AS subtopics, coalesce(st.planned, '[]') AS planned,
                       coalesce(ga.counts, '{}') AS article_counts
                  FROM run_rows rr
                  LEFT JOIN st ON st.row_number = rr.row_number

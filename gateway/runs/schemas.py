@@ -9,6 +9,35 @@ from pydantic import BaseModel, Field, model_validator
 from icop.statuses import RowStatus, RunKind, RunStatus
 
 
+class SimilarSubtopic(BaseModel):
+    label: str = Field(description="A past sub-topic near this one.")
+    engagement_rate: float = Field(description="Its posts' engagement / impressions.")
+
+
+class SubtopicChoice(BaseModel):
+    """Why planning that learns (the pipeline's learn_topics) kept a sub-topic."""
+
+    mode: Literal["exploit", "explore", "plain"] = Field(
+        description="exploit: among the best by the engagement of past posts near it; explore: a new angle "
+        "(nothing close was posted, or the least tried), kept for the pipeline's explore_share; plain: kept "
+        "by size."
+    )
+    neighbours: int = Field(default=0, description="Past sub-topics with measured posts near it.")
+    avg_engagement_rate: float | None = Field(
+        default=None,
+        description="Their posts' engagement rate, weighted by similarity and recency (null: none near).",
+    )
+    similar: list[SimilarSubtopic] = Field(default_factory=list, description="The closest (up to 3).")
+
+
+class SubtopicOut(BaseModel):
+    id: UUID
+    label: str
+    choice: SubtopicChoice | None = Field(
+        default=None, description="Why it was kept (null: planned without learning)."
+    )
+
+
 class RunCreate(BaseModel):
     kind: Literal["manual", "backfill"] = "manual"
     from_row: int | None = Field(default=None, ge=2, le=1_000_000, description="Back-fill: first sheet row.")
@@ -66,6 +95,10 @@ class RunRowOut(BaseModel):
         "them: the run left them as they were edited instead of writing its status there.",
     )
     subtopics: int = Field(default=0, description="Sub-topics this run planned for the row.")
+    planned: list[SubtopicOut] = Field(
+        default_factory=list,
+        description="Those sub-topics, each with why it was kept (planning that learns).",
+    )
     article_counts: dict[str, int] = Field(
         default_factory=dict,
         description="The row's articles in this run by status (none for a row whose sub-topics were all "

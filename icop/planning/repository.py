@@ -65,6 +65,63 @@ async def cross_language_dedup(conn: asyncpg.Connection, tenant_id: UUID, pipeli
     return bool(value)
 
 
+async def learning_switches(
+    conn: asyncpg.Connection, tenant_id: UUID, pipeline_id: UUID | None
+) -> tuple[bool, float]:
+    """The pipeline's ``learn_topics`` and ``explore_share`` (no pipeline: off)."""
+    row = await conn.fetchrow(
+        "SELECT learn_topics, explore_share FROM content_pipelines WHERE tenant_id = $1 AND id = $2",
+        tenant_id, pipeline_id,
+    )  # fmt: skip
+    if row is None:
+        return False, 0.0
+    return bool(row["learn_topics"]), float(row["explore_share"])
+
+
+# A post counts when its platform reported impressions (its engagement rate is defined).
+_MEASURED = "p.impressions > 0 AND p.engagement IS NOT NULL"
+
+
+async def tenant_engagement_rate(conn: asyncpg.Connection, tenant_id: UUID) -> float:
+    """The tenant's engagement rate over all its measured posts (0 without any)."""
+    rate = await conn.fetchval(
+        f"SELECT sum(p.engagement)::float8 / sum(p.impressions) FROM posts p "
+        f"WHERE p.tenant_id = $1 AND {_MEASURED}",
+        tenant_id,
+    )
+    return float(rate or 0.0)
+
+
+async def engagement_near(
+    conn: asyncpg.Connection, tenant_id: UUID, vector: np.ndarray, model_id: str, k: int, floor: float
+) -> list[asyncpg.Record]:
+    """The ``k`` past sub-topics (same embedding model) nearest to ``vector`` among those with measured
+    posts, from cosine ``floor`` up, closest first: label, similarity, engagement rate over their posts,
+    the age in days of their latest post, their number of posts."""
+    await conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""WITH near AS (
+              SELECT s.id, s.label, 1 - (s.embedding <=> $2) AS similarity FROM subtopics s
+               WHERE s.tenant_id = $1 AND s.embedding_model = $3
+                 AND EXISTS (SELECT 1 FROM generated_articles a
+                               JOIN posts p ON p.tenant_id = a.tenant_id AND p.article_id = a.id
+                              WHERE a.tenant_id = s.tenant_id AND a.subtopic_id = s.id AND {_MEASURED})
+               ORDER BY s.embedding <=> $2 LIMIT $4)
+            SELECT n.label, n.similarity, sum(p.engagement)::float8 / sum(p.impressions) AS engagement_rate,
+                   extract(epoch FROM now() - max(coalesce(p.published_at, p.created_at))) / 86400
+                     AS age_days,
+                   count(*)::int AS posts
+              FROM near n
+              JOIN generated_articles a ON a.tenant_id = $1 AND a.subtopic_id = n.id
+              JOIN posts p ON p.tenant_id = $1 AND p.article_id = a.id AND {_MEASURED}
+             WHERE n.similarity >= $5
+             GROUP BY n.id, n.label, n.similarity
+             ORDER BY n.similarity DESC""",
+        tenant_id, np.asarray(vector, dtype=np.float32), model_id, k, floor,
+    )  # fmt: skip
+    return rows
+
+
 async def insert_subtopics(
     conn: asyncpg.Connection,
     tenant_id: UUID,
@@ -76,15 +133,18 @@ async def insert_subtopics(
     language: str,
     model_id: str,
     items: Sequence[tuple[str, Sequence[str], Sequence[str], Sequence[float]]],
+    choices: Sequence[Mapping[str, object] | None] | None = None,
 ) -> list[UUID]:
-    """Sub-topics as (label, keywords, examples, embedding), all of embedding model ``model_id``."""
+    """Sub-topics as (label, keywords, examples, embedding), all of embedding model ``model_id``; with
+    ``choices``, why each was chosen (planning that learns)."""
     ids = []
-    for label, keywords, examples, embedding in items:
+    for n, (label, keywords, examples, embedding) in enumerate(items):
+        choice = choices[n] if choices is not None else None
         ids.append(
             await conn.fetchval(
                 """INSERT INTO subtopics (tenant_id, pipeline_id, run_id, row_number, main_topic, label,
-                                          language, keywords, examples, embedding, embedding_model)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id""",
+                                          language, keywords, examples, embedding, embedding_model, choice)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id""",
                 tenant_id,
                 pipeline_id,
                 run_id,
@@ -96,6 +156,7 @@ async def insert_subtopics(
                 list(examples),
                 np.asarray(embedding, dtype=np.float32),
                 model_id,
+                dict(choice) if choice is not None else None,
             )  # fmt: skip
         )
     return ids
@@ -173,3 +234,30 @@ async def set_kept_cells(
             WHERE tenant_id = $1 AND run_id = $2 AND row_number = $3""",
         tenant_id, run_id, row_number, list(cells),
     )  # fmt: skip
+
+
+async def hourly_engagement(
+    conn: asyncpg.Connection, tenant_id: UUID, platform: str, days: int
+) -> tuple[str, list[asyncpg.Record]]:
+    """The tenant's time zone, and its measured posts on ``platform`` of the last ``days`` days by the
+    local hour they were published at: hour, posts, engagement, impressions."""
+    timezone = await conn.fetchval("SELECT timezone FROM tenants WHERE id = $1", tenant_id) or "UTC"
+    rows = await conn.fetch(
+        f"""SELECT extract(hour FROM p.published_at AT TIME ZONE $3)::int AS hour, count(*)::int AS posts,
+                   sum(p.engagement)::bigint AS engagement, sum(p.impressions)::bigint AS impressions
+              FROM posts p
+             WHERE p.tenant_id = $1 AND p.platform = $2 AND p.status = 'published' AND {_MEASURED}
+               AND p.published_at > now() - make_interval(days => $4)
+             GROUP BY 1""",
+        tenant_id, platform, timezone, days,
+    )  # fmt: skip
+    return str(timezone), rows
+
+
+async def set_time_choice(
+    conn: asyncpg.Connection, tenant_id: UUID, post_id: UUID, choice: Mapping[str, object]
+) -> None:
+    """Why a post goes out when it does (a learnt best hour)."""
+    await conn.execute(
+        "UPDATE posts SET time_choice = $3 WHERE tenant_id = $1 AND id = $2", tenant_id, post_id, dict(choice)
+    )

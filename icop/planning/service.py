@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from icop.events import hooks
 
 from . import repository
 from .clustering import SubtopicResult, shared_clusterer
+from .learning import Evidence, LearningSettings, Neighbour, Pick, choose, seed_for
 from .plan import LANGUAGES, PlanRow
 
 log = logging.getLogger(__name__)
@@ -153,10 +155,13 @@ def cross_language_twins(new: np.ndarray, stored: np.ndarray, floor: float) -> s
 class SubtopicPlanner:
     """From one plan row to stored sub-topics, without duplicates of each other or of the tenant's past."""
 
-    def __init__(self, pool: asyncpg.Pool, expander: CandidateExpander, cluster: ClusterCall,
-                 choice: EmbeddingChoice | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, pool: asyncpg.Pool, expander: CandidateExpander, cluster: ClusterCall,
+        choice: EmbeddingChoice | None = None, learning: LearningSettings | None = None,
+    ) -> None:  # fmt: skip
         self.pool, self.expander, self.cluster = pool, expander, cluster
         self.choice = choice or EmbeddingChoice()
+        self.learning = learning or LearningSettings()
 
     async def plan_row(
         self, tenant_id: UUID, row: PlanRow, want: int, *, pipeline_id: UUID | None = None,
@@ -165,22 +170,52 @@ class SubtopicPlanner:
         cands = list(candidates) if candidates is not None else await self.expander.expand(row, tenant_id)
         async with tenant_tx(self.pool, tenant_id) as conn:
             cross = await repository.cross_language_dedup(conn, tenant_id, pipeline_id)
+            learn, explore_share = await repository.learning_switches(conn, tenant_id, pipeline_id)
         model = self.choice.model(row.language, cross_language=cross)
-        found = await self.cluster(row.topic, row.language, cands, want, model)
+        # Learning needs a choice: more sub-topics are proposed than kept.
+        ask = math.ceil(want * max(self.learning.candidate_factor, 1.0)) if learn else want
+        found = await self.cluster(row.topic, row.language, cands, ask, model)
         async with tenant_tx(self.pool, tenant_id) as conn:
             # Serialise planners of one tenant so that two rows cannot both add the same new sub-topic.
             await conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtext('subtopics:' || $1::text))", str(tenant_id)
             )
-            fresh = (await _not_covered(conn, tenant_id, row.language, found, cross))[:want]
+            fresh = await _not_covered(conn, tenant_id, row.language, found, cross)
+            choices: list[dict[str, object] | None]
+            if learn:
+                seed = seed_for(tenant_id, run_id, row.row_number, row.topic)
+                picks = await self._learnt(conn, tenant_id, fresh, want, explore_share, seed)
+                fresh, choices = [fresh[p.index] for p in picks], [p.choice() for p in picks]
+            else:
+                fresh, choices = fresh[:want], [None] * min(want, len(fresh))
             model_id = found[0].model_id if found else ""
             ids = await repository.insert_subtopics(
                 conn, tenant_id, pipeline_id=pipeline_id, run_id=run_id, row_number=row.row_number,
                 main_topic=row.topic, language=row.language, model_id=model_id,
-                items=[(s.label, s.keywords, s.examples, s.embedding) for s in fresh],
+                items=[(s.label, s.keywords, s.examples, s.embedding) for s in fresh], choices=choices,
             )  # fmt: skip
             await hooks.subtopics_ready(conn, tenant_id, run_id, row.row_number, ids)
         return [StoredSubtopic(i, s.label, s.keywords) for i, s in zip(ids, fresh, strict=True)]
+
+    async def _learnt(
+        self, conn: asyncpg.Connection, tenant_id: UUID, found: list[SubtopicResult], want: int,
+        explore_share: float, seed: int,
+    ) -> list[Pick]:  # fmt: skip
+        """``want`` of ``found`` by the engagement of the tenant's past posts near each (``learning``)."""
+        if not found:
+            return []
+        floor = calibration_for(found[0].model_id).neighbour
+        evidence = []
+        for s in found:
+            rows = await repository.engagement_near(
+                conn, tenant_id, np.asarray(s.embedding, dtype=np.float32), s.model_id,
+                self.learning.neighbours, floor,
+            )  # fmt: skip
+            evidence.append(Evidence([Neighbour(r["label"], float(r["similarity"]),
+                                                float(r["engagement_rate"]), float(r["age_days"]),
+                                                int(r["posts"])) for r in rows]))  # fmt: skip
+        prior = await repository.tenant_engagement_rate(conn, tenant_id)
+        return choose(evidence, want, explore_share, seed=seed, prior_rate=prior, settings=self.learning)
 
 
 async def _not_covered(

@@ -488,6 +488,7 @@ async def test_run_rows_and_retry_rules(
         "reason_params",
         "kept_cells",
         "subtopics",
+        "planned",
         "article_counts",
         "updated_at",
     }

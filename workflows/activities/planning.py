@@ -284,6 +284,7 @@ def _config(p: asyncpg.Record, default_language: str) -> PipelineConfig:
         source_kind=str(p["source_kind"]),
         plan_key=str(p["plan_object_key"] or ""),
         note_column=notes.check_note_column(extra.get("status_note_column", notes.DEFAULT_NOTE_COLUMN)),
+        learn_times=bool(p["learn_times"]),
     )
 
 

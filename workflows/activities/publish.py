@@ -11,6 +11,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from icop.db import tenant_tx
+from icop.planning import hours
+from icop.planning import repository as planning_repo
 from icop.social import repository as social_repo
 from icop.social.limits import Platform
 from icop.social.publisher import Publisher, PublishTarget
@@ -60,6 +62,25 @@ class PublishActivities:
             str(out.post_id), out.status, out.not_before.isoformat() if out.not_before else None
         )
 
+    @activity.defn(name="schedule_at_best_hour")
+    async def schedule_at_best_hour(self, inp: PublishInput) -> ScheduledPost | None:
+        """The target's post as ``scheduled`` for the next of the tenant's best hours on its platform, with
+        why (``posts.time_choice``); None (nothing made: the post goes out at once) without enough of the
+        tenant's engagement on that platform, or within one of those hours. Safe to repeat."""
+        tenant = UUID(inp.tenant_id)
+        with mapped_errors():
+            async with tenant_tx(self.publisher.pool, tenant) as conn:
+                choice = await hours.learned_time(conn, tenant, inp.platform, datetime.now(UTC))
+            if choice is None:
+                return None
+            out = await self.publisher.schedule(self._target(inp), choice.at)
+            if out.status == "scheduled":
+                async with tenant_tx(self.publisher.pool, tenant) as conn:
+                    await planning_repo.set_time_choice(conn, tenant, out.post_id, choice.as_json())
+        return ScheduledPost(
+            str(out.post_id), out.status, out.not_before.isoformat() if out.not_before else None
+        )
+
     @activity.defn(name="publish")
     async def publish(self, inp: PublishInput) -> PublishResult:
         """Safe to repeat: the publisher keeps one post row per target and reconciles ambiguous sends.
@@ -105,4 +126,4 @@ class PublishActivities:
         )
 
     def all(self) -> list[Callable[..., object]]:
-        return [self.publish, self.post_input, self.schedule_post]
+        return [self.publish, self.post_input, self.schedule_post, self.schedule_at_best_hour]

@@ -101,3 +101,7 @@ ALTER TABLE content_pipelines
   ADD COLUMN learn_times boolean NOT NULL DEFAULT false;
 ALTER TABLE subtopics
   ADD COLUMN choice jsonb CHECK (choice IS NULL OR jsonb_typeof(choice) = 'object');
+-- A post sent at a learnt best hour rather than at once keeps why: {"mode": "best_hour", "at", "platform",
+-- "timezone", "hour", "engagement_rate", "hour_posts", "overall_rate", "posts", "best_hours"}.
+ALTER TABLE posts
+  ADD COLUMN time_choice jsonb CHECK (time_choice IS NULL OR jsonb_typeof(time_choice) = 'object');

@@ -48,6 +48,13 @@ export interface CurrentPlan {
 
 class FormProblem extends Error {}
 
+/** The form's percentage of new angles as the API's share (0 to 1); empty or unreadable: the default. */
+function shareOf(percent: string): number {
+  const n = Number(percent);
+  if (percent.trim() === "" || !Number.isFinite(n)) return 0.3;
+  return Math.min(100, Math.max(0, n)) / 100;
+}
+
 /** The pipeline's fields from the form. A plan file checked in the form comes as its key; a file chosen but
  * not checked is uploaded (checked and stored) here first. */
 async function fieldsOf(data: FormData, current?: CurrentPlan): Promise<{ body: PipelineCreate; note?: string }> {
@@ -65,6 +72,9 @@ async function fieldsOf(data: FormData, current?: CurrentPlan): Promise<{ body: 
     targets: targetsOf(data),
     approval_required: data.get("approval_required") === "on",
     dry_run: data.get("dry_run") === "on",
+    learn_topics: data.get("learn_topics") === "on",
+    explore_share: shareOf(str(data, "explore_share")),
+    learn_times: data.get("learn_times") === "on",
     settings: { ...(current?.settings ?? {}), status_note_column: NOTE_COLUMNS.includes(column) ? column : "" },
   };
   let note: string | undefined;

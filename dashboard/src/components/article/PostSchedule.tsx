@@ -5,6 +5,7 @@ import { btnSecondary, input, label } from "@/components/ui";
 import type { Post } from "@/lib/api/types";
 import { formatDate, type Locale } from "@/lib/format";
 import { fmt, type Dict } from "@/lib/i18n";
+import { timeChoiceText } from "@/lib/learning";
 import { utcToZoned } from "@/lib/schedule";
 
 /** The article's scheduled posts, each with its time and (for editors) a form to move it. */
@@ -36,6 +37,11 @@ export function PostSchedule({
               {" · "}
               <span>{fmt(s.scheduledFor, { when: formatDate(p.not_before, tz, lang) })}</span>
             </p>
+            {p.time_choice ? (
+              <p className="mt-1 text-xs text-slate-700" data-testid="post-time-choice">
+                {timeChoiceText(p.time_choice, t, lang)}
+              </p>
+            ) : null}
             {canMove ? (
               <ActionForm
                 action={reschedulePost.bind(null, articleId, p.id, tz)}

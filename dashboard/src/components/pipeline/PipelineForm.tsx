@@ -56,6 +56,7 @@ export function PipelineForm({
   );
   const p = t.pipelines;
   const pl = t.plan;
+  const lt = t.learning;
   const writers = new Set(pipeline?.writers ?? ["gpt", "claude", "gemini"]);
   const targets = new Set((pipeline?.targets ?? []).map((x) => `${x.platform}:${x.account_id}`));
   const social = accounts.filter((a) => isSocial(a.platform) && a.status !== "revoked");
@@ -259,6 +260,61 @@ export function PipelineForm({
             <input type="checkbox" name="dry_run" defaultChecked={pipeline?.dry_run ?? false} className="mt-1" />
             {p.dryRun}
           </label>
+        </div>
+      </section>
+
+      <section aria-labelledby="sec-learning" className={panel}>
+        <h2 id="sec-learning">{lt.section}</h2>
+        <div className="mt-4 space-y-4">
+          <div>
+            <label className="flex items-start gap-2 text-sm">
+              <input
+                type="checkbox"
+                name="learn_topics"
+                defaultChecked={pipeline?.learn_topics ?? false}
+                aria-describedby="learn-topics-hint"
+                className="mt-1"
+              />
+              {lt.topics}
+            </label>
+            <p id="learn-topics-hint" className={`${hint} ml-6`}>
+              {lt.topicsHint}
+            </p>
+          </div>
+          <div>
+            <label htmlFor="explore_share" className={label}>
+              {lt.exploreShare}
+            </label>
+            <input
+              id="explore_share"
+              name="explore_share"
+              type="number"
+              min={0}
+              max={100}
+              step={5}
+              aria-describedby="explore-share-hint"
+              className={`${input} mt-1 sm:w-48`}
+              defaultValue={Math.round((pipeline?.explore_share ?? 0.3) * 100)}
+            />
+            <p id="explore-share-hint" className={hint}>
+              {lt.exploreShareHint}
+            </p>
+          </div>
+          <div>
+            <label className="flex items-start gap-2 text-sm">
+              <input
+                type="checkbox"
+                name="learn_times"
+                defaultChecked={pipeline?.learn_times ?? false}
+                aria-describedby="learn-times-hint"
+                className="mt-1"
+              />
+              {lt.times}
+            </label>
+            <p id="learn-times-hint" className={`${hint} ml-6`}>
+              {lt.timesHint}
+            </p>
+          </div>
         </div>
       </section>
 

@@ -24,6 +24,7 @@ import { btnDanger, btnSecondary, input, label, panel } from "../ui";
 import { ScrollTable } from "../ScrollTable";
 import { Reason } from "../Reason";
 import { runError } from "@/lib/problems";
+import { choiceText } from "@/lib/learning";
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const RUN_EVENTS = ["run.started", "run.progress", "run.completed", "run.failed", "run.cancelled"];
@@ -384,6 +385,19 @@ export function RunLive({
                       </td>
                       <td className="min-w-40" data-label={r.topic}>
                         {row.topic}
+                        {row.planned && row.planned.length > 0 ? (
+                          <ul className="mt-1 space-y-1 text-xs text-slate-700" aria-label={t.learning.planned}>
+                            {row.planned.map((s) => {
+                              const why = choiceText(s.choice, t, lang);
+                              return (
+                                <li key={s.id}>
+                                  <span className="text-slate-900">{s.label}</span>
+                                  {why ? <span className="block">{why}</span> : null}
+                                </li>
+                              );
+                            })}
+                          </ul>
+                        ) : null}
                       </td>
                       <td data-label={t.common.language}>{row.language ?? "—"}</td>
                       <td data-label={t.common.status}>

@@ -1304,6 +1304,8 @@ export interface components {
              * @description When a person last edited the article.
              */
             edited_at: string | null;
+            /** @description The sub-topic it was written on, with why it was planned. */
+            subtopic: components["schemas"]["SubtopicOut"] | null;
         };
         /**
          * ArticleStatus
@@ -2035,6 +2037,24 @@ export interface components {
             };
             /** @default active */
             status?: components["schemas"]["PipelineStatus"];
+            /**
+             * Learn Topics
+             * @description Planning that learns: each row's candidate sub-topics are scored by the engagement rate (engagement / impressions) of your past posts on sub-topics near them (weighted by similarity, recent posts counting more), and the best-scoring are kept, but for explore_share of them. Each sub-topic says why it was chosen (`choice`). Off: the largest clusters are kept.
+             * @default false
+             */
+            learn_topics?: boolean;
+            /**
+             * Explore Share
+             * @description With learn_topics: the share (0 to 1) of each row's sub-topics kept for new angles, ones unlike anything you posted, so that what has not been tried still gets a chance. 0.3: three in ten.
+             * @default 0.3
+             */
+            explore_share?: number;
+            /**
+             * Learn Times
+             * @description A post without a publish time of its own goes out at the next of your best hours on its platform (your time zone; the hours whose posts drew the highest engagement rate, from 20 measured posts of the last 90 days on), rather than at once; the post says why (`time_choice`). Without enough data, at once.
+             * @default false
+             */
+            learn_times?: boolean;
         };
         /** PipelineOut */
         PipelineOut: {
@@ -2111,6 +2131,24 @@ export interface components {
             /** @default active */
             status?: components["schemas"]["PipelineStatus"];
             /**
+             * Learn Topics
+             * @description Planning that learns: each row's candidate sub-topics are scored by the engagement rate (engagement / impressions) of your past posts on sub-topics near them (weighted by similarity, recent posts counting more), and the best-scoring are kept, but for explore_share of them. Each sub-topic says why it was chosen (`choice`). Off: the largest clusters are kept.
+             * @default false
+             */
+            learn_topics?: boolean;
+            /**
+             * Explore Share
+             * @description With learn_topics: the share (0 to 1) of each row's sub-topics kept for new angles, ones unlike anything you posted, so that what has not been tried still gets a chance. 0.3: three in ten.
+             * @default 0.3
+             */
+            explore_share?: number;
+            /**
+             * Learn Times
+             * @description A post without a publish time of its own goes out at the next of your best hours on its platform (your time zone; the hours whose posts drew the highest engagement rate, from 20 measured posts of the last 90 days on), rather than at once; the post says why (`time_choice`). Without enough data, at once.
+             * @default false
+             */
+            learn_times?: boolean;
+            /**
              * Id
              * Format: uuid
              */
@@ -2183,6 +2221,21 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             status?: components["schemas"]["PipelineStatus"] | null;
+            /**
+             * Learn Topics
+             * @description Planning that learns: each row's candidate sub-topics are scored by the engagement rate (engagement / impressions) of your past posts on sub-topics near them (weighted by similarity, recent posts counting more), and the best-scoring are kept, but for explore_share of them. Each sub-topic says why it was chosen (`choice`). Off: the largest clusters are kept.
+             */
+            learn_topics?: boolean | null;
+            /**
+             * Explore Share
+             * @description With learn_topics: the share (0 to 1) of each row's sub-topics kept for new angles, ones unlike anything you posted, so that what has not been tried still gets a chance. 0.3: three in ten.
+             */
+            explore_share?: number | null;
+            /**
+             * Learn Times
+             * @description A post without a publish time of its own goes out at the next of your best hours on its platform (your time zone; the hours whose posts drew the highest engagement rate, from 20 measured posts of the last 90 days on), rather than at once; the post says why (`time_choice`). Without enough data, at once.
+             */
+            learn_times?: boolean | null;
         };
         /**
          * PlanPreviewRow
@@ -2420,6 +2473,8 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /** @description Scheduled at a learnt best hour rather than sent at once (the pipeline's learn_times): when and why; cleared when a person moves the post. */
+            time_choice?: components["schemas"]["PostTimeChoice"] | null;
         };
         /** PostSchedule */
         PostSchedule: {
@@ -2435,6 +2490,63 @@ export interface components {
          * @enum {string}
          */
         PostStatus: "pending" | "publishing" | "published" | "failed" | "waiting_quota" | "needs_reauth" | "dry_run" | "unknown" | "scheduled";
+        /**
+         * PostTimeChoice
+         * @description Why a post goes out at a learnt best hour rather than at once (the pipeline's learn_times).
+         */
+        PostTimeChoice: {
+            /**
+             * Mode
+             * @constant
+             */
+            mode: "best_hour";
+            /**
+             * At
+             * Format: date-time
+             * @description The publish time it was given.
+             */
+            at: string;
+            /**
+             * Platform
+             * @enum {string}
+             */
+            platform: "facebook" | "instagram" | "threads" | "x";
+            /**
+             * Timezone
+             * @description The tenant's time zone, in which the hours are counted.
+             */
+            timezone: string;
+            /**
+             * Hour
+             * @description The local hour it was scheduled at (0-23).
+             */
+            hour: number;
+            /**
+             * Engagement Rate
+             * @description The engagement rate of the tenant's posts at that hour.
+             */
+            engagement_rate: number;
+            /**
+             * Hour Posts
+             * @description How many posts that rate comes from.
+             */
+            hour_posts: number;
+            /**
+             * Overall Rate
+             * @description The engagement rate of all its measured posts on the platform.
+             */
+            overall_rate: number;
+            /**
+             * Posts
+             * @description How many measured posts the hours were learnt from.
+             */
+            posts: number;
+            /**
+             * Best Hours
+             * @description The best hours, best first.
+             */
+            best_hours: number[];
+        };
         /**
          * PreviewOut
          * @description One post as the platform will see it (or saw it), with its length in the platform's own unit.
@@ -2666,6 +2778,11 @@ export interface components {
              */
             subtopics?: number;
             /**
+             * Planned
+             * @description Those sub-topics, each with why it was kept (planning that learns).
+             */
+            planned?: components["schemas"]["SubtopicOut"][];
+            /**
              * Article Counts
              * @description The row's articles in this run by status (none for a row whose sub-topics were all near-duplicates of earlier ones).
              */
@@ -2823,6 +2940,19 @@ export interface components {
              */
             detail?: string;
         };
+        /** SimilarSubtopic */
+        SimilarSubtopic: {
+            /**
+             * Label
+             * @description A past sub-topic near this one.
+             */
+            label: string;
+            /**
+             * Engagement Rate
+             * @description Its posts' engagement / impressions.
+             */
+            engagement_rate: number;
+        };
         /**
          * SourceOut
          * @description A page the article cites as [n]: found by the search provider, fetched and extracted in the run.
@@ -2886,6 +3016,46 @@ export interface components {
              * @description The Google identity whose spreadsheets these are.
              */
             google_email: string;
+        };
+        /**
+         * SubtopicChoice
+         * @description Why planning that learns (the pipeline's learn_topics) kept a sub-topic.
+         */
+        SubtopicChoice: {
+            /**
+             * Mode
+             * @description exploit: among the best by the engagement of past posts near it; explore: a new angle (nothing close was posted, or the least tried), kept for the pipeline's explore_share; plain: kept by size.
+             * @enum {string}
+             */
+            mode: "exploit" | "explore" | "plain";
+            /**
+             * Neighbours
+             * @description Past sub-topics with measured posts near it.
+             * @default 0
+             */
+            neighbours?: number;
+            /**
+             * Avg Engagement Rate
+             * @description Their posts' engagement rate, weighted by similarity and recency (null: none near).
+             */
+            avg_engagement_rate?: number | null;
+            /**
+             * Similar
+             * @description The closest (up to 3).
+             */
+            similar?: components["schemas"]["SimilarSubtopic"][];
+        };
+        /** SubtopicOut */
+        SubtopicOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Label */
+            label: string;
+            /** @description Why it was kept (null: planned without learning). */
+            choice?: components["schemas"]["SubtopicChoice"] | null;
         };
         /** SummaryItem */
         SummaryItem: {

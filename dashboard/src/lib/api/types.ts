@@ -20,6 +20,9 @@ export type ArticleSummary = S["ArticleSummary"];
 export type Article = S["ArticleOut"];
 export type ArticleImage = S["ImageOut"];
 export type Post = S["PostOut"];
+export type PostTimeChoice = S["PostTimeChoice"];
+export type Subtopic = S["SubtopicOut"];
+export type SubtopicChoice = S["SubtopicChoice"];
 export type AccountQuota = S["AccountQuota"];
 export type PlanUpload = S["PlanUpload"];
 /** What a plan check finds, for a file (PlanUpload) or a sheet (SheetPreview) alike. */

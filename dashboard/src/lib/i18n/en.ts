@@ -598,6 +598,25 @@ export const en = {
     moved: "The post will be published at {when}.",
     approvedFor: "Approved: the posts will be published at {when}.",
   },
+  learning: {
+    section: "Learning from engagement",
+    topics: "Plan what performs: prefer sub-topics like your posts that drew engagement",
+    topicsHint:
+      "Each row's candidate sub-topics are scored by the engagement rate of your past posts on similar sub-topics (recent posts count more). The best are kept, but for the share of new angles below.",
+    exploreShare: "New angles (%)",
+    exploreShareHint: "The share of each row's sub-topics kept for angles unlike anything you posted, so that new ideas still get tried.",
+    times: "Post at your best hours",
+    timesHint:
+      "A post without a publish time of its own goes out at the next of your best hours on its platform (in your time zone, learnt from 20 measured posts of the last 90 days on). Until there is enough data, posts go out at once.",
+    subtopic: "Sub-topic",
+    planned: "Planned sub-topics",
+    exploit: "Chosen because similar posts averaged {rate} engagement ({n} similar)",
+    similar: "Similar: {labels}",
+    explore: "New angle (exploration)",
+    plain: "Kept by size",
+    bestHour:
+      "Scheduled for {hour}, the best hour on {platform}: posts then averaged {rate} engagement ({n} posts), against {overall} overall.",
+  },
 };
 
 export type Dict = typeof en;

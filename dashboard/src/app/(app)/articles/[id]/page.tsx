@@ -19,6 +19,7 @@ import { btnDanger, btnSecondary, hint, input, label, panel } from "@/components
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
 import { formatDate } from "@/lib/format";
+import { choiceText, similarText } from "@/lib/learning";
 import { fmt, getDict } from "@/lib/i18n";
 import { articleError, editorRationale } from "@/lib/problems";
 
@@ -66,6 +67,8 @@ export default async function ArticlePage({
     SETTLING.has(article.status) || posts.items.some((p) => POST_SETTLING.has(p.status)) || dueSoon;
   const e = t.editing;
   const s = t.schedule;
+  const why = choiceText(article.subtopic?.choice, t, lang);
+  const similar = similarText(article.subtopic?.choice, t, lang);
 
   return (
     <>
@@ -83,6 +86,16 @@ export default async function ArticlePage({
         {article.run_id ? <Link href={`/runs/${article.run_id}`}>{a.run}</Link> : null}
         {drafts.length > 0 ? <a href="#drafts-h">{a.compareDrafts}</a> : null}
       </p>
+      {article.subtopic ? (
+        <div className="-mt-2 mb-4 text-sm text-slate-700" data-testid="article-subtopic">
+          <p>
+            <span className="font-medium text-slate-900">{t.learning.subtopic}:</span>{" "}
+            <span lang={article.language}>{article.subtopic.label}</span>
+          </p>
+          {why ? <p>{why}</p> : null}
+          {similar ? <p className="text-xs">{similar}</p> : null}
+        </div>
+      ) : null}
       {decided === "regenerated" && article.status !== "awaiting_approval" ? (
         <div className="mb-4">
           <Notice>{e.regenerating}</Notice>

@@ -130,6 +130,17 @@ export default async function PipelinePage({
               <dt className="text-slate-600">{p.subtopics}</dt>
               <dd>{pipeline.subtopics_per_topic}</dd>
             </div>
+            <div>
+              <dt className="text-slate-600">{t.learning.topics}</dt>
+              <dd>
+                {yesNo(pipeline.learn_topics ?? false)}
+                {pipeline.learn_topics ? ` · ${t.learning.exploreShare}: ${Math.round((pipeline.explore_share ?? 0.3) * 100)}` : ""}
+              </dd>
+            </div>
+            <div>
+              <dt className="text-slate-600">{t.learning.times}</dt>
+              <dd>{yesNo(pipeline.learn_times ?? false)}</dd>
+            </div>
           </dl>
         </section>
 
