@@ -797,7 +797,10 @@ def run_telemetry_overhead(stack: Any, shape: Shape, rounds: int) -> dict[str, A
                 r = asyncio.run(run_orchestration(stack, shape, telemetry=mode == "on"))
                 ms = r["orchestration_cpu_ms_per_article"]
                 runs[mode].append(ms)
-                print(f"telemetry {mode}: {ms} CPU-ms per article, makespan {r['makespan_s']} s", flush=True)
+                n = max(1, r["articles"])
+                split = {k: round(v / n * 1000, 1) for k, v in r["cpu_s"].items()}
+                print(f"telemetry {mode}: {ms} CPU-ms per article ({split}), makespan {r['makespan_s']} s",
+                      flush=True)  # fmt: skip
         tracing._active = False
         from opentelemetry import trace
 
