@@ -22,7 +22,7 @@ def test_demo_runs_the_whole_pipeline(stack: LocalStack, settings: Settings, ray
     names = [a.name for a in load_config(settings).applications]
     before = served_totals()
     out = io.StringIO()
-    report = run_demo(Console(file=out, width=160), str(stack.state_dir), want=2)
+    report = run_demo(Console(file=out, width=160), str(stack.state_dir), want=1)
     text = out.getvalue()
     served = {k: v - before.get(k, 0) for k, v in served_totals().items()}
 
