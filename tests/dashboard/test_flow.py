@@ -3,7 +3,8 @@ stack: sign up → connect Facebook, Instagram, Threads and X through the emulat
 on examples/plan.csv loaded into the Sheets emulator (approval required, one sub-topic per topic, published
 to the social emulator so that posts get platform ids) → a back-fill → live progress → an article's three
 drafts with the editor's scores → approve → its posts with platform ids → the other articles approved →
-the run page, never reloaded, reaches "Run completed." through its event stream.
+the run page, never reloaded, reaches "Run completed." through its event stream → the overview's cost
+(this month's, per day and per pipeline).
 
 Then a second tenant opening the first tenant's pipeline, run and article URLs gets the not-found page
 with HTTP 404. What the flow made is kept in ``FLOW`` for test_screens.py (screenshots of real data).
@@ -284,6 +285,10 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
     cost = page.locator("section", has=page.get_by_role("heading", name="Cost this month"))
     await expect(cost.get_by_text(f"${spent:,.2f}", exact=True)).to_be_visible()
     await expect(cost.get_by_role("img", name="Cost per day")).to_be_visible()
+    # and what each pipeline cost, the bar leading to the pipeline
+    bars = cost.get_by_role("list", name="Cost by pipeline")
+    bar = bars.get_by_role("link", name=re.compile(r"^Example plan \$"))
+    await expect(bar).to_have_attribute("href", f"/pipelines/{pipeline_id}")
 
 
 async def test_another_tenant_gets_not_found(browser: Any, live: LiveApp) -> None:
