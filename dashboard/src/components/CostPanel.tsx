@@ -31,7 +31,14 @@ export function CostPanel({
   const max = Math.max(0, ...values);
   const width = 600;
   const height = 120;
-  const bar = days.items.length ? width / days.items.length : width;
+  // one slot per day of the period, so that a bar's place says its date (a month's first day is no wide block)
+  const DAY_MS = 86_400_000;
+  const first = Date.parse(days.period_start);
+  const slots = Math.max(1, Math.round((Date.parse(days.period_end) - first) / DAY_MS));
+  const bar = width / slots;
+  const slotOf = (day: string | null | undefined, i: number) =>
+    day ? Math.min(slots - 1, Math.max(0, Math.floor((Date.parse(`${day}T00:00:00Z`) - first) / DAY_MS))) : i;
+  const lastDay = new Date(first + (slots - 1) * DAY_MS).toISOString().slice(0, 10);
   const spending = pipelines.items.filter((p) => Number(p.total_usd) > 0);
   const top: CostBar[] = spending.slice(0, TOP_PIPELINES).map((p) => ({
     key: p.id ?? "none",
@@ -100,12 +107,23 @@ export function CostPanel({
                 {days.items.map((d, i) => {
                   const h = max ? (Number(d.total_usd) / max) * (height - 4) : 0;
                   return (
-                    <rect key={d.day ?? i} x={i * bar + 1} y={height - h} width={Math.max(1, bar - 2)} height={h} className="fill-blue-700">
+                    <rect
+                      key={d.day ?? i}
+                      x={slotOf(d.day, i) * bar + 1}
+                      y={height - h}
+                      width={Math.max(1, bar - 2)}
+                      height={h}
+                      className="fill-blue-700"
+                    >
                       <title>{`${formatDay(d.day, lang)}: ${formatUsd(d.total_usd, lang, true)}`}</title>
                     </rect>
                   );
                 })}
               </svg>
+              <div aria-hidden="true" className="mt-1 flex justify-between text-xs text-slate-600">
+                <span>{formatDay(days.period_start.slice(0, 10), lang)}</span>
+                <span>{formatDay(lastDay, lang)}</span>
+              </div>
               <figcaption className="sr-only">
                 <ul>
                   {days.items.map((d, i) => (
