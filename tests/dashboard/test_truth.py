@@ -20,7 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -31,7 +31,7 @@ from cluster.sheet_pipeline import HEADER, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from icop.db import create_pool, tenant_tx
 
-from .conftest import LiveApp, api, new_context, record
+from .conftest import LiveApp, api, new_context, record, usd
 from .test_flow import RUN_LIMIT_S
 from .test_screens import log_in
 
@@ -218,17 +218,6 @@ async def pairs(page: Page, test_id: str) -> dict[str, str]:
                                               d.querySelector("dd").innerText.trim()])"""
         )
     )
-
-
-def usd(amount: float | str) -> str:
-    """``formatUsd(amount, "en", true)``: cents from a dollar up, else up to four decimals (rounded as
-    Intl.NumberFormat rounds the JavaScript number)."""
-    exact = Decimal(float(amount))
-    if abs(exact) >= 1:
-        return f"${exact.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
-    digits = str(exact.quantize(Decimal("0.0001"), ROUND_HALF_UP)).rstrip("0")
-    whole, frac = digits.split(".")
-    return f"${whole}.{frac.ljust(2, '0')}"
 
 
 async def test_run_page_counts_what_exists(browser: Any, live: LiveApp, truth: dict[str, Any]) -> None:

@@ -63,7 +63,7 @@ export function CostPanel({
       <dl className="mt-3 grid grid-cols-1 gap-4 sm:grid-cols-2">
         <div>
           <dt className="text-sm text-slate-600">{t.overview.costTotal}</dt>
-          <dd className="text-lg font-semibold">{formatUsd(spent, lang)}</dd>
+          <dd className="text-lg font-semibold">{formatUsd(spent, lang, true)}</dd>
         </div>
         <div>
           <dt className="text-sm text-slate-600">{t.overview.costBudget}</dt>
@@ -104,6 +104,7 @@ export function CostPanel({
                 aria-label={t.overview.costByDay}
                 preserveAspectRatio="none"
               >
+                <rect x={0} y={height - 1} width={width} height={1} className="fill-slate-300" />
                 {days.items.map((d, i) => {
                   const h = max ? (Number(d.total_usd) / max) * (height - 4) : 0;
                   return (
