@@ -61,7 +61,7 @@ class DemoReport:
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    cost_usd: str = ""  # what the run's usage cost (GET /v1/costs?group_by=run), priced by the price table
+    cost_usd: str = ""  # what the run's usage cost (GET /v1/costs?run_id=…), priced by the price table
     cost_detail: str = ""
 
 
@@ -258,7 +258,9 @@ async def _main_job(console: Console, settings: Settings, report: DemoReport, wa
                 await follow_run(client, pool, uuid.UUID(report.tenant_id), uuid.UUID(run["id"]), console)
             run = await api.call("GET", f"/v1/runs/{report.run_id}")
             report.run_status, report.progress = run["status"], run["progress"]
-            costs = await api.call("GET", "/v1/costs", params={"group_by": "run"})
+            # the figure the dashboard's run page shows: this run's usage since it started
+            query = {"group_by": "run", "run_id": report.run_id, "since": run["created_at"]}
+            costs = await api.call("GET", "/v1/costs", params=query)
             item = next((i for i in costs["items"] if i["id"] == report.run_id), None)
             if item is not None:
                 report.cost_usd = item["total_usd"]
@@ -344,7 +346,7 @@ async def _summary(
         per = f" (${float(report.cost_usd) / report.articles:.4f} per article)" if report.articles else ""
         console.print(
             f"  Cost of the run at the providers' list prices: [bold]${float(report.cost_usd):.4f}[/]{per}: "
-            f"{report.cost_detail} (GET /v1/costs?group_by=run)"
+            f"{report.cost_detail} (GET /v1/costs?group_by=run&run_id=…; the dashboard's run page shows it)"
         )
     admin = EmulatorAdmin(f"http://{settings.bind_host}:{settings.emulator_port}")
     try:

@@ -16,10 +16,10 @@ class CostItem(BaseModel):
         "per day)."
     )
     day: date | None = Field(default=None, description="With group_by=day: the UTC day.")
-    total_usd: Decimal
+    total_usd: Decimal = Field(description="LLM, images and other usage together.")
     llm_usd: Decimal = Field(description="LLM input and output tokens.")
     image_usd: Decimal = Field(description="Generated images.")
-    other_usd: Decimal
+    other_usd: Decimal = Field(description="Other priced usage (embeddings).")
     unpriced_records: int = Field(
         description="Usage records no price covers (offline providers, unpriced models)."
     )
@@ -28,9 +28,9 @@ class CostItem(BaseModel):
 class CostsOut(BaseModel):
     currency: Literal["USD"] = "USD"
     group_by: CostGroup
-    period_start: datetime
-    period_end: datetime
-    total_usd: Decimal
+    period_start: datetime = Field(description="The period's start (included).")
+    period_end: datetime = Field(description="The period's end (excluded).")
+    total_usd: Decimal = Field(description="All the items together.")
     items: list[CostItem] = Field(description="Most expensive first; by day, oldest first.")
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from icop.budgets import repository as budget_repo
 from icop.budgets import service as budgets
-from icop.budgets.repository import usage_lines
+from icop.budgets.repository import ALL_USAGE, UsageScope, usage_lines
 from icop.costs import PriceTable, price_usage
 from icop.errors import InvalidRequest
 
@@ -24,13 +24,19 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def costs(tx: Tx, group_by: CostGroup, since: datetime | None, until: datetime | None) -> CostsOut:
+async def costs(
+    tx: Tx,
+    group_by: CostGroup,
+    since: datetime | None,
+    until: datetime | None,
+    scope: UsageScope = ALL_USAGE,
+) -> CostsOut:
     start, end = budgets.month_of(datetime.now(UTC))
     start, end = _utc(since) if since else start, _utc(until) if until else end
     if start >= end:
         raise InvalidRequest("since must be before until")
     table = PriceTable.with_overrides(tx.services.settings.prices)
-    groups = price_usage(await usage_lines(tx.conn, tx.tenant_id, group_by, start, end), table)
+    groups = price_usage(await usage_lines(tx.conn, tx.tenant_id, group_by, start, end, scope), table)
     by_day = group_by == "day"
     items = [
         CostItem(

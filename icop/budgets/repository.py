@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -21,11 +22,40 @@ GROUP_COLUMN: dict[Group, str] = {
 }
 
 
+@dataclass(frozen=True)
+class UsageScope:
+    """Usage of one pipeline, run or article (None: any); several narrow together."""
+
+    pipeline_id: UUID | None = None
+    run_id: UUID | None = None
+    article_id: UUID | None = None
+
+
+ALL_USAGE = UsageScope()
+
+
 async def usage_lines(
-    conn: asyncpg.Connection, tenant_id: UUID, group: Group, start: datetime, end: datetime
+    conn: asyncpg.Connection,
+    tenant_id: UUID,
+    group: Group,
+    start: datetime,
+    end: datetime,
+    scope: UsageScope = ALL_USAGE,
 ) -> list[UsageLine]:
-    """The tenant's usage in [start, end) summed per group, kind, provider, model and day."""
+    """The tenant's usage in [start, end) (of ``scope`` only) summed per group, kind, provider, model and
+    day."""
     column = GROUP_COLUMN[group]  # one of these fixed expressions, never user text
+    where = ["u.tenant_id = $1", "u.created_at >= $2", "u.created_at < $3"]
+    args: list[object] = [tenant_id, start, end]
+    for column_of_id, value in (
+        ("a.pipeline_id", scope.pipeline_id),
+        ("a.run_id", scope.run_id),
+        ("u.article_id", scope.article_id),
+    ):
+        if value is not None:  # fixed column names; the ids travel as parameters
+            args.append(value)
+            where.append(f"{column_of_id} = ${len(args)}")
+    conditions = " AND ".join(where)
     rows = await conn.fetch(
         f"""SELECT {column} AS grp, u.kind, u.provider, u.model,
                    (u.created_at AT TIME ZONE 'UTC')::date AS day,
@@ -34,11 +64,9 @@ async def usage_lines(
                    sum(u.images)::bigint AS images, count(*)::bigint AS records
               FROM usage_records u
               LEFT JOIN generated_articles a ON a.id = u.article_id AND a.tenant_id = u.tenant_id
-             WHERE u.tenant_id = $1 AND u.created_at >= $2 AND u.created_at < $3
+             WHERE {conditions}
              GROUP BY 1, 2, 3, 4, 5""",
-        tenant_id,
-        start,
-        end,
+        *args,
     )
     return [
         UsageLine(

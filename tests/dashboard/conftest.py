@@ -25,6 +25,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +244,17 @@ def api(live: LiveApp, token: str | None = None) -> httpx.Client:
     """The live gateway's public API (for set-up and cross-checks the browser cannot see)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=live.gateway, headers=headers, timeout=30, trust_env=False)
+
+
+def usd(amount: float | str) -> str:
+    """``formatUsd(amount, "en", true)``: cents from a dollar up, else up to four decimals (rounded as
+    Intl.NumberFormat rounds the JavaScript number)."""
+    exact = Decimal(float(amount))
+    if abs(exact) >= 1:
+        return f"${exact.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
+    digits = str(exact.quantize(Decimal("0.0001"), ROUND_HALF_UP)).rstrip("0")
+    whole, frac = digits.split(".")
+    return f"${whole}.{frac.ljust(2, '0')}"
 
 
 def set_plan(live: LiveApp, token: str, plan: str) -> None:

@@ -3,7 +3,8 @@ stack: sign up → connect Facebook, Instagram, Threads and X through the emulat
 on examples/plan.csv loaded into the Sheets emulator (approval required, one sub-topic per topic, published
 to the social emulator so that posts get platform ids) → a back-fill → live progress → an article's three
 drafts with the editor's scores → approve → its posts with platform ids → the other articles approved →
-the run page, never reloaded, reaches "Run completed." through its event stream.
+the run page, never reloaded, reaches "Run completed." through its event stream → the overview's cost
+(this month's, per day and per pipeline).
 
 Then a second tenant opening the first tenant's pipeline, run and article URLs gets the not-found page
 with HTTP 404. What the flow made is kept in ``FLOW`` for test_screens.py (screenshots of real data).
@@ -23,7 +24,7 @@ from playwright.async_api import Page, expect
 from cluster.sheet_pipeline import seed_tenant_sheet
 from icop.db import create_pool
 
-from .conftest import ROOT, LiveApp, api, new_context, record, set_plan
+from .conftest import ROOT, LiveApp, api, new_context, record, set_plan, usd
 
 pytestmark = pytest.mark.slow
 
@@ -278,12 +279,17 @@ async def _main_flow(ctx: Any, page: Page, live: LiveApp) -> None:
 
     # 9. the overview shows what the month cost, the same figure the API prices
     with api(live, token) as c:
-        spent = float(c.get("/v1/costs/budget").json()["spent_usd"])
-    assert spent > 0
+        spent = c.get("/v1/costs/budget").json()["spent_usd"]
+    assert float(spent) > 0
     await page.goto(live.url("/"))
     cost = page.locator("section", has=page.get_by_role("heading", name="Cost this month"))
-    await expect(cost.get_by_text(f"${spent:,.2f}", exact=True)).to_be_visible()
+    spent_dd = cost.locator("div", has=page.locator("dt", has_text=re.compile(r"^Spent$"))).locator("dd")
+    await expect(spent_dd).to_have_text(usd(spent))
     await expect(cost.get_by_role("img", name="Cost per day")).to_be_visible()
+    # and what each pipeline cost, the bar leading to the pipeline
+    bars = cost.get_by_role("list", name="Cost by pipeline")
+    bar = bars.get_by_role("link", name=re.compile(r"^Example plan \$"))
+    await expect(bar).to_have_attribute("href", f"/pipelines/{pipeline_id}")
 
 
 async def test_another_tenant_gets_not_found(browser: Any, live: LiveApp) -> None:

@@ -5,7 +5,8 @@ Set-up (module fixture): one article approved through the articles page's bulk a
 every post, so the run has an article awaiting approval, an invalid row, a published post and a failed one.
 
 - the run page's counts equal what the database and the API hold (rows, sub-topics, articles and posts by
-  state), with the awaiting approval and failed posts linked;
+  state), with the awaiting approval and failed posts linked; its cost is what ``GET /v1/costs`` prices
+  for the run, and the pipeline page's cost chart has a bar for the run, linked to it;
 - the failed post is found with the posts page's filters and retried from there once X takes posts again:
   it ends published, with a link to it, and X holds it exactly once;
 - with the plan's accounts all in use, Connect is disabled and says why (in Korean) before any consent page;
@@ -19,6 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -29,7 +31,7 @@ from cluster.sheet_pipeline import HEADER, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from icop.db import create_pool, tenant_tx
 
-from .conftest import LiveApp, api, new_context, record
+from .conftest import LiveApp, api, new_context, record, usd
 from .test_flow import RUN_LIMIT_S
 from .test_screens import log_in
 
@@ -223,6 +225,13 @@ async def test_run_page_counts_what_exists(browser: Any, live: LiveApp, truth: d
     db = await in_db(live, truth["tenant_id"], run_id)
     with api(live, truth["token"]) as c:
         run = c.get(f"/v1/runs/{run_id}").json()
+        # the run's cost as the API prices it, among all runs (the page asks for this run alone)
+        every = c.get("/v1/costs", params={"group_by": "run", "since": run["created_at"]}).json()
+        by_pipeline = c.get("/v1/costs", params={"group_by": "run", "pipeline_id": truth["pipeline_id"]})
+    cost = next(i for i in every["items"] if i["id"] == run_id)
+    pipeline_month = by_pipeline.json()
+    this_month = next(i for i in pipeline_month["items"] if i["id"] == run_id)
+    assert Decimal(cost["llm_usd"]) > 0, cost  # the writers' drafts, at the emulated models' list prices
     assert run["row_counts"] == db["rows"] and run["article_counts"] == db["articles"], (run, db)
     assert run["post_counts"] == db["posts"] and run["subtopics"] == db["subtopics"]["all"], (run, db)
     arts, posts = db["articles"], db["posts"]
@@ -272,6 +281,25 @@ async def test_run_page_counts_what_exists(browser: Any, live: LiveApp, truth: d
         waiting = table.locator("tbody tr", has=page.get_by_text(re.compile(r"Awaiting approval 1")))
         approve = waiting.get_by_role("link", name="Approve its articles")
         await expect(approve).to_have_count(truth["awaiting"])
+
+        # what the run cost: the API's figures for it, and the average over the run's articles
+        n_articles = sum(arts.values())
+        assert await pairs(page, "run-cost") == {
+            "Total": usd(cost["total_usd"]), "Text (LLM)": usd(cost["llm_usd"]),
+            "Images": usd(cost["image_usd"]), "Other": usd(cost["other_usd"]),
+            "Unpriced records": str(cost["unpriced_records"]),
+            "Per article": usd(float(cost["total_usd"]) / n_articles),
+        }  # fmt: skip
+        await expect(page.get_by_role("img", name=re.compile(r"^Text \(LLM\): \$"))).to_be_visible()
+
+        # the pipeline page: this month's cost per run, a bar for this run that leads to it
+        await page.goto(live.url(f"/pipelines/{truth['pipeline_id']}"))
+        await expect(page.get_by_test_id("pipeline-cost")).to_have_text(usd(pipeline_month["total_usd"]))
+        bars = page.get_by_role("list", name="Cost per run this month")
+        bar = bars.locator(f'a[href="/runs/{run_id}"]')
+        await expect(bar).to_have_count(1)
+        await expect(bar).to_contain_text(usd(this_month["total_usd"]))
+        await expect(bar.locator("svg")).to_be_visible()
     finally:
         await ctx.close()
 

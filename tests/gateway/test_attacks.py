@@ -171,6 +171,9 @@ async def test_cross_tenant_ids_are_404_and_change_nothing(
         f"/v1/articles?pipeline_id={victim['pipeline']}",
         f"/v1/articles?run_id={victim['run']}",
         f"/v1/posts?article_id={victim['article']}",
+        f"/v1/costs?group_by=run&pipeline_id={victim['pipeline']}",
+        f"/v1/costs?group_by=run&run_id={victim['run']}",
+        f"/v1/costs?group_by=article&article_id={victim['article']}",
     ):
         r = await client.get(url, headers=other.h)
         assert r.status_code == 200 and r.json()["items"] == []

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
+import httpx
 
 from gateway.app import create_app
 from icop.costs import DEFAULT_PRICES, Price, PriceTable
@@ -118,3 +119,40 @@ def test_a_price_holds_from_its_date_until_the_next() -> None:
     assert table.price("gpt", "gpt-4o", date(2027, 1, 1)).input_usd_per_mtok == 1  # type: ignore[union-attr]
     assert table.price("gpt", "gpt-5", date(2027, 1, 1)).input_usd_per_mtok == 9  # type: ignore[union-attr]
     assert table.price("offline", "procedural-png", date(2027, 1, 1)) is None
+
+
+async def test_costs_of_one_pipeline_run_or_article(
+    app_pool: asyncpg.Pool, client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle
+) -> None:
+    """The filters narrow the usage priced to one pipeline, run or article (the dashboard's run, pipeline
+    and article pages); another tenant's ids find nothing, and no error tells it they exist."""
+    today = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    first = await seed(app_pool, tenant.tenant_id, today)
+    second = await seed(app_pool, tenant.tenant_id, today)
+    window = {
+        "since": (today - timedelta(days=2)).isoformat(),
+        "until": (today + timedelta(days=1)).isoformat(),
+    }
+
+    async def costs(who: TenantHandle, **params: str) -> dict:
+        r = await client.get("/v1/costs", headers=who.h, params={**window, **params})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    whole = await costs(tenant)
+    one = await costs(tenant, group_by="run", run_id=str(first["run"]))
+    (item,) = one["items"]
+    assert item["id"] == str(first["run"]) and Decimal(one["total_usd"]) * 2 == Decimal(whole["total_usd"])
+    assert item["unpriced_records"] == 1 and Decimal(item["image_usd"]) == Decimal("0.08")
+    runs = await costs(tenant, group_by="run", pipeline_id=str(second["pipeline"]))
+    assert [i["id"] for i in runs["items"]] == [str(second["run"])]
+    article = await costs(tenant, group_by="article", article_id=str(first["a2"]))
+    assert [i["id"] for i in article["items"]] == [str(first["a2"])]
+    # a pipeline and a run that do not go together: nothing
+    assert (await costs(tenant, run_id=str(first["run"]), pipeline_id=str(second["pipeline"])))["items"] == []
+    for name in ("pipeline_id", "run_id", "article_id"):
+        key = {"pipeline_id": "pipeline", "run_id": "run", "article_id": "a1"}[name]
+        theirs = await costs(other, group_by="run", **{name: str(first[key])})
+        assert theirs["items"] == [] and Decimal(theirs["total_usd"]) == 0, (name, theirs)
+    bad = await client.get("/v1/costs", headers=tenant.h, params={"run_id": "not-a-uuid"})
+    assert bad.status_code == 422

@@ -29,6 +29,10 @@ export function formatNumber(n: number | string | null | undefined, lang: Locale
   return new Intl.NumberFormat(LOCALES[lang], { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v);
 }
 
-export function formatUsd(n: number | string | null | undefined, lang: Locale): string {
-  return `$${formatNumber(n ?? 0, lang, 2)}`;
+/** Dollars with cents; `precise`: amounts under a dollar keep up to four decimals (a short run's LLM calls
+ * cost a fraction of a cent, which cents alone would show as $0.00). */
+export function formatUsd(n: number | string | null | undefined, lang: Locale, precise = false): string {
+  const v = Number(n ?? 0);
+  if (!precise || Number.isNaN(v) || Math.abs(v) >= 1) return `$${formatNumber(n ?? 0, lang, 2)}`;
+  return `$${new Intl.NumberFormat(LOCALES[lang], { minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(v)}`;
 }

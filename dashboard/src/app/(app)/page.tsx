@@ -4,7 +4,9 @@ import { RunsTable } from "@/components/RunsTable";
 import { panel } from "@/components/ui";
 import { getTenant } from "@/lib/api/account";
 import { CostPanel } from "@/components/CostPanel";
+import { costsByPipeline } from "@/lib/api/costs";
 import { costsByDay, getBudget, getUsage, listQuotas } from "@/lib/api/overview";
+import { listPipelines } from "@/lib/api/pipelines";
 import { recentRuns } from "@/lib/api/recent";
 import { formatDate, formatNumber, formatUsd } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
@@ -15,15 +17,19 @@ import { Truncate } from "@/components/Truncate";
 export const dynamic = "force-dynamic";
 
 export default async function OverviewPage() {
-  const [{ t, lang }, tenant, usage, quotas, runs, budget, days] = await Promise.all([
+  const listed = listPipelines(); // the recent runs' and the cost chart's names
+  const [{ t, lang }, tenant, usage, quotas, pipelines, runs, budget, days, byPipeline] = await Promise.all([
     getDict(),
     getTenant(),
     getUsage(),
     listQuotas(),
-    recentRuns(10),
+    listed,
+    listed.then((all) => recentRuns(10, all)),
     getBudget(),
     costsByDay(),
+    costsByPipeline(),
   ]);
+  const names = Object.fromEntries(pipelines.map((p) => [p.id, p.name]));
   const tz = tenant.timezone;
   const pct = usage.articles_limit ? Math.min(100, Math.round((100 * usage.articles_used) / usage.articles_limit)) : 0;
   return (
@@ -110,7 +116,7 @@ export default async function OverviewPage() {
         </section>
       </div>
 
-      <CostPanel t={t} lang={lang} budget={budget} days={days} />
+      <CostPanel t={t} lang={lang} budget={budget} days={days} pipelines={byPipeline} names={names} />
 
       <section aria-labelledby="quotas-h" className={`${panel} mt-4`}>
         <h2 id="quotas-h">{t.overview.quotas}</h2>

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { RowPage, Run } from "@/lib/api/types";
+import type { CostItem, RowPage, Run } from "@/lib/api/types";
 import { formatDate, formatNumber, type Locale } from "@/lib/format";
 import type { Dict } from "@/lib/i18n";
 import { fmt } from "@/lib/i18n/fmt";
@@ -17,6 +17,7 @@ import {
   tallyRows,
 } from "@/lib/run-truth";
 import { ActionForm } from "../ActionForm";
+import { CostBreakdown } from "../cost/CostBreakdown";
 import type { FormState } from "../form-state";
 import { StatusBadge } from "../StatusBadge";
 import { SubmitButton } from "../SubmitButton";
@@ -42,6 +43,7 @@ interface Envelope {
 export function RunLive({
   initialRun,
   initialRows,
+  initialCost,
   t,
   lang,
   tz,
@@ -51,6 +53,8 @@ export function RunLive({
 }: {
   initialRun: Run;
   initialRows: RowPage;
+  /** What the run has cost so far (refreshed with the run). */
+  initialCost: CostItem;
   t: Dict;
   lang: Locale;
   tz: string;
@@ -61,6 +65,7 @@ export function RunLive({
   const r = t.runs;
   const [run, setRun] = useState<Run>(initialRun);
   const [rowPage, setRowPage] = useState<RowPage>(initialRows);
+  const [cost, setCost] = useState<CostItem>(initialCost);
   const [filter, setFilter] = useState("");
   const [live, setLive] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -75,9 +80,10 @@ export function RunLive({
     try {
       const res = await fetch(`/api/runs/${runId}?${q}`, { cache: "no-store" });
       if (!res.ok) return;
-      const body = (await res.json()) as { run: Run; rows: RowPage };
+      const body = (await res.json()) as { run: Run; rows: RowPage; cost: CostItem | null };
       setRun(body.run);
       setRowPage(body.rows);
+      if (body.cost) setCost(body.cost);
     } catch {
       // the next event or poll tries again
     }
@@ -330,6 +336,11 @@ export function RunLive({
             <dd>{formatDate(run.finished_at, tz, lang)}</dd>
           </div>
         </dl>
+      </section>
+
+      <section aria-labelledby="cost-h" className={panel}>
+        <h2 id="cost-h">{t.costs.runTitle}</h2>
+        <CostBreakdown cost={cost} t={t} lang={lang} articles={articles.all} testId="run-cost" />
       </section>
 
       <section aria-labelledby="rows-h" className={panel}>

@@ -862,7 +862,8 @@ export interface paths {
         /**
          * What usage cost, per tenant, pipeline, run or article
          * @description LLM tokens and images priced with the price in force on the day each was used (the current calendar
-         *     month in UTC unless ``since``/``until`` say otherwise).
+         *     month in UTC unless ``since``/``until`` say otherwise). Usage is tied to a pipeline and a run through
+         *     its article; an id of another tenant (or of nothing) finds no usage, not an error.
          */
         get: operations["get_costs_v1_costs_get"];
         put?: never;
@@ -1431,7 +1432,10 @@ export interface components {
              * @description With group_by=day: the UTC day.
              */
             day?: string | null;
-            /** Total Usd */
+            /**
+             * Total Usd
+             * @description LLM, images and other usage together.
+             */
             total_usd: string;
             /**
              * Llm Usd
@@ -1443,7 +1447,10 @@ export interface components {
              * @description Generated images.
              */
             image_usd: string;
-            /** Other Usd */
+            /**
+             * Other Usd
+             * @description Other priced usage (embeddings).
+             */
             other_usd: string;
             /**
              * Unpriced Records
@@ -1467,14 +1474,19 @@ export interface components {
             /**
              * Period Start
              * Format: date-time
+             * @description The period's start (included).
              */
             period_start: string;
             /**
              * Period End
              * Format: date-time
+             * @description The period's end (excluded).
              */
             period_end: string;
-            /** Total Usd */
+            /**
+             * Total Usd
+             * @description All the items together.
+             */
             total_usd: string;
             /**
              * Items
@@ -7655,9 +7667,18 @@ export interface operations {
     get_costs_v1_costs_get: {
         parameters: {
             query?: {
+                /** @description Sum per tenant, pipeline, run, article or UTC day. */
                 group_by?: "tenant" | "pipeline" | "run" | "article" | "day";
+                /** @description From this time on (default: the start of this UTC month). */
                 since?: string | null;
+                /** @description Before this time (default: the start of next UTC month). */
                 until?: string | null;
+                /** @description Only this pipeline's usage. */
+                pipeline_id?: string | null;
+                /** @description Only this run's usage. */
+                run_id?: string | null;
+                /** @description Only this article's usage. */
+                article_id?: string | null;
             };
             header?: never;
             path?: never;

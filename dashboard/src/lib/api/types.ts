@@ -53,4 +53,5 @@ export type Usage = S["UsageOut"];
 export type CronPreview = S["CronPreview"];
 export type ArticleStatus = Article["status"];
 export type Costs = S["CostsOut"];
+export type CostItem = S["CostItem"];
 export type Budget = S["BudgetOut"];

@@ -617,6 +617,29 @@ export const en = {
     bestHour:
       "Scheduled for {hour}, the best hour on {platform}: posts then averaged {rate} engagement ({n} posts), against {overall} overall.",
   },
+  costs: {
+    runTitle: "Cost of this run",
+    articleTitle: "Cost of this article",
+    pipelineTitle: "Cost this month",
+    total: "Total",
+    llm: "Text (LLM)",
+    images: "Images",
+    other: "Other",
+    unpriced: "Unpriced records",
+    perArticle: "Per article",
+    perArticleOf: "over {n} articles",
+    none: "No priced usage yet.",
+    basis: "At the providers' list prices on the day of use. Usage no price covers (offline providers) is counted, not priced.",
+    perRun: "Cost per run this month",
+    perRunNone: "No run of this pipeline has cost anything this month.",
+    byPipeline: "Cost by pipeline",
+    byPipelineNone: "No pipeline has cost anything this month.",
+    noPipeline: "Not tied to a pipeline",
+    deletedPipeline: "A deleted pipeline",
+    earlierRun: "An earlier run",
+    chartOf: "{name}: {cost}",
+    others: "{n} more pipelines: {cost}",
+  },
 };
 
 export type Dict = typeof en;

@@ -10,6 +10,7 @@ import { Markdown } from "@/components/article/Markdown";
 import { PostSchedule } from "@/components/article/PostSchedule";
 import { Previews } from "@/components/article/Previews";
 import { Sources } from "@/components/article/Sources";
+import { CostBreakdown } from "@/components/cost/CostBreakdown";
 import { PageHeader } from "@/components/PageHeader";
 import { PostsTable } from "@/components/PostsTable";
 import { Reason } from "@/components/Reason";
@@ -18,6 +19,7 @@ import { SubmitButton } from "@/components/SubmitButton";
 import { btnDanger, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
+import { articleCost } from "@/lib/api/costs";
 import { formatDate } from "@/lib/format";
 import { choiceText, similarText } from "@/lib/learning";
 import { fmt, getDict } from "@/lib/i18n";
@@ -47,7 +49,11 @@ export default async function ArticlePage({
   const { id } = await params;
   const { decided, at, draft } = await searchParams;
   const [{ t, lang }, me, tenant, article] = await Promise.all([getDict(), getMe(), getTenant(), getArticle(id)]);
-  const [previews, posts] = await Promise.all([getPreviews(article.id), listPosts({ article_id: article.id })]);
+  const [previews, posts, cost] = await Promise.all([
+    getPreviews(article.id),
+    listPosts({ article_id: article.id }),
+    articleCost(article),
+  ]);
   const a = t.articles;
   const drafts = article.drafts ?? [];
   const seo = article.seo as Record<string, unknown>;
@@ -230,6 +236,10 @@ export default async function ArticlePage({
           <section aria-labelledby="sources-h" className={panel}>
             <h2 id="sources-h">{a.sources}</h2>
             <Sources sources={article.sources ?? []} research={article.research} t={t} />
+          </section>
+          <section aria-labelledby="cost-h" className={panel}>
+            <h2 id="cost-h">{t.costs.articleTitle}</h2>
+            <CostBreakdown cost={cost} t={t} lang={lang} compact testId="article-cost" />
           </section>
           {article.editor?.rationale ? (
             <section aria-labelledby="rationale-h" className={panel}>

@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { deletePipeline, setPipelineStatus, startRun } from "@/app/actions/pipelines";
 import { ActionForm } from "@/components/ActionForm";
+import { CostBars } from "@/components/cost/CostBars";
 import { Notice } from "@/components/Messages";
 import { PageHeader } from "@/components/PageHeader";
 import { RunsTable } from "@/components/RunsTable";
@@ -8,11 +9,15 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { SubmitButton } from "@/components/SubmitButton";
 import { btn, btnDanger, btnSecondary, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
+import { pipelineRunCosts } from "@/lib/api/costs";
 import { getPipeline, listRuns } from "@/lib/api/pipelines";
+import { formatDate, formatUsd } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
 import { DEFAULT_NOTE_COLUMN } from "@/lib/plans";
 
 export const dynamic = "force-dynamic";
+
+const RUN_BARS = 12;
 
 export default async function PipelinePage({
   params,
@@ -24,7 +29,22 @@ export default async function PipelinePage({
   const { id } = await params;
   const sp = await searchParams;
   const [{ t, lang }, me, tenant, pipeline] = await Promise.all([getDict(), getMe(), getTenant(), getPipeline(id)]);
-  const runs = await listRuns(pipeline.id, 20);
+  const [runs, costs] = await Promise.all([listRuns(pipeline.id, 20), pipelineRunCosts(pipeline.id)]);
+  const started = new Map(runs.map((r) => [r.id, r.started_at ?? r.created_at]));
+  // this month's runs that cost something, newest first (a run older than the listed ones: last)
+  const runBars = costs.items
+    .filter((c): c is typeof c & { id: string } => c.id !== null && Number(c.total_usd) > 0)
+    .sort((a, b) => (started.get(b.id) ?? "").localeCompare(started.get(a.id) ?? ""))
+    .slice(0, RUN_BARS)
+    .map((c) => {
+      const when = started.get(c.id);
+      return {
+        key: c.id,
+        label: when ? formatDate(when, tenant.timezone, lang) : t.costs.earlierRun,
+        href: `/runs/${c.id}`,
+        usd: Number(c.total_usd),
+      };
+    });
   const p = t.pipelines;
   const editor = can(me.role, "editor");
   const paused = pipeline.status === "paused";
@@ -179,6 +199,20 @@ export default async function PipelinePage({
           </div>
         ) : null}
       </div>
+
+      <section aria-labelledby="cost-h" className={`${panel} mt-4`}>
+        <h2 id="cost-h">{t.costs.pipelineTitle}</h2>
+        <p className="mt-2 text-lg font-semibold tabular-nums" data-testid="pipeline-cost">
+          {formatUsd(costs.total_usd, lang, true)}
+        </p>
+        <h3 className="mt-4 text-sm font-semibold">{t.costs.perRun}</h3>
+        {runBars.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-700">{t.costs.perRunNone}</p>
+        ) : (
+          <CostBars bars={runBars} label={t.costs.perRun} lang={lang} testId="run-costs" />
+        )}
+        <p className="mt-2 text-xs text-slate-600">{t.costs.basis}</p>
+      </section>
 
       <section aria-labelledby="runs-h" className={`${panel} mt-4`}>
         <h2 id="runs-h">{p.runs}</h2>

@@ -5,6 +5,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { RunLive } from "@/components/run/RunLive";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getPipeline } from "@/lib/api/pipelines";
+import { runCost } from "@/lib/api/costs";
 import { getRun, listRunRows } from "@/lib/api/runs";
 import { formatDate } from "@/lib/format";
 import { getDict } from "@/lib/i18n";
@@ -21,7 +22,11 @@ export default async function RunPage({
   const { id } = await params;
   const sp = await searchParams;
   const [{ t, lang }, me, tenant, run] = await Promise.all([getDict(), getMe(), getTenant(), getRun(id)]);
-  const [pipeline, rows] = await Promise.all([getPipeline(run.pipeline_id), listRunRows(run.id)]);
+  const [pipeline, rows, cost] = await Promise.all([
+    getPipeline(run.pipeline_id),
+    listRunRows(run.id),
+    runCost(run),
+  ]);
   return (
     <>
       <PageHeader title={`${t.runs.title}: ${pipeline.name}`} />
@@ -37,6 +42,7 @@ export default async function RunPage({
       <RunLive
         initialRun={run}
         initialRows={rows}
+        initialCost={cost}
         t={t}
         lang={lang}
         tz={tenant.timezone}

@@ -1,6 +1,7 @@
-/** A run and a page of its rows, as JSON, for the live run page's refreshes. */
+/** A run, a page of its rows and what it has cost so far, as JSON, for the live run page's refreshes. */
 import { NextResponse, type NextRequest } from "next/server";
 import { clientWith } from "@/lib/api/client";
+import { runCostWith } from "@/lib/api/costs";
 import type { RowPage, RowStatus } from "@/lib/api/types";
 import { ACCESS_COOKIE } from "@/lib/session";
 
@@ -18,7 +19,8 @@ export async function GET(req: NextRequest, { params }: { params: Promise<{ id: 
   const status = wanted && ROW_STATUSES.includes(wanted) ? wanted : undefined;
   const pages = Math.min(10, Math.max(1, Number(req.nextUrl.searchParams.get("pages")) || 1));
   const run = await client.GET("/v1/runs/{run_id}", { params: { path: { run_id: id } } });
-  if (!run.response.ok) return NextResponse.json(run.error ?? {}, { status: run.response.status });
+  if (!run.data) return NextResponse.json(run.error ?? {}, { status: run.response.status });
+  const cost = runCostWith(client, run.data).catch(() => null); // alongside the rows
   // the first `pages` pages of rows (the table's "Show more" asks for one page more each time)
   const rows: RowPage = { items: [], next_cursor: null };
   let cursor: string | undefined;
@@ -32,5 +34,5 @@ export async function GET(req: NextRequest, { params }: { params: Promise<{ id: 
     if (!rows.next_cursor) break;
     cursor = rows.next_cursor;
   }
-  return NextResponse.json({ run: run.data, rows }, { headers: { "cache-control": "no-store" } });
+  return NextResponse.json({ run: run.data, rows, cost: await cost }, { headers: { "cache-control": "no-store" } });
 }
