@@ -61,13 +61,18 @@ def app_name(provider: str, prefix: str = "writer") -> str:
     return f"{prefix}-{provider}"
 
 
+def deployment_name(provider: str) -> str:
+    """The Writer deployment's name in its application (the one the Serve config declares)."""
+    return f"Writer_{provider}"
+
+
 def build_writer_app(
     provider: LlmName, settings: Settings | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Application:
     """The Writer application for one provider, with the resources the Serve config declares for it
     (``overrides`` on top). Without ``settings`` each replica reads its own environment (keeps provider keys
     out of Serve's stored config)."""
-    name = f"Writer_{provider}"
+    name = deployment_name(provider)
     options = deployment_options(app_name(provider), name, overrides)
     # mypy does not apply class decorators: @serve.deployment made the class a Deployment
     return cast(Deployment, Writer).options(name=name, **options).bind(provider, settings)

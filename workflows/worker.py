@@ -12,7 +12,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -158,12 +158,14 @@ async def build_activities(
     models: ModelBackend = "serve",
     cluster: Any = None,
     graph: Any = None,
+    writers: Mapping[str, Any] | None = None,
 ) -> Activities:
     """Activity objects for ``modules``, their dependencies built from settings (or passed in).
 
     ``models="serve"`` (the product path): sub-topic clustering, the three writers and image generation
     with JPEG conversion are the Ray Serve deployments, reached through handles. ``"local"`` runs the
-    same core classes in this process: for unit tests and development without Ray only."""
+    same core classes in this process: for unit tests and development without Ray only. ``writers``: the
+    graph's writers by name, in place of those ``models`` picks (tests: Writer deployments of their own)."""
     from icop.db import create_pool
 
     acts = Activities()
@@ -203,7 +205,13 @@ async def build_activities(
             from graphs.article.agents import make_agents
             from graphs.article.graph import local_writers
 
-            calls = serve_writers(settings) if models == "serve" else local_writers(settings)
+            calls: dict[str, Any]
+            if writers is not None:
+                calls = dict(writers)
+            elif models == "serve":
+                calls = serve_writers(settings)
+            else:
+                calls = dict(local_writers(settings))
             from icop.brandvoice import BrandVoice
             from icop.embeddings import EmbeddingChoice
             from icop.research.service import Researcher

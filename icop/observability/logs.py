@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Final
+from uuid import UUID
 
 from opentelemetry import trace
 from pydantic import SecretStr
@@ -111,11 +112,15 @@ def current_ids() -> Mapping[str, str]:
 
 
 def ids_of(value: object) -> dict[str, str]:
-    """The id fields (``ID_FIELDS``) a dataclass input or request carries."""
+    """The id fields (``ID_FIELDS``) a dataclass input or request carries. The plan row is its number
+    (``row_number``, or that of the ``row`` it carries), never the row itself: its topic is content, and
+    ids go into every line and span. Only plain values (text, numbers, UUIDs) are ids."""
     out = {}
     for name in ID_FIELDS:
         v = getattr(value, name, None)
-        if v is not None and not isinstance(v, bool):
+        if name == "row":
+            v = getattr(value, "row_number", None) if v is None else getattr(v, "row_number", v)
+        if isinstance(v, str | int | UUID) and not isinstance(v, bool):
             out[name] = str(v)
     return out
 

@@ -15,8 +15,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from icop.observability.logs import REDACTED, bind_ids, configure_logging, ids_scope
+from icop.observability.logs import REDACTED, bind_ids, configure_logging, ids_of, ids_scope
 from icop.settings import Settings
+from workflows.types import PlanRowInput, RowSpec, RowStatusInput
 
 from ..gateway.conftest import sign_up
 from ..gateway.live import live_gateway
@@ -59,6 +60,17 @@ def test_one_json_schema_with_the_bound_ids(json_lines: io.StringIO) -> None:
     assert first["attempt"] == 2 and first["role"] == "test" and first["ts"].endswith("+00:00")
     assert failed["level"] == "error" and "ValueError: boom" in failed["exc"]
     assert "tenant_id" not in outside  # the scope ended
+
+
+def test_an_activitys_ids_name_the_row_by_its_number() -> None:
+    """A plan row's topic is content: an activity's lines and span carry the row's number only."""
+    tenant, run = str(uuid.uuid4()), str(uuid.uuid4())
+    row = RowSpec(row_number=7, topic="Cold brew at home", notes="", language="en")
+    ids = ids_of(PlanRowInput(tenant, str(uuid.uuid4()), run, row, want=3))
+    assert ids["row"] == "7" and ids["tenant_id"] == tenant and ids["run_id"] == run
+    assert not [v for v in ids.values() if "Cold brew" in v]
+    status = RowStatusInput(tenant, run, row_number=7, topic=row.topic, language="en", status="done")
+    assert ids_of(status) == {"tenant_id": tenant, "run_id": run, "row": "7"}
 
 
 def test_secrets_never_reach_a_line(json_lines: io.StringIO) -> None:
