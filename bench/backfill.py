@@ -674,16 +674,12 @@ async def run_orchestration(stack: Any, shape: Shape, telemetry: bool = False) -
     from icop.settings import load_settings
     from workflows.article import ArticleWorkflow
     from workflows.pipeline import PipelineRunWorkflow
-    from workflows.telemetry import ActivityMetrics
+    from workflows.telemetry import ActivityMetrics, client_interceptors
     from workflows.topic import TopicWorkflow
 
     settings = load_settings(stack.state_dir)
     tracing._active = telemetry  # our own spans (provider calls) follow the same switch
-    interceptors = []
-    if telemetry:
-        from temporalio.contrib.opentelemetry import TracingInterceptor
-
-        interceptors = [TracingInterceptor()]
+    interceptors = client_interceptors()  # the product's: Temporal's tracing when this process traces
     client = await Client.connect(
         settings.temporal_target, namespace=settings.temporal_namespace, interceptors=interceptors
     )

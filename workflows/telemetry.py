@@ -41,9 +41,44 @@ def client_interceptors() -> list[client.Interceptor]:
     take it too, so workflows and activities join the trace that started the run."""
     if not tracing.active():
         return []
-    from temporalio.contrib.opentelemetry import TracingInterceptor
+    return [_tracing_interceptor()]
 
-    return [TracingInterceptor()]
+
+def _tracing_interceptor() -> client.Interceptor:
+    """Temporal's interceptor without its zero-length ``StartActivity`` spans.
+
+    A workflow marks each activity it schedules with a span of no duration (made through a call out of
+    the sandbox, its context then serialized into the activity's headers), beside the ``RunActivity``
+    span that the attempt makes: half of an article's spans, for a time that the ``RunActivity`` span's
+    start already shows. Here the workflow passes its own context on instead, so each ``RunActivity`` is
+    the child of the span that started its workflow (``StartWorkflow`` / ``StartChildWorkflow``); child
+    workflows, signals and the workflow's own Run/Complete spans are as Temporal makes them. What it
+    saves is measured by ``bench/backfill.py --phases telemetry`` (docs/BENCHMARKS.md)."""
+    from temporalio import worker
+    from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
+    from temporalio.contrib.opentelemetry._interceptor import _TracingWorkflowOutboundInterceptor
+
+    class Outbound(_TracingWorkflowOutboundInterceptor):
+        def start_activity(self, input: worker.StartActivityInput) -> Any:
+            input.headers = self.root._context_to_headers(input.headers)
+            return self.next.start_activity(input)
+
+        def start_local_activity(self, input: worker.StartLocalActivityInput) -> Any:
+            input.headers = self.root._context_to_headers(input.headers)
+            return self.next.start_local_activity(input)
+
+    class Inbound(TracingWorkflowInboundInterceptor):
+        def init(self, outbound: worker.WorkflowOutboundInterceptor) -> None:
+            self.next.init(Outbound(outbound, self))
+
+    class Tracing(TracingInterceptor):
+        def workflow_interceptor_class(
+            self, input: worker.WorkflowInterceptorClassInput
+        ) -> type[TracingWorkflowInboundInterceptor]:
+            super().workflow_interceptor_class(input)  # registers the span-making call out of the sandbox
+            return Inbound
+
+    return Tracing()
 
 
 class ActivityMetrics(Interceptor):

@@ -217,15 +217,19 @@ async def test_one_trace_from_the_api_call_to_the_provider_calls(
         "StartWorkflow:PipelineRunWorkflow",
         ROOT,
     ]
-    # Temporal's interceptor parents a workflow's outbound spans on the span that started it
+    # a workflow's activities and child workflows are children of the span that started the workflow
+    # (workflows.telemetry: no zero-length StartActivity spans)
     sheets = done.named("sheets call")
     assert done.ancestry(sheets) == [
-        "sheets call", "RunActivity:read_plan", "StartActivity:read_plan",
-        "StartWorkflow:PipelineRunWorkflow", ROOT,
-    ]  # fmt: skip
+        "sheets call",
+        "RunActivity:read_plan",
+        "StartWorkflow:PipelineRunWorkflow",
+        ROOT,
+    ]
+    assert not [s.name for s in done.all if s.name.startswith("StartActivity:")]
     llm = done.named("gpt call")
     assert done.ancestry(llm) == [
-        "gpt call", "RunActivity:plan_row", "StartActivity:plan_row", "StartChildWorkflow:TopicWorkflow",
+        "gpt call", "RunActivity:plan_row", "StartChildWorkflow:TopicWorkflow",
         "StartWorkflow:PipelineRunWorkflow", ROOT,
     ]  # fmt: skip
     assert sheets.kind == llm.kind == "CLIENT"
@@ -343,16 +347,16 @@ async def test_one_backfill_is_one_trace_from_the_api_call_to_each_post(
     assert call.attributes == {"provider": "gpt", "attempt": 1}  # names and counts only
     article = ["StartChildWorkflow:ArticleWorkflow", "StartChildWorkflow:TopicWorkflow",
                "StartWorkflow:PipelineRunWorkflow", ROOT]  # fmt: skip
-    graph = ["RunActivity:run_agent_graph", "StartActivity:run_agent_graph", *article]
+    graph = ["RunActivity:run_agent_graph", *article]
     assert done.ancestry(call) == ["gpt call", "Writer.write", *graph]  # replica, replica, test process…
-    publish = ["RunActivity:publish", "StartActivity:publish", *article]
+    publish = ["RunActivity:publish", *article]
     for platform in ("x", "threads"):
         posts = [s for s in done.all if s.name == f"{platform} POST"]
         assert posts, sorted({s.name for s in done.all})
         for post in posts:
             assert done.ancestry(post) == [post.name, *publish]
     images = done.named("RunActivity:generate_images")
-    assert done.ancestry(images) == [images.name, "StartActivity:generate_images", *article]
+    assert done.ancestry(images) == [images.name, *article]
     set_up = {"POST /v1/auth/signup", "POST /v1/auth/login", "POST /v1/pipelines"}  # requests of their own
     assert {s.trace_id for s in done.all if s.name not in set_up} == {request.trace_id}  # one trace
     content = [topic, *(r["title"] for r in rows), *(r["draft"][:60] for r in rows)]
