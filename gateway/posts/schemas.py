@@ -44,6 +44,10 @@ class PostOut(BaseModel):
     published_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    calendar_at: datetime = Field(
+        description="Where the post sits on a calendar: published_at when published, not_before when "
+        "scheduled, otherwise updated_at (e.g. when it failed)."
+    )
 
 
 class PostSchedule(BaseModel):
