@@ -7,6 +7,7 @@ import { AutoRefresh } from "@/components/AutoRefresh";
 import { ArticleEditor } from "@/components/article/ArticleEditor";
 import { Drafts } from "@/components/article/Drafts";
 import { Markdown } from "@/components/article/Markdown";
+import { PostMetrics } from "@/components/article/PostMetrics";
 import { PostSchedule } from "@/components/article/PostSchedule";
 import { Previews } from "@/components/article/Previews";
 import { Sources } from "@/components/article/Sources";
@@ -17,6 +18,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { SubmitButton } from "@/components/SubmitButton";
 import { btnDanger, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
+import { postSeries } from "@/lib/api/analytics";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
 import { formatDate } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
@@ -47,6 +49,7 @@ export default async function ArticlePage({
   const { decided, at, draft } = await searchParams;
   const [{ t, lang }, me, tenant, article] = await Promise.all([getDict(), getMe(), getTenant(), getArticle(id)]);
   const [previews, posts] = await Promise.all([getPreviews(article.id), listPosts({ article_id: article.id })]);
+  const series = await Promise.all(posts.items.filter((p) => p.published_at).map((p) => postSeries(p.id)));
   const a = t.articles;
   const drafts = article.drafts ?? [];
   const seo = article.seo as Record<string, unknown>;
@@ -259,6 +262,13 @@ export default async function ArticlePage({
           </div>
         )}
       </section>
+
+      {series.length ? (
+        <section aria-labelledby="metrics-h" className={`${panel} mt-4`}>
+          <h2 id="metrics-h">{t.metrics.title}</h2>
+          <PostMetrics series={series} t={t} lang={lang} tz={tenant.timezone} />
+        </section>
+      ) : null}
     </>
   );
 }
