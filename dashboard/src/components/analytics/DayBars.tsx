@@ -35,6 +35,9 @@ export function DayBars({
   const label = fmt(a.chartLabel, { n: formatNumber(days.length, lang), max: formatNumber(max, lang) });
   return (
     <figure className="mt-3" data-testid="engagement-by-day">
+      <div aria-hidden="true" className="text-xs text-slate-600 tabular-nums">
+        {formatNumber(max, lang)}
+      </div>
       <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" className="h-40 w-full max-w-full" role="img" aria-label={label}>
         <line x1={0} y1={H - 0.5} x2={W} y2={H - 0.5} className="stroke-slate-400" strokeWidth={1} />
         {days.map((d, i) => {
@@ -52,29 +55,32 @@ export function DayBars({
         <span>{formatDay(days[days.length - 1], lang)}</span>
       </div>
       <figcaption className="mt-1 text-xs text-slate-600">{a.overTimeHint}</figcaption>
-      <table className="sr-only">
-        <caption>{fmt(a.values, { name: a.overTime })}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{a.day}</th>
-            <th scope="col">{a.posts}</th>
-            <th scope="col">{a.impressions}</th>
-            <th scope="col">{a.engagement}</th>
-            <th scope="col">{a.rate}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((i) => (
-            <tr key={i.key ?? ""} data-day={i.key ?? ""}>
-              <th scope="row">{formatDay(i.key, lang)}</th>
-              <td>{formatNumber(i.posts, lang)}</td>
-              <td>{formatNumber(i.impressions, lang)}</td>
-              <td data-value={i.engagement}>{formatNumber(i.engagement, lang)}</td>
-              <td>{formatPercent(i.engagement_rate, lang)}</td>
+      {/* a table is as wide as its content whatever its width: the box around it is what hides it */}
+      <div className="sr-only">
+        <table>
+          <caption>{fmt(a.values, { name: a.overTime })}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{a.day}</th>
+              <th scope="col">{a.posts}</th>
+              <th scope="col">{a.impressions}</th>
+              <th scope="col">{a.engagement}</th>
+              <th scope="col">{a.rate}</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {items.map((i) => (
+              <tr key={i.key ?? ""} data-day={i.key ?? ""}>
+                <th scope="row">{formatDay(i.key, lang)}</th>
+                <td>{formatNumber(i.posts, lang)}</td>
+                <td>{formatNumber(i.impressions, lang)}</td>
+                <td data-value={i.engagement}>{formatNumber(i.engagement, lang)}</td>
+                <td>{formatPercent(i.engagement_rate, lang)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -81,25 +81,28 @@ export function PostMetrics({ series, t, lang, tz }: { series: PostMetricsSeries
             ) : (
               <figure className="mt-2">
                 <Series points={points} name={platform} t={t} lang={lang} />
-                <table className="sr-only">
-                  <caption>{fmt(m.series, { platform })}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">{m.age}</th>
-                      <th scope="col">{m.views}</th>
-                      <th scope="col">{m.engagement}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {points.map((p) => (
-                      <tr key={p.collected_at}>
-                        <th scope="row">{ageText(p.age_s, t)}</th>
-                        <td>{formatNumber(p.impressions, lang)}</td>
-                        <td>{formatNumber(p.engagement, lang)}</td>
+                {/* a table is as wide as its content whatever its width: the box around it is what hides it */}
+                <div className="sr-only">
+                  <table>
+                    <caption>{fmt(m.series, { platform })}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">{m.age}</th>
+                        <th scope="col">{m.views}</th>
+                        <th scope="col">{m.engagement}</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {points.map((p) => (
+                        <tr key={p.collected_at}>
+                          <th scope="row">{ageText(p.age_s, t)}</th>
+                          <td>{formatNumber(p.impressions, lang)}</td>
+                          <td>{formatNumber(p.engagement, lang)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
               </figure>
             )}
           </li>

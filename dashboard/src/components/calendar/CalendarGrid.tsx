@@ -80,7 +80,9 @@ export function CalendarGrid({
                   {Number(day.slice(8))}
                 </span>
                 {posts.length ? (
-                  <span className="text-xs text-slate-600">{fmt(c.posts, { n: formatNumber(posts.length, lang) })}</span>
+                  <span className="text-xs text-slate-600">
+                    {posts.length === 1 ? c.onePost : fmt(c.posts, { n: formatNumber(posts.length, lang) })}
+                  </span>
                 ) : null}
               </h3>
               {shown.length ? (
@@ -136,9 +138,9 @@ function CalendarItem({
       data-kind={kind}
       data-testid="calendar-post"
       draggable={movable ? true : undefined}
-      className={`flex min-w-0 items-start gap-1 rounded border-l-4 px-1.5 py-0.5 text-xs ${style.box} ${
-        movable ? "cursor-grab" : ""
-      }`}
+      className={`flex min-w-0 gap-x-1 rounded border-l-4 px-1.5 py-0.5 text-xs ${style.box} ${
+        week ? "flex-col" : "items-start"
+      } ${movable ? "cursor-grab" : ""}`}
     >
       <Link
         href={`/articles/${post.article_id}`}
@@ -147,7 +149,9 @@ function CalendarItem({
         className={`min-w-0 flex-1 text-inherit no-underline hover:underline ${week ? "break-words" : "truncate"}`}
       >
         <span aria-hidden="true">{style.glyph} </span>
-        <span className="tabular-nums">{time}</span> <span className="font-medium">{platform}</span> {title}
+        <span className="tabular-nums">{time}</span>{" "}
+        {/* a month's cell is narrow: the title first, the platform in the tooltip and for screen readers */}
+        <span className={`font-medium ${week ? "" : "sr-only"}`}>{platform}</span> {title}
         <span className="sr-only">
           {" "}
           ({c.kinds[kind]}
@@ -155,7 +159,7 @@ function CalendarItem({
         </span>
       </Link>
       {movable ? (
-        <Link href={moveHref} draggable={false} className="shrink-0 font-medium text-inherit">
+        <Link href={moveHref} draggable={false} className={`shrink-0 font-medium text-inherit ${week ? "self-end" : ""}`}>
           <span aria-hidden="true">{c.move}</span>
           <span className="sr-only">{fmt(c.moveLabel, { title, platform })}</span>
         </Link>

@@ -628,6 +628,7 @@ export const en = {
     moving: "Moving the post…",
     movedTo: "Moved to {day}.",
     posts: "{n} posts",
+    onePost: "1 post",
   },
   analytics: {
     title: "Analytics",

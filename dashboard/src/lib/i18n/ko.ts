@@ -627,6 +627,7 @@ export const ko: Dict = {
     moving: "게시물을 옮기는 중…",
     movedTo: "{day}(으)로 옮겼습니다.",
     posts: "게시물 {n}개",
+    onePost: "게시물 1개",
   },
   analytics: {
     title: "성과 분석",

@@ -130,7 +130,7 @@ export default async function AnalyticsPage({
             <DayBars items={byDay.items} since={f.since} until={f.until} t={t} lang={lang} />
           </section>
 
-          <div className="mt-4 grid grid-cols-1 gap-4 lg:grid-cols-2">
+          <div className="mt-4 grid grid-cols-1 gap-4">
             <section aria-labelledby="by-platform-h" className={`${panel} min-w-0`}>
               <h2 id="by-platform-h">{a.byPlatform}</h2>
               <GroupTable

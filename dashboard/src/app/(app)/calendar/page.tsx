@@ -49,8 +49,10 @@ export default async function CalendarPage({
   const accounts = credentials.filter((cr) => SOCIAL.some((p) => p === cr.platform));
   const f: CalendarFilters = {
     platform: SOCIAL.find((p) => p === sp.platform),
-    account: accounts.find((a) => a.account_id === sp.account)?.account_id,
+    // any account id: a removed account's posts stay on the calendar
+    account: sp.account?.trim().slice(0, 200) || undefined,
   };
+  const accountKnown = !f.account || accounts.some((a) => a.account_id === f.account);
   const first = range.days[0] ?? range.anchor;
   const last = range.days[range.days.length - 1] ?? range.anchor;
   const [{ posts, truncated }, moving] = await Promise.all([
@@ -110,6 +112,7 @@ export default async function CalendarPage({
             </label>
             <select id="cal-account" name="account" defaultValue={f.account ?? ""} className={select}>
               <option value="">{c.anyAccount}</option>
+              {accountKnown ? null : <option value={f.account}>{f.account}</option>}
               {accounts.map((a) => (
                 <option key={`${a.platform}-${a.account_id}`} value={a.account_id}>
                   {t.platforms[a.platform]} · {a.account_name || a.account_id}
