@@ -205,13 +205,13 @@ async def _shoot(page: Page, artifacts: Path, name: str, lang: str, cats: Catalo
     await settle(page)
     await page.screenshot(path=str(artifacts / f"{name}-{lang}-desktop.png"), full_page=True)
     found = [f"axe: {v['id']} {v['nodes']}" for v in await axe_violations(page)] if lang == "en" else []
-    await page.set_viewport_size(PHONE)
+    await page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
     await settle(page)
     found += await layout_problems(page, lang, cats)
     if lang == "ko":
         found += [f"axe (phone): {v['id']} {v['nodes']}" for v in await axe_violations(page)]
     await page.screenshot(path=str(artifacts / f"{name}-{lang}-phone.png"), full_page=True)
-    await page.set_viewport_size(DESKTOP)
+    await page.set_viewport_size({"width": DESKTOP["width"], "height": DESKTOP["height"]})
     return [f"{name} {lang}: {f}" for f in found]
 
 
