@@ -150,8 +150,9 @@ function CalendarItem({
       >
         <span aria-hidden="true">{style.glyph} </span>
         <span className="tabular-nums">{time}</span>{" "}
-        {/* a month's cell is narrow: the title first, the platform in the tooltip and for screen readers */}
-        <span className={`font-medium ${week ? "" : "sr-only"}`}>{platform}</span> {title}
+        {/* a month's cell is narrow: the title first, the platform in the tooltip and for screen readers
+            (a phone's list of days has the room) */}
+        <span className={`font-medium ${week ? "" : "sm:sr-only"}`}>{platform}</span> {title}
         <span className="sr-only">
           {" "}
           ({c.kinds[kind]}
