@@ -32,12 +32,20 @@ async def list_posts(
     ] = None,
     since: Annotated[datetime | None, Query(description="Created at or after.")] = None,
     until: Annotated[datetime | None, Query(description="Created before.")] = None,
+    account_id: Annotated[str | None, Query(max_length=200, description="The platform's account id.")] = None,
+    calendar_since: Annotated[
+        datetime | None, Query(description="calendar_at at or after (a calendar's first day).")
+    ] = None,
+    calendar_until: Annotated[
+        datetime | None, Query(description="calendar_at before (the day after a calendar's last).")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[PostOut]:
     page = await service.list_page(
         tx, platform=platform, status=status, article_id=article_id, run_id=run_id, q=q, since=since,
-        until=until, cursor=cursor, limit=limit,
+        until=until, account_id=account_id, calendar_since=calendar_since, calendar_until=calendar_until,
+        cursor=cursor, limit=limit,
     )  # fmt: skip
     return Page[PostOut](**page)
 

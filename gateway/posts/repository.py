@@ -10,9 +10,14 @@ import asyncpg
 
 from icop import audit
 
-COLS = """p.id, p.article_id, p.platform, p.account_id, p.status, p.platform_post_id, p.permalink, p.text,
+# A post's time on a calendar: when it went out, when it is due, or else when it last changed (a failure).
+CALENDAR_AT = """CASE WHEN p.status = 'published' AND p.published_at IS NOT NULL THEN p.published_at
+                    WHEN p.status = 'scheduled' AND p.not_before IS NOT NULL THEN p.not_before
+                    ELSE p.updated_at END"""
+COLS = f"""p.id, p.article_id, p.platform, p.account_id, p.status, p.platform_post_id, p.permalink, p.text,
           p.media_urls, p.attempts, p.error, p.error_code, p.error_params, p.cost_usd, p.not_before,
-          p.published_at, p.created_at, p.updated_at, a.title AS article_title, a.run_id, p.time_choice"""
+           p.published_at, p.created_at, p.updated_at, a.title AS article_title, a.run_id, p.time_choice,
+           {CALENDAR_AT} AS calendar_at"""
 FROM = "posts p JOIN generated_articles a ON a.id = p.article_id AND a.tenant_id = p.tenant_id"
 
 
@@ -34,6 +39,9 @@ class PostRepository:
         q: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        account_id: str | None = None,
+        calendar_since: datetime | None = None,
+        calendar_until: datetime | None = None,
         after: tuple[datetime, UUID] | None,
         limit: int,
     ) -> list[asyncpg.Record]:
@@ -48,10 +56,13 @@ class PostRepository:
                   AND ($9::text IS NULL OR p.text ILIKE $9 OR a.title ILIKE $9)
                   AND ($10::timestamptz IS NULL OR p.created_at >= $10)
                   AND ($11::timestamptz IS NULL OR p.created_at < $11)
+                  AND ($12::text IS NULL OR p.account_id = $12)
+                  AND ($13::timestamptz IS NULL OR {CALENDAR_AT} >= $13)
+                  AND ($14::timestamptz IS NULL OR {CALENDAR_AT} < $14)
                 ORDER BY p.created_at DESC, p.id DESC LIMIT $7""",
             tenant_id, platform, status, article_id,
             after[0] if after else None, after[1] if after else None, limit + 1,
-            run_id, pattern, since, until,
+            run_id, pattern, since, until, account_id, calendar_since, calendar_until,
         )  # fmt: skip
         return rows
 

@@ -64,6 +64,10 @@ class PostOut(BaseModel):
         description="Scheduled at a learnt best hour rather than sent at once (the pipeline's learn_times): "
         "when and why; cleared when a person moves the post.",
     )
+    calendar_at: datetime = Field(
+        description="Where the post sits on a calendar: published_at when published, not_before when "
+        "scheduled, otherwise updated_at (e.g. when it failed)."
+    )
 
 
 class PostSchedule(BaseModel):

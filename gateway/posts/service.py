@@ -30,6 +30,9 @@ async def list_page(
     q: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    account_id: str | None = None,
+    calendar_since: datetime | None = None,
+    calendar_until: datetime | None = None,
     cursor: str | None,
     limit: int,
 ) -> dict[str, Any]:
@@ -43,6 +46,9 @@ async def list_page(
         q=q,
         since=since,
         until=until,
+        account_id=account_id,
+        calendar_since=calendar_since,
+        calendar_until=calendar_until,
         after=decode_cursor(cursor),
         limit=limit,
     )

@@ -42,6 +42,8 @@ APP_PAGES = [
     ("articles", "/articles"),
     ("article", "/articles/{article_id}"),
     ("posts", "/posts"),
+    ("calendar", "/calendar"),
+    ("analytics", "/analytics"),
     ("accounts", "/accounts"),
     ("webhooks", "/webhooks"),
     ("api-keys", "/api-keys"),

@@ -10,6 +10,8 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
+from icop.db import tenant_tx
+
 from .conftest import TenantHandle, remember, sheet
 from .seed import seed_article, seed_run_rows
 
@@ -202,6 +204,44 @@ async def test_articles_posts_quotas(
     assert quotas[("x", "acct-x")]["window_hours"] == 3
     assert quotas[("x", "acct-x")]["resets_at"] and float(quotas[("x", "acct-x")]["cost_usd_month"]) == 0.045
     assert quotas[("instagram", "ig")]["used"] == 0 and quotas[("instagram", "ig")]["resets_at"] is None
+
+
+async def test_posts_on_a_calendar(
+    client: httpx.AsyncClient, tenant: TenantHandle, other: TenantHandle, app_pool: asyncpg.Pool
+) -> None:
+    """A post's calendar time is when it went out, when it is due, or when it last changed; a calendar
+    asks for a window of it, for one account."""
+    tid = uuid.UUID(tenant.tenant_id)
+    day = datetime(2031, 3, 10, 9, tzinfo=UTC)
+    async with tenant_tx(app_pool, tid) as conn:
+        article = await conn.fetchval(
+            "INSERT INTO generated_articles (tenant_id, title) VALUES ($1, 'Cal') RETURNING id", tid
+        )
+        ids = {}
+        for status, platform, account, published, due in (
+            ("published", "threads", "a-1", day, None),
+            ("scheduled", "x", "a-1", None, day + timedelta(days=1)),
+            ("failed", "threads", "a-2", None, day + timedelta(days=5)),  # a retry time, not its day
+        ):
+            ids[status] = await conn.fetchval(
+                """INSERT INTO posts (tenant_id, article_id, platform, account_id, status, idempotency_key,
+                                      published_at, not_before)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
+                tid, article, platform, account, status, f"cal-{uuid.uuid4().hex}", published, due,
+            )  # fmt: skip
+    h = tenant.h
+    window = {"calendar_since": day.isoformat(), "calendar_until": (day + timedelta(days=2)).isoformat()}
+    got = (await client.get("/v1/posts", headers=h, params=window)).json()["items"]
+    assert {p["status"]: p["calendar_at"] for p in got} == {
+        "published": "2031-03-10T09:00:00Z", "scheduled": "2031-03-11T09:00:00Z",
+    }  # fmt: skip
+    failed = (await client.get(f"/v1/posts/{ids['failed']}", headers=h)).json()
+    assert failed["calendar_at"] == failed["updated_at"]
+    one = (await client.get("/v1/posts", headers=h, params={**window, "account_id": "a-1"})).json()["items"]
+    assert len(one) == 2
+    none = await client.get("/v1/posts", headers=h, params={**window, "account_id": "a-2"})
+    assert none.json()["items"] == []
+    assert (await client.get("/v1/posts", headers=other.h, params=window)).json()["items"] == []
 
 
 async def test_problem_json_shapes(client: httpx.AsyncClient, tenant: TenantHandle) -> None:

@@ -36,3 +36,35 @@ export function formatUsd(n: number | string | null | undefined, lang: Locale, p
   if (!precise || Number.isNaN(v) || Math.abs(v) >= 1) return `$${formatNumber(n ?? 0, lang, 2)}`;
   return `$${new Intl.NumberFormat(LOCALES[lang], { minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(v)}`;
 }
+
+/** A month (`YYYY-MM`) by name, e.g. "March 2031" or "2031년 3월". */
+export function formatMonth(month: string, lang: Locale): string {
+  const d = new Date(`${month}-01T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return month;
+  return new Intl.DateTimeFormat(LOCALES[lang], { year: "numeric", month: "long", timeZone: "UTC" }).format(d);
+}
+
+/** A calendar day with its weekday, e.g. "Mon 10 Mar 2031" (`short`) or "Monday 10 March 2031". */
+export function formatWeekDay(day: string, lang: Locale, style: "short" | "long" = "long"): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(d.getTime())) return day;
+  return new Intl.DateTimeFormat(LOCALES[lang], {
+    weekday: style,
+    day: "numeric",
+    month: style,
+    year: "numeric",
+    timeZone: "UTC",
+  }).format(d);
+}
+
+/** A weekday's short name (Mon, 월) for a day. */
+export function formatWeekdayName(day: string, lang: Locale): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  return new Intl.DateTimeFormat(LOCALES[lang], { weekday: "short", timeZone: "UTC" }).format(d);
+}
+
+/** A share (0.123) as a percentage ("12.3 %"). */
+export function formatPercent(share: number | null | undefined, lang: Locale, digits = 1): string {
+  if (share === null || share === undefined || Number.isNaN(share)) return "—";
+  return `${formatNumber(share * 100, lang, digits)} %`;
+}

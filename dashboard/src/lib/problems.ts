@@ -147,3 +147,17 @@ export function editorRationale(
   const by = editor.score_source === "editor" ? e.byEditor : e.byRubric;
   return fmt(e.chose, { winner: editor.winner, by, ranked });
 }
+
+/** Why a post's figures are no longer (or not yet) collected, from its `metrics_code`; the platform's own
+ * words (English) behind the disclosure. */
+export function metricsReason(
+  post: { metrics_code?: string | null; metrics_params?: Record<string, unknown> | null },
+  t: Dict,
+): Said | null {
+  if (!post.metrics_code) return null;
+  const known = t.problems.posts[post.metrics_code];
+  const v = vars(post.metrics_params, t);
+  const message = typeof v.message === "string" ? v.message : undefined;
+  if (!known) return { text: t.problems.generic, original: message ?? post.metrics_code };
+  return { text: fmt(known, v), original: message };
+}

@@ -35,6 +35,8 @@ export default async function AppLayout({ children }: { children: React.ReactNod
         : undefined,
     },
     { href: "/posts", label: t.nav.posts },
+    { href: "/calendar", label: t.nav.calendar },
+    { href: "/analytics", label: t.nav.analytics },
     { href: "/accounts", label: t.nav.accounts },
     { href: "/webhooks", label: t.nav.webhooks },
     ...(can(me.role, "admin")

@@ -57,7 +57,8 @@ export async function approveAt(id: string, timeZone: string, _: FormState, data
   redirect(`/articles/${encodeURIComponent(id)}?${q}`);
 }
 
-/** A scheduled post moved to another time (typed in the tenant's time zone). */
+/** A scheduled post moved to another time (typed in the tenant's time zone): from the article page's form,
+ * the calendar's form, and a drop on the calendar (which sends the new day at the post's time of day). */
 export async function reschedulePost(
   articleId: string,
   postId: string,
@@ -76,5 +77,6 @@ export async function reschedulePost(
   );
   if (!res.ok) return { error: res.error };
   revalidatePath(`/articles/${articleId}`);
+  revalidatePath("/calendar");
   return { notice: fmt(t.schedule.moved, { when: formatDate(at.toISOString(), timeZone, lang) }) };
 }

@@ -2487,6 +2487,12 @@ export interface components {
             updated_at: string;
             /** @description Scheduled at a learnt best hour rather than sent at once (the pipeline's learn_times): when and why; cleared when a person moves the post. */
             time_choice?: components["schemas"]["PostTimeChoice"] | null;
+            /**
+             * Calendar At
+             * Format: date-time
+             * @description Where the post sits on a calendar: published_at when published, not_before when scheduled, otherwise updated_at (e.g. when it failed).
+             */
+            calendar_at: string;
         };
         /** PostSchedule */
         PostSchedule: {
@@ -6856,6 +6862,12 @@ export interface operations {
                 since?: string | null;
                 /** @description Created before. */
                 until?: string | null;
+                /** @description The platform's account id. */
+                account_id?: string | null;
+                /** @description calendar_at at or after (a calendar's first day). */
+                calendar_since?: string | null;
+                /** @description calendar_at before (the day after a calendar's last). */
+                calendar_until?: string | null;
                 cursor?: string | null;
                 limit?: number;
             };

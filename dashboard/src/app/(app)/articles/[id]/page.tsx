@@ -7,6 +7,7 @@ import { AutoRefresh } from "@/components/AutoRefresh";
 import { ArticleEditor } from "@/components/article/ArticleEditor";
 import { Drafts } from "@/components/article/Drafts";
 import { Markdown } from "@/components/article/Markdown";
+import { PostMetrics } from "@/components/article/PostMetrics";
 import { PostSchedule } from "@/components/article/PostSchedule";
 import { Previews } from "@/components/article/Previews";
 import { Sources } from "@/components/article/Sources";
@@ -18,6 +19,7 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { SubmitButton } from "@/components/SubmitButton";
 import { btnDanger, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
+import { postSeries } from "@/lib/api/analytics";
 import { getArticle, getPreviews, listPosts } from "@/lib/api/articles";
 import { articleCost } from "@/lib/api/costs";
 import { formatDate } from "@/lib/format";
@@ -54,6 +56,7 @@ export default async function ArticlePage({
     listPosts({ article_id: article.id }),
     articleCost(article),
   ]);
+  const series = await Promise.all(posts.items.filter((p) => p.published_at).map((p) => postSeries(p.id)));
   const a = t.articles;
   const drafts = article.drafts ?? [];
   const seo = article.seo as Record<string, unknown>;
@@ -282,6 +285,13 @@ export default async function ArticlePage({
           </div>
         )}
       </section>
+
+      {series.length ? (
+        <section aria-labelledby="metrics-h" className={`${panel} mt-4`}>
+          <h2 id="metrics-h">{t.metrics.title}</h2>
+          <PostMetrics series={series} t={t} lang={lang} tz={tenant.timezone} />
+        </section>
+      ) : null}
     </>
   );
 }
