@@ -117,8 +117,9 @@ def google_consent(
 
 
 class SocialAdmin:
-    """The social emulator's admin API for engagement: a topic's hidden appeal, posts made at a given time,
-    deleted posts, permissions taken back, and the insights requests counted per account."""
+    """The social emulator's admin API for engagement: a topic's hidden appeal, accounts' tokens, posts made
+    (or moved) to a given time, deleted posts, permissions taken back, and the insights requests counted
+    per account."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, trust_env=False)
@@ -137,6 +138,18 @@ class SocialAdmin:
         body = {"platform": platform, "account_id": account_id, "text": text, "created_at": created_at,
                 "image": image}  # fmt: skip
         r = self.http.post("/_admin/posts", json=body)
+        r.raise_for_status()
+        return dict(r.json())
+
+    def token(self, platform: str, account_id: str) -> dict[str, Any]:
+        """A new access token of the account (X: with a refresh token), as its OAuth flow would give."""
+        r = self.http.post("/_admin/tokens", json={"platform": platform, "account_id": account_id})
+        r.raise_for_status()
+        return dict(r.json())
+
+    def move_post(self, post_id: str, created_at: float) -> dict[str, Any]:
+        """A post (published through the API) as if made at ``created_at`` (epoch seconds): it ages."""
+        r = self.http.post(f"/_admin/posts/{post_id}", json={"created_at": created_at})
         r.raise_for_status()
         return dict(r.json())
 

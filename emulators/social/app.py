@@ -31,6 +31,7 @@ Speaks, on one port:
   ``/_admin/oauth`` (the registered apps and the signed-in identity),
   ``/_admin/requests`` (what clients sent), ``/_admin/health``; for insights ``POST /_admin/appeal``
   (a keyword's hidden appeal), ``POST /_admin/posts`` (a post made at a given time),
+  ``POST /_admin/posts/{id}`` (a post made through the API, moved to a given time: it ages),
   ``DELETE /_admin/posts/{id}`` (deleted on the platform), ``/_admin/tokens`` actions ``deny``/``grant``
   (one permission), ``GET /_admin/insights`` (requests counted per account) and
   ``GET /_admin/engagement/{id}``.
@@ -1235,6 +1236,13 @@ class SocialEmulator:
             return 200, {"ok": True}, {}
         if what == "posts" and len(segs) == 1 and m == "POST":
             return 200, self._admin_seed_post(body), {}
+        if what == "posts" and len(segs) == 2 and m == "POST":
+            # A post published through the API, as if made at ``created_at``: time passes for it.
+            post = st.posts.get(segs[1])
+            if post is None:
+                return 404, {"error": f"no post {segs[1]}"}, {}
+            post.created_at = float(body["created_at"])
+            return 200, post.public(), {}
         if what == "appeal":
             if m == "POST":
                 st.appeal[str(body["keyword"])] = float(body["factor"])

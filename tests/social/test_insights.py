@@ -130,6 +130,9 @@ async def test_emulator_insights_speak_each_platform(emu: Emu) -> None:
 
     assert (await fig(old)) == (await fig(old))
     assert (await fig(old))["impressions"] > (await fig(young))["impressions"] > 0
+    young_now = (await fig(young))["impressions"]
+    moved = await http.post(f"/_admin/posts/{young}", json={"created_at": time.time() - 30 * 3_600})
+    assert moved.json()["id"] == young and (await fig(young))["impressions"] > young_now  # time passed for it
     before = (await fig(old))["impressions"]
     await http.post("/_admin/appeal", json={"keyword": "cold brew", "factor": 3.0})
     assert (await fig(old))["impressions"] > 2.5 * before
