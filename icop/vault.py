@@ -137,9 +137,13 @@ async def rotate_credentials(pool: asyncpg.Pool, vault: Vault, batch: int = 100)
                 rows = await conn.fetch(
                     """SELECT id, platform, access_token_enc, refresh_token_enc FROM api_credentials
                        WHERE tenant_id = $1 AND id > $2 AND (
-                         substring(access_token_enc FROM 3 FOR get_byte(access_token_enc, 1)) <> $3::bytea
-                         OR substring(refresh_token_enc FROM 3 FOR get_byte(refresh_token_enc, 1)) <>
-                           $3::bytea)
+                         CASE WHEN length(access_token_enc) < 2 THEN true  -- malformed: refused below
+                              ELSE substring(access_token_enc FROM 3 FOR get_byte(access_token_enc, 1))
+                                   <> $3::bytea END
+                         OR CASE WHEN refresh_token_enc IS NULL THEN false
+                                 WHEN length(refresh_token_enc) < 2 THEN true
+                                 ELSE substring(refresh_token_enc FROM 3 FOR get_byte(refresh_token_enc, 1))
+                                      <> $3::bytea END)
                        ORDER BY id LIMIT $4 FOR UPDATE""",
                     tenant_id,
                     last,

@@ -175,6 +175,8 @@ async def test_operator_lookups_reveal_only_ids_and_schedules(app_pool: asyncpg.
         assert [dict(r) for r in rows] == [
             {"tenant_id": a, "platform": "x", "account_id": "ops-x", "collecting": False}
         ]
+    async with tenant_tx(app_pool, a) as conn:  # not a real ciphertext: other tests rotate every credential
+        await conn.execute("DELETE FROM api_credentials WHERE tenant_id = $1 AND account_id = 'ops-x'", a)
 
 
 async def test_vector_similarity_uses_hnsw_under_rls(app_pool: asyncpg.Pool) -> None:

@@ -112,7 +112,18 @@ async def test_rotate_credentials_in_database(
     new_kid = f"r{uuid.uuid4().hex[:6]}"
     new_key = _key()
     rotated_vault = Vault.from_spec(f"{new_kid}:{new_key},{spec}")
-    report = await rotate_credentials(app_pool, rotated_vault, batch=1)
+    async with tenant_tx(app_pool, UUID(other.tenant_id)) as conn:  # one byte: not a ciphertext at all
+        broken = await conn.fetchval(
+            "INSERT INTO api_credentials (tenant_id, platform, account_id, access_token_enc)"
+            " VALUES ($1, 'x', $2, '\\x00') RETURNING id",
+            UUID(other.tenant_id), f"broken-{uuid.uuid4().hex[:6]}",
+        )  # fmt: skip
+    try:
+        report = await rotate_credentials(app_pool, rotated_vault, batch=1)
+    finally:
+        async with tenant_tx(app_pool, UUID(other.tenant_id)) as conn:
+            await conn.execute("DELETE FROM api_credentials WHERE id = $1", broken)
+    assert broken in report.refused  # reported, not a failed rotation
     assert report.rows_rotated >= 4
     assert not {UUID(cid) for _, cid in tokens} & set(
         report.refused
