@@ -2,11 +2,11 @@ import Link from "next/link";
 import { DayBars } from "@/components/analytics/DayBars";
 import { GroupTable } from "@/components/analytics/GroupTable";
 import { PageHeader } from "@/components/PageHeader";
+import { PlatformSelect } from "@/components/PlatformSelect";
 import { ScrollTable } from "@/components/ScrollTable";
 import { btn, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { getTenant } from "@/lib/api/account";
 import { analyticsFilters, summary, topPosts } from "@/lib/api/analytics";
-import { SOCIAL } from "@/lib/api/social";
 import type { SummaryItem } from "@/lib/api/types";
 import { dayIn } from "@/lib/calendar";
 import { formatDate, formatDay, formatNumber, formatPercent } from "@/lib/format";
@@ -78,14 +78,7 @@ export default async function AnalyticsPage({
             <label htmlFor="an-platform" className={label}>
               {t.common.platform}
             </label>
-            <select id="an-platform" name="platform" defaultValue={f.platform ?? ""} className={select}>
-              <option value="">{a.anyPlatform}</option>
-              {SOCIAL.map((p) => (
-                <option key={p} value={p}>
-                  {t.platforms[p]}
-                </option>
-              ))}
-            </select>
+            <PlatformSelect id="an-platform" value={f.platform} any={a.anyPlatform} t={t} className={select} />
           </div>
           <div className="col-span-2 flex flex-wrap gap-2 sm:col-span-1">
             <button type="submit" className={btn}>

@@ -4,6 +4,7 @@ import { ActionForm } from "@/components/ActionForm";
 import { CalendarDrop } from "@/components/calendar/CalendarDrop";
 import { CalendarGrid, KIND_STYLE } from "@/components/calendar/CalendarGrid";
 import { PageHeader } from "@/components/PageHeader";
+import { PlatformSelect } from "@/components/PlatformSelect";
 import { SubmitButton } from "@/components/SubmitButton";
 import { btn, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
@@ -97,14 +98,7 @@ export default async function CalendarPage({
             <label htmlFor="cal-platform" className={label}>
               {t.common.platform}
             </label>
-            <select id="cal-platform" name="platform" defaultValue={f.platform ?? ""} className={select}>
-              <option value="">{c.anyPlatform}</option>
-              {SOCIAL.map((p) => (
-                <option key={p} value={p}>
-                  {t.platforms[p]}
-                </option>
-              ))}
-            </select>
+            <PlatformSelect id="cal-platform" value={f.platform} any={c.anyPlatform} t={t} className={select} />
           </div>
           <div>
             <label htmlFor="cal-account" className={label}>

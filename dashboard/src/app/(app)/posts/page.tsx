@@ -2,12 +2,12 @@ import Link from "next/link";
 import { retryPosts } from "@/app/actions/bulk";
 import { BulkForm } from "@/components/BulkForm";
 import { PageHeader } from "@/components/PageHeader";
+import { PlatformSelect } from "@/components/PlatformSelect";
 import { PostsTable } from "@/components/PostsTable";
 import { btn, btnSecondary, hint, input, label, panel } from "@/components/ui";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { POST_STATUSES, RETRYABLE, postFilters, searchPosts } from "@/lib/api/posts";
 import { recentRuns } from "@/lib/api/recent";
-import { SOCIAL } from "@/lib/api/social";
 import { formatDate } from "@/lib/format";
 import { getDict } from "@/lib/i18n";
 
@@ -78,14 +78,7 @@ export default async function PostsPage({
             <label htmlFor="posts-platform" className={label}>
               {t.common.platform}
             </label>
-            <select id="posts-platform" name="platform" defaultValue={f.platform ?? ""} className={select}>
-              <option value="">{pp.anyPlatform}</option>
-              {SOCIAL.map((p) => (
-                <option key={p} value={p}>
-                  {t.platforms[p]}
-                </option>
-              ))}
-            </select>
+            <PlatformSelect id="posts-platform" value={f.platform} any={pp.anyPlatform} t={t} className={select} />
           </div>
           <div className="col-span-2 lg:col-span-1">
             <label htmlFor="posts-run" className={label}>
