@@ -28,6 +28,8 @@ class Knobs:
     rate_limit: ``{"requests": n, "window_s": s}`` per API key, answered like the real service.
     quota: requests left before the account's quota (daily calls, plan credits) is used up; then every
         request is refused the way the service reports an exhausted quota. None: no quota.
+    bad_json_count: the next N structured answers (a request with a JSON schema) break the schema
+        (``emulators.structured.broken``): a model's broken promise, for the client to repair or report.
     """
 
     latency_ms: float | dict[str, float | str] = 0.0
@@ -42,6 +44,7 @@ class Knobs:
     quota: int | None = None
     seed: int | None = None
     chunk_ms: float = 0.0  # streaming: delay between chunks
+    bad_json_count: int = 0
     job_queue_ms: float = 30.0  # fal: time a request spends IN_QUEUE
     job_run_ms: float = 60.0  # fal: time a request spends IN_PROGRESS
 

@@ -19,7 +19,21 @@ from .placeholder import placeholder_text
 from .tokens import count_tokens, message_text
 from .usage import Metering, UsageEvent
 
-Message = dict[str, Any]  # {"role": "system"|"user"|"assistant", "content": str}
+Message = dict[str, Any]
+"""``{"role": "system"|"user"|"assistant", "content": str | list[part]}``; a part is
+``{"type": "text", "text": str}``, and ``"cache": True`` on a part marks the end of a prefix worth caching
+(a cache breakpoint): the connector maps it onto its vendor's mechanism (Anthropic ``cache_control``; OpenAI
+and Gemini cache repeated prefixes on their own) or ignores it."""
+
+
+@dataclass(frozen=True)
+class OutputSchema:
+    """A structured answer: a JSON Schema (the subset all three vendors accept: object, array, string,
+    number, integer, boolean, enum, required, additionalProperties false) and its name."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,9 @@ class ChatRequest:
     tenant_id: UUID | str | None = None  # who pays (usage_records)
     article_id: UUID | None = None
     operation: str = "chat"
+    schema: OutputSchema | None = None
+    """Ask for a JSON answer following this schema through the vendor's native mechanism; the result's
+    ``text`` is then the JSON the model produced (the caller validates it: a model may still break it)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,10 @@ class ChatResult:
     completion_tokens: int
     finish_reason: str
     offline: bool = False
+    cache_read_tokens: int = 0
+    """Of ``prompt_tokens`` (all input tokens), those read from the vendor's prompt cache."""
+    cache_write_tokens: int = 0
+    """Of ``prompt_tokens``, those written to the vendor's prompt cache (Anthropic bills them apart)."""
 
 
 @dataclass

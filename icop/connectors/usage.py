@@ -21,6 +21,8 @@ class UsageEvent:
     completion_tokens: int = 0
     images: int = 0
     article_id: UUID | None = None
+    cache_read_tokens: int = 0  # of prompt_tokens: read from the vendor's prompt cache
+    cache_write_tokens: int = 0  # of prompt_tokens: written to it
 
 
 class UsageSink(Protocol):
