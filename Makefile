@@ -17,12 +17,13 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/icop demo
 
-# The gates run before the tests, so a lint, format or type finding fails `make test` (and CI) at once.
-test: install gates
-	$(PY) -m pytest -q
+# scripts/test.sh: ruff's checks first (a finding stops everything at once), then the tests in two lanes
+# (two pytest sessions, each with its own private stack) with mypy beside them.
+test: install
+	VENV=$(VENV) bash scripts/test.sh
 
-test-fast: install gates
-	$(PY) -m pytest -q -m "not slow"
+test-fast: install
+	VENV=$(VENV) bash scripts/test.sh -m "not slow"
 
 # ruff's and mypy's settings (what they check, how strictly) live in pyproject.toml.
 gates: install
