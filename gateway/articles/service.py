@@ -127,7 +127,7 @@ def _editor(state: dict[str, Any], mode: str, drafts: list[DraftOut]) -> EditorO
     names = ", ".join(d.writer for d in drafts)
     if mode == "merge":
         plan = _plan(state)
-        along = f", following a plan of {len(plan)} sections" if plan else ""
+        along = f", following a plan of {len(plan)} section{'s' * (len(plan) != 1)}" if plan else ""
         return EditorOut(
             mode="merge",
             winner=None,
@@ -181,7 +181,6 @@ def _fallbacks(state: dict[str, Any]) -> list[FallbackOut]:
             problem=r["problems"][-1] if r["problems"] and r["reason"] == "invalid_answer" else None,
         )
         for r in fallbacks(state)
-        if "reason" in r
     ]
 
 
