@@ -92,7 +92,13 @@ async def test_compare_branch_keeps_every_product(
     assert set(out["scores"]) == {"gpt", "claude", "gemini"}
     for s in out["scores"].values():
         assert set(s) == {*EDITOR_CRITERIA, "total"} and all(0 <= v <= 10 for v in s.values())
-    assert out["score_source"] in ("editor", "rubric")
+    assert out["score_source"] == "editor" and set(out["score_reasons"]) == {"gpt", "claude", "gemini"}
+    # every structured answer (scores, SEO fields, image prompts) came valid at once
+    assert [(r["node"], r["outcome"], r["attempts"]) for r in out["structured"]] == [
+        ("editor", "valid", 1),
+        ("seo", "valid", 1),
+        ("visual_director", "valid", 1),
+    ]
     best = max(out["scores"], key=lambda w: out["scores"][w]["total"])
     assert out["chosen_writer"] == best
     assert len(agent_requests(admin, "Editor")) == 2  # score, then edit the chosen draft
