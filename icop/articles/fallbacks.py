@@ -30,31 +30,33 @@ class StructuredRecord(TypedDict):
     reason: NotRequired[FallbackReason]  # fallback only
 
 
+_WHAT: dict[StructuredNode, str] = {
+    "editor": "The Editor's scores",
+    "merger": "The Merger's plan",
+    "seo": "The SEO fields",
+    "visual_director": "The image prompts",
+    "translator": "The image prompts' English translation",
+}
 _INSTEAD: dict[StructuredNode, str] = {
-    "editor": "the Editor's scores were unusable, so the drafts were scored by a rubric computed from the "
-    "text. Check the chosen draft (or choose another writer's) before approving",
-    "merger": "the Merger's plan was unusable, so the drafts were merged along their own headings. Read the "
-    "article through before approving, or regenerate it",
-    "seo": "the SEO fields were unusable, so the title, description, slug, keywords and hashtags were "
-    "derived from the article. Check them (edit the title and summary) before approving",
-    "visual_director": "the image prompts were unusable, so they were derived from the article's headings. "
-    "Check the images before approving, or regenerate the article",
-    "translator": "the image prompts' English translation was unusable, so words left untranslated were "
-    "dropped from them. Check the images before approving",
+    "editor": "The drafts were scored by a rubric computed from the text: check the chosen draft (or choose "
+    "another writer's) before approving.",
+    "merger": "The drafts were merged along their own headings: read the article through before approving, "
+    "or regenerate it.",
+    "seo": "The title, description, slug, keywords and hashtags were derived from the article: check them "
+    "(edit the title and summary) before approving.",
+    "visual_director": "The prompts were derived from the article's headings: check the images before "
+    "approving, or regenerate the article.",
+    "translator": "Words left untranslated were dropped from the prompts: check the images before approving.",
 }
 
 
 def fallback_message(node: StructuredNode, reason: FallbackReason, attempts: int) -> str:
     """What stood in for an agent's answer and what a person can do about it (English)."""
     if reason == "offline":
-        why = (
-            "No model answered: the agents' provider has no API key, and the offline placeholder cannot "
-            "give a structured answer. Configure the provider's key; until then"
-        )
+        why = "no model answered (the agents' provider has no API key: configure it)"
     else:
-        tries = "answer" if attempts == 1 else f"{attempts} answers"
-        why = f"The agent's {tries} did not follow the required schema; as a result"
-    return f"{why} {_INSTEAD[node]}."
+        why = f"the agent's {'answer' if attempts == 1 else f'{attempts} answers'} did not follow the schema"
+    return f"{_WHAT[node]} could not be used: {why}. {_INSTEAD[node]}"
 
 
 def fallbacks(state: Mapping[str, Any]) -> list[StructuredRecord]:
