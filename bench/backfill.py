@@ -470,7 +470,8 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         from workflows.activities.articles import LangGraphArticleGraph
         from workflows.worker import serve_writers
 
-        graph = LangGraphArticleGraph(pool, serve_writers(settings), LlmAgents(make_llm(settings, "gpt")))
+        plain = LlmAgents(make_llm(settings, "gpt"), structured_attempts=settings.structured_max_attempts)
+        graph = LangGraphArticleGraph(pool, serve_writers(settings), plain)
     acts = await build_activities(settings, MODULES, pool=pool, models="serve", graph=graph)
     try:
         async with running_workers(client, acts, queues, MODULES):

@@ -19,7 +19,9 @@ from typing import Any
 from aiohttp import web
 
 from .core import Context, EmulatorError, bearer_key, now
+from .faults import Knobs
 from .reqlog import Entry
+from .structured import broken, structured_answer
 from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, message_text, picture
 
 PROVIDERS: dict[str, tuple[str, re.Pattern[str]]] = {
@@ -44,24 +46,110 @@ def _model_not_found(service: str, model: str) -> EmulatorError:
     )
 
 
-def _completion_text(body: dict[str, Any], model: str) -> tuple[str, str, int]:
+_SCHEMA_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+# Structured outputs in strict mode: the keywords OpenAI's guide lists as not supported.
+_NOT_PERMITTED = ("allOf", "not", "dependentRequired", "dependentSchemas", "if", "then", "else")
+
+
+def _strict_problem(node: Any, context: tuple[str, ...] = ()) -> str | None:
+    """What OpenAI says of a schema that strict mode refuses (None: accepted). Every object must list
+    every property in ``required`` and set ``additionalProperties`` to false."""
+    if not isinstance(node, dict):
+        return None
+    for key in _NOT_PERMITTED:
+        if key in node:
+            return f"In context={context!r}, '{key}' is not permitted."
+    if node.get("type") == "object" or "properties" in node:
+        if node.get("additionalProperties") is not False:
+            return (
+                f"In context={context!r}, 'additionalProperties' is required to be supplied and to be false."
+            )
+        props: dict[str, Any] = node.get("properties") or {}
+        required: list[Any] = node["required"] if isinstance(node.get("required"), list) else []
+        missing = [k for k in props if k not in required]
+        if missing:
+            return (
+                f"In context={context!r}, 'required' is required to be supplied and to be an array including "
+                f"every key in properties. Missing '{missing[0]}'."
+            )
+        for key, sub in props.items():
+            if problem := _strict_problem(sub, (*context, "properties", key)):
+                return problem
+    if problem := _strict_problem(node.get("items"), (*context, "items")):
+        return problem
+    for i, sub in enumerate(node.get("anyOf") or []):
+        if problem := _strict_problem(sub, (*context, "anyOf", str(i))):
+            return problem
+    for name, sub in (node.get("$defs") or {}).items():
+        if problem := _strict_problem(sub, (*context, "$defs", name)):
+            return problem
+    return None
+
+
+def _json_schema(service: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema a ``response_format`` of type json_schema asks to follow, checked as OpenAI checks it
+    (strict mode refuses what it cannot enforce); None for any other format."""
+    fmt = body.get("response_format") or {}
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        return None
+    spec = fmt.get("json_schema")
+    name = spec.get("name") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not name:
+        raise EmulatorError(
+            400,
+            "Missing required parameter: 'response_format.json_schema.name'.",
+            "missing_required_parameter",
+            "response_format.json_schema.name",
+        )
+    if not isinstance(name, str) or not _SCHEMA_NAME.match(name):
+        raise EmulatorError(
+            400,
+            "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string "
+            "that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+            "invalid_value",
+            "response_format.json_schema.name",
+        )
+    schema: dict[str, Any] = spec["schema"] if isinstance(spec.get("schema"), dict) else {}
+    if spec.get("strict") and service == "gpt":  # the other vendors' compatibility layers ignore strict
+        if schema.get("type") != "object":
+            got = schema.get("type") or ("anyOf" if "anyOf" in schema else "None")
+            wanted = "'type: \"object\"'"
+            problem: str | None = f"schema must be a JSON Schema of {wanted}, got 'type: \"{got}\"'."
+        else:
+            problem = _strict_problem(schema)
+        if problem:
+            raise EmulatorError(
+                400, f"Invalid schema for response_format '{name}': {problem}", None, "response_format"
+            )
+    return schema
+
+
+def _completion_text(service: str, body: dict[str, Any], model: str, knobs: Knobs) -> tuple[str, str, int]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise EmulatorError(400, "[] is too short - 'messages'", param="messages")
+    schema = _json_schema(service, body)
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+    prompt_tokens = sum(
+        count_tokens(message_text(m.get("content"))) + 4 for m in messages if isinstance(m, dict)
+    )
+    if schema is not None:  # structured outputs: a value of the schema, unless the knob breaks it
+        value = structured_answer(schema, messages, model)
+        if knobs.bad_json_count > 0:
+            text = broken(value, schema, knobs.bad_json_count)
+            knobs.bad_json_count -= 1
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+        return text, "stop", prompt_tokens
     text = compose_draft(messages, model=model, max_tokens=None, stop=body.get("stop"))
     finish = "stop"
     if max_tokens is not None and count_tokens(text) > int(max_tokens):
         text = compose_draft(messages, model=model, max_tokens=int(max_tokens), stop=body.get("stop"))
         finish = "length"
-    fmt = (body.get("response_format") or {}).get("type")
-    if fmt in ("json_object", "json_schema"):
+    if (body.get("response_format") or {}).get("type") == "json_object":
         lines = [ln for ln in text.splitlines() if ln.strip()]
         items = [re.sub(r"^\d+\.\s*", "", ln) for ln in lines[1:] if re.match(r"^\d+\.", ln)]
         text = json.dumps({"offline": True, "text": text, "items": items}, ensure_ascii=False)
-    prompt_tokens = sum(
-        count_tokens(message_text(m.get("content"))) + 4 for m in messages if isinstance(m, dict)
-    )
     return text, finish, prompt_tokens
 
 
@@ -76,7 +164,7 @@ def chat_handler(ctx: Context, service: str):
             raise EmulatorError(400, "you must provide a model parameter", param="model")
         if not pattern.match(model):
             raise _model_not_found(service, model)
-        text, finish, prompt_tokens = _completion_text(body, model)
+        text, finish, prompt_tokens = _completion_text(service, body, model, ctx.faults[service].knobs)
         completion_tokens = count_tokens(text)
         usage = {
             "prompt_tokens": prompt_tokens,

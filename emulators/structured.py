@@ -68,9 +68,9 @@ def instance(schema: dict[str, Any], words: _Words, path: str = "$", name: str =
         item = schema.get("items") or {"type": "string"}
         return [instance(item, words, f"{path}[{i}]", name) for i in range(n)]
     if kind in ("number", "integer"):
-        lo = float(schema.get("minimum", 0))
-        hi = float(schema.get("maximum", lo + 10))
-        return _number(path, lo, hi, kind == "integer")
+        low = float(schema.get("minimum", 0))
+        high = float(schema.get("maximum", low + 10))
+        return _number(path, low, high, kind == "integer")
     if kind == "boolean":
         return True
     if kind == "null":

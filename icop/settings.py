@@ -280,6 +280,13 @@ class Settings(BaseSettings):
     provider_timeout_s: float = 60.0
     provider_max_attempts: int = 3
     provider_max_retry_after_s: float = 60.0
+    structured_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Answers a structured question (the Editor's scores, the Merger's plan, the SEO fields, "
+        "the image prompts) may take: the first and its repair turns. Then the rule-based value stands in, "
+        "recorded on the article as a fallback.",
+    )
 
     # Research: web search (Tavily), Korean search (Naver), page fetch and extraction. Base URLs and the
     # Naver auth header names are settings: the NAVER Developers Center is succeeded by the NAVER API HUB

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from icop.articles.fallbacks import FallbackReason, StructuredNode
 from icop.statuses import ArticleStatus
 
 from ..runs.schemas import SubtopicOut
@@ -51,6 +52,16 @@ class DraftOut(BaseModel):
     markdown: str
 
 
+class PlanSectionOut(BaseModel):
+    """One section of a merged article's plan."""
+
+    model_config = ALWAYS_PRESENT
+
+    heading: str
+    covers: str = Field(description="What the section says, in one line.")
+    takes_from: list[WriterName] = Field(description="The drafts whose material it uses.")
+
+
 class EditorOut(BaseModel):
     """How the article was chosen (compare) or combined (merge)."""
 
@@ -67,7 +78,33 @@ class EditorOut(BaseModel):
         description="editor: the Editor agent's scores; rubric: computed from the text because the Editor's "
         "answer was unusable.",
     )
+    reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="compare: the Editor's one-line reason per writer (absent with rubric scores).",
+    )
+    plan: list[PlanSectionOut] = Field(
+        default_factory=list,
+        description="merge: the outline the Merger wrote the article from, section by section.",
+    )
     rationale: str = Field(description="Why this article, in words derived from the recorded decision.")
+
+
+class FallbackOut(BaseModel):
+    """A structured answer the graph could not get (after its repair turns): a rule-based value stands in."""
+
+    model_config = ALWAYS_PRESENT
+
+    node: StructuredNode = Field(
+        description="Whose answer: editor (scores), merger (plan), seo (SEO fields), visual_director (image "
+        "prompts) or translator (their English translation)."
+    )
+    reason: FallbackReason = Field(
+        description="invalid_answer: every answer broke the schema or its limits; offline: no model answered "
+        "(the agents' provider has no key)."
+    )
+    attempts: int = Field(description="Answers asked for (each one was paid for).")
+    message: str = Field(description="What stood in and what to do about it (English).")
+    problem: str | None = Field(description="What was wrong with the last answer, as the model was told.")
 
 
 class SourceOut(BaseModel):
@@ -109,6 +146,11 @@ class ArticleOut(ArticleSummary):
     sources: list[SourceOut] = Field(default_factory=list, description="What the article cites, by number.")
     research: ResearchOut | None = Field(
         default=None, description="The research step's outcome (null until the graph has run)."
+    )
+    fallbacks: list[FallbackOut] = Field(
+        default_factory=list,
+        description="Structured answers (scores, plan, SEO fields, image prompts) that stayed unusable after "
+        "their repair turns, each replaced by a rule-based value: check those parts before approving.",
     )
     body: str | None = Field(
         default=None,

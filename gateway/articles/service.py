@@ -19,6 +19,7 @@ import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
 from icop.articles import repository as articles_repo
+from icop.articles.fallbacks import fallback_message, fallbacks
 from icop.articles.layout import title_and_body
 from icop.articles.markdown import article_markdown, current_body
 from icop.errors import Conflict, DomainError, InvalidRequest, NotFound
@@ -41,7 +42,9 @@ from .schemas import (
     ArticleSummary,
     DraftOut,
     EditorOut,
+    FallbackOut,
     ImageOut,
+    PlanSectionOut,
     PreviewOut,
     ResearchOut,
     SourceOut,
@@ -123,11 +126,14 @@ def _editor(state: dict[str, Any], mode: str, drafts: list[DraftOut]) -> EditorO
         return None
     names = ", ".join(d.writer for d in drafts)
     if mode == "merge":
+        plan = _plan(state)
+        along = f", following a plan of {len(plan)} section{'s' * (len(plan) != 1)}" if plan else ""
         return EditorOut(
             mode="merge",
             winner=None,
             scores={},
-            rationale=f"The Merger combined the drafts of {names} into one article.",
+            plan=plan,
+            rationale=f"The Merger combined the drafts of {names} into one article{along}.",
         )
     raw = state.get("scores") or {}
     criteria = {
@@ -152,14 +158,42 @@ def _editor(state: dict[str, Any], mode: str, drafts: list[DraftOut]) -> EditorO
             f"{winner}'s draft scored highest by {by} (total out of 10: {ranked}); the Editor then edited "
             "that draft into the article."
         )
+    found = state.get("score_reasons")
+    reasons = {w: str(r) for w, r in found.items() if w in WRITERS} if isinstance(found, dict) else {}
     return EditorOut(
         mode="compare",
         winner=winner,
         scores=totals,
         criteria=criteria,
         score_source=source,
+        reasons=reasons,
         rationale=rationale,
     )
+
+
+def _fallbacks(state: dict[str, Any]) -> list[FallbackOut]:
+    return [
+        FallbackOut(
+            node=r["node"],
+            reason=r["reason"],
+            attempts=r["attempts"],
+            message=fallback_message(r["node"], r["reason"], r["attempts"]),
+            problem=r["problems"][-1] if r["problems"] and r["reason"] == "invalid_answer" else None,
+        )
+        for r in fallbacks(state)
+    ]
+
+
+def _plan(state: dict[str, Any]) -> list[PlanSectionOut]:
+    plan = state.get("merge_plan")
+    sections = plan.get("sections") if isinstance(plan, dict) else None
+    out = []
+    for s in sections if isinstance(sections, list) else []:
+        if isinstance(s, dict) and isinstance(s.get("heading"), str):
+            writers = [w for w in s.get("takes_from") or [] if w in WRITERS]
+            covers = str(s.get("covers") or "")
+            out.append(PlanSectionOut(heading=s["heading"], covers=covers, takes_from=writers))
+    return out
 
 
 def _sources(state: dict[str, Any]) -> list[SourceOut]:
@@ -216,6 +250,7 @@ async def get(tx: Tx, article_id: UUID) -> ArticleOut:
         editor=_editor(state, data["mode"], drafts),
         sources=_sources(state),
         research=_research(state),
+        fallbacks=_fallbacks(state),
     )
 
 

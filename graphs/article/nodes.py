@@ -1,39 +1,59 @@
 """The graph's nodes: thin async functions over the agents, the writers and the rules below.
 
-The rules that do not need a model (rubric scores when the Editor's answer is not valid JSON, SEO
-limits, slugs, the English-only guard on image prompts, the Markdown layout) are plain functions here
-so that they are tested without a graph.
+The Editor's scores, the Merger's plan, the SEO fields and the image prompts are structured answers
+(``outputs.py``), asked for through each vendor's native mechanism and repaired when broken
+(``icop.connectors.structured.ask_structured``). When no valid answer comes, a rule below stands in (rubric
+scores, derived SEO fields, a plan from the drafts' headings, prompts from the article's headings), and
+the article records it as a fallback (``structured``): never silently.
+
+The rules that do not need a model (those fallbacks, SEO limits, slugs, the English-only guard on image
+prompts, the Markdown layout) are plain functions here so that they are tested without a graph.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
+from pydantic import BaseModel
+
 from icop.articles.citations import strip_markers
+from icop.articles.fallbacks import StructuredNode, StructuredRecord
 from icop.articles.layout import render_markdown, title_and_body
 from icop.connectors.errors import ProviderError
-from icop.connectors.placeholder import OFFLINE_MARK
+from icop.connectors.llm import Message
+from icop.connectors.structured import ask_structured
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.keywords import keywords as extract_keywords
 from icop.research.service import ResearchRequest, ResearchResult
 from icop.research.types import FailurePolicy, ResearchReport, failure_policy, provider_choice
 
 from .agents import AgentReply, Agents
+from .outputs import (
+    MAX_HASHTAGS,
+    MAX_KEYWORDS,
+    MAX_SECTIONS,
+    ImagePrompts,
+    SeoFields,
+    editor_scores_model,
+    merge_plan_model,
+    plan_of,
+    scores_of,
+)
 from .prompts import (
-    EDITOR_CRITERIA,
     IMAGE_PROMPTS,
     SEO_META_MAX,
     SEO_TITLE_MAX,
     editor_edit_prompt,
     editor_score_prompt,
+    merge_plan_prompt,
     merger_prompt,
-    parse_json_object,
     research_prompt,
     seo_prompt,
     translate_prompt,
@@ -42,10 +62,13 @@ from .prompts import (
 from .state import ArticleState, Draft, ResearchNote, Seo, UsageEntry, WriterFailure
 from .writers import WriterCall, WriteRequest, WriterError
 
+log = logging.getLogger("icop.graph")
+M = TypeVar("M", bound=BaseModel)
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _NON_LATIN_RUN = re.compile(r"[^\x00-\x7F\u00C0-\u024F]+")  # anything outside ASCII / Latin-1 / Latin Ext.
-_NUMBERED = re.compile(r"^\s*\d+\s*[.)]\s*(.+?)\s*$")
+_HEADING = re.compile(r"^\s{0,3}#{2,6}\s+(.+?)\s*#*\s*$")
 
 
 class ResearchFailed(RuntimeError):
@@ -73,7 +96,8 @@ def _words(text: str) -> set[str]:
 def rubric_scores(
     topic: str, language: str, research: list[ResearchNote], drafts: dict[str, str]
 ) -> dict[str, dict[str, float]]:
-    """Scores 0–10 on EDITOR_CRITERIA computed from the text (used when the Editor's JSON is unusable)."""
+    """Scores 0–10 on EDITOR_CRITERIA computed from the text (the fallback when no valid Editor's answer
+    came)."""
     topic_terms = _words(topic)
     research_terms = _words(" ".join(n["claim"] for n in research))
     out: dict[str, dict[str, float]] = {}
@@ -97,26 +121,6 @@ def rubric_scores(
     return out
 
 
-def editor_scores(reply: str, writers: list[str]) -> dict[str, dict[str, float]] | None:
-    """The Editor's JSON scores if they cover every draft and criterion with numbers, else None."""
-    data = parse_json_object(reply)
-    scores = data.get("scores") if data else None
-    if not isinstance(scores, dict):
-        return None
-    out: dict[str, dict[str, float]] = {}
-    for w in writers:
-        per = scores.get(w)
-        if not isinstance(per, dict):
-            return None
-        try:
-            s = {c: max(0.0, min(10.0, float(per[c]))) for c in EDITOR_CRITERIA}
-        except (KeyError, TypeError, ValueError):
-            return None
-        s["total"] = round(sum(s.values()) / len(s), 2)
-        out[w] = s
-    return out
-
-
 def _clip(text: str, limit: int) -> str:
     """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
     text = re.sub(r"\s+", " ", text).strip()
@@ -135,53 +139,69 @@ def slugify(text: str, max_len: int = 80) -> str:
     return slug[:max_len].rstrip("-")
 
 
-def finalize_seo(topic: str, article: str, reply: str) -> Seo:
-    """The SEO agent's JSON where usable, derived from the article otherwise; limits always enforced."""
-    data = parse_json_object(reply) or {}
-    title, body = title_and_body(strip_markers(article))
-    seo_title = data.get("title") if isinstance(data.get("title"), str) and data["title"].strip() else title
-    seo_title = _clip(seo_title or topic, SEO_TITLE_MAX)
-    meta = data.get("meta_description")
-    if not isinstance(meta, str) or not meta.strip():
-        paras = [p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.strip().startswith("(")]
-        meta = " ".join(paras[:2]) or body or topic
-    kws = data.get("keywords")
-    if not (isinstance(kws, list) and all(isinstance(k, str) for k in kws) and kws):
-        kws = extract_keywords(f"{topic}\n{topic}\n{body}", 6)
-    kws = list(dict.fromkeys(k.strip() for k in kws if k.strip()))[:8]
-    tags = data.get("hashtags")
-    if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags) and tags):
-        tags = kws[:5]
-    hashtags = [
-        h for h in dict.fromkeys("#" + re.sub(r"[^\w]", "", t.lstrip("#")) for t in tags) if len(h) > 1
-    ]
-    slug = data.get("slug") if isinstance(data.get("slug"), str) else ""
-    slug = slugify(slug or seo_title) or slugify(topic) or "article"
+def _seo(topic: str, title: str, meta: str, slug: str, keywords: list[str], tags: list[str]) -> Seo:
+    """The SEO fields with every limit enforced: lengths, counts, hashtags as ``#word``, a slug."""
+    seo_title = _clip(title or topic, SEO_TITLE_MAX)
+    kws = list(dict.fromkeys(k.strip() for k in keywords if k.strip()))[:MAX_KEYWORDS]
+    hashtags = _hashtags(tags) or _hashtags(kws)
     return Seo(
         title=seo_title,
-        meta_description=_clip(meta, SEO_META_MAX),
-        slug=slug,
+        meta_description=_clip(meta or topic, SEO_META_MAX),
+        slug=slugify(slug or seo_title) or slugify(topic) or "article",
         keywords=kws,
-        hashtags=hashtags[:6],
+        hashtags=hashtags[:MAX_HASHTAGS],
     )
 
 
-def parse_items(text: str, n: int) -> list[str]:
-    """Up to ``n`` items from a numbered list (or, failing that, from non-empty lines)."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    items = [m.group(1) for ln in lines if (m := _NUMBERED.match(ln))]
-    if not items:
-        items = [ln.strip(" -*") for ln in lines]
-    return [i for i in items if i][:n]
+def _hashtags(terms: list[str]) -> list[str]:
+    return list(dict.fromkeys(f"#{w}" for t in terms if (w := re.sub(r"[^\w]", "", t.lstrip("#")))))
 
 
-def translated_items(answer: str, originals: list[str]) -> list[str]:
-    """The translator's answer as one item per original, or the originals when the answer is no
-    translation: an offline provider's placeholder (it cannot translate) or a list of another length."""
-    if answer.lstrip().startswith(OFFLINE_MARK):
-        return originals
-    items = parse_items(answer, len(originals))
-    return items if len(items) == len(originals) else originals
+def seo_from(fields: SeoFields, topic: str) -> Seo:
+    """The SEO agent's validated fields, normalised (slug, hashtags, counts)."""
+    return _seo(topic, fields.title, fields.meta_description, fields.slug, fields.keywords, fields.hashtags)
+
+
+def derived_seo(topic: str, article: str) -> Seo:
+    """SEO fields derived from the article: its heading, its first paragraphs, its keywords (the fallback
+    when no valid SEO answer came)."""
+    title, body = title_and_body(strip_markers(article))
+    paras = [p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.strip().startswith("(")]
+    meta = " ".join(paras[:2]) or body or topic
+    kws = extract_keywords(f"{topic}\n{topic}\n{body}", 6)
+    return _seo(topic, title, meta, "", kws, kws[:5])
+
+
+def _headings(text: str) -> list[str]:
+    return [m.group(1) for line in text.splitlines() if (m := _HEADING.match(line))]
+
+
+def derived_plan(topic: str, drafts: Mapping[str, str]) -> dict[str, Any]:
+    """A plan from the drafts' own section headings, each section taking from every draft that has it
+    (the fallback when no valid plan came); without two such headings, one section per draft."""
+    sections: dict[str, dict[str, Any]] = {}
+    for writer, text in drafts.items():
+        for heading in _headings(text):
+            key = heading.casefold()
+            if key not in sections and len(sections) < MAX_SECTIONS:
+                sections[key] = {"heading": heading, "covers": heading, "takes_from": []}
+            if key in sections and writer not in sections[key]["takes_from"]:
+                sections[key]["takes_from"].append(writer)
+    if len(sections) < 2:
+        sections = {
+            w: {"heading": title_and_body(t)[0] or topic, "covers": f"what draft {w} says", "takes_from": [w]}
+            for w, t in drafts.items()
+        }
+    first = next(iter(drafts.values()), "")
+    return {"title": title_and_body(first)[0] or topic, "sections": list(sections.values())}
+
+
+def derived_prompts(topic: str, article: str, n: int = IMAGE_PROMPTS) -> list[str]:
+    """Image prompts from the article's section headings (the fallback when no valid prompts came); they
+    may be in the article's language, and are translated like the agent's."""
+    title, body = title_and_body(strip_markers(article))
+    scenes = _headings(body) or [title or topic]
+    return [f"Editorial photograph illustrating {scenes[i % len(scenes)]}, scene {i + 1}" for i in range(n)]
 
 
 def english_only(prompt: str, index: int, topic_hint: str = "") -> str:
@@ -276,9 +296,8 @@ class ArticleNodes:
             )
         return entry
 
-    async def _ask(self, state: ArticleState, role: str, prompt: str) -> tuple[AgentReply, UsageEntry]:
-        reply = await self.agents.run(role, prompt)
-        usage = await self._usage(
+    async def _reply_usage(self, state: ArticleState, role: str, reply: AgentReply) -> UsageEntry:
+        return await self._usage(
             state,
             role,
             reply.provider,
@@ -287,7 +306,38 @@ class ArticleNodes:
             reply.completion_tokens,
             reply.offline,
         )
-        return reply, usage
+
+    async def _ask(self, state: ArticleState, role: str, prompt: str) -> tuple[AgentReply, UsageEntry]:
+        reply = await self.agents.run(role, prompt)
+        return reply, await self._reply_usage(state, role, reply)
+
+    async def _structured(
+        self, state: ArticleState, node: StructuredNode, prompt: str, model: type[M]
+    ) -> tuple[M | None, list[UsageEntry], StructuredRecord]:
+        """Ask the role ``node`` for a ``model`` answer, repairing a broken one; every attempt's usage is
+        recorded, and the record says whether the caller must fall back (``value`` None)."""
+
+        async def ask(messages: list[Message]) -> AgentReply:
+            return await self.agents.run(node, messages, model)
+
+        got = await ask_structured(
+            ask, model, [{"role": "user", "content": prompt}], max_attempts=self.agents.structured_attempts
+        )
+        usage = [await self._reply_usage(state, node, r) for r in got.replies]
+        record = StructuredRecord(
+            node=node,
+            schema=model.__name__,
+            attempts=got.attempts,
+            outcome="fallback" if got.value is None else "repaired" if got.repaired else "valid",
+            problems=got.problems,
+        )
+        if got.value is None:
+            record["reason"] = "offline" if got.offline else "invalid_answer"
+            log.warning(
+                "structured answer unusable, rule-based fallback recorded",
+                extra={"node": node, "schema": model.__name__, "attempts": got.attempts},
+            )
+        return got.value, usage, record
 
     async def voice_samples(self, state: ArticleState) -> dict[str, Any]:
         """The brand-voice samples for this article, looked up once (a resumed graph keeps them)."""
@@ -376,53 +426,76 @@ class ArticleNodes:
     async def editor(self, state: ArticleState) -> dict[str, Any]:
         drafts = {d["writer"]: d["text"] for d in state["drafts"]}
         topic, lang = state["topic"], state["language"]
-        scored, u1 = await self._ask(state, "editor", editor_score_prompt(topic, lang, drafts))
-        scores = editor_scores(scored.text, list(drafts))
-        source = "editor"
-        if scores is None:
-            scores, source = rubric_scores(topic, lang, state.get("research", []), drafts), "rubric"
+        model = editor_scores_model(tuple(drafts))
+        answer, usage, record = await self._structured(
+            state, "editor", editor_score_prompt(topic, lang, drafts), model
+        )
+        if answer is not None:
+            (scores, reasons), source = scores_of(answer), "editor"
+        else:
+            scores, reasons = rubric_scores(topic, lang, state.get("research", []), drafts), {}
+            source = "rubric"
         best = max(drafts, key=lambda w: (scores[w]["total"], -list(drafts).index(w)))
         edited, u2 = await self._ask(state, "editor", editor_edit_prompt(topic, lang, drafts[best]))
         return {
             "scores": scores,
             "score_source": source,
+            "score_reasons": reasons,
             "chosen_writer": best,
             "article": edited.text.strip() or drafts[best],
-            "usage": [u1, u2],
+            "usage": [*usage, u2],
+            "structured": [record],
         }
 
     async def merger(self, state: ArticleState) -> dict[str, Any]:
+        """Plan first (a structured outline: which draft each section takes from), then write the article
+        from the plan as prose. The plan is data the article keeps; the prose stays out of JSON, where a
+        long Markdown text would be escaped and, cut at the token limit, lost whole."""
         drafts = {d["writer"]: d["text"] for d in state["drafts"]}
-        merged, usage = await self._ask(
-            state, "merger", merger_prompt(state["topic"], state["language"], drafts)
+        topic, lang = state["topic"], state["language"]
+        model = merge_plan_model(tuple(drafts))
+        answer, usage, record = await self._structured(
+            state, "merger", merge_plan_prompt(topic, lang, drafts), model
         )
+        plan = plan_of(answer) if answer is not None else derived_plan(topic, drafts)
+        merged, u2 = await self._ask(state, "merger", merger_prompt(topic, lang, drafts, plan))
         return {
             "article": merged.text.strip() or next(iter(drafts.values())),
             "chosen_writer": None,
-            "usage": [usage],
+            "merge_plan": plan,
+            "usage": [*usage, u2],
+            "structured": [record],
         }
 
     async def seo(self, state: ArticleState) -> dict[str, Any]:
-        reply, usage = await self._ask(
-            state, "seo", seo_prompt(state["topic"], state["language"], state["article"])
+        topic, article = state["topic"], state["article"]
+        answer, usage, record = await self._structured(
+            state, "seo", seo_prompt(topic, state["language"], article), SeoFields
         )
-        return {"seo": finalize_seo(state["topic"], state["article"], reply.text), "usage": [usage]}
+        seo = seo_from(answer, topic) if answer is not None else derived_seo(topic, article)
+        return {"seo": seo, "usage": usage, "structured": [record]}
 
     async def visual_director(self, state: ArticleState) -> dict[str, Any]:
-        reply, u1 = await self._ask(
-            state, "visual_director", visual_prompt(state["topic"], state["language"], state["article"])
+        topic, lang, article = state["topic"], state["language"], state["article"]
+        answer, usage, record = await self._structured(
+            state, "visual_director", visual_prompt(topic, lang, article), ImagePrompts
         )
-        prompts = parse_items(reply.text, IMAGE_PROMPTS)
-        usage, original = [u1], list(prompts)
-        if state["language"] != "en" or any(_NON_LATIN_RUN.search(p) for p in prompts):
-            translated, u2 = await self._ask(
-                state, "translator", translate_prompt(prompts, state["language"])
+        prompts = answer.prompts if answer is not None else derived_prompts(topic, article)
+        records, original = [record], list(prompts)
+        if lang != "en" or any(_NON_LATIN_RUN.search(p) for p in prompts):
+            translated, more, rec = await self._structured(
+                state, "translator", translate_prompt(prompts, lang), ImagePrompts
             )
-            usage.append(u2)
-            prompts = translated_items(translated.text, prompts)
+            usage, records = [*usage, *more], [*records, rec]
+            prompts = translated.prompts if translated is not None else prompts
         hint = " ".join(k for k in state.get("seo", {}).get("keywords", []) if k.isascii())[:60]
         english = [english_only(p, i, hint) for i, p in enumerate(prompts)]
-        return {"image_prompts": english, "image_prompts_original": original, "usage": usage}
+        return {
+            "image_prompts": english,
+            "image_prompts_original": original,
+            "usage": usage,
+            "structured": records,
+        }
 
     async def formatter(self, state: ArticleState) -> dict[str, Any]:
         return {"markdown": render_markdown(state)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,9 +119,8 @@ def editor_score_prompt(topic: str, language: str, drafts: dict[str, str]) -> st
     crit = "\n".join(f"- {k}: {v}" for k, v in EDITOR_CRITERIA.items())
     body = "\n\n".join(f"### Draft {w}\n{t}" for w, t in drafts.items())
     return (
-        f"Topic: {topic}\nScore each draft from 0 to 10 on these criteria:\n{crit}\n"
-        'Answer only JSON: {"scores": {"<writer>": {"<criterion>": <0-10>, ...}, ...}, '
-        '"best": "<writer>"}\n\n'
+        f"Topic: {topic}\nScore each draft from 0 to 10 on these criteria, and say in one line why:\n{crit}\n"
+        "Answer with the JSON object of the given schema: one entry per draft.\n\n"
         f"{body}"
     )
 
@@ -134,27 +132,47 @@ def editor_edit_prompt(topic: str, language: str, draft: str) -> str:
     )
 
 
-def merger_prompt(topic: str, language: str, drafts: dict[str, str]) -> str:
+def _drafts_first(topic: str, drafts: dict[str, str]) -> str:
+    """The Merger's two calls start alike (topic, then the drafts): a vendor's prompt cache can serve the
+    second from the first."""
     body = "\n\n".join(f"### Draft {w}\n{t}" for w, t in drafts.items())
-    return (
-        f"Topic: {topic}\nWrite one article in {language_name(language)} about {topic} from the best parts "
-        f"of these drafts, without repeating a point. The drafts cite the same numbered sources: "
-        f"{KEEP_CITATIONS} Return the whole article.\n\n{body}"
+    return f"Topic: {topic}\n\n{body}\n\n"
+
+
+def merge_plan_prompt(topic: str, language: str, drafts: dict[str, str]) -> str:
+    return _drafts_first(topic, drafts) + (
+        f"Plan one article in {language_name(language)} about {topic} from the best parts of these drafts, "
+        "without repeating a point: its title, then its sections in order, each with its heading, one line "
+        "on what it says and the drafts it takes from. Answer with the JSON object of the given schema."
+    )
+
+
+def merger_prompt(topic: str, language: str, drafts: dict[str, str], plan: Mapping[str, Any]) -> str:
+    outline = "\n".join(
+        f"{i + 1}. {s['heading']}: {s['covers']} (from {', '.join(s['takes_from'])})"
+        for i, s in enumerate(plan.get("sections") or [])
+    )
+    return _drafts_first(topic, drafts) + (
+        f"Write the article in {language_name(language)} following this plan, taking each section's "
+        f"material from the drafts it names, without repeating a point.\nTitle: {plan.get('title') or topic}"
+        f"\n{outline}\nThe drafts cite the same numbered sources: {KEEP_CITATIONS} Return the whole article."
     )
 
 
 def seo_prompt(topic: str, language: str, article: str) -> str:
     return (
-        f"Topic: {topic}\nFor this {language_name(language)} article, answer only JSON with keys title "
-        f"(at most {SEO_TITLE_MAX} characters), meta_description (at most {SEO_META_MAX} characters), slug, "
-        f"keywords (5 to 8), hashtags (3 to 6), all in {language_name(language)}.\n\n{article}"
+        f"Topic: {topic}\nFor this {language_name(language)} article, write its search title (at most "
+        f"{SEO_TITLE_MAX} characters), meta description (at most {SEO_META_MAX} characters), slug, keywords "
+        f"(5 to 8) and hashtags (3 to 6), all in {language_name(language)}. Answer with the JSON object of "
+        f"the given schema.\n\n{article}"
     )
 
 
 def visual_prompt(topic: str, language: str, article: str) -> str:
     return (
-        f"Topic: {topic}\nRead the article and return {IMAGE_PROMPTS} items, one image prompt per line, "
-        f"each a concrete photographable scene. Write the prompts in English.\n\n{article}"
+        f"Topic: {topic}\nRead the article and write {IMAGE_PROMPTS} image prompts, each a concrete "
+        "photographable scene. Write the prompts in English. Answer with the JSON object of the given "
+        f"schema.\n\n{article}"
     )
 
 
@@ -165,25 +183,6 @@ def translate_prompt(prompts: list[str], language: str) -> str:
     return (
         f"Translate these {len(prompts)} image prompts from {source} into English. Keep each one a concrete, "
         "photographable scene; translate names of dishes, places and tools rather than dropping them. "
-        f"Answer with exactly {len(prompts)} numbered lines in English and nothing else.\n\n{listing}"
+        f"Answer with the JSON object of the given schema: the {len(prompts)} prompts in English, in the "
+        f"same order.\n\n{listing}"
     )
-
-
-def parse_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in ``text`` (models wrap JSON in prose or code fences), or None."""
-    start = text.find("{")
-    while start != -1:
-        depth = 0
-        for i in range(start, len(text)):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    try:
-                        value = json.loads(text[start : i + 1])
-                    except ValueError:
-                        break
-                    return value if isinstance(value, dict) else None
-        start = text.find("{", start + 1)
-    return None

@@ -7,8 +7,9 @@ Values are plain JSON-able dicts and lists (they are checkpointed and stored as 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
+from icop.articles.fallbacks import StructuredRecord
 from icop.research.types import ResearchReport, Source
 
 Mode = Literal["compare", "merge"]
@@ -102,7 +103,15 @@ class ArticleState(TypedDict, total=False):
     scores: dict[str, dict[str, float]]
     """compare: per writer, a score (0–10) per criterion of EDITOR_CRITERIA plus "total"."""
     score_source: str
-    """Where the scores came from: "editor" (the agent's JSON) or "rubric" (the code's fallback)."""
+    """Where the scores came from: "editor" (the agent's structured answer) or "rubric" (the code's
+    fallback when no valid answer came: recorded in ``structured``)."""
+    score_reasons: dict[str, str]
+    """compare: the Editor's one-line reason per writer (absent when the scores are the rubric's)."""
+    merge_plan: dict[str, Any]
+    """merge: the outline the Merger wrote the article from (title; sections with heading, what they cover
+    and the drafts they take from), the agent's or, on a fallback, derived from the drafts' headings."""
+    structured: Annotated[list[StructuredRecord], operator.add]
+    """Every structured answer asked for: how many attempts it took and whether a fallback stood in."""
     chosen_writer: str | None
     """compare: the writer whose draft the Editor picked; merge: None."""
     article: str

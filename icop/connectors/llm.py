@@ -138,7 +138,16 @@ class OpenAICompatibleLLM:
             params["temperature"] = req.temperature
         if req.stop:
             params["stop"] = req.stop
-        if req.json_mode:
+        if req.schema is not None:  # OpenAI's structured outputs: the answer is decoded under the schema
+            json_schema: dict[str, Any] = {
+                "name": req.schema.name,
+                "schema": req.schema.schema,
+                "strict": True,
+            }
+            if req.schema.description:
+                json_schema["description"] = req.schema.description
+            params["response_format"] = {"type": "json_schema", "json_schema": json_schema}
+        elif req.json_mode:
             params["response_format"] = {"type": "json_object"}
         return params
 

@@ -53,6 +53,8 @@ async def _awaiting_article(live: LiveApp) -> dict[str, Any]:
         pool = await create_pool(live.settings.pg_dsn("app"), 1, 1)
         try:
             await seed_tenant_sheet(live.settings, pool, admin, tenant_id, sheet_id, PLAN, "Edit plan")
+            # every answer of the Editor breaks: its scores come from the rubric, shown as a fallback
+            admin.knobs("gpt", bad_json_count=live.settings.structured_max_attempts)
         finally:
             await pool.close()
             admin.close()
@@ -73,6 +75,9 @@ async def _awaiting_article(live: LiveApp) -> dict[str, Any]:
                 break
             assert time.monotonic() < deadline, f"no article awaits approval: {arts}"
             await asyncio.sleep(2)
+        knobs = EmulatorAdmin(f"http://{live.settings.bind_host}:{live.settings.emulator_port}")
+        knobs.knobs("gpt", bad_json_count=0)  # whatever is left of it is not the next test's
+        knobs.close()
     return {"email": email, "password": password, "token": c.headers["Authorization"], "target": target,
             "article": arts[0]["id"]}  # fmt: skip
 
@@ -103,6 +108,10 @@ async def test_edit_approve_for_later_reschedule_and_see_it_published(browser: A
 async def _edit_and_schedule(page: Page, live: LiveApp, data: dict[str, Any]) -> None:
     aid = data["article"]
     await page.goto(live.url(f"/articles/{aid}"))
+
+    # what a rule wrote instead of an agent is said before anything is approved
+    fallbacks = page.get_by_role("region", name="Written by rules instead of agents")
+    await expect(fallbacks.get_by_text(re.compile(r"^Editor's scores: .*3 attempts in all"))).to_be_visible()
 
     # another writer's draft becomes the article, then it is edited, the preview following the typing
     drafts = page.get_by_test_id("drafts")

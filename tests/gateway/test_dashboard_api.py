@@ -155,8 +155,28 @@ GRAPH_STATE = {
         "gemini": {"relevance": 6.0, "readability": 7.0, "total": 6.5},
     },
     "score_source": "editor",
+    "score_reasons": {"claude": "Clear steps, every claim sourced.", "mistral": "not a writer of ours"},
     "chosen_writer": "claude",
     "article": "# Claude's cold brew\n\nEdited.",
+    "merge_plan": {
+        "title": "Cold brew",
+        "sections": [{"heading": "Steeping", "covers": "Time and grind.", "takes_from": ["gpt", "claude"]}],
+    },
+    "structured": [
+        {"node": "editor", "schema": "EditorScores", "attempts": 1, "outcome": "valid", "problems": []},
+        {
+            "node": "seo",
+            "schema": "SeoFields",
+            "attempts": 3,
+            "outcome": "fallback",
+            "reason": "invalid_answer",
+            "problems": [
+                "- the answer: Invalid JSON",
+                "- title: Field required",
+                "- the answer: Invalid JSON",
+            ],
+        },
+    ],
 }
 
 
@@ -205,6 +225,12 @@ async def test_article_detail_drafts_editor_markdown_and_images(
     assert ed["scores"] == {"gpt": 6.5, "claude": 8.8, "gemini": 6.5}
     assert ed["criteria"]["claude"]["relevance"] == 9.0
     assert "claude" in ed["rationale"] and "8.8" in ed["rationale"]
+    assert ed["reasons"] == {"claude": "Clear steps, every claim sourced."} and ed["plan"] == []
+    # a structured answer that stayed broken after its repairs is shown with what stood in for it
+    [fallback] = a["fallbacks"]
+    assert (fallback["node"], fallback["reason"], fallback["attempts"]) == ("seo", "invalid_answer", 3)
+    assert "derived from the article" in fallback["message"] and "3 answers" in fallback["message"]
+    assert fallback["problem"] == "- the answer: Invalid JSON"
 
     im = await client.get(f"/v1/articles/{aid}/images/0", headers=tenant.h)
     assert im.status_code == 200 and im.headers["content-type"] == "image/jpeg" and im.content == img
@@ -218,10 +244,14 @@ async def test_article_detail_drafts_editor_markdown_and_images(
         m["editor"]["mode"] == "merge"
         and m["editor"]["winner"] is None
         and "Merger" in m["editor"]["rationale"]
+        and "following a plan of 1 section." in m["editor"]["rationale"]
     )
+    assert m["editor"]["plan"] == [
+        {"heading": "Steeping", "covers": "Time and grind.", "takes_from": ["gpt", "claude"]}
+    ]
     bare = await seed_article(app_pool, tenant.tenant_id, p["id"], None)
     b = (await client.get(f"/v1/articles/{bare['article']}", headers=tenant.h)).json()
-    assert b["drafts"] == [] and b["editor"] is None and b["markdown"] is None
+    assert b["drafts"] == [] and b["editor"] is None and b["markdown"] is None and b["fallbacks"] == []
     # An image row whose key lies outside the tenant's own prefix is never read from the store.
     assert (await client.get(f"/v1/articles/{bare['article']}/images/0", headers=tenant.h)).status_code == 404
 

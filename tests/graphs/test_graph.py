@@ -3,21 +3,28 @@ endpoint, the three writers on their own providers."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+from uuid import UUID
 
+import httpx
 import pytest
 
 from cluster.emulators import EmulatorsComponent
 from emulators.client import EmulatorAdmin
+from gateway.app import create_app
 from graphs.article.agents import CrewAgents, make_agents
 from graphs.article.graph import article_input, local_writers, make_graph
 from graphs.article.nodes import AllWritersFailed, made_offline
 from graphs.article.prompts import EDITOR_CRITERIA, IMAGE_PROMPTS, SEO_META_MAX
+from icop.connectors.config import LlmName
 from icop.connectors.usage import UsageRecorder
 from icop.db import tenant_tx
 from icop.research.service import Researcher
 from icop.settings import Settings
+from tests.gateway.conftest import sign_up
+from workflows.repository import save_graph_result
 
 from .conftest import agent_requests, emulator_settings, new_tenant_with_article, writer_requests
 
@@ -85,7 +92,13 @@ async def test_compare_branch_keeps_every_product(
     assert set(out["scores"]) == {"gpt", "claude", "gemini"}
     for s in out["scores"].values():
         assert set(s) == {*EDITOR_CRITERIA, "total"} and all(0 <= v <= 10 for v in s.values())
-    assert out["score_source"] in ("editor", "rubric")
+    assert out["score_source"] == "editor" and set(out["score_reasons"]) == {"gpt", "claude", "gemini"}
+    # every structured answer (scores, SEO fields, image prompts) came valid at once
+    assert [(r["node"], r["outcome"], r["attempts"]) for r in out["structured"]] == [
+        ("editor", "valid", 1),
+        ("seo", "valid", 1),
+        ("visual_director", "valid", 1),
+    ]
     best = max(out["scores"], key=lambda w: out["scores"][w]["total"])
     assert out["chosen_writer"] == best
     assert len(agent_requests(admin, "Editor")) == 2  # score, then edit the chosen draft
@@ -123,9 +136,18 @@ async def test_merge_branch(emu_settings: Settings, agents: Any, admin: Emulator
     assert_common_products(out, {"gpt", "claude", "gemini"})
     assert "scores" not in out and out["chosen_writer"] is None
     merger = agent_requests(admin, "Merger")
-    assert len(merger) == 1 and agent_requests(admin, "Editor") == []
-    text = merger[0]["body"]["messages"][-1]["content"]
-    assert all(f"### Draft {w}" in text for w in ("gpt", "claude", "gemini"))  # every draft went in
+    assert len(merger) == 2 and agent_requests(admin, "Editor") == []  # the plan, then the article from it
+    assert merger[0]["body"]["response_format"]["json_schema"]["name"] == "MergePlan"
+    assert "response_format" not in merger[1]["body"]  # the article is prose, not JSON
+    for request in merger:
+        text = request["body"]["messages"][-1]["content"]
+        assert all(f"### Draft {w}" in text for w in ("gpt", "claude", "gemini"))  # every draft went in
+    plan = out["merge_plan"]
+    assert len(plan["sections"]) >= 2 and all(s["heading"] in text for s in plan["sections"])
+    assert [(r["node"], r["outcome"]) for r in out["structured"]][:2] == [
+        ("merger", "valid"),
+        ("seo", "valid"),
+    ]
 
 
 async def test_one_writer_failing_does_not_sink_the_article(
@@ -202,3 +224,91 @@ async def test_usage_recorded_per_tenant_and_article(
     # the recorded tokens are the provider's own counts (the emulator's usage block)
     logged = {r["service"]: r["meta"]["usage"] for r in writer_requests(admin)}
     assert by_op["writer:gemini"]["completion_tokens"] == logged["gemini"]["completion_tokens"]
+
+
+# The agents' providers whose native structured outputs the graph is run against (claude and gemini join
+# when their native CrewAI providers and emulators land).
+AGENT_PROVIDERS = ["gpt"]
+
+
+@pytest.mark.parametrize("provider", AGENT_PROVIDERS)
+async def test_structured_outputs_validated_repaired_or_reported(
+    provider: LlmName,
+    emu_settings: Settings,
+    admin: EmulatorAdmin,
+    app_pool: Any,
+    settings: Settings,
+) -> None:
+    """Every structured answer is asked for natively and validated: the Editor's answers all break (a
+    field left out, then cut short), so its scores fall back to the rubric, recorded with the attempts and
+    shown in the API's article; the SEO agent's first answer breaks and the repair turn fixes it (no
+    fallback); the image prompts are valid at once. Every attempt is paid for and recorded."""
+    attempts = emu_settings.structured_max_attempts
+    agents = make_agents(emu_settings, provider)
+    app = create_app(settings, pool=app_pool)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as api:
+        user = await sign_up(api)
+        tenant = UUID(user.tenant_id)
+        async with tenant_tx(app_pool, tenant) as conn:
+            article = await conn.fetchval(
+                "INSERT INTO generated_articles (tenant_id, language, mode) VALUES ($1, 'en', 'compare') "
+                "RETURNING id",
+                tenant,
+            )
+        admin.knobs(provider, bad_json_count=attempts + 1)
+        out = await graph(emu_settings, agents, usage_sink=UsageRecorder(app_pool)).ainvoke(
+            article_input(
+                "Rooftop beekeeping in cities",
+                image_urls=IMAGES,
+                tenant_id=str(tenant),
+                article_id=str(article),
+            )
+        )
+        records = out["structured"]
+        assert [(r["node"], r["schema"], r["outcome"], r["attempts"]) for r in records[:3]] == [
+            ("editor", "EditorScores", "fallback", attempts),
+            ("seo", "SeoFields", "repaired", 2),
+            ("visual_director", "ImagePrompts", "valid", 1),
+        ]
+        assert all(r["outcome"] == "valid" for r in records[3:])  # a translation, if any
+        editor, seo = records[0], records[1]
+        assert editor["reason"] == "invalid_answer" and len(editor["problems"]) == attempts
+        assert "Field required" in editor["problems"][0] and "Invalid JSON" in editor["problems"][1]
+        assert "Invalid JSON" in seo["problems"][0] and "reason" not in seo
+        assert out["score_source"] == "rubric" and out["score_reasons"] == {}
+        assert_common_products(out, {"gpt", "claude", "gemini"})
+
+        # asked natively, the repair turn carrying the broken answer and what was wrong with it
+        asked = [e for e in admin.requests(provider) if "response_format" in (e.get("body") or {})]
+        names = [e["body"]["response_format"]["json_schema"]["name"] for e in asked]
+        assert names[: attempts + 3] == [
+            *["EditorScores"] * attempts,
+            "SeoFields",
+            "SeoFields",
+            "ImagePrompts",
+        ]
+        repair = asked[attempts + 1]["body"]["messages"]
+        assert repair[-2]["role"] == "assistant" and seo["problems"][0] in repair[-1]["content"]
+
+        # every attempt is paid for: in the state's usage and in the tenant's usage records
+        agents_used = [u["agent"] for u in out["usage"]]
+        assert agents_used.count("editor") == attempts + 1 and agents_used.count("seo") == 2  # + the edit
+        async with tenant_tx(app_pool, tenant) as conn:
+            ops = [r["operation"] for r in await conn.fetch("SELECT operation FROM usage_records")]
+        assert ops.count("editor") == attempts + 1 and ops.count("seo") == 2
+
+        # the fallback is on the article the API shows
+        async with tenant_tx(app_pool, tenant) as conn:
+            stored = json.loads(json.dumps(out))  # as the activity stores it: JSON
+            await save_graph_result(conn, tenant, article, out["seo"]["title"], out["seo"], stored)
+        r = await api.get(f"/v1/articles/{article}", headers=user.h)
+        assert r.status_code == 200, r.text
+        shown = r.json()
+        assert shown["editor"]["score_source"] == "rubric"
+        [fallback] = shown["fallbacks"]
+        assert (fallback["node"], fallback["reason"], fallback["attempts"]) == (
+            "editor",
+            "invalid_answer",
+            attempts,
+        )
+        assert "rubric" in fallback["message"] and fallback["problem"] == editor["problems"][-1]

@@ -29,6 +29,13 @@ async def test_offline_graph_runs_end_to_end(tmp_path: Path) -> None:
         "gemini",
     }
     assert all(u["offline"] for u in out["usage"]) and made_offline(out)  # marked: never published
+    # no model can give a structured answer: each rule-based value that stood in is recorded, asked once
+    assert [(r["node"], r["outcome"], r.get("reason"), r["attempts"]) for r in out["structured"]] == [
+        ("merger", "fallback", "offline", 1),
+        ("seo", "fallback", "offline", 1),
+        ("visual_director", "fallback", "offline", 1),
+    ]
+    assert out["merge_plan"]["sections"] and out["seo"]["title"] and len(out["image_prompts"]) == 3
 
 
 async def test_in_process_writer_callables_and_all_failing(tmp_path: Path) -> None:

@@ -148,6 +148,19 @@ export function editorRationale(
   return fmt(e.chose, { winner: editor.winner, by, ranked });
 }
 
+/** A part of an article a rule wrote instead of an agent (its `fallbacks`), in the UI's language: whose
+ * answer, why it could not be used and what stood in; what was wrong with the last answer (English) behind
+ * the disclosure. */
+export function fallbackText(
+  fallback: { node: string; reason: string; attempts: number; problem?: string | null },
+  t: Dict,
+): Said {
+  const f = t.problems.fallbacks;
+  const why = fallback.reason === "offline" ? f.offline : fmt(f.invalid_answer, { attempts: fallback.attempts });
+  const node = f.nodes[fallback.node] ?? fallback.node;
+  return { text: `${node}: ${why} ${f.instead[fallback.node] ?? ""}`.trim(), original: fallback.problem ?? undefined };
+}
+
 /** Why a post's figures are no longer (or not yet) collected, from its `metrics_code`; the platform's own
  * words (English) behind the disclosure. */
 export function metricsReason(

@@ -1291,6 +1291,11 @@ export interface components {
             /** @description The research step's outcome (null until the graph has run). */
             research: components["schemas"]["ResearchOut"] | null;
             /**
+             * Fallbacks
+             * @description Structured answers (scores, plan, SEO fields, image prompts) that stayed unusable after their repair turns, each replaced by a rule-based value: check those parts before approving.
+             */
+            fallbacks: components["schemas"]["FallbackOut"][];
+            /**
              * Body
              * @description The article's text under its title (Markdown, with [n] citation markers): the chosen draft as the Editor finished it, or as a person edited it. Null until the graph has run.
              */
@@ -1727,10 +1732,55 @@ export interface components {
              */
             score_source: ("editor" | "rubric") | null;
             /**
+             * Reasons
+             * @description compare: the Editor's one-line reason per writer (absent with rubric scores).
+             */
+            reasons: {
+                [key: string]: string;
+            };
+            /**
+             * Plan
+             * @description merge: the outline the Merger wrote the article from, section by section.
+             */
+            plan: components["schemas"]["PlanSectionOut"][];
+            /**
              * Rationale
              * @description Why this article, in words derived from the recorded decision.
              */
             rationale: string;
+        };
+        /**
+         * FallbackOut
+         * @description A structured answer the graph could not get (after its repair turns): a rule-based value stands in.
+         */
+        FallbackOut: {
+            /**
+             * Node
+             * @description Whose answer: editor (scores), merger (plan), seo (SEO fields), visual_director (image prompts) or translator (their English translation).
+             * @enum {string}
+             */
+            node: "editor" | "merger" | "seo" | "visual_director" | "translator";
+            /**
+             * Reason
+             * @description invalid_answer: every answer broke the schema or its limits; offline: no model answered (the agents' provider has no key).
+             * @enum {string}
+             */
+            reason: "invalid_answer" | "offline";
+            /**
+             * Attempts
+             * @description Answers asked for (each one was paid for).
+             */
+            attempts: number;
+            /**
+             * Message
+             * @description What stood in and what to do about it (English).
+             */
+            message: string;
+            /**
+             * Problem
+             * @description What was wrong with the last answer, as the model was told.
+             */
+            problem: string | null;
         };
         /**
          * GoogleIdentityOut
@@ -2294,6 +2344,24 @@ export interface components {
             params?: {
                 [key: string]: string | number;
             };
+        };
+        /**
+         * PlanSectionOut
+         * @description One section of a merged article's plan.
+         */
+        PlanSectionOut: {
+            /** Heading */
+            heading: string;
+            /**
+             * Covers
+             * @description What the section says, in one line.
+             */
+            covers: string;
+            /**
+             * Takes From
+             * @description The drafts whose material it uses.
+             */
+            takes_from: ("gpt" | "claude" | "gemini")[];
         };
         /** PlanUpload */
         PlanUpload: {

@@ -172,6 +172,28 @@ export const problemsEn = {
     byEditor: "the Editor agent's scores",
     byRubric: "a rubric computed from the text (the Editor's scores were unusable)",
   },
+  /** Parts of an article a rule wrote because an agent's structured answer stayed unusable
+   * (GET /v1/articles/{id} `fallbacks`): whose answer, why, and what stood in. */
+  fallbacks: {
+    title: "Written by rules instead of agents",
+    hint: "The agents' answers for these parts could not be used, so rules filled them in. Check them before approving.",
+    nodes: {
+      editor: "Editor's scores",
+      merger: "Merger's plan",
+      seo: "SEO fields",
+      visual_director: "Image prompts",
+      translator: "Image prompts' translation",
+    } as Record<string, string>,
+    invalid_answer: "The agent's answers did not follow the required format, {attempts} attempts in all.",
+    offline: "No model answered: the agents' provider has no API key. Configure the key to get the agents' answers.",
+    instead: {
+      editor: "The drafts were scored by a rubric computed from the text: check the chosen draft, or choose another writer's, before approving.",
+      merger: "The drafts were merged along their own headings: read the article through before approving, or regenerate it.",
+      seo: "The title, description, slug, keywords and hashtags were derived from the article: check them, and edit the title and summary if needed.",
+      visual_director: "The image prompts were derived from the article's headings: check the images before approving, or regenerate the article.",
+      translator: "Words left untranslated were dropped from the image prompts: check the images before approving.",
+    } as Record<string, string>,
+  },
   generic: "Something went wrong. Try again; if it keeps failing, tell support the reference.",
   runFailed: "The run stopped before its work was done. Retry it; if it fails again, tell support the details.",
   articleFailed: "The article could not be written. Retry its run; if it fails again, tell support the details.",

@@ -25,7 +25,7 @@ import { articleCost } from "@/lib/api/costs";
 import { formatDate } from "@/lib/format";
 import { choiceText, similarText } from "@/lib/learning";
 import { fmt, getDict } from "@/lib/i18n";
-import { articleError, editorRationale } from "@/lib/problems";
+import { articleError, editorRationale, fallbackText } from "@/lib/problems";
 
 export const dynamic = "force-dynamic";
 
@@ -131,6 +131,24 @@ export default async function ArticlePage({
         <div className="mb-4 text-sm text-red-800">
           <Reason said={articleError(article, t)} t={t} />
         </div>
+      ) : null}
+
+      {article.fallbacks.length > 0 ? (
+        <section
+          aria-labelledby="fallbacks-h"
+          className={`${panel} mb-4 border-amber-300 bg-amber-50`}
+          data-testid="article-fallbacks"
+        >
+          <h2 id="fallbacks-h">{t.problems.fallbacks.title}</h2>
+          <p className="mt-1 text-sm text-slate-800">{t.problems.fallbacks.hint}</p>
+          <ul className="mt-2 space-y-2 text-sm">
+            {article.fallbacks.map((f) => (
+              <li key={f.node}>
+                <Reason said={fallbackText(f, t)} t={t} />
+              </li>
+            ))}
+          </ul>
+        </section>
       ) : null}
 
       {awaiting ? (
