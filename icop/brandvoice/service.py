@@ -160,5 +160,8 @@ class BrandVoice:
     async def style_samples(
         self, tenant_id: str, article_id: str | None, topic: str, language: str
     ) -> list[str]:
-        """The texts the writers get as style guidance (the article graph's ``StyleSource``)."""
-        return [s.text for s in await self.closest(tenant_id, topic, language, article_id=article_id)]
+        """The texts the writers get as style guidance (the article graph's ``StyleSource``): chosen by
+        closeness, given in a fixed order (by id), so that articles that get the same samples send the
+        writers the same prompt prefix and the vendors' prompt caches serve it."""
+        chosen = await self.closest(tenant_id, topic, language, article_id=article_id)
+        return [s.text for s in sorted(chosen, key=lambda s: s.id)]
