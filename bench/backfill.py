@@ -47,7 +47,17 @@ bench/results.json.
     .venv/bin/python bench/backfill.py --articles 1000 --phases orchestration
     .venv/bin/python bench/backfill.py --articles 40 --phases real,baseline --baseline-articles 4
     .venv/bin/python bench/backfill.py --articles 300 --phases telemetry --telemetry-rounds 3
+    .venv/bin/python bench/backfill.py --phases cache --cache-articles 100 --llm-ms 1000 --image-ms 1000
 
+- ``cache``: the writers' prompt caching, on the product path: the real phase's back-fill
+  (``--cache-articles`` N) run twice in one process, ``Settings.prompt_caching`` off then on (read where the
+  worker builds the graph; the Serve writers are the same), each on a fresh tenant with the same plan and the
+  same brand voice (``--voice`` samples), the emulators' prompt caches empty at the start of each. Per writer,
+  from the usage the vendors reported (usage_records): input tokens per article (uncached, written to the
+  cache, read from it) and the cost per 1,000 articles at the vendors' published prices (``icop.costs``, the
+  table of ``PRICE_TABLE_DATE``), as billed and with every input token at the input price; and the shared
+  prefix each article's writers sent (instructions + brand voice: how many distinct ones, how long). Written
+  as ``writer_prompt_cache_saving_per_1000`` (USD per 1,000 articles, the three writers, caching on).
 - ``telemetry``: the orchestration floor run with the workers' telemetry off and on, alternated (Temporal's
   tracing interceptor and our activity metrics; spans exported over OTLP/HTTP to a sink process): the CPU
   it adds per article, written as ``telemetry_cpu_overhead`` (goal ≤ 5 %).
@@ -418,10 +428,14 @@ def set_latencies(admin: Any, shape: Shape) -> None:
 # ---- phase: real (the product's activities, the Serve deployments, posting to the emulators) ---------
 
 
-async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
+async def run_real(
+    stack: Any, shape: Shape, agents: str, *, prompt_caching: bool = True, voice: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The product path: the worker's real activities call the Serve deployments (TopicClusterer, the
     three Writers, ImageGenerator + JpegConverter) deployed from cluster/serve_config.yaml, and publish
-    for real to the social emulator (``--platform-ms`` per call)."""
+    for real to the social emulator (``--platform-ms`` per call). ``prompt_caching``: the worker's
+    ``Settings.prompt_caching``; ``voice``: brand-voice samples of the measured pipeline. The emulators
+    start empty (their prompt caches too)."""
     from cluster.serve_apps import deploy
     from cluster.sheet_pipeline import TARGETS, connect_targets, make_pipeline
     from deployments.ledger import served_totals
@@ -438,7 +452,11 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
     # in the social emulator (set_platform_latency). The limits have their own tests (tests/social).
     posts = max(300, 2 * shape.articles)
     settings = load_settings(stack.state_dir).model_copy(
-        update={"social_x_posts_per_window": posts, "social_threads_posts_per_window": posts}
+        update={
+            "social_x_posts_per_window": posts,
+            "social_threads_posts_per_window": posts,
+            "prompt_caching": prompt_caching,
+        }
     )
     t = time.monotonic()
     deploy(settings)
@@ -463,6 +481,13 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         return p
 
     p = await seeded([[t, "", "en", ""] for t in topics(shape.rows)], shape.subtopics)
+    if voice:
+        from icop.brandvoice import BrandVoice
+        from icop.embeddings import EmbeddingChoice
+
+        await BrandVoice(pool, EmbeddingChoice.from_settings(settings)).add(
+            p.tenant_id, *voice, language="en", pipeline_id=p.pipeline_id
+        )
     graph = None
     if agents == "plain":
         from graphs.article.agents import LlmAgents
@@ -470,7 +495,12 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         from workflows.activities.articles import LangGraphArticleGraph
         from workflows.worker import serve_writers
 
-        graph = LangGraphArticleGraph(pool, serve_writers(settings), LlmAgents(make_llm(settings, "gpt")))
+        graph = LangGraphArticleGraph(
+            pool,
+            serve_writers(settings),
+            LlmAgents(make_llm(settings, "gpt")),
+            prompt_caching=settings.prompt_caching,
+        )
     acts = await build_activities(settings, MODULES, pool=pool, models="serve", graph=graph)
     try:
         async with running_workers(client, acts, queues, MODULES):
@@ -522,6 +552,7 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
                    WHERE r.run_id = $1 GROUP BY r.row_number ORDER BY r.row_number""",
                 p.run_id,
             )
+            writers = await writer_usage(conn, p.tenant_id, p.run_id)
     finally:
         await close(acts)
         await pool.close()
@@ -547,7 +578,153 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         "image_gate": image_gate(settings),
         "writer_gate": writer_gate(),
         "publish_wait_s": settings.social_instagram_container_poll_s,
+        "prompt_caching": prompt_caching,
+        "writers": writers,
     }
+
+
+async def writer_usage(conn: Any, tenant_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
+    """The run's writer calls as the vendors reported them (usage_records): per writer, its model, calls
+    and input tokens (all, read from the prompt cache, written to it) and output tokens; and the shared
+    prompt prefix each article's writers sent (its instructions and the style section of the brand-voice
+    samples the article got: ``graph_state``), with its size (our token estimate)."""
+    from graphs.article.writers import WriteRequest, writer_messages
+    from icop.connectors.tokens import count_tokens, message_text
+
+    rows = await conn.fetch(
+        """SELECT u.provider, u.model, count(*) AS calls, sum(u.prompt_tokens) AS prompt,
+                  sum(u.cache_read_tokens) AS cache_read, sum(u.cache_write_tokens) AS cache_write,
+                  sum(u.completion_tokens) AS completion
+             FROM usage_records u JOIN generated_articles a ON a.id = u.article_id
+            WHERE u.tenant_id = $1 AND a.run_id = $2 AND u.operation LIKE 'writer:%'
+            GROUP BY 1, 2 ORDER BY 1""",
+        tenant_id,
+        run_id,
+    )
+    states = await conn.fetch(
+        "SELECT graph_state->'style_samples' AS samples, graph_state->>'topic' AS topic"
+        " FROM generated_articles WHERE run_id = $1 AND graph_state ? 'style_samples'",
+        run_id,
+    )
+    out: dict[str, Any] = {}
+    for r in rows:
+        prefixes = []
+        for st in states:
+            samples = json.loads(st["samples"]) if isinstance(st["samples"], str) else st["samples"]
+            req = WriteRequest(topic=st["topic"] or "", language="en", style_samples=samples or [])
+            [system, _] = writer_messages(r["provider"], req)
+            prefixes.append(message_text(system["content"]))
+        sizes = sorted(count_tokens(t) for t in prefixes)
+        out[r["provider"]] = {
+            "provider": r["provider"],
+            "model": r["model"],
+            "calls": int(r["calls"]),
+            "prompt_tokens": int(r["prompt"]),
+            "cache_read_tokens": int(r["cache_read"]),
+            "cache_write_tokens": int(r["cache_write"]),
+            "completion_tokens": int(r["completion"]),
+            "shared_prefixes": len(set(prefixes)),
+            "shared_prefix_tokens": {"min": sizes[0], "median": sizes[len(sizes) // 2], "max": sizes[-1]}
+            if sizes
+            else {},
+        }
+    return out
+
+
+# A lifestyle magazine's house voice, one paragraph per beat: the brand-voice samples of the cache phase's
+# tenant (the writers get those closest to each article's topic, ``icop.brandvoice``).
+VOICE = (
+    "We cook the way our readers do: on a weeknight, with one pan and whatever the market had. Every recipe "
+    "is tested twice in a home kitchen, and when a shortcut works we say so plainly. Quantities in grams and "
+    "cups, times you can trust, and no ingredient you will use once and forget.",
+    "Gardening here means a balcony as often as a field. We start with what grows easily, name the mistakes "
+    "we made ourselves, and keep the Latin names for the end. A good season is one where something you "
+    "planted ends up on the table.",
+    "Our pet pieces are written by people who clean up after animals every day. We talk to vets, we cite "
+    "what they tell us, and we never promise that a trick works on every dog or cat. Patience is the main "
+    "ingredient, and we say how long it took.",
+    "Sport, for us, is the Saturday kind: the club match, the first 10 km, the climb you almost gave up on. "
+    "We explain the technique in words a beginner can follow, show the training week as it really looked, "
+    "and celebrate the people who come last.",
+    "Makers write our craft pages. Each project lists the tools, the cost and the hours, and shows the "
+    "ugly middle stage too. If a step needs a skill we have not covered yet, we link to it instead of "
+    "pretending it is easy.",
+    "We write about music as listeners first. A review tells you where to start, which track to skip and "
+    "what it sounds like on cheap headphones. Theory comes in small doses, always with an example you can "
+    "hum.",
+    "Technology stories answer one question: will this make an ordinary day easier? We test devices for a "
+    "month before we judge them, list the price and the catch, and explain settings step by step.",
+    "Travel in our pages is slow and specific: one neighbourhood, one bakery, the bus that actually runs. "
+    "We pay our own way, say when a place is crowded, and suggest the season when it is at its best.",
+)
+
+
+async def run_cache(stack: Any, shape: Shape, agents: str, voice: tuple[str, ...]) -> dict[str, Any]:
+    """The same back-fill with the writers' cache breakpoints off, then on (see the module's docstring)."""
+    from icop.costs import PRICE_TABLE_DATE, PriceTable
+    from icop.settings import load_settings
+
+    table = PriceTable.with_overrides(load_settings(stack.state_dir).prices)
+    runs: dict[str, Any] = {}
+    for mode in ("off", "on"):
+        r = await run_real(stack, shape, agents, prompt_caching=mode == "on", voice=voice)
+        runs[mode] = {
+            "articles": r["articles"],
+            "makespan_s": r["makespan_s"],
+            "writers": {w: {**u, **writer_costs(u, table)} for w, u in r["writers"].items()},
+        }
+    on = runs["on"]["writers"]
+    return {
+        "price_table_date": PRICE_TABLE_DATE.isoformat(),
+        "voice_samples": len(voice),
+        "runs": runs,
+        "saving_per_1000_usd": round(sum(w["saving_per_1000_usd"] for w in on.values()), 4),
+    }
+
+
+def writer_costs(u: dict[str, Any], table: Any) -> dict[str, Any]:
+    """One writer's usage per article and what 1,000 articles cost: as billed (cache reads and writes at
+    their prices) and with every input token at the input price (no cache)."""
+    from datetime import UTC, datetime
+
+    calls = max(1, u["calls"])
+    read, write = u["cache_read_tokens"], u["cache_write_tokens"]
+    per_article = {
+        "uncached": round((u["prompt_tokens"] - read - write) / calls, 1),
+        "cache_write": round(write / calls, 1),
+        "cache_read": round(read / calls, 1),
+        "output": round(u["completion_tokens"] / calls, 1),
+    }
+    price = table.price(u["provider"], u["model"], datetime.now(UTC).date())
+    if price is None:
+        return {"per_article_tokens": per_article, "unpriced": True}
+    billed = price.cost(u["prompt_tokens"], u["completion_tokens"], 0, read, write) * 1000 / calls
+    plain = price.cost(u["prompt_tokens"], u["completion_tokens"], 0) * 1000 / calls
+    return {
+        "per_article_tokens": per_article,
+        "cost_per_1000_usd": round(float(billed), 4),
+        "no_cache_cost_per_1000_usd": round(float(plain), 4),
+        "saving_per_1000_usd": round(float(plain - billed), 4),
+    }
+
+
+def print_cache(r: dict[str, Any]) -> None:
+    print(f"\nwriters' prompt caching, prices of {r['price_table_date']} (USD per 1,000 articles):")
+    head = ("writer", "caching", "articles", "uncached", "cache write", "cache read", "output", "billed",
+            "no cache", "saving", "prefixes", "prefix tokens (median)")  # fmt: skip
+    print(" | ".join(head))
+    for mode, run in r["runs"].items():
+        for w, u in sorted(run["writers"].items()):
+            t = u["per_article_tokens"]
+            cells = (w, mode, u["calls"], t["uncached"], t["cache_write"], t["cache_read"], t["output"],
+                     u.get("cost_per_1000_usd", "-"), u.get("no_cache_cost_per_1000_usd", "-"),
+                     u.get("saving_per_1000_usd", "-"), u["shared_prefixes"],
+                     u["shared_prefix_tokens"].get("median", "-"))  # fmt: skip
+            print(" | ".join(str(c) for c in cells))
+    print(
+        f"saving with caching on, three writers: {r['saving_per_1000_usd']} USD per 1,000 articles",
+        flush=True,
+    )
 
 
 def image_gate(settings: Any) -> int:
@@ -1046,10 +1223,14 @@ def main() -> None:
     ap.add_argument(
         "--phases",
         default="orchestration,real,baseline",
-        help="any of orchestration, real, "
-        "baseline, telemetry (the orchestration floor with the workers' telemetry off and on)",
+        help="any of orchestration, real, baseline, telemetry (the orchestration floor with the workers' "
+        "telemetry off and on), cache (the writers' prompt caching off and on)",
     )
     ap.add_argument("--telemetry-rounds", type=int, default=3, help="off/on pairs of the telemetry phase")
+    ap.add_argument("--cache-articles", type=int, default=20, help="N of each run of the cache phase")
+    ap.add_argument(
+        "--voice", type=int, default=len(VOICE), help="brand-voice samples of the cache phase's tenant"
+    )
     ap.add_argument("--real-articles", type=int, help="N for the real phase (default --articles)")
     ap.add_argument("--agents", choices=["crew", "plain"], default="crew", help="the graph's agents")
     ap.add_argument("--baseline-articles", type=int, default=4)
@@ -1076,7 +1257,7 @@ def main() -> None:
     stack = None
     try:
         t = time.monotonic()
-        stack = start_stack(state, with_ray="real" in phases)
+        stack = start_stack(state, with_ray=bool({"real", "cache"} & set(phases)))
         print(f"stack up in {time.monotonic() - t:.0f}s ({state})", flush=True)
 
         def report(name: str, sh: Shape, r: dict[str, Any]) -> None:
@@ -1114,6 +1295,23 @@ def main() -> None:
             )
             report("real", sh, r)
             record_real(out["real"], n, tuple(out["load_before"]))
+        if "cache" in phases:
+            from bench.results import record
+
+            n = args.cache_articles
+            sh = Shape(n, args.subtopics, args.rows, shape.llm_s, shape.image_s, shape.platform_s)
+            c = asyncio.run(run_cache(stack, sh, args.agents, VOICE[: args.voice]))
+            out["cache"] = c
+            print_cache(c)
+            on = c["runs"]["on"]["writers"]
+            keep = ("model", "per_article_tokens", "cost_per_1000_usd", "no_cache_cost_per_1000_usd",
+                    "shared_prefixes")  # fmt: skip
+            off = {w: u.get("cost_per_1000_usd") for w, u in c["runs"]["off"]["writers"].items()}
+            record("writer_prompt_cache_saving_per_1000", c["saving_per_1000_usd"], "report", "USD",
+                   load=tuple(out["load_before"]), price_table_date=c["price_table_date"],
+                   articles=c["runs"]["on"]["articles"], voice_samples=c["voice_samples"],
+                   writers={w: {k: u.get(k) for k in keep} for w, u in on.items()},
+                   off_cost_per_1000_usd=off)  # fmt: skip
         if "baseline" in phases:
             base_dir = state / "baseline"
             base_dir.mkdir()

@@ -71,7 +71,7 @@ class Price(BaseModel):
 # tier, per million tokens; docs/observability.md#cost has the sources):
 # - OpenAI gpt-4o (platform.openai.com/docs/pricing): cached input $1.25 (half the input price); OpenAI
 #   caches on its own and bills no write.
-# - Anthropic Claude Sonnet 4.5 (docs.claude.com/en/docs/about-claude/pricing): 5-minute cache writes
+# - Anthropic Claude Sonnet 4.5 (docs.anthropic.com/en/docs/about-claude/pricing): 5-minute cache writes
 #   $3.75 (1.25x input), cache hits $0.30 (0.1x input); the writers use the default 5-minute cache.
 # - Google Gemini 2.5 Flash (ai.google.dev/gemini-api/docs/pricing): context caching $0.03 (text; 0.1x
 #   input); implicit caching bills no write and no storage.
