@@ -631,31 +631,61 @@ async def writer_usage(conn: Any, tenant_id: uuid.UUID, run_id: uuid.UUID) -> di
     return out
 
 
-# A lifestyle magazine's house voice, one paragraph per beat: the brand-voice samples of the cache phase's
-# tenant (the writers get those closest to each article's topic, ``icop.brandvoice``).
+# A food magazine's house voice: the brand-voice samples of the cache phase's pipeline. The plan's first 50
+# rows are food subjects, so a run of up to 100 articles is that magazine's back-fill; the writers get the
+# samples near each article's topic (``BrandVoice.style_samples``).
 VOICE = (
-    "We cook the way our readers do: on a weeknight, with one pan and whatever the market had. Every recipe "
-    "is tested twice in a home kitchen, and when a shortcut works we say so plainly. Quantities in grams and "
-    "cups, times you can trust, and no ingredient you will use once and forget.",
-    "Gardening here means a balcony as often as a field. We start with what grows easily, name the mistakes "
-    "we made ourselves, and keep the Latin names for the end. A good season is one where something you "
-    "planted ends up on the table.",
-    "Our pet pieces are written by people who clean up after animals every day. We talk to vets, we cite "
-    "what they tell us, and we never promise that a trick works on every dog or cat. Patience is the main "
-    "ingredient, and we say how long it took.",
-    "Sport, for us, is the Saturday kind: the club match, the first 10 km, the climb you almost gave up on. "
-    "We explain the technique in words a beginner can follow, show the training week as it really looked, "
-    "and celebrate the people who come last.",
-    "Makers write our craft pages. Each project lists the tools, the cost and the hours, and shows the "
-    "ugly middle stage too. If a step needs a skill we have not covered yet, we link to it instead of "
-    "pretending it is easy.",
-    "We write about music as listeners first. A review tells you where to start, which track to skip and "
-    "what it sounds like on cheap headphones. Theory comes in small doses, always with an example you can "
-    "hum.",
-    "Technology stories answer one question: will this make an ordinary day easier? We test devices for a "
-    "month before we judge them, list the price and the catch, and explain settings step by step.",
-    "Travel in our pages is slow and specific: one neighbourhood, one bakery, the bus that actually runs. "
-    "We pay our own way, say when a place is crowded, and suggest the season when it is at its best.",
+    "We cook the way our readers do: on a weeknight, with one pan and whatever the market had. Every "
+    "recipe is tested twice in a home kitchen before it reaches these pages, and when a shortcut works we"
+    " say so plainly instead of hiding it in a footnote. Quantities come in grams and in cups, cooking "
+    "times are the ones we measured with a timer, not the ones we hoped for, and we never ask you to buy "
+    "an ingredient you will use once and forget at the back of a cupboard. If a dish needs an afternoon, "
+    "we tell you in the first line.",
+    "Bread teaches patience, and we write about it that way. A loaf in our pages comes with the flour we "
+    "used, the temperature of the kitchen that day and the number of folds, because all three change the "
+    "crumb. We show the flat loaves too. A starter is a pet that lives in a jar; we explain how to feed "
+    "it, how to revive it after a holiday and how to tell hungry from dead, in that order, without a "
+    "single word of mysticism.",
+    "Our coffee and tea writing is for people who drink both before nine in the morning. We grind, weigh "
+    "and taste, then tell you which change made the difference and which was superstition. Equipment is "
+    "judged after a month of daily use, with its price and its one annoying habit. We would rather you "
+    "spent the money on good beans or leaves than on a gadget, and we say so when it is true.",
+    "Fermentation is old, slow and a little smelly, and we love it for all three. Every jar in our pages "
+    "has a salt percentage, a temperature and a number of days, and we explain what the bubbles, the film"
+    " and the smell mean, so that you throw away what is spoiled and keep what is only alive. Safety "
+    "notes come first, in plain words, never as an afterthought at the bottom of the page.",
+    "When we write about a dish from another country, we ask people who grew up eating it. We name them, "
+    "we cook their version first and our shortcuts second, and we say which ingredients can be swapped "
+    "and which cannot. Authenticity is not a word we use; respect is. A recipe is a conversation between "
+    "kitchens, and we try to keep both sides of it honest.",
+    "Baking is chemistry you can eat, so we explain the why in one sentence and the how in the next. Oven"
+    " temperatures are for a home oven that runs a little hot, because most do. We weigh everything, we "
+    "tell you what a wrong result looks like and how to fix it next time, and we never pretend that a "
+    "cake which took three attempts worked the first time.",
+    "Our kitchen-skills pieces are short, practical and repeatable. One technique per article: how to "
+    "hold the knife, how to tell when the oil is hot enough, how to rest meat. Photographs show hands, "
+    "not styled plates. If a skill takes a week of practice, we say so and we give you a small exercise "
+    "for each day.",
+    "We write about eating well on a budget without pretending it is easy. Each plan lists what it cost "
+    "in an ordinary supermarket that week, what we cooked on Sunday to save time on Wednesday, and what "
+    "we threw away. Leftovers are ingredients, not failures, and most of our favourite recipes began as "
+    "something we almost did not finish.",
+    "Vegetables are the main event in our kitchen more often than meat, and we cook them like it: roasted"
+    " until the edges char, dressed while still warm, seasoned twice. We say which ones keep for a week "
+    "and which must be eaten tonight, and we give the supermarket names as well as the market ones, so "
+    "that a reader in a small town can cook the same dish as a reader in the capital.",
+    "Desserts in our pages are the ones people actually make on a Sunday: a tart, a crumble, a cake that "
+    "survives a bus journey to a friend's house. We keep the sugar honest, say when a recipe can be "
+    "halved, and warn you about the step where most of us go wrong, which is nearly always impatience "
+    "with the oven door.",
+    "Grilling is cooking with the weather, and we write about it with the sky in mind. Every piece lists "
+    "the fuel, the distance from the coals and the signs that the heat is right, because a thermometer is"
+    " not always at hand. We cover the vegetables and the fish as carefully as the steak, and we never "
+    "forget the person who has to clean the grill afterwards.",
+    "Drinks, with or without alcohol, get the same care as food: measured, tasted, and explained in a way"
+    " that lets you repeat them at home without a bar full of bottles. We suggest one good bottle over "
+    "five cheap ones, give the alcohol-free version of every cocktail we print, and say plainly when a "
+    "trend is more photograph than flavour.",
 )
 
 
