@@ -86,7 +86,7 @@ def chat_handler(ctx: Context, service: str):
         }
         if service == "gpt":  # OpenAI's automatic prompt caching (the compatibility layers report none)
             cache = ctx.state.setdefault("openai_prompt_cache", PrefixCache())
-            cached = openai_cached_tokens(cache, bearer_key(request) or "", body)
+            cached = openai_cached_tokens(cache, bearer_key(request) or "", body, arrived=entry.started)
             usage["prompt_tokens_details"] = {"cached_tokens": cached, "audio_tokens": 0}
         entry.meta.update(model=model, stream=bool(body.get("stream")), usage=usage)
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"

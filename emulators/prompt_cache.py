@@ -11,6 +11,8 @@ OpenAI's automatic prompt caching (platform.openai.com/docs/guides/prompt-cachin
 - caches are not shared between organisations;
 - a prefix is cleared after 5 to 10 minutes of inactivity and always within an hour of its last use: here
   it lives 5 minutes after its last use (the low end, so a test never relies on luck);
+- a prefix is cached once the request that sent it has been processed: requests sent together (a
+  back-fill's first wave) all miss;
 - reported as ``usage.prompt_tokens_details.cached_tokens`` (part of ``prompt_tokens``), billed at the
   cached-input price; writing costs nothing extra.
 
@@ -52,12 +54,15 @@ def prompt_pieces(messages: Iterable[Mapping[str, Any]]) -> list[str]:
 
 @dataclass
 class PrefixCache:
-    """Prefixes by organisation, each kept ``ttl_s`` after its last use (read or written)."""
+    """Prefixes by organisation: each readable by the requests that arrive once the request that wrote it
+    has been answered (requests sent at the same moment all miss, as they do at the vendor), and kept
+    ``ttl_s`` after its last use (read or written). Times are ``time.time()`` seconds."""
 
     ttl_s: float = OPENAI_TTL_S
     min_tokens: int = OPENAI_MIN_TOKENS
     increment: int = OPENAI_INCREMENT
-    expires: dict[tuple[str, str], float] = field(default_factory=dict)
+    entries: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    """(organisation, prefix digest) → (written at, expires at)."""
 
     def boundaries(self, preamble: str, pieces: list[str]) -> list[tuple[int, str]]:
         """(length, digest) of every cacheable prefix: ``min_tokens`` on, every ``increment`` tokens."""
@@ -69,21 +74,39 @@ class PrefixCache:
                 out.append((n, h.copy().hexdigest()))
         return out
 
-    def use(self, org: str, preamble: str, pieces: list[str], now: float | None = None) -> int:
-        """Tokens of this prompt read from the cache (0: a miss, or a prompt too short to cache); its
-        prefixes are kept for the organisation's next requests."""
-        now = time.monotonic() if now is None else now
-        if len(self.expires) > 100_000:  # an emulator runs for hours: drop what has expired
-            self.expires = {k: t for k, t in self.expires.items() if t > now}
+    def use(
+        self,
+        org: str,
+        preamble: str,
+        pieces: list[str],
+        now: float | None = None,
+        arrived: float | None = None,
+    ) -> int:
+        """Tokens of this prompt read from the cache (0: a miss, or a prompt too short to cache), for a
+        request that arrived at ``arrived`` and is answered at ``now``; its prefixes are kept for the
+        organisation's later requests."""
+        now = time.time() if now is None else now
+        arrived = now if arrived is None else arrived
+        if len(self.entries) > 100_000:  # an emulator runs for hours: drop what has expired
+            self.entries = {k: v for k, v in self.entries.items() if v[1] > now}
         marks = self.boundaries(preamble, pieces)
-        cached = next((n for n, d in reversed(marks) if self.expires.get((org, d), 0.0) > now), 0)
+
+        def readable(digest: str) -> bool:
+            written, expires = self.entries.get((org, digest), (now, 0.0))
+            return written <= arrived and expires > now
+
+        cached = next((n for n, d in reversed(marks) if readable(d)), 0)
         for _, d in marks:
-            self.expires[(org, d)] = now + self.ttl_s
+            written, expires = self.entries.get((org, d), (now, 0.0))
+            self.entries[(org, d)] = (written if expires > now else now, now + self.ttl_s)
         return cached
 
 
-def openai_cached_tokens(cache: PrefixCache, api_key: str, body: Mapping[str, Any]) -> int:
-    """OpenAI's automatic caching for one chat completions request: the cached part of its prompt."""
+def openai_cached_tokens(
+    cache: PrefixCache, api_key: str, body: Mapping[str, Any], arrived: float | None = None
+) -> int:
+    """OpenAI's automatic caching for one chat completions request (that arrived at ``arrived``, answered
+    now): the cached part of its prompt."""
     org = hashlib.sha256(api_key.encode()).hexdigest()
     # the prefix starts with what the model sees before the messages: the model, tools, the answer's format
     preamble = json.dumps(
@@ -92,4 +115,4 @@ def openai_cached_tokens(cache: PrefixCache, api_key: str, body: Mapping[str, An
         default=str,
     )
     messages = [m for m in body.get("messages") or [] if isinstance(m, Mapping)]
-    return cache.use(org, preamble, prompt_pieces(messages))
+    return cache.use(org, preamble, prompt_pieces(messages), arrived=arrived)
