@@ -15,7 +15,7 @@ from graphs.article.agents import LlmAgents
 from graphs.article.nodes import ArticleNodes, NoResearch
 from graphs.article.state import ArticleState
 from graphs.article.writers import STYLE_MARK, WRITER_MARK, ArticleWriter, WriteRequest, writer_messages
-from icop.connectors.llm import make_llm
+from icop.connectors.llm import make_llm, openai_messages
 from icop.connectors.usage import UsageRecorder
 from icop.db import tenant_tx
 from icop.settings import Settings
@@ -59,6 +59,13 @@ def test_the_shared_prefix_comes_first_and_ends_with_the_breakpoint() -> None:
     assert [{k: v for k, v in p.items() if k != "cache"} for p in a[0]["content"]] == off[0]["content"]
     bare = writer_messages("claude", WriteRequest(topic="Tofu", language="en"))  # a tenant without samples
     assert bare[0]["content"] == [{"type": "text", "text": bare[0]["content"][0]["text"], "cache": True}]
+
+    # OpenAI-shaped APIs get text parts as one string, other parts as they are, and no cache marks
+    [system, user] = openai_messages(a)
+    assert system["content"] == f"{instructions['text']}\n{style['text']}" and user == a[1]
+    image = {"type": "image_url", "image_url": {"url": "https://cdn.example/a.jpg"}}
+    [mixed] = openai_messages([{"role": "user", "content": [{**instructions, "cache": True}, image]}])
+    assert mixed["content"] == [instructions, image]
 
 
 async def test_a_tenants_next_article_reads_the_shared_prefix_from_the_cache(
