@@ -47,7 +47,17 @@ bench/results.json.
     .venv/bin/python bench/backfill.py --articles 1000 --phases orchestration
     .venv/bin/python bench/backfill.py --articles 40 --phases real,baseline --baseline-articles 4
     .venv/bin/python bench/backfill.py --articles 300 --phases telemetry --telemetry-rounds 3
+    .venv/bin/python bench/backfill.py --phases cache --cache-articles 100 --llm-ms 1000 --image-ms 1000
 
+- ``cache``: the writers' prompt caching, on the product path: the real phase's back-fill
+  (``--cache-articles`` N) run twice in one process, ``Settings.prompt_caching`` off then on (read where the
+  worker builds the graph; the Serve writers are the same), each on a fresh tenant with the same plan and the
+  same brand voice (``--voice`` samples), the emulators' prompt caches empty at the start of each. Per writer,
+  from the usage the vendors reported (usage_records): input tokens per article (uncached, written to the
+  cache, read from it) and the cost per 1,000 articles at the vendors' published prices (``icop.costs``, the
+  table of ``PRICE_TABLE_DATE``), as billed and with every input token at the input price; and the shared
+  prefix each article's writers sent (instructions + brand voice: how many distinct ones, how long). Written
+  as ``writer_prompt_cache_saving_per_1000`` (USD per 1,000 articles, the three writers, caching on).
 - ``telemetry``: the orchestration floor run with the workers' telemetry off and on, alternated (Temporal's
   tracing interceptor and our activity metrics; spans exported over OTLP/HTTP to a sink process): the CPU
   it adds per article, written as ``telemetry_cpu_overhead`` (goal ≤ 5 %).
@@ -418,10 +428,14 @@ def set_latencies(admin: Any, shape: Shape) -> None:
 # ---- phase: real (the product's activities, the Serve deployments, posting to the emulators) ---------
 
 
-async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
+async def run_real(
+    stack: Any, shape: Shape, agents: str, *, prompt_caching: bool = True, voice: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The product path: the worker's real activities call the Serve deployments (TopicClusterer, the
     three Writers, ImageGenerator + JpegConverter) deployed from cluster/serve_config.yaml, and publish
-    for real to the social emulator (``--platform-ms`` per call)."""
+    for real to the social emulator (``--platform-ms`` per call). ``prompt_caching``: the worker's
+    ``Settings.prompt_caching``; ``voice``: brand-voice samples of the measured pipeline. The emulators
+    start empty (their prompt caches too)."""
     from cluster.serve_apps import deploy
     from cluster.sheet_pipeline import TARGETS, connect_targets, make_pipeline
     from deployments.ledger import served_totals
@@ -438,7 +452,11 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
     # in the social emulator (set_platform_latency). The limits have their own tests (tests/social).
     posts = max(300, 2 * shape.articles)
     settings = load_settings(stack.state_dir).model_copy(
-        update={"social_x_posts_per_window": posts, "social_threads_posts_per_window": posts}
+        update={
+            "social_x_posts_per_window": posts,
+            "social_threads_posts_per_window": posts,
+            "prompt_caching": prompt_caching,
+        }
     )
     t = time.monotonic()
     deploy(settings)
@@ -463,6 +481,13 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         return p
 
     p = await seeded([[t, "", "en", ""] for t in topics(shape.rows)], shape.subtopics)
+    if voice:
+        from icop.brandvoice import BrandVoice
+        from icop.embeddings import EmbeddingChoice
+
+        await BrandVoice(pool, EmbeddingChoice.from_settings(settings)).add(
+            p.tenant_id, *voice, language="en", pipeline_id=p.pipeline_id
+        )
     graph = None
     if agents == "plain":
         from graphs.article.agents import LlmAgents
@@ -470,8 +495,12 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         from workflows.activities.articles import LangGraphArticleGraph
         from workflows.worker import serve_writers
 
-        plain = LlmAgents(make_llm(settings, "gpt"), structured_attempts=settings.structured_max_attempts)
-        graph = LangGraphArticleGraph(pool, serve_writers(settings), plain)
+        graph = LangGraphArticleGraph(
+            pool,
+            serve_writers(settings),
+            LlmAgents(make_llm(settings, "gpt"), structured_attempts=settings.structured_max_attempts),
+            prompt_caching=settings.prompt_caching,
+        )
     acts = await build_activities(settings, MODULES, pool=pool, models="serve", graph=graph)
     try:
         async with running_workers(client, acts, queues, MODULES):
@@ -523,6 +552,7 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
                    WHERE r.run_id = $1 GROUP BY r.row_number ORDER BY r.row_number""",
                 p.run_id,
             )
+            writers = await writer_usage(conn, p.tenant_id, p.run_id)
     finally:
         await close(acts)
         await pool.close()
@@ -548,7 +578,183 @@ async def run_real(stack: Any, shape: Shape, agents: str) -> dict[str, Any]:
         "image_gate": image_gate(settings),
         "writer_gate": writer_gate(),
         "publish_wait_s": settings.social_instagram_container_poll_s,
+        "prompt_caching": prompt_caching,
+        "writers": writers,
     }
+
+
+async def writer_usage(conn: Any, tenant_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, Any]:
+    """The run's writer calls as the vendors reported them (usage_records): per writer, its model, calls
+    and input tokens (all, read from the prompt cache, written to it) and output tokens; and the shared
+    prompt prefix each article's writers sent (its instructions and the style section of the brand-voice
+    samples the article got: ``graph_state``), with its size (our token estimate)."""
+    from graphs.article.writers import WriteRequest, writer_messages
+    from icop.connectors.tokens import count_tokens, message_text
+
+    rows = await conn.fetch(
+        """SELECT u.provider, u.model, count(*) AS calls, sum(u.prompt_tokens) AS prompt,
+                  sum(u.cache_read_tokens) AS cache_read, sum(u.cache_write_tokens) AS cache_write,
+                  sum(u.completion_tokens) AS completion
+             FROM usage_records u JOIN generated_articles a ON a.id = u.article_id
+            WHERE u.tenant_id = $1 AND a.run_id = $2 AND u.operation LIKE 'writer:%'
+            GROUP BY 1, 2 ORDER BY 1""",
+        tenant_id,
+        run_id,
+    )
+    states = await conn.fetch(
+        "SELECT graph_state->'style_samples' AS samples, graph_state->>'topic' AS topic"
+        " FROM generated_articles WHERE run_id = $1 AND graph_state ? 'style_samples'",
+        run_id,
+    )
+    out: dict[str, Any] = {}
+    for r in rows:
+        prefixes = []
+        for st in states:
+            samples = json.loads(st["samples"]) if isinstance(st["samples"], str) else st["samples"]
+            req = WriteRequest(topic=st["topic"] or "", language="en", style_samples=samples or [])
+            [system, _] = writer_messages(r["provider"], req)
+            prefixes.append(message_text(system["content"]))
+        sizes = sorted(count_tokens(t) for t in prefixes)
+        out[r["provider"]] = {
+            "provider": r["provider"],
+            "model": r["model"],
+            "calls": int(r["calls"]),
+            "prompt_tokens": int(r["prompt"]),
+            "cache_read_tokens": int(r["cache_read"]),
+            "cache_write_tokens": int(r["cache_write"]),
+            "completion_tokens": int(r["completion"]),
+            "shared_prefixes": len(set(prefixes)),
+            "shared_prefix_tokens": {"min": sizes[0], "median": sizes[len(sizes) // 2], "max": sizes[-1]}
+            if sizes
+            else {},
+        }
+    return out
+
+
+# A food magazine's house voice: the brand-voice samples of the cache phase's pipeline. The plan's first 50
+# rows are food subjects, so a run of up to 100 articles is that magazine's back-fill; the writers get the
+# samples near each article's topic (``BrandVoice.style_samples``).
+VOICE = (
+    "We cook the way our readers do: on a weeknight, with one pan and whatever the market had. Every "
+    "recipe is tested twice in a home kitchen before it reaches these pages, and when a shortcut works we"
+    " say so plainly instead of hiding it in a footnote. Quantities come in grams and in cups, cooking "
+    "times are the ones we measured with a timer, not the ones we hoped for, and we never ask you to buy "
+    "an ingredient you will use once and forget at the back of a cupboard. If a dish needs an afternoon, "
+    "we tell you in the first line.",
+    "Bread teaches patience, and we write about it that way. A loaf in our pages comes with the flour we "
+    "used, the temperature of the kitchen that day and the number of folds, because all three change the "
+    "crumb. We show the flat loaves too. A starter is a pet that lives in a jar; we explain how to feed "
+    "it, how to revive it after a holiday and how to tell hungry from dead, in that order, without a "
+    "single word of mysticism.",
+    "Our coffee and tea writing is for people who drink both before nine in the morning. We grind, weigh "
+    "and taste, then tell you which change made the difference and which was superstition. Equipment is "
+    "judged after a month of daily use, with its price and its one annoying habit. We would rather you "
+    "spent the money on good beans or leaves than on a gadget, and we say so when it is true.",
+    "Fermentation is old, slow and a little smelly, and we love it for all three. Every jar in our pages "
+    "has a salt percentage, a temperature and a number of days, and we explain what the bubbles, the film"
+    " and the smell mean, so that you throw away what is spoiled and keep what is only alive. Safety "
+    "notes come first, in plain words, never as an afterthought at the bottom of the page.",
+    "When we write about a dish from another country, we ask people who grew up eating it. We name them, "
+    "we cook their version first and our shortcuts second, and we say which ingredients can be swapped "
+    "and which cannot. Authenticity is not a word we use; respect is. A recipe is a conversation between "
+    "kitchens, and we try to keep both sides of it honest.",
+    "Baking is chemistry you can eat, so we explain the why in one sentence and the how in the next. Oven"
+    " temperatures are for a home oven that runs a little hot, because most do. We weigh everything, we "
+    "tell you what a wrong result looks like and how to fix it next time, and we never pretend that a "
+    "cake which took three attempts worked the first time.",
+    "Our kitchen-skills pieces are short, practical and repeatable. One technique per article: how to "
+    "hold the knife, how to tell when the oil is hot enough, how to rest meat. Photographs show hands, "
+    "not styled plates. If a skill takes a week of practice, we say so and we give you a small exercise "
+    "for each day.",
+    "We write about eating well on a budget without pretending it is easy. Each plan lists what it cost "
+    "in an ordinary supermarket that week, what we cooked on Sunday to save time on Wednesday, and what "
+    "we threw away. Leftovers are ingredients, not failures, and most of our favourite recipes began as "
+    "something we almost did not finish.",
+    "Vegetables are the main event in our kitchen more often than meat, and we cook them like it: roasted"
+    " until the edges char, dressed while still warm, seasoned twice. We say which ones keep for a week "
+    "and which must be eaten tonight, and we give the supermarket names as well as the market ones, so "
+    "that a reader in a small town can cook the same dish as a reader in the capital.",
+    "Desserts in our pages are the ones people actually make on a Sunday: a tart, a crumble, a cake that "
+    "survives a bus journey to a friend's house. We keep the sugar honest, say when a recipe can be "
+    "halved, and warn you about the step where most of us go wrong, which is nearly always impatience "
+    "with the oven door.",
+    "Grilling is cooking with the weather, and we write about it with the sky in mind. Every piece lists "
+    "the fuel, the distance from the coals and the signs that the heat is right, because a thermometer is"
+    " not always at hand. We cover the vegetables and the fish as carefully as the steak, and we never "
+    "forget the person who has to clean the grill afterwards.",
+    "Drinks, with or without alcohol, get the same care as food: measured, tasted, and explained in a way"
+    " that lets you repeat them at home without a bar full of bottles. We suggest one good bottle over "
+    "five cheap ones, give the alcohol-free version of every cocktail we print, and say plainly when a "
+    "trend is more photograph than flavour.",
+)
+
+
+async def run_cache(stack: Any, shape: Shape, agents: str, voice: tuple[str, ...]) -> dict[str, Any]:
+    """The same back-fill with the writers' cache breakpoints off, then on (see the module's docstring)."""
+    from icop.costs import PRICE_TABLE_DATE, PriceTable
+    from icop.settings import load_settings
+
+    table = PriceTable.with_overrides(load_settings(stack.state_dir).prices)
+    runs: dict[str, Any] = {}
+    for mode in ("off", "on"):
+        r = await run_real(stack, shape, agents, prompt_caching=mode == "on", voice=voice)
+        runs[mode] = {
+            "articles": r["articles"],
+            "makespan_s": r["makespan_s"],
+            "writers": {w: {**u, **writer_costs(u, table)} for w, u in r["writers"].items()},
+        }
+    on = runs["on"]["writers"]
+    return {
+        "price_table_date": PRICE_TABLE_DATE.isoformat(),
+        "voice_samples": len(voice),
+        "runs": runs,
+        "saving_per_1000_usd": round(sum(w["saving_per_1000_usd"] for w in on.values()), 4),
+    }
+
+
+def writer_costs(u: dict[str, Any], table: Any) -> dict[str, Any]:
+    """One writer's usage per article and what 1,000 articles cost: as billed (cache reads and writes at
+    their prices) and with every input token at the input price (no cache)."""
+    from datetime import UTC, datetime
+
+    calls = max(1, u["calls"])
+    read, write = u["cache_read_tokens"], u["cache_write_tokens"]
+    per_article = {
+        "uncached": round((u["prompt_tokens"] - read - write) / calls, 1),
+        "cache_write": round(write / calls, 1),
+        "cache_read": round(read / calls, 1),
+        "output": round(u["completion_tokens"] / calls, 1),
+    }
+    price = table.price(u["provider"], u["model"], datetime.now(UTC).date())
+    if price is None:
+        return {"per_article_tokens": per_article, "unpriced": True}
+    billed = price.cost(u["prompt_tokens"], u["completion_tokens"], 0, read, write) * 1000 / calls
+    plain = price.cost(u["prompt_tokens"], u["completion_tokens"], 0) * 1000 / calls
+    return {
+        "per_article_tokens": per_article,
+        "cost_per_1000_usd": round(float(billed), 4),
+        "no_cache_cost_per_1000_usd": round(float(plain), 4),
+        "saving_per_1000_usd": round(float(plain - billed), 4),
+    }
+
+
+def print_cache(r: dict[str, Any]) -> None:
+    print(f"\nwriters' prompt caching, prices of {r['price_table_date']} (USD per 1,000 articles):")
+    head = ("writer", "caching", "articles", "uncached", "cache write", "cache read", "output", "billed",
+            "no cache", "saving", "prefixes", "prefix tokens (median)")  # fmt: skip
+    print(" | ".join(head))
+    for mode, run in r["runs"].items():
+        for w, u in sorted(run["writers"].items()):
+            t = u["per_article_tokens"]
+            cells = (w, mode, u["calls"], t["uncached"], t["cache_write"], t["cache_read"], t["output"],
+                     u.get("cost_per_1000_usd", "-"), u.get("no_cache_cost_per_1000_usd", "-"),
+                     u.get("saving_per_1000_usd", "-"), u["shared_prefixes"],
+                     u["shared_prefix_tokens"].get("median", "-"))  # fmt: skip
+            print(" | ".join(str(c) for c in cells))
+    print(
+        f"saving with caching on, three writers: {r['saving_per_1000_usd']} USD per 1,000 articles",
+        flush=True,
+    )
 
 
 def image_gate(settings: Any) -> int:
@@ -1047,10 +1253,14 @@ def main() -> None:
     ap.add_argument(
         "--phases",
         default="orchestration,real,baseline",
-        help="any of orchestration, real, "
-        "baseline, telemetry (the orchestration floor with the workers' telemetry off and on)",
+        help="any of orchestration, real, baseline, telemetry (the orchestration floor with the workers' "
+        "telemetry off and on), cache (the writers' prompt caching off and on)",
     )
     ap.add_argument("--telemetry-rounds", type=int, default=3, help="off/on pairs of the telemetry phase")
+    ap.add_argument("--cache-articles", type=int, default=20, help="N of each run of the cache phase")
+    ap.add_argument(
+        "--voice", type=int, default=len(VOICE), help="brand-voice samples of the cache phase's tenant"
+    )
     ap.add_argument("--real-articles", type=int, help="N for the real phase (default --articles)")
     ap.add_argument("--agents", choices=["crew", "plain"], default="crew", help="the graph's agents")
     ap.add_argument("--baseline-articles", type=int, default=4)
@@ -1077,7 +1287,7 @@ def main() -> None:
     stack = None
     try:
         t = time.monotonic()
-        stack = start_stack(state, with_ray="real" in phases)
+        stack = start_stack(state, with_ray=bool({"real", "cache"} & set(phases)))
         print(f"stack up in {time.monotonic() - t:.0f}s ({state})", flush=True)
 
         def report(name: str, sh: Shape, r: dict[str, Any]) -> None:
@@ -1115,6 +1325,23 @@ def main() -> None:
             )
             report("real", sh, r)
             record_real(out["real"], n, tuple(out["load_before"]))
+        if "cache" in phases:
+            from bench.results import record
+
+            n = args.cache_articles
+            sh = Shape(n, args.subtopics, args.rows, shape.llm_s, shape.image_s, shape.platform_s)
+            c = asyncio.run(run_cache(stack, sh, args.agents, VOICE[: args.voice]))
+            out["cache"] = c
+            print_cache(c)
+            on = c["runs"]["on"]["writers"]
+            keep = ("model", "per_article_tokens", "cost_per_1000_usd", "no_cache_cost_per_1000_usd",
+                    "shared_prefixes")  # fmt: skip
+            off = {w: u.get("cost_per_1000_usd") for w, u in c["runs"]["off"]["writers"].items()}
+            record("writer_prompt_cache_saving_per_1000", c["saving_per_1000_usd"], "report", "USD",
+                   load=tuple(out["load_before"]), price_table_date=c["price_table_date"],
+                   articles=c["runs"]["on"]["articles"], voice_samples=c["voice_samples"],
+                   writers={w: {k: u.get(k) for k in keep} for w, u in on.items()},
+                   off_cost_per_1000_usd=off)  # fmt: skip
         if "baseline" in phases:
             base_dir = state / "baseline"
             base_dir.mkdir()

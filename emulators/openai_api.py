@@ -20,6 +20,7 @@ from aiohttp import web
 
 from .core import Context, EmulatorError, bearer_key, now
 from .faults import Knobs
+from .prompt_cache import PrefixCache, openai_cached_tokens
 from .reqlog import Entry
 from .structured import broken, structured_answer
 from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, message_text, picture
@@ -166,11 +167,15 @@ def chat_handler(ctx: Context, service: str):
             raise _model_not_found(service, model)
         text, finish, prompt_tokens = _completion_text(service, body, model, ctx.faults[service].knobs)
         completion_tokens = count_tokens(text)
-        usage = {
+        usage: dict[str, Any] = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
+        if service == "gpt":  # OpenAI's automatic prompt caching (the compatibility layers report none)
+            cache = ctx.state.setdefault("openai_prompt_cache", PrefixCache())
+            cached = openai_cached_tokens(cache, bearer_key(request) or "", body, arrived=entry.started)
+            usage["prompt_tokens_details"] = {"cached_tokens": cached, "audio_tokens": 0}
         entry.meta.update(model=model, stream=bool(body.get("stream")), usage=usage)
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         headers = {"x-request-id": f"req_{uuid.uuid4().hex}", "x-icop-offline": "true"}

@@ -71,6 +71,11 @@ def count_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
+def token_ends(text: str) -> list[int]:
+    """Where each token ``count_tokens`` counts ends in ``text`` (prompt caches cut prompts there)."""
+    return [m.end() for m in _TOKEN.finditer(text)]
+
+
 def _seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
 

@@ -269,6 +269,13 @@ class Settings(BaseSettings):
         "requests and tokens per minute, not calls in flight: 64 calls of 4-30 s are 128-960 a minute, "
         "within the paid tiers of OpenAI, Anthropic and Gemini; a 429 is retried after its Retry-After.",
     )
+    prompt_caching: bool = Field(
+        default=True,
+        description="Mark the writers' shared prompt prefix (instructions, then the tenant's brand voice) as "
+        "a cache breakpoint for the vendors that cache only where asked (Anthropic). Off: the same prompt "
+        "without breakpoints (OpenAI and Gemini still cache repeated prefixes on their own). Read where the "
+        "article graph is built, so one process can run both (the benchmark's cache phase).",
+    )
     image_provider_concurrency: int = Field(
         default=24,
         ge=1,

@@ -218,7 +218,9 @@ async def build_activities(
 
             voice = BrandVoice(pool, EmbeddingChoice.from_settings(settings))
             researcher = Researcher.from_settings(settings, pool)
-            graph = LangGraphArticleGraph(pool, calls, make_agents(settings), voice, researcher)
+            graph = LangGraphArticleGraph(
+                pool, calls, make_agents(settings), voice, researcher, settings.prompt_caching
+            )
         from icop.runs.admission import RunLimits
 
         acts.articles = ArticleActivities(

@@ -17,11 +17,21 @@ class CostItem(BaseModel):
     )
     day: date | None = Field(default=None, description="With group_by=day: the UTC day.")
     total_usd: Decimal = Field(description="LLM, images and other usage together.")
-    llm_usd: Decimal = Field(description="LLM input and output tokens.")
+    llm_usd: Decimal = Field(
+        description="LLM input and output tokens (input read from or written to a prompt cache at its price)."
+    )
     image_usd: Decimal = Field(description="Generated images.")
     other_usd: Decimal = Field(description="Other priced usage (embeddings).")
     unpriced_records: int = Field(
         description="Usage records no price covers (offline providers, unpriced models)."
+    )
+    input_tokens: int = Field(default=0, description="LLM input tokens, priced or not.")
+    cache_read_tokens: int = Field(
+        default=0,
+        description="Of the input tokens, those read from the vendor's prompt cache (billed lower).",
+    )
+    cache_write_tokens: int = Field(
+        default=0, description="Of the input tokens, those written to the vendor's prompt cache."
     )
 
 

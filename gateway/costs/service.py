@@ -47,6 +47,9 @@ async def costs(
             image_usd=g.image_usd.quantize(CENT_FRACTION),
             other_usd=g.other_usd.quantize(CENT_FRACTION),
             unpriced_records=g.unpriced_records,
+            input_tokens=g.input_tokens,
+            cache_read_tokens=g.cache_read_tokens,
+            cache_write_tokens=g.cache_write_tokens,
         )
         for g in groups
     ]

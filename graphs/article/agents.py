@@ -37,6 +37,10 @@ class AgentReply:
     completion_tokens: int
     offline: bool = False
     """Made by the offline provider (placeholder text), not a model."""
+    cache_read_tokens: int = 0
+    """Of ``prompt_tokens``: read from the vendor's prompt cache."""
+    cache_write_tokens: int = 0
+    """Of ``prompt_tokens``: written to it."""
 
 
 Prompt = str | list[Message]
@@ -81,7 +85,15 @@ class LlmAgents:
             )
         )
         return AgentReply(
-            role, res.text, res.provider, res.model, res.prompt_tokens, res.completion_tokens, res.offline
+            role,
+            res.text,
+            res.provider,
+            res.model,
+            res.prompt_tokens,
+            res.completion_tokens,
+            res.offline,
+            res.cache_read_tokens,
+            res.cache_write_tokens,
         )
 
 
@@ -132,13 +144,15 @@ class CrewAgents:
         fmt = as_answered(schema) if schema is not None else None
         out = await self._agent(role).kickoff_async(prompt, response_format=fmt)
         usage = getattr(out, "usage_metrics", None) or {}
-        return AgentReply(
+        return AgentReply(  # CrewAI counts the cache's tokens within prompt_tokens, as we do
             role,
             str(out.raw or ""),
             self.provider,
             self.model,
             int(usage.get("prompt_tokens", 0) or 0),
             int(usage.get("completion_tokens", 0) or 0),
+            cache_read_tokens=int(usage.get("cached_prompt_tokens", 0) or 0),
+            cache_write_tokens=int(usage.get("cache_creation_tokens", 0) or 0),
         )
 
 

@@ -45,14 +45,16 @@ def make_graph(
     usage_sink: UsageSink | None = None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     voice: StyleSource | None = None,
+    prompt_caching: bool = True,
 ) -> Any:
     """The compiled graph. ``writers`` maps a writer's name to how it is called (in-process or a
     Ray Serve handle, see ``deployments.writers.writer_call``); ``researcher`` searches and fetches
     (none: every article is unsourced, and marked so); ``voice`` gives the tenant's brand-voice samples
-    (none: the writers get no style section)."""
+    (none: the writers get no style section); ``prompt_caching``: the writers' prompts mark their shared
+    prefix as a cache breakpoint (``Settings.prompt_caching``)."""
     if not writers:
         raise ValueError("the graph needs at least one writer")
-    nodes = ArticleNodes(agents, researcher or NoResearch(), usage_sink, voice)
+    nodes = ArticleNodes(agents, researcher or NoResearch(), usage_sink, voice, prompt_caching)
     g = StateGraph(ArticleState)
     g.add_node("voice", nodes.voice_samples)
     g.add_node("research", nodes.research)
@@ -125,4 +127,5 @@ def default_graph(settings: Settings, pool: Any = None, **kwargs: Any) -> Any:
     from icop.research.service import Researcher
 
     kwargs.setdefault("researcher", Researcher.from_settings(settings, pool))
+    kwargs.setdefault("prompt_caching", settings.prompt_caching)
     return make_graph(local_writers(settings), make_agents(settings), **kwargs)

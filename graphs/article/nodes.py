@@ -258,6 +258,23 @@ class NoResearch:
         return ResearchResult([], report)
 
 
+class CallUsage(Protocol):
+    """What one model call used (``AgentReply``, ``WriteResult``)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def prompt_tokens(self) -> int: ...
+    @property
+    def completion_tokens(self) -> int: ...
+    @property
+    def offline(self) -> bool: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
+
+
 class StateNode(Protocol):
     """A node as LangGraph's ``add_node`` types it: one parameter, named ``state``."""
 
@@ -266,24 +283,26 @@ class StateNode(Protocol):
 
 @dataclass
 class ArticleNodes:
-    """The nodes' dependencies: the agents, the researcher, where usage is recorded and where the
-    brand voice comes from."""
+    """The nodes' dependencies: the agents, the researcher, where usage is recorded, where the brand
+    voice comes from, and whether the writers' prompts carry cache breakpoints
+    (``Settings.prompt_caching``)."""
 
     agents: Agents
     researcher: ResearchSource
     usage_sink: UsageSink | None = None
     voice: StyleSource | None = None
+    prompt_caching: bool = True
 
-    async def _usage(
-        self, state: ArticleState, agent: str, provider: str, model: str, pt: int, ct: int, offline: bool
-    ) -> UsageEntry:
+    async def _usage(self, state: ArticleState, agent: str, provider: str, used: CallUsage) -> UsageEntry:
         entry = UsageEntry(
             agent=agent,
             provider=provider,
-            model=model,
-            prompt_tokens=pt,
-            completion_tokens=ct,
-            offline=offline,
+            model=used.model,
+            prompt_tokens=used.prompt_tokens,
+            completion_tokens=used.completion_tokens,
+            offline=used.offline,
+            cache_read_tokens=used.cache_read_tokens,
+            cache_write_tokens=used.cache_write_tokens,
         )
         tenant = state.get("tenant_id")
         if self.usage_sink is not None and tenant:
@@ -291,21 +310,21 @@ class ArticleNodes:
             await self.usage_sink.record(
                 tenant,
                 UsageEvent(
-                    "llm", provider, model, agent, pt, ct, article_id=UUID(article) if article else None
+                    "llm",
+                    provider,
+                    used.model,
+                    agent,
+                    used.prompt_tokens,
+                    used.completion_tokens,
+                    article_id=UUID(article) if article else None,
+                    cache_read_tokens=used.cache_read_tokens,
+                    cache_write_tokens=used.cache_write_tokens,
                 ),
             )
         return entry
 
     async def _reply_usage(self, state: ArticleState, role: str, reply: AgentReply) -> UsageEntry:
-        return await self._usage(
-            state,
-            role,
-            reply.provider,
-            reply.model,
-            reply.prompt_tokens,
-            reply.completion_tokens,
-            reply.offline,
-        )
+        return await self._usage(state, role, reply.provider, reply)
 
     async def _ask(self, state: ArticleState, role: str, prompt: str) -> tuple[AgentReply, UsageEntry]:
         reply = await self.agents.run(role, prompt)
@@ -386,6 +405,7 @@ class ArticleNodes:
                 style_samples=list(state.get("style_samples") or []),
                 tenant_id=state.get("tenant_id"),
                 article_id=state.get("article_id"),
+                prompt_caching=self.prompt_caching,
             )
             started = time.time()
             try:
@@ -395,15 +415,7 @@ class ArticleNodes:
                 kind = cause.kind if isinstance(cause, ProviderError | WriterError) else type(cause).__name__
                 message = cause.message if isinstance(cause, ProviderError | WriterError) else str(cause)
                 return {"writer_failures": [WriterFailure(writer=name, kind=kind, message=message[:500])]}
-            usage = await self._usage(
-                state,
-                f"writer:{name}",
-                name,
-                res.model,
-                res.prompt_tokens,
-                res.completion_tokens,
-                res.offline,
-            )
+            usage = await self._usage(state, f"writer:{name}", name, res)
             draft = Draft(
                 writer=name,
                 text=res.text,

@@ -64,6 +64,10 @@ class UsageEntry(TypedDict):
     completion_tokens: int
     offline: NotRequired[bool]
     """Made by an offline provider (placeholder text, development without a key); absent in older states."""
+    cache_read_tokens: NotRequired[int]
+    """Of prompt_tokens: read from the vendor's prompt cache (absent in older states: none)."""
+    cache_write_tokens: NotRequired[int]
+    """Of prompt_tokens: written to it."""
 
 
 class ArticleState(TypedDict, total=False):

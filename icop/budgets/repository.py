@@ -61,7 +61,9 @@ async def usage_lines(
                    (u.created_at AT TIME ZONE 'UTC')::date AS day,
                    sum(u.prompt_tokens)::bigint AS prompt_tokens,
                    sum(u.completion_tokens)::bigint AS completion_tokens,
-                   sum(u.images)::bigint AS images, count(*)::bigint AS records
+                   sum(u.images)::bigint AS images, count(*)::bigint AS records,
+                   sum(u.cache_read_tokens)::bigint AS cache_read_tokens,
+                   sum(u.cache_write_tokens)::bigint AS cache_write_tokens
               FROM usage_records u
               LEFT JOIN generated_articles a ON a.id = u.article_id AND a.tenant_id = u.tenant_id
              WHERE {conditions}
@@ -72,6 +74,7 @@ async def usage_lines(
         UsageLine(
             None if r["grp"] is None else str(r["grp"]), r["kind"], r["provider"], r["model"], r["day"],
             r["prompt_tokens"], r["completion_tokens"], r["images"], r["records"],
+            r["cache_read_tokens"], r["cache_write_tokens"],
         )
         for r in rows
     ]  # fmt: skip

@@ -108,6 +108,30 @@ def classify_openai_error(provider: str, exc: BaseException) -> ProviderError | 
     return None
 
 
+def openai_messages(messages: list[Message]) -> list[Message]:
+    """The messages as OpenAI-shaped chat APIs take them: a message made only of text parts becomes one
+    string (its parts joined as ``tokens.message_text`` joins them); cache marks are dropped, as these APIs
+    cache repeated prompt prefixes on their own and refuse unknown fields."""
+    out = []
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list):
+            if all(isinstance(p, dict) and p.get("type") == "text" for p in content):
+                content = message_text(content)
+            else:
+                content = [{k: v for k, v in p.items() if k != "cache"} for p in content]
+            m = {**m, "content": content}
+        out.append(m)
+    return out
+
+
+def cached_tokens(usage: Any) -> int:
+    """Of an OpenAI usage block's prompt tokens, those read from the prompt cache
+    (``prompt_tokens_details.cached_tokens``; absent: none)."""
+    details = getattr(usage, "prompt_tokens_details", None)
+    return int(getattr(details, "cached_tokens", None) or 0)
+
+
 class OpenAICompatibleLLM:
     """One provider behind the ``openai`` SDK. The SDK's own retries are off: ours honour Retry-After
     and classify every failure."""
@@ -131,7 +155,7 @@ class OpenAICompatibleLLM:
         self.metering = metering or Metering()
 
     def _params(self, req: ChatRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": req.model or self.model, "messages": req.messages}
+        params: dict[str, Any] = {"model": req.model or self.model, "messages": openai_messages(req.messages)}
         if req.max_tokens is not None:
             params["max_tokens"] = req.max_tokens
         if req.temperature is not None:
@@ -164,6 +188,8 @@ class OpenAICompatibleLLM:
                 result.prompt_tokens,
                 result.completion_tokens,
                 article_id=req.article_id,
+                cache_read_tokens=result.cache_read_tokens,
+                cache_write_tokens=result.cache_write_tokens,
             ),
             req.tenant_id,
         )
@@ -185,6 +211,7 @@ class OpenAICompatibleLLM:
             usage.prompt_tokens if usage else 0,
             usage.completion_tokens if usage else count_tokens(text),
             choice.finish_reason or "stop",
+            cache_read_tokens=cached_tokens(usage),
         )
         await self._record(req, result, req.operation)
         return result
@@ -225,6 +252,7 @@ class OpenAICompatibleLLM:
                 else sum(count_tokens(message_text(m.get("content"))) for m in req.messages),
                 usage.completion_tokens if usage else count_tokens(text),
                 finish,
+                cache_read_tokens=cached_tokens(usage),
             )
             await self._record(req, holder.result, f"{req.operation}_stream")
 

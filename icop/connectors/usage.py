@@ -40,8 +40,9 @@ class UsageRecorder:
             await conn.execute(
                 """INSERT INTO usage_records
                      (tenant_id, article_id, kind, provider, model, operation,
-                      prompt_tokens, completion_tokens, images)
-                   VALUES (current_setting('app.tenant_id')::uuid, $1, $2, $3, $4, $5, $6, $7, $8)""",
+                      prompt_tokens, completion_tokens, images, cache_read_tokens, cache_write_tokens)
+                   VALUES (current_setting('app.tenant_id')::uuid,
+                           $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
                 event.article_id,
                 event.kind,
                 event.provider,
@@ -50,6 +51,8 @@ class UsageRecorder:
                 event.prompt_tokens,
                 event.completion_tokens,
                 event.images,
+                event.cache_read_tokens,
+                event.cache_write_tokens,
             )
 
 

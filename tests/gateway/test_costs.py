@@ -10,9 +10,11 @@ from decimal import Decimal
 
 import asyncpg
 import httpx
+import pytest
 
 from gateway.app import create_app
-from icop.costs import DEFAULT_PRICES, Price, PriceTable
+from icop.connectors.usage import UsageEvent, UsageRecorder
+from icop.costs import DEFAULT_PRICES, Price, PriceTable, UsageLine, price_usage
 from icop.db import tenant_tx
 from icop.settings import Settings
 
@@ -156,3 +158,69 @@ async def test_costs_of_one_pipeline_run_or_article(
         assert theirs["items"] == [] and Decimal(theirs["total_usd"]) == 0, (name, theirs)
     bad = await client.get("/v1/costs", headers=tenant.h, params={"run_id": "not-a-uuid"})
     assert bad.status_code == 422
+
+
+def test_prompt_cache_reads_and_writes_are_priced_apart() -> None:
+    """Uncached input at the input price, cache reads and writes at the vendor's own prices (a vendor with
+    no write price bills a write as input), output at the output price."""
+    table = PriceTable.with_overrides([])
+    day = date(2026, 12, 3)
+    claude, gpt, gemini = (
+        table.price(p, m, day) for p, m in (("claude", "claude-sonnet-4-5"), ("gpt", "gpt-4o"),
+                                            ("gemini", "gemini-2.5-flash"))
+    )  # fmt: skip
+    assert claude and gpt and gemini
+    # 1M input tokens of which 0.6M read from the cache and 0.2M written to it, 0.1M output
+    # Claude: 0.2M x $3 + 0.6M x $0.30 + 0.2M x $3.75 + 0.1M x $15
+    assert claude.cost(1_000_000, 100_000, 0, 600_000, 200_000) == Decimal("3.03")
+    # GPT: (0.2M uncached + 0.2M written, billed as input) x $2.50 + 0.6M x $1.25
+    assert gpt.cost(1_000_000, 0, 0, 600_000, 200_000) == Decimal("1.75")
+    assert gemini.cost(1_000_000, 0, 0, 1_000_000) == Decimal("0.03")
+    assert gpt.cost(1_000_000, 0, 0) == Decimal("2.5")  # nothing cached: the input price
+    with pytest.raises(ValueError, match="parts of prompt_tokens"):
+        gpt.cost(100, 0, 0, 80, 30)
+    lines = [
+        UsageLine("a", "llm", "claude", "claude-sonnet-4-5", day, 1_000_000, 100_000, 0, 1, 600_000, 200_000),
+        UsageLine("a", "llm", "gpt", "gpt-4o", day, 1_000_000, 0, 0, 1, 600_000, 200_000),
+    ]
+    [group] = price_usage(lines, table)
+    assert group.llm_usd == Decimal("3.03") + Decimal("1.75")
+    assert (group.input_tokens, group.cache_read_tokens, group.cache_write_tokens) == (
+        2_000_000,
+        1_200_000,
+        400_000,
+    )
+
+
+async def test_cache_tokens_are_recorded_and_served_with_the_cost(
+    app_pool: asyncpg.Pool, client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    """The recorder writes a call's cache reads and writes; GET /v1/costs prices them and shows them; the
+    database refuses cache tokens beyond the call's input tokens."""
+    tid = uuid.UUID(tenant.tenant_id)
+    async with tenant_tx(app_pool, tid) as conn:
+        article = await conn.fetchval(
+            "INSERT INTO generated_articles (tenant_id, title) VALUES ($1, 'cached') RETURNING id", tid
+        )
+    recorder = UsageRecorder(app_pool)
+    await recorder.record(tid, UsageEvent("llm", "claude", "claude-sonnet-4-5", "writer:claude", 1_000_000,
+                                          100_000, article_id=article, cache_read_tokens=600_000,
+                                          cache_write_tokens=200_000))  # fmt: skip
+    async with tenant_tx(app_pool, tid) as conn:
+        row = await conn.fetchrow(
+            "SELECT cache_read_tokens, cache_write_tokens FROM usage_records WHERE article_id = $1", article
+        )
+    assert tuple(row) == (600_000, 200_000)
+    r = await client.get(
+        "/v1/costs", headers=tenant.h, params={"group_by": "article", "article_id": str(article)}
+    )
+    assert r.status_code == 200, r.text
+    [item] = r.json()["items"]
+    assert Decimal(item["llm_usd"]) == Decimal("3.03")
+    assert (item["input_tokens"], item["cache_read_tokens"], item["cache_write_tokens"]) == (
+        1_000_000,
+        600_000,
+        200_000,
+    )
+    with pytest.raises(asyncpg.CheckViolationError):
+        await recorder.record(tid, UsageEvent("llm", "gpt", "gpt-4o", "chat", 10, 0, cache_read_tokens=11))

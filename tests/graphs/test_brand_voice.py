@@ -108,6 +108,27 @@ async def test_korean_samples_are_found_by_the_multilingual_model(
     assert await voice.closest(tenant, "집에서 만드는 콜드브루", "ko") == []
 
 
+async def test_topics_near_the_same_samples_get_the_same_style_section(
+    voice: BrandVoice, app_pool: asyncpg.Pool
+) -> None:
+    """Every sample close enough to the topic, in a fixed order: two coffee articles get the same samples
+    (their writers' prompts open with the same prefix, which the vendors' prompt caches serve); the finance
+    sample stays out."""
+    tenant, _ = await new_tenant_with_article(app_pool)
+    more = [
+        "Cold brew steeps for sixteen hours in our back room: coarse grounds, cold filtered water, patience. "
+        "We taste every batch before it reaches the café fridge.",
+        "Our espresso grinder is dialled in each morning: a few grams of beans, a timed shot, a sip, and a "
+        "tiny turn of the burrs until the coffee tastes sweet.",
+    ]
+    await voice.add(tenant, COFFEE, FINANCE, *more)
+    cold = await voice.style_samples(str(tenant), None, TOPIC, "en")
+    espresso = await voice.style_samples(
+        str(tenant), None, "Choosing an espresso grinder for your café", "en"
+    )
+    assert cold == espresso and set(cold) == {COFFEE, *more}
+
+
 async def test_another_tenant_never_sees_the_samples(voice: BrandVoice, app_pool: asyncpg.Pool) -> None:
     a, _ = await new_tenant_with_article(app_pool)
     b, _ = await new_tenant_with_article(app_pool)

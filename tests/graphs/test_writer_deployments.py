@@ -80,3 +80,11 @@ async def test_graph_calls_writers_through_handles(
     first_claude = min(r["started"] for r in admin.requests("claude"))
     assert first_claude < min(r["finished"] for r in ok)
     assert out["markdown"].startswith("---\n")
+    # what a writer read from or wrote to its vendor's prompt cache crosses the handle with its tokens
+    logged = {r["service"]: r["meta"]["usage"] for r in ok}
+    by_writer = {u["agent"]: u for u in out["usage"]}
+    assert (
+        by_writer["writer:gpt"]["cache_read_tokens"]
+        == logged["gpt"]["prompt_tokens_details"]["cached_tokens"]
+    )
+    assert by_writer["writer:gemini"]["cache_write_tokens"] == 0

@@ -91,3 +91,19 @@ async def test_the_local_stack_runs_the_emulators(stack) -> None:
     result = await make_llm(s, "gemini").complete(ChatRequest([{"role": "user", "content": "Topic: tea"}]))
     assert result.text.startswith("[offline]") and not make_llm(s, "gemini").offline
     assert s.fal_ca_bundle is not None and s.fal_ca_bundle.is_file()
+
+
+def test_the_openai_prompt_cache_keeps_a_prefix_five_minutes_after_its_last_use() -> None:
+    """The emulator's cache lifetime (OpenAI: cleared after 5 to 10 minutes of inactivity; kept here for the
+    5): every use refreshes a prefix; five minutes without one and it is gone. A prefix is readable by the
+    requests that arrive after the one that wrote it was answered."""
+    from emulators.prompt_cache import PrefixCache
+
+    cache = PrefixCache()
+    pieces = ["tok"] * 1300
+    assert cache.use("org", "", pieces, now=10.0, arrived=5.0) == 0
+    assert cache.use("org", "", pieces, now=12.0, arrived=9.0) == 0  # sent before the first was answered
+    assert cache.use("org", "", pieces, now=299.0) == 1280  # used again: kept until 599
+    assert cache.use("other", "", pieces, now=300.0) == 0  # not shared between organisations
+    assert cache.use("org", "", pieces[:1100] + ["other"] * 200, now=500.0) == 1024
+    assert cache.use("org", "", pieces, now=1101.0) == 0  # the full prompt's last use was at 299

@@ -280,3 +280,40 @@ async def test_a_stream_is_retried_until_it_opens(emu_settings: Settings, admin:
             ).stream(req())
         ]
     assert (info.value.kind, info.value.retryable) == ("timeout", True)
+
+
+async def test_gpt_caches_repeated_prompt_prefixes_as_openai_documents(
+    emu_settings: Settings, admin: EmulatorAdmin, app_pool
+) -> None:
+    """OpenAI's automatic prompt caching, through the real SDK: a prompt of 1,024 tokens or more whose
+    prefix the same organisation sent before reads that prefix from the cache, in 128-token increments;
+    another organisation (API key) reads nothing; the connector records the cached part."""
+    tenant = await new_tenant(app_pool, "cache")
+    gpt = make_llm(emu_settings, "gpt", Metering(UsageRecorder(app_pool), tenant))
+    shared = {"role": "system", "content": "beta " * 1200}  # 1,200 tokens (one per word)
+
+    def ask(topic: str) -> ChatRequest:
+        return ChatRequest(messages=[shared, {"role": "user", "content": f"{topic}: write about it"}])
+
+    first = await gpt.complete(ask("Kimchi"))
+    second = await gpt.complete(ask("Tofu"))
+    # the common prefix: the system message (3 framing tokens, 1,200, 1 closing) and the user message's
+    # 3 framing tokens = 1,207 tokens, read in 128-token increments: 1,152
+    assert (first.cache_read_tokens, second.cache_read_tokens) == (0, 1152)
+    assert second.prompt_tokens > 1207 and second.cache_write_tokens == 0
+    stream = gpt.stream(ask("Kimchi"))  # the same prompt again: all of it, in whole increments
+    _ = [d async for d in stream]
+    again = first.prompt_tokens // 128 * 128
+    assert stream.result is not None and stream.result.cache_read_tokens == again
+    usage = [e["meta"]["usage"] for e in admin.requests("gpt")]
+    assert [u["prompt_tokens_details"]["cached_tokens"] for u in usage] == [0, 1152, again]
+    rows = await usage_rows(app_pool, tenant, "cache_read_tokens, cache_write_tokens")
+    assert [tuple(r) for r in rows] == [(0, 0), (1152, 0), (again, 0)]
+
+    ep = llm_endpoint(emu_settings, "gpt")
+    other_org = OpenAICompatibleLLM("gpt", ep.base_url, "other-organisation-key", ep.model)
+    assert (await other_org.complete(ask("Tofu"))).cache_read_tokens == 0
+    short = ChatRequest(
+        messages=[{"role": "system", "content": "beta " * 900}, {"role": "user", "content": "x"}]
+    )
+    assert [(await gpt.complete(short)).cache_read_tokens for _ in range(2)] == [0, 0]  # under 1,024 tokens

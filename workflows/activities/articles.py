@@ -54,7 +54,7 @@ class ArticleGraph(Protocol):
 class LangGraphArticleGraph:
     """``graphs.article.graph.make_graph`` with the pipeline's writers, checkpointed per article; the
     tenant's brand voice from ``voice`` (default: ``icop.brandvoice.BrandVoice`` on the pool, whose
-    model loads only once a tenant with samples writes)."""
+    model loads only once a tenant with samples writes); ``prompt_caching``: ``Settings.prompt_caching``."""
 
     CACHED_GRAPHS = 64
 
@@ -65,10 +65,12 @@ class LangGraphArticleGraph:
         agents: Any,
         voice: Any = None,
         researcher: Any = None,
+        prompt_caching: bool = True,
     ) -> None:
         from icop.brandvoice import BrandVoice
 
         self.pool, self.writers, self.agents, self.researcher = pool, writers, agents, researcher
+        self.prompt_caching = prompt_caching
         self.voice = voice if voice is not None else BrandVoice(pool)
         self._graphs: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
 
@@ -90,6 +92,7 @@ class LangGraphArticleGraph:
                 checkpointer=PgCheckpointSaver(self.pool, tenant_id),
                 voice=self.voice,
                 researcher=self.researcher,
+                prompt_caching=self.prompt_caching,
             )
         self._graphs[key] = graph
         while len(self._graphs) > self.CACHED_GRAPHS:

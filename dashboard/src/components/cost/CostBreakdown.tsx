@@ -1,10 +1,11 @@
 import type { CostItem } from "@/lib/api/types";
-import { formatNumber, formatUsd, type Locale } from "@/lib/format";
+import { formatNumber, formatPercent, formatUsd, type Locale } from "@/lib/format";
 import type { Dict } from "@/lib/i18n";
 import { fmt } from "@/lib/i18n/fmt";
 
-/** What one run or article cost: the total, its parts (text, images, other), the records no price covers
- * and, for a run, the average per article; the parts also as one split bar (a plain SVG). Safe in server
+/** What one run or article cost: the total, its parts (text, images, other; under text, the share of its
+ * input tokens read from the vendors' prompt caches, billed lower), the records no price covers and, for a
+ * run, the average per article; the parts also as one split bar (a plain SVG). Safe in server
  * and client components (the live run page refreshes it). */
 export function CostBreakdown({
   cost,
@@ -26,9 +27,17 @@ export function CostBreakdown({
   const c = t.costs;
   const usd = (v: string | number) => formatUsd(v, lang, true);
   const total = Number(cost.total_usd);
+  const input = cost.input_tokens ?? 0;
+  const cached =
+    input > 0
+      ? fmt(c.cachedShare, {
+          share: formatPercent((cost.cache_read_tokens ?? 0) / input, lang),
+          input: formatNumber(input, lang),
+        })
+      : null;
   const figures: Array<[string, string, string | null]> = [
     [c.total, usd(cost.total_usd), null],
-    [c.llm, usd(cost.llm_usd), null],
+    [c.llm, usd(cost.llm_usd), cached],
     [c.images, usd(cost.image_usd), null],
     [c.other, usd(cost.other_usd), null],
     [c.unpriced, formatNumber(cost.unpriced_records, lang), null],

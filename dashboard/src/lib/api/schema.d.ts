@@ -1444,7 +1444,7 @@ export interface components {
             total_usd: string;
             /**
              * Llm Usd
-             * @description LLM input and output tokens.
+             * @description LLM input and output tokens (input read from or written to a prompt cache at its price).
              */
             llm_usd: string;
             /**
@@ -1462,6 +1462,24 @@ export interface components {
              * @description Usage records no price covers (offline providers, unpriced models).
              */
             unpriced_records: number;
+            /**
+             * Input Tokens
+             * @description LLM input tokens, priced or not.
+             * @default 0
+             */
+            input_tokens?: number;
+            /**
+             * Cache Read Tokens
+             * @description Of the input tokens, those read from the vendor's prompt cache (billed lower).
+             * @default 0
+             */
+            cache_read_tokens?: number;
+            /**
+             * Cache Write Tokens
+             * @description Of the input tokens, those written to the vendor's prompt cache.
+             * @default 0
+             */
+            cache_write_tokens?: number;
         };
         /** CostsOut */
         CostsOut: {

@@ -729,6 +729,7 @@ export const en = {
     images: "Images",
     other: "Other",
     unpriced: "Unpriced records",
+    cachedShare: "{share} of {input} input tokens from prompt caches",
     perArticle: "Per article",
     perArticleOf: "over {n} articles",
     none: "No priced usage yet.",

@@ -728,6 +728,7 @@ export const ko: Dict = {
     images: "이미지",
     other: "기타",
     unpriced: "가격 없는 사용 기록",
+    cachedShare: "입력 토큰 {input}개 중 {share}는 프롬프트 캐시에서 읽음",
     perArticle: "아티클당",
     perArticleOf: "아티클 {n}개 기준",
     none: "아직 비용이 발생하지 않았습니다.",
