@@ -39,8 +39,8 @@ def classify_anthropic_error(provider: str, exc: BaseException) -> ProviderError
     if isinstance(exc, anthropic.APIConnectionError):
         return ProviderError(provider, "connection", str(exc))
     if isinstance(exc, anthropic.APIStatusError):
-        body = exc.body if isinstance(exc.body, dict) else {}
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        raw = exc.body.get("error") if isinstance(exc.body, dict) else None
+        error: dict[str, Any] = raw if isinstance(raw, dict) else {}
         message = str(error.get("message") or exc.message)
         kind = kind_for_status(exc.status_code)
         if error.get("type") == "overloaded_error":

@@ -213,6 +213,7 @@ async def test_server_errors_are_retried_with_backoff(emu_settings: Settings, ad
 
 
 async def test_per_key_rate_limit_answers_like_openai(emu_settings: Settings, admin: EmulatorAdmin) -> None:
+    admin.add_keys("gpt", "another-key")  # a second organisation's key
     admin.knobs("gpt", rate_limit={"requests": 2, "window_s": 1.5})
     once = tight(emu_settings, provider_max_attempts=1)
     llm = make_llm(once, "gpt")
@@ -221,7 +222,6 @@ async def test_per_key_rate_limit_answers_like_openai(emu_settings: Settings, ad
     with pytest.raises(ProviderError) as info:
         await llm.complete(req())
     assert info.value.kind == "rate_limited" and 0 < (info.value.retry_after or 0) <= 2
-    admin.add_keys("gpt", "another-key")
     other = make_llm(tight(emu_settings, provider_max_attempts=1, openai_api_key="another-key"), "gpt")
     assert (await other.complete(req())).finish_reason == "stop"  # limits are per key
     ep = llm_endpoint(emu_settings, "gpt")
