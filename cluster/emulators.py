@@ -14,7 +14,7 @@ import httpx
 from pydantic import SecretStr
 
 from icop.offline import apply_offline_env
-from icop.settings import Settings, emulator_provider_settings
+from icop.settings import EMULATOR_KEY, Settings, emulator_provider_settings
 
 from .processes import Port, StackError, alive, require_free, spawn, stop_session, wait_for_port
 
@@ -62,7 +62,7 @@ class EmulatorsComponent:
         argv = [
             sys.executable, "-m", "emulators", "--host", host, "--port", str(self.s.emulator_port),
             "--fal-port", str(self.s.fal_emulator_port), "--social-port", str(self.s.social_emulator_port),
-            "--cert-dir", str(self.dir),
+            "--cert-dir", str(self.dir), "--llm-key", EMULATOR_KEY,
         ]  # fmt: skip
         proc = spawn(argv, self.dir / "emulators.log", env=apply_offline_env(dict(os.environ)), cwd=root)
         ok = (

@@ -29,6 +29,19 @@ class EmulatorAdmin:
     def reset(self) -> None:
         self._ok(self.http.post("/_admin/reset"))
 
+    def add_keys(self, service: str, *keys: str) -> int:
+        """The LLM service (``gpt``, ``claude``, ``gemini``) now accepts ``keys``, as if the vendor had
+        issued them; returns how many keys it knows. ``reset`` forgets them."""
+        return int(
+            self._ok(self.http.post("/_admin/keys", json={"service": service, "keys": list(keys)}))["known"]
+        )
+
+    def revoke_key(self, service: str, key: str) -> bool:
+        """The LLM service refuses ``key`` from now on, as the vendor refuses a revoked key (Gemini: 400
+        ``API_KEY_INVALID``, the others 401); False if it did not know the key."""
+        r = self.http.post("/_admin/keys/revoke", json={"service": service, "key": key})
+        return bool(self._ok(r)["revoked"])
+
     def requests(self, service: str | None = None, since: int = 0) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"since": since}
         if service:

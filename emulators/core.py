@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,6 @@ _ANTHROPIC_TYPE = {
     413: "request_too_large",
     429: "rate_limit_error",
     500: "api_error",
-    503: "overloaded_error",
     529: "overloaded_error",
 }
 # Drive v3 errors also carry a legacy "errors" list whose "reason" clients branch on.
@@ -99,15 +98,28 @@ def error_response(
         }
         headers.setdefault("x-request-id", f"req_{uuid.uuid4().hex}")
     elif service == "claude":
+        rid = headers.setdefault("request-id", anthropic_request_id())
         body = {
             "type": "error",
             "error": {"type": _ANTHROPIC_TYPE.get(status, "api_error"), "message": message},
+            "request_id": rid,
         }
-        headers.setdefault("request-id", f"req_{uuid.uuid4().hex[:24]}")
     elif service == "gemini":  # the OpenAI-compatible Gemini endpoint answers errors as a one-element list
-        body = [
-            {"error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}}
-        ]
+        error: dict[str, Any] = {
+            "code": status,
+            "message": message,
+            "status": _GOOGLE_STATUS.get(status, "UNKNOWN"),
+        }
+        if code == "API_KEY_INVALID":  # Google's reason for a key it does not know (a 400, not a 401)
+            error["details"] = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": code,
+                    "domain": "googleapis.com",
+                    "metadata": {"service": "generativelanguage.googleapis.com"},
+                }
+            ]
+        body = [{"error": error}]
     elif service == "sheets":
         body = {
             "error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}
@@ -152,7 +164,7 @@ _FAULT_MESSAGES = {
     "claude": {
         429: "Number of requests has exceeded your rate limit.",
         500: "Internal server error",
-        503: "Overloaded",
+        529: "Overloaded",
     },
     "gemini": {
         429: "Resource has been exhausted (e.g. check quota).",
@@ -188,6 +200,8 @@ _FAULT_MESSAGES["images"] = _FAULT_MESSAGES["gpt"]
 
 
 def fault_response(service: str, status: int, retry_after: float) -> web.Response:
+    if service == "claude" and status == 503:  # Anthropic answers overload with its own 529
+        return error_response(service, 529, _FAULT_MESSAGES[service][529])
     msg = _FAULT_MESSAGES[service][status]
     code = {"gpt": "rate_limit_exceeded", "images": "rate_limit_exceeded", "fal": "rate_limited"}.get(service)
     return error_response(
@@ -218,6 +232,13 @@ def quota_response(service: str) -> web.Response:
             429,
             "You exceeded your current quota, please check your plan and billing details.",
             code="insufficient_quota",
+        )
+    if service == "claude":  # Anthropic: prepaid credits used up, a 400 (no retry helps)
+        return error_response(
+            service,
+            400,
+            "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to "
+            "upgrade or purchase credits.",
         )
     return error_response(service, 429, "Quota exhausted")
 
@@ -250,6 +271,7 @@ def rate_limit_response(service: str, key: str, wait: float, limit: int, model: 
             extra_headers={
                 "anthropic-ratelimit-requests-limit": str(limit),
                 "anthropic-ratelimit-requests-remaining": "0",
+                "anthropic-ratelimit-requests-reset": rfc3339(time.time() + wait),
             },
         )
     if service == "sheets":
@@ -280,13 +302,44 @@ class FileStore:
         return name
 
 
+LLM_SERVICES = ("gpt", "claude", "gemini")
+
+
+class KeyRegistry:
+    """The API keys each LLM service knows, as a vendor knows the keys it issued: the ones the emulator
+    started with (``--llm-key``: the stack's own key) and those added through the admin API. Any other key,
+    or one revoked, is refused the way that vendor refuses a key it does not know."""
+
+    def __init__(self, defaults: Iterable[str] = ()) -> None:
+        self.defaults = tuple(defaults)
+        self.keys: dict[str, set[str]] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        self.keys = {service: set(self.defaults) for service in LLM_SERVICES}
+
+    def accepts(self, service: str, key: str) -> bool:
+        return service not in self.keys or key in self.keys[service]
+
+    def add(self, service: str, keys: Iterable[str]) -> int:
+        self.keys[service].update(k for k in keys if k)
+        return len(self.keys[service])
+
+    def revoke(self, service: str, key: str) -> bool:
+        """Forget ``key``; False if it was not known."""
+        known = key in self.keys[service]
+        self.keys[service].discard(key)
+        return known
+
+
 class Context:
     """Shared state of one emulator process."""
 
-    def __init__(self) -> None:
+    def __init__(self, llm_keys: Iterable[str] = ()) -> None:
         self.faults = FaultBook()
         self.log = RequestLog()
         self.files = FileStore()
+        self.keys = KeyRegistry(llm_keys)
         self.state: dict[str, Any] = {}
 
     def guard(
@@ -301,16 +354,25 @@ class Context:
         """Wrap ``handler`` with the knobs of ``service``: latency, auth, rate limit, injected faults, log."""
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
+            resp: web.StreamResponse
             body: Any = None
             if request.can_read_body:
-                raw = await request.read()
+                try:
+                    raw = await request.read()
+                except web.HTTPRequestEntityTooLarge:
+                    entry = self.log.start(service, request.method, request.path_qs, "")
+                    resp = error_response(
+                        service, 413, "Request exceeds the maximum allowed number of bytes."
+                    )
+                    self.log.finish(entry, resp.status)
+                    return resp
                 try:
                     body = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
                     if raw:
                         entry = self.log.start(service, request.method, request.path_qs, "")
-                        resp: web.StreamResponse = error_response(
+                        resp = error_response(
                             service, 400, "We could not parse the JSON body of your request."
                         )
                         self.log.finish(entry, resp.status)
@@ -329,10 +391,8 @@ class Context:
                     resp = _missing_key(service)
                     self.log.finish(entry, resp.status, "auth")
                     return resp
-                if key and key in knobs.revoked_keys:
-                    resp = error_response(
-                        service, 401, _invalid_key_message(service, key), code="invalid_api_key"
-                    )
+                if key and (key in knobs.revoked_keys or not self.keys.accepts(service, key)):
+                    resp = key_refused(service, key)
                     self.log.finish(entry, resp.status, "auth")
                     return resp
                 limited = sf.rate_limited(key or "anonymous")
@@ -409,6 +469,14 @@ def _invalid_key_message(service: str, key: str) -> str:
     return "Invalid key"
 
 
+def key_refused(service: str, key: str) -> web.Response:
+    """A key the service does not know (never issued, or revoked): Gemini answers 400 ``API_KEY_INVALID``,
+    the others 401."""
+    if service == "gemini":
+        return error_response(service, 400, _invalid_key_message(service, key), code="API_KEY_INVALID")
+    return error_response(service, 401, _invalid_key_message(service, key), code="invalid_api_key")
+
+
 def _missing_key(service: str) -> web.Response:
     msg = {
         "gpt": "You didn't provide an API key. You need to provide your API key in an Authorization header "
@@ -430,3 +498,12 @@ def _missing_key(service: str) -> web.Response:
 
 def now() -> int:
     return int(time.time())
+
+
+def rfc3339(t: float) -> str:
+    """``2026-12-02T10:00:00Z``: how Anthropic writes times in headers and bodies."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def anthropic_request_id() -> str:
+    return f"req_{uuid.uuid4().hex[:24]}"

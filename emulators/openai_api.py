@@ -1,9 +1,9 @@
-"""OpenAI-compatible chat completions (plain and SSE streaming), served as three providers, and
-``/v1/images/generations`` in the ``dall-e-3`` shape.
+"""OpenAI-compatible chat completions (plain and SSE streaming), served as GPT and Gemini's
+OpenAI-compatible endpoint, and ``/v1/images/generations`` in the ``dall-e-3`` shape. (Claude speaks its
+native Messages API: ``anthropic_api``.)
 
 Base URLs (the real services' paths under one prefix each):
   GPT     {root}/openai/v1                     (real: https://api.openai.com/v1)
-  Claude  {root}/anthropic/v1                  (real: https://api.anthropic.com/v1/)
   Gemini  {root}/gemini/v1beta/openai          (real: https://generativelanguage.googleapis.com/v1beta/openai/)
 """
 
@@ -28,7 +28,6 @@ from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, message_text, 
 PROVIDERS: dict[str, tuple[str, re.Pattern[str]]] = {
     # service: (path prefix, model names it serves)
     "gpt": ("/openai/v1", re.compile(r"^(gpt-|o\d|chatgpt-)")),
-    "claude": ("/anthropic/v1", re.compile(r"^claude-")),
     "gemini": ("/gemini/v1beta/openai", re.compile(r"^(models/)?gemini-")),
 }
 DALLE3_SIZES = ["1024x1024", "1024x1792", "1792x1024"]
@@ -40,8 +39,6 @@ def _model_not_found(service: str, model: str) -> EmulatorError:
         return EmulatorError(
             404, f"The model `{model}` does not exist or you do not have access to it.", "model_not_found"
         )
-    if service == "claude":
-        return EmulatorError(404, f"model: {model}")
     return EmulatorError(
         404, f"models/{model} is not found for API version v1beta, or is not supported for generateContent."
     )
@@ -254,7 +251,6 @@ def chat_handler(ctx: Context, service: str):
 def models_handler(service: str):
     names = {
         "gpt": ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "dall-e-3"],
-        "claude": ["claude-sonnet-4-5", "claude-haiku-4-5"],
         "gemini": ["gemini-2.5-flash", "gemini-2.5-pro"],
     }[service]
 

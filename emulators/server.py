@@ -1,11 +1,15 @@
-"""One process, two sites: plain HTTP (OpenAI-compatible, Sheets, Drive, admin) and TLS (fal queue).
+"""One process, two sites: plain HTTP (OpenAI, Anthropic, Gemini, Sheets, Drive, admin) and TLS (fal queue).
 
 Admin API (plain-HTTP site):
   GET  /_admin/health
   GET  /_admin/knobs                    every service's knobs
   POST /_admin/knobs                    {"service": "gpt"|…|"sheets"|"drive"|"naver"|"web"|"*",
                                          "knobs": {...}, "replace": false}
-  POST /_admin/reset                    knobs, request log, spreadsheets, fal jobs back to empty
+  POST /_admin/reset                    knobs, request log, spreadsheets, fal jobs back to empty; the LLM
+                                         services' keys back to the ones the emulator started with
+  GET  /_admin/keys                     per LLM service ("gpt", "claude", "gemini"), how many keys it knows
+  POST /_admin/keys                     {"service": …, "keys": [key, …]}: the service now knows these keys
+  POST /_admin/keys/revoke              {"service": …, "key": key}: the key is refused from now on
   GET  /_admin/requests?service=&since= the request log;  DELETE /_admin/requests clears it
   PUT  /_admin/sheets/{id}              seed a spreadsheet {"sheets": {tab: rows}, "owner": e-mail,
                                          "shared_with": [e-mail, …], "title": name, "modified_time": ISO,
@@ -20,13 +24,14 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from . import drive_api, fal_api, google_oauth, openai_api, search_api, sheets_api
-from .core import Context
+from . import anthropic_api, drive_api, fal_api, google_oauth, openai_api, search_api, sheets_api
+from .core import LLM_SERVICES, Context
 from .faults import SERVICES
 from .tls import make_certificate, server_context
 
@@ -74,7 +79,40 @@ async def _reset(request: web.Request) -> web.Response:
     ctx.faults.reset()
     ctx.log.clear()
     ctx.state.clear()
+    ctx.keys.reset()
     return web.json_response({"ok": True})
+
+
+async def _key_request(request: web.Request) -> tuple[Context, str, dict[str, Any]]:
+    try:
+        body = await request.json()
+    except json.JSONDecodeError:
+        raise web.HTTPBadRequest(text="invalid JSON") from None
+    service = body.get("service") if isinstance(body, dict) else None
+    if service not in LLM_SERVICES:
+        raise web.HTTPBadRequest(text=f"service must be one of {list(LLM_SERVICES)}")
+    return request.app["ctx"], service, body
+
+
+async def _get_keys(request: web.Request) -> web.Response:
+    ctx: Context = request.app["ctx"]
+    return web.json_response({s: len(keys) for s, keys in ctx.keys.keys.items()})
+
+
+async def _add_keys(request: web.Request) -> web.Response:
+    ctx, service, body = await _key_request(request)
+    keys = body.get("keys")
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+        return web.json_response({"error": "keys must be a list of non-empty strings"}, status=400)
+    return web.json_response({"service": service, "known": ctx.keys.add(service, keys)})
+
+
+async def _revoke_key(request: web.Request) -> web.Response:
+    ctx, service, body = await _key_request(request)
+    key = body.get("key")
+    if not isinstance(key, str) or not key:
+        return web.json_response({"error": "key must be a non-empty string"}, status=400)
+    return web.json_response({"service": service, "revoked": ctx.keys.revoke(service, key)})
 
 
 async def _requests(request: web.Request) -> web.Response:
@@ -96,10 +134,14 @@ def build_http_app(ctx: Context) -> web.Application:
     app.router.add_get("/_admin/knobs", _get_knobs)
     app.router.add_post("/_admin/knobs", _set_knobs)
     app.router.add_post("/_admin/reset", _reset)
+    app.router.add_get("/_admin/keys", _get_keys)
+    app.router.add_post("/_admin/keys", _add_keys)
+    app.router.add_post("/_admin/keys/revoke", _revoke_key)
     app.router.add_get("/_admin/requests", _requests)
     app.router.add_delete("/_admin/requests", _clear_requests)
     app.router.add_get("/files/{name}", _files)
     openai_api.add_routes(app, ctx)
+    anthropic_api.add_routes(app, ctx)
     sheets_api.add_routes(app, ctx)
     drive_api.add_routes(app, ctx)
     google_oauth.add_routes(app, ctx)
@@ -124,10 +166,18 @@ async def _start_social(host: str, port: int) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
-async def serve(host: str, port: int, tls_port: int, cert_dir: Path, social_port: int = 0) -> None:
-    """Run until SIGTERM/SIGINT. The TLS certificate is made fresh at every start."""
+async def serve(
+    host: str,
+    port: int,
+    tls_port: int,
+    cert_dir: Path,
+    social_port: int = 0,
+    llm_keys: Sequence[str] = (),
+) -> None:
+    """Run until SIGTERM/SIGINT. The TLS certificate is made fresh at every start; the LLM services know
+    ``llm_keys`` (more are added through ``/_admin/keys``)."""
     cert, key, bundle = make_certificate(cert_dir, [host, "localhost"])
-    ctx = Context()
+    ctx = Context(llm_keys)
     runners: list[web.AppRunner] = []
     sites: list[tuple[web.Application, int, Any]] = [(build_http_app(ctx), port, None)]
     if tls_port:

@@ -206,7 +206,7 @@ def compose_draft(
             if s and s in text:
                 text = text[: text.index(s)]
     if max_tokens is not None and count_tokens(text) > max_tokens:
-        text = _truncate_tokens(text, max_tokens)
+        text = truncate_tokens(text, max_tokens)
     return text
 
 
@@ -231,7 +231,7 @@ def _cite(paragraphs: list[str], prompt: str) -> list[str]:
     return out
 
 
-def _truncate_tokens(text: str, limit: int) -> str:
+def truncate_tokens(text: str, limit: int) -> str:
     out = ""
     for piece in re.split(r"(\s+)", text):
         if count_tokens(out + piece) > limit:

@@ -232,7 +232,9 @@ class Settings(BaseSettings):
     openai_chat_model: str = "gpt-4o"
     openai_image_model: str = "dall-e-3"
     anthropic_api_key: SecretStr | None = None
-    anthropic_base_url: str | None = Field(default=None, description="Unset: https://api.anthropic.com/v1/")
+    anthropic_base_url: str | None = Field(
+        default=None, description="Unset: https://api.anthropic.com (the Messages API, anthropic SDK)."
+    )
     anthropic_chat_model: str = "claude-sonnet-4-5"
     gemini_api_key: SecretStr | None = None
     gemini_base_url: str | None = Field(
@@ -622,7 +624,9 @@ class Settings(BaseSettings):
 
 
 STACK_ENV = "stack.env"
-EMULATOR_KEY = "emulator-key"  # any non-empty key works against the local emulators
+EMULATOR_KEY = (
+    "emulator-key"  # the key the local emulators know from the start (LLM services: more via admin)
+)
 # the Google OAuth client registered in the emulator (emulators/google_oauth.py has the same values)
 EMULATOR_GOOGLE_CLIENT_ID = "icop-emulator-google.apps.googleusercontent.com"
 
@@ -633,7 +637,7 @@ def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
     key = SecretStr(EMULATOR_KEY)
     return {
         "openai_api_key": {"openai_api_key": key, "openai_base_url": f"{root}/openai/v1"},
-        "anthropic_api_key": {"anthropic_api_key": key, "anthropic_base_url": f"{root}/anthropic/v1"},
+        "anthropic_api_key": {"anthropic_api_key": key, "anthropic_base_url": f"{root}/anthropic"},
         "gemini_api_key": {"gemini_api_key": key, "gemini_base_url": f"{root}/gemini/v1beta/openai"},
         "fal_key": {"fal_key": key, "fal_host": f"{s.bind_host}:{s.fal_emulator_port}",
                     "fal_ca_bundle": str(s.state_path / "emulators" / "ca-bundle.pem")},

@@ -1,7 +1,8 @@
 """The role-based agents (CrewAI) behind the graph's nodes.
 
-``CrewAgents`` runs each role as a CrewAI agent whose LLM is ``crewai.LLM(model="openai/<model>")``
-pointed at the configured provider's OpenAI-compatible endpoint (our emulator offline).
+``CrewAgents`` runs each role as a CrewAI agent on CrewAI's native provider for the configured vendor:
+``crewai.LLM(model="anthropic/<model>")`` (the ``anthropic`` SDK, Messages API) for Claude,
+``"openai/<model>"`` otherwise, pointed at the provider's base URL (our emulators offline).
 ``LlmAgents`` runs the same roles as plain connector calls: used when the agents' provider has no key
 (the in-process offline provider has no HTTP endpoint for CrewAI to call).
 Call ``icop.offline.apply_offline_env()`` before building ``CrewAgents`` (it imports crewai).
@@ -25,6 +26,9 @@ from icop.connectors.structured import output_schema
 from icop.settings import Settings
 
 from .prompts import ROLES, Role
+
+CREW_PROVIDERS: dict[str, str] = {"claude": "anthropic"}
+"""CrewAI's native provider per LLM (its model prefix); the others use its OpenAI client."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,8 @@ class CrewAgents:
         # in a worker that is noise in the logs (our own logs and usage records say what ran).
         event_listener.formatter.verbose = False
         self.provider, self.model = provider, model
-        self.llm = CrewLLM(model=f"openai/{model}", base_url=base_url, api_key=api_key, timeout=timeout_s)
+        native = CREW_PROVIDERS.get(provider, "openai")
+        self.llm = CrewLLM(model=f"{native}/{model}", base_url=base_url, api_key=api_key, timeout=timeout_s)
         self._agents: dict[str, Any] = {}
         self._agent_cls = Agent
 

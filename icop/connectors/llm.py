@@ -1,6 +1,6 @@
-"""LLM connectors: GPT, Claude and Gemini through the ``openai`` SDK (all three publish
-OpenAI-compatible endpoints), and the offline provider used when a provider has no key (it answers with
-a labelled placeholder, see :mod:`.placeholder`)."""
+"""LLM connectors: GPT (and Gemini, through its OpenAI-compatible endpoint) with the ``openai`` SDK, Claude
+with Anthropic's own SDK (:mod:`.anthropic`), and the offline provider used when a provider has no key (it
+answers with a labelled placeholder, see :mod:`.placeholder`)."""
 
 from __future__ import annotations
 
@@ -98,6 +98,8 @@ def classify_openai_error(provider: str, exc: BaseException) -> ProviderError | 
         status = exc.status_code
         code = getattr(exc, "code", None)
         kind = "content_policy" if code == "content_policy_violation" else kind_for_status(status)
+        if "API_KEY_INVALID" in str(exc.body):  # Google refuses a key it does not know with a 400
+            kind = "auth"
         return ProviderError(
             provider,
             kind,
@@ -305,6 +307,18 @@ def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None
     ep = llm_endpoint(settings, name)
     if not ep.api_key:
         return OfflineLLM(name, ep.model, metering)
+    if name == "claude":
+        from .anthropic import AnthropicLLM  # it builds on this module's types
+
+        return AnthropicLLM(
+            name,
+            ep.base_url,
+            ep.api_key,
+            ep.model,
+            timeout=settings.provider_timeout_s,
+            policy=retry_policy(settings),
+            metering=metering,
+        )
     return OpenAICompatibleLLM(
         name,
         ep.base_url,

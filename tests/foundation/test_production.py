@@ -90,7 +90,7 @@ def test_the_emulators_key_is_refused() -> None:
 
 
 def test_a_provider_on_a_loopback_address_is_refused() -> None:
-    url = "http://127.0.0.1:21040/anthropic/v1"
+    url = "http://127.0.0.1:21040/anthropic"
     assert only_problem(production(anthropic_base_url=url)) == (
         f"Claude writer: ICOP_ANTHROPIC_BASE_URL={url} is a loopback address (an emulator); "
         "unset it for the real service"

@@ -51,9 +51,14 @@ def admin(emulators: EmulatorsComponent) -> Iterator[EmulatorAdmin]:
 
 
 def body_text(entry: dict[str, Any]) -> str:
+    """A logged request's prompt: the system prompt (Anthropic's top-level ``system`` too), then the turns."""
     body = entry.get("body") or {}
-    msgs = body.get("messages") if isinstance(body, dict) else None
-    return "\n".join(str(m.get("content", "")) for m in msgs or [] if isinstance(m, dict))
+    if not isinstance(body, dict):
+        return ""
+    system = body.get("system")
+    parts = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in system or []]
+    parts += [str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict)]
+    return "\n".join(parts)
 
 
 def llm_requests(admin: EmulatorAdmin, since: int = 0) -> list[dict[str, Any]]:

@@ -82,6 +82,20 @@ async def test_writers_run_in_parallel(emu_settings: Settings, agents: Any, admi
     assert max(x["finished"] for x in d) - min(x["started"] for x in d) <= 1.2 * slowest + 0.3
 
 
+async def test_claude_agents_run_on_crewais_anthropic_provider(
+    emu_settings: Settings, admin: EmulatorAdmin
+) -> None:
+    claude = make_agents(emu_settings, "claude")
+    assert isinstance(claude, CrewAgents) and type(claude.llm).__name__ == "AnthropicCompletion"
+    reply = await claude.run("seo", "Topic: cold brew coffee. Suggest 3 keywords.")
+    assert reply.provider == "claude" and reply.text.startswith("[offline]")
+    calls = admin.requests("claude")  # CrewAI may count the prompt's tokens first (messages/count_tokens)
+    assert all(e["status"] == 200 and e["path"].startswith("/anthropic/v1/messages") for e in calls)
+    [entry] = [e for e in calls if e["path"] == "/anthropic/v1/messages"]  # the native API
+    assert "You are SEOAgent." in str(entry["body"]["system"])  # CrewAI's role prompt as the system
+    assert admin.requests("gpt") == []
+
+
 async def test_compare_branch_keeps_every_product(
     emu_settings: Settings, agents: Any, admin: EmulatorAdmin
 ) -> None:

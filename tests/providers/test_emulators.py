@@ -56,7 +56,7 @@ def test_error_rate_is_seeded_and_roughly_right(
     url = f"{comp.address}/openai/v1/models"
 
     def run() -> list[int]:
-        with httpx.Client(trust_env=False, headers={"Authorization": "Bearer k"}) as c:
+        with httpx.Client(trust_env=False, headers={"Authorization": "Bearer emulator-key"}) as c:
             return [c.get(url).status_code for _ in range(200)]
 
     first = run()
@@ -72,7 +72,7 @@ def test_request_log_since_and_filter(
     comp, _ = emulators
     with httpx.Client(trust_env=False) as c:
         assert c.get(f"{comp.address}/openai/v1/models").status_code == 401  # no key
-        c.get(f"{comp.address}/anthropic/v1/models", headers={"Authorization": "Bearer abc"})
+        c.get(f"{comp.address}/anthropic/v1/models", headers={"x-api-key": "abc"})
     seq = admin.last_seq()
     assert [e["service"] for e in admin.requests()] == ["gpt", "claude"]
     assert admin.requests("gpt")[0]["status"] == 401 and admin.requests("gpt")[0]["fault"] == "auth"

@@ -1,5 +1,6 @@
-"""The ``openai`` SDK against the emulators as GPT, Claude and Gemini: call shapes, error mapping,
-Retry-After, rate limits, the offline fallback and per-tenant usage records."""
+"""The SDKs against the emulators as GPT, Claude and Gemini (``openai``; Claude: ``anthropic``, see also
+test_anthropic.py): call shapes, error mapping, Retry-After, rate limits, the offline fallback and
+per-tenant usage records."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import re
 import time
 from typing import Any
 
+import anthropic
 import openai
 import pytest
 
 from cluster.emulators import EmulatorsComponent
 from emulators.client import EmulatorAdmin
 from emulators.synthesis import OFFLINE_MARK
+from icop.connectors.anthropic import AnthropicLLM
 from icop.connectors.config import LLM_NAMES, LlmName, llm_endpoint
 from icop.connectors.errors import ProviderError
 from icop.connectors.llm import ChatRequest, OfflineLLM, OpenAICompatibleLLM, make_llm
@@ -23,7 +26,14 @@ from icop.settings import Settings
 
 from .conftest import emulator_settings, new_tenant, usage_rows
 
-PREFIX = {"gpt": "/openai/v1/", "claude": "/anthropic/v1/", "gemini": "/gemini/v1beta/openai/"}
+PATH = {
+    "gpt": "/openai/v1/chat/completions",
+    "claude": "/anthropic/v1/messages",
+    "gemini": "/gemini/v1beta/openai/chat/completions",
+}
+CONNECTOR = {"gpt": OpenAICompatibleLLM, "claude": AnthropicLLM, "gemini": OpenAICompatibleLLM}
+# where a vendor answers with its own status: Anthropic's overload is 529, Google's unknown key a 400
+STATUS = {("claude", 503): 529, ("gemini", 401): 400}
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -36,13 +46,13 @@ async def test_each_provider_answers_on_its_own_base_url(
     name: LlmName, emu_settings: Settings, admin: EmulatorAdmin
 ) -> None:
     llm = make_llm(emu_settings, name)
-    assert isinstance(llm, OpenAICompatibleLLM) and not llm.offline
+    assert isinstance(llm, CONNECTOR[name]) and not llm.offline
     result = await llm.complete(req())
     assert result.text.startswith(OFFLINE_MARK) and "beekeeping" in result.text.lower()
     assert result.model == llm_endpoint(emu_settings, name).model
     assert result.prompt_tokens > 0 and result.completion_tokens > 0 and result.finish_reason == "stop"
     [entry] = admin.requests(name)
-    assert entry["path"].startswith(PREFIX[name]) and entry["path"].endswith("/chat/completions")
+    assert entry["path"] == PATH[name]
     assert entry["status"] == 200 and entry["key"] == "-key"  # the key's last 4 characters only
     assert entry["body"]["messages"][0]["content"].startswith("Write a short article")
 
@@ -63,9 +73,9 @@ async def test_streaming_yields_the_same_text_and_usage(
         whole.completion_tokens,
     )
     streamed = admin.requests(name)[-1]
-    assert streamed["body"]["stream"] is True and streamed["body"]["stream_options"] == {
-        "include_usage": True
-    }
+    assert streamed["body"]["stream"] is True
+    if name != "claude":  # Anthropic reports usage in its stream's events, unasked
+        assert streamed["body"]["stream_options"] == {"include_usage": True}
 
 
 async def test_answers_in_the_language_the_prompt_asks_for(
@@ -130,6 +140,7 @@ async def test_every_error_is_classified(
     with pytest.raises(ProviderError) as info:
         await make_llm(s, name).complete(req())
     err = info.value
+    status = STATUS.get((name, status or 0), status)
     assert (err.provider, err.kind, err.retryable, err.status) == (name, kind, retryable, status)
     if status == 429:
         assert err.retry_after == 7
@@ -156,13 +167,22 @@ async def test_request_errors_are_not_retryable(
 async def test_error_bodies_follow_each_service(emu_settings: Settings, admin: EmulatorAdmin) -> None:
     admin.knobs("*", error_kind="429", error_count=1)
     bodies = {}
-    for name in LLM_NAMES:
+    for name in ("gpt", "gemini"):
         ep = llm_endpoint(emu_settings, name)
         client = openai.AsyncOpenAI(api_key=ep.api_key, base_url=ep.base_url, max_retries=0)
         with pytest.raises(openai.RateLimitError) as info:
             await client.chat.completions.create(model=ep.model, messages=[{"role": "user", "content": "hi"}])
         bodies[name] = info.value.response.json()  # the raw body, as the service wrote it
         assert info.value.response.headers["retry-after"] == "1"
+    ep = llm_endpoint(emu_settings, "claude")
+    claude = anthropic.AsyncAnthropic(api_key=ep.api_key, base_url=ep.base_url, max_retries=0)
+    with pytest.raises(anthropic.RateLimitError) as limited:
+        await claude.messages.create(
+            model=ep.model, max_tokens=50, messages=[{"role": "user", "content": "hi"}]
+        )
+    bodies["claude"] = limited.value.response.json()
+    assert limited.value.response.headers["retry-after"] == "1"
+    assert bodies["claude"]["request_id"] == limited.value.response.headers["request-id"]
     assert (
         bodies["gpt"]["error"]["code"] == "rate_limit_exceeded"
         and bodies["gpt"]["error"]["type"] == "requests"
@@ -193,6 +213,7 @@ async def test_server_errors_are_retried_with_backoff(emu_settings: Settings, ad
 
 
 async def test_per_key_rate_limit_answers_like_openai(emu_settings: Settings, admin: EmulatorAdmin) -> None:
+    admin.add_keys("gpt", "another-key")  # a second organisation's key
     admin.knobs("gpt", rate_limit={"requests": 2, "window_s": 1.5})
     once = tight(emu_settings, provider_max_attempts=1)
     llm = make_llm(once, "gpt")
@@ -270,7 +291,7 @@ async def test_a_stream_is_retried_until_it_opens(emu_settings: Settings, admin:
     stream = make_llm(emu_settings, "claude").stream(req())
     text = "".join([d async for d in stream])
     assert text.startswith(OFFLINE_MARK) and stream.result is not None and stream.result.text == text
-    assert [e["status"] for e in admin.requests("claude")] == [503, 200]
+    assert [e["status"] for e in admin.requests("claude")] == [529, 200]  # Anthropic's overloaded
     admin.knobs("claude", error_kind="timeout", error_count=1, hang_s=3)
     with pytest.raises(ProviderError) as info:
         _ = [
