@@ -1,10 +1,9 @@
-"""OpenAI-compatible chat completions (plain and SSE streaming), served as three providers, and
+"""OpenAI-compatible chat completions (plain and SSE streaming), served as GPT and Claude, and
 ``/v1/images/generations`` in the ``dall-e-3`` shape.
 
 Base URLs (the real services' paths under one prefix each):
   GPT     {root}/openai/v1                     (real: https://api.openai.com/v1)
   Claude  {root}/anthropic/v1                  (real: https://api.anthropic.com/v1/)
-  Gemini  {root}/gemini/v1beta/openai          (real: https://generativelanguage.googleapis.com/v1beta/openai/)
 """
 
 from __future__ import annotations
@@ -20,13 +19,12 @@ from aiohttp import web
 
 from .core import Context, EmulatorError, bearer_key, now
 from .reqlog import Entry
-from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, message_text, picture
+from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, json_object, message_text, picture
 
 PROVIDERS: dict[str, tuple[str, re.Pattern[str]]] = {
     # service: (path prefix, model names it serves)
     "gpt": ("/openai/v1", re.compile(r"^(gpt-|o\d|chatgpt-)")),
     "claude": ("/anthropic/v1", re.compile(r"^claude-")),
-    "gemini": ("/gemini/v1beta/openai", re.compile(r"^(models/)?gemini-")),
 }
 DALLE3_SIZES = ["1024x1024", "1024x1792", "1792x1024"]
 DALLE2_SIZES = ["256x256", "512x512", "1024x1024"]
@@ -56,9 +54,7 @@ def _completion_text(body: dict[str, Any], model: str) -> tuple[str, str, int]:
         finish = "length"
     fmt = (body.get("response_format") or {}).get("type")
     if fmt in ("json_object", "json_schema"):
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        items = [re.sub(r"^\d+\.\s*", "", ln) for ln in lines[1:] if re.match(r"^\d+\.", ln)]
-        text = json.dumps({"offline": True, "text": text, "items": items}, ensure_ascii=False)
+        text = json_object(text)
     prompt_tokens = sum(
         count_tokens(message_text(m.get("content"))) + 4 for m in messages if isinstance(m, dict)
     )
@@ -162,7 +158,6 @@ def models_handler(service: str):
     names = {
         "gpt": ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "dall-e-3"],
         "claude": ["claude-sonnet-4-5", "claude-haiku-4-5"],
-        "gemini": ["gemini-2.5-flash", "gemini-2.5-pro"],
     }[service]
 
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:

@@ -1,4 +1,4 @@
-"""One process, two sites: plain HTTP (OpenAI-compatible, Sheets, Drive, admin) and TLS (fal queue).
+"""One process, two sites: plain HTTP (OpenAI-compatible, Gemini, Sheets, Drive, admin) and TLS (fal queue).
 
 Admin API (plain-HTTP site):
   GET  /_admin/health
@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import drive_api, fal_api, google_oauth, openai_api, search_api, sheets_api
+from . import drive_api, fal_api, gemini_api, google_oauth, openai_api, search_api, sheets_api
 from .core import Context
 from .faults import SERVICES
 from .tls import make_certificate, server_context
@@ -100,6 +100,7 @@ def build_http_app(ctx: Context) -> web.Application:
     app.router.add_delete("/_admin/requests", _clear_requests)
     app.router.add_get("/files/{name}", _files)
     openai_api.add_routes(app, ctx)
+    gemini_api.add_routes(app, ctx)
     sheets_api.add_routes(app, ctx)
     drive_api.add_routes(app, ctx)
     google_oauth.add_routes(app, ctx)

@@ -1,7 +1,8 @@
 """The role-based agents (CrewAI) behind the graph's nodes.
 
-``CrewAgents`` runs each role as a CrewAI agent whose LLM is ``crewai.LLM(model="openai/<model>")``
-pointed at the configured provider's OpenAI-compatible endpoint (our emulator offline).
+``CrewAgents`` runs each role as a CrewAI agent on CrewAI's native provider for its vendor:
+``crewai.LLM(model="openai/<model>")`` for GPT, ``crewai.LLM(model="gemini/<model>")`` (google-genai, the
+Gemini API's ``generateContent``) for Gemini, pointed at the configured base URL (our emulator offline).
 ``LlmAgents`` runs the same roles as plain connector calls: used when the agents' provider has no key
 (the in-process offline provider has no HTTP endpoint for CrewAI to call).
 Call ``icop.offline.apply_offline_env()`` before building ``CrewAgents`` (it imports crewai).
@@ -82,7 +83,7 @@ class CrewAgents:
         # in a worker that is noise in the logs (our own logs and usage records say what ran).
         event_listener.formatter.verbose = False
         self.provider, self.model = provider, model
-        self.llm = CrewLLM(model=f"openai/{model}", base_url=base_url, api_key=api_key, timeout=timeout_s)
+        self.llm = CrewLLM(**_crew_llm_args(provider, model, base_url, api_key, timeout_s))
         self._agents: dict[str, Any] = {}
         self._agent_cls = Agent
 
@@ -111,6 +112,18 @@ class CrewAgents:
             int(usage.get("prompt_tokens", 0) or 0),
             int(usage.get("completion_tokens", 0) or 0),
         )
+
+
+def _crew_llm_args(
+    provider: str, model: str, base_url: str, api_key: str, timeout_s: float
+) -> dict[str, Any]:
+    """``crewai.LLM`` arguments for ``provider``'s native CrewAI provider."""
+    if provider == "gemini":
+        # google-genai takes its base URL and timeout (milliseconds) in http_options; three attempts in
+        # all, as CrewAI's OpenAI provider makes
+        http = {"base_url": base_url, "timeout": int(timeout_s * 1000), "retry_options": {"attempts": 3}}
+        return {"model": f"gemini/{model}", "api_key": api_key, "client_params": {"http_options": http}}
+    return {"model": f"openai/{model}", "base_url": base_url, "api_key": api_key, "timeout": timeout_s}
 
 
 def _storage_dir() -> str:

@@ -1,6 +1,6 @@
-"""LLM connectors: GPT, Claude and Gemini through the ``openai`` SDK (all three publish
-OpenAI-compatible endpoints), and the offline provider used when a provider has no key (it answers with
-a labelled placeholder, see :mod:`.placeholder`)."""
+"""LLM connectors: GPT and Claude through the ``openai`` SDK (both publish OpenAI-compatible endpoints),
+Gemini through its native API (:mod:`.gemini`), and the offline provider used when a provider has no key
+(it answers with a labelled placeholder, see :mod:`.placeholder`)."""
 
 from __future__ import annotations
 
@@ -268,6 +268,18 @@ def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None
     ep = llm_endpoint(settings, name)
     if not ep.api_key:
         return OfflineLLM(name, ep.model, metering)
+    if name == "gemini":
+        from .gemini import GeminiLLM  # it builds on this module's types
+
+        return GeminiLLM(
+            name,
+            ep.base_url,
+            ep.api_key,
+            ep.model,
+            timeout=settings.provider_timeout_s,
+            policy=retry_policy(settings),
+            metering=metering,
+        )
     return OpenAICompatibleLLM(
         name,
         ep.base_url,

@@ -51,7 +51,11 @@ def admin(emulators: EmulatorsComponent) -> Iterator[EmulatorAdmin]:
 
 
 def body_text(entry: dict[str, Any]) -> str:
+    """A logged LLM request's prompt: OpenAI ``messages``, or Gemini's system instruction and contents."""
     body = entry.get("body") or {}
+    if isinstance(body, dict) and "contents" in body:  # Gemini
+        turns = [body.get("systemInstruction") or {}, *body["contents"]]
+        return "\n".join(str(p.get("text", "")) for t in turns for p in t.get("parts") or [])
     msgs = body.get("messages") if isinstance(body, dict) else None
     return "\n".join(str(m.get("content", "")) for m in msgs or [] if isinstance(m, dict))
 
