@@ -13,7 +13,9 @@ from .server import serve
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m emulators", description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=21040, help="plain HTTP: OpenAI-compatible, Gemini, Sheets v4, admin")
+    p.add_argument(
+        "--port", type=int, default=21040, help="plain HTTP: OpenAI-compatible, Gemini, Sheets v4, admin"
+    )
     p.add_argument("--fal-port", type=int, default=21041, help="TLS: fal.ai queue protocol (0: off)")
     p.add_argument("--social-port", type=int, default=0, help="Graph API, Threads and X v2 emulator (0: off)")
     p.add_argument(

@@ -11,7 +11,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -146,7 +148,7 @@ _RPC = "type.googleapis.com/google.rpc."
 _GEMINI_API = "generativelanguage.googleapis.com"
 
 
-def google_duration(seconds: float) -> str:
+def _google_duration(seconds: float) -> str:
     """A ``google.protobuf.Duration`` in its JSON form: ``"7s"``, ``"0.250s"``."""
     return f"{round(seconds)}s" if float(seconds).is_integer() else f"{seconds:.3f}s"
 
@@ -169,7 +171,7 @@ def _gemini_error(
         ]  # fmt: skip
     details += extra or []
     if retry_after is not None:
-        details.append({"@type": _RPC + "RetryInfo", "retryDelay": google_duration(retry_after)})
+        details.append({"@type": _RPC + "RetryInfo", "retryDelay": _google_duration(retry_after)})
     error: dict[str, Any] = {
         "code": status,
         "message": message,
@@ -205,9 +207,6 @@ def _gemini_quota_failure(quota_id: str, metric: str, limit: int | None, model: 
 
 def _seconds_to_pacific_midnight() -> float:
     """Gemini's daily quotas reset at midnight Pacific time."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
     now = datetime.now(ZoneInfo("America/Los_Angeles"))
     midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return float(round((midnight - now).total_seconds()))

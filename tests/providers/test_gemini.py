@@ -95,7 +95,7 @@ async def test_request_rules_come_back_as_sdk_errors_and_our_kinds(
 ) -> None:
     keep = sdk(emu_settings)  # a Client closes its session when collected: hold it
     client = keep.aio.models
-    user = [types.Content(role="user", parts=[types.Part(text="hi")])]
+    user: list[types.ContentUnion] = [types.Content(role="user", parts=[types.Part(text="hi")])]
     refused: list[tuple[dict[str, Any], str]] = [
         ({"contents": [types.Content(role="assistant", parts=[types.Part(text="hi")])]}, "valid role"),
         ({"config": types.GenerateContentConfig(temperature=2.5)}, "temperature"),
