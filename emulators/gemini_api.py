@@ -311,6 +311,8 @@ def _implicit_cache(ctx: Context, key: str, p: Prompt, prompt_tokens: int) -> in
     best, hit = 0, None
     for entry in entries:
         shared = _common_prefix(entry[0], text)
+        if shared < minimum:  # a token is at least one character
+            continue
         tokens = count_tokens(text[:shared])
         if tokens >= minimum and tokens > best:
             best, hit = tokens, entry
@@ -322,11 +324,15 @@ def _implicit_cache(ctx: Context, key: str, p: Prompt, prompt_tokens: int) -> in
 
 
 def _common_prefix(a: str, b: str) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
+    """The length of the longest common prefix (binary search over slice comparisons, done in C)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _usage(prompt_tokens: int, cached: int, candidates: int | None) -> dict[str, Any]:
