@@ -1142,7 +1142,7 @@ def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict
     from openai import OpenAI
 
     from emulators.client import EmulatorAdmin
-    from graphs.article.agents import CREW_PROVIDERS
+    from graphs.article.agents import crew_llm_args
     from graphs.article.prompts import ROLES
     from icop.connectors.config import dalle_endpoint, llm_endpoint
     from icop.settings import load_settings
@@ -1155,8 +1155,7 @@ def run_baseline(stack: Any, shape: Shape, articles: int, out_dir: Path) -> dict
     llms = {}
     for name in LLM_SERVICES:
         ep = llm_endpoint(settings, name)
-        native = CREW_PROVIDERS.get(name, "openai")
-        llms[name] = CrewLLM(model=f"{native}/{ep.model}", base_url=ep.base_url, api_key=ep.api_key)
+        llms[name] = CrewLLM(**crew_llm_args(name, ep.model, ep.base_url, ep.api_key or "", 60.0))
     img = dalle_endpoint(settings)
     images = OpenAI(base_url=img.base_url, api_key=img.api_key)
 

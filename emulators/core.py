@@ -11,7 +11,9 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -81,10 +83,11 @@ def error_response(
     param: str | None = None,
     retry_after: float | None = None,
     extra_headers: dict[str, str] | None = None,
+    details: list[dict[str, Any]] | None = None,
 ) -> web.Response:
-    """An error as the real service writes it."""
+    """An error as the real service writes it (``details``: Gemini's typed error details)."""
     headers = dict(extra_headers or {})
-    if retry_after is not None:
+    if retry_after is not None and service != "gemini":  # Gemini says it in a RetryInfo detail instead
         headers["Retry-After"] = str(max(1, round(retry_after))) if retry_after >= 1 else f"{retry_after:.3f}"
     body: Any
     if service in ("gpt", "images"):
@@ -104,22 +107,8 @@ def error_response(
             "error": {"type": _ANTHROPIC_TYPE.get(status, "api_error"), "message": message},
             "request_id": rid,
         }
-    elif service == "gemini":  # the OpenAI-compatible Gemini endpoint answers errors as a one-element list
-        error: dict[str, Any] = {
-            "code": status,
-            "message": message,
-            "status": _GOOGLE_STATUS.get(status, "UNKNOWN"),
-        }
-        if code == "API_KEY_INVALID":  # Google's reason for a key it does not know (a 400, not a 401)
-            error["details"] = [
-                {
-                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                    "reason": code,
-                    "domain": "googleapis.com",
-                    "metadata": {"service": "generativelanguage.googleapis.com"},
-                }
-            ]
-        body = [{"error": error}]
+    elif service == "gemini":
+        body = _gemini_error(status, message, code, retry_after, details)
     elif service == "sheets":
         body = {
             "error": {"code": status, "message": message, "status": _GOOGLE_STATUS.get(status, "UNKNOWN")}
@@ -153,6 +142,74 @@ def error_response(
     else:
         body = {"error": message}
     return web.json_response(body, status=status, headers=headers)
+
+
+_RPC = "type.googleapis.com/google.rpc."
+_GEMINI_API = "generativelanguage.googleapis.com"
+
+
+def _google_duration(seconds: float) -> str:
+    """A ``google.protobuf.Duration`` in its JSON form: ``"7s"``, ``"0.250s"``."""
+    return f"{round(seconds)}s" if float(seconds).is_integer() else f"{seconds:.3f}s"
+
+
+def _gemini_error(
+    status: int,
+    message: str,
+    reason: str | None,
+    retry_after: float | None,
+    extra: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """The Gemini API's ``google.rpc.Status``: ErrorInfo names a reason (``API_KEY_INVALID``),
+    QuotaFailure the quota that ran out, RetryInfo the wait (in the body: Gemini sends no Retry-After)."""
+    details: list[dict[str, Any]] = []
+    if reason:
+        details += [
+            {"@type": _RPC + "ErrorInfo", "reason": reason, "domain": "googleapis.com",
+             "metadata": {"service": _GEMINI_API}},
+            {"@type": _RPC + "LocalizedMessage", "locale": "en-US", "message": message},
+        ]  # fmt: skip
+    details += extra or []
+    if retry_after is not None:
+        details.append({"@type": _RPC + "RetryInfo", "retryDelay": _google_duration(retry_after)})
+    error: dict[str, Any] = {
+        "code": status,
+        "message": message,
+        "status": _GOOGLE_STATUS.get(status, "UNKNOWN"),
+    }
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+_GEMINI_QUOTA_MESSAGE = (
+    "You exceeded your current quota, please check your plan and billing details. For more information on "
+    "this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits."
+)
+
+
+def _gemini_quota_failure(quota_id: str, metric: str, limit: int | None, model: str) -> list[dict[str, Any]]:
+    """What a Gemini 429 says ran out: a per-minute quota (a rate limit) or a per-day one (used up until
+    the day resets), told apart by ``quotaId``."""
+    violation: dict[str, Any] = {
+        "quotaMetric": f"{_GEMINI_API}/{metric}",
+        "quotaId": quota_id,
+        "quotaDimensions": {"location": "global", **({"model": model} if model else {})},
+    }
+    if limit is not None:
+        violation["quotaValue"] = str(limit)
+    return [
+        {"@type": _RPC + "QuotaFailure", "violations": [violation]},
+        {"@type": _RPC + "Help", "links": [{"description": "Learn more about Gemini API quotas",
+                                            "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+    ]  # fmt: skip
+
+
+def _seconds_to_pacific_midnight() -> float:
+    """Gemini's daily quotas reset at midnight Pacific time."""
+    now = datetime.now(ZoneInfo("America/Los_Angeles"))
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return float(round((midnight - now).total_seconds()))
 
 
 _FAULT_MESSAGES = {
@@ -204,12 +261,13 @@ def fault_response(service: str, status: int, retry_after: float) -> web.Respons
         return error_response(service, 529, _FAULT_MESSAGES[service][529])
     msg = _FAULT_MESSAGES[service][status]
     code = {"gpt": "rate_limit_exceeded", "images": "rate_limit_exceeded", "fal": "rate_limited"}.get(service)
+    waits = (429,) if service == "gemini" else (429, 503)  # Gemini's 503 names no delay
     return error_response(
         service,
         status,
         msg,
         code=code if status == 429 else None,
-        retry_after=retry_after if status in (429, 503) else None,
+        retry_after=retry_after if status in waits else None,
     )
 
 
@@ -239,6 +297,16 @@ def quota_response(service: str) -> web.Response:
             400,
             "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to "
             "upgrade or purchase credits.",
+        )
+    if service == "gemini":  # the requests-per-day quota
+        return error_response(
+            service,
+            429,
+            _GEMINI_QUOTA_MESSAGE,
+            retry_after=_seconds_to_pacific_midnight(),
+            details=_gemini_quota_failure(
+                "GenerateRequestsPerDayPerProjectPerModel", "generate_requests_per_model_per_day", None, ""
+            ),
         )
     return error_response(service, 429, "Quota exhausted")
 
@@ -273,6 +341,17 @@ def rate_limit_response(service: str, key: str, wait: float, limit: int, model: 
                 "anthropic-ratelimit-requests-remaining": "0",
                 "anthropic-ratelimit-requests-reset": rfc3339(time.time() + wait),
             },
+        )
+    if service == "gemini":  # the requests-per-minute quota
+        return error_response(
+            service,
+            429,
+            f"{_GEMINI_QUOTA_MESSAGE}\n* Quota exceeded for metric: "
+            f"{_GEMINI_API}/generate_requests_per_model, limit: {limit}\nPlease retry in {secs}.",
+            retry_after=wait,
+            details=_gemini_quota_failure(
+                "GenerateRequestsPerMinutePerProjectPerModel", "generate_requests_per_model", limit, model
+            ),
         )
     if service == "sheets":
         return error_response(
@@ -398,6 +477,7 @@ class Context:
                 limited = sf.rate_limited(key or "anonymous")
                 if limited is not None:
                     model = body.get("model", "") if isinstance(body, dict) else ""
+                    model = model or request.match_info.get("model", "")  # Gemini: the model is in the path
                     resp = rate_limit_response(service, key, limited[0], limited[1], model)
                     self.log.finish(entry, resp.status, "rate_limit")
                     return resp

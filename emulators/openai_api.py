@@ -1,10 +1,8 @@
-"""OpenAI-compatible chat completions (plain and SSE streaming), served as GPT and Gemini's
-OpenAI-compatible endpoint, and ``/v1/images/generations`` in the ``dall-e-3`` shape. (Claude speaks its
-native Messages API: ``anthropic_api``.)
+"""OpenAI chat completions (plain and SSE streaming) as GPT, and ``/v1/images/generations`` in the
+``dall-e-3`` shape. (Claude and Gemini speak their native APIs: ``anthropic_api``, ``gemini_api``.)
 
-Base URLs (the real services' paths under one prefix each):
+Base URL (the real service's paths under one prefix):
   GPT     {root}/openai/v1                     (real: https://api.openai.com/v1)
-  Gemini  {root}/gemini/v1beta/openai          (real: https://generativelanguage.googleapis.com/v1beta/openai/)
 """
 
 from __future__ import annotations
@@ -23,24 +21,19 @@ from .faults import Knobs
 from .prompt_cache import PrefixCache, openai_cached_tokens
 from .reqlog import Entry
 from .structured import broken, structured_answer
-from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, message_text, picture
+from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, json_object, message_text, picture
 
 PROVIDERS: dict[str, tuple[str, re.Pattern[str]]] = {
     # service: (path prefix, model names it serves)
     "gpt": ("/openai/v1", re.compile(r"^(gpt-|o\d|chatgpt-)")),
-    "gemini": ("/gemini/v1beta/openai", re.compile(r"^(models/)?gemini-")),
 }
 DALLE3_SIZES = ["1024x1024", "1024x1792", "1792x1024"]
 DALLE2_SIZES = ["256x256", "512x512", "1024x1024"]
 
 
 def _model_not_found(service: str, model: str) -> EmulatorError:
-    if service == "gpt":
-        return EmulatorError(
-            404, f"The model `{model}` does not exist or you do not have access to it.", "model_not_found"
-        )
     return EmulatorError(
-        404, f"models/{model} is not found for API version v1beta, or is not supported for generateContent."
+        404, f"The model `{model}` does not exist or you do not have access to it.", "model_not_found"
     )
 
 
@@ -145,9 +138,7 @@ def _completion_text(service: str, body: dict[str, Any], model: str, knobs: Knob
         text = compose_draft(messages, model=model, max_tokens=int(max_tokens), stop=body.get("stop"))
         finish = "length"
     if (body.get("response_format") or {}).get("type") == "json_object":
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        items = [re.sub(r"^\d+\.\s*", "", ln) for ln in lines[1:] if re.match(r"^\d+\.", ln)]
-        text = json.dumps({"offline": True, "text": text, "items": items}, ensure_ascii=False)
+        text = json_object(text)
     return text, finish, prompt_tokens
 
 
@@ -251,7 +242,6 @@ def chat_handler(ctx: Context, service: str):
 def models_handler(service: str):
     names = {
         "gpt": ["gpt-4o", "gpt-4o-mini", "gpt-4.1", "dall-e-3"],
-        "gemini": ["gemini-2.5-flash", "gemini-2.5-pro"],
     }[service]
 
     async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -208,6 +209,14 @@ def compose_draft(
     if max_tokens is not None and count_tokens(text) > max_tokens:
         text = truncate_tokens(text, max_tokens)
     return text
+
+
+def json_object(text: str) -> str:
+    """A JSON-mode answer without a schema (OpenAI ``json_object``, Gemini ``application/json``): the draft
+    and its numbered lines as one object."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    items = [re.sub(r"^\d+\.\s*", "", ln) for ln in lines[1:] if re.match(r"^\d+\.", ln)]
+    return json.dumps({"offline": True, "text": text, "items": items}, ensure_ascii=False)
 
 
 _CITATION = re.compile(r"\[(\d{1,2})\]")

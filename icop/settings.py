@@ -238,7 +238,7 @@ class Settings(BaseSettings):
     anthropic_chat_model: str = "claude-sonnet-4-5"
     gemini_api_key: SecretStr | None = None
     gemini_base_url: str | None = Field(
-        default=None, description="Unset: https://generativelanguage.googleapis.com/v1beta/openai/"
+        default=None, description="Unset: https://generativelanguage.googleapis.com/ (the native Gemini API)"
     )
     gemini_chat_model: str = "gemini-2.5-flash"
     fal_key: SecretStr | None = None
@@ -638,7 +638,7 @@ def emulator_provider_settings(s: Settings) -> dict[str, dict[str, object]]:
     return {
         "openai_api_key": {"openai_api_key": key, "openai_base_url": f"{root}/openai/v1"},
         "anthropic_api_key": {"anthropic_api_key": key, "anthropic_base_url": f"{root}/anthropic"},
-        "gemini_api_key": {"gemini_api_key": key, "gemini_base_url": f"{root}/gemini/v1beta/openai"},
+        "gemini_api_key": {"gemini_api_key": key, "gemini_base_url": f"{root}/gemini/"},
         "fal_key": {"fal_key": key, "fal_host": f"{s.bind_host}:{s.fal_emulator_port}",
                     "fal_ca_bundle": str(s.state_path / "emulators" / "ca-bundle.pem")},
         "google_client_id": {"google_client_id": EMULATOR_GOOGLE_CLIENT_ID, "google_client_secret": key,

@@ -1,8 +1,9 @@
 """The role-based agents (CrewAI) behind the graph's nodes.
 
-``CrewAgents`` runs each role as a CrewAI agent on CrewAI's native provider for the configured vendor:
-``crewai.LLM(model="anthropic/<model>")`` (the ``anthropic`` SDK, Messages API) for Claude,
-``"openai/<model>"`` otherwise, pointed at the provider's base URL (our emulators offline).
+``CrewAgents`` runs each role as a CrewAI agent on CrewAI's native provider for its vendor
+(``crew_llm_args``): ``crewai.LLM(model="openai/<model>")`` for GPT, ``"anthropic/<model>"`` (the
+``anthropic`` SDK, Messages API) for Claude, ``"gemini/<model>"`` (google-genai, ``generateContent``) for
+Gemini, pointed at the configured base URL (our emulators offline).
 ``LlmAgents`` runs the same roles as plain connector calls: used when the agents' provider has no key
 (the in-process offline provider has no HTTP endpoint for CrewAI to call).
 Call ``icop.offline.apply_offline_env()`` before building ``CrewAgents`` (it imports crewai).
@@ -26,9 +27,6 @@ from icop.connectors.structured import output_schema
 from icop.settings import Settings
 
 from .prompts import ROLES, Role
-
-CREW_PROVIDERS: dict[str, str] = {"claude": "anthropic"}
-"""CrewAI's native provider per LLM (its model prefix); the others use its OpenAI client."""
 
 
 @dataclass(frozen=True)
@@ -126,8 +124,7 @@ class CrewAgents:
         # in a worker that is noise in the logs (our own logs and usage records say what ran).
         event_listener.formatter.verbose = False
         self.provider, self.model = provider, model
-        native = CREW_PROVIDERS.get(provider, "openai")
-        self.llm = CrewLLM(model=f"{native}/{model}", base_url=base_url, api_key=api_key, timeout=timeout_s)
+        self.llm = CrewLLM(**crew_llm_args(provider, model, base_url, api_key, timeout_s))
         self._agents: dict[str, Any] = {}
         self._agent_cls = Agent
 
@@ -200,6 +197,17 @@ def as_answered(model: type[BaseModel]) -> type[AsAnswered]:
     """``model``'s response format for CrewAI, named as the model (the vendor sees that name)."""
     namespace = {"wanted": model, "__doc__": model.__doc__, "__module__": __name__}
     return type(model.__name__, (AsAnswered,), namespace)
+
+
+def crew_llm_args(provider: str, model: str, base_url: str, api_key: str, timeout_s: float) -> dict[str, Any]:
+    """``crewai.LLM`` arguments for ``provider``'s native CrewAI provider."""
+    if provider == "gemini":
+        # google-genai takes its base URL and timeout (milliseconds) in http_options; three attempts in
+        # all, as CrewAI's OpenAI provider makes
+        http = {"base_url": base_url, "timeout": int(timeout_s * 1000), "retry_options": {"attempts": 3}}
+        return {"model": f"gemini/{model}", "api_key": api_key, "client_params": {"http_options": http}}
+    native = "anthropic" if provider == "claude" else "openai"
+    return {"model": f"{native}/{model}", "base_url": base_url, "api_key": api_key, "timeout": timeout_s}
 
 
 def _storage_dir() -> str:

@@ -18,7 +18,7 @@ LLM_NAMES: tuple[LlmName, ...] = ("gpt", "claude", "gemini")
 REAL_BASE_URLS: dict[str, str] = {
     "gpt": "https://api.openai.com/v1",
     "claude": "https://api.anthropic.com",  # the anthropic SDK adds /v1/messages
-    "gemini": "https://generativelanguage.googleapis.com/v1beta/openai/",
+    "gemini": "https://generativelanguage.googleapis.com/",  # google-genai adds the API version
     "sheets": "https://sheets.googleapis.com/",
     # Drive's discovery document joins its root URL and service path; an endpoint replaces both
     "drive": "https://www.googleapis.com/drive/v3/",

@@ -1,6 +1,6 @@
-"""LLM connectors: GPT (and Gemini, through its OpenAI-compatible endpoint) with the ``openai`` SDK, Claude
-with Anthropic's own SDK (:mod:`.anthropic`), and the offline provider used when a provider has no key (it
-answers with a labelled placeholder, see :mod:`.placeholder`)."""
+"""LLM connectors: GPT with the ``openai`` SDK, Claude with Anthropic's own SDK (:mod:`.anthropic`),
+Gemini through its native API (:mod:`.gemini`), and the offline provider used when a provider has no key
+(it answers with a labelled placeholder, see :mod:`.placeholder`)."""
 
 from __future__ import annotations
 
@@ -311,6 +311,18 @@ def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None
         from .anthropic import AnthropicLLM  # it builds on this module's types
 
         return AnthropicLLM(
+            name,
+            ep.base_url,
+            ep.api_key,
+            ep.model,
+            timeout=settings.provider_timeout_s,
+            policy=retry_policy(settings),
+            metering=metering,
+        )
+    if name == "gemini":
+        from .gemini import GeminiLLM  # it builds on this module's types
+
+        return GeminiLLM(
             name,
             ep.base_url,
             ep.api_key,

@@ -51,10 +51,14 @@ def admin(emulators: EmulatorsComponent) -> Iterator[EmulatorAdmin]:
 
 
 def body_text(entry: dict[str, Any]) -> str:
-    """A logged request's prompt: the system prompt (Anthropic's top-level ``system`` too), then the turns."""
+    """A logged LLM request's prompt: the system prompt (Anthropic's top-level ``system`` too) and the turns,
+    or Gemini's system instruction and contents."""
     body = entry.get("body") or {}
     if not isinstance(body, dict):
         return ""
+    if "contents" in body:  # Gemini
+        turns = [body.get("systemInstruction") or {}, *body["contents"]]
+        return "\n".join(str(p.get("text", "")) for t in turns for p in t.get("parts") or [])
     system = body.get("system")
     parts = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in system or []]
     parts += [str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict)]
