@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from langgraph.runtime import Runtime
+
 from icop.articles.citations import strip_markers
 from icop.articles.layout import render_markdown, title_and_body
 from icop.connectors.errors import ProviderError
 from icop.connectors.placeholder import OFFLINE_MARK
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.keywords import keywords as extract_keywords
+from icop.modelkeys.rules import SKIPPED_KIND, KeyUnavailable, pause_for
+from icop.modelkeys.secret import ModelKey
 from icop.research.service import ResearchRequest, ResearchResult
 from icop.research.types import FailurePolicy, ResearchReport, failure_policy, provider_choice
 
@@ -39,7 +43,7 @@ from .prompts import (
     translate_prompt,
     visual_prompt,
 )
-from .state import ArticleState, Draft, ResearchNote, Seo, UsageEntry, WriterFailure
+from .state import ArticleContext, ArticleState, Draft, ResearchNote, Seo, UsageEntry, WriterFailure
 from .writers import WriterCall, WriteRequest, WriterError
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -238,21 +242,28 @@ class NoResearch:
         return ResearchResult([], report)
 
 
-class StateNode(Protocol):
-    """A node as LangGraph's ``add_node`` types it: one parameter, named ``state``."""
+class WriterNode(Protocol):
+    """A writer's node as ``add_node`` types it: the state, and the run's context as ``runtime``."""
 
-    async def __call__(self, state: ArticleState) -> dict[str, Any]: ...
+    async def __call__(self, state: ArticleState, runtime: Runtime[ArticleContext]) -> dict[str, Any]: ...
+
+
+class KeyPauses(Protocol):
+    """Where a tenant key its vendor refused is paused (``icop.modelkeys.service.TenantModelKeys``)."""
+
+    async def pause(self, tenant_id: str, provider: str, why: KeyUnavailable, key: ModelKey) -> bool: ...
 
 
 @dataclass
 class ArticleNodes:
-    """The nodes' dependencies: the agents, the researcher, where usage is recorded and where the
-    brand voice comes from."""
+    """The nodes' dependencies: the agents, the researcher, where usage is recorded, where the brand voice
+    comes from and where a refused tenant key is paused."""
 
     agents: Agents
     researcher: ResearchSource
     usage_sink: UsageSink | None = None
     voice: StyleSource | None = None
+    key_pauses: KeyPauses | None = None
 
     async def _usage(
         self, state: ArticleState, agent: str, provider: str, model: str, pt: int, ct: int, offline: bool
@@ -323,10 +334,17 @@ class ArticleNodes:
         )
         return {"research_summary": reply.text, "usage": [usage]}
 
-    def writer(self, name: str, call: WriterCall) -> StateNode:
-        """The node for one writer: a failure after its retries is recorded, not raised."""
+    def writer(self, name: str, call: WriterCall) -> WriterNode:
+        """The node for one writer: a failure after its retries is recorded, not raised. With the tenant's
+        own key (the run's context) the call carries it; a key that cannot be used skips the writer with
+        the reason, and a key its vendor refuses is paused for the tenant (never the platform's key in its
+        place)."""
 
-        async def node(state: ArticleState) -> dict[str, Any]:
+        async def node(state: ArticleState, runtime: Runtime[ArticleContext]) -> dict[str, Any]:
+            context = runtime.context or ArticleContext()
+            key = context.model_keys.get(name)
+            if isinstance(key, KeyUnavailable):
+                return {"writer_failures": [_key_failure(name, SKIPPED_KIND, key)]}
             req = WriteRequest(
                 topic=state["topic"],
                 language=state["language"],
@@ -336,6 +354,7 @@ class ArticleNodes:
                 style_samples=list(state.get("style_samples") or []),
                 tenant_id=state.get("tenant_id"),
                 article_id=state.get("article_id"),
+                api_key=key,
             )
             started = time.time()
             try:
@@ -344,7 +363,13 @@ class ArticleNodes:
                 cause = _root_cause(exc)
                 kind = cause.kind if isinstance(cause, ProviderError | WriterError) else type(cause).__name__
                 message = cause.message if isinstance(cause, ProviderError | WriterError) else str(cause)
-                return {"writer_failures": [WriterFailure(writer=name, kind=kind, message=message[:500])]}
+                paused = pause_for(name, kind, message) if key is not None else None
+                if paused is None:
+                    return {"writer_failures": [WriterFailure(writer=name, kind=kind, message=message[:500])]}
+                tenant = state.get("tenant_id")
+                if self.key_pauses is not None and key is not None and tenant:
+                    await self.key_pauses.pause(tenant, name, paused, key)
+                return {"writer_failures": [_key_failure(name, kind, paused)]}
             usage = await self._usage(
                 state,
                 f"writer:{name}",
@@ -426,6 +451,10 @@ class ArticleNodes:
 
     async def formatter(self, state: ArticleState) -> dict[str, Any]:
         return {"markdown": render_markdown(state)}
+
+
+def _key_failure(writer: str, kind: str, why: KeyUnavailable) -> WriterFailure:
+    return WriterFailure(writer=writer, kind=kind, message=why.reason, code=why.code, params=dict(why.params))
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -11,10 +11,18 @@ from uuid import UUID
 
 import openai
 
+from icop.modelkeys.secret import ModelKey
 from icop.settings import Settings
 
 from .config import LlmName, llm_endpoint, retry_policy
-from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
+from .errors import (
+    ErrorKind,
+    ProviderError,
+    RetryPolicy,
+    call_with_retries,
+    kind_for_status,
+    parse_retry_after,
+)
 from .placeholder import placeholder_text
 from .tokens import count_tokens, message_text
 from .usage import Metering, UsageEvent
@@ -97,7 +105,11 @@ def classify_openai_error(provider: str, exc: BaseException) -> ProviderError | 
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         code = getattr(exc, "code", None)
-        kind = "content_policy" if code == "content_policy_violation" else kind_for_status(status)
+        kinds: dict[object, ErrorKind] = {
+            "content_policy_violation": "content_policy",
+            "insufficient_quota": "quota_exhausted",  # billing: no retry helps until credits are added
+        }
+        kind = kinds.get(code) or kind_for_status(status)
         return ProviderError(
             provider,
             kind,
@@ -263,15 +275,19 @@ class OfflineLLM:
         return holder
 
 
-def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None) -> LLM:
-    """The provider's SDK client when a key is configured, else its offline provider."""
+def make_llm(
+    settings: Settings, name: LlmName, metering: Metering | None = None, *, api_key: ModelKey | None = None
+) -> LLM:
+    """The provider's SDK client when a key is configured, else its offline provider. ``api_key``: a
+    tenant's own key instead of the platform's (never the offline provider: a tenant key is always used)."""
     ep = llm_endpoint(settings, name)
-    if not ep.api_key:
+    key = api_key.reveal() if api_key is not None else ep.api_key
+    if not key:
         return OfflineLLM(name, ep.model, metering)
     return OpenAICompatibleLLM(
         name,
         ep.base_url,
-        ep.api_key,
+        key,
         ep.model,
         timeout=settings.provider_timeout_s,
         policy=retry_policy(settings),
