@@ -1,5 +1,6 @@
 """Every SQL statement about ``model_keys`` and ``model_key_pauses``. The encrypted key is written here and
-selected only by :func:`secret_row` (for the vault, never for output).
+selected only for the vault (:func:`secret_rows`, :func:`locked_secret`, :func:`rotation_batch`), never for
+output.
 
 Each function takes a connection opened by ``icop.db.tenant_tx`` and still filters by tenant.
 """

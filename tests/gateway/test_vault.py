@@ -142,11 +142,11 @@ async def test_rotate_credentials_in_database(
         assert got is not None and (got.access_token, got.refresh_token) == (access, refresh)
         assert Vault.key_id_of(raw) == new_kid
         assert "acc-" not in repr(got)
-    tid = UUID(tenant.tenant_id)  # the tenant's model key too
-    assert (await TenantModelKeys(app_pool, rotated_vault).resolve(tid, ["gemini"])) == {
+    owner = UUID(tenant.tenant_id)  # the tenant's model key too
+    assert (await TenantModelKeys(app_pool, rotated_vault).resolve(owner, ["gemini"])) == {
         "gemini": ModelKey(model_key)
     }
-    async with tenant_tx(app_pool, tid) as conn:
+    async with tenant_tx(app_pool, owner) as conn:
         assert Vault.key_id_of(await conn.fetchval("SELECT key_enc FROM model_keys")) == new_kid
     ROTATE_BACK.append(f"{spec},{new_kid}:{new_key}")
 
