@@ -37,6 +37,7 @@ from .credentials.endpoints import router as credentials_router
 from .events.endpoints import router as events_router
 from .google.endpoints import router as google_router
 from .limits import RequestLimits, SecurityHeaders
+from .modelkeys.endpoints import router as modelkeys_router
 from .pipelines.endpoints import router as pipelines_router
 from .plans.endpoints import router as plans_router
 from .posts.endpoints import router as posts_router
@@ -57,6 +58,7 @@ ROUTERS = [
     tenants_router,
     api_keys_router,
     credentials_router,
+    modelkeys_router,
     google_router,
     pipelines_router,
     runs_router,

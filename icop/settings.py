@@ -296,6 +296,21 @@ class Settings(BaseSettings):
         "the image prompts) may take: the first and its repair turns. Then the rule-based value stands in, "
         "recorded on the article as a fallback.",
     )
+    model_key_client_ttl_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A Writer replica keeps the SDK client of a tenant's own model key this long after its "
+        "last use (a back-fill's articles share it; a replaced key's client goes soon after).",
+    )
+    model_key_clients_max: int = Field(
+        default=256, ge=1, description="Tenant-key SDK clients one Writer replica keeps at most."
+    )
+    model_key_check_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Time allowed for the one-token call that checks a tenant's model key before it is "
+        "stored.",
+    )
 
     # Research: web search (Tavily), Korean search (Naver), page fetch and extraction. Base URLs and the
     # Naver auth header names are settings: the NAVER Developers Center is succeeded by the NAVER API HUB

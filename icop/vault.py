@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .db import tenant_tx
 from .errors import DecryptionRefused
+from .modelkeys import repository as model_keys_repo
 
 FORMAT_VERSION = 1
 NONCE_BYTES = 12
@@ -40,6 +41,11 @@ class SecretRef:
 
     def aad(self) -> bytes:
         return f"icop-vault|{self.tenant_id}|{self.credential_id}|{self.platform}|{self.field}".encode()
+
+
+def model_key_ref(tenant_id: UUID, row_id: UUID, provider: str) -> SecretRef:
+    """A tenant's model key (``model_keys``): bound to its tenant, its row and its provider."""
+    return SecretRef(tenant_id, row_id, f"model:{provider}", "api_key")
 
 
 def parse_keys(spec: str) -> dict[str, bytes]:
@@ -118,7 +124,8 @@ class RotationReport:
 
 
 async def rotate_credentials(pool: asyncpg.Pool, vault: Vault, batch: int = 100) -> RotationReport:
-    """Re-encrypt every credential that is not under the primary key.
+    """Re-encrypt every credential (social and Google tokens, search keys, model keys) that is not under
+    the primary key.
 
     Runs online: each tenant's rows are rewritten in short tenant-scoped transactions, and readers
     keep decrypting with whichever key a row currently names. Re-running it is a no-op. A row that
@@ -129,6 +136,7 @@ async def rotate_credentials(pool: asyncpg.Pool, vault: Vault, batch: int = 100)
     primary = vault.primary_key_id.encode()
     async with pool.acquire() as conn:
         tenants = [r[0] for r in await conn.fetch("SELECT vault_credential_tenants()")]
+        with_model_keys = [r[0] for r in await conn.fetch("SELECT vault_model_key_tenants()")]
     for tenant_id in tenants:
         report.tenants += 1
         last = UUID(int=0)
@@ -175,7 +183,32 @@ async def rotate_credentials(pool: asyncpg.Pool, vault: Vault, batch: int = 100)
                     report.rows_rotated += 1
             if len(rows) < batch:
                 break
+    for tenant_id in with_model_keys:
+        if tenant_id not in tenants:
+            report.tenants += 1
+        await _rotate_model_keys(pool, vault, tenant_id, primary, batch, report)
     return report
+
+
+async def _rotate_model_keys(
+    pool: asyncpg.Pool, vault: Vault, tenant_id: UUID, primary: bytes, batch: int, report: RotationReport
+) -> None:
+    """One tenant's model keys, as :func:`rotate_credentials` does its tokens."""
+    last = UUID(int=0)
+    while True:
+        async with tenant_tx(pool, tenant_id) as conn:
+            rows = await model_keys_repo.rotation_batch(conn, tenant_id, last, primary, batch)
+            for r in rows:
+                last = r["id"]
+                try:
+                    blob = vault.reencrypt(r["key_enc"], model_key_ref(tenant_id, r["id"], r["provider"]))
+                except DecryptionRefused:
+                    report.refused.append(r["id"])
+                    continue
+                await model_keys_repo.set_ciphertext(conn, tenant_id, r["id"], blob)
+                report.rows_rotated += 1
+        if len(rows) < batch:
+            break
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,7 @@ class ArticleWorkflow:
                 cfg.search_provider,
                 cfg.on_research_failure,
                 generation,
+                list(cfg.own_keys),
             ),
             task_queue=q.agents,
             **P.AGENT_GRAPH.options(),

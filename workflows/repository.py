@@ -19,7 +19,7 @@ async def pipeline_config(
     return await conn.fetchrow(
         """SELECT p.sheet_id, p.sheet_range, p.mode, p.writers, p.image_provider, p.targets,
                   p.approval_required, p.dry_run, p.subtopics_per_topic, p.settings, p.source_kind,
-                  p.plan_object_key, p.learn_times
+                  p.plan_object_key, p.learn_times, p.model_keys
            FROM content_pipelines p WHERE p.tenant_id = $1 AND p.id = $2""",
         tenant_id,
         pipeline_id,

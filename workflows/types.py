@@ -79,6 +79,7 @@ class PipelineConfig:
     plan_key: str = ""  # the uploaded plan file's object key (csv, xlsx)
     note_column: str = "F"  # the plan tab's column for the status note; "": none
     learn_times: bool = False  # a post without a publish time goes out at the tenant's next best hour
+    own_keys: list[str] = field(default_factory=list)  # writers on the tenant's own model key
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,9 @@ class GraphInput:
     search_provider: str = ""
     on_research_failure: str = ""
     generation: int = 0  # 0: the first writing; n: the n-th regeneration an editor asked for (a fresh graph)
+    own_keys: list[str] = field(default_factory=list)
+    """Writers that use the tenant's own model key (the pipeline's ``model_keys``): names only, never keys
+    (the activity decrypts them from the vault)."""
 
 
 @dataclass(frozen=True)

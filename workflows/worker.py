@@ -214,12 +214,15 @@ async def build_activities(
                 calls = dict(local_writers(settings))
             from icop.brandvoice import BrandVoice
             from icop.embeddings import EmbeddingChoice
+            from icop.modelkeys.service import TenantModelKeys
             from icop.research.service import Researcher
+            from icop.vault import Vault
 
             voice = BrandVoice(pool, EmbeddingChoice.from_settings(settings))
             researcher = Researcher.from_settings(settings, pool)
+            keys = TenantModelKeys(pool, Vault.from_spec(settings.vault_keys.get_secret_value()))
             graph = LangGraphArticleGraph(
-                pool, calls, make_agents(settings), voice, researcher, settings.prompt_caching
+                pool, calls, make_agents(settings), voice, researcher, settings.prompt_caching, keys
             )
         from icop.runs.admission import RunLimits
 

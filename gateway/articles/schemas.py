@@ -62,6 +62,25 @@ class PlanSectionOut(BaseModel):
     takes_from: list[WriterName] = Field(description="The drafts whose material it uses.")
 
 
+class WriterFailureOut(BaseModel):
+    """A writer whose draft is missing, and why (the article was written by the others)."""
+
+    model_config = ALWAYS_PRESENT
+
+    writer: WriterName
+    kind: str = Field(
+        description="The failure's kind (auth, rate_limited, timeout, …), or key_unavailable: the writer was "
+        "not called because the tenant's own key for it is not set or is paused."
+    )
+    message: str
+    code: str | None = Field(
+        default=None,
+        description="For a reason the tenant can act on: model_key.rejected, model_key.quota, "
+        "model_key.missing, model_key.unreadable (see /v1/model-keys); null otherwise.",
+    )
+    params: dict[str, str] = Field(default_factory=dict)
+
+
 class EditorOut(BaseModel):
     """How the article was chosen (compare) or combined (merge)."""
 
@@ -142,6 +161,9 @@ class ArticleOut(ArticleSummary):
     images: list[ImageOut]
     markdown: str | None = Field(default=None, description="The final Markdown (null until it is written).")
     drafts: list[DraftOut] = Field(default_factory=list)
+    writer_failures: list[WriterFailureOut] = Field(
+        default_factory=list, description="Writers whose draft is missing, and why."
+    )
     editor: EditorOut | None = None
     sources: list[SourceOut] = Field(default_factory=list, description="What the article cites, by number.")
     research: ResearchOut | None = Field(

@@ -48,6 +48,7 @@ from .schemas import (
     PreviewOut,
     ResearchOut,
     SourceOut,
+    WriterFailureOut,
 )
 
 log = logging.getLogger("icop.gateway")
@@ -117,6 +118,20 @@ def _drafts(state: dict[str, Any]) -> list[DraftOut]:
         )
     order = {w: i for i, w in enumerate(WRITERS)}
     return sorted(out, key=lambda d: order[d.writer])
+
+
+def _writer_failures(state: dict[str, Any]) -> list[WriterFailureOut]:
+    return [
+        WriterFailureOut(
+            writer=f["writer"],
+            kind=str(f.get("kind") or ""),
+            message=str(f.get("message") or ""),
+            code=f.get("code"),
+            params={str(k): str(v) for k, v in (f.get("params") or {}).items()},
+        )
+        for f in state.get("writer_failures") or []
+        if isinstance(f, dict) and f.get("writer") in WRITERS
+    ]
 
 
 def _editor(state: dict[str, Any], mode: str, drafts: list[DraftOut]) -> EditorOut | None:
@@ -247,6 +262,7 @@ async def get(tx: Tx, article_id: UUID) -> ArticleOut:
         images=images,
         markdown=md.decode("utf-8", "replace") if md is not None else None,
         drafts=drafts,
+        writer_failures=_writer_failures(state),
         editor=_editor(state, data["mode"], drafts),
         sources=_sources(state),
         research=_research(state),

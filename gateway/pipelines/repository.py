@@ -30,6 +30,7 @@ FIELDS = [
     "learn_topics",
     "explore_share",
     "learn_times",
+    "model_keys",
 ]
 COLS = "id, created_at, updated_at, status_reason, " + ", ".join(FIELDS)
 STATUS_PARAM = FIELDS.index("status") + 3  # its placeholder in update()

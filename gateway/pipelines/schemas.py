@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from icop.modelkeys.rules import KeySource
 from icop.planning import notes
 from icop.research.types import failure_policy, provider_choice
 from icop.statuses import PipelineStatus
@@ -110,6 +111,20 @@ def check_settings(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+MODEL_KEYS_DOC = (
+    "Per provider, whose key its writer uses: platform (the default) or tenant (your own key, set under "
+    "/v1/model-keys). A writer on your own key never falls back to the platform's: while that key is not set "
+    "or is paused (the vendor refused it), the writer is skipped, with the reason on each article, and the "
+    "article is written by the others."
+)
+
+
+class ModelKeyChoice(BaseModel):
+    gpt: KeySource = "platform"
+    claude: KeySource = "platform"
+    gemini: KeySource = "platform"
+
+
 class Target(BaseModel):
     platform: TargetPlatform
     account_id: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
@@ -141,6 +156,7 @@ class PipelineFields(BaseModel):
     learn_topics: bool = Field(default=False, description=LEARN_TOPICS_DOC)
     explore_share: float = Field(default=0.3, ge=0, le=1, description=EXPLORE_SHARE_DOC)
     learn_times: bool = Field(default=False, description=LEARN_TIMES_DOC)
+    model_keys: ModelKeyChoice = Field(default_factory=ModelKeyChoice, description=MODEL_KEYS_DOC)
 
     _cron = field_validator("cron")(check_cron)
     _settings = field_validator("settings")(check_settings)
@@ -195,6 +211,7 @@ class PipelineUpdate(BaseModel):
     learn_topics: bool | None = Field(default=None, description=LEARN_TOPICS_DOC)
     explore_share: float | None = Field(default=None, ge=0, le=1, description=EXPLORE_SHARE_DOC)
     learn_times: bool | None = Field(default=None, description=LEARN_TIMES_DOC)
+    model_keys: ModelKeyChoice | None = Field(default=None, description=MODEL_KEYS_DOC)
 
     _settings = field_validator("settings")(check_settings)
 

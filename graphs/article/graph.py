@@ -27,8 +27,8 @@ from icop.connectors.usage import UsageSink
 from icop.settings import Settings
 
 from .agents import Agents, make_agents
-from .nodes import ArticleNodes, NoResearch, ResearchSource, StyleSource
-from .state import ArticleState, Mode
+from .nodes import ArticleNodes, KeyPauses, NoResearch, ResearchSource, StyleSource
+from .state import ArticleContext, ArticleState, Mode
 from .writers import ArticleWriter, WriterCall
 
 
@@ -46,16 +46,19 @@ def make_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     voice: StyleSource | None = None,
     prompt_caching: bool = True,
+    key_pauses: KeyPauses | None = None,
 ) -> Any:
     """The compiled graph. ``writers`` maps a writer's name to how it is called (in-process or a
     Ray Serve handle, see ``deployments.writers.writer_call``); ``researcher`` searches and fetches
     (none: every article is unsourced, and marked so); ``voice`` gives the tenant's brand-voice samples
     (none: the writers get no style section); ``prompt_caching``: the writers' prompts mark their shared
-    prefix as a cache breakpoint (``Settings.prompt_caching``)."""
+    prefix as a cache breakpoint (``Settings.prompt_caching``); ``key_pauses`` pauses a tenant key its
+    vendor refused (none: the failure is only recorded on the article). A run's tenant keys come in its
+    context (``ArticleContext``), never in its state."""
     if not writers:
         raise ValueError("the graph needs at least one writer")
-    nodes = ArticleNodes(agents, researcher or NoResearch(), usage_sink, voice, prompt_caching)
-    g = StateGraph(ArticleState)
+    nodes = ArticleNodes(agents, researcher or NoResearch(), usage_sink, voice, prompt_caching, key_pauses)
+    g = StateGraph(ArticleState, context_schema=ArticleContext)
     g.add_node("voice", nodes.voice_samples)
     g.add_node("research", nodes.research)
     g.add_node("brief", nodes.brief)

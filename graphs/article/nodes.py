@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
+from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from icop.articles.citations import strip_markers
@@ -31,6 +32,8 @@ from icop.connectors.llm import Message
 from icop.connectors.structured import ask_structured
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.keywords import keywords as extract_keywords
+from icop.modelkeys.rules import SKIPPED_KIND, KeyUnavailable, pause_for
+from icop.modelkeys.secret import ModelKey
 from icop.research.service import ResearchRequest, ResearchResult
 from icop.research.types import FailurePolicy, ResearchReport, failure_policy, provider_choice
 
@@ -59,7 +62,7 @@ from .prompts import (
     translate_prompt,
     visual_prompt,
 )
-from .state import ArticleState, Draft, ResearchNote, Seo, UsageEntry, WriterFailure
+from .state import ArticleContext, ArticleState, Draft, ResearchNote, Seo, UsageEntry, WriterFailure
 from .writers import WriterCall, WriteRequest, WriterError
 
 log = logging.getLogger("icop.graph")
@@ -275,23 +278,30 @@ class CallUsage(Protocol):
     def cache_write_tokens(self) -> int: ...
 
 
-class StateNode(Protocol):
-    """A node as LangGraph's ``add_node`` types it: one parameter, named ``state``."""
+class WriterNode(Protocol):
+    """A writer's node as ``add_node`` types it: the state, and the run's context as ``runtime``."""
 
-    async def __call__(self, state: ArticleState) -> dict[str, Any]: ...
+    async def __call__(self, state: ArticleState, runtime: Runtime[ArticleContext]) -> dict[str, Any]: ...
+
+
+class KeyPauses(Protocol):
+    """Where a tenant key its vendor refused is paused (``icop.modelkeys.service.TenantModelKeys``)."""
+
+    async def pause(self, tenant_id: str, provider: str, why: KeyUnavailable, key: ModelKey) -> bool: ...
 
 
 @dataclass
 class ArticleNodes:
     """The nodes' dependencies: the agents, the researcher, where usage is recorded, where the brand
-    voice comes from, and whether the writers' prompts carry cache breakpoints
-    (``Settings.prompt_caching``)."""
+    voice comes from, whether the writers' prompts carry cache breakpoints (``Settings.prompt_caching``)
+    and where a refused tenant key is paused."""
 
     agents: Agents
     researcher: ResearchSource
     usage_sink: UsageSink | None = None
     voice: StyleSource | None = None
     prompt_caching: bool = True
+    key_pauses: KeyPauses | None = None
 
     async def _usage(self, state: ArticleState, agent: str, provider: str, used: CallUsage) -> UsageEntry:
         entry = UsageEntry(
@@ -392,10 +402,17 @@ class ArticleNodes:
         )
         return {"research_summary": reply.text, "usage": [usage]}
 
-    def writer(self, name: str, call: WriterCall) -> StateNode:
-        """The node for one writer: a failure after its retries is recorded, not raised."""
+    def writer(self, name: str, call: WriterCall) -> WriterNode:
+        """The node for one writer: a failure after its retries is recorded, not raised. With the tenant's
+        own key (the run's context) the call carries it; a key that cannot be used skips the writer with
+        the reason, and a key its vendor refuses is paused for the tenant (never the platform's key in its
+        place)."""
 
-        async def node(state: ArticleState) -> dict[str, Any]:
+        async def node(state: ArticleState, runtime: Runtime[ArticleContext]) -> dict[str, Any]:
+            context = runtime.context or ArticleContext()
+            key = context.model_keys.get(name)
+            if isinstance(key, KeyUnavailable):
+                return {"writer_failures": [_key_failure(name, SKIPPED_KIND, key)]}
             req = WriteRequest(
                 topic=state["topic"],
                 language=state["language"],
@@ -406,6 +423,7 @@ class ArticleNodes:
                 tenant_id=state.get("tenant_id"),
                 article_id=state.get("article_id"),
                 prompt_caching=self.prompt_caching,
+                api_key=key,
             )
             started = time.time()
             try:
@@ -414,7 +432,13 @@ class ArticleNodes:
                 cause = _root_cause(exc)
                 kind = cause.kind if isinstance(cause, ProviderError | WriterError) else type(cause).__name__
                 message = cause.message if isinstance(cause, ProviderError | WriterError) else str(cause)
-                return {"writer_failures": [WriterFailure(writer=name, kind=kind, message=message[:500])]}
+                paused = pause_for(name, kind, message) if key is not None else None
+                if paused is None:
+                    return {"writer_failures": [WriterFailure(writer=name, kind=kind, message=message[:500])]}
+                tenant = state.get("tenant_id")
+                if self.key_pauses is not None and key is not None and tenant:
+                    await self.key_pauses.pause(tenant, name, paused, key)
+                return {"writer_failures": [_key_failure(name, kind, paused)]}
             usage = await self._usage(state, f"writer:{name}", name, res)
             draft = Draft(
                 writer=name,
@@ -511,6 +535,10 @@ class ArticleNodes:
 
     async def formatter(self, state: ArticleState) -> dict[str, Any]:
         return {"markdown": render_markdown(state)}
+
+
+def _key_failure(writer: str, kind: str, why: KeyUnavailable) -> WriterFailure:
+    return WriterFailure(writer=writer, kind=kind, message=why.reason, code=why.code, params=dict(why.params))
 
 
 def _root_cause(exc: BaseException) -> BaseException:

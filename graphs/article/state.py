@@ -7,9 +7,12 @@ Values are plain JSON-able dicts and lists (they are checkpointed and stored as 
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from icop.articles.fallbacks import StructuredRecord
+from icop.modelkeys.rules import ResolvedKey
 from icop.research.types import ResearchReport, Source
 
 Mode = Literal["compare", "merge"]
@@ -40,8 +43,13 @@ class WriterFailure(TypedDict):
     """Why a writer's draft is missing (after that writer's retries)."""
 
     writer: str
-    kind: str  # ProviderError kind, or the exception's class name
+    kind: str  # ProviderError kind, the exception's class name, or "key_unavailable" (not called)
     message: str
+    code: NotRequired[str]
+    """A stable code for a reason the tenant can act on (``icop.modelkeys.rules``: its own key refused,
+    out of quota, missing, paused); absent for other failures."""
+    params: NotRequired[dict[str, str]]
+    """The code's parameters (``provider``; ``message``: the vendor's own words)."""
 
 
 class Seo(TypedDict):
@@ -132,3 +140,13 @@ class ArticleState(TypedDict, total=False):
     """The final Markdown: YAML front matter, the article and the images."""
     usage: Annotated[list[UsageEntry], operator.add]
     """Tokens per LLM call (agents and writers), in call order per branch."""
+
+
+@dataclass(frozen=True)
+class ArticleContext:
+    """What one run of the graph needs but must never be checkpointed or stored with the state (LangGraph's
+    run context: ``graph.ainvoke(input, config, context=...)``)."""
+
+    model_keys: Mapping[str, ResolvedKey] = field(default_factory=dict)
+    """Per writer that uses the tenant's own key: that key, or why it is not used (the writer is then
+    skipped with the reason). A writer not named here uses the platform's key."""

@@ -16,6 +16,8 @@ from uuid import UUID
 from icop.connectors.config import LlmName
 from icop.connectors.llm import LLM, ChatRequest, make_llm
 from icop.connectors.usage import Metering
+from icop.modelkeys.clients import KeyedLLMs
+from icop.modelkeys.secret import ModelKey
 from icop.settings import Settings
 
 from .prompts import CITE_RULE, NO_SOURCES_RULE, language_name, source_listing
@@ -39,6 +41,8 @@ class WriteRequest:
     article_id: str | None = None
     prompt_caching: bool = True
     """Mark the prompt's shared prefix as a cache breakpoint (``Settings.prompt_caching``)."""
+    api_key: ModelKey | None = None
+    """The tenant's own key for this writer's provider (masked in any repr); None: the platform's key."""
 
 
 @dataclass
@@ -117,27 +121,38 @@ def writer_messages(name: str, req: WriteRequest) -> list[dict[str, Any]]:
 
 
 class ArticleWriter:
-    """One provider's writer. Retries and error classification are the connector's."""
+    """One provider's writer. Retries and error classification are the connector's. ``keyed``: clients for
+    tenants' own keys (a request that carries a key is written with it, or not at all)."""
 
-    def __init__(self, llm: LLM, max_tokens: int = 1800) -> None:
+    def __init__(self, llm: LLM, max_tokens: int = 1800, keyed: KeyedLLMs | None = None) -> None:
         self.llm = llm
         self.max_tokens = max_tokens
+        self.keyed = keyed
 
     @classmethod
     def from_settings(
         cls, settings: Settings, provider: LlmName, metering: Metering | None = None
     ) -> ArticleWriter:
-        return cls(make_llm(settings, provider, metering))
+        keyed = KeyedLLMs.from_settings(settings, provider, metering)
+        return cls(make_llm(settings, provider, metering), keyed=keyed)
 
     @property
     def name(self) -> str:
         return self.llm.name
 
+    def _llm(self, req: WriteRequest) -> LLM:
+        if req.api_key is None:
+            return self.llm
+        if self.keyed is None:  # never the platform's key in place of the tenant's
+            raise WriterError(self.llm.name, "key_unsupported", "this writer cannot use a tenant's own key")
+        return self.keyed.get(req.api_key)
+
     async def write(self, req: WriteRequest) -> WriteResult:
         t0 = time.monotonic()
-        res = await self.llm.complete(
+        llm = self._llm(req)
+        res = await llm.complete(
             ChatRequest(
-                messages=writer_messages(self.llm.name, req),
+                messages=writer_messages(llm.name, req),
                 max_tokens=self.max_tokens,
                 tenant_id=req.tenant_id,
                 article_id=UUID(req.article_id) if req.article_id else None,
@@ -145,7 +160,7 @@ class ArticleWriter:
             )
         )
         return WriteResult(
-            self.llm.name,
+            llm.name,
             res.text,
             res.model,
             res.prompt_tokens,

@@ -11,10 +11,18 @@ from uuid import UUID
 
 import openai
 
+from icop.modelkeys.secret import ModelKey
 from icop.settings import Settings
 
 from .config import LlmName, llm_endpoint, retry_policy
-from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
+from .errors import (
+    ErrorKind,
+    ProviderError,
+    RetryPolicy,
+    call_with_retries,
+    kind_for_status,
+    parse_retry_after,
+)
 from .placeholder import placeholder_text
 from .tokens import count_tokens, message_text
 from .usage import Metering, UsageEvent
@@ -97,9 +105,11 @@ def classify_openai_error(provider: str, exc: BaseException) -> ProviderError | 
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         code = getattr(exc, "code", None)
-        kind = "content_policy" if code == "content_policy_violation" else kind_for_status(status)
-        if "API_KEY_INVALID" in str(exc.body):  # Google refuses a key it does not know with a 400
-            kind = "auth"
+        kinds: dict[object, ErrorKind] = {
+            "content_policy_violation": "content_policy",
+            "insufficient_quota": "quota_exhausted",  # billing: no retry helps until credits are added
+        }
+        kind = kinds.get(code) or kind_for_status(status)
         return ProviderError(
             provider,
             kind,
@@ -302,10 +312,14 @@ class OfflineLLM:
         return holder
 
 
-def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None) -> LLM:
-    """The provider's SDK client when a key is configured, else its offline provider."""
+def make_llm(
+    settings: Settings, name: LlmName, metering: Metering | None = None, *, api_key: ModelKey | None = None
+) -> LLM:
+    """The provider's SDK client when a key is configured, else its offline provider. ``api_key``: a
+    tenant's own key instead of the platform's (never the offline provider: a tenant key is always used)."""
     ep = llm_endpoint(settings, name)
-    if not ep.api_key:
+    key = api_key.reveal() if api_key is not None else ep.api_key
+    if not key:
         return OfflineLLM(name, ep.model, metering)
     if name == "claude":
         from .anthropic import AnthropicLLM  # it builds on this module's types
@@ -313,7 +327,7 @@ def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None
         return AnthropicLLM(
             name,
             ep.base_url,
-            ep.api_key,
+            key,
             ep.model,
             timeout=settings.provider_timeout_s,
             policy=retry_policy(settings),
@@ -325,7 +339,7 @@ def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None
         return GeminiLLM(
             name,
             ep.base_url,
-            ep.api_key,
+            key,
             ep.model,
             timeout=settings.provider_timeout_s,
             policy=retry_policy(settings),
@@ -334,7 +348,7 @@ def make_llm(settings: Settings, name: LlmName, metering: Metering | None = None
     return OpenAICompatibleLLM(
         name,
         ep.base_url,
-        ep.api_key,
+        key,
         ep.model,
         timeout=settings.provider_timeout_s,
         policy=retry_policy(settings),

@@ -18,6 +18,7 @@ from .schemas import (
     BudgetNotice,
     CredentialNeedsReauth,
     EngagementThreshold,
+    ModelKeyPaused,
     PipelinePaused,
     PostEvent,
     QuotaNearlyExhausted,
@@ -98,6 +99,14 @@ async def pipeline_paused(conn: asyncpg.Connection, tenant_id: UUID, pipeline_id
     await emit(
         conn, tenant_id, "pipeline.paused", PipelinePaused(pipeline_id=pipeline_id, reason=reason[:500])
     )
+
+
+async def model_key_paused(
+    conn: asyncpg.Connection, tenant_id: UUID, provider: str, code: str, reason: str
+) -> None:
+    """The vendor refused the tenant's own key of ``provider`` (or its quota): its writer is skipped."""
+    data = ModelKeyPaused(provider=provider, code=code, reason=reason[:500])
+    await emit(conn, tenant_id, "model_key.paused", data)
 
 
 async def subtopics_ready(

@@ -60,6 +60,12 @@ class PipelinePaused(_Payload):
     reason: str
 
 
+class ModelKeyPaused(_Payload):
+    provider: str  # gpt | claude | gemini
+    code: str  # model_key.rejected (401/403) | model_key.quota (quota or credits used up)
+    reason: str  # what to do, in English (the code words it in the dashboard's language)
+
+
 class BudgetNotice(_Payload):
     level: str  # warning (80 %) | exhausted (100 %: new articles wait)
     budget_usd: Decimal
@@ -107,6 +113,7 @@ EVENT_TYPES: dict[str, type[_Payload]] = {
     "post.engagement_threshold": EngagementThreshold,
     "credential.needs_reauth": CredentialNeedsReauth,
     "pipeline.paused": PipelinePaused,
+    "model_key.paused": ModelKeyPaused,
     "quota.nearly_exhausted": QuotaNearlyExhausted,
     "budget.warning": BudgetNotice,
     "budget.exhausted": BudgetNotice,

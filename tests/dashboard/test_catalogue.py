@@ -26,6 +26,7 @@ HOMES = {
     "icop/planning/files.py": "plan_file",
     "icop/insights/collector.py": "insights",
     "icop/insights/budget.py": "insights",  # why a post's engagement is no longer (or not yet) collected
+    "icop/modelkeys/rules.py": "model_key",  # why a tenant's own model key is paused or not used
 }
 # Row checks are worded by the plan form's own keys (dashboard/src/lib/problems.ts planProblem).
 PLAN_FORM_CODES = {"row.empty_topic", "row.formula", "row.too_long", "row.unknown_language"}

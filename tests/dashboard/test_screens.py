@@ -45,6 +45,7 @@ APP_PAGES = [
     ("calendar", "/calendar"),
     ("analytics", "/analytics"),
     ("accounts", "/accounts"),
+    ("model-keys", "/model-keys"),
     ("webhooks", "/webhooks"),
     ("api-keys", "/api-keys"),
     ("users", "/users"),

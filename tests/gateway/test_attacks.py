@@ -78,6 +78,14 @@ NOT_ID_ROUTES = {
     ("POST", "/v1/credentials/oauth/{platform}/callback"),
     ("GET", "/v1/google/spreadsheets/{sheet_id}/preview"),
 }
+# A model key is addressed by its provider's name and is always the caller's own: another tenant's calls on
+# the same provider reach only their own key (checked below with the victim's key in place).
+NOT_ID_ROUTES |= {
+    ("GET", "/v1/model-keys/{provider}"),
+    ("PUT", "/v1/model-keys/{provider}"),
+    ("DELETE", "/v1/model-keys/{provider}"),
+    ("POST", "/v1/model-keys/{provider}/resume"),
+}
 
 
 def victim_url(path: str, ids: dict[str, str]) -> str:
@@ -122,6 +130,10 @@ async def victim(client: httpx.AsyncClient, tenant: TenantHandle, app_pool: asyn
     th = await client.post("/v1/engagement-thresholds", headers=h, json={"metric": "likes", "value": 10})
     assert th.status_code == 201, th.text
     ids["threshold"] = th.json()["id"]
+    model_key = f"sk-victim-{uuid.uuid4().hex}"
+    remember(model_key)
+    mk = await client.put("/v1/model-keys/claude", headers=h, json={"key": model_key, "verify": False})
+    assert mk.status_code == 201, mk.text
     return ids
 
 
@@ -140,6 +152,7 @@ async def _snapshot(client: httpx.AsyncClient, t: TenantHandle, ids: dict[str, s
         "sample": f"/v1/brand-voice/samples/{ids['sample']}",
         "metrics": f"/v1/posts/{ids['post']}/metrics",
         "thresholds": "/v1/engagement-thresholds",
+        "model_keys": "/v1/model-keys",
     }
     out = {}
     for name, path in paths.items():
@@ -185,6 +198,10 @@ async def test_cross_tenant_ids_are_404_and_change_nothing(
     )
     assert r.status_code == 422
     assert (await client.get("/v1/quotas", headers=other.h)).json() == []
+    # The same provider's key routes reach only the caller's own key.
+    assert (await client.delete("/v1/model-keys/claude", headers=other.h)).status_code == 404
+    assert (await client.post("/v1/model-keys/claude/resume", headers=other.h)).status_code == 404
+    assert (await client.get("/v1/model-keys/claude", headers=other.h)).json()["state"] == "not_set"
     after = await _snapshot(client, tenant, victim)
     assert after == before
 

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from icop.db import tenant_tx
 from icop.errors import DecryptionRefused
+from icop.modelkeys.secret import ModelKey
+from icop.modelkeys.service import TenantModelKeys
 from icop.settings import Settings
 from icop.vault import NONCE_BYTES, SecretRef, Vault, parse_keys, read_credential_secrets, rotate_credentials
 
@@ -109,6 +111,10 @@ async def test_rotate_credentials_in_database(
             )
             assert r.status_code == 201
             tokens[(t.tenant_id, r.json()["id"])] = (access, refresh)
+    model_key = f"sk-rot-{uuid.uuid4().hex}"
+    remember(model_key)
+    r = await client.put("/v1/model-keys/gemini", headers=tenant.h, json={"key": model_key, "verify": False})
+    assert r.status_code == 201
     new_kid = f"r{uuid.uuid4().hex[:6]}"
     new_key = _key()
     rotated_vault = Vault.from_spec(f"{new_kid}:{new_key},{spec}")
@@ -124,7 +130,7 @@ async def test_rotate_credentials_in_database(
         async with tenant_tx(app_pool, UUID(other.tenant_id)) as conn:
             await conn.execute("DELETE FROM api_credentials WHERE id = $1", broken)
     assert broken in report.refused  # reported, not a failed rotation
-    assert report.rows_rotated >= 4
+    assert report.rows_rotated >= 5
     assert not {UUID(cid) for _, cid in tokens} & set(
         report.refused
     )  # only tampered rows elsewhere are refused
@@ -136,6 +142,12 @@ async def test_rotate_credentials_in_database(
         assert got is not None and (got.access_token, got.refresh_token) == (access, refresh)
         assert Vault.key_id_of(raw) == new_kid
         assert "acc-" not in repr(got)
+    owner = UUID(tenant.tenant_id)  # the tenant's model key too
+    assert (await TenantModelKeys(app_pool, rotated_vault).resolve(owner, ["gemini"])) == {
+        "gemini": ModelKey(model_key)
+    }
+    async with tenant_tx(app_pool, owner) as conn:
+        assert Vault.key_id_of(await conn.fetchval("SELECT key_enc FROM model_keys")) == new_kid
     ROTATE_BACK.append(f"{spec},{new_kid}:{new_key}")
 
 

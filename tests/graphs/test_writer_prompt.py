@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
+from langgraph.runtime import Runtime
 
 from emulators.client import EmulatorAdmin
 from emulators.synthesis import count_tokens
 from graphs.article.agents import LlmAgents
 from graphs.article.nodes import ArticleNodes, NoResearch
-from graphs.article.state import ArticleState
+from graphs.article.state import ArticleContext, ArticleState
 from graphs.article.writers import STYLE_MARK, WRITER_MARK, ArticleWriter, WriteRequest, writer_messages
 from icop.connectors.llm import make_llm, openai_messages
 from icop.connectors.usage import UsageRecorder
@@ -73,7 +74,9 @@ async def test_a_tenants_next_article_reads_the_shared_prefix_from_the_cache(
 ) -> None:
     tenant, article = await new_tenant_with_article(app_pool)
     nodes = ArticleNodes(
-        LlmAgents(make_llm(emu_settings, "gpt")), NoResearch(), usage_sink=UsageRecorder(app_pool)
+        LlmAgents(make_llm(emu_settings, "gpt"), structured_attempts=3),
+        NoResearch(),
+        usage_sink=UsageRecorder(app_pool),
     )
     node = nodes.writer("gpt", ArticleWriter.from_settings(emu_settings, "gpt").write)
 
@@ -87,8 +90,9 @@ async def test_a_tenants_next_article_reads_the_shared_prefix_from_the_cache(
             research_summary=f"What matters about {topic}.",
         )
 
-    first = (await node(state("Kimchi at home")))["usage"][0]
-    second = (await node(state("Tofu for beginners")))["usage"][0]
+    run = Runtime(context=ArticleContext())  # the platform's keys
+    first = (await node(state("Kimchi at home"), run))["usage"][0]
+    second = (await node(state("Tofu for beginners"), run))["usage"][0]
     [body, _] = [e["body"] for e in admin.requests("gpt")]
     system = body["messages"][0]["content"]  # the connector sends the parts as one string, marks dropped
     assert isinstance(system, str) and system.startswith(WRITER_MARK) and '"cache"' not in str(body)

@@ -38,6 +38,7 @@ from cluster.ports import free_port
 from cluster.sheet_pipeline import HEADER, seed_tenant_sheet
 from emulators.client import EmulatorAdmin
 from gateway.app import create_app
+from graphs.article.writers import WRITER_MARK
 from icop.db.tenant import tenant_tx
 from icop.observability import tracing
 from icop.settings import Settings
@@ -285,6 +286,7 @@ async def test_one_backfill_is_one_trace_from_the_api_call_to_each_post(
         {"platform": "threads", "account_id": f"27{n:08d}"},
     ]
     topic = "Cold brew at home"
+    own_key = f"sk-proj-{uuid.uuid4().hex}0wn9"
     traced = settings.model_copy(update={"tracing_enabled": True, "tracing_endpoint": receiver.url})
     prefix = f"writers-trace-{uuid.uuid4().hex[:6]}"
     small = {"gpt": {"ray_actor_options": {"num_cpus": 0.05}}}
@@ -303,6 +305,10 @@ async def test_one_backfill_is_one_trace_from_the_api_call_to_each_post(
             ):
                 t = await sign_up(api)
                 tenant = uuid.UUID(t.tenant_id)
+                # the tenant's own GPT key: carried to the Writer replica, in no span (checked below)
+                r = await api.put("/v1/model-keys/gpt", headers=t.h, json={"key": own_key, "verify": False})
+                assert r.status_code == 201, r.text
+                since = sheets_admin.last_seq()
                 sid = f"trace-{uuid.uuid4().hex[:10]}"
                 plan = {
                     "ContentPlan": [HEADER, [topic, "", "en", ""]],
@@ -312,7 +318,7 @@ async def test_one_backfill_is_one_trace_from_the_api_call_to_each_post(
                 await connect_targets(settings, app_pool, tenant, targets)
                 body = {
                     "name": "traced", "sheet_id": sid, "targets": targets, "dry_run": False,
-                    "subtopics_per_topic": 1, "writers": ["gpt"],
+                    "subtopics_per_topic": 1, "writers": ["gpt"], "model_keys": {"gpt": "tenant"},
                 }  # fmt: skip
                 r = await api.post("/v1/pipelines", headers=t.h, json=body)
                 assert r.status_code == 201, r.text
@@ -357,7 +363,10 @@ async def test_one_backfill_is_one_trace_from_the_api_call_to_each_post(
             assert done.ancestry(post) == [post.name, *publish]
     images = done.named("RunActivity:generate_images")
     assert done.ancestry(images) == [images.name, *article]
-    set_up = {"POST /v1/auth/signup", "POST /v1/auth/login", "POST /v1/pipelines"}  # requests of their own
+    set_up = {"POST /v1/auth/signup", "POST /v1/auth/login", "PUT /v1/model-keys/{provider}",
+              "POST /v1/pipelines"}  # requests of their own  # fmt: skip
     assert {s.trace_id for s in done.all if s.name not in set_up} == {request.trace_id}  # one trace
     content = [topic, *(r["title"] for r in rows), *(r["draft"][:60] for r in rows)]
-    assert not leaks(done, [t.access, t.password, *secrets_of(settings), *content])
+    assert not leaks(done, [t.access, t.password, own_key, *secrets_of(settings), *content])
+    written = [e["key"] for e in sheets_admin.requests("gpt", since) if WRITER_MARK in str(e["body"])]
+    assert written == ["0wn9"]  # the replica wrote with the tenant's key (the agents: the platform's)

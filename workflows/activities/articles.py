@@ -21,6 +21,7 @@ from icop.articles.markdown import article_markdown, store_article_markdown
 from icop.connectors.usage import UsageEvent, UsageSink
 from icop.db import tenant_tx
 from icop.images.generate import ImageJobRequest, ImageMaker, ProviderName
+from icop.modelkeys.service import TenantModelKeys
 from icop.runs.admission import Refusal, RunLimits, admit_article
 
 from .. import repository
@@ -54,7 +55,9 @@ class ArticleGraph(Protocol):
 class LangGraphArticleGraph:
     """``graphs.article.graph.make_graph`` with the pipeline's writers, checkpointed per article; the
     tenant's brand voice from ``voice`` (default: ``icop.brandvoice.BrandVoice`` on the pool, whose
-    model loads only once a tenant with samples writes); ``prompt_caching``: ``Settings.prompt_caching``."""
+    model loads only once a tenant with samples writes); ``prompt_caching``: ``Settings.prompt_caching``;
+    the tenant's own model keys from ``model_keys`` (decrypted here, per run, into the graph's context:
+    never into its state or checkpoints)."""
 
     CACHED_GRAPHS = 64
 
@@ -66,12 +69,14 @@ class LangGraphArticleGraph:
         voice: Any = None,
         researcher: Any = None,
         prompt_caching: bool = True,
+        model_keys: TenantModelKeys | None = None,
     ) -> None:
         from icop.brandvoice import BrandVoice
 
         self.pool, self.writers, self.agents, self.researcher = pool, writers, agents, researcher
         self.prompt_caching = prompt_caching
         self.voice = voice if voice is not None else BrandVoice(pool)
+        self.model_keys = model_keys
         self._graphs: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
 
     def _graph(self, tenant_id: str, writer_names: list[str]) -> Any:
@@ -93,11 +98,25 @@ class LangGraphArticleGraph:
                 voice=self.voice,
                 researcher=self.researcher,
                 prompt_caching=self.prompt_caching,
+                key_pauses=self.model_keys,
             )
         self._graphs[key] = graph
         while len(self._graphs) > self.CACHED_GRAPHS:
             self._graphs.popitem(last=False)
         return graph
+
+    async def _context(self, inp: GraphInput) -> Any:
+        """The run's context: the tenant's own keys of the writers that use them."""
+        from graphs.article.state import ArticleContext
+
+        own = [w for w in inp.own_keys if w in inp.writers]
+        if not own:
+            return ArticleContext()
+        if self.model_keys is None:  # a worker built without the vault: refuse rather than use the platform's
+            raise ApplicationError(
+                "this worker cannot read tenants' model keys", type="ModelKeysUnavailable", non_retryable=True
+            )
+        return ArticleContext(await self.model_keys.resolve(inp.tenant_id, own))
 
     async def run(self, inp: GraphInput) -> dict[str, Any]:
         from graphs.article.graph import article_input
@@ -106,9 +125,10 @@ class LangGraphArticleGraph:
         # One checkpointed graph per writing of the article: a regeneration starts a fresh one.
         thread = f"article-{inp.article_id}" + (f"-g{inp.generation}" if inp.generation else "")
         config = {"configurable": {"thread_id": thread}}
+        context = await self._context(inp)
         snapshot = await graph.aget_state(config)
         if snapshot.next:  # an earlier attempt stopped mid-graph: resume it
-            state = await graph.ainvoke(None, config)
+            state = await graph.ainvoke(None, config, context=context)
         elif snapshot.values.get("markdown"):  # an earlier attempt finished: nothing to pay again
             state = snapshot.values
         else:
@@ -125,6 +145,7 @@ class LangGraphArticleGraph:
                     on_research_failure=inp.on_research_failure,
                 ),
                 config,
+                context=context,
             )
         return dict(state)
 
@@ -169,7 +190,9 @@ class ArticleActivities:
                 state = await with_heartbeats(self.graph.run(inp))
             except Exception as e:
                 if type(e).__name__ == "AllWritersFailed":  # every writer failed after its own retries
-                    raise ApplicationError(str(e), type="AllWritersFailed") from e
+                    # skipped or refused for the tenant's own keys only: no retry helps until the tenant acts
+                    for_keys = all(f.get("code") for f in getattr(e, "failures", None) or [{}])
+                    raise ApplicationError(str(e), type="AllWritersFailed", non_retryable=for_keys) from e
                 if type(e).__name__ == "ResearchFailed":  # no source, and the pipeline fails such articles
                     raise ApplicationError(str(e), type="ResearchFailed", non_retryable=True) from e
                 raise

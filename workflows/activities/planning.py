@@ -20,6 +20,7 @@ from icop.connectors.errors import ProviderError
 from icop.connectors.sheets import SheetsClient
 from icop.db import tenant_tx
 from icop.google.access import sheet_missing
+from icop.modelkeys.rules import own_key_providers
 from icop.planning import files, notes
 from icop.planning import repository as planning_repo
 from icop.planning.feedback import SheetFeedback, Write
@@ -285,6 +286,7 @@ def _config(p: asyncpg.Record, default_language: str) -> PipelineConfig:
         plan_key=str(p["plan_object_key"] or ""),
         note_column=notes.check_note_column(extra.get("status_note_column", notes.DEFAULT_NOTE_COLUMN)),
         learn_times=bool(p["learn_times"]),
+        own_keys=own_key_providers(p["model_keys"]),
     )
 
 

@@ -5,6 +5,7 @@
 import type { Dict } from "./i18n/en";
 import { fmt } from "./i18n/fmt";
 import { planName } from "./plan-limits";
+import { VENDOR_NAMES, WRITER_NAMES } from "./writers";
 
 type Vars = Record<string, string | number>;
 
@@ -44,7 +45,36 @@ function vars(params: Record<string, unknown> | null | undefined, t: Dict): Vars
   if (typeof platform === "string" && (PLATFORM_KEYS as readonly string[]).includes(platform)) {
     out.platform = t.platforms[platform as (typeof PLATFORM_KEYS)[number]];
   }
+  const provider = out.provider;
+  if (typeof provider === "string" && provider in WRITER_NAMES) {
+    out.writer = WRITER_NAMES[provider] ?? provider;
+    out.vendor = VENDOR_NAMES[provider] ?? provider;
+  }
   return out;
+}
+
+/** Why a tenant's own model key is not used (its pause, a writer skipped or refused): worded by its code,
+ * the vendor's own words (English) behind the disclosure. */
+export function modelKeyReason(
+  why: { code?: string | null; params?: Record<string, unknown> | null; reason?: string | null },
+  t: Dict,
+): Said | null {
+  const known = why.code ? t.problems.codes[why.code] : undefined;
+  const said = typeof why.params?.message === "string" ? why.params.message : (why.reason ?? undefined);
+  if (!known) return why.reason ? { text: t.problems.generic, original: why.reason } : null;
+  return { text: fmt(known, vars(why.params, t)), original: said };
+}
+
+/** Why a writer wrote no draft: a reason about the tenant's own key by its code; any other failure in
+ * general words, its English cause behind the disclosure. */
+export function writerFailure(
+  f: { writer: string; kind: string; message: string; code?: string | null; params?: Record<string, unknown> | null },
+  t: Dict,
+): Said {
+  const own = modelKeyReason({ code: f.code, params: f.params, reason: f.message }, t);
+  if (f.code && own) return own;
+  const writer = WRITER_NAMES[f.writer] ?? f.writer;
+  return { text: fmt(t.articles.writerFailed, { writer }), original: `${f.kind}: ${f.message}` };
 }
 
 function fieldError(e: FieldError, t: Dict): string {

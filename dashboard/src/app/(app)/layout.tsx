@@ -38,6 +38,7 @@ export default async function AppLayout({ children }: { children: React.ReactNod
     { href: "/calendar", label: t.nav.calendar },
     { href: "/analytics", label: t.nav.analytics },
     { href: "/accounts", label: t.nav.accounts },
+    { href: "/model-keys", label: t.nav.modelKeys },
     { href: "/webhooks", label: t.nav.webhooks },
     ...(can(me.role, "admin")
       ? [

@@ -8,6 +8,7 @@ import { ApiError, attempt, localized } from "@/lib/api/errors";
 import { uploadPlan } from "@/lib/api/pipelines";
 import type {
   ImageProvider,
+  KeySource,
   PipelineCreate,
   PlanUpload,
   RunCreate,
@@ -48,6 +49,11 @@ export interface CurrentPlan {
 
 class FormProblem extends Error {}
 
+/** Whose key a writer uses: the tenant's own only when the form says so. */
+function keySource(data: FormData, writer: Writer): KeySource {
+  return str(data, `model_key_${writer}`) === "tenant" ? "tenant" : "platform";
+}
+
 /** The form's percentage of new angles as the API's share (0 to 1); empty or unreadable: the default. */
 function shareOf(percent: string): number {
   const n = Number(percent);
@@ -75,6 +81,11 @@ async function fieldsOf(data: FormData, current?: CurrentPlan): Promise<{ body: 
     learn_topics: data.get("learn_topics") === "on",
     explore_share: shareOf(str(data, "explore_share")),
     learn_times: data.get("learn_times") === "on",
+    model_keys: {
+      gpt: keySource(data, "gpt"),
+      claude: keySource(data, "claude"),
+      gemini: keySource(data, "gemini"),
+    },
     settings: { ...(current?.settings ?? {}), status_note_column: NOTE_COLUMNS.includes(column) ? column : "" },
   };
   let note: string | undefined;

@@ -4,9 +4,8 @@ import { SubmitButton } from "@/components/SubmitButton";
 import { btnSecondary } from "@/components/ui";
 import type { Draft, EditorVerdict, Writer } from "@/lib/api/types";
 import type { Dict } from "@/lib/i18n";
+import { WRITER_NAMES } from "@/lib/writers";
 import { Markdown } from "./Markdown";
-
-const WRITER_NAMES: Record<string, string> = { gpt: "GPT", claude: "Claude", gemini: "Gemini" };
 
 /**
  * The writers' drafts side by side, with the editor's score for each and the winner marked; while the

@@ -3,10 +3,12 @@
 import Link from "next/link";
 import { useActionState, useState } from "react";
 import { isSocial } from "@/lib/api/social";
-import type { Credential, GoogleIdentity, Pipeline } from "@/lib/api/types";
+import type { Credential, GoogleIdentity, ModelKey, Pipeline } from "@/lib/api/types";
 import type { Locale } from "@/lib/format";
 import type { Dict } from "@/lib/i18n/en";
+import { fmt } from "@/lib/i18n/fmt";
 import { DEFAULT_NOTE_COLUMN, NOTE_COLUMNS, PLAN_RANGE, type FirstPage } from "@/lib/plans";
+import { WRITERS, writerName } from "@/lib/writers";
 import type { FormState } from "../form-state";
 import { ErrorMessage } from "../Messages";
 import { SubmitButton } from "../SubmitButton";
@@ -16,17 +18,12 @@ import { PlanFileCheck } from "./PlanFileCheck";
 import { PlanHelp } from "./PlanHelp";
 import { SheetPicker } from "./SheetPicker";
 
-const WRITERS = [
-  ["gpt", "GPT"],
-  ["claude", "Claude"],
-  ["gemini", "Gemini"],
-] as const;
-
 /** Create or edit a pipeline: plan source, schedule, writing, publishing. */
 export function PipelineForm({
   action,
   pipeline,
   accounts,
+  modelKeys,
   google,
   firstPage,
   connectGoogle,
@@ -39,6 +36,8 @@ export function PipelineForm({
   action: (state: FormState, data: FormData) => Promise<FormState>;
   pipeline?: Pipeline;
   accounts: Credential[];
+  /** The tenant's own model keys (their state says what choosing "your own key" would do now). */
+  modelKeys: ModelKey[];
   /** The Google identity sheets are read as, and the first page of its spreadsheets. */
   google: GoogleIdentity;
   firstPage: FirstPage;
@@ -169,16 +168,35 @@ export function PipelineForm({
               ))}
             </div>
           </fieldset>
-          <fieldset>
+          <fieldset aria-describedby="model-keys-hint">
             <legend className={label}>{p.writers}</legend>
-            <div className="mt-2 flex flex-wrap gap-4">
-              {WRITERS.map(([w, name]) => (
-                <label key={w} className="flex items-center gap-2 text-sm">
-                  <input type="checkbox" name="writers" value={w} defaultChecked={writers.has(w)} />
-                  {name}
-                </label>
-              ))}
+            <div className="mt-2 space-y-2">
+              {WRITERS.map((w) => {
+                const own = modelKeys.find((k) => k.provider === w);
+                const tenantLabel =
+                  own?.state === "paused" ? p.keyTenantPaused : own?.state === "active" ? p.keyTenant : p.keyTenantNotSet;
+                return (
+                  <div key={w} className="flex flex-wrap items-center gap-x-4 gap-y-1">
+                    <label className="flex w-28 items-center gap-2 text-sm">
+                      <input type="checkbox" name="writers" value={w} defaultChecked={writers.has(w)} />
+                      {writerName(w)}
+                    </label>
+                    <select
+                      name={`model_key_${w}`}
+                      aria-label={fmt(p.writerKey, { writer: writerName(w) })}
+                      className={`${input} sm:w-64`}
+                      defaultValue={pipeline?.model_keys?.[w] ?? "platform"}
+                    >
+                      <option value="platform">{p.keyPlatform}</option>
+                      <option value="tenant">{tenantLabel}</option>
+                    </select>
+                  </div>
+                );
+              })}
             </div>
+            <p id="model-keys-hint" className={hint}>
+              {p.modelKeysHint} <Link href="/model-keys">{t.nav.modelKeys}</Link>
+            </p>
           </fieldset>
           <div className="grid gap-4 sm:grid-cols-2">
             <div>

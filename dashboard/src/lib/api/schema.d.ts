@@ -281,6 +281,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/model-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the tenant's own model keys, one per provider (masked; with why one is paused)
+         * @description A pipeline writes with these where its `model_keys` says `tenant` for a provider; elsewhere with the platform's keys.
+         */
+        get: operations["list_model_keys_v1_model_keys_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/model-keys/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one provider's key (masked) */
+        get: operations["get_model_key_v1_model_keys__provider__get"];
+        /**
+         * Set or replace the tenant's key of a provider; the key is never returned
+         * @description With `verify` (the default) the key is checked first with one chat call of one output token to the model the writer uses. 422 `model_key.refused`: the vendor refused the key; 422 `model_key.no_quota`: its account is out of quota or credits; 502 `model_key.unchecked`: the vendor could not be reached (try again, or send `verify: false`). Nothing is stored then. Replacing a key lifts its pause.
+         */
+        put: operations["put_model_key_v1_model_keys__provider__put"];
+        post?: never;
+        /**
+         * Delete the tenant's key of a provider
+         * @description Pipelines that choose this tenant's key for the provider then skip its writer (with the reason on each article) until a key is set or they switch to the platform's key.
+         */
+        delete: operations["delete_model_key_v1_model_keys__provider__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/model-keys/{provider}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume a provider paused because its vendor refused the tenant's key
+         * @description After fixing the key or its billing at the vendor. With `verify` (the default) the key is checked first and stays paused when the vendor still refuses it (422, as for PUT). A key that is not paused is answered as it is.
+         */
+        post: operations["resume_model_key_v1_model_keys__provider__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/google/identity": {
         parameters: {
             query?: never;
@@ -1282,6 +1347,11 @@ export interface components {
             markdown: string | null;
             /** Drafts */
             drafts: components["schemas"]["DraftOut"][];
+            /**
+             * Writer Failures
+             * @description Writers whose draft is missing, and why.
+             */
+            writer_failures: components["schemas"]["WriterFailureOut"][];
             editor: components["schemas"]["EditorOut"] | null;
             /**
              * Sources
@@ -1920,6 +1990,125 @@ export interface components {
             /** Engagement */
             engagement: number;
         };
+        /** ModelKeyChoice */
+        ModelKeyChoice: {
+            /**
+             * Gpt
+             * @default platform
+             * @enum {string}
+             */
+            gpt?: "platform" | "tenant";
+            /**
+             * Claude
+             * @default platform
+             * @enum {string}
+             */
+            claude?: "platform" | "tenant";
+            /**
+             * Gemini
+             * @default platform
+             * @enum {string}
+             */
+            gemini?: "platform" | "tenant";
+        };
+        /**
+         * ModelKeyOut
+         * @description One provider's key of the tenant. The key itself is never part of it.
+         */
+        ModelKeyOut: {
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "gpt" | "claude" | "gemini";
+            /**
+             * State
+             * @description not_set: no key (pipelines choosing this tenant's key skip that writer); active; paused: the vendor refused it, see `pause`.
+             * @enum {string}
+             */
+            state: "not_set" | "active" | "paused";
+            /**
+             * Last4
+             * @description The key's last 4 characters, to recognise it.
+             */
+            last4: string | null;
+            /**
+             * Added At
+             * @description When a key was first set for this provider.
+             */
+            added_at: string | null;
+            /**
+             * Updated At
+             * @description When the key was last replaced.
+             */
+            updated_at: string | null;
+            /**
+             * Verified At
+             * @description When the vendor last accepted a check call with it (null: stored unchecked).
+             */
+            verified_at: string | null;
+            /**
+             * Last Error
+             * @description The vendor's last refusal, kept after a resume.
+             */
+            last_error: string | null;
+            /** Last Error At */
+            last_error_at: string | null;
+            pause?: components["schemas"]["ModelKeyPause"] | null;
+        };
+        /**
+         * ModelKeyPause
+         * @description Why the tenant's use of the provider is paused: its writer is skipped (never run on the platform's
+         *     key) until the key is replaced or resumed.
+         */
+        ModelKeyPause: {
+            /**
+             * Code
+             * @description model_key.rejected (the vendor refused the key) or model_key.quota.
+             */
+            code: string;
+            /**
+             * Params
+             * @description `provider`; `message`: the vendor's own words.
+             */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * Reason
+             * @description What to do, in English.
+             */
+            reason: string;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+        };
+        /** ModelKeyPut */
+        ModelKeyPut: {
+            /**
+             * Key
+             * Format: password
+             * @description The vendor's API key (OpenAI for gpt, Anthropic for claude, Google AI Studio for gemini). Stored encrypted; never returned, only its last 4 characters.
+             */
+            key: string;
+            /**
+             * Verify
+             * @description Check the key first with one chat call of one output token to the model the writer uses (billed by the vendor to this key: a fraction of a cent); a key the vendor refuses, or whose account has no quota or credits, is then not stored (422 says why). false: store it unchecked.
+             * @default true
+             */
+            verify?: boolean;
+        };
+        /** ModelKeyResume */
+        ModelKeyResume: {
+            /**
+             * Verify
+             * @description Check the key with one call before resuming (it stays paused when the vendor still refuses it: 422 says why). false: resume at once; the next article tells.
+             * @default true
+             */
+            verify?: boolean;
+        };
         /**
          * OAuthCallback
          * @description What the platform appended to the redirect URI: ``code`` and ``state``, or ``error`` and ``state``.
@@ -2135,6 +2324,8 @@ export interface components {
              * @default false
              */
             learn_times?: boolean;
+            /** @description Per provider, whose key its writer uses: platform (the default) or tenant (your own key, set under /v1/model-keys). A writer on your own key never falls back to the platform's: while that key is not set or is paused (the vendor refused it), the writer is skipped, with the reason on each article, and the article is written by the others. */
+            model_keys?: components["schemas"]["ModelKeyChoice"];
         };
         /** PipelineOut */
         PipelineOut: {
@@ -2228,6 +2419,8 @@ export interface components {
              * @default false
              */
             learn_times?: boolean;
+            /** @description Per provider, whose key its writer uses: platform (the default) or tenant (your own key, set under /v1/model-keys). A writer on your own key never falls back to the platform's: while that key is not set or is paused (the vendor refused it), the writer is skipped, with the reason on each article, and the article is written by the others. */
+            model_keys?: components["schemas"]["ModelKeyChoice"];
             /**
              * Id
              * Format: uuid
@@ -2316,6 +2509,8 @@ export interface components {
              * @description A post without a publish time of its own goes out at the next of your best hours on its platform (your time zone; the hours whose posts drew the highest engagement rate, from 20 measured posts of the last 90 days on), rather than at once; the post says why (`time_choice`). Without enough data, at once.
              */
             learn_times?: boolean | null;
+            /** @description Per provider, whose key its writer uses: platform (the default) or tenant (your own key, set under /v1/model-keys). A writer on your own key never falls back to the platform's: while that key is not set or is paused (the vendor refused it), the writer is skipped, with the reason on each article, and the article is written by the others. */
+            model_keys?: components["schemas"]["ModelKeyChoice"] | null;
         };
         /**
          * PlanPreviewRow
@@ -3544,6 +3739,33 @@ export interface components {
              * @description true re-enables an endpoint (failure count reset).
              */
             enabled?: boolean | null;
+        };
+        /**
+         * WriterFailureOut
+         * @description A writer whose draft is missing, and why (the article was written by the others).
+         */
+        WriterFailureOut: {
+            /**
+             * Writer
+             * @enum {string}
+             */
+            writer: "gpt" | "claude" | "gemini";
+            /**
+             * Kind
+             * @description The failure's kind (auth, rate_limited, timeout, …), or key_unavailable: the writer was not called because the tenant's own key for it is not set or is paused.
+             */
+            kind: string;
+            /** Message */
+            message: string;
+            /**
+             * Code
+             * @description For a reason the tenant can act on: model_key.rejected, model_key.quota, model_key.missing, model_key.unreadable (see /v1/model-keys); null otherwise.
+             */
+            code: string | null;
+            /** Params */
+            params: {
+                [key: string]: string;
+            };
         };
         /**
          * Problem
@@ -4998,6 +5220,355 @@ export interface operations {
             };
             /** @description Service unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_model_keys_v1_model_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelKeyOut"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_model_key_v1_model_keys__provider__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: "gpt" | "claude" | "gemini";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelKeyOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_model_key_v1_model_keys__provider__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: "gpt" | "claude" | "gemini";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelKeyPut"];
+            };
+        };
+        responses: {
+            /** @description The provider's key was replaced (and any pause lifted) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelKeyOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelKeyOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_model_key_v1_model_keys__provider__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: "gpt" | "claude" | "gemini";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resume_model_key_v1_model_keys__provider__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: "gpt" | "claude" | "gemini";
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ModelKeyResume"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelKeyOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad gateway */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,10 +1,15 @@
 /** Connected accounts, API keys, webhooks and users. */
 import { api } from "./client";
 import { unwrap } from "./errors";
-import type { ApiKey, Credential, User, Webhook } from "./types";
+import type { ApiKey, Credential, ModelKey, User, Webhook } from "./types";
 
 export async function listCredentials(): Promise<Credential[]> {
   return unwrap((await api()).GET("/v1/credentials"));
+}
+
+/** The tenant's own model keys, one per provider (masked; with why one is paused). */
+export async function listModelKeys(): Promise<ModelKey[]> {
+  return unwrap((await api()).GET("/v1/model-keys"));
 }
 
 export async function listApiKeys(): Promise<ApiKey[]> {

@@ -67,6 +67,20 @@ export const problemsEn = {
     "account.connect_refused": "The account could not be connected. Try connecting it again.",
     "platform.unavailable": "The platform did not answer. Try again in a moment.",
     "platform.not_configured": "This platform is not set up on this server. Your operator can set it up.",
+    "model_key.refused":
+      "{vendor} refused this {writer} key. Check that it is copied whole, still active, and allowed to use the model.",
+    "model_key.no_quota":
+      "{vendor} accepted this {writer} key, but its account is out of quota or credits. Add credits at {vendor}, then save it again.",
+    "model_key.unchecked":
+      "{vendor} could not be asked about this {writer} key just now. Try again, or save it without the check.",
+    "model_key.not_set": "No {writer} key is set.",
+    "model_key.rejected":
+      "{vendor} refused your {writer} key (wrong, revoked, or not allowed the model). Replace it, or resume once it is fixed at {vendor}. Until then your articles are written without {writer}.",
+    "model_key.quota":
+      "The {vendor} account of your {writer} key is out of quota or credits. Add credits at {vendor}, then resume {writer}. Until then your articles are written without {writer}.",
+    "model_key.missing":
+      "This pipeline writes with your own {writer} key, but none is set. Add it under Model keys, or switch the pipeline to the platform's key.",
+    "model_key.unreadable": "Your {writer} key can no longer be read. Set it again under Model keys.",
     "credential.undecryptable": "A stored credential can no longer be read. Connect the account again.",
     "image.corrupt": "The image is damaged. Upload another one.",
     "image.truncated": "The image is incomplete. Upload it again.",
@@ -102,6 +116,7 @@ export const problemsEn = {
     writers_repeat: "Choose each writer once.",
     sheet_id_missing: "Give the sheet's link or id.",
     plan_file_missing: "Choose a plan file.",
+    model_key_format: "The key must be one word, as the provider's console shows it (no spaces or line breaks).",
     default: "{field} is not valid.",
   } as Record<string, string>,
   /** Field names as the forms label them. */
@@ -125,6 +140,7 @@ export const problemsEn = {
     from_row: "From row",
     to_row: "To row",
     monthly_usd: "Monthly budget",
+    key: "Key",
   } as Record<string, string>,
   /** Why a plan row was skipped or failed (run rows' `reason_code`, plan checks' `code`). */
   rows: {

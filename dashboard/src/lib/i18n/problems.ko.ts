@@ -67,6 +67,19 @@ export const problemsKo: typeof problemsEn = {
     "account.connect_refused": "계정을 연결하지 못했습니다. 다시 연결해 보세요.",
     "platform.unavailable": "플랫폼이 응답하지 않았습니다. 잠시 뒤 다시 시도하세요.",
     "platform.not_configured": "이 서버에는 해당 플랫폼이 설정되어 있지 않습니다. 운영자가 설정할 수 있습니다.",
+    "model_key.refused":
+      "{vendor}에서 이 {writer} 키를 거부했습니다. 키를 빠짐없이 복사했는지, 아직 유효한지, 해당 모델을 쓸 수 있는지 확인하세요.",
+    "model_key.no_quota":
+      "{vendor}에서 이 {writer} 키를 받아들였지만 계정의 사용 한도나 크레딧이 남아 있지 않습니다. {vendor}에서 크레딧을 추가한 뒤 다시 저장하세요.",
+    "model_key.unchecked": "지금은 {vendor}에 이 {writer} 키를 확인할 수 없습니다. 다시 시도하거나 확인 없이 저장하세요.",
+    "model_key.not_set": "설정된 {writer} 키가 없습니다.",
+    "model_key.rejected":
+      "{vendor}에서 회사의 {writer} 키를 거부했습니다(잘못되었거나 폐기되었거나 모델 사용 권한이 없음). 키를 교체하거나, {vendor}에서 해결한 뒤 재개하세요. 그때까지 기사는 {writer} 없이 작성됩니다.",
+    "model_key.quota":
+      "{writer} 키의 {vendor} 계정에 사용 한도나 크레딧이 남아 있지 않습니다. {vendor}에서 크레딧을 추가한 뒤 {writer}를 재개하세요. 그때까지 기사는 {writer} 없이 작성됩니다.",
+    "model_key.missing":
+      "이 파이프라인은 회사 자체 {writer} 키로 작성하도록 설정되어 있지만 키가 없습니다. 모델 키에서 추가하거나 파이프라인을 플랫폼 키로 바꾸세요.",
+    "model_key.unreadable": "{writer} 키를 더 이상 읽을 수 없습니다. 모델 키에서 다시 설정하세요.",
     "credential.undecryptable": "저장된 인증 정보를 더 이상 읽을 수 없습니다. 계정을 다시 연결하세요.",
     "image.corrupt": "이미지가 손상되었습니다. 다른 이미지를 올리세요.",
     "image.truncated": "이미지가 완전하지 않습니다. 다시 올리세요.",
@@ -100,6 +113,7 @@ export const problemsKo: typeof problemsEn = {
     cron_invalid: "일정이 올바른 cron 식이 아닙니다. 예: 0 9 * * 1-5",
     writers_repeat: "작성 모델은 한 번씩만 고르세요.",
     sheet_id_missing: "시트 링크나 ID를 입력하세요.",
+    model_key_format: "키는 공급사 콘솔에 표시된 그대로 한 단어여야 합니다(공백이나 줄바꿈 없이).",
     plan_file_missing: "계획 파일을 고르세요.",
     default: "{field}: 올바르지 않은 값입니다.",
   },
@@ -122,6 +136,7 @@ export const problemsKo: typeof problemsEn = {
     settings: "설정",
     from_row: "시작 행",
     to_row: "끝 행",
+    key: "키",
     monthly_usd: "월 예산",
   },
   rows: {

@@ -25,7 +25,8 @@ import { articleCost } from "@/lib/api/costs";
 import { formatDate } from "@/lib/format";
 import { choiceText, similarText } from "@/lib/learning";
 import { fmt, getDict } from "@/lib/i18n";
-import { articleError, editorRationale, fallbackText } from "@/lib/problems";
+import { articleError, editorRationale, fallbackText, writerFailure } from "@/lib/problems";
+import { writerName } from "@/lib/writers";
 
 export const dynamic = "force-dynamic";
 
@@ -285,6 +286,20 @@ export default async function ArticlePage({
             canChoose={awaiting}
             language={article.language}
           />
+        </section>
+      ) : null}
+
+      {(article.writer_failures ?? []).length > 0 ? (
+        <section aria-labelledby="writer-failures-h" className={`${panel} mt-4`} data-testid="writer-failures">
+          <h2 id="writer-failures-h">{a.writerFailures}</h2>
+          <ul className="mt-2 space-y-2 text-sm">
+            {(article.writer_failures ?? []).map((f) => (
+              <li key={f.writer} className="flex gap-2">
+                <span className="font-medium">{writerName(f.writer)}</span>
+                <Reason said={writerFailure(f, t)} t={t} />
+              </li>
+            ))}
+          </ul>
         </section>
       ) : null}
 

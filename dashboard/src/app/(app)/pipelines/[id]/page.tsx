@@ -14,6 +14,7 @@ import { getPipeline, listRuns } from "@/lib/api/pipelines";
 import { formatDate, formatUsd } from "@/lib/format";
 import { fmt, getDict } from "@/lib/i18n";
 import { DEFAULT_NOTE_COLUMN } from "@/lib/plans";
+import { writerName } from "@/lib/writers";
 
 export const dynamic = "force-dynamic";
 
@@ -122,7 +123,11 @@ export default async function PipelinePage({
             </div>
             <div>
               <dt className="text-slate-600">{p.writers}</dt>
-              <dd>{(pipeline.writers ?? []).join(", ")}</dd>
+              <dd data-testid="pipeline-writers">
+                {(pipeline.writers ?? [])
+                  .map((w) => `${writerName(w)} (${pipeline.model_keys?.[w] === "tenant" ? p.keyTenant : p.keyPlatform})`)
+                  .join(", ")}
+              </dd>
             </div>
             <div>
               <dt className="text-slate-600">{p.imageProvider}</dt>

@@ -6,7 +6,7 @@ import { PageHeader } from "@/components/PageHeader";
 import { PipelineForm } from "@/components/pipeline/PipelineForm";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { googleForForm } from "@/lib/api/plan-source";
-import { listCredentials } from "@/lib/api/settings";
+import { listCredentials, listModelKeys } from "@/lib/api/settings";
 import { fmt, getDict } from "@/lib/i18n";
 import { timeZones } from "@/lib/zones";
 
@@ -18,11 +18,12 @@ export default async function NewPipelinePage({
   searchParams: Promise<Record<string, string | undefined>>;
 }) {
   const sp = await searchParams;
-  const [{ t, lang }, me, tenant, accounts, { google, firstPage }] = await Promise.all([
+  const [{ t, lang }, me, tenant, accounts, modelKeys, { google, firstPage }] = await Promise.all([
     getDict(),
     getMe(),
     getTenant(),
     listCredentials(),
+    listModelKeys(),
     googleForForm(),
   ]);
   if (!can(me.role, "editor")) notFound();
@@ -37,6 +38,7 @@ export default async function NewPipelinePage({
       <PipelineForm
         action={createPipeline}
         accounts={accounts}
+        modelKeys={modelKeys}
         google={google}
         firstPage={firstPage}
         connectGoogle={connectGoogleFrom.bind(null, "/pipelines/new")}

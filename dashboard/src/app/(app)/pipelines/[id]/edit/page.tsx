@@ -7,7 +7,7 @@ import { PipelineForm } from "@/components/pipeline/PipelineForm";
 import { can, getMe, getTenant } from "@/lib/api/account";
 import { getPipeline } from "@/lib/api/pipelines";
 import { googleForForm } from "@/lib/api/plan-source";
-import { listCredentials } from "@/lib/api/settings";
+import { listCredentials, listModelKeys } from "@/lib/api/settings";
 import { fmt, getDict } from "@/lib/i18n";
 import { timeZones } from "@/lib/zones";
 
@@ -22,12 +22,13 @@ export default async function EditPipelinePage({
 }) {
   const { id } = await params;
   const sp = await searchParams;
-  const [{ t, lang }, me, tenant, pipeline, accounts, { google, firstPage }] = await Promise.all([
+  const [{ t, lang }, me, tenant, pipeline, accounts, modelKeys, { google, firstPage }] = await Promise.all([
     getDict(),
     getMe(),
     getTenant(),
     getPipeline(id),
     listCredentials(),
+    listModelKeys(),
     googleForForm(),
   ]);
   if (!can(me.role, "editor")) notFound();
@@ -48,6 +49,7 @@ export default async function EditPipelinePage({
         action={updatePipeline.bind(null, pipeline.id, current)}
         pipeline={pipeline}
         accounts={accounts}
+        modelKeys={modelKeys}
         google={google}
         firstPage={firstPage}
         connectGoogle={connectGoogleFrom.bind(null, `/pipelines/${pipeline.id}/edit`)}
