@@ -35,6 +35,7 @@ async def test_a_paused_key_says_why_in_english_and_korean(browser: Any, live: L
         with api(live) as anon:
             login = anon.post("/v1/auth/login", json={"email": email, "password": password}).json()
         with api(live, login["access_token"]) as c:
+            vendor.add_keys("claude", key)
             r = c.put("/v1/model-keys/claude", json={"key": key, "verify": False})
             assert r.status_code == 201, r.text
         why = pause_for("claude", "auth", "invalid x-api-key")
@@ -45,7 +46,7 @@ async def test_a_paused_key_says_why_in_english_and_korean(browser: Any, live: L
             assert await keys.pause(login["tenant_id"], "claude", why, ModelKey(key))
         finally:
             await pool.close()
-        vendor.knobs("claude", revoked_keys=[key])  # with the key registry: vendor.revoke_key("claude", key)
+        vendor.revoke_key("claude", key)  # issued, then revoked by Anthropic
 
         await page.goto(live.url("/model-keys"))
         card = page.get_by_test_id("key-claude")

@@ -37,9 +37,16 @@ def new_key(tag: str) -> str:
     return key
 
 
+def issued(vendor: EmulatorAdmin, key: str) -> str:
+    """``key``, now issued by Anthropic (the emulators' key registry accepts it)."""
+    vendor.add_keys("claude", key)
+    return key
+
+
 def revoke(vendor: EmulatorAdmin, *keys: str) -> None:
-    """Anthropic revokes ``keys``. With the emulators' key registry: ``vendor.revoke_key("claude", key)``."""
-    vendor.knobs("claude", revoked_keys=list(keys))
+    """Anthropic revokes ``keys`` (the emulators' key registry: refused from now on, as Anthropic does)."""
+    for key in keys:
+        vendor.revoke_key("claude", key)
 
 
 async def test_a_key_is_checked_stored_encrypted_shown_masked_and_deleted(
@@ -52,6 +59,7 @@ async def test_a_key_is_checked_stored_encrypted_shown_masked_and_deleted(
         ("gpt", "not_set"), ("claude", "not_set"), ("gemini", "not_set")
     ]  # fmt: skip
     key = new_key("c1a7")
+    vendor.add_keys("claude", key)
     since = vendor.last_seq()
     r = await client.put("/v1/model-keys/claude", headers=h, json={"key": f"{key}\n"})
     assert r.status_code == 201, r.text
@@ -90,6 +98,7 @@ async def test_a_refused_key_pauses_until_resumed_or_replaced(
 ) -> None:  # fmt: skip
     h, tid = tenant.h, UUID(tenant.tenant_id)
     key = new_key("p4u5")
+    vendor.add_keys("claude", key)
     assert (await client.put("/v1/model-keys/claude", headers=h, json={"key": key})).status_code == 201
     keys = TenantModelKeys(app_pool, Vault.from_spec(settings.vault_keys.get_secret_value()))
     why = pause_for("claude", "auth", "invalid x-api-key")
@@ -119,7 +128,7 @@ async def test_a_refused_key_pauses_until_resumed_or_replaced(
 
     # Replacing a paused key lifts the pause and clears the last error.
     assert await keys.pause(tid, "claude", why, ModelKey(key))
-    r = await client.put("/v1/model-keys/claude", headers=h, json={"key": new_key("n3w0")})
+    r = await client.put("/v1/model-keys/claude", headers=h, json={"key": issued(vendor, new_key("n3w0"))})
     assert r.status_code == 200 and r.json()["state"] == "active" and r.json()["last_error"] is None
     r = await client.post("/v1/model-keys/gemini/resume", headers=h)
     assert r.status_code == 404 and r.json()["code"] == "model_key.not_set"

@@ -240,9 +240,57 @@ async def test_usage_recorded_per_tenant_and_article(
     assert by_op["writer:gemini"]["completion_tokens"] == logged["gemini"]["completion_tokens"]
 
 
-# The agents' providers whose native structured outputs the graph is run against (claude and gemini join
-# when their native CrewAI providers and emulators land).
-AGENT_PROVIDERS = ["gpt"]
+# The agents' providers whose native structured outputs the graph is run against: each through CrewAI's
+# native provider for its vendor, against that vendor's emulated API.
+AGENT_PROVIDERS = ["gpt", "claude", "gemini"]
+
+
+def structured_schema(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON Schema a logged request asked its answer to follow, in its vendor's own field: OpenAI
+    ``response_format.json_schema``, Anthropic ``output_format`` / ``output_config.format`` or a forced tool,
+    Gemini ``generationConfig.responseJsonSchema`` / ``responseSchema``."""
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        return dict(fmt["json_schema"]["schema"])
+    for anthropic in (body.get("output_format"), (body.get("output_config") or {}).get("format")):
+        if isinstance(anthropic, dict) and anthropic.get("type") == "json_schema":
+            return dict(anthropic["schema"])
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "tool":
+        return next(dict(t["input_schema"]) for t in body.get("tools", []) if t["name"] == choice["name"])
+    config = body.get("generationConfig") or body.get("generation_config") or {}
+    schema = config.get("responseJsonSchema") or config.get("responseSchema")
+    return dict(schema) if isinstance(schema, dict) else None
+
+
+def structured_name(schema: dict[str, Any]) -> str:
+    """Which of the graph's answers a schema asks for, told by its fields (not every vendor takes a name)."""
+    fields = set(schema.get("properties") or {})
+    if {"title", "meta_description"} <= fields:
+        return "SeoFields"
+    if "prompts" in fields:
+        return "ImagePrompts"
+    if fields and fields <= {"gpt", "claude", "gemini"}:
+        return "EditorScores"
+    return "other"
+
+
+def last_turns(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """A logged request's turns as (role, text): OpenAI and Anthropic ``messages``, Gemini ``contents``."""
+    if "contents" in body:
+        return [
+            (
+                "assistant" if t.get("role") == "model" else "user",
+                "".join(p.get("text", "") for p in t["parts"]),
+            )
+            for t in body["contents"]
+        ]
+    turns = []
+    for m in body.get("messages") or []:
+        content = m.get("content")
+        text = content if isinstance(content, str) else "".join(str(b.get("text", "")) for b in content or [])
+        turns.append((m["role"], text))
+    return turns
 
 
 @pytest.mark.parametrize("provider", AGENT_PROVIDERS)
@@ -287,22 +335,28 @@ async def test_structured_outputs_validated_repaired_or_reported(
         assert all(r["outcome"] == "valid" for r in records[3:])  # a translation, if any
         editor, seo = records[0], records[1]
         assert editor["reason"] == "invalid_answer" and len(editor["problems"]) == attempts
-        assert "Field required" in editor["problems"][0] and "Invalid JSON" in editor["problems"][1]
-        assert "Invalid JSON" in seo["problems"][0] and "reason" not in seo
+        # broken: a field left out, or (where the mechanism lets a reply be cut short) no JSON at all
+        assert all("Field required" in p or "Invalid JSON" in p for p in editor["problems"])
+        assert seo["problems"] and "reason" not in seo
         assert out["score_source"] == "rubric" and out["score_reasons"] == {}
         assert_common_products(out, {"gpt", "claude", "gemini"})
 
         # asked natively, the repair turn carrying the broken answer and what was wrong with it
-        asked = [e for e in admin.requests(provider) if "response_format" in (e.get("body") or {})]
-        names = [e["body"]["response_format"]["json_schema"]["name"] for e in asked]
+        asked = [  # the answers asked for (CrewAI's Anthropic provider counts each prompt's tokens first)
+            e
+            for e in admin.requests(provider)
+            if structured_schema(e.get("body") or {}) and "count" not in e["path"].lower()
+        ]
+        names = [structured_name(structured_schema(e["body"]) or {}) for e in asked]
         assert names[: attempts + 3] == [
             *["EditorScores"] * attempts,
             "SeoFields",
             "SeoFields",
             "ImagePrompts",
         ]
-        repair = asked[attempts + 1]["body"]["messages"]
-        assert repair[-2]["role"] == "assistant" and seo["problems"][0] in repair[-1]["content"]
+        repair = last_turns(asked[attempts + 1]["body"])
+        assert repair[-2][0] == "assistant" and repair[-1][0] == "user"
+        assert seo["problems"][0] in repair[-1][1]
 
         # every attempt is paid for: in the state's usage and in the tenant's usage records
         agents_used = [u["agent"] for u in out["usage"]]

@@ -287,6 +287,7 @@ async def test_one_backfill_is_one_trace_from_the_api_call_to_each_post(
     ]
     topic = "Cold brew at home"
     own_key = f"sk-proj-{uuid.uuid4().hex}0wn9"
+    sheets_admin.add_keys("gpt", own_key)  # OpenAI issued it to the tenant (the emulators' key registry)
     traced = settings.model_copy(update={"tracing_enabled": True, "tracing_endpoint": receiver.url})
     prefix = f"writers-trace-{uuid.uuid4().hex[:6]}"
     small = {"gpt": {"ray_actor_options": {"num_cpus": 0.05}}}

@@ -26,8 +26,9 @@ def tenant_key(tag: str) -> str:
 
 
 def revoke(admin: EmulatorAdmin, service: str, *keys: str) -> None:
-    """The vendor revokes ``keys``. With the emulators' key registry: ``admin.revoke_key(service, key)``."""
-    admin.knobs(service, revoked_keys=list(keys))
+    """The vendor revokes ``keys`` (the emulators' key registry: refused from now on)."""
+    for key in keys:
+        admin.revoke_key(service, key)
 
 
 def test_a_model_key_never_shows_itself() -> None:
@@ -89,6 +90,7 @@ async def test_the_writer_uses_the_tenants_key_and_never_the_platforms(
     platform_offline = emu_settings.model_copy(update={"anthropic_api_key": None})
     writer = ArticleWriter.from_settings(platform_offline, "claude")
     good, bad = tenant_key("g00d"), tenant_key("ba4d")
+    admin.add_keys("claude", good, bad)
     since = admin.last_seq()
     res = await writer.write(WriteRequest("Cold brew at home", "en", api_key=ModelKey(good)))
     assert not res.offline and res.text

@@ -49,8 +49,9 @@ def claude_key(tag: str) -> str:
 
 
 def revoke(vendor: EmulatorAdmin, *keys: str) -> None:
-    """Anthropic revokes ``keys``. With the emulators' key registry: ``vendor.revoke_key("claude", key)``."""
-    vendor.knobs("claude", revoked_keys=list(keys))
+    """Anthropic revokes ``keys`` (the emulators' key registry: refused from now on, as Anthropic does)."""
+    for key in keys:
+        vendor.revoke_key("claude", key)
 
 
 async def own_claude_pipeline(api: httpx.AsyncClient, t: TenantHandle, key: str) -> str:
@@ -106,6 +107,7 @@ async def test_a_revoked_claude_key_pauses_only_its_tenants_claude_writer(
         settings.gemini_api_key.get_secret_value()[-4:],
     )
     key_a, key_b = claude_key("a111"), claude_key("b222")
+    vendor.add_keys("claude", key_a, key_b)  # Anthropic issued them to the tenants
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gw.test"
