@@ -121,7 +121,7 @@ async def test_a_refused_key_pauses_until_resumed_or_replaced(
     r = await client.post("/v1/model-keys/claude/resume", headers=h)
     assert r.status_code == 422 and r.json()["code"] == "model_key.refused"
     assert (await client.get("/v1/model-keys/claude", headers=h)).json()["state"] == "paused"
-    revoke(vendor)  # fixed at the vendor
+    vendor.add_keys("claude", key)  # fixed at the vendor (issued again)
     r = await client.post("/v1/model-keys/claude/resume", headers=h, json={"verify": True})
     assert r.status_code == 200 and r.json()["state"] == "active" and r.json()["last_error"] == why.reason
     assert await keys.resolve(tid, ["claude"]) == {"claude": ModelKey(key)}

@@ -156,6 +156,7 @@ async def test_errors_in_googles_shape(emu_settings: Settings, admin: EmulatorAd
     assert (info.value.kind, info.value.retryable, info.value.status) == ("quota_exhausted", False, 429)
     admin.reset()
     admin.knobs("gemini", rate_limit={"requests": 1, "window_s": 5})  # requests per minute
+    admin.add_keys("gemini", "one-attempt-key")
     once = gemini(emu_settings, key="one-attempt-key", policy=RetryPolicy(max_attempts=1))
     await once.complete(ChatRequest(TURNS))
     with pytest.raises(ProviderError) as info:
@@ -216,6 +217,7 @@ async def test_implicit_caching_counts_a_repeated_long_prefix(
     assert first[0] > 2048 and first[1] == 0
     assert 2048 <= second[1] < second[0]  # the shared notes, not the writer's own line
     assert [e.cache_read_tokens for e in events.events] == [0, second[1]]
+    admin.add_keys("gemini", "another-key")
     assert (await write(gemini(emu_settings, key="another-key"), notes, "gemini"))[1] == 0  # per key
     short = "Shared brand voice: warm, concrete, no jargon."
     await write(llm, short, "gpt")

@@ -328,6 +328,7 @@ async def test_gpt_caches_repeated_prompt_prefixes_as_openai_documents(
     assert [tuple(r) for r in rows] == [(0, 0), (1152, 0), (again, 0)]
 
     ep = llm_endpoint(emu_settings, "gpt")
+    admin.add_keys("gpt", "other-organisation-key")
     other_org = OpenAICompatibleLLM("gpt", ep.base_url, "other-organisation-key", ep.model)
     assert (await other_org.complete(ask("Tofu"))).cache_read_tokens == 0
     short = ChatRequest(
