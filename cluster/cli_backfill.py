@@ -18,6 +18,7 @@ call two ``SECURITY DEFINER`` lookups (``ops_pipeline_tenant``, ``ops_pipeline_s
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -129,7 +130,14 @@ def backfill(
         if no_follow:
             console.print(f"follow it with GET /v1/runs/{run_id}")
             return
-        result = asyncio.run(_follow(settings, tenant_id, run_id))
+        # Ctrl-C raises KeyboardInterrupt where the follower is: asyncio.run's own handler only cancels the
+        # main task, and a cancellation that lands inside a client call (connecting to Temporal, say) can be
+        # absorbed there, leaving the interrupt unanswered (seen under load).
+        previous = signal.signal(signal.SIGINT, _interrupt)
+        try:
+            result = asyncio.run(_follow(settings, tenant_id, run_id))
+        finally:
+            signal.signal(signal.SIGINT, previous)
     except KeyboardInterrupt:
         if typer.confirm("\nCancel the run? (no: detach, the run goes on)", default=False):
             try:
@@ -185,6 +193,11 @@ async def _start(
     if started.run_id is None:
         raise refusal_error(started.admission)
     return tenant_id, started.run_id
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGINT as KeyboardInterrupt, at once (not Python's default handler: asyncio.run would replace it)."""
+    raise KeyboardInterrupt
 
 
 async def _follow(settings: Any, tenant_id: UUID, run_id: UUID) -> Any:

@@ -72,6 +72,9 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
         for key, value in node.items():
             if key in _DROPPED:
                 continue
+            if key == "const":  # a one-value Literal (a merge of one draft): the enum every vendor takes
+                out["enum"] = [value]
+                continue
             if key not in _KEPT:
                 raise ValueError(f"{path}: {key!r} is outside the JSON Schema subset every vendor accepts")
             out[key] = value

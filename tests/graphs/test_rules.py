@@ -172,3 +172,13 @@ def test_untranslated_prompts_are_guarded() -> None:
     fallback = [english_only(p, i, "seoul cafe") for i, p in enumerate(originals)]
     assert fallback == ["Editorial photograph for an article on seoul cafe, scene 1",
                         "Editorial photograph for an article on seoul cafe, scene 2"]  # fmt: skip
+
+
+def test_a_merge_of_one_draft_asks_for_that_writer_as_a_one_value_enum() -> None:
+    """A one-value Literal (pydantic writes ``const``) is sent as ``enum``, which every vendor accepts."""
+    from graphs.article.outputs import merge_plan_model
+    from icop.connectors.structured import output_schema
+
+    schema = output_schema(merge_plan_model(("gpt",))).schema
+    item = schema["properties"]["sections"]["items"]["properties"]["takes_from"]["items"]
+    assert item.get("enum") == ["gpt"] and "const" not in item
