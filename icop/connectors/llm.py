@@ -4,7 +4,7 @@ Gemini through its native API (:mod:`.gemini`), and the offline provider used wh
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -321,31 +321,16 @@ def make_llm(
     key = api_key.reveal() if api_key is not None else ep.api_key
     if not key:
         return OfflineLLM(name, ep.model, metering)
+    connector: Callable[..., LLM] = OpenAICompatibleLLM
     if name == "claude":
         from .anthropic import AnthropicLLM  # it builds on this module's types
 
-        return AnthropicLLM(
-            name,
-            ep.base_url,
-            key,
-            ep.model,
-            timeout=settings.provider_timeout_s,
-            policy=retry_policy(settings),
-            metering=metering,
-        )
-    if name == "gemini":
-        from .gemini import GeminiLLM  # it builds on this module's types
+        connector = AnthropicLLM
+    elif name == "gemini":
+        from .gemini import GeminiLLM  # likewise
 
-        return GeminiLLM(
-            name,
-            ep.base_url,
-            key,
-            ep.model,
-            timeout=settings.provider_timeout_s,
-            policy=retry_policy(settings),
-            metering=metering,
-        )
-    return OpenAICompatibleLLM(
+        connector = GeminiLLM
+    return connector(
         name,
         ep.base_url,
         key,
