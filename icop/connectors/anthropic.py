@@ -15,9 +15,9 @@ from typing import Any
 import anthropic
 
 from .errors import ProviderError, RetryPolicy, call_with_retries, kind_for_status, parse_retry_after
-from .llm import ChatRequest, ChatResult, ChatStream, Message, OutputSchema
+from .llm import ChatRequest, ChatResult, ChatStream, Message, OutputSchema, record_chat
 from .tokens import count_tokens
-from .usage import Metering, UsageEvent
+from .usage import Metering
 
 STRUCTURED_OUTPUTS_BETA = "structured-outputs-2025-11-13"
 DEFAULT_MAX_TOKENS = 4096
@@ -179,22 +179,6 @@ class AnthropicLLM:
             cache_write_tokens=write,
         )
 
-    async def _record(self, req: ChatRequest, result: ChatResult, operation: str) -> None:
-        await self.metering.record(
-            UsageEvent(
-                "llm",
-                self.name,
-                result.model,
-                operation,
-                result.prompt_tokens,
-                result.completion_tokens,
-                article_id=req.article_id,
-                cache_read_tokens=result.cache_read_tokens,
-                cache_write_tokens=result.cache_write_tokens,
-            ),
-            req.tenant_id,
-        )
-
     async def complete(self, req: ChatRequest) -> ChatResult:
         params = self._params(req)
 
@@ -204,7 +188,7 @@ class AnthropicLLM:
         resp = await call_with_retries(self.policy, call, self._classify, provider=self.name)
         text = "".join(b.text for b in resp.content if getattr(b, "type", None) == "text")
         result = self._result(text, resp.model or params["model"], resp.stop_reason, resp.usage)
-        await self._record(req, result, req.operation)
+        await record_chat(self.metering, self.name, req, result, req.operation)
         return result
 
     def stream(self, req: ChatRequest) -> ChatStream:
@@ -236,7 +220,7 @@ class AnthropicLLM:
                     raise
                 raise err from exc
             holder.result = self._result("".join(parts), model, stop_reason, _Usage(usage))
-            await self._record(req, holder.result, f"{req.operation}_stream")
+            await record_chat(self.metering, self.name, req, holder.result, f"{req.operation}_stream")
 
         holder = ChatStream(gen())  # the generator reads ``holder`` only once iterated
         return holder

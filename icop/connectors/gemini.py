@@ -22,9 +22,9 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from .errors import ErrorKind, ProviderError, RetryPolicy, call_with_retries, kind_for_status
-from .llm import ChatRequest, ChatResult, ChatStream, Message
+from .llm import ChatRequest, ChatResult, ChatStream, Message, record_chat
 from .tokens import count_tokens, message_text
-from .usage import Metering, UsageEvent
+from .usage import Metering
 
 # finish reasons that mean a filter stopped the answer, not the model
 _BLOCKED_FINISH = frozenset(
@@ -238,21 +238,6 @@ class GeminiLLM:
             cache_read_tokens=usage.cached_content_token_count or 0,
         )
 
-    async def _record(self, req: ChatRequest, result: ChatResult, operation: str) -> None:
-        await self.metering.record(
-            UsageEvent(
-                "llm",
-                self.name,
-                result.model,
-                operation,
-                result.prompt_tokens,
-                result.completion_tokens,
-                article_id=req.article_id,
-                cache_read_tokens=result.cache_read_tokens,
-            ),
-            req.tenant_id,
-        )
-
     async def complete(self, req: ChatRequest) -> ChatResult:
         args = self._args(req)
 
@@ -266,7 +251,7 @@ class GeminiLLM:
         resp = await call_with_retries(self.policy, call, self._classify, provider=self.name)
         model = resp.model_version or args["model"]
         result = self._result(req, _text(resp), model, resp.usage_metadata, _finish(resp) or "stop")
-        await self._record(req, result, req.operation)
+        await record_chat(self.metering, self.name, req, result, req.operation)
         return result
 
     def stream(self, req: ChatRequest) -> ChatStream:
@@ -308,7 +293,7 @@ class GeminiLLM:
                     raise
                 raise err from exc
             holder.result = self._result(req, "".join(parts), model, usage, finish)
-            await self._record(req, holder.result, f"{req.operation}_stream")
+            await record_chat(self.metering, self.name, req, holder.result, f"{req.operation}_stream")
 
         holder = ChatStream(gen())  # the generator reads ``holder`` only once iterated
         return holder

@@ -96,6 +96,27 @@ class LLM(Protocol):
     def stream(self, req: ChatRequest) -> ChatStream: ...
 
 
+async def record_chat(
+    metering: Metering, provider: str, req: ChatRequest, result: ChatResult, operation: str
+) -> None:
+    """One chat call's usage (cache reads and writes included) to ``metering``, billed to the request's
+    tenant: every connector records through here."""
+    await metering.record(
+        UsageEvent(
+            "llm",
+            provider,
+            result.model,
+            operation,
+            result.prompt_tokens,
+            result.completion_tokens,
+            article_id=req.article_id,
+            cache_read_tokens=result.cache_read_tokens,
+            cache_write_tokens=result.cache_write_tokens,
+        ),
+        req.tenant_id,
+    )
+
+
 def classify_openai_error(provider: str, exc: BaseException) -> ProviderError | None:
     """Map an ``openai`` SDK exception onto a ProviderError (None: not an SDK error)."""
     if isinstance(exc, openai.APITimeoutError):
@@ -190,22 +211,6 @@ class OpenAICompatibleLLM:
     def _classify(self, exc: BaseException) -> ProviderError | None:
         return classify_openai_error(self.name, exc)
 
-    async def _record(self, req: ChatRequest, result: ChatResult, operation: str) -> None:
-        await self.metering.record(
-            UsageEvent(
-                "llm",
-                self.name,
-                result.model,
-                operation,
-                result.prompt_tokens,
-                result.completion_tokens,
-                article_id=req.article_id,
-                cache_read_tokens=result.cache_read_tokens,
-                cache_write_tokens=result.cache_write_tokens,
-            ),
-            req.tenant_id,
-        )
-
     async def complete(self, req: ChatRequest) -> ChatResult:
         params = self._params(req)
 
@@ -225,7 +230,7 @@ class OpenAICompatibleLLM:
             choice.finish_reason or "stop",
             cache_read_tokens=cached_tokens(usage),
         )
-        await self._record(req, result, req.operation)
+        await record_chat(self.metering, self.name, req, result, req.operation)
         return result
 
     def stream(self, req: ChatRequest) -> ChatStream:
@@ -266,7 +271,7 @@ class OpenAICompatibleLLM:
                 finish,
                 cache_read_tokens=cached_tokens(usage),
             )
-            await self._record(req, holder.result, f"{req.operation}_stream")
+            await record_chat(self.metering, self.name, req, holder.result, f"{req.operation}_stream")
 
         holder = ChatStream(gen())  # the generator reads ``holder`` only once iterated
         return holder
@@ -287,18 +292,7 @@ class OfflineLLM:
         result = ChatResult(
             text, self.name, self.model, prompt_tokens, count_tokens(text), "stop", offline=True
         )
-        await self.metering.record(
-            UsageEvent(
-                "llm",
-                f"offline:{self.name}",
-                self.model,
-                req.operation,
-                result.prompt_tokens,
-                result.completion_tokens,
-                article_id=req.article_id,
-            ),
-            req.tenant_id,
-        )
+        await record_chat(self.metering, f"offline:{self.name}", req, result, req.operation)
         return result
 
     def stream(self, req: ChatRequest) -> ChatStream:
