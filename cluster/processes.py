@@ -90,6 +90,27 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
     return False
 
 
+def wait_for_line(
+    log: Path, offset: int, marker: str, timeout: float, proc: subprocess.Popen[bytes]
+) -> str | None:
+    """None once ``marker`` appears in ``log`` past byte ``offset``; otherwise why not (``proc`` exited, or
+    the time ran out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(log, "rb") as f:
+                f.seek(offset)
+                if marker.encode() in f.read():
+                    return None
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            return f"it exited with status {proc.returncode}"
+        if time.monotonic() > deadline:
+            return f"it did not say {marker!r} within {timeout:.0f} s"
+        time.sleep(0.2)
+
+
 def without_shim(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` without the loopback bind shim (cluster.loopback) a driver of ours runs under."""
     out = dict(env)

@@ -10,7 +10,9 @@ the cloud metadata address), usage stats are off, and every port is explicit so 
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
 from pathlib import Path
 
 from icop.offline import apply_offline_env
@@ -25,12 +27,22 @@ from .processes import (
     require_outside_ephemeral,
     spawn,
     stop_session,
+    wait_for_line,
     wait_for_port,
 )
+
+log = logging.getLogger(__name__)
 
 # Nothing of Ray's is durable here (Serve apps are redeployed), and some of its processes sit out a
 # SIGTERM's whole grace period: 3 s after SIGTERM, SIGKILL (the stack's head and private clusters' nodes).
 STOP_GRACE_S = 3.0
+
+# `ray start --block` prints this once its node is registered. Before that it can still fail: under load a
+# raylet gives its dashboard agent 15 s to come up, then aborts, and `ray start` exits (the GCS port had
+# been open all along, so an open port is not a started node). Such a start is tried again.
+RAY_READY = "Ray runtime started"
+START_ATTEMPTS = 3
+START_TIMEOUT_S = 120.0
 
 
 def ray_env(settings: Settings, state: Path, node_ip: str | None = None) -> dict[str, str]:
@@ -43,6 +55,27 @@ def ray_env(settings: Settings, state: Path, node_ip: str | None = None) -> dict
     env["AUTOSCALER_METRIC_PORT"] = str(settings.ray_autoscaler_metrics_port)
     env["DASHBOARD_METRIC_PORT"] = str(settings.ray_dashboard_metrics_port)
     return with_shim(env, loopback_shim(settings.state_path / "lib"), node_ip or settings.ray_node_ip)
+
+
+def start_ray_node(
+    argv: list[str], ray_log: Path, env: dict[str, str], timeout: float = START_TIMEOUT_S
+) -> subprocess.Popen[bytes]:
+    """Run ``ray start --block …`` until it says its node runs, trying again (up to ``START_ATTEMPTS``)
+    when a start dies or hangs; a ``StackError`` with the log's end when none succeeds."""
+    why = ""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        offset = ray_log.stat().st_size if ray_log.exists() else 0
+        proc = spawn(argv, ray_log, env=env)
+        why = wait_for_line(ray_log, offset, RAY_READY, timeout, proc) or ""
+        if not why:
+            return proc
+        stop_session(proc.pid, grace=STOP_GRACE_S)
+        if attempt < START_ATTEMPTS:
+            log.warning("Ray node did not start (%s; see %s): starting it again", why, ray_log)
+    tail = ray_log.read_text(errors="replace")[-1500:]
+    raise StackError(
+        f"Ray node did not start in {START_ATTEMPTS} attempts (the last: {why}); {ray_log} ends with:\n{tail}"
+    )
 
 
 class RayComponent:
@@ -101,11 +134,7 @@ class RayComponent:
             f"--max-worker-port={self.s.ray_max_worker_port}",
             f"--temp-dir={self.temp_dir}",
         ]  # fmt: skip
-        proc = spawn(argv, self.root / "ray.log", env=env)
-        if not wait_for_port(ip, self.s.ray_gcs_port, 60, proc):
-            stop_session(proc.pid)
-            raise StackError(f"Ray head did not start; see {self.root / 'ray.log'}")
-        return proc.pid
+        return start_ray_node(argv, self.root / "ray.log", env).pid
 
     def stop(self, sid: int) -> None:
         import shutil

@@ -21,8 +21,8 @@ from typing import Any
 from icop.settings import Settings
 
 from .ports import free_port, free_span, private_port_settings
-from .processes import StackError, session_members, spawn, stop_session, wait_for_port
-from .ray_head import STOP_GRACE_S, RayComponent, ray_env
+from .processes import StackError, session_members, stop_session
+from .ray_head import STOP_GRACE_S, RayComponent, ray_env, start_ray_node
 
 
 def start_worker_node(settings: Settings, ip: str, num_cpus: int, *, state: Path | None = None,
@@ -52,15 +52,14 @@ def start_worker_node(settings: Settings, ip: str, num_cpus: int, *, state: Path
         f"--min-worker-port={base}", f"--max-worker-port={base + 59}",
         f"--temp-dir={sockets}",  # its own session folder: raylet and plasma sockets apart from the head's
     ]  # fmt: skip
-    proc = spawn(argv, root / "ray.log", env=env)
+    try:
+        proc = start_ray_node(argv, root / "ray.log", env, timeout)
+    except StackError as e:
+        shutil.rmtree(sockets, ignore_errors=True)
+        raise StackError(f"Ray worker node {ip}: {e}") from e
     # One record per start (a node may be restarted): whoever owns the state folder can stop and clean up.
     (root / f"sockets.{proc.pid}").write_text(str(sockets))
     (root / f"sid.{proc.pid}").write_text(str(proc.pid))
-    if not wait_for_port(ip, node_manager_port, timeout, proc):
-        stop_session(proc.pid)
-        shutil.rmtree(sockets, ignore_errors=True)
-        tail = (root / "ray.log").read_text(errors="replace")[-1500:]
-        raise StackError(f"Ray worker node {ip} did not start; {root / 'ray.log'} ends with:\n{tail}")
     return proc.pid
 
 

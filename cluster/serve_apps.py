@@ -39,9 +39,18 @@ def load_config(settings: Settings, path: Path = SERVE_CONFIG) -> Any:
 
 
 def connect(settings: Settings) -> None:
+    """This process as a driver of the stack's Ray cluster (``ray.init`` waits for ever on a dead GCS: its
+    port is checked first)."""
     import ray
 
+    from .processes import StackError, wait_for_port
+
     if not ray.is_initialized():
+        host, port = settings.ray_target.rsplit(":", 1)
+        if not wait_for_port(host, int(port), 30):
+            raise StackError(
+                f"Ray's GCS at {settings.ray_target} does not answer: is the stack up? (icop stack status)"
+            )
         ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
 
 
@@ -63,7 +72,7 @@ def deploy(settings: Settings, path: Path = SERVE_CONFIG, timeout_s: float = 300
     names = [a.name for a in config.applications]
     deadline = time.monotonic() + timeout_s
     while True:
-        statuses = status(settings, names)
+        statuses = app_states(names)
         failed = [s for s in statuses if s.status in ("DEPLOY_FAILED", "UNHEALTHY")]
         if failed:
             raise RuntimeError("; ".join(f"{s.name}: {s.status}: {s.message}" for s in failed))
@@ -73,6 +82,22 @@ def deploy(settings: Settings, path: Path = SERVE_CONFIG, timeout_s: float = 300
             pending = ", ".join(f"{s.name} {s.status}" for s in statuses if s.status != "RUNNING")
             raise TimeoutError(f"Serve applications not running after {timeout_s:.0f} s: {pending}")
         time.sleep(1.0)
+
+
+def app_states(names: list[str]) -> list[AppStatus]:
+    """Each named application's state, without replica counts: the controller's status overviews, a cheap
+    call (``serve.status()`` builds every deployment's full details, a second of CPU per call with all of
+    ICOP's applications: too much to poll)."""
+    from ray.serve.context import _get_global_client
+
+    client = _get_global_client()
+    overviews = {o.name: o for o in client.list_serve_statuses()}  # type: ignore[union-attr]
+    out = []
+    for name in names:
+        if (o := overviews.get(name)) is not None:
+            state = getattr(o.app_status.status, "value", o.app_status.status)  # a str enum
+            out.append(AppStatus(name, str(state), o.app_status.message, {}))
+    return out
 
 
 def status(settings: Settings, names: list[str] | None = None) -> list[AppStatus]:

@@ -108,9 +108,11 @@ def ray_session(settings: Settings) -> Iterator[None]:
     """This process as a Ray driver of the session stack's cluster (for Serve deployments)."""
     import ray
 
+    from cluster.serve_apps import connect
+
     mine = not ray.is_initialized()
     if mine:
-        ray.init(address=settings.ray_target, _node_ip_address=settings.ray_node_ip, log_to_driver=False)
+        connect(settings)
     yield
     if mine:
         ray.shutdown()

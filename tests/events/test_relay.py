@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import IO
 from uuid import UUID, uuid4
 
 import aio_pika
@@ -156,7 +157,19 @@ async def test_relay_process_handles_sigterm(stack: LocalStack) -> None:
     proc = subprocess.Popen(  # noqa: ASYNC220 - a long-lived child the test signals, never waited on
         [ICOP, "events", "worker"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    await asyncio.sleep(4)
-    assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+    assert proc.stdout is not None
+    # SIGTERM once the worker says it runs (its handlers are set before that line), however slow its start
+    seen = await asyncio.wait_for(asyncio.to_thread(_read_until, proc.stdout, b"running"), 120)
+    assert proc.poll() is None, seen
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(20) == 0
+    assert proc.wait(20) == 0, proc.stdout.read()
+
+
+def _read_until(stream: IO[bytes], marker: bytes) -> bytes:
+    """Lines of ``stream`` up to the first that holds ``marker`` (all of it if the stream ends first)."""
+    seen = b""
+    for line in iter(stream.readline, b""):
+        seen += line
+        if marker in line:
+            break
+    return seen
