@@ -18,7 +18,17 @@ from .ports import ephemeral_range, in_ephemeral_range
 
 
 def port_owner(host: str, port: int) -> str | None:
-    """Describe who listens on ``host:port`` (or on all addresses at that port), or None if it is free."""
+    """Describe who listens on ``host:port`` (or on all addresses at that port), or None if it is free.
+
+    A bind tells whether it is free; only a taken port's owner is looked up in the socket tables (a scan of
+    every process's sockets: a stack's start checks two dozen ports, and most are free)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return None
+        except OSError as e:
+            why = e.strerror
     try:
         conns = psutil.net_connections(kind="inet")
     except psutil.AccessDenied:  # pragma: no cover - we run as root here
@@ -33,13 +43,7 @@ def port_owner(host: str, port: int) -> str | None:
                     except psutil.Error:
                         pass
                 return f"pid {c.pid} ({name}) on {c.laddr.ip}:{port}"
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as e:
-            return f"an unknown process ({e.strerror})"
-    return None
+    return f"an unknown process ({why})"
 
 
 # (host, port, what listens there, the setting that moves it)

@@ -149,15 +149,18 @@ class SeaweedFSComponent:
 
     def _ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._healthy():
-                return True
-            time.sleep(0.1)
+        with httpx.Client(trust_env=False, timeout=2) as client:  # one client: each new one loads CA files
+            while time.monotonic() < deadline:
+                if self._healthy(client):
+                    return True
+                time.sleep(0.1)
         return False
 
-    def _healthy(self) -> bool:
+    def _healthy(self, client: httpx.Client | None = None) -> bool:
         """The S3 server answers its health check (it does once it reaches its filer)."""
         try:
+            if client is not None:
+                return client.get(f"{self.address}/healthz").status_code == 200
             with httpx.Client(trust_env=False, timeout=2) as c:
                 return c.get(f"{self.address}/healthz").status_code == 200
         except httpx.HTTPError:

@@ -3,6 +3,7 @@ stack refuses a port inside that range, and its probe never takes a self-connect
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -88,3 +89,36 @@ def test_a_self_connection_is_not_taken_for_a_server(monkeypatch: pytest.MonkeyP
     monkeypatch.undo()
     assert dialled and all(dialled)
     assert bindable(port)  # reset, not closed: no TIME-WAIT on the port
+
+
+LISTENER = """
+import socket, sys, time
+s = socket.socket()
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen()
+print("listening", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("listen_on", ["127.0.0.1", "0.0.0.0"])
+def test_a_taken_port_is_refused_with_its_owner(listen_on: str) -> None:
+    """Whether the owner listens on the stack's address or on every address, the stack names it (pid and
+    program) and the setting that moves the port; a free port passes. (The owner is a process of its own,
+    outside the loopback shim this test session runs under, which would move a wildcard bind.)"""
+    import subprocess
+    import sys
+
+    port = ports.free_port()
+    processes.require_free("127.0.0.1", port, "PostgreSQL", "ICOP_PG_PORT")  # free: no error
+    env = processes.without_shim(os.environ)
+    argv = [sys.executable, "-c", LISTENER, listen_on, str(port)]
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE) as owner:
+        try:
+            assert owner.stdout is not None and owner.stdout.readline() == b"listening\n"
+            with pytest.raises(StackError) as e:
+                processes.require_free("127.0.0.1", port, "PostgreSQL", "ICOP_PG_PORT")
+        finally:
+            owner.kill()
+    message = str(e.value)
+    assert f"port 127.0.0.1:{port} is taken by pid {owner.pid}" in message and "ICOP_PG_PORT" in message

@@ -13,6 +13,7 @@ import ipaddress
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,10 +45,10 @@ def is_loopback(ip: str) -> bool:
     return addr.is_loopback
 
 
-# It samples for the whole session, in the test process: at 10 Hz its scans of every child's sockets took a
-# share of the GIL and CPU that slowed the suite; a listener lives longer than a second, and this process's
-# own connections are caught by the audit hook whatever the interval.
-INTERVAL_S = 1.0
+# It samples for the whole session, in the test process (both lanes of `make test`): a listener of ours
+# lives for seconds at least (a worker, a gateway, a Ray worker), and this process's own connections are
+# caught by the audit hook whatever the interval.
+INTERVAL_S = 2.0
 
 
 @dataclass
@@ -96,6 +97,14 @@ class NetAudit:
                 elif c.status == psutil.CONN_LISTEN and not is_loopback(c.laddr.ip):
                     self.listening.add((pid, c.laddr.ip, c.laddr.port, _name(pid)))
             self.samples += 1
+
+    def wait_samples(self, n: int) -> None:
+        """Until the sampler has taken ``n`` more samples."""
+        target = self.samples + n
+        deadline = time.monotonic() + n * INTERVAL_S * 10
+        while self.samples < target and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert self.samples >= target, "the sampler stopped sampling"
 
     def off_machine(self) -> dict[str, list[Any]]:
         return {

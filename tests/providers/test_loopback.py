@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 
 import psutil
 import pytest
@@ -38,7 +37,7 @@ async def test_no_traffic_leaves_loopback(emu_settings: Settings, admin: Emulato
     await make_image_provider(emu_settings, "dall-e").generate(ImageRequest("x"))
     await make_image_provider(emu_settings, "flux").generate(ImageRequest("x"))
     await make_sheets(emu_settings).get_values("net", "S!A1")
-    await asyncio.sleep(0.3)  # at least two samples of the emulators' connections
+    await asyncio.to_thread(AUDIT.wait_samples, 2)  # the emulators' connections sampled
     assert len(AUDIT.connects) > before, "the audit hook saw no connection: it is not watching"
     assert AUDIT.samples > 0 and AUDIT.remote, "the sampler saw no connection: it is not watching"
     assert AUDIT.off_machine() == {"connects": [], "lookups": [], "remote": []}
@@ -71,6 +70,6 @@ def test_no_process_of_ours_listens_off_loopback(ray_session: None) -> None:
     assert any(c.status == psutil.CONN_LISTEN for c in me.net_connections(kind="inet")), (
         "a Ray driver listens (its core worker): if nothing listens, this test proves nothing"
     )
-    time.sleep(0.3)  # at least two samples of the sampler too
+    AUDIT.wait_samples(2)  # the sampler's view of now too
     assert _listening_off_loopback(os.getpid()) == []
     assert sorted(AUDIT.listening) == []
