@@ -116,7 +116,12 @@ def _run(argv: list[str], root: Path, log: Path, what: str, env: Mapping[str, st
     with open(log, "ab") as out:
         out.write(f"\n$ {' '.join(argv)}\n".encode())
         out.flush()
-        r = subprocess.run(argv, cwd=root, env=node_env(base=env), stdout=out, stderr=subprocess.STDOUT)
+        # a build is background work: at a lower priority it leaves the CPU to the services (and, in the
+        # test suite, to Ray nodes starting beside it, whose agents have 15 s to come up)
+        nice = ["nice", "-n", "10"] if shutil.which("nice") else []
+        r = subprocess.run(
+            [*nice, *argv], cwd=root, env=node_env(base=env), stdout=out, stderr=subprocess.STDOUT
+        )
     if r.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise StackError(f"{what} failed (exit {r.returncode}); see {log}:\n{tail}")

@@ -41,7 +41,7 @@ STOP_GRACE_S = 3.0
 # raylet gives its dashboard agent 15 s to come up, then aborts, and `ray start` exits (the GCS port had
 # been open all along, so an open port is not a started node). Such a start is tried again.
 RAY_READY = "Ray runtime started"
-START_ATTEMPTS = 3
+START_ATTEMPTS = 4
 START_TIMEOUT_S = 120.0
 
 

@@ -252,7 +252,7 @@ def render(
     if limits.max_hashtags is not None:
         tag_budget = limits.max_hashtags - count_hashtags(body)
     tags = _tags(article, tag_budget)
-    body_min = graphemes(article.title.strip())[:1]
+    title = article.title.strip()
     while True:
         tail = _join(url or "", " ".join(tags), marker or "", sep="\n\n" if p != "x" else "\n")
 
@@ -260,8 +260,9 @@ def render(
             return measure(_join(candidate, tail)) <= limits.max_chars
 
         text, cut = fit_text(body, fits, article.language)
-        # Hashtags give way before the title does: drop them until some of the text fits.
-        if (text or not body_min) or not tags:
+        # Hashtags give way before the title does: drop them until the whole title fits (a long link, as
+        # Threads carries, can leave room for little more).
+        if text.startswith(title) or not tags:
             break
         tags = tags[:-1]
     if not text and not fits(""):

@@ -74,9 +74,9 @@ async def test_graph_calls_writers_through_handles(
     ok = [r for r in writer_requests(admin) if r["status"] == 200]
     assert sorted(r["service"] for r in ok) == ["gemini", "gpt"]
     # the successful writers overlapped (claude's failing attempts ran alongside them)
-    slowest = max(r["finished"] - r["started"] for r in ok)
-    stage = max(r["finished"] for r in ok) - min(r["started"] for r in ok)
-    assert slowest >= 2.9 and stage <= 1.2 * slowest, (stage, slowest)
+    # (each took its 3 s; run one after the other, the second would start after the first finished)
+    assert min(r["finished"] - r["started"] for r in ok) >= 2.9, ok
+    assert max(r["started"] for r in ok) < min(r["finished"] for r in ok), ok
     first_claude = min(r["started"] for r in admin.requests("claude"))
     assert first_claude < min(r["finished"] for r in ok)
     assert out["markdown"].startswith("---\n")

@@ -195,3 +195,18 @@ def test_x_weighted_length_matches_twitter_text_with_its_full_emoji_scan(text: s
     finally:
         names["extract_emojis_with_indices"] = shortcut
     assert fast == full
+
+
+def test_hashtags_give_way_before_the_title_is_cut() -> None:
+    """A Threads post carries its link in the text: a long (pre-signed) link and a long hashtag leave little
+    room, and the hashtag goes before the title is cut."""
+    url = "http://127.0.0.1:31061/icop-media/tenants/t/articles/a.md?X-Amz-Signature=" + "f" * 340
+    tag = "Smallrepeatedimprovementsbeatonelargeoverhaulandheadingshowswheretheeffortpays"
+    article = ArticleText(title="Edited cold brew df5cac", body="Approved summary. " * 20, url=url,
+                          hashtags=[tag])  # fmt: skip
+    r = render(article, limits_for("threads", S), marker="ref:byg3tm7nqq")
+    assert r.text.startswith("Edited cold brew df5cac") and url in r.text and r.hashtags == ()
+    assert len(r.text) <= 500
+    roomy = render(ArticleText(title="Edited cold brew df5cac", body="Short.", hashtags=[tag]),
+                   limits_for("threads", S))  # fmt: skip
+    assert roomy.hashtags == (f"#{tag}",)  # with room, the hashtag stays
