@@ -131,10 +131,15 @@ def serve_apps(settings: Settings, ray_session: None) -> list[str]:
 # The browser tests need the dashboard built (npm ci + next build: minutes of CPU on a fresh clone). The
 # build starts in a thread as soon as the session has collected them, overlapping the suite's earlier tests
 # (most of which wait on latencies, not CPU); tests/dashboard runs at the end, by which time it is done.
-# The multi-node Ray tests, the most sensitive to machine load, also run after that build has finished.
+# The multi-node Ray tests and the stack's up/down cycles, the most sensitive to machine load (a Ray node's
+# agent has 15 s to start), also run after that build has finished, when the other lane is mostly done.
 # Tests marked ``audit`` (nothing left loopback, no secret in a log line) judge what the session did, so
 # they come after everything else.
-LAST = ("tests/dashboard/", "tests/cluster/test_multinode.py")
+LAST = (
+    "tests/dashboard/",
+    "tests/cluster/test_multinode.py",
+    "tests/foundation/test_stack.py::test_down_then_up",
+)
 
 
 class DashboardBuild(TypedDict, total=False):
