@@ -158,11 +158,11 @@ class SeaweedFSComponent:
 
     def _healthy(self, client: httpx.Client | None = None) -> bool:
         """The S3 server answers its health check (it does once it reaches its filer)."""
-        try:
-            if client is not None:
-                return client.get(f"{self.address}/healthz").status_code == 200
+        if client is None:
             with httpx.Client(trust_env=False, timeout=2) as c:
-                return c.get(f"{self.address}/healthz").status_code == 200
+                return self._healthy(c)
+        try:
+            return client.get(f"{self.address}/healthz").status_code == 200
         except httpx.HTTPError:
             return False
 
