@@ -103,6 +103,20 @@ async def owner_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
+async def place_throttle_hits(owner_conn: asyncpg.Connection, key: bytes, window_s: int, hits: int) -> None:
+    """Sign-in throttle hits in the window before the current one, as if attempted then. The table forces
+    RLS with no policy (only its SECURITY DEFINER function reaches it), so the owner lifts the force inside
+    one transaction: no other session ever sees the table unforced."""
+    async with owner_conn.transaction():
+        await owner_conn.execute("ALTER TABLE auth_throttle NO FORCE ROW LEVEL SECURITY")
+        await owner_conn.execute(
+            "INSERT INTO auth_throttle (bucket, window_start, hits) VALUES ($1, date_bin(make_interval(secs"
+            " => $2), now(), timestamptz 'epoch') - make_interval(secs => $2), $3)",
+            key, window_s, hits,
+        )  # fmt: skip
+        await owner_conn.execute("ALTER TABLE auth_throttle FORCE ROW LEVEL SECURITY")
+
+
 @pytest.fixture(scope="session")
 def ray_session(settings: Settings) -> Iterator[None]:
     """This process as a Ray driver of the session stack's cluster (for Serve deployments)."""

@@ -9,6 +9,7 @@ import pytest
 
 from icop.db import create_pool, savepoint, tenant_tx
 from icop.settings import Settings
+from tests.conftest import place_throttle_hits
 
 
 async def _make_tenant(pool: asyncpg.Pool, name: str) -> uuid.UUID:
@@ -208,9 +209,27 @@ async def test_sign_in_throttle_counters_are_reachable_only_through_their_functi
     async with app_pool.acquire() as conn:
         rows = await conn.fetch("SELECT * FROM auth_throttle_hit($1, 60)", [key])
         assert [(bytes(r["bucket"]), r["hits"]) for r in rows] == [(key, 1)]
-        assert (await conn.fetch("SELECT * FROM auth_throttle_hit($1, 60)", [key]))[0]["hits"] == 2
+        again = (await conn.fetch("SELECT * FROM auth_throttle_hit($1, 60)", [key]))[0]
+        assert again["hits"] + again["previous_hits"] == 2  # (the two calls may straddle a window's edge)
         assert await conn.fetchval("SELECT count(*) FROM auth_throttle") == 0  # forced RLS, no policy
         assert await conn.execute("DELETE FROM auth_throttle") == "DELETE 0"
+
+
+async def test_sign_in_throttle_answers_the_previous_windows_hits(
+    app_pool: asyncpg.Pool, owner_conn: asyncpg.Connection
+) -> None:
+    """The sliding count needs the previous fixed window's hits: seven placed there (as the owner), one more
+    now; the function answers both and how far into the current window it is."""
+    key = uuid.uuid4().bytes
+    window = 3600
+    await place_throttle_hits(owner_conn, key, window, 7)
+    async with app_pool.acquire() as conn:
+        row = (await conn.fetch("SELECT * FROM auth_throttle_hit($1, $2)", [key], window))[0]
+    if row["previous_hits"] == 0:  # the hour turned between the two statements: the seven are 2 windows back
+        assert row["hits"] == 1 and row["elapsed_s"] < 5
+        return
+    assert (row["hits"], row["previous_hits"]) == (1, 7)
+    assert 0 <= row["elapsed_s"] < window
 
 
 async def test_a_failed_tenant_transaction_rolls_back_and_leaves_the_connection_clean(

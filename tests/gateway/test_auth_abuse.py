@@ -16,6 +16,7 @@ import pytest
 
 from gateway.app import create_app
 from icop.settings import Settings
+from tests.conftest import place_throttle_hits
 
 from .conftest import TenantHandle, remember, sign_up
 
@@ -64,7 +65,8 @@ async def test_login_is_throttled_per_account_before_hashing(
         right = await c.post("/v1/auth/login", json={"email": t.email, "password": t.password})
         assert right.status_code == 429, right.text
         assert right.headers["content-type"].startswith("application/problem+json")
-        assert 1 <= int(right.headers["retry-after"]) <= settings.auth_throttle_window_s
+        # six attempts against five: the next is let in once this window's weight has fallen by a sixth
+        assert 1 <= int(right.headers["retry-after"]) <= 2 * settings.auth_throttle_window_s
         assert hashes == []  # refused before any Argon2 work
     # Another client address does not unlock the account.
     async with tight_client(settings, app_pool, "203.0.113.9", auth_login_attempts_per_account=5) as c:
@@ -89,6 +91,46 @@ async def test_login_is_throttled_per_client_address(
     async with tight_client(settings, app_pool, "198.51.100.24", auth_login_attempts_per_address=4) as c:
         r = await c.post("/v1/auth/login", json={"email": "nobody9@example.test", "password": "x" * 12})
         assert r.status_code == 401
+
+
+async def test_login_throttle_holds_across_a_window_edge(
+    settings: Settings, app_pool: asyncpg.Pool, owner_conn: asyncpg.Connection, hashes: list[str]
+) -> None:
+    """Attempts of the previous fixed window still count after its edge: a million are placed there (as the
+    owner) for a one-hour window, and one attempt now, the first of this window, is refused."""
+    from gateway.auth import throttle
+
+    address = f"198.51.100.{uuid.uuid4().int % 200 + 30}"
+    bucket = throttle.Bucket("login-address", address, 4, "")
+    window = 3600  # a million weigh more than four until the window's last 10 ms
+    await place_throttle_hits(owner_conn, bucket.key, window, 1_000_000)
+    async with tight_client(
+        settings, app_pool, address, auth_login_attempts_per_address=4, auth_throttle_window_s=window
+    ) as c:
+        r = await c.post("/v1/auth/login", json={"email": "nobody7@example.test", "password": "x" * 12})
+        assert r.status_code == 429, r.text
+        assert hashes == []
+
+
+@pytest.mark.parametrize(
+    ("limit", "hits", "previous", "elapsed", "allowed", "retry"),
+    [
+        (4, 4, 0, 10.0, True, None),  # at the limit: let in
+        (4, 5, 0, 10.0, False, 890 + 360),  # next window, once this one's five weigh 3: 2/5 into it
+        (4, 1, 4, 0.0, False, 450),  # the previous window's four weigh fully at the edge; half a window on
+        (4, 1, 8, 450.0, False, 225),  # 1 + 8·½ = 5; later in this window, when 2 + 8·(1-t) ≤ 4: t = ¾
+        (4, 1, 8, 899.0, True, None),  # the previous window has all but slid out
+        (1, 2, 0, 0.0, False, 1800),  # a limit of one: only once both of this window's hits slid out
+    ],
+)
+def test_sliding_window_weighs_both_windows(
+    limit: int, hits: int, previous: int, elapsed: float, allowed: bool, retry: int | None
+) -> None:
+    from gateway.auth.throttle import retry_after_s, weighed
+
+    assert (weighed(hits, previous, elapsed, 900) <= limit) is allowed
+    if retry is not None:
+        assert retry_after_s(limit, hits, previous, elapsed, 900) == retry
 
 
 async def test_signup_is_throttled_per_client_address(
