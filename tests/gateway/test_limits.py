@@ -20,6 +20,20 @@ def _tight(settings: Settings, requests: int) -> Settings:
     return settings.model_copy(update={"plan_limits": {"starter": {"requests_per_window": requests}}})
 
 
+async def well_inside_a_window(need_s: float = 15.0) -> None:
+    """Wait, if need be, until the gateway's current fixed window (a minute, on the clock) has ``need_s``
+    left: the requests a test counts all fall in one window, as a tenant's burst within a minute would."""
+    import asyncio
+    import time
+
+    from gateway.config import GatewayConfig
+
+    window = GatewayConfig().rate_window_s
+    left = window - time.time() % window
+    if left < need_s:
+        await asyncio.sleep(left + 0.2)
+
+
 async def test_rate_limit_is_shared_by_gateway_processes(settings: Settings, app_pool: asyncpg.Pool) -> None:
     """Two gateway instances with their own pools (as two processes would) share one tenant budget."""
     second_pool = await create_pool(settings.pg_dsn("app"), max_size=2)
@@ -31,6 +45,7 @@ async def test_rate_limit_is_shared_by_gateway_processes(settings: Settings, app
             g = await sign_up(
                 a, plan="growth", pool=app_pool
             )  # a different plan and tenant keeps its own budget
+            await well_inside_a_window()
             codes = [(await c.get("/v1/pipelines", headers=t.h)).status_code for c in (a, b, a, b)]
             assert codes == [200, 200, 200, 200]
             r = await b.get("/v1/pipelines", headers=t.h)
@@ -59,6 +74,7 @@ async def test_a_tenants_concurrent_requests_count_without_waiting_for_each_othe
     async with client_for(create_app(_tight(settings, 5), pool=app_pool)) as c:
         t = await sign_up(c)  # sign-up and login are not counted; the tenant is on the starter plan
     tid = uuid.UUID(t.tenant_id)
+    await well_inside_a_window()
     limiter = RateLimiter(GatewayConfig(plans=plan_catalog(_tight(settings, 5))))
     pool = await create_pool(settings.pg_dsn("app"), 2, 2)
     try:
@@ -79,6 +95,7 @@ async def test_a_tenants_concurrent_requests_count_without_waiting_for_each_othe
 async def test_rate_limit_counts_api_keys_too(settings: Settings, app_pool: asyncpg.Pool) -> None:
     async with client_for(create_app(_tight(settings, 2), pool=app_pool)) as c:
         t = await sign_up(c)
+        await well_inside_a_window()
         key = (await c.post("/v1/api-keys", headers=t.h, json={"name": "k"})).json()["key"]
         remember(key)
         assert (await c.get("/v1/auth/me", headers={"X-API-Key": key})).status_code == 200
