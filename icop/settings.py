@@ -558,7 +558,7 @@ class Settings(BaseSettings):
     )
     request_max_json_depth: int = Field(default=32, description="Deepest JSON body nesting (422 beyond).")
     auth_throttle_window_s: int = Field(
-        default=900, description="Window of the sign-in throttles below (sliding windows, shared by gateways)."
+        default=900, description="Span of the sign-in throttles below (sliding windows, shared by gateways)."
     )
     auth_login_attempts_per_account: int = Field(
         default=10, description="Login (and sign-up) attempts per e-mail address and window (429 beyond)."
