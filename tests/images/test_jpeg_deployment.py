@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -51,14 +53,42 @@ def jpeg_app_name(ray_session: None, settings: Settings, objects_dir: Path) -> I
 
 
 @pytest.fixture(scope="module")
-async def jpeg_handle(jpeg_app_name: str) -> object:
-    """Made on the tests' event loop, as a worker makes its own (throughput mode routes on that loop)."""
+def serve_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop that runs for the whole module, as a worker's runs for its process. Serve binds a
+    handle's router to the loop it is first used on (throughput mode), and a router that gets a controller
+    update while that loop is stopped disables itself for good; pytest-asyncio's loop stops between a
+    fixture and a test, and between tests (CI: both tests hung until their timeouts)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="serve-loop", daemon=True)
+    thread.start()
+    yield loop
+
+    async def cancel_the_rest() -> None:  # the routers' own tasks
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
+    asyncio.run_coroutine_threadsafe(cancel_the_rest(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+async def convert(loop: asyncio.AbstractEventLoop, app_name: str, *requests: object) -> list[Any]:
+    """The JpegConverter's answers to ``requests``, sent at once by a handle made and used on ``loop``."""
     from deployments.handles import app_handle
 
-    return app_handle(jpeg_app_name).options(method_name="convert")
+    async def calls() -> list[Any]:
+        handle = app_handle(app_name).options(method_name="convert")
+        return list(await asyncio.gather(*(handle.remote(r) for r in requests)))
+
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(calls(), loop))
 
 
-async def test_keys_in_stored_jpegs_out(jpeg_handle, objects_dir: Path) -> None:
+async def test_keys_in_stored_jpegs_out(
+    serve_loop: asyncio.AbstractEventLoop, jpeg_app_name: str, objects_dir: Path
+) -> None:
     from deployments.jpeg import JpegRequest
 
     store = LocalDirStore(objects_dir)
@@ -70,7 +100,7 @@ async def test_keys_in_stored_jpegs_out(jpeg_handle, objects_dir: Path) -> None:
     for name, data in inputs.items():
         store.put(f"tenants/{TENANT}/uploads/{name}", data, "application/octet-stream")
     keys = [f"tenants/{TENANT}/uploads/{n}" for n in ("png", "webp", "junk", "png")]
-    outcomes = await asyncio.gather(*(jpeg_handle.remote(JpegRequest(TENANT, source_key=k)) for k in keys))
+    outcomes = await convert(serve_loop, jpeg_app_name, *(JpegRequest(TENANT, source_key=k) for k in keys))
 
     png, webp, junk, png_again = outcomes
     for o, size in ((png, (400, 300)), (webp, (500, 250))):
@@ -88,16 +118,20 @@ async def test_keys_in_stored_jpegs_out(jpeg_handle, objects_dir: Path) -> None:
         junk.raise_for_error()
 
 
-async def test_bytes_ref_and_instagram_rules(jpeg_handle, objects_dir: Path) -> None:
+async def test_bytes_ref_and_instagram_rules(
+    serve_loop: asyncio.AbstractEventLoop, jpeg_app_name: str, objects_dir: Path
+) -> None:
     import ray
 
     from deployments.jpeg import JpegRequest
 
     tall = ray.put(encode(gradient(size=(600, 1200)), "PNG"))
-    padded, cropped, missing = await asyncio.gather(
-        jpeg_handle.remote(JpegRequest(TENANT, source_ref=tall, instagram=True, fit="pad")),
-        jpeg_handle.remote(JpegRequest(TENANT, source_ref=tall, instagram=True, fit="crop")),
-        jpeg_handle.remote(JpegRequest(TENANT, source_key=f"tenants/{TENANT}/uploads/nothing-here")),
+    padded, cropped, missing = await convert(
+        serve_loop,
+        jpeg_app_name,
+        JpegRequest(TENANT, source_ref=tall, instagram=True, fit="pad"),
+        JpegRequest(TENANT, source_ref=tall, instagram=True, fit="crop"),
+        JpegRequest(TENANT, source_key=f"tenants/{TENANT}/uploads/nothing-here"),
     )
     assert padded.ok and (padded.width, padded.height) == (960, 1200)
     assert cropped.ok and (cropped.width, cropped.height) == (600, 750)
