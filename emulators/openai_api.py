@@ -1,5 +1,6 @@
-"""OpenAI chat completions (plain and SSE streaming) as GPT, and ``/v1/images/generations`` in the
-``dall-e-3`` shape. (Claude and Gemini speak their native APIs: ``anthropic_api``, ``gemini_api``.)
+"""OpenAI: what GPT answers (``answer_text``, served by the Responses API in ``openai_responses``), the
+model list, and ``/v1/images/generations`` in the ``dall-e-3`` shape. (Claude and Gemini speak their native
+APIs: ``anthropic_api``, ``gemini_api``.)
 
 Base URL (the real service's paths under one prefix):
   GPT     {root}/openai/v1                     (real: https://api.openai.com/v1)
@@ -11,14 +12,12 @@ import asyncio
 import base64
 import json
 import re
-import uuid
 from typing import Any
 
 from aiohttp import web
 
 from .core import Context, EmulatorError, bearer_key, now
 from .faults import Knobs
-from .prompt_cache import PrefixCache, openai_cached_tokens
 from .reqlog import Entry
 from .structured import broken, structured_answer
 from .synthesis import OFFLINE_MARK, compose_draft, count_tokens, json_object, message_text, picture
@@ -31,7 +30,7 @@ DALLE3_SIZES = ["1024x1024", "1024x1792", "1792x1024"]
 DALLE2_SIZES = ["256x256", "512x512", "1024x1024"]
 
 
-def _model_not_found(service: str, model: str) -> EmulatorError:
+def model_not_found(service: str, model: str) -> EmulatorError:
     return EmulatorError(
         404, f"The model `{model}` does not exist or you do not have access to it.", "model_not_found"
     )
@@ -77,31 +76,25 @@ def _strict_problem(node: Any, context: tuple[str, ...] = ()) -> str | None:
     return None
 
 
-def _json_schema(service: str, body: dict[str, Any]) -> dict[str, Any] | None:
-    """The schema a ``response_format`` of type json_schema asks to follow, checked as OpenAI checks it
-    (strict mode refuses what it cannot enforce); None for any other format."""
-    fmt = body.get("response_format") or {}
-    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
-        return None
-    spec = fmt.get("json_schema")
+def checked_schema(spec: Any, param: str) -> dict[str, Any]:
+    """The schema of a json_schema answer format (``spec``: the Responses API's ``text.format``), checked as
+    OpenAI checks it: a name, and in strict mode nothing strict decoding cannot enforce. ``param``: where
+    ``spec`` sits in the request, for the error's wording."""
     name = spec.get("name") if isinstance(spec, dict) else None
     if not isinstance(spec, dict) or not name:
         raise EmulatorError(
-            400,
-            "Missing required parameter: 'response_format.json_schema.name'.",
-            "missing_required_parameter",
-            "response_format.json_schema.name",
+            400, f"Missing required parameter: '{param}.name'.", "missing_required_parameter", f"{param}.name"
         )
     if not isinstance(name, str) or not _SCHEMA_NAME.match(name):
         raise EmulatorError(
             400,
-            "Invalid 'response_format.json_schema.name': string does not match pattern. Expected a string "
+            f"Invalid '{param}.name': string does not match pattern. Expected a string "
             "that matches the pattern '^[a-zA-Z0-9_-]+$'.",
             "invalid_value",
-            "response_format.json_schema.name",
+            f"{param}.name",
         )
     schema: dict[str, Any] = spec["schema"] if isinstance(spec.get("schema"), dict) else {}
-    if spec.get("strict") and service == "gpt":  # the other vendors' compatibility layers ignore strict
+    if spec.get("strict"):
         if schema.get("type") != "object":
             got = schema.get("type") or ("anyOf" if "anyOf" in schema else "None")
             wanted = "'type: \"object\"'"
@@ -110,20 +103,28 @@ def _json_schema(service: str, body: dict[str, Any]) -> dict[str, Any] | None:
             problem = _strict_problem(schema)
         if problem:
             raise EmulatorError(
-                400, f"Invalid schema for response_format '{name}': {problem}", None, "response_format"
+                400, f"Invalid schema for response_format '{name}': {problem}", None, f"{param}.schema"
             )
     return schema
 
 
-def _completion_text(service: str, body: dict[str, Any], model: str, knobs: Knobs) -> tuple[str, str, int]:
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise EmulatorError(400, "[] is too short - 'messages'", param="messages")
-    schema = _json_schema(service, body)
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    prompt_tokens = sum(
-        count_tokens(message_text(m.get("content"))) + 4 for m in messages if isinstance(m, dict)
-    )
+def prompt_tokens_of(messages: list[Any]) -> int:
+    """The prompt's tokens as the emulator counts them: each message's text and 4 framing tokens."""
+    return sum(count_tokens(message_text(m.get("content"))) + 4 for m in messages if isinstance(m, dict))
+
+
+def answer_text(
+    messages: list[Any],
+    model: str,
+    knobs: Knobs,
+    *,
+    schema: dict[str, Any] | None,
+    json_mode: bool = False,
+    max_tokens: int | None = None,
+    stop: Any = None,
+) -> tuple[str, bool]:
+    """GPT's answer to ``messages`` and whether it was cut at ``max_tokens``: a value of ``schema`` when
+    one is asked for (broken while the ``bad_json_count`` knob lasts), else a draft."""
     if schema is not None:  # structured outputs: a value of the schema, unless the knob breaks it
         value = structured_answer(schema, messages, model)
         if knobs.bad_json_count > 0:
@@ -131,112 +132,15 @@ def _completion_text(service: str, body: dict[str, Any], model: str, knobs: Knob
             knobs.bad_json_count -= 1
         else:
             text = json.dumps(value, ensure_ascii=False)
-        return text, "stop", prompt_tokens
-    text = compose_draft(messages, model=model, max_tokens=None, stop=body.get("stop"))
-    finish = "stop"
+        return text, False
+    text = compose_draft(messages, model=model, max_tokens=None, stop=stop)
+    cut = False
     if max_tokens is not None and count_tokens(text) > int(max_tokens):
-        text = compose_draft(messages, model=model, max_tokens=int(max_tokens), stop=body.get("stop"))
-        finish = "length"
-    if (body.get("response_format") or {}).get("type") == "json_object":
+        text = compose_draft(messages, model=model, max_tokens=int(max_tokens), stop=stop)
+        cut = True
+    if json_mode:
         text = json_object(text)
-    return text, finish, prompt_tokens
-
-
-def chat_handler(ctx: Context, service: str):
-    pattern = PROVIDERS[service][1]
-
-    async def handle(request: web.Request, body: Any, entry: Entry) -> web.StreamResponse:
-        if not isinstance(body, dict):
-            raise EmulatorError(400, "We could not parse the JSON body of your request.")
-        model = str(body.get("model") or "")
-        if not model:
-            raise EmulatorError(400, "you must provide a model parameter", param="model")
-        if not pattern.match(model):
-            raise _model_not_found(service, model)
-        text, finish, prompt_tokens = _completion_text(service, body, model, ctx.faults[service].knobs)
-        completion_tokens = count_tokens(text)
-        usage: dict[str, Any] = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
-        if service == "gpt":  # OpenAI's automatic prompt caching (the compatibility layers report none)
-            cache = ctx.state.setdefault("openai_prompt_cache", PrefixCache())
-            cached = openai_cached_tokens(cache, bearer_key(request) or "", body, arrived=entry.started)
-            usage["prompt_tokens_details"] = {"cached_tokens": cached, "audio_tokens": 0}
-        entry.meta.update(model=model, stream=bool(body.get("stream")), usage=usage)
-        cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        headers = {"x-request-id": f"req_{uuid.uuid4().hex}", "x-icop-offline": "true"}
-        if not body.get("stream"):
-            return web.json_response(
-                {
-                    "id": cid,
-                    "object": "chat.completion",
-                    "created": now(),
-                    "model": model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": text, "refusal": None},
-                            "logprobs": None,
-                            "finish_reason": finish,
-                        }
-                    ],
-                    "usage": usage,
-                    "system_fingerprint": "fp_icop_offline",
-                },
-                headers=headers,
-            )
-        resp = web.StreamResponse(
-            headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        )
-        await resp.prepare(request)
-        base = {
-            "id": cid,
-            "object": "chat.completion.chunk",
-            "created": now(),
-            "model": model,
-            "system_fingerprint": "fp_icop_offline",
-        }
-
-        async def send(obj: dict[str, Any]) -> None:
-            await resp.write(f"data: {json.dumps(obj, ensure_ascii=False)}\n\n".encode())
-
-        chunk_delay = ctx.faults[service].knobs.chunk_ms / 1000
-        await send(
-            {
-                **base,
-                "choices": [
-                    {
-                        "index": 0,
-                        "delta": {"role": "assistant", "content": ""},
-                        "logprobs": None,
-                        "finish_reason": None,
-                    }
-                ],
-            }
-        )
-        for piece in re.findall(r"\S+\s*|\s+", text):
-            if chunk_delay:
-                await asyncio.sleep(chunk_delay)
-            await send(
-                {
-                    **base,
-                    "choices": [
-                        {"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}
-                    ],
-                }
-            )
-        await send(
-            {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}]}
-        )
-        if (body.get("stream_options") or {}).get("include_usage"):
-            await send({**base, "choices": [], "usage": usage})
-        await resp.write(b"data: [DONE]\n\n")
-        await resp.write_eof()
-        return resp
-
-    return handle
+    return text, cut
 
 
 def models_handler(service: str):
@@ -314,8 +218,5 @@ def images_handler(ctx: Context):
 
 def add_routes(app: web.Application, ctx: Context) -> None:
     for service, (prefix, _) in PROVIDERS.items():
-        app.router.add_post(
-            f"{prefix}/chat/completions", ctx.guard(service, bearer_key, chat_handler(ctx, service))
-        )
         app.router.add_get(f"{prefix}/models", ctx.guard(service, bearer_key, models_handler(service)))
     app.router.add_post("/openai/v1/images/generations", ctx.guard("images", bearer_key, images_handler(ctx)))

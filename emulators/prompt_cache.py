@@ -13,8 +13,8 @@ OpenAI's automatic prompt caching (platform.openai.com/docs/guides/prompt-cachin
   it lives 5 minutes after its last use (the low end, so a test never relies on luck);
 - a prefix is cached once the request that sent it has been processed: requests sent together (a
   back-fill's first wave) all miss;
-- reported as ``usage.prompt_tokens_details.cached_tokens`` (part of ``prompt_tokens``), billed at the
-  cached-input price; writing costs nothing extra.
+- reported (the Responses API) as ``usage.input_tokens_details.cached_tokens`` (part of ``input_tokens``),
+  billed at the cached-input price; writing costs nothing extra.
 
 The prompt is read as the emulated services count it (``synthesis.count_tokens``, plus 4 tokens framing each
 message), so ``cached_tokens`` never exceeds the ``prompt_tokens`` the same response reports.
@@ -103,16 +103,16 @@ class PrefixCache:
 
 
 def openai_cached_tokens(
-    cache: PrefixCache, api_key: str, body: Mapping[str, Any], arrived: float | None = None
+    cache: PrefixCache,
+    api_key: str,
+    preamble: list[Any],
+    messages: Iterable[Any],
+    arrived: float | None = None,
 ) -> int:
-    """OpenAI's automatic caching for one chat completions request (that arrived at ``arrived``, answered
-    now): the cached part of its prompt."""
+    """OpenAI's automatic caching for one request (that arrived at ``arrived``, answered now): the cached
+    part of its prompt. ``preamble``: what the model sees before the messages (the model, tools, the
+    answer's format); ``messages``: the prompt's messages in order (the Responses API's ``instructions``
+    first, as a system message)."""
     org = hashlib.sha256(api_key.encode()).hexdigest()
-    # the prefix starts with what the model sees before the messages: the model, tools, the answer's format
-    preamble = json.dumps(
-        [body.get("model"), body.get("tools"), body.get("tool_choice"), body.get("response_format")],
-        sort_keys=True,
-        default=str,
-    )
-    messages = [m for m in body.get("messages") or [] if isinstance(m, Mapping)]
-    return cache.use(org, preamble, prompt_pieces(messages), arrived=arrived)
+    head = json.dumps(preamble, sort_keys=True, default=str)
+    return cache.use(org, head, prompt_pieces(m for m in messages if isinstance(m, Mapping)), arrived=arrived)

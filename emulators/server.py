@@ -30,7 +30,17 @@ from typing import Any
 
 from aiohttp import web
 
-from . import anthropic_api, drive_api, fal_api, gemini_api, google_oauth, openai_api, search_api, sheets_api
+from . import (
+    anthropic_api,
+    drive_api,
+    fal_api,
+    gemini_api,
+    google_oauth,
+    openai_api,
+    openai_responses,
+    search_api,
+    sheets_api,
+)
 from .core import LLM_SERVICES, Context
 from .faults import SERVICES
 from .tls import make_certificate, server_context
@@ -141,6 +151,7 @@ def build_http_app(ctx: Context) -> web.Application:
     app.router.add_delete("/_admin/requests", _clear_requests)
     app.router.add_get("/files/{name}", _files)
     openai_api.add_routes(app, ctx)
+    openai_responses.add_routes(app, ctx)
     anthropic_api.add_routes(app, ctx)
     gemini_api.add_routes(app, ctx)
     sheets_api.add_routes(app, ctx)

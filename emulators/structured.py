@@ -1,5 +1,5 @@
 """Structured answers: a JSON value that follows a request's JSON Schema, made from the emulated model's
-draft for the same messages, as the three vendors' native mechanisms promise (OpenAI ``response_format``
+draft for the same messages, as the three vendors' native mechanisms promise (OpenAI ``text.format``
 ``json_schema``, Anthropic structured outputs / forced tool use, Gemini ``responseSchema``).
 
 A service's ``bad_json_count`` knob makes its next N structured answers break their promise (the JSON cut

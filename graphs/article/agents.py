@@ -1,9 +1,9 @@
 """The role-based agents (CrewAI) behind the graph's nodes.
 
 ``CrewAgents`` runs each role as a CrewAI agent on CrewAI's native provider for its vendor
-(``crew_llm_args``): ``crewai.LLM(model="openai/<model>")`` for GPT, ``"anthropic/<model>"`` (the
-``anthropic`` SDK, Messages API) for Claude, ``"gemini/<model>"`` (google-genai, ``generateContent``) for
-Gemini, pointed at the configured base URL (our emulators offline).
+(``crew_llm_args``): ``crewai.LLM(model="openai/<model>", api="responses")`` for GPT (the Responses API),
+``"anthropic/<model>"`` (the ``anthropic`` SDK, Messages API) for Claude, ``"gemini/<model>"``
+(google-genai, ``generateContent``) for Gemini, pointed at the configured base URL (our emulators offline).
 ``LlmAgents`` runs the same roles as plain connector calls: used when the agents' provider has no key
 (the in-process offline provider has no HTTP endpoint for CrewAI to call).
 Call ``icop.offline.apply_offline_env()`` before building ``CrewAgents`` (it imports crewai).
@@ -162,7 +162,7 @@ class AsAnswered(BaseModel):
     """The response format CrewAI's native providers are given for a structured answer.
 
     Its JSON Schema is the wanted model's strict schema, so each provider asks its vendor natively
-    (OpenAI ``response_format`` json_schema, Anthropic structured outputs or its forced tool, Gemini
+    (OpenAI ``text.format`` json_schema, Anthropic structured outputs or its forced tool, Gemini
     ``response_json_schema``); but it takes the answer as the vendor gave it. CrewAI's providers validate
     the answer with the response format and raise on a broken one, before its text is kept or (OpenAI's
     parse path) its usage counted; the graph's own validation judges it instead, in the same repair loop
@@ -206,8 +206,11 @@ def crew_llm_args(provider: str, model: str, base_url: str, api_key: str, timeou
         # all, as CrewAI's OpenAI provider makes
         http = {"base_url": base_url, "timeout": int(timeout_s * 1000), "retry_options": {"attempts": 3}}
         return {"model": f"gemini/{model}", "api_key": api_key, "client_params": {"http_options": http}}
-    native = "anthropic" if provider == "claude" else "openai"
-    return {"model": f"{native}/{model}", "base_url": base_url, "api_key": api_key, "timeout": timeout_s}
+    if provider == "claude":
+        return {"model": f"anthropic/{model}", "base_url": base_url, "api_key": api_key, "timeout": timeout_s}
+    # GPT on the Responses API, as the SDK recommends; nothing kept at OpenAI after the answer (store)
+    args = {"model": f"openai/{model}", "base_url": base_url, "api_key": api_key, "timeout": timeout_s}
+    return {**args, "api": "responses", "store": False}
 
 
 def _storage_dir() -> str:

@@ -1,6 +1,6 @@
-"""LLM connectors: GPT with the ``openai`` SDK, Claude with Anthropic's own SDK (:mod:`.anthropic`),
-Gemini through its native API (:mod:`.gemini`), and the offline provider used when a provider has no key
-(it answers with a labelled placeholder, see :mod:`.placeholder`)."""
+"""LLM connectors: GPT through the ``openai`` SDK's Responses API, Claude with Anthropic's own SDK
+(:mod:`.anthropic`), Gemini through its native API (:mod:`.gemini`), and the offline provider used when a
+provider has no key (it answers with a labelled placeholder, see :mod:`.placeholder`)."""
 
 from __future__ import annotations
 
@@ -141,33 +141,58 @@ def classify_openai_error(provider: str, exc: BaseException) -> ProviderError | 
     return None
 
 
-def openai_messages(messages: list[Message]) -> list[Message]:
-    """The messages as OpenAI-shaped chat APIs take them: a message made only of text parts becomes one
-    string (its parts joined as ``tokens.message_text`` joins them); cache marks are dropped, as these APIs
-    cache repeated prompt prefixes on their own and refuse unknown fields."""
-    out = []
-    for m in messages:
-        content = m.get("content")
-        if isinstance(content, list):
-            if all(isinstance(p, dict) and p.get("type") == "text" for p in content):
-                content = message_text(content)
-            else:
-                content = [{k: v for k, v in p.items() if k != "cache"} for p in content]
-            m = {**m, "content": content}
-        out.append(m)
-    return out
+def _responses_content(content: Any) -> Any:
+    """A message's content as the Responses API takes it: text parts joined into one string (as
+    ``tokens.message_text`` joins them); otherwise each part in its Responses shape (``input_text``,
+    ``input_image``), cache marks dropped (OpenAI caches repeated prompt prefixes on its own)."""
+    if not isinstance(content, list):
+        return content
+    if all(isinstance(p, dict) and p.get("type") == "text" for p in content):
+        return message_text(content)
+    parts = []
+    for p in content:
+        p = {k: v for k, v in p.items() if k != "cache"}
+        if p.get("type") == "text":
+            p = {"type": "input_text", "text": p["text"]}
+        elif p.get("type") == "image_url":
+            url = p["image_url"]["url"] if isinstance(p.get("image_url"), dict) else p.get("image_url")
+            p = {"type": "input_image", "image_url": url}
+        parts.append(p)
+    return parts
+
+
+def responses_input(messages: list[Message]) -> tuple[str | None, list[Message]]:
+    """``(instructions, input)`` for the Responses API: the leading system messages become the
+    instructions (the system prompt, first in what the model reads), the rest the input's messages."""
+    at = 0
+    while at < len(messages) and messages[at].get("role") == "system":
+        at += 1
+    instructions = "\n\n".join(str(_responses_content(m.get("content"))) for m in messages[:at]) or None
+    turns = [{"role": m["role"], "content": _responses_content(m.get("content"))} for m in messages[at:]]
+    return instructions, turns
 
 
 def cached_tokens(usage: Any) -> int:
-    """Of an OpenAI usage block's prompt tokens, those read from the prompt cache
-    (``prompt_tokens_details.cached_tokens``; absent: none)."""
-    details = getattr(usage, "prompt_tokens_details", None)
+    """Of a Responses usage block's input tokens, those read from the prompt cache
+    (``input_tokens_details.cached_tokens``; absent: none)."""
+    details = getattr(usage, "input_tokens_details", None)
     return int(getattr(details, "cached_tokens", None) or 0)
 
 
-class OpenAICompatibleLLM:
-    """One provider behind the ``openai`` SDK. The SDK's own retries are off: ours honour Retry-After
-    and classify every failure."""
+def _finish_reason(response: Any) -> str:
+    """A Responses answer's end, in the interface's words: ``stop``, or why it is incomplete
+    (``max_output_tokens`` → ``length``, ``content_filter``)."""
+    if getattr(response, "status", None) != "incomplete":
+        return "stop"
+    reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
+    return "length" if reason == "max_output_tokens" else str(reason or "incomplete")
+
+
+class OpenAILLM:
+    """GPT through OpenAI's Responses API (the ``openai`` SDK's recommended API for text), structured
+    outputs as ``text.format`` json_schema in strict mode. The SDK's own retries are off: ours honour
+    Retry-After and classify every failure. The Responses API has no stop sequences: a request with
+    ``stop`` is refused here rather than answered without them."""
 
     offline = False
 
@@ -188,89 +213,90 @@ class OpenAICompatibleLLM:
         self.metering = metering or Metering()
 
     def _params(self, req: ChatRequest) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": req.model or self.model, "messages": openai_messages(req.messages)}
+        if req.stop:
+            raise ValueError(
+                "OpenAI's Responses API has no stop sequences: cut the answer where it should end"
+            )
+        instructions, turns = responses_input(req.messages)
+        params: dict[str, Any] = {"model": req.model or self.model, "input": turns, "store": False}
+        if instructions is not None:
+            params["instructions"] = instructions
         if req.max_tokens is not None:
-            params["max_tokens"] = req.max_tokens
+            params["max_output_tokens"] = req.max_tokens
         if req.temperature is not None:
             params["temperature"] = req.temperature
-        if req.stop:
-            params["stop"] = req.stop
-        if req.schema is not None:  # OpenAI's structured outputs: the answer is decoded under the schema
-            json_schema: dict[str, Any] = {
+        if req.schema is not None:  # structured outputs: the answer is decoded under the schema
+            fmt: dict[str, Any] = {
+                "type": "json_schema",
                 "name": req.schema.name,
                 "schema": req.schema.schema,
                 "strict": True,
             }
             if req.schema.description:
-                json_schema["description"] = req.schema.description
-            params["response_format"] = {"type": "json_schema", "json_schema": json_schema}
+                fmt["description"] = req.schema.description
+            params["text"] = {"format": fmt}
         elif req.json_mode:
-            params["response_format"] = {"type": "json_object"}
+            params["text"] = {"format": {"type": "json_object"}}
         return params
 
     def _classify(self, exc: BaseException) -> ProviderError | None:
         return classify_openai_error(self.name, exc)
 
+    def _result(self, req: ChatRequest, response: Any, text: str, model: str) -> ChatResult:
+        usage = getattr(response, "usage", None)
+        return ChatResult(
+            text,
+            self.name,
+            getattr(response, "model", None) or model,
+            usage.input_tokens
+            if usage
+            else sum(count_tokens(message_text(m.get("content"))) for m in req.messages),
+            usage.output_tokens if usage else count_tokens(text),
+            _finish_reason(response),
+            cache_read_tokens=cached_tokens(usage),
+        )
+
     async def complete(self, req: ChatRequest) -> ChatResult:
         params = self._params(req)
 
         async def call() -> Any:
-            return await self.client.chat.completions.create(**params)
+            return await self.client.responses.create(**params)
 
         resp = await call_with_retries(self.policy, call, self._classify, provider=self.name)
-        choice = resp.choices[0]
-        usage = resp.usage
-        text = choice.message.content or ""
-        result = ChatResult(
-            text,
-            self.name,
-            resp.model or params["model"],
-            usage.prompt_tokens if usage else 0,
-            usage.completion_tokens if usage else count_tokens(text),
-            choice.finish_reason or "stop",
-            cache_read_tokens=cached_tokens(usage),
-        )
+        result = self._result(req, resp, resp.output_text or "", params["model"])
         await record_chat(self.metering, self.name, req, result, req.operation)
         return result
 
     def stream(self, req: ChatRequest) -> ChatStream:
-        params = {**self._params(req), "stream": True, "stream_options": {"include_usage": True}}
+        params = {**self._params(req), "stream": True}
 
         async def gen() -> AsyncIterator[str]:
             async def open_stream() -> Any:  # retried only until the stream has opened
-                return await self.client.chat.completions.create(**params)
+                return await self.client.responses.create(**params)
 
             stream = await call_with_retries(self.policy, open_stream, self._classify, provider=self.name)
             parts: list[str] = []
-            usage, finish, model = None, "stop", params["model"]
+            final: Any = None
             try:
-                async for chunk in stream:
-                    model = chunk.model or model
-                    if chunk.usage is not None:
-                        usage = chunk.usage
-                    for choice in chunk.choices:
-                        if choice.delta and choice.delta.content:
-                            parts.append(choice.delta.content)
-                            yield choice.delta.content
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
+                async for event in stream:
+                    if event.type == "response.output_text.delta" and event.delta:
+                        parts.append(event.delta)
+                        yield event.delta
+                    elif event.type in ("response.completed", "response.incomplete"):
+                        final = event.response
+                    elif event.type in ("response.failed", "error"):
+                        failure = getattr(getattr(event, "response", None), "error", None) or event
+                        raise ProviderError(
+                            self.name, "server_error", str(getattr(failure, "message", None) or event.type)
+                        )
+            except ProviderError:
+                raise
             except Exception as exc:  # noqa: BLE001 - a failure mid-stream is classified, not retried
                 err = self._classify(exc)
                 if err is None:
                     raise
                 raise err from exc
-            text = "".join(parts)
-            holder.result = ChatResult(
-                text,
-                self.name,
-                model,
-                usage.prompt_tokens
-                if usage
-                else sum(count_tokens(message_text(m.get("content"))) for m in req.messages),
-                usage.completion_tokens if usage else count_tokens(text),
-                finish,
-                cache_read_tokens=cached_tokens(usage),
-            )
+            holder.result = self._result(req, final, "".join(parts), params["model"])
             await record_chat(self.metering, self.name, req, holder.result, f"{req.operation}_stream")
 
         holder = ChatStream(gen())  # the generator reads ``holder`` only once iterated
@@ -315,7 +341,7 @@ def make_llm(
     key = api_key.reveal() if api_key is not None else ep.api_key
     if not key:
         return OfflineLLM(name, ep.model, metering)
-    connector: Callable[..., LLM] = OpenAICompatibleLLM
+    connector: Callable[..., LLM] = OpenAILLM
     if name == "claude":
         from .anthropic import AnthropicLLM  # it builds on this module's types
 

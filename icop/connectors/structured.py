@@ -1,7 +1,7 @@
 """Structured answers: the JSON Schema a model is asked to follow, and the bounded repair loop around its
 answer.
 
-Each vendor's native mechanism (OpenAI ``response_format`` json_schema strict, Anthropic structured outputs,
+Each vendor's native mechanism (OpenAI ``text.format`` json_schema strict, Anthropic structured outputs,
 Gemini ``responseJsonSchema``) takes only a subset of JSON Schema, and not the same one. ``strict_schema``
 cuts a pydantic model's schema down to what all three accept: objects whose every property is required
 and which allow no other property, arrays, strings, numbers, integers, booleans, enums and descriptions,

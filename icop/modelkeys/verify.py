@@ -1,9 +1,10 @@
-"""Checking a tenant's key before it is stored: one chat call of one output token to the model the writer
-uses, through the same connector the writer uses (``make_llm``, whatever SDK stands behind it).
+"""Checking a tenant's key before it is stored: one short call (at most 16 output tokens, the least OpenAI's
+Responses API lets a request ask for) to the model the writer uses, through the same connector the writer
+uses (``make_llm``, whatever SDK stands behind it).
 
-Why a one-token call rather than the vendors' free "list models" endpoints: it proves what the writer needs
+Why a short call rather than the vendors' free "list models" endpoints: it proves what the writer needs
 — that this key may call this model now, quota and billing included — in the same way for all three vendors,
-for about ten input tokens and one output token (a fraction of a cent at every vendor's prices). It is not
+for about ten input tokens and a few output tokens (a fraction of a cent at every vendor's prices). It is not
 metered to the tenant (the vendor bills the tenant's own account for it).
 """
 
@@ -35,7 +36,7 @@ async def check_key(settings: Settings, provider: LlmName, key: ModelKey) -> Non
     title, vendor = TITLES[provider], VENDORS[provider]
     try:
         await llm.complete(
-            ChatRequest([{"role": "user", "content": CHECK_PROMPT}], max_tokens=1, operation="key_check")
+            ChatRequest([{"role": "user", "content": CHECK_PROMPT}], max_tokens=16, operation="key_check")
         )
     except ProviderError as e:
         params = {"provider": provider, "message": e.message[:300]}

@@ -66,7 +66,7 @@ async def test_a_key_is_checked_stored_encrypted_shown_masked_and_deleted(
     out = r.json()
     assert out["state"] == "active" and out["last4"] == "c1a7" and out["verified_at"] and key not in r.text
     (check,) = vendor.requests("claude", since)  # one call, one output token, with the tenant's key
-    assert check["key"] == "c1a7" and check["status"] == 200 and check["body"]["max_tokens"] == 1
+    assert check["key"] == "c1a7" and check["status"] == 200 and check["body"]["max_tokens"] == 16
     async with tenant_tx(app_pool, UUID(tenant.tenant_id)) as conn:
         row = await conn.fetchrow("SELECT id, key_enc FROM model_keys WHERE provider = 'claude'")
     assert key.encode() not in row["key_enc"]

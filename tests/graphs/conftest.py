@@ -61,7 +61,9 @@ def body_text(entry: dict[str, Any]) -> str:
         return "\n".join(str(p.get("text", "")) for t in turns for p in t.get("parts") or [])
     system = body.get("system")
     parts = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in system or []]
-    parts += [str(m.get("content", "")) for m in body.get("messages") or [] if isinstance(m, dict)]
+    parts += [str(body["instructions"])] if body.get("instructions") else []  # OpenAI's Responses API
+    turns = body.get("input") or body.get("messages") or []
+    parts += [str(m.get("content", "")) for m in turns if isinstance(m, dict)]
     return "\n".join(parts)
 
 

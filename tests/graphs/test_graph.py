@@ -151,10 +151,10 @@ async def test_merge_branch(emu_settings: Settings, agents: Any, admin: Emulator
     assert "scores" not in out and out["chosen_writer"] is None
     merger = agent_requests(admin, "Merger")
     assert len(merger) == 2 and agent_requests(admin, "Editor") == []  # the plan, then the article from it
-    assert merger[0]["body"]["response_format"]["json_schema"]["name"] == "MergePlan"
-    assert "response_format" not in merger[1]["body"]  # the article is prose, not JSON
+    assert merger[0]["body"]["text"]["format"]["name"] == "MergePlan"
+    assert "text" not in merger[1]["body"]  # the article is prose, not JSON
     for request in merger:
-        text = request["body"]["messages"][-1]["content"]
+        text = request["body"]["input"][-1]["content"]
         assert all(f"### Draft {w}" in text for w in ("gpt", "claude", "gemini"))  # every draft went in
     plan = out["merge_plan"]
     assert len(plan["sections"]) >= 2 and all(s["heading"] in text for s in plan["sections"])
@@ -247,11 +247,11 @@ AGENT_PROVIDERS = ["gpt", "claude", "gemini"]
 
 def structured_schema(body: dict[str, Any]) -> dict[str, Any] | None:
     """The JSON Schema a logged request asked its answer to follow, in its vendor's own field: OpenAI
-    ``response_format.json_schema``, Anthropic ``output_format`` / ``output_config.format`` or a forced tool,
+    ``text.format`` (Responses API), Anthropic ``output_format`` / ``output_config.format`` or a forced tool,
     Gemini ``generationConfig.responseJsonSchema`` / ``responseSchema``."""
-    fmt = body.get("response_format")
+    fmt = (body.get("text") or {}).get("format") if isinstance(body.get("text"), dict) else None
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        return dict(fmt["json_schema"]["schema"])
+        return dict(fmt["schema"])
     for anthropic in (body.get("output_format"), (body.get("output_config") or {}).get("format")):
         if isinstance(anthropic, dict) and anthropic.get("type") == "json_schema":
             return dict(anthropic["schema"])
@@ -276,7 +276,8 @@ def structured_name(schema: dict[str, Any]) -> str:
 
 
 def last_turns(body: dict[str, Any]) -> list[tuple[str, str]]:
-    """A logged request's turns as (role, text): OpenAI and Anthropic ``messages``, Gemini ``contents``."""
+    """A logged request's turns as (role, text): OpenAI's ``input``, Anthropic's ``messages``, Gemini's
+    ``contents``."""
     if "contents" in body:
         return [
             (
@@ -286,7 +287,7 @@ def last_turns(body: dict[str, Any]) -> list[tuple[str, str]]:
             for t in body["contents"]
         ]
     turns = []
-    for m in body.get("messages") or []:
+    for m in body.get("input") or body.get("messages") or []:
         content = m.get("content")
         text = content if isinstance(content, str) else "".join(str(b.get("text", "")) for b in content or [])
         turns.append((m["role"], text))

@@ -84,7 +84,6 @@ async def test_graph_calls_writers_through_handles(
     logged = {r["service"]: r["meta"]["usage"] for r in ok}
     by_writer = {u["agent"]: u for u in out["usage"]}
     assert (
-        by_writer["writer:gpt"]["cache_read_tokens"]
-        == logged["gpt"]["prompt_tokens_details"]["cached_tokens"]
+        by_writer["writer:gpt"]["cache_read_tokens"] == logged["gpt"]["input_tokens_details"]["cached_tokens"]
     )
     assert by_writer["writer:gemini"]["cache_write_tokens"] == 0

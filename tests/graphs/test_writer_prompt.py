@@ -16,7 +16,7 @@ from graphs.article.agents import LlmAgents
 from graphs.article.nodes import ArticleNodes, NoResearch
 from graphs.article.state import ArticleContext, ArticleState
 from graphs.article.writers import STYLE_MARK, WRITER_MARK, ArticleWriter, WriteRequest, writer_messages
-from icop.connectors.llm import make_llm, openai_messages
+from icop.connectors.llm import make_llm, responses_input
 from icop.connectors.usage import UsageRecorder
 from icop.db import tenant_tx
 from icop.settings import Settings
@@ -61,12 +61,16 @@ def test_the_shared_prefix_comes_first_and_ends_with_the_breakpoint() -> None:
     bare = writer_messages("claude", WriteRequest(topic="Tofu", language="en"))  # a tenant without samples
     assert bare[0]["content"] == [{"type": "text", "text": bare[0]["content"][0]["text"], "cache": True}]
 
-    # OpenAI-shaped APIs get text parts as one string, other parts as they are, and no cache marks
-    [system, user] = openai_messages(a)
-    assert system["content"] == f"{instructions['text']}\n{style['text']}" and user == a[1]
+    # OpenAI's Responses API gets the system message as its instructions, text parts as one string, other
+    # parts in its own shapes, and no cache marks
+    system, [user] = responses_input(a)
+    assert system == f"{instructions['text']}\n{style['text']}" and user == a[1]
     image = {"type": "image_url", "image_url": {"url": "https://cdn.example/a.jpg"}}
-    [mixed] = openai_messages([{"role": "user", "content": [{**instructions, "cache": True}, image]}])
-    assert mixed["content"] == [instructions, image]
+    _, [mixed] = responses_input([{"role": "user", "content": [{**instructions, "cache": True}, image]}])
+    assert mixed["content"] == [
+        {"type": "input_text", "text": instructions["text"]},
+        {"type": "input_image", "image_url": "https://cdn.example/a.jpg"},
+    ]
 
 
 async def test_a_tenants_next_article_reads_the_shared_prefix_from_the_cache(
@@ -94,7 +98,7 @@ async def test_a_tenants_next_article_reads_the_shared_prefix_from_the_cache(
     first = (await node(state("Kimchi at home"), run))["usage"][0]
     second = (await node(state("Tofu for beginners"), run))["usage"][0]
     [body, _] = [e["body"] for e in admin.requests("gpt")]
-    system = body["messages"][0]["content"]  # the connector sends the parts as one string, marks dropped
+    system = body["instructions"]  # the connector sends the parts as one string, marks dropped
     assert isinstance(system, str) and system.startswith(WRITER_MARK) and '"cache"' not in str(body)
     # the common prefix: the system message (framed by 4 tokens), the user message's 3 framing tokens and
     # "Topic:" (3 tokens); cached in 128-token increments

@@ -1,6 +1,6 @@
-"""The LLM connectors against the emulators: GPT (``openai``) and Claude (``anthropic``, see also
-test_anthropic.py) for call shapes, and for all three (Gemini's native shapes: test_gemini.py) error
-mapping, Retry-After, rate limits, the offline fallback and per-tenant usage records."""
+"""The LLM connectors against the emulators: GPT (``openai``, the Responses API) and Claude (``anthropic``,
+see also test_anthropic.py) for call shapes, and for all three (Gemini's native shapes: test_gemini.py)
+error mapping, Retry-After, rate limits, the offline fallback and per-tenant usage records."""
 
 from __future__ import annotations
 
@@ -19,16 +19,17 @@ from emulators.synthesis import OFFLINE_MARK
 from icop.connectors.anthropic import AnthropicLLM
 from icop.connectors.config import LLM_NAMES, LlmName, llm_endpoint
 from icop.connectors.errors import ProviderError
-from icop.connectors.llm import ChatRequest, OfflineLLM, OpenAICompatibleLLM, make_llm
+from icop.connectors.llm import ChatRequest, OfflineLLM, OpenAILLM, make_llm
 from icop.connectors.placeholder import OFFLINE_MARK as PLACEHOLDER_MARK
 from icop.connectors.usage import Metering, UsageRecorder
 from icop.settings import Settings
 
 from .conftest import emulator_settings, new_tenant, usage_rows
 
-PATH = {"gpt": "/openai/v1/chat/completions", "claude": "/anthropic/v1/messages"}
+PATH = {"gpt": "/openai/v1/responses", "claude": "/anthropic/v1/messages"}
+TURNS = {"gpt": "input", "claude": "messages"}  # where each API takes the conversation
 SHAPED: tuple[LlmName, ...] = ("gpt", "claude")  # call shapes here; Gemini's in test_gemini.py
-CONNECTOR = {"gpt": OpenAICompatibleLLM, "claude": AnthropicLLM}
+CONNECTOR = {"gpt": OpenAILLM, "claude": AnthropicLLM}
 # where a vendor answers with its own status: Anthropic's overload is 529, Google's unknown key a 400
 STATUS = {("claude", 503): 529, ("gemini", 401): 400}
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -51,7 +52,7 @@ async def test_each_provider_answers_on_its_own_base_url(
     [entry] = admin.requests(name)
     assert entry["path"] == PATH[name]
     assert entry["status"] == 200 and entry["key"] == "-key"  # the key's last 4 characters only
-    assert entry["body"]["messages"][0]["content"].startswith("Write a short article")
+    assert entry["body"][TURNS[name]][0]["content"].startswith("Write a short article")
 
 
 @pytest.mark.parametrize("name", SHAPED)
@@ -71,8 +72,6 @@ async def test_streaming_yields_the_same_text_and_usage(
     )
     streamed = admin.requests(name)[-1]
     assert streamed["body"]["stream"] is True
-    if name != "claude":  # Anthropic reports usage in its stream's events, unasked
-        assert streamed["body"]["stream_options"] == {"include_usage": True}
 
 
 async def test_answers_in_the_language_the_prompt_asks_for(
@@ -91,11 +90,19 @@ async def test_answers_in_the_language_the_prompt_asks_for(
 
 
 async def test_stop_max_tokens_and_json_mode(emu_settings: Settings, admin: EmulatorAdmin) -> None:
-    llm = make_llm(emu_settings, "gpt")
-    one_line = await llm.complete(req("label: solar panels for balconies", stop=["\n"]))
+    one_line = await make_llm(emu_settings, "gemini").complete(
+        req("label: solar panels for balconies", stop=["\n"])
+    )
     assert "\n" not in one_line.text and one_line.text.startswith(OFFLINE_MARK)
-    short = await llm.complete(req(max_tokens=12))
-    assert short.finish_reason == "length" and short.completion_tokens <= 12
+    llm = make_llm(emu_settings, "gpt")
+    with pytest.raises(ValueError, match="no stop sequences"):  # the Responses API has none: not dropped
+        await llm.complete(req(stop=["\n"]))
+    short = await llm.complete(req(max_tokens=16))
+    assert short.finish_reason == "length" and short.completion_tokens <= 16
+    with pytest.raises(ProviderError) as below:  # the Responses API's minimum
+        await llm.complete(req(max_tokens=12))
+    assert below.value.status == 400 and "Expected a value >= 16, but got 12" in below.value.message
+    assert [e["status"] for e in admin.requests("gpt")] == [200, 400]  # the stop request never left
     js = await llm.complete(req("List 4 angles for topic: remote work", json_mode=True))
     import json
 
@@ -168,7 +175,7 @@ async def test_error_bodies_follow_each_service(emu_settings: Settings, admin: E
         ep = llm_endpoint(emu_settings, name)
         client = openai.AsyncOpenAI(api_key=ep.api_key, base_url=ep.base_url, max_retries=0)
         with pytest.raises(openai.RateLimitError) as info:
-            await client.chat.completions.create(model=ep.model, messages=[{"role": "user", "content": "hi"}])
+            await client.responses.create(model=ep.model, input="hi")
         bodies[name] = info.value.response.json()  # the raw body, as the service wrote it
         assert info.value.response.headers["retry-after"] == "1"
     ep = llm_endpoint(emu_settings, "claude")
@@ -223,7 +230,7 @@ async def test_per_key_rate_limit_answers_like_openai(emu_settings: Settings, ad
     ep = llm_endpoint(emu_settings, "gpt")
     raw = openai.AsyncOpenAI(api_key=ep.api_key, base_url=ep.base_url, max_retries=0)
     with pytest.raises(openai.RateLimitError) as sdk_err:
-        await raw.chat.completions.create(model=ep.model, messages=[{"role": "user", "content": "x"}])
+        await raw.responses.create(model=ep.model, input="x")
     headers = sdk_err.value.response.headers
     assert headers["x-ratelimit-remaining-requests"] == "0" and headers["x-ratelimit-limit-requests"] == "2"
     assert "Rate limit reached" in sdk_err.value.message
@@ -323,13 +330,13 @@ async def test_gpt_caches_repeated_prompt_prefixes_as_openai_documents(
     again = first.prompt_tokens // 128 * 128
     assert stream.result is not None and stream.result.cache_read_tokens == again
     usage = [e["meta"]["usage"] for e in admin.requests("gpt")]
-    assert [u["prompt_tokens_details"]["cached_tokens"] for u in usage] == [0, 1152, again]
+    assert [u["input_tokens_details"]["cached_tokens"] for u in usage] == [0, 1152, again]
     rows = await usage_rows(app_pool, tenant, "cache_read_tokens, cache_write_tokens")
     assert [tuple(r) for r in rows] == [(0, 0), (1152, 0), (again, 0)]
 
     ep = llm_endpoint(emu_settings, "gpt")
     admin.add_keys("gpt", "other-organisation-key")
-    other_org = OpenAICompatibleLLM("gpt", ep.base_url, "other-organisation-key", ep.model)
+    other_org = OpenAILLM("gpt", ep.base_url, "other-organisation-key", ep.model)
     assert (await other_org.complete(ask("Tofu"))).cache_read_tokens == 0
     short = ChatRequest(
         messages=[{"role": "system", "content": "beta " * 900}, {"role": "user", "content": "x"}]

@@ -1,4 +1,5 @@
-"""Structured answers through OpenAI's native mechanism, the ``openai`` SDK against the emulator: the strict
+"""Structured answers through OpenAI's native mechanism (the Responses API's ``text.format``), the ``openai``
+SDK against the emulator: the strict
 schema the connector sends, the emulator refusing what strict mode refuses (with OpenAI's own messages),
 and the bounded repair loop: a broken answer repaired, or reported after the last attempt, every attempt
 metered."""
@@ -20,7 +21,7 @@ from icop.connectors.llm import (
     ChatResult,
     Message,
     OfflineLLM,
-    OpenAICompatibleLLM,
+    OpenAILLM,
     OutputSchema,
     make_llm,
 )
@@ -99,14 +100,15 @@ async def test_the_schema_is_sent_natively_and_the_answer_follows_it(
     emu_settings: Settings, admin: EmulatorAdmin
 ) -> None:
     llm = make_llm(emu_settings, "gpt")
-    assert isinstance(llm, OpenAICompatibleLLM)
+    assert isinstance(llm, OpenAILLM)
     result = await llm.complete(ChatRequest(messages=PROMPT, schema=output_schema(Review)))
     review = Review.model_validate_json(result.text)
     assert review.parts and all(0 <= p.weight <= 10 for p in review.parts)
     [entry] = admin.requests("gpt")
-    fmt = entry["body"]["response_format"]
-    assert fmt["type"] == "json_schema"
-    assert fmt["json_schema"] == {
+    assert entry["path"] == "/openai/v1/responses"
+    fmt = entry["body"]["text"]["format"]  # the Responses API's structured outputs
+    assert fmt == {
+        "type": "json_schema",
         "name": "Review",
         "schema": output_schema(Review).schema,
         "strict": True,
@@ -164,8 +166,8 @@ async def test_a_broken_answer_is_repaired(emu_settings: Settings, admin: Emulat
     assert got.value is not None and got.repaired and got.attempts == 2
     assert len(got.problems) == 1 and "Invalid JSON" in got.problems[0]
     first, second = admin.requests("gpt")
-    assert second["body"]["messages"][:1] == PROMPT
-    repair = second["body"]["messages"][1:]
+    assert second["body"]["input"][:1] == PROMPT
+    repair = second["body"]["input"][1:]
     assert repair[0] == {"role": "assistant", "content": got.replies[0].text.strip()}
     assert (
         "does not follow the required JSON schema" in repair[1]["content"]
