@@ -121,7 +121,6 @@ def answer_text(
     schema: dict[str, Any] | None,
     json_mode: bool = False,
     max_tokens: int | None = None,
-    stop: Any = None,
 ) -> tuple[str, bool]:
     """GPT's answer to ``messages`` and whether it was cut at ``max_tokens``: a value of ``schema`` when
     one is asked for (broken while the ``bad_json_count`` knob lasts), else a draft."""
@@ -133,10 +132,10 @@ def answer_text(
         else:
             text = json.dumps(value, ensure_ascii=False)
         return text, False
-    text = compose_draft(messages, model=model, max_tokens=None, stop=stop)
+    text = compose_draft(messages, model=model, max_tokens=None)
     cut = False
     if max_tokens is not None and count_tokens(text) > int(max_tokens):
-        text = compose_draft(messages, model=model, max_tokens=int(max_tokens), stop=stop)
+        text = compose_draft(messages, model=model, max_tokens=int(max_tokens))
         cut = True
     if json_mode:
         text = json_object(text)

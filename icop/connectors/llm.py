@@ -289,8 +289,6 @@ class OpenAILLM:
                         raise ProviderError(
                             self.name, "server_error", str(getattr(failure, "message", None) or event.type)
                         )
-            except ProviderError:
-                raise
             except Exception as exc:  # noqa: BLE001 - a failure mid-stream is classified, not retried
                 err = self._classify(exc)
                 if err is None:
