@@ -30,6 +30,8 @@ class Knobs:
         request is refused the way the service reports an exhausted quota. None: no quota.
     bad_json_count: the next N structured answers (a request with a JSON schema) break the schema
         (``emulators.structured.broken``): a model's broken promise, for the client to repair or report.
+    stream_fail_count: the next N streamed answers fail halfway, after some text, as the service reports
+        it in the stream (OpenAI's Responses API: a ``response.failed`` event).
     """
 
     latency_ms: float | dict[str, float | str] = 0.0
@@ -45,6 +47,7 @@ class Knobs:
     seed: int | None = None
     chunk_ms: float = 0.0  # streaming: delay between chunks
     bad_json_count: int = 0
+    stream_fail_count: int = 0
     job_queue_ms: float = 30.0  # fal: time a request spends IN_QUEUE
     job_run_ms: float = 60.0  # fal: time a request spends IN_PROGRESS
 

@@ -255,15 +255,26 @@ def responses_handler(ctx: Context, service: str):
         whole = _response(rid, body, model, fmt, status, [_output(text, status)], usage)
         if not body.get("stream"):
             return web.json_response(whole, headers=headers)
-        return await _stream(request, headers, whole, text, knobs.chunk_ms / 1000)
+        fail = knobs.stream_fail_count > 0
+        if fail:
+            knobs.stream_fail_count -= 1
+        entry.meta.update(stream_failed=fail)
+        return await _stream(request, headers, whole, text, knobs.chunk_ms / 1000, fail=fail)
 
     return handle
 
 
 async def _stream(
-    request: web.Request, headers: dict[str, str], whole: dict[str, Any], text: str, delay_s: float
+    request: web.Request,
+    headers: dict[str, str],
+    whole: dict[str, Any],
+    text: str,
+    delay_s: float,
+    *,
+    fail: bool = False,
 ) -> web.StreamResponse:
-    """``whole`` as the Responses API streams it: typed events, each with its sequence number."""
+    """``whole`` as the Responses API streams it: typed events, each with its sequence number. ``fail``:
+    the stream ends halfway in a ``response.failed`` event, as when the model fails mid-answer."""
     resp = web.StreamResponse(
         headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
@@ -286,7 +297,14 @@ async def _stream(
     )
     empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
     await send("response.content_part.added", **where, part=empty)
-    for piece in re.findall(r"\S+\s*|\s+", text):
+    pieces = re.findall(r"\S+\s*|\s+", text)
+    for at, piece in enumerate(pieces):
+        if fail and at == len(pieces) // 2:
+            error = {"code": "server_error", "message": "The model failed to generate a response."}
+            failed = {**started, "status": "failed", "error": error}
+            await send("response.failed", response=failed)
+            await resp.write_eof()
+            return resp
         if delay_s:
             await asyncio.sleep(delay_s)
         await send("response.output_text.delta", **where, delta=piece, logprobs=[])

@@ -13,6 +13,7 @@ from openai.types.responses import ResponseCompletedEvent, ResponseTextDeltaEven
 from emulators.client import EmulatorAdmin
 from emulators.synthesis import OFFLINE_MARK
 from icop.connectors.config import llm_endpoint
+from icop.connectors.errors import ProviderError
 from icop.connectors.llm import ChatRequest, make_llm
 from icop.settings import Settings
 
@@ -114,3 +115,26 @@ async def test_a_streamed_answer_is_the_apis_typed_events(
     text = "".join([d async for d in streamed])
     assert streamed.result is not None and streamed.result.text == text
     assert streamed.result.finish_reason == "length" and streamed.result.completion_tokens <= 16
+
+
+async def test_a_stream_that_fails_halfway_is_a_classified_error(
+    emu_settings: Settings, admin: EmulatorAdmin
+) -> None:
+    """The model fails mid-answer (a ``response.failed`` event after some text): the connector raises a
+    ProviderError with OpenAI's words, after the deltas it got."""
+    admin.knobs("gpt", stream_fail_count=1)
+    llm = make_llm(emu_settings, "gpt")
+    stream = llm.stream(ChatRequest([{"role": "user", "content": "Write a short article. Topic: tea"}]))
+    got: list[str] = []
+    with pytest.raises(ProviderError) as info:
+        async for delta in stream:
+            got.append(delta)
+    assert got and stream.result is None
+    assert (info.value.kind, info.value.message) == (
+        "server_error",
+        "The model failed to generate a response.",
+    )
+    [entry] = admin.requests("gpt")
+    assert entry["meta"]["stream_failed"] is True
+    again = llm.stream(ChatRequest([{"role": "user", "content": "Write a short article. Topic: tea"}]))
+    assert "".join([d async for d in again]).startswith("".join(got))  # the knob's one failure is spent
